@@ -1,0 +1,286 @@
+//! Configuration: where it is found, the provider presets, and the resolved form the
+//! rest of duel uses. Parsing and validation live in `load.rs`.
+
+mod load;
+pub mod presets;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use load::{ConfigError, LoadOptions, load};
+
+/// The starter config: `duel init` writes it, and with no config file its content
+/// is what applies.
+pub const EXAMPLE: &str = include_str!("../../config.example.toml");
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file this came from; `None` when the built-in defaults apply.
+    pub path: Option<PathBuf>,
+    pub ui: UiConfig,
+    pub pair: Pair,
+    pub arena: Arena,
+    /// Every usable model, in config order; names are unique.
+    pub models: Vec<ModelSpec>,
+    /// Non-fatal findings (unknown keys, …), shown before the TUI starts and in the status line.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    pub fn model(&self, name: &str) -> Option<&ModelSpec> {
+        self.models.iter().find(|m| m.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UiConfig {
+    pub theme: String,
+    pub layout: Layout,
+    pub blind: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// A left, B right.
+    #[default]
+    Columns,
+    /// A top, B bottom.
+    Rows,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub a: String,
+    pub b: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arena {
+    /// Who votes: `[arena] judge`, else the login name.
+    pub judge: String,
+    pub weights: BTreeMap<String, f64>,
+}
+
+/// One `[[models]]` entry with `[defaults]` and its provider applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// The label shown and logged; unique.
+    pub name: String,
+    /// The preset or `[providers.NAME]` it uses.
+    pub provider: String,
+    /// The id sent to the API (for `kind = "ernie"`, the endpoint path).
+    pub model_id: String,
+    pub endpoint: Endpoint,
+    pub system: Option<String>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// Extra top-level body fields passed through as given (e.g. `enable_thinking`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where and how a provider is reached.
+#[derive(Clone, PartialEq)]
+pub struct Endpoint {
+    pub kind: WireKind,
+    pub base_url: String,
+    /// Name of the env var holding the key; `None` when the provider needs none.
+    pub api_key_env: Option<String>,
+    /// A key written in the config file (discouraged); never logged or shown.
+    pub api_key: Option<String>,
+    /// `kind = "ernie"` only: the env var holding the secret key.
+    pub secret_key_env: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub connect_timeout: Duration,
+    /// No byte for this long ends the answer as a timeout.
+    pub idle_timeout: Duration,
+}
+
+impl fmt::Debug for Endpoint {
+    /// Like a derived Debug, but the key itself never appears.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("api_key_env", &self.api_key_env)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("secret_key_env", &self.secret_key_env)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish()
+    }
+}
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Whether a model can be used as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// The provider needs no key (Ollama, the demo models).
+    NotNeeded,
+    /// Written in the config file.
+    InConfig,
+    /// Set in this env var.
+    Set(String),
+    /// This env var (or these, for ERNIE) is not set.
+    Missing(Vec<String>),
+}
+
+impl KeyStatus {
+    pub fn usable(&self) -> bool {
+        !matches!(self, KeyStatus::Missing(_))
+    }
+
+    /// A short description for `duel models`, never the key itself.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyStatus::NotNeeded => "not needed".into(),
+            KeyStatus::InConfig => "set (config file)".into(),
+            KeyStatus::Set(var) => format!("set ({var})"),
+            KeyStatus::Missing(vars) => format!("missing: set {}", vars.join(" and ")),
+        }
+    }
+}
+
+impl Endpoint {
+    /// The API key: the config's own, else the env var's (an empty value counts as unset).
+    pub fn api_key(&self) -> Option<String> {
+        if let Some(key) = &self.api_key {
+            return Some(key.clone());
+        }
+        let var = self.api_key_env.as_ref()?;
+        std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn key_status(&self) -> KeyStatus {
+        if self.api_key.is_some() {
+            return KeyStatus::InConfig;
+        }
+        let mut vars: Vec<&String> = self.api_key_env.iter().collect();
+        vars.extend(self.secret_key_env.iter());
+        if vars.is_empty() {
+            return KeyStatus::NotNeeded;
+        }
+        let missing: Vec<String> = vars
+            .iter()
+            .filter(|v| std::env::var(v).map_or(true, |val| val.trim().is_empty()))
+            .map(|v| v.to_string())
+            .collect();
+        if missing.is_empty() {
+            KeyStatus::Set(
+                vars.iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+            )
+        } else {
+            KeyStatus::Missing(missing)
+        }
+    }
+}
+
+/// The wire format a provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WireKind {
+    OpenAi,
+    Anthropic,
+    Gemini,
+    Ollama,
+    Ernie,
+    /// The built-in offline demo models of `duel --demo`.
+    Demo,
+}
+
+impl WireKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WireKind::OpenAi => "openai",
+            WireKind::Anthropic => "anthropic",
+            WireKind::Gemini => "gemini",
+            WireKind::Ollama => "ollama",
+            WireKind::Ernie => "ernie",
+            WireKind::Demo => "demo",
+        }
+    }
+
+    /// The kinds a config file may name (`demo` is built in only).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "openai" => WireKind::OpenAi,
+            "anthropic" => WireKind::Anthropic,
+            "gemini" => WireKind::Gemini,
+            "ollama" => WireKind::Ollama,
+            "ernie" => WireKind::Ernie,
+            _ => return None,
+        })
+    }
+}
+
+/// Where config files live: `$XDG_CONFIG_HOME/duel` or `~/.config/duel` (also on
+/// macOS), falling back to the `directories` crate's.
+pub fn config_dir() -> Option<PathBuf> {
+    if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(xdg).join("duel"));
+    }
+    if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
+        return Some(home.join(".config").join("duel"));
+    }
+    directories::ProjectDirs::from("", "", "duel").map(|p| p.config_dir().to_path_buf())
+}
+
+/// The data dir: `--data-dir` > `$DUEL_DATA_DIR` (both arrive here as `explicit`) >
+/// the `directories` data dir.
+pub fn data_dir(explicit: Option<PathBuf>) -> PathBuf {
+    explicit
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "duel").map(|p| p.data_dir().to_path_buf())
+        })
+        .unwrap_or_else(|| PathBuf::from(".duel"))
+}
+
+/// The login name, for `judge` when config names none.
+pub fn login_name() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The two offline demo models of `duel --demo`.
+pub fn demo_config(base: &Config) -> Config {
+    let demo = |name: &str| ModelSpec {
+        name: name.to_owned(),
+        provider: "demo".into(),
+        model_id: name.to_owned(),
+        endpoint: Endpoint {
+            kind: WireKind::Demo,
+            base_url: "offline".into(),
+            api_key_env: None,
+            api_key: None,
+            secret_key_env: None,
+            headers: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        },
+        system: None,
+        temperature: None,
+        top_p: None,
+        max_tokens: None,
+        extra: serde_json::Map::new(),
+    };
+    Config {
+        pair: Pair {
+            a: "demo-brisk".into(),
+            b: "demo-thoughtful".into(),
+        },
+        models: vec![demo("demo-brisk"), demo("demo-thoughtful")],
+        ..base.clone()
+    }
+}

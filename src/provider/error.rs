@@ -1,0 +1,111 @@
+//! Provider failures, classified so that every wire kind reports them the same way.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong, in the user's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No key in the environment variable the provider needs.
+    MissingKey,
+    /// The server refused the key.
+    Auth,
+    /// Too many requests; worth retrying later.
+    RateLimit,
+    /// Balance or quota used up; retrying will not help.
+    Quota,
+    /// The provider's content filter refused the prompt or the answer.
+    Filtered,
+    /// Unknown model or endpoint.
+    NotFound,
+    /// The conversation is longer than the model accepts.
+    ContextTooLong,
+    /// The server rejected the request as malformed.
+    BadRequest,
+    /// The provider failed on its side (5xx, overloaded).
+    Server,
+    /// No byte arrived within the idle timeout.
+    Timeout,
+    /// Could not connect, or the connection broke.
+    Network,
+    /// The stream ended before its end marker.
+    CutOff,
+    /// The stream was not in the expected format.
+    Malformed,
+}
+
+impl ErrorKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::MissingKey => "missing API key",
+            ErrorKind::Auth => "authentication failed",
+            ErrorKind::RateLimit => "rate limited",
+            ErrorKind::Quota => "quota exhausted",
+            ErrorKind::Filtered => "blocked by content filter",
+            ErrorKind::NotFound => "model not found",
+            ErrorKind::ContextTooLong => "conversation too long",
+            ErrorKind::BadRequest => "request rejected",
+            ErrorKind::Server => "server error",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Network => "network error",
+            ErrorKind::CutOff => "answer cut off",
+            ErrorKind::Malformed => "malformed stream",
+        }
+    }
+}
+
+/// A provider failure: its kind, the provider's own message, and a hint for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+    pub status: Option<u16>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            hint: None,
+            status: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Failures that may succeed when sent again (only ever before any text arrived).
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimit | ErrorKind::Server | ErrorKind::Network
+        )
+    }
+}
+
+impl fmt::Display for ProviderError {
+    /// One line: the kind, the HTTP status when there was one, the provider's message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.label())?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ProviderError {}

@@ -1,0 +1,241 @@
+//! The provider layer: one trait every wire kind implements, one event type every
+//! stream produces, and the driver that adds retries and the final event.
+
+pub mod demo;
+pub mod error;
+pub mod openai;
+pub mod sse;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+
+pub use error::{ErrorKind, ProviderError};
+
+use crate::config::{Endpoint, ModelSpec, WireKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+impl Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// What one side sends for one turn. `messages` holds the user/assistant history and
+/// ends with this turn's user prompt; the system prompt is kept apart because wire
+/// kinds place it differently.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatRequest {
+    pub model_id: String,
+    pub system: Option<String>,
+    pub messages: Vec<Message>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+    /// Extra top-level body fields the model's config asks for (e.g. `enable_thinking`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatRequest {
+    /// The request a model's settings make for `messages`.
+    pub fn for_model(model: &ModelSpec, messages: Vec<Message>) -> Self {
+        Self {
+            model_id: model.model_id.clone(),
+            system: model.system.clone(),
+            messages,
+            temperature: model.temperature,
+            top_p: model.top_p,
+            max_tokens: model.max_tokens,
+            extra: model.extra.clone(),
+        }
+    }
+
+    /// The history as a vote record stores it: the system prompt first, then the turns.
+    pub fn history_with_system(&self) -> Vec<Message> {
+        let mut out = Vec::with_capacity(self.messages.len() + 1);
+        if let Some(system) = &self.system {
+            out.push(Message::new(Role::System, system.clone()));
+        }
+        out.extend(self.messages.iter().cloned());
+        out
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+}
+
+/// How an answer ended, as the vote record spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finish {
+    Stop,
+    Length,
+    Filtered,
+    Error,
+    Cancelled,
+}
+
+impl Finish {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finish::Stop => "stop",
+            Finish::Length => "length",
+            Finish::Filtered => "filtered",
+            Finish::Error => "error",
+            Finish::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Everything a stream reports. A stream ends with exactly one `Finish` or `Error`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamEvent {
+    Text(String),
+    Reasoning(String),
+    Usage(Usage),
+    Finish(Finish),
+    Error(ProviderError),
+}
+
+/// Where a wire kind pushes what it decodes. It remembers whether any answer text
+/// arrived, which decides whether a failed attempt may be retried.
+pub struct Sink {
+    tx: UnboundedSender<StreamEvent>,
+    answered: bool,
+}
+
+impl Sink {
+    pub fn new(tx: UnboundedSender<StreamEvent>) -> Self {
+        Self {
+            tx,
+            answered: false,
+        }
+    }
+
+    pub fn text(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.answered = true;
+            let _ = self.tx.send(StreamEvent::Text(text.to_owned()));
+        }
+    }
+
+    pub fn reasoning(&mut self, text: &str) {
+        if !text.is_empty() {
+            self.answered = true;
+            let _ = self.tx.send(StreamEvent::Reasoning(text.to_owned()));
+        }
+    }
+
+    pub fn usage(&mut self, usage: Usage) {
+        let _ = self.tx.send(StreamEvent::Usage(usage));
+    }
+
+    /// True once any answer or reasoning text was passed on.
+    pub fn answered(&self) -> bool {
+        self.answered
+    }
+}
+
+/// One wire kind. `attempt` sends the request once and pushes what arrives into the
+/// sink; it returns how the answer ended, or the error that ended it.
+pub trait Provider: Send + Sync {
+    fn attempt<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>>;
+}
+
+/// Retries allowed for a request that failed before any answer text arrived.
+pub const MAX_RETRIES: u32 = 2;
+
+/// Runs one answer to its end: retries a failure that came before any text (at most
+/// twice, honouring `Retry-After`), never after, and sends exactly one final
+/// `Finish` or `Error` event.
+pub async fn stream(provider: &dyn Provider, req: &ChatRequest, tx: UnboundedSender<StreamEvent>) {
+    let mut sink = Sink::new(tx.clone());
+    let mut attempt = 0;
+    let last = loop {
+        match provider.attempt(req, &mut sink).await {
+            Ok(finish) => break StreamEvent::Finish(finish),
+            Err(err) if err.retryable() && !sink.answered() && attempt < MAX_RETRIES => {
+                let wait = err.retry_after.unwrap_or(backoff(attempt));
+                tracing::info!(kind = ?err.kind, attempt, ?wait, "retrying before any text");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(err) => break StreamEvent::Error(err),
+        }
+    };
+    let _ = tx.send(last);
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500 * 2u64.pow(attempt))
+}
+
+/// The provider for a model's endpoint. Building never fails: a missing key is
+/// reported by the first attempt, in the pane.
+pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
+    match model.endpoint.kind {
+        WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
+        WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
+        // The other wire kinds arrive with the provider issue; until then they are
+        // reported plainly rather than sent in a shape the server would reject.
+        kind => Arc::new(Unsupported(kind)),
+    }
+}
+
+struct Unsupported(WireKind);
+
+impl Provider for Unsupported {
+    fn attempt<'a>(
+        &'a self,
+        _req: &'a ChatRequest,
+        _sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+        let kind = self.0;
+        Box::pin(async move {
+            Err(ProviderError::new(
+                ErrorKind::BadRequest,
+                format!(
+                    "the `{}` wire kind is not supported by this build",
+                    kind.as_str()
+                ),
+            )
+            .with_hint("use an OpenAI-compatible provider (kind = \"openai\") for now"))
+        })
+    }
+}
+
+/// An HTTP client for one endpoint: its connect timeout, no total deadline (a stream
+/// is bounded by the endpoint's idle timeout instead).
+pub fn http_client(endpoint: &Endpoint) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(endpoint.connect_timeout)
+        .user_agent(concat!("duel/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}

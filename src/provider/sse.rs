@@ -1,0 +1,1 @@
+//! Byte-safe SSE decoding. (Filled in by the provider work.)
