@@ -85,6 +85,11 @@ impl ProviderError {
         self
     }
 
+    pub fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
+        self.retry_after = wait;
+        self
+    }
+
     /// Failures that may succeed when sent again (only ever before any text arrived).
     pub fn retryable(&self) -> bool {
         matches!(
@@ -109,3 +114,19 @@ impl fmt::Display for ProviderError {
 }
 
 impl std::error::Error for ProviderError {}
+
+/// An error and its sources on one line: transport errors hide the useful part
+/// ("connection refused") in their source chain.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
