@@ -130,3 +130,13 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     }
     out
 }
+
+/// The innermost source of an error: for a failed connect, the OS's own words
+/// ("Connection refused (os error 111)").
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}

@@ -171,17 +171,62 @@ pub trait Provider: Send + Sync {
 /// Retries allowed for a request that failed before any answer text arrived.
 pub const MAX_RETRIES: u32 = 2;
 
+/// The longest wait before a retry, whatever `Retry-After` asks: a pane should not
+/// look frozen for minutes.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// How `stream` retries a failure that came before any text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    /// The wait before the first retry when the server names none; doubled each time.
+    pub first_backoff: Duration,
+    /// The cap on any wait, `Retry-After` included.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: MAX_RETRIES,
+            first_backoff: Duration::from_millis(500),
+            max_wait: MAX_RETRY_WAIT,
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        retry_after
+            .unwrap_or_else(|| {
+                self.first_backoff
+                    .saturating_mul(2u32.saturating_pow(attempt))
+            })
+            .min(self.max_wait)
+    }
+}
+
 /// Runs one answer to its end: retries a failure that came before any text (at most
 /// twice, honouring `Retry-After`), never after, and sends exactly one final
 /// `Finish` or `Error` event.
 pub async fn stream(provider: &dyn Provider, req: &ChatRequest, tx: UnboundedSender<StreamEvent>) {
+    stream_with(provider, req, tx, RetryPolicy::default()).await;
+}
+
+/// `stream` with a chosen retry policy (tests use short backoffs).
+pub async fn stream_with(
+    provider: &dyn Provider,
+    req: &ChatRequest,
+    tx: UnboundedSender<StreamEvent>,
+    retry: RetryPolicy,
+) {
     let mut sink = Sink::new(tx.clone());
     let mut attempt = 0;
     let last = loop {
         match provider.attempt(req, &mut sink).await {
             Ok(finish) => break StreamEvent::Finish(finish),
-            Err(err) if err.retryable() && !sink.answered() && attempt < MAX_RETRIES => {
-                let wait = err.retry_after.unwrap_or(backoff(attempt));
+            Err(err) if err.retryable() && !sink.answered() && attempt < retry.max_retries => {
+                let wait = retry.wait(attempt, err.retry_after);
                 tracing::info!(kind = ?err.kind, attempt, ?wait, "retrying before any text");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
@@ -190,10 +235,6 @@ pub async fn stream(provider: &dyn Provider, req: &ChatRequest, tx: UnboundedSen
         }
     };
     let _ = tx.send(last);
-}
-
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500 * 2u64.pow(attempt))
 }
 
 /// The provider for a model's endpoint. Building never fails: a missing key is
@@ -238,4 +279,21 @@ pub fn http_client(endpoint: &Endpoint) -> reqwest::Client {
         .user_agent(concat!("duel/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_retry_after_wins_up_to_the_cap() {
+        let retry = RetryPolicy::default();
+        assert_eq!(retry.wait(0, None), Duration::from_millis(500));
+        assert_eq!(retry.wait(1, None), Duration::from_secs(1));
+        assert_eq!(retry.wait(0, Some(Duration::ZERO)), Duration::ZERO);
+        assert_eq!(
+            retry.wait(0, Some(Duration::from_secs(3600))),
+            MAX_RETRY_WAIT
+        );
+    }
 }
