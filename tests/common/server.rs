@@ -1,0 +1,387 @@
+//! A scriptable loopback HTTP/1.1 server for tests.
+//!
+//! It runs on its own thread with its own tokio runtime, so it serves sync tests,
+//! async tests and other processes (a PTY test running the real binary) alike:
+//!
+//! ```ignore
+//! let server = MockServer::start(vec![
+//!     Reply::json(429, r#"{"error":{"message":"slow down"}}"#).with_header("retry-after", "0"),
+//!     Reply::sse(&[openai_chunk("Hello"), "[DONE]".into()]),
+//! ]);
+//! // point a client at server.url() …
+//! assert_eq!(server.requests().len(), 2);
+//! ```
+//!
+//! Each connection carries one request; the n-th request gets `replies[n]` (the last
+//! reply repeats). A reply is a status line and headers, then its steps; the body ends
+//! when the server closes the connection. Dropping the server stops it and closes
+//! every connection, hung ones included.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// The pause between the events of [`Reply::sse`], so each arrives in its own read.
+const SSE_GAP: Duration = Duration::from_millis(3);
+
+/// The largest request head the server reads.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// A running server; dropping it stops it.
+pub struct MockServer {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// One request as the server received it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    pub method: String,
+    /// The request target, query included: `/v1/chat/completions?x=1`.
+    pub path: String,
+    /// Header names lowercased; a repeated header keeps its last value.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Recorded {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The body parsed as JSON (panics when it is not JSON: a test failure).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("the request body is JSON")
+    }
+}
+
+/// What the server sends back for one request.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Sent as given, after the status line; the server adds `connection: close`.
+    pub headers: Vec<(String, String)>,
+    pub steps: Vec<Step>,
+}
+
+/// One thing the server does while sending a body.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// One TCP write, flushed at once (the socket has no Nagle delay).
+    Write(Vec<u8>),
+    Sleep(Duration),
+    /// Keep the connection open and send nothing more until the server is dropped.
+    Hang,
+}
+
+impl Reply {
+    /// A 200 `text/event-stream` reply: each string is sent as `data: {s}\n\n` in its
+    /// own write, a few milliseconds apart.
+    pub fn sse<S: AsRef<str>>(events: &[S]) -> Reply {
+        let mut steps = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            if i > 0 {
+                steps.push(Step::Sleep(SSE_GAP));
+            }
+            steps.push(Step::Write(sse_event(event.as_ref())));
+        }
+        Reply::raw(200, "text/event-stream", steps)
+    }
+
+    /// A reply with a JSON body, sent in one write.
+    pub fn json(status: u16, body: &str) -> Reply {
+        Reply::raw(
+            status,
+            "application/json",
+            vec![Step::Write(body.as_bytes().to_vec())],
+        )
+    }
+
+    /// A reply with any content type and scripted steps.
+    pub fn raw(status: u16, content_type: &str, steps: Vec<Step>) -> Reply {
+        Reply {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            steps,
+        }
+    }
+
+    /// The same reply with one more header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// `data: {data}\n\n` as bytes.
+pub fn sse_event(data: &str) -> Vec<u8> {
+    format!("data: {data}\n\n").into_bytes()
+}
+
+/// An OpenAI stream chunk carrying answer text.
+pub fn openai_chunk(content: &str) -> String {
+    openai_delta(json!({ "content": content }))
+}
+
+/// An OpenAI-style chunk carrying reasoning in `reasoning_content` (DashScope,
+/// DeepSeek, Moonshot, Zhipu).
+pub fn openai_reasoning_chunk(reasoning: &str) -> String {
+    openai_delta(json!({ "content": null, "reasoning_content": reasoning }))
+}
+
+/// Ollama's `/v1` reasoning chunk: the field is `reasoning`.
+pub fn ollama_reasoning_chunk(reasoning: &str) -> String {
+    openai_delta(json!({ "reasoning": reasoning }))
+}
+
+/// The chunk that ends the choice with a `finish_reason`.
+pub fn openai_finish_chunk(reason: &str) -> String {
+    json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion.chunk",
+        "model": "mock",
+        "choices": [{ "index": 0, "delta": {}, "finish_reason": reason }],
+        "usage": null
+    })
+    .to_string()
+}
+
+/// The usage-only chunk of `stream_options.include_usage`: empty `choices`.
+pub fn openai_usage_chunk(input: u64, output: u64) -> String {
+    json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion.chunk",
+        "model": "mock",
+        "choices": [],
+        "usage": {
+            "prompt_tokens": input,
+            "completion_tokens": output,
+            "total_tokens": input + output
+        }
+    })
+    .to_string()
+}
+
+/// A whole OpenAI stream for `text`: one chunk per piece, a stop, usage, `[DONE]`.
+pub fn openai_stream(pieces: &[&str], input: u64, output: u64) -> Vec<String> {
+    let mut events: Vec<String> = pieces.iter().map(|p| openai_chunk(p)).collect();
+    events.push(openai_finish_chunk("stop"));
+    events.push(openai_usage_chunk(input, output));
+    events.push("[DONE]".into());
+    events
+}
+
+fn openai_delta(delta: serde_json::Value) -> String {
+    json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion.chunk",
+        "model": "mock",
+        "choices": [{ "index": 0, "delta": delta, "finish_reason": null }],
+        "usage": null
+    })
+    .to_string()
+}
+
+impl MockServer {
+    /// Starts serving on `127.0.0.1` at a free port. `replies` must not be empty.
+    pub fn start(replies: Vec<Reply>) -> MockServer {
+        assert!(!replies.is_empty(), "MockServer needs at least one reply");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        listener
+            .set_nonblocking(true)
+            .expect("make the listener non-blocking");
+        let addr = listener.local_addr().expect("the listener's address");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (shutdown, stop) = oneshot::channel();
+        let recorded = Arc::clone(&requests);
+        let thread = std::thread::Builder::new()
+            .name(format!("mock-server-{}", addr.port()))
+            .spawn(move || serve(listener, Arc::new(replies), recorded, stop))
+            .expect("spawn the server thread");
+        MockServer {
+            addr,
+            requests,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The requests received so far, in arrival order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.requests).clone()
+    }
+
+    /// Waits until at least `count` requests arrived; false if `timeout` passed first.
+    pub fn wait_for_requests(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while lock(&self.requests).len() < count {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A poisoned lock only means another test thread panicked; the list is still usable.
+fn lock(requests: &Mutex<Vec<Recorded>>) -> std::sync::MutexGuard<'_, Vec<Recorded>> {
+    requests
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn serve(
+    listener: std::net::TcpListener,
+    replies: Arc<Vec<Reply>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("build the server's runtime");
+    runtime.block_on(async move {
+        let listener = TcpListener::from_std(listener).expect("register the listener");
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                accepted = listener.accept() => {
+                    let Ok((socket, _)) = accepted else { continue };
+                    tokio::spawn(handle(socket, Arc::clone(&replies), Arc::clone(&requests)));
+                }
+            }
+        }
+    });
+    // Dropping the runtime drops every connection task, closing hung connections.
+}
+
+async fn handle(
+    mut socket: TcpStream,
+    replies: Arc<Vec<Reply>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+) {
+    let _ = socket.set_nodelay(true);
+    let Some(request) = read_request(&mut socket).await else {
+        return;
+    };
+    let index = {
+        let mut requests = lock(&requests);
+        requests.push(request);
+        requests.len() - 1
+    };
+    let reply = &replies[index.min(replies.len() - 1)];
+    let _ = send(&mut socket, reply).await;
+}
+
+async fn send(socket: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("connection: close\r\n\r\n");
+    socket.write_all(head.as_bytes()).await?;
+    socket.flush().await?;
+    for step in &reply.steps {
+        match step {
+            Step::Write(bytes) => {
+                socket.write_all(bytes).await?;
+                socket.flush().await?;
+            }
+            Step::Sleep(pause) => tokio::time::sleep(*pause).await,
+            Step::Hang => std::future::pending::<()>().await,
+        }
+    }
+    socket.shutdown().await
+}
+
+/// Reads one request: the head, then a `content-length` body (chunked request
+/// bodies are not supported; reqwest sends JSON with a length).
+async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
+    let mut buf = Vec::new();
+    let head_end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        if buf.len() > MAX_HEAD {
+            return None;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next()?.split_whitespace();
+    let method = request_line.next()?.to_owned();
+    let path = request_line.next()?.to_owned();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf.split_off(head_end + 4);
+    while body.len() < length {
+        let mut chunk = vec![0u8; length - body.len()];
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
