@@ -91,6 +91,7 @@ impl OpenAi {
         response: reqwest::Response,
         sink: &mut Sink,
     ) -> Result<Finish, ProviderError> {
+        let content_type = content_type(&response).unwrap_or("none").to_owned();
         let mut events = std::pin::pin!(sse::events(
             response.bytes_stream(),
             self.endpoint.idle_timeout
@@ -124,6 +125,17 @@ impl OpenAi {
             if let Some(reason) = chunk.decode(sink)? {
                 finish = reason;
             }
+        }
+        // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
+        if chunks == 0 && garbage == 0 && !content_type.starts_with("text/event-stream") {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!("expected an event stream, got content type {content_type}"),
+            )
+            .with_hint(format!(
+                "is {} an OpenAI-compatible endpoint?",
+                self.endpoint.base_url
+            )));
         }
         if chunks == 0 && garbage > 0 {
             return Err(ProviderError::new(
@@ -477,12 +489,16 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
-fn is_json(response: &reqwest::Response) -> bool {
+fn content_type(response: &reqwest::Response) -> Option<&str> {
     response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().starts_with("application/json"))
+        .map(str::trim)
+}
+
+fn is_json(response: &reqwest::Response) -> bool {
+    content_type(response).is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 /// The start of a body, read with the idle timeout; whatever arrived is kept if the
