@@ -1,1 +1,179 @@
-fn main() {}
+//! duel's entry point: parse the command line, load config and theme (errors are
+//! printed before the terminal is touched), then run the TUI or a command.
+
+#![deny(clippy::unwrap_used, clippy::panic)]
+
+use std::io::stdout;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::execute;
+use futures_util::{Stream, StreamExt, stream};
+
+use duel::app::{self, Msg, State};
+use duel::cli::{Cli, Command};
+use duel::config::{self, Config, LoadOptions, ModelSpec};
+use duel::{commands, theme, votes};
+
+/// Exit code for usage and config errors (SPEC §1).
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Init) = cli.command {
+        return finish(commands::init(cli.global.config.clone()));
+    }
+
+    let mut config = match config::load(&LoadOptions {
+        explicit: cli.global.config.clone(),
+    }) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("duel: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    for warning in &config.warnings {
+        eprintln!("duel: warning: {warning}");
+    }
+    if cli.demo {
+        config = config::demo_config(&config);
+    }
+    let data_dir = config::data_dir(cli.global.data_dir.clone());
+    let _log = init_logging(&data_dir);
+
+    let (a, b) = match pair(&config, cli.a.as_deref(), cli.b.as_deref()) {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("duel: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return finish(Err(e.into())),
+    };
+    match &cli.command {
+        Some(Command::Ask(args)) => finish(runtime.block_on(commands::ask(&a, &b, args))),
+        Some(Command::Models(args)) => finish(runtime.block_on(commands::models(&config, args))),
+        Some(Command::Init) => ExitCode::SUCCESS,
+        None => {
+            let theme_name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
+            let theme = match theme::load(theme_name, config::config_dir().as_deref()) {
+                Ok(theme) => theme,
+                Err(e) => {
+                    eprintln!("duel: {e}");
+                    return ExitCode::from(USAGE);
+                }
+            };
+            let state = State::new(&config, a, b, data_dir);
+            finish(runtime.block_on(tui(state, &theme)))
+        }
+    }
+}
+
+/// The pair to compare: `--a`/`--b` over `[pair]`; names must be configured models.
+fn pair(
+    config: &Config,
+    a: Option<&str>,
+    b: Option<&str>,
+) -> Result<(ModelSpec, ModelSpec), String> {
+    let find = |flag: &str, name: &str| {
+        config.model(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
+            format!(
+                "{flag} {name:?} does not name a configured model (models: {}); see `duel models`",
+                names.join(", ")
+            )
+        })
+    };
+    Ok((
+        find("--a", a.unwrap_or(&config.pair.a))?,
+        find("--b", b.unwrap_or(&config.pair.b))?,
+    ))
+}
+
+fn finish(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("duel: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the TUI on the real terminal and always gives the terminal back.
+async fn tui(state: State, theme: &theme::Theme) -> anyhow::Result<u8> {
+    let votes_path = state.data_dir.join(votes::log::FILE_NAME);
+    // ratatui's init installs a panic hook that restores the terminal; ours also
+    // turns bracketed paste off again before it.
+    let mut terminal = ratatui::init();
+    let ratatui_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(stdout(), DisableBracketedPaste);
+        ratatui_hook(info);
+    }));
+    let _ = execute!(stdout(), EnableBracketedPaste);
+    if std::env::var_os("DUEL_DEBUG_PANIC").is_some() {
+        // A hidden switch for the terminal-restore tests.
+        #[allow(clippy::panic)]
+        {
+            panic!("DUEL_DEBUG_PANIC is set");
+        }
+    }
+
+    let keys = EventStream::new()
+        .filter_map(|event| async move { event.ok().and_then(app::msg_from_event) });
+    let result = app::run(
+        &mut terminal,
+        state,
+        theme,
+        stream::select(keys, terminations()).boxed(),
+    )
+    .await;
+
+    let _ = execute!(stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    let state = result?;
+    let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
+    if voted > 0 {
+        eprintln!(
+            "duel: {voted} vote(s) in this conversation, saved to {}",
+            votes_path.display()
+        );
+    }
+    Ok(0)
+}
+
+/// SIGTERM and SIGHUP end the app the same way as Ctrl+Q: cleanly.
+fn terminations() -> impl Stream<Item = Msg> + Send {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signals = [SignalKind::terminate(), SignalKind::hangup()]
+        .into_iter()
+        .filter_map(|kind| signal(kind).ok());
+    stream::select_all(signals.map(|sig| {
+        stream::unfold(sig, |mut sig| async move {
+            sig.recv().await.map(|()| (Msg::Terminate, sig))
+        })
+        .boxed()
+    }))
+}
+
+/// Logs go to `<data dir>/duel.log`, only when `DUEL_LOG` or `RUST_LOG` asks.
+fn init_logging(data_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let filter = std::env::var("DUEL_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()?;
+    std::fs::create_dir_all(data_dir).ok()?;
+    let file = tracing_appender::rolling::never(data_dir, "duel.log");
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(writer)
+        .with_ansi(false)
+        .init();
+    Some(guard)
+}

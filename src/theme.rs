@@ -27,3 +27,8 @@ pub struct Theme {
     /// The syntax-highlighting theme name for code blocks.
     pub syntax: String,
 }
+
+/// Placeholder until the theme work lands.
+pub fn load(_name: &str, _config_dir: Option<&std::path::Path>) -> Result<Theme, String> {
+    unimplemented!()
+}

@@ -1,0 +1,11 @@
+//! The interactive app: state, messages, the pure `update`, and the run loop.
+
+pub mod msg;
+pub mod run;
+pub mod state;
+pub mod update;
+
+pub use msg::{Effect, Msg};
+pub use run::{msg_from_event, run};
+pub use state::{Side, State};
+pub use update::update;

@@ -1,0 +1,54 @@
+//! What can happen to the app (`Msg`) and what the app asks the world to do (`Effect`).
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::state::Side;
+use crate::config::ModelSpec;
+use crate::conversation::ConversationFile;
+use crate::provider::{ChatRequest, StreamEvent};
+use crate::votes::VoteRecord;
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Something a side's stream reported; `generation` tells which stream.
+    Stream {
+        side: Side,
+        generation: u64,
+        event: StreamEvent,
+    },
+    /// A vote record reached the disk, or failed to.
+    VoteSaved {
+        turn: usize,
+        result: Result<(), String>,
+    },
+    ConversationSaved(Result<(), String>),
+    /// Time passed (live timers while streaming).
+    Tick,
+    /// SIGTERM or similar: leave cleanly.
+    Terminate,
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    /// Start streaming `request` to `model`; its events come back tagged with `generation`.
+    Start {
+        side: Side,
+        generation: u64,
+        model: Box<ModelSpec>,
+        request: Box<ChatRequest>,
+    },
+    /// Drop the stream feeding `side`.
+    Stop {
+        side: Side,
+    },
+    /// Append to the vote log and report back with `Msg::VoteSaved`.
+    SaveVote {
+        turn: usize,
+        record: Box<VoteRecord>,
+    },
+    SaveConversation(Box<ConversationFile>),
+}

@@ -1,0 +1,190 @@
+//! The loop: terminal events and stream events become `Msg`s for `update`; effects
+//! are carried out here; the screen is redrawn at most once a frame, only when
+//! something changed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyEventKind};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use super::msg::{Effect, Msg};
+use super::state::{Side, State};
+use super::update::update;
+use crate::provider;
+use crate::theme::Theme;
+use crate::ui::{ViewCache, draw};
+use crate::{conversation, votes};
+
+/// ~60 frames a second at most.
+const FRAME: Duration = Duration::from_millis(16);
+/// How often live timers refresh while an answer streams.
+const TICK: Duration = Duration::from_millis(200);
+
+/// The terminal events the app cares about; key releases and focus changes are not.
+pub fn msg_from_event(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Mouse(mouse) => Some(Msg::Mouse(mouse)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Runs the app until it quits or `input` ends. Returns the final state.
+pub async fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut state: State,
+    theme: &Theme,
+    input: impl Stream<Item = Msg> + Unpin,
+) -> anyhow::Result<State>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let mut input = input.fuse();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut world = World {
+        tx,
+        data_dir: state.data_dir.clone(),
+        streams: [None, None],
+        writes: Vec::new(),
+    };
+    let mut cache = ViewCache::default();
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut tick = tokio::time::interval(TICK);
+
+    while !state.quit {
+        let due = last_draw.map_or(Instant::now(), |t| t + FRAME);
+        if dirty && Instant::now() >= due {
+            terminal.draw(|frame| {
+                let viewports = draw(frame, &state, theme, &mut cache);
+                for side in Side::BOTH {
+                    state.side_mut(side).viewport = viewports[side.index()];
+                }
+            })?;
+            dirty = false;
+            last_draw = Some(Instant::now());
+        }
+        let streaming = state.streaming();
+        let msg = tokio::select! {
+            msg = input.next() => msg.unwrap_or(Msg::Terminate),
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick(), if streaming => Msg::Tick,
+            _ = tokio::time::sleep_until(due.into()), if dirty => continue,
+        };
+        dirty |= handle(&mut state, msg, &mut world);
+        // A burst of stream events becomes one frame.
+        while let Ok(msg) = rx.try_recv() {
+            dirty |= handle(&mut state, msg, &mut world);
+        }
+    }
+
+    world.stop_all();
+    // A confirmed vote must be on disk before duel exits; wait for pending writes.
+    for write in world.writes.drain(..) {
+        let _ = write.await;
+    }
+    Ok(state)
+}
+
+/// Feeds one message to `update` and carries out its effects. True when the screen
+/// may have changed.
+fn handle(state: &mut State, msg: Msg, world: &mut World) -> bool {
+    let redraw = !matches!(msg, Msg::Tick) || state.streaming();
+    for effect in update(state, msg, Instant::now()) {
+        world.execute(effect);
+    }
+    world.writes.retain(|w| !w.is_finished());
+    redraw
+}
+
+/// What effects touch: the stream tasks and the files.
+struct World {
+    tx: UnboundedSender<Msg>,
+    data_dir: PathBuf,
+    streams: [Option<JoinHandle<()>>; 2],
+    writes: Vec<JoinHandle<()>>,
+}
+
+impl World {
+    fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::Start {
+                side,
+                generation,
+                model,
+                request,
+            } => {
+                self.stop(side);
+                let provider = provider::build(&model);
+                let tx = self.tx.clone();
+                self.streams[side.index()] = Some(tokio::spawn(async move {
+                    stream_side(provider, *request, side, generation, tx).await;
+                }));
+            }
+            Effect::Stop { side } => self.stop(side),
+            Effect::SaveVote { turn, record } => {
+                let path = self.data_dir.join(votes::log::FILE_NAME);
+                let tx = self.tx.clone();
+                self.writes.push(tokio::task::spawn_blocking(move || {
+                    let result = votes::log::append(&path, &record)
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                    let _ = tx.send(Msg::VoteSaved { turn, result });
+                }));
+            }
+            Effect::SaveConversation(file) => {
+                let dir = self.data_dir.clone();
+                let tx = self.tx.clone();
+                self.writes.push(tokio::task::spawn_blocking(move || {
+                    let result = conversation::save(&dir, &file)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::ConversationSaved(result));
+                }));
+            }
+        }
+    }
+
+    /// Stopping a stream is dropping the task that owns it.
+    fn stop(&mut self, side: Side) {
+        if let Some(task) = self.streams[side.index()].take() {
+            task.abort();
+        }
+    }
+
+    fn stop_all(&mut self) {
+        for side in Side::BOTH {
+            self.stop(side);
+        }
+    }
+}
+
+async fn stream_side(
+    provider: Arc<dyn provider::Provider>,
+    request: provider::ChatRequest,
+    side: Side,
+    generation: u64,
+    tx: UnboundedSender<Msg>,
+) {
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let drive = provider::stream(&*provider, &request, events_tx);
+    let forward = async {
+        while let Some(event) = events.recv().await {
+            let _ = tx.send(Msg::Stream {
+                side,
+                generation,
+                event,
+            });
+        }
+    };
+    tokio::join!(drive, forward);
+}

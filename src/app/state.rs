@@ -1,0 +1,412 @@
+//! All UI state, owned by one place: the run loop, changed only by `update`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ratatui_textarea::{TextArea, WrapMode};
+use uuid::Uuid;
+
+use crate::config::{Config, KeyStatus, Layout, ModelSpec};
+use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
+use crate::votes::{SideRecord, Vote};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    A,
+    B,
+}
+
+impl Side {
+    pub const BOTH: [Side; 2] = [Side::A, Side::B];
+
+    pub fn index(self) -> usize {
+        match self {
+            Side::A => 0,
+            Side::B => 1,
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::A => "A",
+            Side::B => "B",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Typing in the input box.
+    Compose,
+    /// Keys act on the panes (scroll, focus, vote).
+    Browse,
+}
+
+/// Which model produced an answer, as logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelRef {
+    pub name: String,
+    pub provider: String,
+    pub model_id: String,
+    pub demo: bool,
+}
+
+impl ModelRef {
+    pub fn of(spec: &ModelSpec) -> Self {
+        Self {
+            name: spec.name.clone(),
+            provider: spec.provider.clone(),
+            model_id: spec.model_id.clone(),
+            demo: spec.endpoint.kind == crate::config::WireKind::Demo,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnswerState {
+    /// Sent; nothing back yet.
+    Waiting,
+    Streaming,
+    /// Ended by the model: stop, length or filtered.
+    Done(Finish),
+    Failed(ProviderError),
+    /// Stopped by the user.
+    Stopped,
+}
+
+/// One side's answer to one prompt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub model: ModelRef,
+    /// What this side sent before the prompt (system prompt first).
+    pub history: Vec<Message>,
+    /// The raw text as the model sent it (the display cleans it).
+    pub text: String,
+    pub reasoning: String,
+    pub state: AnswerState,
+    pub usage: Usage,
+    /// Text deltas received, a token estimate when the provider reports no usage.
+    pub deltas: u64,
+    pub started: Instant,
+    pub first_token: Option<Instant>,
+    pub ended: Option<Instant>,
+    /// Which stream feeds this answer; events of any other are stale.
+    pub generation: u64,
+    /// Bumped on every change the pane shows, so cached wrapping knows when to redo.
+    pub version: u64,
+}
+
+impl Answer {
+    pub fn new(model: ModelRef, history: Vec<Message>, generation: u64, now: Instant) -> Self {
+        Self {
+            model,
+            history,
+            text: String::new(),
+            reasoning: String::new(),
+            state: AnswerState::Waiting,
+            usage: Usage::default(),
+            deltas: 0,
+            started: now,
+            first_token: None,
+            ended: None,
+            generation,
+            version: 0,
+        }
+    }
+
+    pub fn in_flight(&self) -> bool {
+        matches!(self.state, AnswerState::Waiting | AnswerState::Streaming)
+    }
+
+    pub fn finish(&self) -> Finish {
+        match &self.state {
+            AnswerState::Done(f) => *f,
+            AnswerState::Failed(_) => Finish::Error,
+            // A record of an unfinished answer can only come from a stop.
+            AnswerState::Stopped | AnswerState::Waiting | AnswerState::Streaming => {
+                Finish::Cancelled
+            }
+        }
+    }
+
+    pub fn ttft(&self) -> Option<Duration> {
+        self.first_token.map(|t| t - self.started)
+    }
+
+    /// Time from send to the end, or to `now` while streaming.
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        self.ended
+            .unwrap_or(now)
+            .saturating_duration_since(self.started)
+    }
+
+    /// Output tokens: the provider's count, else the number of deltas (an estimate).
+    pub fn output_tokens(&self) -> (u64, bool) {
+        match self.usage.output_tokens {
+            Some(n) => (n, true),
+            None => (self.deltas, false),
+        }
+    }
+
+    /// Output tokens per second of generation (after the first token).
+    pub fn tokens_per_sec(&self, now: Instant) -> Option<f64> {
+        let first = self.first_token?;
+        let secs = self
+            .ended
+            .unwrap_or(now)
+            .saturating_duration_since(first)
+            .as_secs_f64();
+        let (tokens, _) = self.output_tokens();
+        (secs > 0.05 && tokens > 0).then(|| tokens as f64 / secs)
+    }
+
+    /// Takes in one event of this answer's stream, arrived at `now`.
+    pub fn apply(&mut self, event: StreamEvent, now: Instant) {
+        self.version += 1;
+        match event {
+            StreamEvent::Text(text) => {
+                self.first_token.get_or_insert(now);
+                self.state = AnswerState::Streaming;
+                self.deltas += 1;
+                self.text.push_str(&text);
+            }
+            StreamEvent::Reasoning(text) => {
+                self.first_token.get_or_insert(now);
+                self.state = AnswerState::Streaming;
+                self.reasoning.push_str(&text);
+            }
+            StreamEvent::Usage(usage) => {
+                self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
+                self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);
+            }
+            StreamEvent::Finish(finish) => {
+                self.state = match finish {
+                    Finish::Cancelled => AnswerState::Stopped,
+                    f => AnswerState::Done(f),
+                };
+                self.ended = Some(now);
+            }
+            StreamEvent::Error(error) => {
+                self.state = AnswerState::Failed(error);
+                self.ended = Some(now);
+            }
+        }
+    }
+
+    /// The side as the vote record and the conversation file store it.
+    pub fn record(&self, with_history: bool) -> SideRecord {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        SideRecord {
+            model: self.model.name.clone(),
+            provider: self.model.provider.clone(),
+            model_id: self.model.model_id.clone(),
+            history: with_history.then(|| self.history.clone()),
+            answer: self.text.clone(),
+            reasoning: (!self.reasoning.is_empty()).then(|| self.reasoning.clone()),
+            finish: self.finish(),
+            error: match &self.state {
+                AnswerState::Failed(e) => Some(e.to_string()),
+                _ => None,
+            },
+            ttft_ms: self.ttft().map(ms),
+            total_ms: self.ended.map(|end| ms(end - self.started)),
+            input_tokens: self.usage.input_tokens,
+            output_tokens: self.usage.output_tokens,
+        }
+    }
+}
+
+/// One prompt sent to both sides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Turn {
+    pub prompt: String,
+    pub time: jiff::Timestamp,
+    pub answers: [Answer; 2],
+    pub vote: Option<Vote>,
+}
+
+impl Turn {
+    pub fn answer(&self, side: Side) -> &Answer {
+        &self.answers[side.index()]
+    }
+
+    pub fn ended(&self) -> bool {
+        self.answers.iter().all(|a| !a.in_flight())
+    }
+}
+
+/// A pane's scroll position.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scroll {
+    /// Stick to the bottom, following new text.
+    #[default]
+    Follow,
+    /// The first visible line.
+    Top(usize),
+}
+
+/// What the last frame showed of a pane, so scrolling knows the page size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Viewport {
+    pub total_lines: usize,
+    pub height: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct SideState {
+    pub model: ModelSpec,
+    pub key: KeyStatus,
+    pub scroll: Scroll,
+    pub viewport: Viewport,
+}
+
+impl SideState {
+    pub fn new(model: ModelSpec) -> Self {
+        let key = model.endpoint.key_status();
+        Self {
+            model,
+            key,
+            scroll: Scroll::Follow,
+            viewport: Viewport::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub kind: StatusKind,
+    pub text: String,
+}
+
+pub struct State {
+    pub conversation: Uuid,
+    pub created: jiff::Timestamp,
+    pub turns: Vec<Turn>,
+    pub sides: [SideState; 2],
+    pub mode: Mode,
+    pub focus: Side,
+    pub layout: Layout,
+    pub blind: bool,
+    pub judge: String,
+    pub data_dir: PathBuf,
+    pub input: TextArea<'static>,
+    /// Prompts sent, oldest first, for Up/Down recall.
+    pub prompt_history: Vec<String>,
+    /// Where Up/Down recall stands, and the draft it replaced.
+    pub recall: Option<(usize, String)>,
+    pub status: Option<Status>,
+    pub show_help: bool,
+    pub quit: bool,
+    pub next_generation: u64,
+    /// The latest moment `update` saw; the footer's live timers read it.
+    pub now: Instant,
+    /// Terminal size in cells (columns, rows).
+    pub size: (u16, u16),
+}
+
+impl State {
+    pub fn new(config: &Config, a: ModelSpec, b: ModelSpec, data_dir: PathBuf) -> Self {
+        let mut state = Self {
+            conversation: Uuid::new_v4(),
+            created: jiff::Timestamp::now(),
+            turns: Vec::new(),
+            sides: [SideState::new(a), SideState::new(b)],
+            mode: Mode::Compose,
+            focus: Side::A,
+            layout: config.ui.layout,
+            blind: false,
+            judge: config.arena.judge.clone(),
+            data_dir,
+            input: new_input(),
+            prompt_history: Vec::new(),
+            recall: None,
+            status: None,
+            show_help: false,
+            quit: false,
+            next_generation: 1,
+            now: Instant::now(),
+            size: (80, 24),
+        };
+        if let Some(first) = config.warnings.first() {
+            let more = config.warnings.len() - 1;
+            let text = if more > 0 {
+                format!("config: {first} (+{more} more, printed at start-up)")
+            } else {
+                format!("config: {first}")
+            };
+            state.status = Some(Status {
+                kind: StatusKind::Warning,
+                text,
+            });
+        }
+        state
+    }
+
+    pub fn side(&self, side: Side) -> &SideState {
+        &self.sides[side.index()]
+    }
+
+    pub fn side_mut(&mut self, side: Side) -> &mut SideState {
+        &mut self.sides[side.index()]
+    }
+
+    pub fn streaming(&self) -> bool {
+        self.turns.last().is_some_and(|t| !t.ended())
+    }
+
+    /// The latest turn whose two answers have both ended: the one a vote goes to.
+    pub fn votable_turn(&self) -> Option<usize> {
+        self.turns.iter().rposition(Turn::ended)
+    }
+
+    /// What `side` sends before a new prompt: its own earlier prompts and answers.
+    /// A turn where the side produced no text at all is left out, so the model never
+    /// sees a prompt without an answer.
+    pub fn history(&self, side: Side) -> Vec<Message> {
+        let mut out = Vec::new();
+        for turn in &self.turns {
+            let answer = turn.answer(side);
+            if answer.text.is_empty() {
+                continue;
+            }
+            out.push(Message::new(Role::User, turn.prompt.clone()));
+            out.push(Message::new(Role::Assistant, answer.text.clone()));
+        }
+        out
+    }
+
+    pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(Status {
+            kind,
+            text: text.into(),
+        });
+    }
+
+    /// The input box's text.
+    pub fn input_text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+}
+
+pub fn new_input() -> TextArea<'static> {
+    let mut input = TextArea::default();
+    input.set_placeholder_text("Ask both models… (Enter sends, Alt+Enter adds a line)");
+    input.set_wrap_mode(WrapMode::WordOrGlyph);
+    input.set_cursor_line_style(ratatui::style::Style::default());
+    input
+}

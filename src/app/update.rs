@@ -1,0 +1,449 @@
+//! The pure heart of the app: `update(state, msg, now) -> effects`. No IO happens
+//! here; the run loop carries out the effects and feeds their results back as `Msg`s.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use ratatui_textarea::CursorMove;
+use uuid::Uuid;
+
+use super::msg::{Effect, Msg};
+use super::state::{
+    Answer, AnswerState, Mode, ModelRef, Scroll, Side, State, StatusKind, Turn, new_input,
+};
+use crate::conversation::{ConversationFile, TurnRecord};
+use crate::provider::{ChatRequest, Message, Role, StreamEvent};
+use crate::votes::record::{SCHEMA, timestamp};
+use crate::votes::{Vote, VoteRecord};
+
+/// Lines a mouse wheel notch scrolls.
+const WHEEL_LINES: usize = 3;
+
+pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
+    state.now = now;
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key, now),
+        Msg::Key(_) | Msg::Tick => Vec::new(),
+        Msg::Paste(text) => {
+            if state.mode == Mode::Browse {
+                state.mode = Mode::Compose;
+            }
+            // Pasted text is typed as-is, newlines included: it never sends.
+            state
+                .input
+                .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+            Vec::new()
+        }
+        Msg::Mouse(mouse) => {
+            match mouse.kind {
+                MouseEventKind::ScrollUp => scroll_up(state, WHEEL_LINES),
+                MouseEventKind::ScrollDown => scroll_down(state, WHEEL_LINES),
+                _ => {}
+            }
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            state.size = (w, h);
+            Vec::new()
+        }
+        Msg::Stream {
+            side,
+            generation,
+            event,
+        } => on_stream(state, side, generation, event, now),
+        Msg::VoteSaved { turn, result } => {
+            match result {
+                Ok(()) => {
+                    let vote = state.turns[turn].vote.map_or("", Vote::describe);
+                    state.set_status(
+                        StatusKind::Success,
+                        format!("✓ vote saved: {vote} (turn {})", turn + 1),
+                    );
+                    return vec![save_conversation(state)];
+                }
+                Err(e) => {
+                    // Not on disk, so not cast: the judge can press the key again.
+                    state.turns[turn].vote = None;
+                    state.set_status(StatusKind::Error, format!("vote NOT saved: {e}"));
+                }
+            }
+            Vec::new()
+        }
+        Msg::ConversationSaved(result) => {
+            if let Err(e) = result {
+                state.set_status(StatusKind::Error, format!("conversation not saved: {e}"));
+            }
+            Vec::new()
+        }
+        Msg::Terminate => quit(state),
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+
+    if state.show_help {
+        // Any key closes the help; the quit keys still quit.
+        state.show_help = false;
+        if !(ctrl && matches!(key.code, KeyCode::Char('q' | 'c'))) {
+            return Vec::new();
+        }
+    }
+
+    // Keys that mean the same in both modes.
+    match key.code {
+        KeyCode::Char('q') if ctrl => return quit(state),
+        KeyCode::Char('c') if ctrl => {
+            return if state.streaming() {
+                stop(state, now)
+            } else {
+                quit(state)
+            };
+        }
+        KeyCode::Char('n') if ctrl => return new_conversation(state, now),
+        KeyCode::Char(c @ '1'..='4') if alt => return vote(state, c),
+        KeyCode::F(1) => {
+            state.show_help = true;
+            return Vec::new();
+        }
+        KeyCode::Tab | KeyCode::BackTab => {
+            state.focus = state.focus.other();
+            return Vec::new();
+        }
+        KeyCode::PageUp => {
+            let page = page_size(state);
+            scroll_up(state, page);
+            return Vec::new();
+        }
+        KeyCode::PageDown => {
+            let page = page_size(state);
+            scroll_down(state, page);
+            return Vec::new();
+        }
+        _ => {}
+    }
+
+    match state.mode {
+        Mode::Compose => compose_key(state, key, now),
+        Mode::Browse => browse_key(state, key, now),
+    }
+}
+
+fn compose_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+    match key.code {
+        KeyCode::Enter if alt || shift => state.input.insert_newline(),
+        KeyCode::Char('j') if ctrl => state.input.insert_newline(),
+        KeyCode::Enter => return send(state, now),
+        KeyCode::Esc => {
+            if state.streaming() {
+                return stop(state, now);
+            }
+            state.mode = Mode::Browse;
+        }
+        KeyCode::Up if state.input.cursor().0 == 0 => recall_older(state),
+        KeyCode::Down if state.input.cursor().0 + 1 >= state.input.lines().len() => {
+            recall_newer(state)
+        }
+        _ => {
+            state.input.input(key);
+        }
+    }
+    Vec::new()
+}
+
+fn browse_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Enter | KeyCode::Esc | KeyCode::Char('i') => state.mode = Mode::Compose,
+        KeyCode::Char('q') => return quit(state),
+        KeyCode::Char('n') => return new_conversation(state, now),
+        KeyCode::Char(c @ '1'..='4') => return vote(state, c),
+        KeyCode::Char('?') => state.show_help = true,
+        KeyCode::Char('h') | KeyCode::Left => state.focus = Side::A,
+        KeyCode::Char('l') | KeyCode::Right => state.focus = Side::B,
+        KeyCode::Char('k') | KeyCode::Up => scroll_up(state, 1),
+        KeyCode::Char('j') | KeyCode::Down => scroll_down(state, 1),
+        KeyCode::Char('g') | KeyCode::Home => state.side_mut(state.focus).scroll = Scroll::Top(0),
+        KeyCode::Char('G') | KeyCode::End => state.side_mut(state.focus).scroll = Scroll::Follow,
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Sends the input to both sides at the same moment.
+fn send(state: &mut State, now: Instant) -> Vec<Effect> {
+    let prompt = state.input_text().trim_end().to_owned();
+    if prompt.trim().is_empty() {
+        return Vec::new();
+    }
+    if state.streaming() {
+        state.set_status(
+            StatusKind::Warning,
+            "still answering: wait for both, or press Esc to stop them",
+        );
+        return Vec::new();
+    }
+    let mut effects = Vec::with_capacity(2);
+    let answers = Side::BOTH.map(|side| {
+        let spec = state.side(side).model.clone();
+        let mut messages = state.history(side);
+        messages.push(Message::new(Role::User, prompt.clone()));
+        let request = ChatRequest::for_model(&spec, messages);
+        let mut sent_before = request.history_with_system();
+        sent_before.pop();
+        let generation = state.next_generation;
+        state.next_generation += 1;
+        let answer = Answer::new(ModelRef::of(&spec), sent_before, generation, now);
+        effects.push(Effect::Start {
+            side,
+            generation,
+            model: Box::new(spec),
+            request: Box::new(request),
+        });
+        answer
+    });
+    state.turns.push(Turn {
+        prompt: prompt.clone(),
+        time: jiff::Timestamp::now(),
+        answers,
+        vote: None,
+    });
+    if state.prompt_history.last() != Some(&prompt) {
+        state.prompt_history.push(prompt);
+    }
+    state.recall = None;
+    state.input = new_input();
+    state.status = None;
+    for side in &mut state.sides {
+        side.scroll = Scroll::Follow;
+    }
+    effects
+}
+
+fn on_stream(
+    state: &mut State,
+    side: Side,
+    generation: u64,
+    event: StreamEvent,
+    now: Instant,
+) -> Vec<Effect> {
+    let Some(turn) = state.turns.last_mut() else {
+        return Vec::new();
+    };
+    let answer = &mut turn.answers[side.index()];
+    // Events from a stream that was stopped or replaced are stale.
+    if answer.generation != generation || !answer.in_flight() {
+        return Vec::new();
+    }
+    answer.apply(event, now);
+    if turn.ended() {
+        return vec![save_conversation(state)];
+    }
+    Vec::new()
+}
+
+/// Stops every answer still in flight; what arrived so far stays.
+fn stop(state: &mut State, now: Instant) -> Vec<Effect> {
+    let Some(turn) = state.turns.last_mut() else {
+        return Vec::new();
+    };
+    let mut effects = Vec::new();
+    for side in Side::BOTH {
+        let answer = &mut turn.answers[side.index()];
+        if answer.in_flight() {
+            answer.state = AnswerState::Stopped;
+            answer.ended = Some(now);
+            answer.version += 1;
+            effects.push(Effect::Stop { side });
+        }
+    }
+    if !effects.is_empty() {
+        state.set_status(StatusKind::Info, "stopped");
+        effects.push(save_conversation(state));
+    }
+    effects
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    Side::BOTH
+        .into_iter()
+        .filter(|side| {
+            state
+                .turns
+                .last()
+                .is_some_and(|t| t.answer(*side).in_flight())
+        })
+        .map(|side| Effect::Stop { side })
+        .collect()
+}
+
+fn new_conversation(state: &mut State, now: Instant) -> Vec<Effect> {
+    let effects = if state.streaming() {
+        stop(state, now)
+    } else {
+        Vec::new()
+    };
+    state.conversation = Uuid::new_v4();
+    state.created = jiff::Timestamp::now();
+    state.turns.clear();
+    for side in &mut state.sides {
+        side.scroll = Scroll::Follow;
+    }
+    state.mode = Mode::Compose;
+    state.set_status(StatusKind::Info, "new conversation");
+    effects
+}
+
+/// Casts a vote on the latest turn whose answers have both ended.
+fn vote(state: &mut State, key: char) -> Vec<Effect> {
+    let Some(vote) = Vote::from_digit(key) else {
+        return Vec::new();
+    };
+    let Some(index) = state.votable_turn() else {
+        let text = if state.turns.is_empty() {
+            "nothing to vote on yet: send a prompt first"
+        } else {
+            "wait until both answers have ended to vote"
+        };
+        state.set_status(StatusKind::Warning, text);
+        return Vec::new();
+    };
+    let turn = &mut state.turns[index];
+    if turn.vote.is_some() {
+        state.set_status(
+            StatusKind::Warning,
+            format!("already voted on turn {}", index + 1),
+        );
+        return Vec::new();
+    }
+    turn.vote = Some(vote);
+    let record = VoteRecord {
+        schema: SCHEMA,
+        id: Uuid::new_v4(),
+        time: timestamp(jiff::Timestamp::now()),
+        conversation: state.conversation,
+        turn: turn_number(index),
+        vote,
+        blind: state.blind,
+        judge: state.judge.clone(),
+        prompt: turn.prompt.clone(),
+        a: turn.answer(Side::A).record(true),
+        b: turn.answer(Side::B).record(true),
+    };
+    state.set_status(
+        StatusKind::Info,
+        format!("saving vote: {}…", vote.describe()),
+    );
+    vec![Effect::SaveVote {
+        turn: index,
+        record: Box::new(record),
+    }]
+}
+
+fn turn_number(index: usize) -> u32 {
+    u32::try_from(index + 1).unwrap_or(u32::MAX)
+}
+
+fn save_conversation(state: &State) -> Effect {
+    let turns = state
+        .turns
+        .iter()
+        .enumerate()
+        .map(|(i, turn)| TurnRecord {
+            turn: turn_number(i),
+            time: timestamp(turn.time),
+            prompt: turn.prompt.clone(),
+            vote: turn.vote,
+            a: turn.answer(Side::A).record(false),
+            b: turn.answer(Side::B).record(false),
+        })
+        .collect();
+    Effect::SaveConversation(Box::new(ConversationFile {
+        schema: SCHEMA,
+        id: state.conversation,
+        created: timestamp(state.created),
+        updated: timestamp(jiff::Timestamp::now()),
+        blind: state.blind,
+        turns,
+    }))
+}
+
+fn page_size(state: &State) -> usize {
+    state
+        .side(state.focus)
+        .viewport
+        .height
+        .saturating_sub(2)
+        .max(1)
+}
+
+fn scroll_up(state: &mut State, lines: usize) {
+    let side = state.side_mut(state.focus);
+    let bottom_top = side
+        .viewport
+        .total_lines
+        .saturating_sub(side.viewport.height);
+    let top = match side.scroll {
+        Scroll::Follow => bottom_top,
+        Scroll::Top(top) => top.min(bottom_top),
+    };
+    side.scroll = Scroll::Top(top.saturating_sub(lines));
+}
+
+fn scroll_down(state: &mut State, lines: usize) {
+    let side = state.side_mut(state.focus);
+    if let Scroll::Top(top) = side.scroll {
+        let bottom_top = side
+            .viewport
+            .total_lines
+            .saturating_sub(side.viewport.height);
+        // Reaching the bottom resumes following new text.
+        side.scroll = if top + lines >= bottom_top {
+            Scroll::Follow
+        } else {
+            Scroll::Top(top + lines)
+        };
+    }
+}
+
+fn recall_older(state: &mut State) {
+    let Some(last) = state.prompt_history.len().checked_sub(1) else {
+        return;
+    };
+    let index = match &state.recall {
+        None => {
+            state.recall = Some((last, state.input_text()));
+            last
+        }
+        Some((0, _)) => return,
+        Some((i, _)) => i - 1,
+    };
+    if let Some((i, _)) = &mut state.recall {
+        *i = index;
+    }
+    set_input(state, state.prompt_history[index].clone());
+}
+
+fn recall_newer(state: &mut State) {
+    let Some((index, draft)) = state.recall.clone() else {
+        return;
+    };
+    if index + 1 < state.prompt_history.len() {
+        state.recall = Some((index + 1, draft));
+        set_input(state, state.prompt_history[index + 1].clone());
+    } else {
+        state.recall = None;
+        set_input(state, draft);
+    }
+}
+
+fn set_input(state: &mut State, text: String) {
+    state.input = new_input();
+    state.input.insert_str(text);
+    state.input.move_cursor(CursorMove::Bottom);
+    state.input.move_cursor(CursorMove::End);
+}

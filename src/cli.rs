@@ -1,0 +1,79 @@
+//! The command line of SPEC §1.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "duel",
+    version,
+    about = "Send every prompt to two language models at once, watch both answers stream side by side, and vote which is better.",
+    after_help = "Run `duel --demo` to try the interface offline, with no API key."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    /// The model for pane A (a name from the config).
+    #[arg(long = "a", value_name = "MODEL", global = true)]
+    pub a: Option<String>,
+
+    /// The model for pane B (a name from the config).
+    #[arg(long = "b", value_name = "MODEL", global = true)]
+    pub b: Option<String>,
+
+    /// Two built-in offline demo models: no network, no keys.
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The config file to use instead of the default location.
+    #[arg(long, value_name = "FILE", env = "DUEL_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Where votes and conversations are kept.
+    #[arg(long, value_name = "DIR", env = "DUEL_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// The colour theme (overrides `ui.theme`).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub theme: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask both models without the TUI; print both answers when done.
+    Ask(AskArgs),
+    /// List the configured models and whether their keys are set.
+    Models(ModelsArgs),
+    /// Write the commented starter config to the config path (never overwrites).
+    Init,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The prompt; `-` reads it from standard input.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Send a tiny request to each model and report ok or the error, with latency.
+    #[arg(long)]
+    pub check: bool,
+}

@@ -1,0 +1,234 @@
+//! Text from models is data: neutralise control characters once, as it arrives, and
+//! wrap it to a pane's width with real display widths (CJK, emoji).
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// Spaces a tab becomes.
+const TAB: &str = "    ";
+
+/// Makes model output inert: escape and control characters become visible symbols
+/// (ESC shows as `␛`, so `ESC[2J` is just text), carriage returns and bidi overrides
+/// vanish, tabs become spaces. Newlines stay. Works per character, so a sequence
+/// split across two deltas is neutralised just the same.
+pub fn sanitize(input: &str) -> String {
+    if !input.chars().any(needs_care) {
+        return input.to_owned();
+    }
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            '\t' => out.push_str(TAB),
+            '\r' => {}
+            // C0 controls and DEL: their Unicode "control picture".
+            '\0'..='\x1f' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
+            '\x7f' => out.push('\u{2421}'),
+            // C1 controls (8-bit CSI, OSC, …) have no picture.
+            '\u{80}'..='\u{9f}' => out.push('\u{fffd}'),
+            // Bidi embeddings, overrides and isolates could reorder what the pane shows.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_care(c: char) -> bool {
+    c != '\n' && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+}
+
+/// Display width of a string in terminal cells.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Wraps one logical line of styled spans to `width` cells: breaks after spaces
+/// where it can, between wide (CJK) characters, and inside a word only when the word
+/// alone is wider than the line. Spaces at a break are dropped.
+pub fn wrap_spans(spans: &[Span<'_>], width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let cells = graphemes(spans);
+    if cells.is_empty() {
+        return vec![Line::default()];
+    }
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < cells.len() {
+        let end = line_end(&cells, start, width);
+        // Trailing spaces at a break do not show; leading ones of the next line neither.
+        let mut visible_end = end;
+        while visible_end > start && end < cells.len() && cells[visible_end - 1].text == " " {
+            visible_end -= 1;
+        }
+        lines.push(to_line(&cells[start..visible_end]));
+        start = end;
+        if start < cells.len() {
+            while start < cells.len() && cells[start].text == " " {
+                start += 1;
+            }
+        }
+    }
+    lines
+}
+
+/// Wraps plain text (with newlines) in one style.
+pub fn wrap_text(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
+    text.split('\n')
+        .flat_map(|line| wrap_spans(&[Span::styled(line, style)], width))
+        .collect()
+}
+
+struct Cell<'a> {
+    text: &'a str,
+    style: Style,
+    width: usize,
+}
+
+fn graphemes<'a>(spans: &'a [Span<'_>]) -> Vec<Cell<'a>> {
+    spans
+        .iter()
+        .flat_map(|span| {
+            span.content.graphemes(true).map(|g| Cell {
+                text: g,
+                style: span.style,
+                width: width(g),
+            })
+        })
+        .collect()
+}
+
+/// The index one past the last cell of the line starting at `start`.
+fn line_end(cells: &[Cell<'_>], start: usize, width: usize) -> usize {
+    let mut used = 0;
+    let mut last_break = None;
+    for (i, cell) in cells.iter().enumerate().skip(start) {
+        if used + cell.width > width && i > start {
+            return match last_break {
+                Some(b) if b > start => b,
+                _ => i,
+            };
+        }
+        used += cell.width;
+        if cell.text == " " || cell.width > 1 {
+            // A line may break after a space or a wide character.
+            last_break = Some(i + 1);
+        } else if i + 1 < cells.len() && cells[i + 1].width > 1 {
+            // ... and before a wide character.
+            last_break = Some(i + 1);
+        }
+    }
+    cells.len()
+}
+
+fn to_line(cells: &[Cell<'_>]) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    for cell in cells {
+        match spans.last_mut() {
+            Some(last) if last.style == cell.style => last.content.to_mut().push_str(cell.text),
+            _ => spans.push(Span::styled(cell.text.to_owned(), cell.style)),
+        }
+    }
+    Line::from(spans)
+}
+
+/// Cuts `s` to at most `max` cells, ending with `…` when it was cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let w = width(g);
+        if used + w + 1 > max {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(lines: &[Line<'_>]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn escape_sequences_become_inert_text() {
+        let s = sanitize("a\x1b[2Jb\x1b]0;title\x07c\u{9b}31m");
+        assert!(!s.contains('\x1b') && !s.contains('\x07') && !s.contains('\u{9b}'));
+        assert_eq!(s, "a␛[2Jb␛]0;title␇c\u{fffd}31m");
+    }
+
+    #[test]
+    fn tabs_newlines_returns_backspaces_and_bidi() {
+        assert_eq!(sanitize("a\tb\r\nc\x08d"), "a    b\nc␈d");
+        assert_eq!(sanitize("x\u{202e}y\u{2066}z"), "xyz");
+        assert_eq!(sanitize("plain 中文 👍"), "plain 中文 👍");
+    }
+
+    #[test]
+    fn wraps_at_spaces() {
+        let lines = wrap_text("the quick brown fox jumps", Style::default(), 10);
+        assert_eq!(plain(&lines), ["the quick", "brown fox", "jumps"]);
+    }
+
+    #[test]
+    fn breaks_a_word_longer_than_the_line() {
+        let lines = wrap_text("abcdefghijkl", Style::default(), 5);
+        assert_eq!(plain(&lines), ["abcde", "fghij", "kl"]);
+    }
+
+    #[test]
+    fn cjk_takes_two_cells_and_breaks_between_characters() {
+        let lines = wrap_text("你好世界和平", Style::default(), 5);
+        // Five cells hold two wide characters, never two and a half.
+        assert_eq!(plain(&lines), ["你好", "世界", "和平"]);
+        for line in &lines {
+            assert!(line.width() <= 5);
+        }
+    }
+
+    #[test]
+    fn emoji_and_mixed_text_fit_their_width() {
+        let lines = wrap_text("ok 👍👍👍 done 中文字", Style::default(), 7);
+        for line in &lines {
+            assert!(line.width() <= 7, "{line:?} is wider than 7");
+        }
+        assert_eq!(
+            plain(&lines).concat().replace(' ', ""),
+            "ok👍👍👍done中文字"
+        );
+    }
+
+    #[test]
+    fn empty_lines_survive() {
+        let lines = wrap_text("a\n\nb", Style::default(), 10);
+        assert_eq!(plain(&lines), ["a", "", "b"]);
+    }
+
+    #[test]
+    fn styles_survive_wrapping() {
+        let bold = Style::default().add_modifier(ratatui::style::Modifier::BOLD);
+        let spans = [Span::styled("bold words ", bold), Span::raw("plain words")];
+        let lines = wrap_spans(&spans, 11);
+        assert_eq!(plain(&lines), ["bold words", "plain words"]);
+        assert_eq!(lines[0].spans[0].style, bold);
+        assert_eq!(lines[1].spans[0].style, Style::default());
+    }
+
+    #[test]
+    fn truncate_respects_wide_characters() {
+        assert_eq!(truncate("hello", 10), "hello");
+        assert_eq!(truncate("hello world", 6), "hello…");
+        assert_eq!(truncate("你好世界", 5), "你好…");
+    }
+}

@@ -1,0 +1,547 @@
+//! Drawing: reads the state and the theme, never changes them. Wrapped transcript
+//! lines are memoised per answer and width in a `ViewCache`, so a frame costs what is
+//! visible plus what changed, not the whole history.
+
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout as Split, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, BorderType, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
+};
+
+use crate::app::state::{
+    Answer, AnswerState, Mode, Scroll, Side, SideState, State, StatusKind, Turn, Viewport,
+};
+use crate::config::{KeyStatus, Layout};
+use crate::provider::Finish;
+use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
+use crate::theme::Theme;
+
+/// Where everything goes on the screen.
+pub struct Areas {
+    pub panes: [Rect; 2],
+    pub input: Rect,
+    pub status: Rect,
+}
+
+/// Splits the screen: the two panes, the input box below them, the status line last.
+pub fn areas(area: Rect, layout: Layout, input_lines: usize) -> Areas {
+    // The input grows with its text, up to a third of the screen.
+    let max_input = (area.height / 3).max(3);
+    let input_height = (input_lines as u16 + 2).clamp(3, max_input);
+    let [panes, input, status] = Split::vertical([
+        Constraint::Min(3),
+        Constraint::Length(input_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let halves = match layout {
+        Layout::Columns => Split::horizontal([Constraint::Ratio(1, 2); 2]),
+        Layout::Rows => Split::vertical([Constraint::Ratio(1, 2); 2]),
+    };
+    let [a, b] = halves.areas(panes);
+    Areas {
+        panes: [a, b],
+        input,
+        status,
+    }
+}
+
+/// Wrapped lines of each turn, per side, kept while the answer and width stay the same.
+#[derive(Default)]
+pub struct ViewCache {
+    panes: [PaneCache; 2],
+}
+
+#[derive(Default)]
+struct PaneCache {
+    width: usize,
+    theme: String,
+    turns: Vec<CachedTurn>,
+}
+
+struct CachedTurn {
+    key: TurnKey,
+    lines: Vec<Line<'static>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TurnKey {
+    generation: u64,
+    version: u64,
+    voted: bool,
+}
+
+impl PaneCache {
+    /// The wrapped lines of every turn of `side`, redoing only what changed.
+    fn refresh(&mut self, turns: &[Turn], side: Side, width: usize, theme: &Theme) {
+        if self.width != width || self.theme != theme.name {
+            self.width = width;
+            self.theme.clone_from(&theme.name);
+            self.turns.clear();
+        }
+        self.turns.truncate(turns.len());
+        for (i, turn) in turns.iter().enumerate() {
+            let answer = turn.answer(side);
+            let key = TurnKey {
+                generation: answer.generation,
+                version: answer.version,
+                voted: turn.vote.is_some(),
+            };
+            match self.turns.get_mut(i) {
+                Some(cached) if cached.key == key => {}
+                Some(cached) => *cached = CachedTurn::new(key, turn, side, width, theme),
+                None => self
+                    .turns
+                    .push(CachedTurn::new(key, turn, side, width, theme)),
+            }
+        }
+    }
+
+    fn total_lines(&self) -> usize {
+        self.turns.iter().map(|t| t.lines.len()).sum()
+    }
+
+    /// The lines from `top`, at most `height` of them.
+    fn window(&self, top: usize, height: usize) -> Vec<Line<'static>> {
+        let mut skip = top;
+        let mut out = Vec::with_capacity(height);
+        for turn in &self.turns {
+            if skip >= turn.lines.len() {
+                skip -= turn.lines.len();
+                continue;
+            }
+            for line in &turn.lines[skip..] {
+                if out.len() == height {
+                    return out;
+                }
+                out.push(line.clone());
+            }
+            skip = 0;
+        }
+        out
+    }
+}
+
+impl CachedTurn {
+    fn new(key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) -> Self {
+        Self {
+            key,
+            lines: turn_lines(turn, side, width, theme),
+        }
+    }
+}
+
+/// One turn as a pane shows it: the prompt, the reasoning, the answer, how it ended.
+fn turn_lines(turn: &Turn, side: Side, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let answer = turn.answer(side);
+    let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
+    let mut lines = Vec::new();
+    for (i, line) in sanitize(&turn.prompt).split('\n').enumerate() {
+        let marker = if i == 0 { "› " } else { "  " };
+        lines.extend(wrap_spans(
+            &[
+                Span::styled(marker, user),
+                Span::styled(line.to_owned(), user),
+            ],
+            width,
+        ));
+    }
+    lines.push(Line::default());
+
+    let dim = Style::default()
+        .fg(theme.reasoning)
+        .add_modifier(Modifier::ITALIC);
+    if !answer.reasoning.is_empty() {
+        if answer.text.is_empty() {
+            lines.extend(wrap_text(&sanitize(&answer.reasoning), dim, width));
+        } else {
+            // Once the answer starts, the reasoning folds to one line.
+            let summary = format!(
+                "▸ thought for {} lines",
+                answer.reasoning.trim().lines().count()
+            );
+            lines.push(Line::styled(summary, dim));
+        }
+        lines.push(Line::default());
+    }
+
+    if !answer.text.is_empty() {
+        lines.extend(wrap_text(
+            &sanitize(&answer.text),
+            Style::default().fg(theme.fg),
+            width,
+        ));
+    }
+
+    let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
+    match &answer.state {
+        AnswerState::Waiting => lines.push(Line::styled(
+            "… waiting for the first token",
+            Style::default().fg(theme.dim),
+        )),
+        AnswerState::Streaming => {}
+        AnswerState::Done(Finish::Length) => lines.extend(note(
+            "⚠ cut at the token limit (max_tokens)".into(),
+            theme.warning,
+        )),
+        AnswerState::Done(Finish::Filtered) => lines.extend(note(
+            "⚠ the provider's content filter ended this answer".into(),
+            theme.warning,
+        )),
+        AnswerState::Done(_) => {}
+        AnswerState::Failed(error) => {
+            if !answer.text.is_empty() {
+                lines.push(Line::default());
+            }
+            let bold = Style::default()
+                .fg(theme.error)
+                .add_modifier(Modifier::BOLD);
+            lines.extend(wrap_text(
+                &format!("✗ {}", sanitize(&error.to_string())),
+                bold,
+                width,
+            ));
+            if let Some(hint) = &error.hint {
+                lines.extend(note(format!("  {}", sanitize(hint)), theme.warning));
+            }
+        }
+        AnswerState::Stopped => {
+            lines.push(Line::styled("■ stopped", Style::default().fg(theme.dim)))
+        }
+    }
+    if let Some(vote) = turn.vote {
+        lines.push(Line::styled(
+            format!("✓ voted: {}", vote.describe()),
+            Style::default().fg(theme.vote).add_modifier(Modifier::BOLD),
+        ));
+    }
+    lines.push(Line::default());
+    lines
+}
+
+/// Draws the whole screen. Returns what each pane showed, for paging.
+pub fn draw(
+    frame: &mut Frame,
+    state: &State,
+    theme: &Theme,
+    cache: &mut ViewCache,
+) -> [Viewport; 2] {
+    let area = frame.area();
+    frame.render_widget(
+        Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)),
+        area,
+    );
+    let areas = areas(area, state.layout, state.input.lines().len());
+    let viewports = Side::BOTH.map(|side| {
+        draw_pane(
+            frame,
+            areas.panes[side.index()],
+            state,
+            side,
+            theme,
+            &mut cache.panes[side.index()],
+        )
+    });
+    draw_input(frame, areas.input, state, theme);
+    draw_status(frame, areas.status, state, theme);
+    if state.show_help {
+        draw_help(frame, area, theme);
+    }
+    viewports
+}
+
+fn pane_title(state: &State, side: Side) -> String {
+    let spec = &state.side(side).model;
+    if state.blind {
+        return format!("Model {}", side.label());
+    }
+    if spec.endpoint.kind == crate::config::WireKind::Demo {
+        format!("{} · {} (offline demo)", side.label(), spec.name)
+    } else {
+        format!("{} · {}", side.label(), spec.name)
+    }
+}
+
+fn draw_pane(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    side: Side,
+    theme: &Theme,
+    cache: &mut PaneCache,
+) -> Viewport {
+    let focused = state.focus == side;
+    let accent = match side {
+        Side::A => theme.pane_a,
+        Side::B => theme.pane_b,
+    };
+    let latest = state.turns.last().map(|t| t.answer(side));
+    let (badge, badge_color) = match latest.map(|a| &a.state) {
+        None => ("ready", theme.dim),
+        Some(AnswerState::Waiting) => ("waiting", theme.warning),
+        Some(AnswerState::Streaming) => ("streaming", theme.success),
+        Some(AnswerState::Done(_)) => ("done", theme.success),
+        Some(AnswerState::Failed(_)) => ("error", theme.error),
+        Some(AnswerState::Stopped) => ("stopped", theme.dim),
+    };
+    let max_title = usize::from(area.width).saturating_sub(badge.len() + 8);
+    let mut block = Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(Style::default().fg(if focused {
+            theme.border_focused
+        } else {
+            theme.border
+        }))
+        .title(Line::styled(
+            format!(" {} ", truncate(&pane_title(state, side), max_title)),
+            Style::default().fg(accent).add_modifier(Modifier::BOLD),
+        ))
+        .title(
+            Line::styled(format!(" {badge} "), Style::default().fg(badge_color))
+                .alignment(Alignment::Right),
+        );
+    if let Some(answer) = latest {
+        block = block.title_bottom(
+            Line::styled(
+                format!(" {} ", footer(answer, state.now)),
+                Style::default().fg(theme.dim),
+            )
+            .alignment(Alignment::Right),
+        );
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let height = usize::from(inner.height);
+    // One column stays free for the scrollbar.
+    let width = usize::from(inner.width.saturating_sub(1)).max(1);
+    if state.turns.is_empty() {
+        let text = welcome(state.side(side), width, theme);
+        frame.render_widget(Paragraph::new(text), inner);
+        return Viewport {
+            total_lines: 0,
+            height,
+        };
+    }
+    cache.refresh(&state.turns, side, width, theme);
+    let total = cache.total_lines();
+    let bottom_top = total.saturating_sub(height);
+    let top = match state.side(side).scroll {
+        Scroll::Follow => bottom_top,
+        Scroll::Top(top) => top.min(bottom_top),
+    };
+    frame.render_widget(Paragraph::new(cache.window(top, height)), inner);
+    if total > height {
+        let mut bar = ScrollbarState::new(bottom_top).position(top);
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(None)
+                .end_symbol(None)
+                .style(Style::default().fg(theme.border)),
+            inner,
+            &mut bar,
+        );
+    }
+    Viewport {
+        total_lines: total,
+        height,
+    }
+}
+
+/// What an empty pane says: how to start, or which key is missing.
+fn welcome(side: &SideState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let dim = Style::default().fg(theme.dim);
+    let warn = Style::default().fg(theme.warning);
+    let text = match &side.key {
+        KeyStatus::Missing(vars) => {
+            let exports: Vec<String> = vars.iter().map(|v| format!("  export {v}=…")).collect();
+            return [
+                wrap_text(
+                    &format!(
+                        "{} needs an API key: {} is not set.",
+                        side.model.name,
+                        vars.join(" and ")
+                    ),
+                    warn,
+                    width,
+                ),
+                vec![Line::default()],
+                wrap_text(
+                    &format!("Set it and start duel again:\n{}", exports.join("\n")),
+                    dim,
+                    width,
+                ),
+                vec![Line::default()],
+                wrap_text("Or try the interface offline: duel --demo", dim, width),
+            ]
+            .concat();
+        }
+        _ => format!(
+            "{} via {} ({}).\n\nType a prompt below and press Enter: both models answer at once.",
+            side.model.model_id, side.model.provider, side.model.endpoint.base_url
+        ),
+    };
+    wrap_text(&text, dim, width)
+}
+
+fn footer(answer: &Answer, now: std::time::Instant) -> String {
+    let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
+    let ttft = answer
+        .ttft()
+        .map_or_else(|| "—".into(), |d| format!("{} ms", d.as_millis()));
+    let (tokens, exact) = answer.output_tokens();
+    let approx = if exact { "" } else { "≈" };
+    let rate = answer
+        .tokens_per_sec(now)
+        .map_or_else(|| "—".into(), |r| format!("{r:.1}"));
+    format!(
+        "TTFT {ttft} · {approx}{tokens} tok · {rate} tok/s · {}",
+        secs(answer.elapsed(now))
+    )
+}
+
+fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let compose = state.mode == Mode::Compose;
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(if compose {
+            theme.border_focused
+        } else {
+            theme.border
+        }))
+        .title(Line::styled(
+            if compose {
+                " Prompt "
+            } else {
+                " Prompt (browse mode: Enter to type) "
+            },
+            Style::default().fg(theme.dim),
+        ));
+    if compose {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        frame.render_widget(&state.input, inner);
+    } else {
+        let text: Vec<Line> = state
+            .input
+            .lines()
+            .iter()
+            .map(|l| Line::styled(l.clone(), Style::default().fg(theme.dim)))
+            .collect();
+        frame.render_widget(Paragraph::new(text).block(block), area);
+    }
+}
+
+/// The keys that apply right now.
+fn key_hints(state: &State) -> &'static str {
+    match (state.mode, state.streaming()) {
+        (Mode::Compose, true) => "Esc stop · Tab focus · PgUp/PgDn scroll · F1 help · Ctrl+Q quit",
+        (Mode::Compose, false) => {
+            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Esc browse · F1 help · Ctrl+Q quit"
+        }
+        (Mode::Browse, true) => "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop · ? help",
+        (Mode::Browse, false) => {
+            "1 A · 2 B · 3 tie · 4 both bad · j/k scroll · h/l focus · n new · Enter compose · ? help · q quit"
+        }
+    }
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let base = Style::default().bg(theme.status_bg).fg(theme.status_fg);
+    let mode = match state.mode {
+        Mode::Compose => " COMPOSE ",
+        Mode::Browse => " BROWSE ",
+    };
+    let mut spans = vec![
+        Span::styled(mode, base.add_modifier(Modifier::REVERSED | Modifier::BOLD)),
+        Span::styled(" ", base),
+    ];
+    let hints = key_hints(state);
+    if let Some(status) = &state.status {
+        let color = match status.kind {
+            StatusKind::Info => theme.status_fg,
+            StatusKind::Success => theme.success,
+            StatusKind::Warning => theme.warning,
+            StatusKind::Error => theme.error,
+        };
+        let room = usize::from(area.width).saturating_sub(mode.len() + 2);
+        spans.push(Span::styled(
+            truncate(&status.text, room),
+            base.fg(color).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled("  ", base));
+    }
+    let used: usize = spans.iter().map(Span::width).sum();
+    let room = usize::from(area.width).saturating_sub(used);
+    if room > 10 {
+        let hints = truncate(hints, room);
+        let pad = room.saturating_sub(crate::text::width(&hints));
+        spans.push(Span::styled(" ".repeat(pad), base));
+        spans.push(Span::styled(hints, base.fg(theme.dim)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// Every binding, in the order of SPEC §4.3.
+const HELP: &[(&str, &str)] = &[
+    ("Enter", "send to both (browse: back to compose)"),
+    ("Alt+Enter, Ctrl+J", "new line"),
+    ("Esc", "stop streaming, else browse mode (browse: compose)"),
+    ("Ctrl+C", "stop streaming, else quit"),
+    ("Ctrl+Q", "quit (browse: also q)"),
+    ("Alt+1..4", "vote A better / B better / tie / both bad"),
+    ("1..4", "vote, in browse mode"),
+    ("Tab", "focus the other pane (browse: also h / l)"),
+    ("PageUp/PageDown", "scroll the focused pane"),
+    ("j/k, arrows, g/G", "scroll, top, bottom (browse mode)"),
+    ("Up/Down", "prompt history (first / last line of the input)"),
+    ("Ctrl+N", "new conversation (browse: also n)"),
+    ("F1, ?", "this help (? in browse mode)"),
+];
+
+fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let width = area.width.min(72);
+    let height = (HELP.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let key_style = Style::default()
+        .fg(theme.heading)
+        .add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = HELP
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>18}  "), key_style),
+                Span::styled(*what, Style::default().fg(theme.fg)),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "any key closes this help",
+        Style::default().fg(theme.dim),
+    ));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(Style::default().fg(theme.border_focused))
+                .title(" Keys ")
+                .style(Style::default().bg(theme.bg)),
+        ),
+        popup,
+    );
+}

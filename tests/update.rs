@@ -1,0 +1,573 @@
+//! The pure state machine: keys and stream events in, state and effects out.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use duel::app::state::{AnswerState, Mode, Scroll, Side, State, Viewport};
+use duel::app::{Effect, Msg, update};
+use duel::config::{
+    Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, Layout, ModelSpec,
+    Pair, UiConfig, WireKind,
+};
+use duel::provider::{ErrorKind, Finish, ProviderError, Role, StreamEvent, Usage};
+use duel::votes::Vote;
+
+fn model(name: &str) -> ModelSpec {
+    ModelSpec {
+        name: name.into(),
+        provider: "mylab".into(),
+        model_id: format!("{name}-id"),
+        endpoint: Endpoint {
+            kind: WireKind::OpenAi,
+            base_url: "http://127.0.0.1:9/v1".into(),
+            api_key_env: None,
+            api_key: Some("sk-test-not-a-real-key".into()),
+            secret_key_env: None,
+            headers: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        },
+        system: Some("Be brief.".into()),
+        temperature: Some(0.5),
+        top_p: None,
+        max_tokens: Some(100),
+        extra: serde_json::Map::new(),
+    }
+}
+
+fn state() -> State {
+    let config = Config {
+        path: None,
+        ui: UiConfig {
+            theme: "default".into(),
+            layout: Layout::Columns,
+            blind: false,
+        },
+        pair: Pair {
+            a: "left".into(),
+            b: "right".into(),
+        },
+        arena: Arena {
+            judge: "tester".into(),
+            weights: Default::default(),
+        },
+        models: vec![model("left"), model("right")],
+        warnings: Vec::new(),
+    };
+    State::new(
+        &config,
+        model("left"),
+        model("right"),
+        "/nonexistent".into(),
+    )
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn alt(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT))
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        update(state, key(KeyCode::Char(c)), Instant::now());
+    }
+}
+
+/// Types and sends a prompt; returns the generations of the two streams started.
+fn send(state: &mut State, prompt: &str) -> [u64; 2] {
+    type_text(state, prompt);
+    let effects = update(state, key(KeyCode::Enter), Instant::now());
+    let gens: Vec<u64> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start { generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gens.len(), 2, "Enter starts both sides: {effects:?}");
+    [gens[0], gens[1]]
+}
+
+fn event(state: &mut State, side: Side, generation: u64, event: StreamEvent) -> Vec<Effect> {
+    let msg = Msg::Stream {
+        side,
+        generation,
+        event,
+    };
+    update(state, msg, Instant::now())
+}
+
+fn finish_both(state: &mut State, gens: [u64; 2]) {
+    for side in Side::BOTH {
+        event(
+            state,
+            side,
+            gens[side.index()],
+            StreamEvent::Text(format!("answer {}", side.label())),
+        );
+        event(
+            state,
+            side,
+            gens[side.index()],
+            StreamEvent::Finish(Finish::Stop),
+        );
+    }
+}
+
+#[test]
+fn enter_sends_the_same_prompt_to_both_sides_with_their_settings() {
+    let mut state = state();
+    type_text(&mut state, "hello");
+    let effects = update(&mut state, key(KeyCode::Enter), Instant::now());
+    let starts: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start {
+                side,
+                model,
+                request,
+                ..
+            } => Some((*side, model.name.clone(), request.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), 2);
+    assert_eq!(starts[0].0, Side::A);
+    assert_eq!(starts[0].1, "left");
+    assert_eq!(starts[1].1, "right");
+    for (_, _, request) in &starts {
+        assert_eq!(request.messages.len(), 1);
+        assert_eq!(request.messages[0].role, Role::User);
+        assert_eq!(request.messages[0].content, "hello");
+        assert_eq!(request.system.as_deref(), Some("Be brief."));
+        assert_eq!(request.max_tokens, Some(100));
+    }
+    assert_eq!(state.input_text(), "", "the input is cleared after sending");
+    assert!(state.streaming());
+}
+
+#[test]
+fn empty_input_sends_nothing() {
+    let mut state = state();
+    type_text(&mut state, "   ");
+    assert!(update(&mut state, key(KeyCode::Enter), Instant::now()).is_empty());
+    assert!(state.turns.is_empty());
+}
+
+#[test]
+fn alt_enter_and_ctrl_j_add_a_line_instead_of_sending() {
+    let mut state = state();
+    type_text(&mut state, "one");
+    let effects = update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)),
+        Instant::now(),
+    );
+    assert!(effects.is_empty());
+    type_text(&mut state, "two");
+    update(&mut state, ctrl('j'), Instant::now());
+    type_text(&mut state, "three");
+    assert_eq!(state.input_text(), "one\ntwo\nthree");
+}
+
+#[test]
+fn each_side_streams_independently_and_a_failure_stays_in_its_pane() {
+    let mut state = state();
+    let [ga, gb] = send(&mut state, "hi");
+    event(&mut state, Side::A, ga, StreamEvent::Text("Hel".into()));
+    event(
+        &mut state,
+        Side::B,
+        gb,
+        StreamEvent::Error(
+            ProviderError::new(ErrorKind::Auth, "Incorrect API key").with_status(401),
+        ),
+    );
+    event(&mut state, Side::A, ga, StreamEvent::Text("lo".into()));
+    let turn = &state.turns[0];
+    assert_eq!(turn.answer(Side::A).text, "Hello");
+    assert_eq!(turn.answer(Side::A).state, AnswerState::Streaming);
+    assert!(matches!(turn.answer(Side::B).state, AnswerState::Failed(_)));
+    assert!(state.streaming(), "A is still streaming");
+
+    let effects = event(&mut state, Side::A, ga, StreamEvent::Finish(Finish::Stop));
+    assert!(!state.streaming());
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SaveConversation(_))),
+        "the conversation is saved when the turn ends"
+    );
+}
+
+#[test]
+fn usage_and_timing_are_recorded() {
+    let mut state = state();
+    let [ga, _] = send(&mut state, "hi");
+    let start = state.turns[0].answer(Side::A).started;
+    let at = |ms| start + Duration::from_millis(ms);
+    update(
+        &mut state,
+        Msg::Stream {
+            side: Side::A,
+            generation: ga,
+            event: StreamEvent::Text("x".into()),
+        },
+        at(300),
+    );
+    update(
+        &mut state,
+        Msg::Stream {
+            side: Side::A,
+            generation: ga,
+            event: StreamEvent::Usage(Usage {
+                input_tokens: Some(7),
+                output_tokens: Some(42),
+            }),
+        },
+        at(900),
+    );
+    update(
+        &mut state,
+        Msg::Stream {
+            side: Side::A,
+            generation: ga,
+            event: StreamEvent::Finish(Finish::Stop),
+        },
+        at(1300),
+    );
+    let record = state.turns[0].answer(Side::A).record(true);
+    assert_eq!(record.ttft_ms, Some(300));
+    assert_eq!(record.total_ms, Some(1300));
+    assert_eq!(record.input_tokens, Some(7));
+    assert_eq!(record.output_tokens, Some(42));
+    let rate = state.turns[0]
+        .answer(Side::A)
+        .tokens_per_sec(at(2000))
+        .unwrap();
+    assert!(
+        (rate - 42.0).abs() < 0.01,
+        "42 tokens in the second after the first: {rate}"
+    );
+}
+
+#[test]
+fn esc_stops_streaming_and_keeps_partial_text_and_late_events_are_ignored() {
+    let mut state = state();
+    let [ga, gb] = send(&mut state, "hi");
+    event(&mut state, Side::A, ga, StreamEvent::Text("partial".into()));
+    let effects = update(&mut state, key(KeyCode::Esc), Instant::now());
+    assert_eq!(
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Stop { .. }))
+            .count(),
+        2
+    );
+    assert_eq!(state.mode, Mode::Compose, "Esc while streaming only stops");
+    assert_eq!(state.turns[0].answer(Side::A).state, AnswerState::Stopped);
+    assert_eq!(state.turns[0].answer(Side::A).text, "partial");
+    event(&mut state, Side::B, gb, StreamEvent::Text("late".into()));
+    assert_eq!(
+        state.turns[0].answer(Side::B).text,
+        "",
+        "a stopped stream's events are stale"
+    );
+    assert_eq!(state.turns[0].answer(Side::A).finish(), Finish::Cancelled);
+
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    assert_eq!(
+        state.mode,
+        Mode::Browse,
+        "Esc with nothing streaming enters browse"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_then_quits() {
+    let mut state = state();
+    send(&mut state, "hi");
+    update(&mut state, ctrl('c'), Instant::now());
+    assert!(!state.quit && !state.streaming());
+    update(&mut state, ctrl('c'), Instant::now());
+    assert!(state.quit);
+}
+
+#[test]
+fn ctrl_q_quits_and_stops_streams() {
+    let mut state = state();
+    send(&mut state, "hi");
+    let effects = update(&mut state, ctrl('q'), Instant::now());
+    assert!(state.quit);
+    assert_eq!(
+        effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Stop { .. }))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_vote_goes_to_the_latest_finished_turn_once() {
+    let mut state = state();
+    assert!(
+        update(&mut state, alt('1'), Instant::now()).is_empty(),
+        "nothing to vote on"
+    );
+
+    let gens = send(&mut state, "first");
+    assert!(
+        update(&mut state, alt('1'), Instant::now()).is_empty(),
+        "not while streaming"
+    );
+    finish_both(&mut state, gens);
+
+    let effects = update(&mut state, alt('2'), Instant::now());
+    let [Effect::SaveVote { turn, record }] = effects.as_slice() else {
+        panic!("one vote write expected: {effects:?}");
+    };
+    assert_eq!(*turn, 0);
+    assert_eq!(record.vote, Vote::B);
+    assert_eq!(record.turn, 1);
+    assert_eq!(record.judge, "tester");
+    assert_eq!(record.prompt, "first");
+    assert_eq!(record.conversation, state.conversation);
+    assert_eq!(record.a.model, "left");
+    assert_eq!(record.a.model_id, "left-id");
+    assert_eq!(record.a.answer, "answer A");
+    assert_eq!(record.b.finish, Finish::Stop);
+    let history = record.a.history.as_ref().unwrap();
+    assert_eq!(
+        history.len(),
+        1,
+        "only the system prompt came before turn 1"
+    );
+    assert_eq!(history[0].role, Role::System);
+
+    let again = update(&mut state, alt('1'), Instant::now());
+    assert!(again.is_empty());
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("already voted")
+    );
+}
+
+#[test]
+fn the_status_line_confirms_only_after_the_write() {
+    let mut state = state();
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    update(&mut state, alt('3'), Instant::now());
+    assert!(!state.status.as_ref().unwrap().text.contains("saved:"));
+    update(
+        &mut state,
+        Msg::VoteSaved {
+            turn: 0,
+            result: Ok(()),
+        },
+        Instant::now(),
+    );
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("vote saved: a tie")
+    );
+}
+
+#[test]
+fn a_failed_write_is_reported_and_the_vote_can_be_cast_again() {
+    let mut state = state();
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    update(&mut state, alt('1'), Instant::now());
+    update(
+        &mut state,
+        Msg::VoteSaved {
+            turn: 0,
+            result: Err("read-only file system".into()),
+        },
+        Instant::now(),
+    );
+    assert!(state.status.as_ref().unwrap().text.contains("NOT saved"));
+    assert_eq!(state.turns[0].vote, None);
+    assert_eq!(update(&mut state, alt('1'), Instant::now()).len(), 1);
+}
+
+#[test]
+fn digits_vote_in_browse_mode_and_type_in_compose_mode() {
+    let mut state = state();
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    assert!(update(&mut state, key(KeyCode::Char('4')), Instant::now()).is_empty());
+    assert_eq!(state.input_text(), "4");
+    update(&mut state, key(KeyCode::Backspace), Instant::now());
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    let effects = update(&mut state, key(KeyCode::Char('4')), Instant::now());
+    assert!(
+        matches!(&effects[..], [Effect::SaveVote { record, .. }] if record.vote == Vote::BothBad)
+    );
+}
+
+#[test]
+fn a_vote_on_an_earlier_turn_when_the_latest_is_still_streaming() {
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    send(&mut state, "two");
+    let effects = update(&mut state, alt('1'), Instant::now());
+    assert!(matches!(&effects[..], [Effect::SaveVote { turn: 0, .. }]));
+}
+
+#[test]
+fn each_side_keeps_its_own_history() {
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    let effects = {
+        type_text(&mut state, "two");
+        update(&mut state, key(KeyCode::Enter), Instant::now())
+    };
+    for effect in &effects {
+        if let Effect::Start { side, request, .. } = effect {
+            let contents: Vec<&str> = request
+                .messages
+                .iter()
+                .map(|m| m.content.as_str())
+                .collect();
+            let own = format!("answer {}", side.label());
+            assert_eq!(contents, ["one", own.as_str(), "two"]);
+        }
+    }
+}
+
+#[test]
+fn a_side_that_answered_nothing_leaves_the_turn_out_of_its_history() {
+    let mut state = state();
+    let [ga, gb] = send(&mut state, "one");
+    event(&mut state, Side::A, ga, StreamEvent::Text("yes".into()));
+    event(&mut state, Side::A, ga, StreamEvent::Finish(Finish::Stop));
+    event(
+        &mut state,
+        Side::B,
+        gb,
+        StreamEvent::Error(ProviderError::new(ErrorKind::Server, "boom")),
+    );
+    assert_eq!(state.history(Side::A).len(), 2);
+    assert!(state.history(Side::B).is_empty());
+}
+
+#[test]
+fn sending_while_streaming_is_refused() {
+    let mut state = state();
+    send(&mut state, "one");
+    type_text(&mut state, "two");
+    assert!(update(&mut state, key(KeyCode::Enter), Instant::now()).is_empty());
+    assert_eq!(state.turns.len(), 1);
+    assert_eq!(state.input_text(), "two", "the draft is kept");
+}
+
+#[test]
+fn tab_and_h_l_move_the_focus() {
+    let mut state = state();
+    assert_eq!(state.focus, Side::A);
+    update(&mut state, key(KeyCode::Tab), Instant::now());
+    assert_eq!(state.focus, Side::B);
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    update(&mut state, key(KeyCode::Char('h')), Instant::now());
+    assert_eq!(state.focus, Side::A);
+    update(&mut state, key(KeyCode::Char('l')), Instant::now());
+    assert_eq!(state.focus, Side::B);
+}
+
+#[test]
+fn scrolling_pages_up_and_follows_again_at_the_bottom() {
+    let mut state = state();
+    state.sides[0].viewport = Viewport {
+        total_lines: 100,
+        height: 20,
+    };
+    update(&mut state, key(KeyCode::PageUp), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Top(62));
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    update(&mut state, key(KeyCode::Char('k')), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Top(61));
+    update(&mut state, key(KeyCode::Char('g')), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Top(0));
+    update(&mut state, key(KeyCode::Char('G')), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Follow);
+    update(&mut state, key(KeyCode::PageUp), Instant::now());
+    update(&mut state, key(KeyCode::PageDown), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Follow);
+    assert_eq!(
+        state.sides[1].scroll,
+        Scroll::Follow,
+        "only the focused pane scrolls"
+    );
+}
+
+#[test]
+fn up_and_down_recall_earlier_prompts() {
+    let mut state = state();
+    let gens = send(&mut state, "first");
+    finish_both(&mut state, gens);
+    let gens = send(&mut state, "second");
+    finish_both(&mut state, gens);
+    type_text(&mut state, "draft");
+    update(&mut state, key(KeyCode::Up), Instant::now());
+    assert_eq!(state.input_text(), "second");
+    update(&mut state, key(KeyCode::Up), Instant::now());
+    assert_eq!(state.input_text(), "first");
+    update(&mut state, key(KeyCode::Up), Instant::now());
+    assert_eq!(state.input_text(), "first");
+    update(&mut state, key(KeyCode::Down), Instant::now());
+    update(&mut state, key(KeyCode::Down), Instant::now());
+    assert_eq!(state.input_text(), "draft");
+}
+
+#[test]
+fn new_conversation_starts_empty_with_a_new_id() {
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    let before = state.conversation;
+    update(&mut state, ctrl('n'), Instant::now());
+    assert!(state.turns.is_empty());
+    assert_ne!(state.conversation, before);
+}
+
+#[test]
+fn paste_inserts_text_without_sending() {
+    let mut state = state();
+    let effects = update(
+        &mut state,
+        Msg::Paste("line one\r\nline two\n".into()),
+        Instant::now(),
+    );
+    assert!(effects.is_empty());
+    assert_eq!(state.input_text(), "line one\nline two\n");
+}
+
+#[test]
+fn help_opens_with_f1_and_any_key_closes_it() {
+    let mut state = state();
+    update(&mut state, key(KeyCode::F(1)), Instant::now());
+    assert!(state.show_help);
+    update(&mut state, key(KeyCode::Char('x')), Instant::now());
+    assert!(!state.show_help);
+    assert_eq!(state.input_text(), "", "the closing key is not typed");
+}
