@@ -1,0 +1,189 @@
+//! End to end: the real binary in a pseudo-terminal, against loopback servers that
+//! speak the OpenAI streaming format.
+
+mod common;
+
+use std::time::Duration;
+
+use common::server::{MockServer, Reply, Step, openai_stream};
+use common::tui::{Sandbox, Tui};
+use duel::votes::{self, Vote};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A config with two models, each on its own loopback server.
+fn config(a_url: &str, b_url: &str) -> String {
+    format!(
+        r#"
+[pair]
+a = "alpha"
+b = "beta"
+
+[arena]
+judge = "pty-judge"
+
+[providers.left]
+kind = "openai"
+base_url = "{a_url}/v1"
+api_key_env = "DUEL_TEST_LEFT_KEY"
+idle_timeout_secs = 2
+
+[providers.right]
+kind = "openai"
+base_url = "{b_url}/v1"
+api_key_env = "DUEL_TEST_RIGHT_KEY"
+idle_timeout_secs = 2
+
+[[models]]
+name = "alpha"
+provider = "left"
+model = "alpha-1"
+
+[[models]]
+name = "beta"
+provider = "right"
+model = "beta-1"
+"#
+    )
+}
+
+#[test]
+fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["Alpha says ", "hello ", "你好世界"],
+        11,
+        5,
+    ))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["Beta ", "answers ", "too 👍"],
+        11,
+        3,
+    ))]);
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config(&config(&a.url(), &b.url()));
+    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
+    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
+    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
+    let mut tui = Tui::spawn(cmd);
+
+    tui.wait_for("A · alpha", WAIT);
+    tui.wait_for("B · beta", WAIT);
+    tui.type_text("hi there");
+    tui.send(b"\r");
+    tui.wait_for("Alpha says hello 你好世界", WAIT);
+    tui.wait_for("Beta answers too 👍", WAIT);
+    tui.wait_until("both panes done", WAIT, |s| s.matches(" done ").count() == 2);
+    assert!(tui.screen().contains("› hi there"), "the prompt shows in the panes");
+
+    // Alt+1: A is better.
+    tui.send(b"\x1b1");
+    tui.wait_for("vote saved: A is better", WAIT);
+
+    let (records, skipped) =
+        votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("read the vote log");
+    assert!(skipped.is_empty());
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    assert_eq!(record.vote, Vote::A);
+    assert_eq!(record.prompt, "hi there");
+    assert_eq!(record.judge, "pty-judge");
+    assert_eq!(record.turn, 1);
+    assert_eq!(record.a.model, "alpha");
+    assert_eq!(record.a.model_id, "alpha-1");
+    assert_eq!(record.a.answer, "Alpha says hello 你好世界");
+    assert_eq!(record.b.answer, "Beta answers too 👍");
+    assert_eq!(record.a.output_tokens, Some(5));
+    assert!(!serde_json::to_string(record).expect("json").contains("sk-test"));
+
+    // The conversation was saved too.
+    let conversations = sandbox.data_dir().join("conversations");
+    let saved: Vec<_> = std::fs::read_dir(&conversations)
+        .expect("conversations dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(saved.len(), 1);
+
+    // Each side got the prompt with its own key.
+    let sent = &a.requests()[0];
+    assert_eq!(sent.header("authorization"), Some("Bearer sk-test-left"));
+    assert_eq!(sent.json()["model"], "alpha-1");
+    assert_eq!(b.requests()[0].header("authorization"), Some("Bearer sk-test-right"));
+
+    tui.send(b"\x11"); // Ctrl+Q
+    assert_eq!(tui.wait_exit(WAIT), 0);
+    tui.with_screen(|screen| {
+        assert!(!screen.alternate_screen(), "the alternate screen is left");
+        assert!(!screen.hide_cursor(), "the cursor is shown again");
+    });
+}
+
+#[test]
+fn a_hung_model_times_out_in_its_pane_while_the_other_finishes() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["Fine ", "answer"], 4, 2))]);
+    let b = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Hang],
+    )]);
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config(&config(&a.url(), &b.url()));
+    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
+    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
+    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("A · alpha", WAIT);
+    tui.type_text("go");
+    tui.send(b"\r");
+    tui.wait_for("Fine answer", WAIT);
+    tui.wait_for("timed out", WAIT);
+    // Both ended, so the turn can be voted on: B failed, A is better.
+    tui.send(b"\x1b1");
+    tui.wait_for("vote saved", WAIT);
+    let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
+    assert_eq!(records[0].b.finish, duel::provider::Finish::Error);
+    assert!(records[0].b.error.as_deref().unwrap_or("").contains("timed out"));
+    tui.send(b"\x03"); // Ctrl+C with nothing streaming quits
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}
+
+#[test]
+fn missing_keys_are_explained_in_the_panes_on_first_run() {
+    let sandbox = Sandbox::new();
+    // No config file and no keys: the built-in Qwen-vs-ERNIE pair.
+    let mut tui = Tui::spawn(sandbox.command(&[]));
+    tui.wait_for("DASHSCOPE_API_KEY", WAIT);
+    tui.wait_for("QIANFAN_API_KEY", WAIT);
+    tui.wait_for("duel --demo", WAIT);
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}
+
+#[test]
+fn a_broken_config_exits_2_before_the_screen_changes() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config("[pair]\na = \"x\"\nb = = 1\n");
+    let mut tui = Tui::spawn(sandbox.command(&["--config", config.to_str().expect("path")]));
+    assert_eq!(tui.wait_exit(WAIT), 2);
+    let screen = tui.screen();
+    assert!(screen.contains("config.toml:3:"), "names file and line: {screen}");
+    tui.with_screen(|s| assert!(!s.alternate_screen()));
+}
+
+#[test]
+fn the_demo_runs_offline() {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command(&["--demo"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "1");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("offline demo", WAIT);
+    tui.type_text("What is Rust?");
+    tui.send(b"\r");
+    tui.wait_until("both demo answers done", WAIT, |s| s.matches(" done ").count() == 2);
+    tui.send(b"\x1b"); // Esc: browse mode
+    tui.wait_for("BROWSE", WAIT);
+    tui.send(b"3");
+    tui.wait_for("vote saved: a tie", WAIT);
+    tui.send(b"q");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}
