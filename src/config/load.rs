@@ -982,7 +982,7 @@ fn is_header_name_byte(b: u8) -> bool {
 }
 
 /// The known name nearest to a misspelt one, if it is close enough to be a typo.
-fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
         .map(|k| (edit_distance(name, k), *k))

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use load::{ConfigError, LoadOptions, load, load_from, parse_str};
+pub(crate) use load::{closest, line_col};
 
 /// The starter config: `duel init` writes it, and with no config file its content
 /// is what applies.
