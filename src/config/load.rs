@@ -297,6 +297,21 @@ impl Ctx<'_> {
         )
     }
 
+    /// Like `expected`, but a number of the right type with a wrong value is quoted
+    /// (numbers are never secrets; strings may be).
+    fn bad_number(&self, item: &Item<'_>, what: &str, path: &str, like: &str) -> ConfigError {
+        match item.get_ref() {
+            DeValue::Integer(_) | DeValue::Float(_) => {
+                let shown = self.src.text.get(item.span()).unwrap_or("?");
+                self.err(
+                    item.span(),
+                    format!("{path} = {shown}: expected {what}, like {like}"),
+                )
+            }
+            _ => self.expected(item, what, path, like),
+        }
+    }
+
     fn unknown_keys(&mut self, table: &DeTable<'_>, prefix: &str, known: &[&str]) {
         for key in table.keys() {
             let name = key.get_ref().as_ref();
@@ -379,7 +394,7 @@ impl Ctx<'_> {
         };
         match as_i64(item.get_ref()).map(u32::try_from) {
             Some(Ok(n)) if n > 0 => Ok(Some(n)),
-            _ => Err(self.expected(item, "a whole number above 0", &join_path(path, key), like)),
+            _ => Err(self.bad_number(item, "a whole number above 0", &join_path(path, key), like)),
         }
     }
 
@@ -511,11 +526,18 @@ impl Ctx<'_> {
                 connect_timeout: DEFAULT_CONNECT_TIMEOUT,
                 idle_timeout: DEFAULT_IDLE_TIMEOUT,
             },
-            (None, _, _) => {
+            (None, kind, _) => {
+                let missing = match kind {
+                    Some(_) => r#"base_url, like base_url = "http://127.0.0.1:8000/v1""#,
+                    None if base_url.is_some() => r#"kind, like kind = "openai""#,
+                    None => {
+                        r#"kind and base_url, like kind = "openai" and base_url = "http://127.0.0.1:8000/v1""#
+                    }
+                };
                 return Err(self.err(
                     at,
                     format!(
-                        r#"[{path}] is not a preset, so it needs kind and base_url, like kind = "openai" and base_url = "http://127.0.0.1:8000/v1" (presets: {})"#,
+                        "[{path}] is not a preset, so it needs {missing} (presets: {})",
                         PRESET_NAMES.join(", ")
                     ),
                 ));
@@ -648,9 +670,9 @@ impl Ctx<'_> {
         };
         match as_f64(item.get_ref()) {
             Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Some(Duration::from_secs_f64(s))),
-            _ => Err(self.expected(
+            _ => Err(self.bad_number(
                 item,
-                "a number of seconds above 0",
+                "a number of seconds above 0 and at most 86400",
                 &join_path(path, key),
                 like,
             )),
@@ -768,7 +790,7 @@ impl Ctx<'_> {
         let mut known: Vec<&str> = PRESET_NAMES.to_vec();
         known.extend(&own);
         let hint = closest(name, &known)
-            .map(|k| format!(r#"did you mean "{k}"? "#))
+            .map(|k| format!(r#"; did you mean "{k}"?"#))
             .unwrap_or_default();
         let own = if own.is_empty() {
             String::new()
@@ -778,7 +800,7 @@ impl Ctx<'_> {
         self.err(
             span,
             format!(
-                r#"unknown provider "{name}" ({hint}presets: {}{own}; or define [providers.{name}])"#,
+                r#"unknown provider "{name}" (presets: {}{own}; or define [providers.{name}]){hint}"#,
                 PRESET_NAMES.join(", ")
             ),
         )
@@ -912,7 +934,7 @@ impl Ctx<'_> {
                 let full = join_path("arena.weights", name);
                 let weight = match as_f64(value.get_ref()) {
                     Some(x) if x.is_finite() && x > 0.0 => x,
-                    _ => return Err(self.expected(value, "a number above 0", &full, "2.0")),
+                    _ => return Err(self.bad_number(value, "a number above 0", &full, "2.0")),
                 };
                 if models.iter().any(|m| m.name == name) {
                     weights.insert(name.to_owned(), weight);
@@ -1320,7 +1342,14 @@ model = "completions_pro"
             &e,
             1,
             12,
-            &["[providers.mylab]", "needs kind and base_url", "dashscope"],
+            &["[providers.mylab] is not a preset, so it needs base_url, like"],
+        );
+        let e = err(&format!("[providers.mylab]\nheaders = {{}}\n{TWO}"));
+        assert_err(
+            &e,
+            1,
+            12,
+            &["needs kind and base_url", "(presets: dashscope,"],
         );
     }
 
@@ -1412,7 +1441,7 @@ thinking = { type = "enabled", budget_tokens = 2048 }
             &e,
             13,
             14,
-            &["a whole number above 0 for models[3].max_tokens"],
+            &["models[3].max_tokens = 2.5: expected a whole number above 0, like 2048"],
         );
     }
 
@@ -1425,9 +1454,8 @@ thinking = { type = "enabled", budget_tokens = 2048 }
             12,
             &[
                 r#"unknown provider "dashscop""#,
-                r#"did you mean "dashscope"?"#,
-                "presets: dashscope, dashscope-intl, qianfan, ernie,",
-                "or define [providers.dashscop]",
+                r#"(presets: dashscope, dashscope-intl, qianfan, ernie,"#,
+                r#"ollama; or define [providers.dashscop]); did you mean "dashscope"?"#,
             ],
         );
     }
@@ -1501,13 +1529,23 @@ thinking = { type = "enabled", budget_tokens = 2048 }
         let e = err("[defaults]\ntop_p = 1.5\n");
         assert_err(&e, 2, 9, &["defaults.top_p"]);
         let e = err("[defaults]\nmax_tokens = 0\n");
-        assert_err(&e, 2, 14, &["defaults.max_tokens"]);
+        assert_err(
+            &e,
+            2,
+            14,
+            &["defaults.max_tokens = 0: expected a whole number above 0"],
+        );
         let e = err("[defaults]\ntemperature = nan\n");
         assert_err(&e, 2, 15, &["defaults.temperature"]);
         let e = err(&format!(
             "[providers.openai]\nidle_timeout_secs = -1\n{TWO}"
         ));
-        assert_err(&e, 2, 21, &["providers.openai.idle_timeout_secs"]);
+        assert_err(
+            &e,
+            2,
+            21,
+            &["providers.openai.idle_timeout_secs = -1: expected a number of seconds"],
+        );
     }
 
     #[test]
@@ -1544,7 +1582,7 @@ thinking = { type = "enabled", budget_tokens = 2048 }
             &e,
             2,
             27,
-            &[r#"expected a number above 0 for arena.weights.qwen-plus"#],
+            &[r#"arena.weights.qwen-plus = 0: expected a number above 0, like 2.0"#],
         );
         let e = err(&format!("[arena]\njudge = \" \"\n{TWO}"));
         assert_err(&e, 2, 9, &["arena.judge"]);
