@@ -9,7 +9,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use load::{ConfigError, LoadOptions, load};
+pub use load::{ConfigError, LoadOptions, load, load_from, parse_str};
+pub(crate) use load::{closest, line_col};
 
 /// The starter config: `duel init` writes it, and with no config file its content
 /// is what applies.
