@@ -72,8 +72,13 @@ fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
     tui.send(b"\r");
     tui.wait_for("Alpha says hello 你好世界", WAIT);
     tui.wait_for("Beta answers too 👍", WAIT);
-    tui.wait_until("both panes done", WAIT, |s| s.matches(" done ").count() == 2);
-    assert!(tui.screen().contains("› hi there"), "the prompt shows in the panes");
+    tui.wait_until("both panes done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    assert!(
+        tui.screen().contains("› hi there"),
+        "the prompt shows in the panes"
+    );
 
     // Alt+1: A is better.
     tui.send(b"\x1b1");
@@ -93,7 +98,11 @@ fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
     assert_eq!(record.a.answer, "Alpha says hello 你好世界");
     assert_eq!(record.b.answer, "Beta answers too 👍");
     assert_eq!(record.a.output_tokens, Some(5));
-    assert!(!serde_json::to_string(record).expect("json").contains("sk-test"));
+    assert!(
+        !serde_json::to_string(record)
+            .expect("json")
+            .contains("sk-test")
+    );
 
     // The conversation was saved too.
     let conversations = sandbox.data_dir().join("conversations");
@@ -108,7 +117,10 @@ fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
     let sent = &a.requests()[0];
     assert_eq!(sent.header("authorization"), Some("Bearer sk-test-left"));
     assert_eq!(sent.json()["model"], "alpha-1");
-    assert_eq!(b.requests()[0].header("authorization"), Some("Bearer sk-test-right"));
+    assert_eq!(
+        b.requests()[0].header("authorization"),
+        Some("Bearer sk-test-right")
+    );
 
     tui.send(b"\x11"); // Ctrl+Q
     assert_eq!(tui.wait_exit(WAIT), 0);
@@ -121,11 +133,7 @@ fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
 #[test]
 fn a_hung_model_times_out_in_its_pane_while_the_other_finishes() {
     let a = MockServer::start(vec![Reply::sse(&openai_stream(&["Fine ", "answer"], 4, 2))]);
-    let b = MockServer::start(vec![Reply::raw(
-        200,
-        "text/event-stream",
-        vec![Step::Hang],
-    )]);
+    let b = MockServer::start(vec![Reply::raw(200, "text/event-stream", vec![Step::Hang])]);
     let sandbox = Sandbox::new();
     let config = sandbox.write_config(&config(&a.url(), &b.url()));
     let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
@@ -142,7 +150,14 @@ fn a_hung_model_times_out_in_its_pane_while_the_other_finishes() {
     tui.wait_for("vote saved", WAIT);
     let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
     assert_eq!(records[0].b.finish, duel::provider::Finish::Error);
-    assert!(records[0].b.error.as_deref().unwrap_or("").contains("timed out"));
+    assert!(
+        records[0]
+            .b
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("timed out")
+    );
     tui.send(b"\x03"); // Ctrl+C with nothing streaming quits
     assert_eq!(tui.wait_exit(WAIT), 0);
 }
@@ -166,7 +181,10 @@ fn a_broken_config_exits_2_before_the_screen_changes() {
     let mut tui = Tui::spawn(sandbox.command(&["--config", config.to_str().expect("path")]));
     assert_eq!(tui.wait_exit(WAIT), 2);
     let screen = tui.screen();
-    assert!(screen.contains("config.toml:3:"), "names file and line: {screen}");
+    assert!(
+        screen.contains("config.toml:3:"),
+        "names file and line: {screen}"
+    );
     tui.with_screen(|s| assert!(!s.alternate_screen()));
 }
 
@@ -179,7 +197,9 @@ fn the_demo_runs_offline() {
     tui.wait_for("offline demo", WAIT);
     tui.type_text("What is Rust?");
     tui.send(b"\r");
-    tui.wait_until("both demo answers done", WAIT, |s| s.matches(" done ").count() == 2);
+    tui.wait_until("both demo answers done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
     tui.send(b"\x1b"); // Esc: browse mode
     tui.wait_for("BROWSE", WAIT);
     tui.send(b"3");

@@ -2,8 +2,6 @@
 //! lines are memoised per answer and width in a `ViewCache`, so a frame costs what is
 //! visible plus what changed, not the whole history.
 
-use std::time::Duration;
-
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout as Split, Rect};
 use ratatui::style::{Modifier, Style};
@@ -311,7 +309,10 @@ fn draw_pane(
     if let Some(answer) = latest {
         block = block.title_bottom(
             Line::styled(
-                format!(" {} ", footer(answer, state.now)),
+                format!(
+                    " {} ",
+                    footer(answer, state.now, usize::from(area.width).saturating_sub(4))
+                ),
                 Style::default().fg(theme.dim),
             )
             .alignment(Alignment::Right),
@@ -392,20 +393,29 @@ fn welcome(side: &SideState, width: usize, theme: &Theme) -> Vec<Line<'static>> 
     wrap_text(&text, dim, width)
 }
 
-fn footer(answer: &Answer, now: std::time::Instant) -> String {
-    let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
-    let ttft = answer
-        .ttft()
-        .map_or_else(|| "—".into(), |d| format!("{} ms", d.as_millis()));
+/// The latest answer's figures, in the longest form that fits `room` cells.
+fn footer(answer: &Answer, now: std::time::Instant, room: usize) -> String {
+    let ttft = answer.ttft().map(|d| d.as_millis());
     let (tokens, exact) = answer.output_tokens();
     let approx = if exact { "" } else { "≈" };
-    let rate = answer
-        .tokens_per_sec(now)
-        .map_or_else(|| "—".into(), |r| format!("{r:.1}"));
-    format!(
-        "TTFT {ttft} · {approx}{tokens} tok · {rate} tok/s · {}",
-        secs(answer.elapsed(now))
-    )
+    let rate = answer.tokens_per_sec(now);
+    let total = answer.elapsed(now).as_secs_f64();
+    let ttft_long = ttft.map_or_else(|| "—".into(), |ms| format!("{ms} ms"));
+    let rate_long = rate.map_or_else(|| "—".into(), |r| format!("{r:.1}"));
+    let long =
+        format!("TTFT {ttft_long} · {approx}{tokens} tok · {rate_long} tok/s · {total:.1} s");
+    if crate::text::width(&long) <= room {
+        return long;
+    }
+    let rate_short = rate.map_or_else(|| "—".into(), |r| format!("{r:.0}"));
+    let short = format!(
+        "{} · {approx}{tokens}t · {rate_short}/s · {total:.1}s",
+        ttft.map_or_else(|| "—".into(), |ms| format!("{ms}ms"))
+    );
+    if crate::text::width(&short) <= room {
+        return short;
+    }
+    format!("{approx}{tokens}t · {total:.1}s")
 }
 
 fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -109,7 +109,9 @@ impl Tui {
 
     /// Waits until the screen shows `text`; fails the test with the screen if not.
     pub fn wait_for(&self, text: &str, timeout: Duration) {
-        self.wait_until(&format!("{text:?} on screen"), timeout, |s| s.contains(text));
+        self.wait_until(&format!("{text:?} on screen"), timeout, |s| {
+            s.contains(text)
+        });
     }
 
     pub fn wait_until(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) {

@@ -1,0 +1,267 @@
+//! What the screen shows, as snapshots of ratatui's TestBackend: while streaming,
+//! after a vote, with an error in one pane, with CJK and emoji.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use duel::app::state::{Side, State};
+use duel::app::{Effect, Msg, update};
+use duel::config::{
+    Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, Layout, ModelSpec,
+    Pair, UiConfig, WireKind,
+};
+use duel::provider::{ErrorKind, Finish, ProviderError, StreamEvent, Usage};
+use duel::theme::Theme;
+use duel::ui::{ViewCache, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn model(name: &str, env: &str) -> ModelSpec {
+    ModelSpec {
+        name: name.into(),
+        provider: "dashscope".into(),
+        model_id: name.into(),
+        endpoint: Endpoint {
+            kind: WireKind::OpenAi,
+            base_url: "https://example.invalid/v1".into(),
+            api_key_env: Some(env.into()),
+            api_key: None,
+            secret_key_env: None,
+            headers: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        },
+        system: None,
+        temperature: None,
+        top_p: None,
+        max_tokens: None,
+        extra: serde_json::Map::new(),
+    }
+}
+
+/// A state whose clock is under the test's control.
+struct Scene {
+    state: State,
+    t0: Instant,
+    gens: [u64; 2],
+}
+
+impl Scene {
+    fn new(layout: Layout) -> Self {
+        // Env vars nobody sets, so the key status reads "missing" the same everywhere.
+        let a = model("qwen-plus", "DUEL_SNAPSHOT_UNSET_A");
+        let b = model("ernie-4.5", "DUEL_SNAPSHOT_UNSET_B");
+        let config = Config {
+            path: None,
+            ui: UiConfig {
+                theme: "default".into(),
+                layout,
+                blind: false,
+            },
+            pair: Pair {
+                a: a.name.clone(),
+                b: b.name.clone(),
+            },
+            arena: Arena {
+                judge: "snap".into(),
+                weights: Default::default(),
+            },
+            models: vec![a.clone(), b.clone()],
+            warnings: Vec::new(),
+        };
+        Self {
+            state: State::new(&config, a, b, "/nonexistent".into()),
+            t0: Instant::now(),
+            gens: [0, 0],
+        }
+    }
+
+    fn at(&self, ms: u64) -> Instant {
+        self.t0 + Duration::from_millis(ms)
+    }
+
+    fn send(&mut self, prompt: &str) {
+        for c in prompt.chars() {
+            let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+            update(&mut self.state, Msg::Key(key), self.t0);
+        }
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        let effects = update(&mut self.state, Msg::Key(enter), self.t0);
+        for effect in effects {
+            if let Effect::Start {
+                side, generation, ..
+            } = effect
+            {
+                self.gens[side.index()] = generation;
+            }
+        }
+    }
+
+    fn event(&mut self, side: Side, ms: u64, event: StreamEvent) {
+        let msg = Msg::Stream {
+            side,
+            generation: self.gens[side.index()],
+            event,
+        };
+        self.msg(msg, ms);
+    }
+
+    fn msg(&mut self, msg: Msg, ms: u64) {
+        let at = self.at(ms);
+        update(&mut self.state, msg, at);
+    }
+
+    fn text(&mut self, side: Side, ms: u64, text: &str) {
+        self.event(side, ms, StreamEvent::Text(text.into()));
+    }
+
+    fn finish(&mut self, side: Side, ms: u64, output_tokens: u64) {
+        self.event(
+            side,
+            ms,
+            StreamEvent::Usage(Usage {
+                input_tokens: Some(10),
+                output_tokens: Some(output_tokens),
+            }),
+        );
+        self.event(side, ms, StreamEvent::Finish(Finish::Stop));
+    }
+
+    fn render(&mut self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        let theme = Theme::default();
+        let mut cache = ViewCache::default();
+        terminal
+            .draw(|frame| {
+                draw(frame, &self.state, &theme, &mut cache);
+            })
+            .expect("draw");
+        terminal.backend().to_string()
+    }
+}
+
+#[test]
+fn first_run_without_keys() {
+    let mut scene = Scene::new(Layout::Columns);
+    insta::assert_snapshot!(scene.render(80, 20));
+}
+
+#[test]
+fn streaming() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("Write a haiku about Rust");
+    scene.text(
+        Side::A,
+        320,
+        "Ownership is clear,\nborrowed values come and go",
+    );
+    scene.text(Side::A, 400, ",\nno data races here.");
+    scene.finish(Side::A, 900, 21);
+    scene.text(Side::B, 700, "Memory is safe");
+    scene.msg(Msg::Tick, 1000);
+    insta::assert_snapshot!(scene.render(80, 20));
+}
+
+#[test]
+fn after_a_vote() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("2+2?");
+    scene.text(Side::A, 100, "4");
+    scene.finish(Side::A, 150, 1);
+    scene.text(Side::B, 200, "It is 4.");
+    scene.finish(Side::B, 260, 4);
+    let alt1 = KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT);
+    scene.msg(Msg::Key(alt1), 300);
+    scene.msg(
+        Msg::VoteSaved {
+            turn: 0,
+            result: Ok(()),
+        },
+        310,
+    );
+    insta::assert_snapshot!(scene.render(80, 16));
+}
+
+#[test]
+fn an_error_in_one_pane_while_the_other_streams() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("Hello");
+    scene.text(Side::A, 250, "Hi! How can I help you today?");
+    scene.event(
+        Side::B,
+        300,
+        StreamEvent::Error(
+            ProviderError::new(ErrorKind::Auth, "Incorrect API key provided.")
+                .with_status(401)
+                .with_hint("check QIANFAN_API_KEY: the server refused the key it holds"),
+        ),
+    );
+    scene.msg(Msg::Tick, 500);
+    insta::assert_snapshot!(scene.render(80, 16));
+}
+
+#[test]
+fn cjk_and_emoji_take_their_real_width() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("用一句话介绍你自己");
+    scene.text(
+        Side::A,
+        200,
+        "我是通义千问，阿里巴巴推出的大语言模型。我可以回答问题、写作和编程。👍",
+    );
+    scene.finish(Side::A, 600, 30);
+    scene.text(
+        Side::B,
+        300,
+        "你好！我是文心一言，百度研发的知识增强大语言模型 🚀🚀",
+    );
+    scene.finish(Side::B, 700, 25);
+    let screen = scene.render(60, 14);
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn rows_layout_stacks_the_panes() {
+    let mut scene = Scene::new(Layout::Rows);
+    scene.send("ping");
+    scene.text(Side::A, 100, "pong");
+    scene.finish(Side::A, 120, 1);
+    scene.text(Side::B, 100, "pong!");
+    scene.finish(Side::B, 130, 2);
+    insta::assert_snapshot!(scene.render(60, 18));
+}
+
+#[test]
+fn escape_sequences_from_a_model_show_as_text() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("x");
+    scene.text(
+        Side::A,
+        100,
+        "clear\x1b[2J\x1b]0;pwned\x07 bell\x07 back\x08",
+    );
+    scene.finish(Side::A, 120, 1);
+    let screen = scene.render(120, 12);
+    assert!(
+        screen.contains("clear␛[2J␛]0;pwned␇ bell␇ back␈"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn help_lists_every_binding() {
+    let mut scene = Scene::new(Layout::Columns);
+    let f1 = KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE);
+    scene.msg(Msg::Key(f1), 0);
+    insta::assert_snapshot!(scene.render(90, 24));
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("hello there");
+    scene.text(Side::A, 100, "some text 中文 👍 that wraps");
+    for (w, h) in [(1, 1), (10, 3), (20, 6), (40, 12), (300, 80)] {
+        scene.render(w, h);
+    }
+}
