@@ -62,3 +62,36 @@ pub fn load(path: &Path) -> io::Result<ConversationFile> {
     let bytes = fs::read(path)?;
     serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_replaces_the_file_whole_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conversation = ConversationFile {
+            schema: 1,
+            id: Uuid::new_v4(),
+            created: "2026-11-23T18:00:00.000Z".into(),
+            updated: "2026-11-23T18:00:00.000Z".into(),
+            blind: false,
+            turns: Vec::new(),
+        };
+        let path = save(dir.path(), &conversation).unwrap();
+        conversation.updated = "2026-11-23T18:05:00.000Z".into();
+        save(dir.path(), &conversation).unwrap();
+        assert_eq!(load(&path).unwrap(), conversation);
+        let names: Vec<_> = fs::read_dir(dir.path().join(DIR_NAME))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            [std::ffi::OsString::from(format!(
+                "{}.json",
+                conversation.id
+            ))]
+        );
+    }
+}

@@ -346,7 +346,10 @@ fn draw_pane(
             Scrollbar::new(ScrollbarOrientation::VerticalRight)
                 .begin_symbol(None)
                 .end_symbol(None)
-                .style(Style::default().fg(theme.border)),
+                .track_symbol(Some("│"))
+                .thumb_symbol("┃")
+                .track_style(Style::default().fg(theme.border))
+                .thumb_style(Style::default().fg(theme.dim)),
             inner,
             &mut bar,
         );

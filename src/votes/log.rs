@@ -56,3 +56,135 @@ pub fn read(path: &Path) -> io::Result<(Vec<VoteRecord>, Vec<Skipped>)> {
     }
     Ok((records, skipped))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Finish;
+    use crate::votes::{SideRecord, Vote};
+
+    fn side(model: &str) -> SideRecord {
+        SideRecord {
+            model: model.into(),
+            provider: "dashscope".into(),
+            model_id: model.into(),
+            history: Some(Vec::new()),
+            answer: "多行\n答案 with \"quotes\"".into(),
+            reasoning: None,
+            finish: Finish::Stop,
+            error: None,
+            ttft_ms: Some(312),
+            total_ms: Some(4200),
+            input_tokens: Some(20),
+            output_tokens: Some(512),
+        }
+    }
+
+    fn record(turn: u32) -> VoteRecord {
+        VoteRecord {
+            schema: 1,
+            id: uuid::Uuid::new_v4(),
+            time: "2026-11-23T18:53:46.123Z".into(),
+            conversation: uuid::Uuid::new_v4(),
+            turn,
+            vote: Vote::BothBad,
+            blind: false,
+            judge: "alice".into(),
+            prompt: "p".into(),
+            a: side("qwen-plus"),
+            b: side("ernie-4.5"),
+        }
+    }
+
+    #[test]
+    fn a_record_round_trips_with_the_spec_field_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join(FILE_NAME);
+        let original = record(1);
+        append(&path, &original).unwrap();
+        let line = fs::read_to_string(&path).unwrap();
+        assert_eq!(line.lines().count(), 1);
+        let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+        for key in [
+            "schema",
+            "id",
+            "time",
+            "conversation",
+            "turn",
+            "vote",
+            "blind",
+            "judge",
+            "prompt",
+            "a",
+            "b",
+        ] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(json["vote"], "both_bad");
+        for key in [
+            "model",
+            "provider",
+            "model_id",
+            "history",
+            "answer",
+            "reasoning",
+            "finish",
+            "error",
+            "ttft_ms",
+            "total_ms",
+            "input_tokens",
+            "output_tokens",
+        ] {
+            assert!(json["a"].get(key).is_some(), "missing a.{key}");
+        }
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!(records, vec![original]);
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn a_torn_or_corrupt_line_is_skipped_with_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        append(&path, &record(1)).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"not json\n").unwrap();
+        drop(file);
+        append(&path, &record(3)).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"schema":1,"id":"#).unwrap();
+        drop(file);
+        let (records, skipped) = read(&path).unwrap();
+        assert_eq!(records.iter().map(|r| r.turn).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(skipped.iter().map(|s| s.line).collect::<Vec<_>>(), [2, 4]);
+    }
+
+    #[test]
+    fn a_missing_log_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let (records, skipped) = read(&dir.path().join(FILE_NAME)).unwrap();
+        assert!(records.is_empty() && skipped.is_empty());
+    }
+
+    #[test]
+    fn concurrent_writers_never_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for turn in 0..50 {
+                        append(&path, &record(turn)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let (records, skipped) = read(&path).unwrap();
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert_eq!(records.len(), 200);
+    }
+}

@@ -1,0 +1,165 @@
+//! The whole app without a terminal: the real run loop, real HTTP to loopback
+//! servers, keys injected as messages, the screen read from ratatui's TestBackend.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::server::{MockServer, Reply, Step, openai_stream};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use duel::app::state::{AnswerState, Side, State};
+use duel::app::{Msg, run};
+use duel::config::{self, Config, LoadOptions};
+use duel::theme::Theme;
+use duel::votes::{self, Vote};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+
+fn config(a: &str, b: &str, dir: &std::path::Path) -> Config {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[pair]
+a = "alpha"
+b = "beta"
+[providers.left]
+kind = "openai"
+base_url = "{a}/v1"
+api_key = "sk-test-headless"
+idle_timeout_secs = 1
+[providers.right]
+kind = "openai"
+base_url = "{b}/v1"
+api_key = "sk-test-headless"
+idle_timeout_secs = 1
+[[models]]
+name = "alpha"
+provider = "left"
+[[models]]
+name = "beta"
+provider = "right"
+"#
+        ),
+    )
+    .expect("write config");
+    config::load(&LoadOptions {
+        explicit: Some(path),
+    })
+    .expect("config loads")
+}
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Msg {
+    Msg::Key(KeyEvent::new(code, modifiers))
+}
+
+/// Sends the keys of `text`, then Enter.
+fn send_prompt(keys: &mpsc::UnboundedSender<Msg>, text: &str) {
+    for c in text.chars() {
+        keys.send(key(KeyCode::Char(c), KeyModifiers::NONE))
+            .expect("send key");
+    }
+    keys.send(key(KeyCode::Enter, KeyModifiers::NONE))
+        .expect("send enter");
+}
+
+/// Waits (with a deadline) until `path` exists.
+async fn wait_for_file(path: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_turn_with_a_failing_side_and_a_vote() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["Rust ", "is ", "memory-safe."],
+        9,
+        3,
+    ))]);
+    // B breaks off mid-answer: the partial text stays and the pane says it was cut.
+    let b = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Write(
+            b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half an\"}}]}\n\n".to_vec(),
+        )],
+    )]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&a.url(), &b.url(), dir.path());
+    let data_dir = dir.path().join("data");
+    let state = State::new(
+        &config,
+        config.model("alpha").expect("alpha").clone(),
+        config.model("beta").expect("beta").clone(),
+        data_dir.clone(),
+    );
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = futures_util::stream::unfold(input, |mut rx| async move {
+        rx.recv().await.map(|msg| (msg, rx))
+    })
+    .boxed();
+    let mut terminal = Terminal::new(TestBackend::new(100, 24)).expect("terminal");
+    let theme = Theme::default();
+
+    let driver = {
+        let keys = keys.clone();
+        let data_dir = data_dir.clone();
+        tokio::spawn(async move {
+            send_prompt(&keys, "Is Rust safe?");
+            // The conversation file appears once both sides have ended.
+            wait_for_file(&data_dir.join("conversations")).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            keys.send(key(KeyCode::Char('1'), KeyModifiers::ALT))
+                .expect("vote");
+            wait_for_file(&data_dir.join("votes.jsonl")).await;
+            keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
+                .expect("quit");
+        })
+    };
+    let state = run(&mut terminal, state, &theme, input)
+        .await
+        .expect("the app runs");
+    driver.await.expect("driver");
+
+    let turn = &state.turns[0];
+    assert_eq!(turn.answer(Side::A).text, "Rust is memory-safe.");
+    assert_eq!(turn.answer(Side::B).text, "Half an");
+    let AnswerState::Failed(error) = &turn.answer(Side::B).state else {
+        panic!("B should have failed: {:?}", turn.answer(Side::B).state);
+    };
+    assert_eq!(error.kind, duel::provider::ErrorKind::CutOff);
+    assert_eq!(turn.vote, Some(Vote::A));
+    assert_eq!(
+        b.requests().len(),
+        1,
+        "a stream that broke after text is never re-sent"
+    );
+
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("Rust is memory-safe."), "{screen}");
+    assert!(screen.contains("answer cut off"), "{screen}");
+    assert!(screen.contains("vote saved"), "{screen}");
+
+    let (records, _) = votes::log::read(&data_dir.join("votes.jsonl")).expect("log");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].b.finish, duel::provider::Finish::Error);
+    assert_eq!(records[0].b.answer, "Half an");
+    assert!(
+        records[0]
+            .b
+            .error
+            .as_deref()
+            .expect("error text")
+            .contains("cut off")
+    );
+}

@@ -1,0 +1,302 @@
+//! The commands without the TUI, run as a user would: `ask`, `models`, `init`, and
+//! config errors.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::server::{MockServer, Reply, openai_stream};
+
+const KEY: &str = "sk-test-planted-cli-key";
+
+fn duel(home: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duel"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("xdg"))
+        .env("DUEL_DATA_DIR", home.join("data"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run duel");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn two_server_config(home: &Path, a: &str, b: &str) -> String {
+    let path = home.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[pair]
+a = "alpha"
+b = "beta"
+
+[providers.left]
+kind = "openai"
+base_url = "{a}/v1"
+api_key_env = "DUEL_CLI_KEY"
+
+[providers.right]
+kind = "openai"
+base_url = "{b}/v1"
+api_key_env = "DUEL_CLI_KEY"
+
+[[models]]
+name = "alpha"
+provider = "left"
+
+[[models]]
+name = "beta"
+provider = "right"
+"#
+        ),
+    )
+    .expect("write config");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn ask_prints_both_answers_and_exits_0() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["Hello ", "from A"],
+        3,
+        2,
+    ))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["B ", "says 你好"], 3, 2))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let (code, out, err) =
+        run(duel(home.path(), &["--config", &config, "ask", "hi"]).env("DUEL_CLI_KEY", KEY));
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(out.contains("A · alpha"), "{out}");
+    assert!(out.contains("Hello from A"), "{out}");
+    assert!(out.contains("B says 你好"), "{out}");
+    assert!(out.contains("[stop"), "{out}");
+    assert!(!out.contains(KEY) && !err.contains(KEY));
+}
+
+#[test]
+fn ask_json_has_both_sides_and_reads_the_prompt_from_stdin() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["4"], 5, 1))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["four"], 5, 1))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let mut child = duel(home.path(), &["--config", &config, "ask", "--json", "-"])
+        .env("DUEL_CLI_KEY", KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"what is 2+2?")
+        .expect("write prompt");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(json["prompt"], "what is 2+2?");
+    assert_eq!(json["a"]["model"], "alpha");
+    assert_eq!(json["a"]["answer"], "4");
+    assert_eq!(json["b"]["answer"], "four");
+    assert_eq!(json["a"]["finish"], "stop");
+    assert_eq!(json["a"]["output_tokens"], 1);
+    assert!(
+        json["a"].get("history").is_none(),
+        "ask --json has no history"
+    );
+    assert!(json["a"]["ttft_ms"].is_u64());
+    let sent = a.requests()[0].json();
+    assert_eq!(
+        sent["messages"]
+            .as_array()
+            .expect("messages")
+            .last()
+            .expect("prompt")["content"],
+        "what is 2+2?"
+    );
+}
+
+#[test]
+fn ask_exits_1_when_one_side_fails_and_says_why() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["fine"], 1, 1))]);
+    let b = MockServer::start(vec![Reply::json(
+        401,
+        r#"{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+    )]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let (code, out, _) =
+        run(duel(home.path(), &["--config", &config, "ask", "hi"]).env("DUEL_CLI_KEY", KEY));
+    assert_eq!(code, 1);
+    assert!(out.contains("fine"));
+    assert!(out.contains("Incorrect API key provided."), "{out}");
+    assert!(
+        out.contains("DUEL_CLI_KEY"),
+        "the hint names the env var: {out}"
+    );
+    assert!(!out.contains(KEY));
+}
+
+#[test]
+fn ask_with_a_missing_key_names_the_env_var() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, _) = run(&mut duel(home.path(), &["ask", "hi"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("DASHSCOPE_API_KEY"), "{out}");
+    assert!(out.contains("QIANFAN_API_KEY"), "{out}");
+}
+
+#[test]
+fn ask_on_the_demo_models_works_offline() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) =
+        run(duel(home.path(), &["--demo", "ask", "hello"]).env("DUEL_DEMO_DELAY_MS", "0"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("demo-brisk") && out.contains("demo-thoughtful"),
+        "{out}"
+    );
+    assert!(out.contains("hello"));
+}
+
+#[test]
+fn models_lists_key_status_without_the_key() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, _) = run(duel(home.path(), &["models"]).env("DASHSCOPE_API_KEY", KEY));
+    assert_eq!(code, 0);
+    assert!(out.contains("qwen-plus"));
+    assert!(out.contains("https://dashscope.aliyuncs.com/compatible-mode/v1"));
+    assert!(out.contains("set (DASHSCOPE_API_KEY)"), "{out}");
+    assert!(out.contains("missing: set QIANFAN_API_KEY"), "{out}");
+    assert!(!out.contains(KEY));
+
+    let (code, out, _) =
+        run(duel(home.path(), &["models", "--json"]).env("DASHSCOPE_API_KEY", KEY));
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let qwen = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["name"] == "qwen-plus")
+        .expect("qwen-plus listed");
+    assert_eq!(qwen["kind"], "openai");
+    assert_eq!(qwen["key_set"], true);
+    assert!(!out.contains(KEY));
+}
+
+#[test]
+fn models_check_reports_each_model_and_fails_when_one_does() {
+    let ok = MockServer::start(vec![Reply::sse(&openai_stream(&["ok"], 1, 1))]);
+    let bad = MockServer::start(vec![Reply::json(
+        404,
+        r#"{"error":{"message":"The model does not exist","code":"model_not_found"}}"#,
+    )]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &ok.url(), &bad.url());
+    let (code, out, _) = run(
+        duel(home.path(), &["--config", &config, "models", "--check"]).env("DUEL_CLI_KEY", KEY),
+    );
+    assert_eq!(code, 1, "{out}");
+    let alpha = out
+        .lines()
+        .find(|l| l.starts_with("alpha"))
+        .expect("alpha row");
+    assert!(alpha.contains("ok "), "{alpha}");
+    let beta = out
+        .lines()
+        .find(|l| l.starts_with("beta"))
+        .expect("beta row");
+    assert!(
+        beta.contains("FAILED") && beta.contains("does not exist"),
+        "{beta}"
+    );
+}
+
+#[test]
+fn init_writes_the_starter_config_once() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, _) = run(&mut duel(home.path(), &["init"]));
+    assert_eq!(code, 0);
+    let path = home.path().join("xdg/duel/config.toml");
+    assert!(out.contains("config.toml"));
+    let written = std::fs::read_to_string(&path).expect("written");
+    assert!(written.contains("qwen-plus") && written.contains("ernie-4.5"));
+
+    std::fs::write(&path, "# mine\n").expect("edit");
+    let (code, _, err) = run(&mut duel(home.path(), &["init"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("not overwritten"));
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), "# mine\n");
+
+    // The written file is what duel then loads.
+    std::fs::write(&path, &written).expect("restore");
+    let (code, out, err) = run(&mut duel(home.path(), &["models"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.is_empty(),
+        "the starter config loads without warnings: {err}"
+    );
+    assert!(out.contains("ernie-4.5"));
+}
+
+#[test]
+fn a_config_error_names_file_line_and_column_and_exits_2() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let path = home.path().join("bad.toml");
+    std::fs::write(&path, "[[models]]\nname = \"x\"\nprovider = \"dashscop\"\n").expect("write");
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["--config", path.to_str().expect("path"), "models"],
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.toml:3:"), "{err}");
+    assert!(err.contains("dashscop"), "{err}");
+
+    let (code, _, err) = run(duel(home.path(), &["models"]).env("DUEL_CONFIG", &path));
+    assert_eq!(code, 2, "DUEL_CONFIG is honoured: {err}");
+}
+
+#[test]
+fn unknown_keys_warn_but_do_not_fail() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let path = home.path().join("c.toml");
+    std::fs::write(&path, "[ui]\ncolour = \"red\"\n").expect("write");
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["--config", path.to_str().expect("path"), "models"],
+    ));
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("c.toml:2:1") && err.contains("colour"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_model_flag_is_a_usage_error() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut duel(home.path(), &["--a", "nope", "ask", "hi"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("\"nope\"") && err.contains("qwen-plus"),
+        "{err}"
+    );
+}
