@@ -124,10 +124,7 @@ fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
 
     tui.send(b"\x11"); // Ctrl+Q
     assert_eq!(tui.wait_exit(WAIT), 0);
-    tui.with_screen(|screen| {
-        assert!(!screen.alternate_screen(), "the alternate screen is left");
-        assert!(!screen.hide_cursor(), "the cursor is shown again");
-    });
+    assert_restored(&tui);
 }
 
 #[test]
@@ -206,4 +203,37 @@ fn the_demo_runs_offline() {
     tui.wait_for("vote saved: a tie", WAIT);
     tui.send(b"q");
     assert_eq!(tui.wait_exit(WAIT), 0);
+}
+
+/// The terminal is back to normal: main screen, cursor visible.
+fn assert_restored(tui: &Tui) {
+    tui.with_screen(|screen| {
+        assert!(!screen.alternate_screen(), "the alternate screen is left");
+        assert!(!screen.hide_cursor(), "the cursor is shown again");
+    });
+}
+
+#[test]
+fn sigterm_leaves_cleanly_and_restores_the_terminal() {
+    let sandbox = Sandbox::new();
+    let mut tui = Tui::spawn(sandbox.command(&["--demo"]));
+    tui.wait_for("offline demo", WAIT);
+    tui.with_screen(|s| assert!(s.alternate_screen()));
+    tui.signal("TERM");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+    assert_restored(&tui);
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command(&["--demo"]);
+    cmd.env("DUEL_DEBUG_PANIC", "1");
+    let mut tui = Tui::spawn(cmd);
+    assert_eq!(tui.wait_exit(WAIT), 101);
+    assert_restored(&tui);
+    assert!(
+        tui.screen().contains("DUEL_DEBUG_PANIC"),
+        "the panic message is readable"
+    );
 }
