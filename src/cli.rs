@@ -27,6 +27,15 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// Blind mode: the models are dealt to A and B by a coin and their names stay
+    /// hidden until you vote.
+    #[arg(long)]
+    pub blind: bool,
+
+    /// A blind battle: two distinct models drawn at random from those whose key is set.
+    #[arg(long, conflicts_with_all = ["a", "b"])]
+    pub battle: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

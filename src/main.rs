@@ -12,6 +12,7 @@ use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream}
 use crossterm::execute;
 use futures_util::{Stream, StreamExt, stream};
 
+use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
@@ -68,7 +69,23 @@ fn main() -> ExitCode {
                     return ExitCode::from(USAGE);
                 }
             };
-            let state = State::new(&config, a, b, data_dir);
+            let battle = if cli.battle {
+                match battle_pool(&config) {
+                    Ok(pool) => Some(pool),
+                    Err(e) => {
+                        eprintln!("duel: {e}");
+                        return ExitCode::from(USAGE);
+                    }
+                }
+            } else {
+                None
+            };
+            let setup = Setup {
+                blind: cli.blind,
+                battle,
+                seed: None,
+            };
+            let state = State::new(&config, [a, b], data_dir, setup);
             finish(runtime.block_on(tui(state, &theme)))
         }
     }
@@ -93,6 +110,26 @@ fn pair(
         find("--a", a.unwrap_or(&config.pair.a))?,
         find("--b", b.unwrap_or(&config.pair.b))?,
     ))
+}
+
+/// The models `--battle` may draw: those whose key is set or that need none.
+fn battle_pool(config: &Config) -> Result<Battle, String> {
+    let pool: Vec<ModelSpec> = config
+        .models
+        .iter()
+        .filter(|m| m.endpoint.key_status().usable())
+        .cloned()
+        .collect();
+    if pool.len() < 2 {
+        return Err(format!(
+            "--battle needs at least two models whose key is set; {} found (see `duel models`, or try `duel --demo --battle`)",
+            pool.len()
+        ));
+    }
+    Ok(Battle {
+        pool,
+        weights: config.arena.weights.clone(),
+    })
 }
 
 fn finish(result: anyhow::Result<u8>) -> ExitCode {
@@ -138,10 +175,22 @@ async fn tui(state: State, theme: &theme::Theme) -> anyhow::Result<u8> {
     let _ = execute!(stdout(), DisableBracketedPaste);
     ratatui::restore();
     let state = result?;
+    if !state.unsaved.is_empty() {
+        // Never silently dropped: what could not be written goes to stderr, to keep.
+        eprintln!(
+            "duel: {} vote(s) could not be written to {}; here they are, one JSON line each:",
+            state.unsaved.len(),
+            votes_path.display()
+        );
+        for record in &state.unsaved {
+            eprintln!("{}", serde_json::to_string(record)?);
+        }
+        return Ok(1);
+    }
     let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
     if voted > 0 {
         eprintln!(
-            "duel: {voted} vote(s) in this conversation, saved to {}",
+            "duel: {voted} vote(s) in the last conversation, saved to {}",
             votes_path.display()
         );
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::server::{MockServer, Reply, Step, openai_stream};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{AnswerState, Side, State};
+use duel::app::state::{AnswerState, Setup, Side, State};
 use duel::app::{Msg, run};
 use duel::config::{self, Config, LoadOptions};
 use duel::theme::Theme;
@@ -97,12 +97,8 @@ async fn a_full_turn_with_a_failing_side_and_a_vote() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(&a.url(), &b.url(), dir.path());
     let data_dir = dir.path().join("data");
-    let state = State::new(
-        &config,
-        config.model("alpha").expect("alpha").clone(),
-        config.model("beta").expect("beta").clone(),
-        data_dir.clone(),
-    );
+    let pair = ["alpha", "beta"].map(|n| config.model(n).expect("configured").clone());
+    let state = State::new(&config, pair, data_dir.clone(), Setup::default());
     let (keys, input) = mpsc::unbounded_channel();
     let input = futures_util::stream::unfold(input, |mut rx| async move {
         rx.recv().await.map(|msg| (msg, rx))
@@ -122,6 +118,8 @@ async fn a_full_turn_with_a_failing_side_and_a_vote() {
             keys.send(key(KeyCode::Char('1'), KeyModifiers::ALT))
                 .expect("vote");
             wait_for_file(&data_dir.join("votes.jsonl")).await;
+            // Let the confirmation reach the screen before quitting.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
                 .expect("quit");
         })

@@ -237,3 +237,92 @@ fn a_panic_restores_the_terminal() {
         "the panic message is readable"
     );
 }
+
+#[test]
+fn blind_mode_shows_no_name_on_screen_before_the_vote() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["First ", "answer"],
+        2,
+        2,
+    ))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["Second ", "answer"],
+        2,
+        2,
+    ))]);
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config(&config(&a.url(), &b.url()));
+    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path"), "--blind"]);
+    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
+    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("Model A", WAIT);
+    tui.type_text("who?");
+    tui.send(b"\r");
+    tui.wait_for("First answer", WAIT);
+    tui.wait_for("Second answer", WAIT);
+    tui.wait_until("both panes done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    let screen = tui.screen();
+    for name in ["alpha", "beta", "left", "right"] {
+        assert!(
+            !screen.contains(name),
+            "{name} shows before the vote:\n{screen}"
+        );
+    }
+    tui.send(b"\x1b3");
+    tui.wait_for("vote saved: a tie", WAIT);
+    let screen = tui.screen();
+    assert!(
+        screen.contains("alpha") && screen.contains("beta"),
+        "revealed after the vote:\n{screen}"
+    );
+    let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
+    assert!(records[0].blind);
+    assert_eq!(records[0].vote, Vote::Tie);
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}
+
+#[test]
+fn a_vote_that_cannot_be_written_is_never_dropped() {
+    let sandbox = Sandbox::new();
+    // A directory where the log should be: every write fails.
+    std::fs::create_dir_all(sandbox.data_dir().join("votes.jsonl")).expect("block the log");
+    let mut cmd = sandbox.command(&["--demo"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "1");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("offline demo", WAIT);
+    tui.type_text("keep my vote");
+    tui.send(b"\r");
+    tui.wait_until("both demo answers done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    tui.send(b"\x1b2");
+    tui.wait_for("vote NOT saved yet", WAIT);
+    tui.send(b"\x11");
+    assert_eq!(
+        tui.wait_exit(WAIT),
+        1,
+        "quitting with an unwritten vote is a failure"
+    );
+    let screen = tui.screen();
+    assert!(screen.contains("could not be written"), "{screen}");
+    assert!(
+        screen.contains("\"vote\":\"b\""),
+        "the record itself is printed: {screen}"
+    );
+}
+
+#[test]
+fn a_demo_battle_hides_the_names() {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command(&["--demo", "--battle"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "1");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("Battle: two models drawn at random", WAIT);
+    assert!(!tui.screen().contains("demo-"), "{}", tui.screen());
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}

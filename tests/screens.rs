@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{Side, State};
+use duel::app::state::{Setup, Side, State};
 use duel::app::{Effect, Msg, update};
 use duel::config::{
     Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, Layout, ModelSpec,
@@ -48,6 +48,10 @@ struct Scene {
 
 impl Scene {
     fn new(layout: Layout) -> Self {
+        Self::with_setup(layout, Setup::default())
+    }
+
+    fn with_setup(layout: Layout, setup: Setup) -> Self {
         // Env vars nobody sets, so the key status reads "missing" the same everywhere.
         let a = model("qwen-plus", "DUEL_SNAPSHOT_UNSET_A");
         let b = model("ernie-4.5", "DUEL_SNAPSHOT_UNSET_B");
@@ -70,7 +74,7 @@ impl Scene {
             warnings: Vec::new(),
         };
         Self {
-            state: State::new(&config, a, b, "/nonexistent".into()),
+            state: State::new(&config, [a, b], "/nonexistent".into(), setup),
             t0: Instant::now(),
             gens: [0, 0],
         }
@@ -171,10 +175,18 @@ fn after_a_vote() {
     scene.text(Side::B, 200, "It is 4.");
     scene.finish(Side::B, 260, 4);
     let alt1 = KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT);
-    scene.msg(Msg::Key(alt1), 300);
+    let at = scene.at(300);
+    let effects = update(&mut scene.state, Msg::Key(alt1), at);
+    let ids = effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::SaveVotes(records) => records.iter().map(|r| r.id).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
     scene.msg(
-        Msg::VoteSaved {
-            turn: 0,
+        Msg::VotesSaved {
+            ids,
             result: Ok(()),
         },
         310,
@@ -264,4 +276,49 @@ fn tiny_terminals_do_not_panic() {
     for (w, h) in [(1, 1), (10, 3), (20, 6), (40, 12), (300, 80)] {
         scene.render(w, h);
     }
+}
+
+#[test]
+fn blind_mode_hides_every_name_until_the_vote() {
+    let setup = Setup {
+        blind: true,
+        seed: Some(5),
+        ..Setup::default()
+    };
+    let mut scene = Scene::with_setup(Layout::Columns, setup);
+    let empty = scene.render(80, 16);
+    scene.send("Who are you?");
+    scene.text(Side::A, 200, "An assistant.");
+    scene.finish(Side::A, 300, 3);
+    scene.event(
+        Side::B,
+        300,
+        StreamEvent::Error(
+            ProviderError::new(ErrorKind::NotFound, "model ernie-4.5 does not exist")
+                .with_status(404)
+                .with_hint("check the model id for qianfan"),
+        ),
+    );
+    let before = scene.render(80, 16);
+    for screen in [&empty, &before] {
+        for name in ["qwen", "ernie", "dashscope", "qianfan", "DUEL_SNAPSHOT"] {
+            assert!(
+                !screen.contains(name),
+                "{name} leaked before the vote:\n{screen}"
+            );
+        }
+    }
+    insta::assert_snapshot!("blind_before_vote", before);
+
+    let alt1 = KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT);
+    scene.msg(Msg::Key(alt1), 400);
+    let after = scene.render(80, 16);
+    assert!(
+        after.contains("qwen-plus") && after.contains("ernie-4.5"),
+        "{after}"
+    );
+    assert!(
+        after.contains("does not exist"),
+        "the error's details show after the vote"
+    );
 }

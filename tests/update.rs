@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{AnswerState, Mode, Scroll, Side, State, Viewport};
+use duel::app::state::{AnswerState, Mode, Scroll, Setup, Side, State, Viewport};
 use duel::app::{Effect, Msg, update};
 use duel::config::{
     Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, Layout, ModelSpec,
@@ -56,9 +56,12 @@ fn state() -> State {
     };
     State::new(
         &config,
-        model("left"),
-        model("right"),
+        [model("left"), model("right")],
         "/nonexistent".into(),
+        Setup {
+            seed: Some(7),
+            ..Setup::default()
+        },
     )
 }
 
@@ -331,11 +334,14 @@ fn a_vote_goes_to_the_latest_finished_turn_once() {
     finish_both(&mut state, gens);
 
     let effects = update(&mut state, alt('2'), Instant::now());
-    let [Effect::SaveVote { turn, record }] = effects.as_slice() else {
+    let [Effect::SaveVotes(records)] = effects.as_slice() else {
         panic!("one vote write expected: {effects:?}");
     };
-    assert_eq!(*turn, 0);
+    let [record] = records.as_slice() else {
+        panic!("one record expected: {records:?}");
+    };
     assert_eq!(record.vote, Vote::B);
+    assert!(!record.blind);
     assert_eq!(record.turn, 1);
     assert_eq!(record.judge, "tester");
     assert_eq!(record.prompt, "first");
@@ -364,17 +370,29 @@ fn a_vote_goes_to_the_latest_finished_turn_once() {
     );
 }
 
+/// The ids of the records a vote's write effect carries.
+fn written_ids(effects: &[Effect]) -> Vec<uuid::Uuid> {
+    effects
+        .iter()
+        .flat_map(|e| match e {
+            Effect::SaveVotes(records) => records.iter().map(|r| r.id).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 #[test]
 fn the_status_line_confirms_only_after_the_write() {
     let mut state = state();
     let gens = send(&mut state, "q");
     finish_both(&mut state, gens);
-    update(&mut state, alt('3'), Instant::now());
+    let effects = update(&mut state, alt('3'), Instant::now());
     assert!(!state.status.as_ref().unwrap().text.contains("saved:"));
+    let ids = written_ids(&effects);
     update(
         &mut state,
-        Msg::VoteSaved {
-            turn: 0,
+        Msg::VotesSaved {
+            ids,
             result: Ok(()),
         },
         Instant::now(),
@@ -387,25 +405,59 @@ fn the_status_line_confirms_only_after_the_write() {
             .text
             .contains("vote saved: a tie")
     );
+    assert!(state.unsaved.is_empty());
 }
 
 #[test]
-fn a_failed_write_is_reported_and_the_vote_can_be_cast_again() {
+fn a_vote_that_could_not_be_written_is_kept_and_written_with_the_next() {
     let mut state = state();
-    let gens = send(&mut state, "q");
+    let gens = send(&mut state, "one");
     finish_both(&mut state, gens);
-    update(&mut state, alt('1'), Instant::now());
+    let first = written_ids(&update(&mut state, alt('1'), Instant::now()));
     update(
         &mut state,
-        Msg::VoteSaved {
-            turn: 0,
+        Msg::VotesSaved {
+            ids: first.clone(),
             result: Err("read-only file system".into()),
         },
         Instant::now(),
     );
     assert!(state.status.as_ref().unwrap().text.contains("NOT saved"));
-    assert_eq!(state.turns[0].vote, None);
-    assert_eq!(update(&mut state, alt('1'), Instant::now()).len(), 1);
+    assert_eq!(state.turns[0].vote, Some(Vote::A), "the vote stays cast");
+    assert_eq!(state.unsaved.len(), 1);
+
+    let gens = send(&mut state, "two");
+    finish_both(&mut state, gens);
+    let both = written_ids(&update(&mut state, alt('2'), Instant::now()));
+    assert_eq!(both.len(), 2, "the kept vote goes along with the new one");
+    assert_eq!(both[0], first[0]);
+    update(
+        &mut state,
+        Msg::VotesSaved {
+            ids: both,
+            result: Ok(()),
+        },
+        Instant::now(),
+    );
+    assert!(state.unsaved.is_empty());
+}
+
+#[test]
+fn quitting_writes_votes_that_are_still_unsaved() {
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    let ids = written_ids(&update(&mut state, alt('1'), Instant::now()));
+    update(
+        &mut state,
+        Msg::VotesSaved {
+            ids: ids.clone(),
+            result: Err("disk full".into()),
+        },
+        Instant::now(),
+    );
+    let effects = update(&mut state, ctrl('q'), Instant::now());
+    assert_eq!(written_ids(&effects), ids);
 }
 
 #[test]
@@ -418,9 +470,7 @@ fn digits_vote_in_browse_mode_and_type_in_compose_mode() {
     update(&mut state, key(KeyCode::Backspace), Instant::now());
     update(&mut state, key(KeyCode::Esc), Instant::now());
     let effects = update(&mut state, key(KeyCode::Char('4')), Instant::now());
-    assert!(
-        matches!(&effects[..], [Effect::SaveVote { record, .. }] if record.vote == Vote::BothBad)
-    );
+    assert!(matches!(&effects[..], [Effect::SaveVotes(r)] if r[0].vote == Vote::BothBad));
 }
 
 #[test]
@@ -430,7 +480,7 @@ fn a_vote_on_an_earlier_turn_when_the_latest_is_still_streaming() {
     finish_both(&mut state, gens);
     send(&mut state, "two");
     let effects = update(&mut state, alt('1'), Instant::now());
-    assert!(matches!(&effects[..], [Effect::SaveVote { turn: 0, .. }]));
+    assert!(matches!(&effects[..], [Effect::SaveVotes(r)] if r[0].turn == 1));
 }
 
 #[test]
@@ -570,4 +620,205 @@ fn help_opens_with_f1_and_any_key_closes_it() {
     update(&mut state, key(KeyCode::Char('x')), Instant::now());
     assert!(!state.show_help);
     assert_eq!(state.input_text(), "", "the closing key is not typed");
+}
+
+fn blind_state(seed: u64) -> State {
+    let config = Config {
+        path: None,
+        ui: UiConfig {
+            theme: "default".into(),
+            layout: Layout::Columns,
+            blind: true,
+        },
+        pair: Pair {
+            a: "left".into(),
+            b: "right".into(),
+        },
+        arena: Arena {
+            judge: "tester".into(),
+            weights: Default::default(),
+        },
+        models: vec![model("left"), model("right")],
+        warnings: Vec::new(),
+    };
+    State::new(
+        &config,
+        [model("left"), model("right")],
+        "/nonexistent".into(),
+        Setup {
+            seed: Some(seed),
+            ..Setup::default()
+        },
+    )
+}
+
+#[test]
+fn blind_mode_deals_the_pair_by_a_fair_coin() {
+    let mut state = blind_state(42);
+    let rounds: usize = 4000;
+    let mut left_on_a: usize = 0;
+    for _ in 0..rounds {
+        update(&mut state, ctrl('n'), Instant::now());
+        if state.side(Side::A).model.name == "left" {
+            left_on_a += 1;
+        }
+        let names = [
+            state.side(Side::A).model.name.clone(),
+            state.side(Side::B).model.name.clone(),
+        ];
+        assert_ne!(names[0], names[1], "both models stay in the pair");
+    }
+    // Within four standard deviations of a fair coin (σ = √(n/4) ≈ 31.6).
+    let expected = rounds / 2;
+    assert!(
+        left_on_a.abs_diff(expected) < 127,
+        "left was on A in {left_on_a} of {rounds} conversations"
+    );
+}
+
+#[test]
+fn a_blind_vote_is_recorded_as_blind_and_reveals_the_names() {
+    let mut state = blind_state(1);
+    assert!(state.names_hidden());
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    let effects = update(&mut state, alt('1'), Instant::now());
+    let [Effect::SaveVotes(records)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert!(records[0].blind);
+    assert!(!state.names_hidden(), "the vote reveals the names");
+    let ids = records.iter().map(|r| r.id).collect();
+    update(
+        &mut state,
+        Msg::VotesSaved {
+            ids,
+            result: Ok(()),
+        },
+        Instant::now(),
+    );
+    let status = &state.status.as_ref().unwrap().text;
+    assert!(
+        status.contains("A was") && status.contains("left") && status.contains("right"),
+        "{status}"
+    );
+
+    // A later vote in the same conversation was cast with the names known.
+    let gens = send(&mut state, "again");
+    finish_both(&mut state, gens);
+    let effects = update(&mut state, alt('2'), Instant::now());
+    let [Effect::SaveVotes(records)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert!(!records[0].blind);
+
+    // The next conversation is blind again.
+    update(&mut state, ctrl('n'), Instant::now());
+    assert!(state.names_hidden());
+}
+
+#[test]
+fn b_toggles_blind_mode_at_once_on_an_empty_conversation_else_for_the_next() {
+    let mut state = state();
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    update(&mut state, key(KeyCode::Char('b')), Instant::now());
+    assert!(state.names_hidden(), "nothing asked yet: blind at once");
+    update(&mut state, key(KeyCode::Char('b')), Instant::now());
+    assert!(!state.names_hidden());
+
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    update(&mut state, key(KeyCode::Char('b')), Instant::now());
+    assert!(!state.names_hidden(), "this conversation stays as it began");
+    update(&mut state, key(KeyCode::Char('n')), Instant::now());
+    assert!(state.names_hidden(), "the next one is blind");
+}
+
+#[test]
+fn a_battle_draws_two_distinct_models_uniformly_over_pairs() {
+    use duel::app::state::Battle;
+    let config = {
+        Config {
+            path: None,
+            ui: UiConfig {
+                theme: "default".into(),
+                layout: Layout::Columns,
+                blind: false,
+            },
+            pair: Pair {
+                a: "m1".into(),
+                b: "m2".into(),
+            },
+            arena: Arena {
+                judge: "t".into(),
+                weights: Default::default(),
+            },
+            models: vec![model("m1"), model("m2"), model("m3")],
+            warnings: Vec::new(),
+        }
+    };
+    let battle = Battle {
+        pool: config.models.clone(),
+        weights: Default::default(),
+    };
+    let mut state = State::new(
+        &config,
+        [model("m1"), model("m2")],
+        "/nonexistent".into(),
+        Setup {
+            battle: Some(battle),
+            seed: Some(9),
+            ..Setup::default()
+        },
+    );
+    assert!(state.names_hidden(), "a battle is blind");
+    let mut counts = std::collections::BTreeMap::new();
+    let rounds: usize = 3000;
+    for _ in 0..rounds {
+        update(&mut state, ctrl('n'), Instant::now());
+        let mut pair = [
+            state.side(Side::A).model.name.clone(),
+            state.side(Side::B).model.name.clone(),
+        ];
+        assert_ne!(pair[0], pair[1]);
+        pair.sort();
+        *counts.entry(pair.join("+")).or_insert(0usize) += 1;
+    }
+    assert_eq!(counts.len(), 3, "every pair is drawn: {counts:?}");
+    for (pair, n) in &counts {
+        // Each pair 1/3 of the time, within about four standard deviations (σ ≈ 26).
+        assert!(
+            n.abs_diff(rounds / 3) < 105,
+            "{pair} drawn {n} times of {rounds}"
+        );
+    }
+}
+
+#[test]
+fn battle_weights_favour_a_model() {
+    use duel::app::state::Battle;
+    use rand::SeedableRng;
+    let battle = Battle {
+        pool: vec![model("m1"), model("m2"), model("m3")],
+        weights: [("m1".to_string(), 4.0)].into_iter().collect(),
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let rounds = 3000;
+    let with_m1 = (0..rounds)
+        .filter(|_| {
+            battle
+                .draw(&mut rng)
+                .unwrap()
+                .iter()
+                .any(|m| m.name == "m1")
+        })
+        .count();
+    // Pair weights 4, 4, 1: m1 is in 8/9 of the draws.
+    let expected = rounds * 8 / 9;
+    assert!(
+        with_m1.abs_diff(expected) < 70,
+        "m1 in {with_m1} of {rounds}"
+    );
 }

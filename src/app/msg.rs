@@ -1,6 +1,7 @@
 //! What can happen to the app (`Msg`) and what the app asks the world to do (`Effect`).
 
 use crossterm::event::{KeyEvent, MouseEvent};
+use uuid::Uuid;
 
 use super::state::Side;
 use crate::config::ModelSpec;
@@ -20,9 +21,9 @@ pub enum Msg {
         generation: u64,
         event: StreamEvent,
     },
-    /// A vote record reached the disk, or failed to.
-    VoteSaved {
-        turn: usize,
+    /// Vote records (by id) reached the disk, or failed to.
+    VotesSaved {
+        ids: Vec<Uuid>,
         result: Result<(), String>,
     },
     ConversationSaved(Result<(), String>),
@@ -45,10 +46,7 @@ pub enum Effect {
     Stop {
         side: Side,
     },
-    /// Append to the vote log and report back with `Msg::VoteSaved`.
-    SaveVote {
-        turn: usize,
-        record: Box<VoteRecord>,
-    },
+    /// Append to the vote log in one write and report back with `Msg::VotesSaved`.
+    SaveVotes(Vec<VoteRecord>),
     SaveConversation(Box<ConversationFile>),
 }

@@ -89,9 +89,19 @@ where
     }
 
     world.stop_all();
-    // A confirmed vote must be on disk before duel exits; wait for pending writes.
-    for write in world.writes.drain(..) {
+    // A confirmed vote must be on disk before duel exits; wait for pending writes
+    // and take in their results, so `state.unsaved` tells what could not be written.
+    for write in std::mem::take(&mut world.writes) {
         let _ = write.await;
+    }
+    while let Ok(msg) = rx.try_recv() {
+        if let Msg::VotesSaved {
+            ids,
+            result: Ok(()),
+        } = msg
+        {
+            state.unsaved.retain(|r| !ids.contains(&r.id));
+        }
     }
     Ok(state)
 }
@@ -132,13 +142,14 @@ impl World {
                 }));
             }
             Effect::Stop { side } => self.stop(side),
-            Effect::SaveVote { turn, record } => {
+            Effect::SaveVotes(records) => {
                 let path = self.data_dir.join(votes::log::FILE_NAME);
                 let tx = self.tx.clone();
                 self.writes.push(tokio::task::spawn_blocking(move || {
-                    let result = votes::log::append(&path, &record)
+                    let result = votes::log::append_all(&path, &records)
                         .map_err(|e| format!("{}: {e}", path.display()));
-                    let _ = tx.send(Msg::VoteSaved { turn, result });
+                    let ids = records.iter().map(|r| r.id).collect();
+                    let _ = tx.send(Msg::VotesSaved { ids, result });
                 }));
             }
             Effect::SaveConversation(file) => {

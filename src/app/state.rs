@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use ratatui_textarea::{TextArea, WrapMode};
 use uuid::Uuid;
 
 use crate::config::{Config, KeyStatus, Layout, ModelSpec};
 use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
-use crate::votes::{SideRecord, Vote};
+use crate::votes::{SideRecord, Vote, VoteRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -293,6 +295,50 @@ pub struct Status {
     pub text: String,
 }
 
+/// How a session starts: blind or not, a battle pool, and the coin's seed.
+#[derive(Clone, Debug, Default)]
+pub struct Setup {
+    /// Hide the models' names until the vote (`--blind`, `ui.blind`).
+    pub blind: bool,
+    /// `--battle`: each conversation draws two distinct models from this pool.
+    pub battle: Option<Battle>,
+    /// A fixed seed for the coin and the draws (tests); `None` seeds from the OS.
+    pub seed: Option<u64>,
+}
+
+/// The models `--battle` draws from, and their weights (`[arena] weights`).
+#[derive(Clone, Debug)]
+pub struct Battle {
+    pub pool: Vec<ModelSpec>,
+    pub weights: std::collections::BTreeMap<String, f64>,
+}
+
+impl Battle {
+    /// Two distinct models, each pair drawn with probability proportional to the
+    /// product of its models' weights (1 unless configured): uniform over pairs by default.
+    pub fn draw(&self, rng: &mut StdRng) -> Option<[ModelSpec; 2]> {
+        let weight = |m: &ModelSpec| self.weights.get(&m.name).copied().unwrap_or(1.0);
+        let mut pairs = Vec::new();
+        for (i, a) in self.pool.iter().enumerate() {
+            for b in &self.pool[i + 1..] {
+                pairs.push((weight(a) * weight(b), a, b));
+            }
+        }
+        let total: f64 = pairs.iter().map(|(w, ..)| w).sum();
+        if pairs.is_empty() || total <= 0.0 {
+            return None;
+        }
+        let mut pick = rng.random_range(0.0..total);
+        for (w, a, b) in &pairs {
+            if pick < *w {
+                return Some([(*a).clone(), (*b).clone()]);
+            }
+            pick -= w;
+        }
+        pairs.last().map(|(_, a, b)| [(*a).clone(), (*b).clone()])
+    }
+}
+
 pub struct State {
     pub conversation: Uuid,
     pub created: jiff::Timestamp,
@@ -301,7 +347,20 @@ pub struct State {
     pub mode: Mode,
     pub focus: Side,
     pub layout: Layout,
+    /// This conversation hides the names until the vote.
     pub blind: bool,
+    /// Whether the next conversation is blind (`b` in browse mode toggles it).
+    pub blind_next: bool,
+    /// A vote in this blind conversation revealed the names.
+    pub revealed: bool,
+    /// The pair the user chose, in config order; blind mode deals it to A and B by a coin.
+    pub pair: [ModelSpec; 2],
+    pub battle: Option<Battle>,
+    /// The coin and the battle draws.
+    pub rng: StdRng,
+    /// Votes cast but not yet on disk (the write failed); retried with the next vote
+    /// and at quit, never dropped.
+    pub unsaved: Vec<VoteRecord>,
     pub judge: String,
     pub data_dir: PathBuf,
     pub input: TextArea<'static>,
@@ -320,16 +379,27 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(config: &Config, a: ModelSpec, b: ModelSpec, data_dir: PathBuf) -> Self {
+    pub fn new(config: &Config, pair: [ModelSpec; 2], data_dir: PathBuf, setup: Setup) -> Self {
+        let rng = match setup.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => rand::make_rng(),
+        };
+        let blind = setup.blind || setup.battle.is_some() || config.ui.blind;
         let mut state = Self {
             conversation: Uuid::new_v4(),
             created: jiff::Timestamp::now(),
             turns: Vec::new(),
-            sides: [SideState::new(a), SideState::new(b)],
+            sides: pair.clone().map(SideState::new),
             mode: Mode::Compose,
             focus: Side::A,
             layout: config.ui.layout,
-            blind: false,
+            blind,
+            blind_next: blind,
+            revealed: false,
+            pair,
+            battle: setup.battle,
+            rng,
+            unsaved: Vec::new(),
             judge: config.arena.judge.clone(),
             data_dir,
             input: new_input(),
@@ -342,6 +412,7 @@ impl State {
             now: Instant::now(),
             size: (80, 24),
         };
+        state.begin_conversation();
         if let Some(first) = config.warnings.first() {
             let more = config.warnings.len() - 1;
             let text = if more > 0 {
@@ -355,6 +426,28 @@ impl State {
             });
         }
         state
+    }
+
+    /// Starts a fresh conversation: a new id, no turns; a battle draws a new pair, and
+    /// blind mode deals the pair to A and B by a fair coin.
+    pub fn begin_conversation(&mut self) {
+        self.conversation = Uuid::new_v4();
+        self.created = jiff::Timestamp::now();
+        self.turns.clear();
+        self.blind = self.blind_next;
+        self.revealed = false;
+        if let Some(pair) = self.battle.as_ref().and_then(|b| b.draw(&mut self.rng)) {
+            self.pair = pair;
+        }
+        let [a, b] = self.pair.clone();
+        let swap = self.blind && self.rng.random_bool(0.5);
+        let (a, b) = if swap { (b, a) } else { (a, b) };
+        self.sides = [SideState::new(a), SideState::new(b)];
+    }
+
+    /// True while the names must not show: a blind conversation before its vote.
+    pub fn names_hidden(&self) -> bool {
+        self.blind && !self.revealed
     }
 
     pub fn side(&self, side: Side) -> &SideState {

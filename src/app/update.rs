@@ -51,24 +51,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             generation,
             event,
         } => on_stream(state, side, generation, event, now),
-        Msg::VoteSaved { turn, result } => {
-            match result {
-                Ok(()) => {
-                    let vote = state.turns[turn].vote.map_or("", Vote::describe);
-                    state.set_status(
-                        StatusKind::Success,
-                        format!("✓ vote saved: {vote} (turn {})", turn + 1),
-                    );
-                    return vec![save_conversation(state)];
-                }
-                Err(e) => {
-                    // Not on disk, so not cast: the judge can press the key again.
-                    state.turns[turn].vote = None;
-                    state.set_status(StatusKind::Error, format!("vote NOT saved: {e}"));
-                }
-            }
-            Vec::new()
-        }
+        Msg::VotesSaved { ids, result } => on_votes_saved(state, &ids, result),
         Msg::ConversationSaved(result) => {
             if let Err(e) = result {
                 state.set_status(StatusKind::Error, format!("conversation not saved: {e}"));
@@ -76,6 +59,38 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Terminate => quit(state),
+    }
+}
+
+fn on_votes_saved(state: &mut State, ids: &[Uuid], result: Result<(), String>) -> Vec<Effect> {
+    match result {
+        Ok(()) => {
+            state.unsaved.retain(|r| !ids.contains(&r.id));
+            let latest = state
+                .turns
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, t)| t.vote.map(|v| (i, v)));
+            if let Some((index, vote)) = latest {
+                let mut text = format!("✓ vote saved: {} (turn {})", vote.describe(), index + 1);
+                if state.blind {
+                    let names = state.sides.each_ref().map(|s| s.model.name.as_str());
+                    text.push_str(&format!(" — A was {}, B was {}", names[0], names[1]));
+                }
+                state.set_status(StatusKind::Success, text);
+            }
+            vec![save_conversation(state)]
+        }
+        Err(e) => {
+            // Cast but not on disk: kept, and written with the next vote or at quit.
+            let pending = state.unsaved.len();
+            state.set_status(
+                StatusKind::Error,
+                format!("vote NOT saved yet ({pending} kept in memory, retried with the next vote and at quit): {e}"),
+            );
+            Vec::new()
+        }
     }
 }
 
@@ -162,6 +177,7 @@ fn browse_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
         KeyCode::Char('n') => return new_conversation(state, now),
         KeyCode::Char(c @ '1'..='4') => return vote(state, c),
         KeyCode::Char('?') => state.show_help = true,
+        KeyCode::Char('b') => toggle_blind(state),
         KeyCode::Char('h') | KeyCode::Left => state.focus = Side::A,
         KeyCode::Char('l') | KeyCode::Right => state.focus = Side::B,
         KeyCode::Char('k') | KeyCode::Up => scroll_up(state, 1),
@@ -171,6 +187,25 @@ fn browse_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `b`: blind mode for the next conversation; at once when this one has no turns yet.
+fn toggle_blind(state: &mut State) {
+    if state.battle.is_some() {
+        state.set_status(StatusKind::Warning, "a battle is always blind");
+        return;
+    }
+    state.blind_next = !state.blind_next;
+    let on = if state.blind_next { "on" } else { "off" };
+    if state.turns.is_empty() {
+        state.begin_conversation();
+        state.set_status(StatusKind::Info, format!("blind mode {on}"));
+    } else {
+        state.set_status(
+            StatusKind::Info,
+            format!("blind mode {on} from the next conversation (n)"),
+        );
+    }
 }
 
 /// Sends the input to both sides at the same moment.
@@ -269,7 +304,7 @@ fn stop(state: &mut State, now: Instant) -> Vec<Effect> {
 
 fn quit(state: &mut State) -> Vec<Effect> {
     state.quit = true;
-    Side::BOTH
+    let mut effects: Vec<Effect> = Side::BOTH
         .into_iter()
         .filter(|side| {
             state
@@ -278,7 +313,12 @@ fn quit(state: &mut State) -> Vec<Effect> {
                 .is_some_and(|t| t.answer(*side).in_flight())
         })
         .map(|side| Effect::Stop { side })
-        .collect()
+        .collect();
+    // Votes whose write failed get one more try before duel exits.
+    if !state.unsaved.is_empty() {
+        effects.push(Effect::SaveVotes(state.unsaved.clone()));
+    }
+    effects
 }
 
 fn new_conversation(state: &mut State, now: Instant) -> Vec<Effect> {
@@ -287,14 +327,16 @@ fn new_conversation(state: &mut State, now: Instant) -> Vec<Effect> {
     } else {
         Vec::new()
     };
-    state.conversation = Uuid::new_v4();
-    state.created = jiff::Timestamp::now();
-    state.turns.clear();
-    for side in &mut state.sides {
-        side.scroll = Scroll::Follow;
-    }
+    state.begin_conversation();
     state.mode = Mode::Compose;
-    state.set_status(StatusKind::Info, "new conversation");
+    let text = if state.battle.is_some() {
+        "new battle: two models drawn at random, names hidden until you vote"
+    } else if state.blind {
+        "new blind conversation: names hidden until you vote"
+    } else {
+        "new conversation"
+    };
+    state.set_status(StatusKind::Info, text);
     effects
 }
 
@@ -312,6 +354,7 @@ fn vote(state: &mut State, key: char) -> Vec<Effect> {
         state.set_status(StatusKind::Warning, text);
         return Vec::new();
     };
+    let blind = state.names_hidden();
     let turn = &mut state.turns[index];
     if turn.vote.is_some() {
         state.set_status(
@@ -328,20 +371,21 @@ fn vote(state: &mut State, key: char) -> Vec<Effect> {
         conversation: state.conversation,
         turn: turn_number(index),
         vote,
-        blind: state.blind,
+        blind,
         judge: state.judge.clone(),
         prompt: turn.prompt.clone(),
         a: turn.answer(Side::A).record(true),
         b: turn.answer(Side::B).record(true),
     };
+    // The vote reveals a blind conversation's names.
+    state.revealed = true;
     state.set_status(
         StatusKind::Info,
         format!("saving vote: {}…", vote.describe()),
     );
-    vec![Effect::SaveVote {
-        turn: index,
-        record: Box::new(record),
-    }]
+    // Earlier votes whose write failed go along in the same write.
+    state.unsaved.push(record);
+    vec![Effect::SaveVotes(state.unsaved.clone())]
 }
 
 fn turn_number(index: usize) -> u32 {

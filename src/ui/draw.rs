@@ -71,11 +71,12 @@ struct TurnKey {
     generation: u64,
     version: u64,
     voted: bool,
+    hidden: bool,
 }
 
 impl PaneCache {
     /// The wrapped lines of every turn of `side`, redoing only what changed.
-    fn refresh(&mut self, turns: &[Turn], side: Side, width: usize, theme: &Theme) {
+    fn refresh(&mut self, turns: &[Turn], side: Side, hidden: bool, width: usize, theme: &Theme) {
         if self.width != width || self.theme != theme.name {
             self.width = width;
             self.theme.clone_from(&theme.name);
@@ -88,6 +89,7 @@ impl PaneCache {
                 generation: answer.generation,
                 version: answer.version,
                 voted: turn.vote.is_some(),
+                hidden,
             };
             match self.turns.get_mut(i) {
                 Some(cached) if cached.key == key => {}
@@ -128,13 +130,19 @@ impl CachedTurn {
     fn new(key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) -> Self {
         Self {
             key,
-            lines: turn_lines(turn, side, width, theme),
+            lines: turn_lines(turn, side, key.hidden, width, theme),
         }
     }
 }
 
 /// One turn as a pane shows it: the prompt, the reasoning, the answer, how it ended.
-fn turn_lines(turn: &Turn, side: Side, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn turn_lines(
+    turn: &Turn,
+    side: Side,
+    hidden: bool,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let answer = turn.answer(side);
     let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
@@ -198,13 +206,24 @@ fn turn_lines(turn: &Turn, side: Side, width: usize, theme: &Theme) -> Vec<Line<
             let bold = Style::default()
                 .fg(theme.error)
                 .add_modifier(Modifier::BOLD);
-            lines.extend(wrap_text(
-                &format!("✗ {}", sanitize(&error.to_string())),
-                bold,
-                width,
-            ));
-            if let Some(hint) = &error.hint {
-                lines.extend(note(format!("  {}", sanitize(hint)), theme.warning));
+            if hidden {
+                // The provider's message and hint could name the model: after the vote.
+                let status = error
+                    .status
+                    .map(|s| format!(" (HTTP {s})"))
+                    .unwrap_or_default();
+                let text = format!("✗ {}{status}", error.kind.label());
+                lines.extend(wrap_text(&text, bold, width));
+                lines.extend(note(
+                    "  details show after your vote (blind mode)".into(),
+                    theme.dim,
+                ));
+            } else {
+                let text = format!("✗ {}", sanitize(&error.to_string()));
+                lines.extend(wrap_text(&text, bold, width));
+                if let Some(hint) = &error.hint {
+                    lines.extend(note(format!("  {}", sanitize(hint)), theme.warning));
+                }
             }
         }
         AnswerState::Stopped => {
@@ -254,7 +273,7 @@ pub fn draw(
 
 fn pane_title(state: &State, side: Side) -> String {
     let spec = &state.side(side).model;
-    if state.blind {
+    if state.names_hidden() {
         return format!("Model {}", side.label());
     }
     if spec.endpoint.kind == crate::config::WireKind::Demo {
@@ -325,14 +344,18 @@ fn draw_pane(
     // One column stays free for the scrollbar.
     let width = usize::from(inner.width.saturating_sub(1)).max(1);
     if state.turns.is_empty() {
-        let text = welcome(state.side(side), width, theme);
+        let text = if state.names_hidden() {
+            blind_welcome(state, width, theme)
+        } else {
+            welcome(state.side(side), width, theme)
+        };
         frame.render_widget(Paragraph::new(text), inner);
         return Viewport {
             total_lines: 0,
             height,
         };
     }
-    cache.refresh(&state.turns, side, width, theme);
+    cache.refresh(&state.turns, side, state.names_hidden(), width, theme);
     let total = cache.total_lines();
     let bottom_top = total.saturating_sub(height);
     let top = match state.side(side).scroll {
@@ -358,6 +381,22 @@ fn draw_pane(
         total_lines: total,
         height,
     }
+}
+
+/// An empty pane in blind mode says nothing that could tell the models apart.
+fn blind_welcome(state: &State, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let what = if state.battle.is_some() {
+        "Battle: two models drawn at random"
+    } else {
+        "Blind mode: the two models were dealt to A and B by a coin"
+    };
+    wrap_text(
+        &format!(
+            "{what}; their names stay hidden until you vote.\n\nType a prompt below and press Enter."
+        ),
+        Style::default().fg(theme.dim),
+        width,
+    )
 }
 
 /// What an empty pane says: how to start, or which key is missing.
@@ -462,7 +501,7 @@ fn key_hints(state: &State) -> &'static str {
         }
         (Mode::Browse, true) => "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop · ? help",
         (Mode::Browse, false) => {
-            "1 A · 2 B · 3 tie · 4 both bad · j/k scroll · h/l focus · n new · Enter compose · ? help · q quit"
+            "1 A · 2 B · 3 tie · 4 both bad · j/k scroll · h/l focus · n new · b blind · Enter compose · ? help · q quit"
         }
     }
 }
@@ -473,10 +512,15 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Compose => " COMPOSE ",
         Mode::Browse => " BROWSE ",
     };
-    let mut spans = vec![
-        Span::styled(mode, base.add_modifier(Modifier::REVERSED | Modifier::BOLD)),
-        Span::styled(" ", base),
-    ];
+    let mut spans = vec![Span::styled(
+        mode,
+        base.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+    )];
+    if state.names_hidden() {
+        let badge = base.fg(theme.warning).add_modifier(Modifier::BOLD);
+        spans.push(Span::styled(" BLIND ", badge));
+    }
+    spans.push(Span::styled(" ", base));
     let hints = key_hints(state);
     if let Some(status) = &state.status {
         let color = match status.kind {
@@ -517,6 +561,7 @@ const HELP: &[(&str, &str)] = &[
     ("j/k, arrows, g/G", "scroll, top, bottom (browse mode)"),
     ("Up/Down", "prompt history (first / last line of the input)"),
     ("Ctrl+N", "new conversation (browse: also n)"),
+    ("b", "blind mode on/off for the next conversation (browse)"),
     ("F1, ?", "this help (? in browse mode)"),
 ];
 

@@ -11,15 +11,24 @@ pub const FILE_NAME: &str = "votes.jsonl";
 
 /// Appends `record` as one line. Returns only once the line is on disk.
 pub fn append(path: &Path, record: &VoteRecord) -> io::Result<()> {
-    let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
-    line.push(b'\n');
+    append_all(path, std::slice::from_ref(record))
+}
+
+/// Appends `records`, one line each, with a single write. Returns only once they are
+/// on disk.
+pub fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
+    let mut lines = Vec::new();
+    for record in records {
+        serde_json::to_writer(&mut lines, record).map_err(io::Error::other)?;
+        lines.push(b'\n');
+    }
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
     let mut file = OpenOptions::new().create(true).append(true).open(path)?;
     // Two duel processes voting at once must never interleave their lines.
     file.lock()?;
-    let result = file.write_all(&line).and_then(|()| file.sync_data());
+    let result = file.write_all(&lines).and_then(|()| file.sync_data());
     file.unlock()?;
     result
 }
