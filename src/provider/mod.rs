@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod error;
+pub mod http;
 pub mod openai;
 pub mod sse;
 
