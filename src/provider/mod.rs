@@ -4,6 +4,7 @@
 pub mod anthropic;
 pub mod demo;
 pub mod error;
+pub mod gemini;
 pub mod http;
 pub mod openai;
 pub mod sse;
@@ -246,6 +247,7 @@ pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
         WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
         WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(model.endpoint.clone())),
+        WireKind::Gemini => Arc::new(gemini::Gemini::new(model.endpoint.clone())),
         // The other wire kinds arrive with the provider issue; until then they are
         // reported plainly rather than sent in a shape the server would reject.
         kind => Arc::new(Unsupported(kind)),
