@@ -1,8 +1,11 @@
 //! The provider layer: one trait every wire kind implements, one event type every
 //! stream produces, and the driver that adds retries and the final event.
 
+pub mod anthropic;
 pub mod demo;
 pub mod error;
+pub mod gemini;
+pub mod http;
 pub mod openai;
 pub mod sse;
 
@@ -243,6 +246,8 @@ pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
     match model.endpoint.kind {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
         WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
+        WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(model.endpoint.clone())),
+        WireKind::Gemini => Arc::new(gemini::Gemini::new(model.endpoint.clone())),
         // The other wire kinds arrive with the provider issue; until then they are
         // reported plainly rather than sent in a shape the server would reject.
         kind => Arc::new(Unsupported(kind)),

@@ -1,0 +1,433 @@
+//! HTTP plumbing every wire kind shares: sending with the endpoint's timeouts, reading
+//! an error body, and turning a status plus the provider's code and message into a
+//! classified error with a hint.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::error::{describe, root_cause};
+use super::{ErrorKind, ProviderError};
+use crate::config::Endpoint;
+
+/// How much of an error body is read; the message is near the start.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// How much of a non-JSON error body is shown.
+pub const MAX_SHOWN_BODY: usize = 300;
+
+/// The endpoint's key; `MissingKey` when it names an env var that is not set.
+pub fn api_key(endpoint: &Endpoint) -> Result<Option<String>, ProviderError> {
+    let key = endpoint.api_key();
+    if key.is_none()
+        && let Some(var) = &endpoint.api_key_env
+    {
+        return Err(missing_key(var));
+    }
+    Ok(key)
+}
+
+pub fn missing_key(var: &str) -> ProviderError {
+    ProviderError::new(ErrorKind::MissingKey, format!("no API key: set {var}")).with_hint(format!(
+        "export {var}=… (or try `duel --demo`, which works offline)"
+    ))
+}
+
+/// The request with the endpoint's own extra headers added.
+pub fn with_endpoint_headers(
+    mut request: reqwest::RequestBuilder,
+    endpoint: &Endpoint,
+) -> reqwest::RequestBuilder {
+    for (name, value) in &endpoint.headers {
+        request = request.header(name, value);
+    }
+    request
+}
+
+/// Sends the request and waits for the response head for at most the idle timeout.
+pub async fn send(
+    endpoint: &Endpoint,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ProviderError> {
+    let idle = endpoint.idle_timeout;
+    match tokio::time::timeout(idle, request.send()).await {
+        Err(_elapsed) => Err(ProviderError::new(
+            ErrorKind::Timeout,
+            format!("no response within {} s", idle.as_secs_f64()),
+        )
+        .with_hint(format!(
+            "{} accepted the connection but did not answer",
+            endpoint.base_url
+        ))),
+        Ok(Err(err)) => Err(send_error(endpoint, &err)),
+        Ok(Ok(response)) => Ok(response),
+    }
+}
+
+/// A failed send: a bad request builder, or a connection that could not be made.
+pub fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
+    let base = &endpoint.base_url;
+    if err.is_builder() {
+        return ProviderError::new(ErrorKind::BadRequest, describe(err))
+            .with_hint("check base_url and headers in the provider's config");
+    }
+    let message = if err.is_timeout() {
+        format!(
+            "could not connect within {} s",
+            endpoint.connect_timeout.as_secs_f64()
+        )
+    } else if err.is_connect() {
+        format!("could not connect: {}", root_cause(err))
+    } else {
+        describe(err)
+    };
+    ProviderError::new(ErrorKind::Network, message).with_hint(format!(
+        "could not reach {base}; check the address and your network"
+    ))
+}
+
+/// A non-success response as an error, read and classified by the kind's `classify`
+/// from the status and the body; `Retry-After` is kept for the retry driver.
+pub async fn status_error(
+    endpoint: &Endpoint,
+    response: reqwest::Response,
+    model: &str,
+    classify: impl FnOnce(u16, &str) -> (ErrorKind, Option<String>),
+) -> ProviderError {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let body = read_error_body(response, endpoint.idle_timeout).await;
+    let (kind, message) = classify(status, &body);
+    http_error(endpoint, status, kind, message, &body, model).with_retry_after(retry_after)
+}
+
+/// An error for an HTTP status: the provider's message (or the start of the body),
+/// the status and a hint for the kind.
+pub fn http_error(
+    endpoint: &Endpoint,
+    status: u16,
+    kind: ErrorKind,
+    message: Option<String>,
+    body: &str,
+    model: &str,
+) -> ProviderError {
+    let message = message.unwrap_or_else(|| body_message(status, body));
+    let err = ProviderError::new(kind, message).with_status(status);
+    match hint(endpoint, kind, model) {
+        Some(hint) => err.with_hint(hint),
+        None => err,
+    }
+}
+
+/// What to show when the body has no message field.
+pub fn body_message(status: u16, body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        format!("HTTP {status} with an empty body")
+    } else {
+        shorten(body, MAX_SHOWN_BODY)
+    }
+}
+
+/// What the user can do about a kind of failure. Names the env var, never the key.
+pub fn hint(endpoint: &Endpoint, kind: ErrorKind, model: &str) -> Option<String> {
+    let base = &endpoint.base_url;
+    Some(match kind {
+        ErrorKind::Auth => match (&endpoint.api_key, &endpoint.api_key_env) {
+            (Some(_), _) => format!("check the api_key in the config file (for {base})"),
+            (None, Some(var)) => format!("check {var}: {base} refused the key"),
+            (None, None) => format!("{base} wants a key: set api_key_env in the config"),
+        },
+        ErrorKind::NotFound => {
+            format!("is `{model}` a model that {base} serves? check the model id and base_url")
+        }
+        ErrorKind::Quota => "top up the account or pick another model".into(),
+        ErrorKind::ContextTooLong => {
+            "start a new conversation or use a model with a larger context".into()
+        }
+        _ => return None,
+    })
+}
+
+/// The error code (or type) and message of an error body, in any of the shapes
+/// providers use: `{"error":{"code","type","message"}}`, `{"code","message"}`,
+/// `{"error":"…"}`.
+pub fn error_fields(body: &str) -> (String, Option<String>) {
+    match serde_json::from_str::<Value>(body) {
+        Ok(value) => error_fields_of(&value),
+        Err(_) => (String::new(), None),
+    }
+}
+
+pub fn error_fields_of(value: &Value) -> (String, Option<String>) {
+    let error = value
+        .get("error")
+        .filter(|e| e.is_object())
+        .unwrap_or(value);
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let code = [error.get("code"), error.get("type")]
+        .into_iter()
+        .filter_map(text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = text(error.get("message"))
+        .or_else(|| text(value.get("message")))
+        .or_else(|| text(value.get("error")));
+    (code, message)
+}
+
+/// The kind of a failure, from the HTTP status (when there was one), the provider's
+/// code and its message.
+pub fn classify(status: Option<u16>, code: &str, message: &str) -> ErrorKind {
+    let code = code.to_ascii_lowercase();
+    let message = message.to_ascii_lowercase();
+    let says = |needles: &[&str]| {
+        needles
+            .iter()
+            .any(|n| code.contains(n) || message.contains(n))
+    };
+    if says(&[
+        "insufficient_quota",
+        "arrearage",
+        "allocationquota",
+        "insufficient balance",
+    ]) || code.split_whitespace().any(|c| c == "1113")
+        || status == Some(402)
+    {
+        return ErrorKind::Quota;
+    }
+    if says(&[
+        "data_inspection_failed",
+        "datainspectionfailed",
+        "content_filter",
+        "inappropriate content",
+    ]) || code.split_whitespace().any(|c| c == "1301")
+    {
+        return ErrorKind::Filtered;
+    }
+    if says(&[
+        "context_length_exceeded",
+        "tokens_too_long",
+        "characters_too_long",
+        "range of input length",
+    ]) {
+        return ErrorKind::ContextTooLong;
+    }
+    match status {
+        Some(status) => status_kind(status),
+        // In a stream: only the code tells.
+        None if says(&["rate_limit", "throttling"]) => ErrorKind::RateLimit,
+        None if says(&["invalid_api_key", "authentication"]) => ErrorKind::Auth,
+        None => ErrorKind::Server,
+    }
+}
+
+/// The kind an HTTP status means on its own, when the body says nothing more precise.
+pub fn status_kind(status: u16) -> ErrorKind {
+    match status {
+        401 | 403 => ErrorKind::Auth,
+        402 => ErrorKind::Quota,
+        404 => ErrorKind::NotFound,
+        413 => ErrorKind::ContextTooLong,
+        429 => ErrorKind::RateLimit,
+        s if s >= 500 => ErrorKind::Server,
+        _ => ErrorKind::BadRequest,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by these providers).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let secs: f64 = value.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+pub fn content_type(response: &reqwest::Response) -> Option<&str> {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+pub fn is_json(response: &reqwest::Response) -> bool {
+    content_type(response).is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// The start of a body, read with the idle timeout; whatever arrived is kept if the
+/// read fails midway.
+pub async fn read_error_body(response: reqwest::Response, idle: Duration) -> String {
+    let mut body = Vec::new();
+    let mut bytes = response.bytes_stream();
+    while body.len() < MAX_ERROR_BODY {
+        match tokio::time::timeout(idle, bytes.next()).await {
+            Ok(Some(Ok(chunk))) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(MAX_ERROR_BODY);
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Counts and logs stream lines that are not JSON, so a stray line is skipped but a
+/// stream of nothing else is reported.
+#[derive(Default)]
+pub struct Garbage {
+    pub lines: usize,
+}
+
+impl Garbage {
+    pub fn skip(&mut self, err: &serde_json::Error, data: &str) {
+        self.lines += 1;
+        tracing::warn!(
+            garbage = self.lines,
+            %err,
+            line = %shorten(data, 120),
+            "skipping a stream line that is not a JSON chunk"
+        );
+    }
+
+    /// The error for a stream in which no line was JSON.
+    pub fn only_garbage(&self, endpoint: &Endpoint, expected: &str) -> ProviderError {
+        ProviderError::new(
+            ErrorKind::Malformed,
+            format!(
+                "none of the {} lines in the stream was a JSON chunk",
+                self.lines
+            ),
+        )
+        .with_hint(format!("is {} {expected}?", endpoint.base_url))
+    }
+}
+
+/// `text` cut to at most `max` characters, marked with an ellipsis when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_provider_codes() {
+        let kind = |status, body: &str| {
+            let (code, message) = error_fields(body);
+            classify(status, &code, &message.unwrap_or_default())
+        };
+        let openai = |code: &str| format!(r#"{{"error":{{"message":"m","code":"{code}"}}}}"#);
+        assert_eq!(kind(Some(401), &openai("invalid_api_key")), ErrorKind::Auth);
+        assert_eq!(
+            kind(Some(429), &openai("insufficient_quota")),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(Some(429), &openai("rate_limit_exceeded")),
+            ErrorKind::RateLimit
+        );
+        assert_eq!(
+            kind(Some(400), &openai("context_length_exceeded")),
+            ErrorKind::ContextTooLong
+        );
+        assert_eq!(
+            kind(Some(400), &openai("tokens_too_long")),
+            ErrorKind::ContextTooLong
+        );
+        assert_eq!(
+            kind(Some(400), &openai("invalid_argument")),
+            ErrorKind::BadRequest
+        );
+        assert_eq!(
+            kind(Some(404), &openai("model_not_found")),
+            ErrorKind::NotFound
+        );
+        assert_eq!(kind(Some(503), &openai("overloaded")), ErrorKind::Server);
+        assert_eq!(kind(Some(402), "{}"), ErrorKind::Quota);
+        // DashScope native shapes, flat.
+        assert_eq!(
+            kind(
+                Some(400),
+                r#"{"code":"Arrearage","message":"Access denied"}"#
+            ),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(
+                Some(400),
+                r#"{"code":"DataInspectionFailed","message":"Input data may contain inappropriate content."}"#
+            ),
+            ErrorKind::Filtered
+        );
+        assert_eq!(
+            kind(
+                Some(400),
+                r#"{"code":"InvalidParameter","message":"Range of input length should be [1, 30720]"}"#
+            ),
+            ErrorKind::ContextTooLong
+        );
+        // Zhipu: numeric business codes; 1113 (arrears) arrives as a 429.
+        assert_eq!(
+            kind(
+                Some(429),
+                r#"{"error":{"code":"1113","message":"余额不足"}}"#
+            ),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(None, &openai("data_inspection_failed")),
+            ErrorKind::Filtered
+        );
+        assert_eq!(kind(None, &openai("server_error")), ErrorKind::Server);
+    }
+
+    #[test]
+    fn finds_the_message_in_any_error_shape() {
+        assert_eq!(
+            error_fields(
+                r#"{"error":{"message":"Incorrect API key provided.","code":"invalid_api_key"}}"#
+            )
+            .1,
+            Some("Incorrect API key provided.".into())
+        );
+        assert_eq!(
+            error_fields(r#"{"code":"InvalidApiKey","message":"Invalid API-key provided."}"#).1,
+            Some("Invalid API-key provided.".into())
+        );
+        assert_eq!(
+            error_fields(r#"{"error":"model 'x' not found"}"#).1,
+            Some("model 'x' not found".into())
+        );
+        assert_eq!(error_fields("<html>Bad Gateway</html>").1, None);
+    }
+
+    #[test]
+    fn reads_retry_after_seconds() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            "7".parse().expect("a header value"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT"
+                .parse()
+                .expect("a header value"),
+        );
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn shortens_on_character_boundaries() {
+        assert_eq!(shorten("你好世界", 2), "你好…");
+        assert_eq!(shorten("abc", 3), "abc");
+    }
+}
