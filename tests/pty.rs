@@ -326,3 +326,124 @@ fn a_demo_battle_hides_the_names() {
     tui.send(b"\x11");
     assert_eq!(tui.wait_exit(WAIT), 0);
 }
+
+/// Claude's Messages stream, as Anthropic sends it: named events, `message_stop` last.
+fn anthropic_stream(pieces: &[&str]) -> Vec<u8> {
+    let mut out = String::new();
+    let mut event = |name: &str, data: serde_json::Value| {
+        out.push_str(&format!("event: {name}\ndata: {data}\n\n"));
+    };
+    event(
+        "message_start",
+        serde_json::json!({"type": "message_start", "message": {
+        "id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "claude-mock",
+        "stop_reason": null, "usage": {"input_tokens": 12, "output_tokens": 1}}}),
+    );
+    event(
+        "content_block_start",
+        serde_json::json!({"type": "content_block_start", "index": 0,
+        "content_block": {"type": "text", "text": ""}}),
+    );
+    for piece in pieces {
+        event(
+            "content_block_delta",
+            serde_json::json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": piece}}),
+        );
+    }
+    event(
+        "content_block_stop",
+        serde_json::json!({"type": "content_block_stop", "index": 0}),
+    );
+    event(
+        "message_delta",
+        serde_json::json!({"type": "message_delta",
+        "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 6}}),
+    );
+    event("message_stop", serde_json::json!({"type": "message_stop"}));
+    out.into_bytes()
+}
+
+/// Gemini's `alt=sse` stream: CRLF framing, the end is EOF after a `finishReason`.
+fn gemini_stream(pieces: &[&str]) -> Vec<u8> {
+    let mut out = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let mut candidate = serde_json::json!({"content": {"parts": [{"text": piece}], "role": "model"}, "index": 0});
+        if i + 1 == pieces.len() {
+            candidate["finishReason"] = "STOP".into();
+        }
+        let chunk = serde_json::json!({"candidates": [candidate],
+            "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 4, "totalTokenCount": 9}});
+        out.push_str(&format!("data: {chunk}\r\n\r\n"));
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn two_panes_on_two_different_wire_kinds() {
+    let claude = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Write(anthropic_stream(&["Claude ", "says ", "hi"]))],
+    )]);
+    let gemini = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Write(gemini_stream(&["Gemini ", "says ", "你好"]))],
+    )]);
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config(&format!(
+        r#"
+[pair]
+a = "claude"
+b = "gemini"
+
+[providers.anthropic]
+base_url = "{}"
+
+[providers.gemini]
+base_url = "{}"
+
+[[models]]
+name = "claude"
+provider = "anthropic"
+model = "claude-mock"
+
+[[models]]
+name = "gemini"
+provider = "gemini"
+model = "gemini-mock"
+"#,
+        claude.url(),
+        gemini.url()
+    ));
+    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
+    cmd.env("ANTHROPIC_API_KEY", "sk-ant-test");
+    cmd.env("GEMINI_API_KEY", "gm-test");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("A · claude", WAIT);
+    tui.type_text("hello");
+    tui.send(b"\r");
+    tui.wait_for("Claude says hi", WAIT);
+    tui.wait_for("Gemini says 你好", WAIT);
+    tui.wait_until("both panes done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    tui.send(b"\x1b2");
+    tui.wait_for("vote saved: B is better", WAIT);
+    let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
+    assert_eq!(records[0].a.provider, "anthropic");
+    assert_eq!(records[0].a.output_tokens, Some(6));
+    assert_eq!(records[0].b.answer, "Gemini says 你好");
+    assert_eq!(
+        claude.requests()[0].header("x-api-key"),
+        Some("sk-ant-test")
+    );
+    assert!(
+        gemini.requests()[0]
+            .path
+            .contains("gemini-mock:streamGenerateContent?alt=sse")
+    );
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}
