@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod ndjson;
 pub mod openai;
 pub mod sse;
 
