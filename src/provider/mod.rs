@@ -5,6 +5,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod ndjson;
+pub mod ollama;
 pub mod openai;
 pub mod sse;
 
@@ -245,6 +246,7 @@ pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
     match model.endpoint.kind {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
         WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
+        WireKind::Ollama => Arc::new(ollama::Ollama::new(model.endpoint.clone())),
         // The other wire kinds arrive with the provider issue; until then they are
         // reported plainly rather than sent in a shape the server would reject.
         kind => Arc::new(Unsupported(kind)),
