@@ -2,6 +2,7 @@
 //! stream produces, and the driver that adds retries and the final event.
 
 pub mod demo;
+pub mod ernie;
 pub mod error;
 pub mod http;
 pub mod ndjson;
@@ -247,6 +248,7 @@ pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
         WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
         WireKind::Ollama => Arc::new(ollama::Ollama::new(model.endpoint.clone())),
+        WireKind::Ernie => Arc::new(ernie::Ernie::new(model.endpoint.clone())),
         // The other wire kinds arrive with the provider issue; until then they are
         // reported plainly rather than sent in a shape the server would reject.
         kind => Arc::new(Unsupported(kind)),
