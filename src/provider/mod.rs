@@ -3,9 +3,12 @@
 
 pub mod anthropic;
 pub mod demo;
+pub mod ernie;
 pub mod error;
 pub mod gemini;
 pub mod http;
+pub mod ndjson;
+pub mod ollama;
 pub mod openai;
 pub mod sse;
 
@@ -248,31 +251,8 @@ pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
         WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
         WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(model.endpoint.clone())),
         WireKind::Gemini => Arc::new(gemini::Gemini::new(model.endpoint.clone())),
-        // The other wire kinds arrive with the provider issue; until then they are
-        // reported plainly rather than sent in a shape the server would reject.
-        kind => Arc::new(Unsupported(kind)),
-    }
-}
-
-struct Unsupported(WireKind);
-
-impl Provider for Unsupported {
-    fn attempt<'a>(
-        &'a self,
-        _req: &'a ChatRequest,
-        _sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
-        let kind = self.0;
-        Box::pin(async move {
-            Err(ProviderError::new(
-                ErrorKind::BadRequest,
-                format!(
-                    "the `{}` wire kind is not supported by this build",
-                    kind.as_str()
-                ),
-            )
-            .with_hint("use an OpenAI-compatible provider (kind = \"openai\") for now"))
-        })
+        WireKind::Ollama => Arc::new(ollama::Ollama::new(model.endpoint.clone())),
+        WireKind::Ernie => Arc::new(ernie::Ernie::new(model.endpoint.clone())),
     }
 }
 

@@ -142,7 +142,7 @@ where
     }
 }
 
-fn idle_timeout_error(idle: Duration) -> ProviderError {
+pub(super) fn idle_timeout_error(idle: Duration) -> ProviderError {
     ProviderError::new(
         ErrorKind::Timeout,
         format!("no data arrived for {} s", idle.as_secs_f64()),

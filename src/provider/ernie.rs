@@ -1,0 +1,837 @@
+//! The `ernie` wire kind: Baidu Qianfan's legacy "wenxinworkshop" chat API. An API key
+//! and a secret key are traded for an access token; the answer streams as one SSE
+//! `data:` line per sentence and ends at `is_end:true`; errors come as JSON with an
+//! `error_code`, usually with HTTP 200.
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, TryStreamExt};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::Mutex;
+
+use super::http::{self, Garbage};
+use super::{
+    ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, Role, Sink, Usage, ndjson,
+};
+use crate::config::Endpoint;
+
+/// The longest a token is trusted, whatever `expires_in` says (aichat used a day too).
+const TOKEN_LIFETIME_CAP: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The env var names the `ernie` preset uses, for messages when the config names none.
+const DEFAULT_AK_ENV: &str = "QIANFAN_AK";
+const DEFAULT_SK_ENV: &str = "QIANFAN_SK";
+
+pub struct Ernie {
+    endpoint: Endpoint,
+    client: reqwest::Client,
+    /// Held while a token is fetched, so concurrent answers fetch it once.
+    token: Mutex<Option<Token>>,
+}
+
+struct Token {
+    value: String,
+    expires: Instant,
+}
+
+struct Keys {
+    api_key: String,
+    secret_key: String,
+}
+
+/// How a chat request failed: a refused token is worth one refresh, nothing else is.
+enum ChatError {
+    TokenRejected(ProviderError),
+    Failed(ProviderError),
+}
+
+impl From<ProviderError> for ChatError {
+    fn from(err: ProviderError) -> Self {
+        ChatError::Failed(err)
+    }
+}
+
+impl ChatError {
+    fn map(self, f: impl FnOnce(ProviderError) -> ProviderError) -> Self {
+        match self {
+            ChatError::TokenRejected(err) => ChatError::TokenRejected(f(err)),
+            ChatError::Failed(err) => ChatError::Failed(f(err)),
+        }
+    }
+
+    fn into_error(self) -> ProviderError {
+        match self {
+            ChatError::TokenRejected(err) | ChatError::Failed(err) => err,
+        }
+    }
+}
+
+impl Ernie {
+    pub fn new(endpoint: Endpoint) -> Self {
+        let client = super::http_client(&endpoint);
+        Self {
+            endpoint,
+            client,
+            token: Mutex::new(None),
+        }
+    }
+
+    fn base(&self) -> &str {
+        self.endpoint.base_url.trim_end_matches('/')
+    }
+
+    fn ak_env(&self) -> &str {
+        self.endpoint
+            .api_key_env
+            .as_deref()
+            .unwrap_or(DEFAULT_AK_ENV)
+    }
+
+    fn sk_env(&self) -> &str {
+        self.endpoint
+            .secret_key_env
+            .as_deref()
+            .unwrap_or(DEFAULT_SK_ENV)
+    }
+
+    /// The API key and the secret key; `MissingKey` naming every var that is unset.
+    fn keys(&self) -> Result<Keys, ProviderError> {
+        let api_key = self.endpoint.api_key();
+        let secret_key = std::env::var(self.sk_env())
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        match (api_key, secret_key) {
+            (Some(api_key), Some(secret_key)) => Ok(Keys {
+                api_key,
+                secret_key,
+            }),
+            (api_key, secret_key) => {
+                let missing: Vec<&str> = [
+                    api_key.is_none().then(|| self.ak_env()),
+                    secret_key.is_none().then(|| self.sk_env()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let exports: Vec<String> =
+                    missing.iter().map(|v| format!("export {v}=…")).collect();
+                Err(ProviderError::new(
+                    ErrorKind::MissingKey,
+                    format!("no ERNIE keys: set {}", missing.join(" and ")),
+                )
+                .with_hint(format!(
+                    "{} (the legacy ERNIE API trades the API key and the secret key for a token; or try `duel --demo`)",
+                    exports.join("; ")
+                )))
+            }
+        }
+    }
+
+    async fn run(&self, req: &ChatRequest, sink: &mut Sink) -> Result<Finish, ProviderError> {
+        let keys = self.keys()?;
+        let token = self.token(&keys).await?;
+        match self.chat(req, &token, sink).await {
+            Ok(finish) => Ok(finish),
+            Err(ChatError::TokenRejected(err)) if !sink.answered() => {
+                tracing::info!(message = %err.message, "ERNIE refused the access token; fetching a new one once");
+                self.forget_token(&token).await;
+                let token = self.token(&keys).await?;
+                self.chat(req, &token, sink)
+                    .await
+                    .map_err(ChatError::into_error)
+            }
+            Err(err) => Err(err.into_error()),
+        }
+    }
+
+    /// The cached token, or a new one when there is none or it expired.
+    async fn token(&self, keys: &Keys) -> Result<String, ProviderError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.expires > Instant::now()) {
+            return Ok(token.value.clone());
+        }
+        let token = self.fetch_token(keys).await?;
+        let value = token.value.clone();
+        *cached = Some(token);
+        Ok(value)
+    }
+
+    /// Drops the cached token if it is still the one the server refused.
+    async fn forget_token(&self, refused: &str) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.value == refused) {
+            *cached = None;
+        }
+    }
+
+    async fn fetch_token(&self, keys: &Keys) -> Result<Token, ProviderError> {
+        let url = self.url(
+            "/oauth/2.0/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", keys.api_key.as_str()),
+                ("client_secret", keys.secret_key.as_str()),
+            ],
+        )?;
+        let request = http::with_endpoint_headers(self.client.post(url), &self.endpoint);
+        let response = self.send(request).await?;
+        let status = response.status().as_u16();
+        let retry_after = http::retry_after(response.headers());
+        let body = http::read_error_body(response, self.endpoint.idle_timeout).await;
+        let value: Option<Value> = serde_json::from_str(&body).ok();
+        let field = |name: &str| {
+            value
+                .as_ref()
+                .and_then(|v| v.get(name))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+
+        if let Some(error) = field("error") {
+            let description = field("error_description").unwrap_or(error);
+            return Err(ProviderError::new(
+                ErrorKind::Auth,
+                format!("the token endpoint refused the keys: {description} ({error})"),
+            )
+            .with_status(status)
+            .with_hint(self.token_hint(description)));
+        }
+        if !(200..300).contains(&status) {
+            let kind = http::status_kind(status);
+            let err = ProviderError::new(kind, http::body_message(status, &body))
+                .with_status(status)
+                .with_retry_after(retry_after);
+            return Err(match kind {
+                ErrorKind::Auth => err.with_hint(self.token_hint("")),
+                _ => err,
+            });
+        }
+        let Some(access_token) = field("access_token") else {
+            return Err(ProviderError::new(
+                ErrorKind::Malformed,
+                "the token endpoint answered without an access_token",
+            )
+            .with_hint(format!(
+                "is {} Baidu's AI platform (https://aip.baidubce.com)?",
+                self.endpoint.base_url
+            )));
+        };
+        let lifetime = value
+            .as_ref()
+            .and_then(|v| v.get("expires_in"))
+            .and_then(Value::as_u64)
+            .map_or(TOKEN_LIFETIME_CAP, |secs| {
+                Duration::from_secs(secs).min(TOKEN_LIFETIME_CAP)
+            });
+        Ok(Token {
+            value: access_token.to_owned(),
+            expires: Instant::now() + lifetime,
+        })
+    }
+
+    /// Which key to check, from Baidu's own words when they tell.
+    fn token_hint(&self, description: &str) -> String {
+        let (ak, sk) = (self.ak_env(), self.sk_env());
+        let ak = match self.endpoint.api_key {
+            Some(_) => "the api_key in the config file",
+            None => ak,
+        };
+        let lower = description.to_ascii_lowercase();
+        if lower.contains("unknown client id") {
+            format!("check {ak} (the API Key of the Qianfan app)")
+        } else if lower.contains("client authentication failed") {
+            format!("check {sk} (the Secret Key of the Qianfan app)")
+        } else {
+            format!("check {ak} (API Key) and {sk} (Secret Key)")
+        }
+    }
+
+    async fn chat(
+        &self,
+        req: &ChatRequest,
+        token: &str,
+        sink: &mut Sink,
+    ) -> Result<Finish, ChatError> {
+        let path = format!(
+            "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{}",
+            req.model_id.trim_matches('/')
+        );
+        let url = self.url(&path, &[("access_token", token)])?;
+        let request = self
+            .client
+            .post(url)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .json(&request_body(req));
+        let request = http::with_endpoint_headers(request, &self.endpoint);
+        let response = self.send(request).await?;
+        let status = response.status().as_u16();
+        let idle = self.endpoint.idle_timeout;
+
+        if !response.status().is_success() {
+            let retry_after = http::retry_after(response.headers());
+            let body = http::read_error_body(response, idle).await;
+            let err = match code_of(&body) {
+                Some((code, message)) => self.code_error(code, &message, &req.model_id),
+                None => {
+                    let kind = http::status_kind(status);
+                    ChatError::Failed(self.with_hint(
+                        ProviderError::new(kind, http::body_message(status, &body)),
+                        &req.model_id,
+                    ))
+                }
+            };
+            return Err(err.map(|e| e.with_status(status).with_retry_after(retry_after)));
+        }
+        if http::is_json(&response) {
+            // The usual way ERNIE reports an error, even for a streamed request.
+            let body = http::read_error_body(response, idle).await;
+            return self.whole_body(&body, &req.model_id, sink);
+        }
+        self.decode_stream(response, &req.model_id, sink).await
+    }
+
+    /// A 200 with a JSON body: an `error_code`, or a whole answer from a server that
+    /// ignored `stream`.
+    fn whole_body(&self, body: &str, model: &str, sink: &mut Sink) -> Result<Finish, ChatError> {
+        if let Some((code, message)) = code_of(body) {
+            return Err(self.code_error(code, &message, model));
+        }
+        match serde_json::from_str::<Chunk>(body) {
+            Ok(chunk) if chunk.result.is_some() => {
+                let finish = self.decode_chunk(chunk, model, sink)?;
+                Ok(finish.unwrap_or(Finish::Stop))
+            }
+            _ => Err(ProviderError::new(
+                ErrorKind::Malformed,
+                format!(
+                    "expected a stream, got: {}",
+                    http::shorten(body.trim(), http::MAX_SHOWN_BODY)
+                ),
+            )
+            .into()),
+        }
+    }
+
+    async fn decode_stream(
+        &self,
+        response: reqwest::Response,
+        model: &str,
+        sink: &mut Sink,
+    ) -> Result<Finish, ChatError> {
+        // Lines, not SSE events: an error may come as a bare JSON line, which an SSE
+        // parser would drop. The errors lose the URL, which carries the token.
+        let bytes = response.bytes_stream().map_err(reqwest::Error::without_url);
+        let mut lines = std::pin::pin!(ndjson::lines(bytes, self.endpoint.idle_timeout));
+        let mut finish = Finish::Stop;
+        let mut chunks = 0usize;
+        let mut garbage = Garbage::default();
+        while let Some(line) = lines.next().await {
+            let line = line?;
+            let Some(payload) = payload(&line) else {
+                continue;
+            };
+            let chunk: Chunk = match serde_json::from_str(payload) {
+                Ok(chunk) => chunk,
+                Err(err) => {
+                    garbage.skip(&err, payload);
+                    continue;
+                }
+            };
+            chunks += 1;
+            let is_end = chunk.is_end;
+            if let Some(reason) = self.decode_chunk(chunk, model, sink)? {
+                finish = reason;
+                if reason == Finish::Filtered {
+                    return Ok(finish);
+                }
+            }
+            if is_end {
+                return Ok(finish);
+            }
+        }
+        if chunks == 0 && garbage.lines > 0 {
+            return Err(garbage
+                .only_garbage(&self.endpoint, "Baidu's legacy ERNIE API")
+                .into());
+        }
+        Err(ProviderError::new(ErrorKind::CutOff, "the stream ended before is_end").into())
+    }
+
+    /// Passes one chunk's text and usage on; returns its finish reason, if any.
+    fn decode_chunk(
+        &self,
+        chunk: Chunk,
+        model: &str,
+        sink: &mut Sink,
+    ) -> Result<Option<Finish>, ChatError> {
+        if let Some(code) = chunk.error_code.filter(|&c| c != 0) {
+            return Err(self.code_error(code, chunk.error_msg.as_deref().unwrap_or(""), model));
+        }
+        if chunk.need_clear_history {
+            return Err(
+                ProviderError::new(ErrorKind::Filtered, "the input was judged unsafe")
+                    .with_hint(
+                        "start a new conversation: ERNIE asks for this history to be cleared",
+                    )
+                    .into(),
+            );
+        }
+        // A flagged sentence is not shown: the filter stopped the answer there.
+        if chunk.flag.is_some_and(|f| f >= 2) {
+            return Ok(Some(Finish::Filtered));
+        }
+        if let Some(result) = &chunk.result {
+            sink.text(result);
+        }
+        if let Some(usage) = chunk.usage {
+            sink.usage(Usage {
+                input_tokens: usage.prompt_tokens,
+                output_tokens: usage.completion_tokens,
+            });
+        }
+        Ok(chunk.finish_reason.as_deref().and_then(finish_reason))
+    }
+
+    /// An `error_code` as an error in plain words, with a hint where one helps.
+    fn code_error(&self, code: i64, provider_message: &str, model: &str) -> ChatError {
+        let (kind, words) = code_meaning(code);
+        let message = match provider_message.trim() {
+            "" => format!("{words} (error_code {code})"),
+            said => format!("{words} (error_code {code}: {said})"),
+        };
+        let err = self.with_hint(ProviderError::new(kind, message), model);
+        if matches!(code, 110 | 111) {
+            ChatError::TokenRejected(err)
+        } else {
+            ChatError::Failed(err)
+        }
+    }
+
+    fn with_hint(&self, err: ProviderError, model: &str) -> ProviderError {
+        let hint = match err.kind {
+            ErrorKind::Auth => format!(
+                "check {} and {} and that the Qianfan app may use this model",
+                self.ak_env(),
+                self.sk_env()
+            ),
+            ErrorKind::NotFound => format!(
+                "is `{model}` an ERNIE endpoint path (like completions_pro) that {} serves?",
+                self.endpoint.base_url
+            ),
+            ErrorKind::Quota => {
+                "the daily limit resets tomorrow; or turn on paid service in the Qianfan console"
+                    .into()
+            }
+            ErrorKind::ContextTooLong => {
+                "start a new conversation or use a model with a larger context".into()
+            }
+            _ => return err,
+        };
+        err.with_hint(hint)
+    }
+
+    /// `{base_url}{path}?{query}`. The error never shows the URL: its query is secret.
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<reqwest::Url, ProviderError> {
+        reqwest::Url::parse_with_params(&format!("{}{path}", self.base()), query).map_err(|err| {
+            ProviderError::new(
+                ErrorKind::BadRequest,
+                format!("base_url is not a valid URL: {err}"),
+            )
+            .with_hint(format!(
+                "check base_url ({}) in the provider's config",
+                self.endpoint.base_url
+            ))
+        })
+    }
+
+    /// Sends a request whose URL carries a secret: reqwest's errors lose the URL.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let idle = self.endpoint.idle_timeout;
+        match tokio::time::timeout(idle, request.send()).await {
+            Err(_elapsed) => Err(ProviderError::new(
+                ErrorKind::Timeout,
+                format!("no response within {} s", idle.as_secs_f64()),
+            )
+            .with_hint(format!(
+                "{} accepted the connection but did not answer",
+                self.endpoint.base_url
+            ))),
+            Ok(Err(err)) => Err(http::send_error(&self.endpoint, &err.without_url())),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    /// The error with every key and token value cut out, in case a server echoed one.
+    async fn redact(&self, mut err: ProviderError) -> ProviderError {
+        let mut secrets = Vec::new();
+        if let Ok(keys) = self.keys() {
+            secrets.push(keys.api_key);
+            secrets.push(keys.secret_key);
+        }
+        if let Some(token) = self.token.lock().await.as_ref() {
+            secrets.push(token.value.clone());
+        }
+        for secret in secrets.iter().filter(|s| s.len() >= 4) {
+            err.message = err.message.replace(secret.as_str(), "…");
+            if let Some(hint) = &mut err.hint {
+                *hint = hint.replace(secret.as_str(), "…");
+            }
+        }
+        err
+    }
+}
+
+impl Provider for Ernie {
+    fn attempt<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+        Box::pin(async move {
+            match self.run(req, sink).await {
+                Ok(finish) => Ok(finish),
+                Err(err) => Err(self.redact(err).await),
+            }
+        })
+    }
+}
+
+/// The JSON of a `data:` line, or of a bare JSON line (an in-stream error); `None`
+/// for SSE comments and other fields.
+fn payload(line: &str) -> Option<&str> {
+    if let Some(data) = line.strip_prefix("data:") {
+        return Some(data.strip_prefix(' ').unwrap_or(data));
+    }
+    if line.starts_with(':')
+        || ["event:", "id:", "retry:"]
+            .iter()
+            .any(|f| line.starts_with(f))
+    {
+        return None;
+    }
+    Some(line)
+}
+
+/// An `{"error_code": N, "error_msg": "…"}` body's code and message.
+fn code_of(body: &str) -> Option<(i64, String)> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let code = value.get("error_code")?.as_i64().filter(|&c| c != 0)?;
+    let message = value
+        .get("error_msg")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    Some((code, message))
+}
+
+/// What an `error_code` means, in plain words (PROVIDERS.md §2b).
+fn code_meaning(code: i64) -> (ErrorKind, String) {
+    let (kind, words) = match code {
+        110 | 111 => (ErrorKind::Auth, "the access token is invalid or expired"),
+        17 => (
+            ErrorKind::Quota,
+            "the daily request limit was reached, or the service is not paid for",
+        ),
+        18 => (
+            ErrorKind::RateLimit,
+            "the requests-per-second limit was reached",
+        ),
+        4 => (
+            ErrorKind::RateLimit,
+            "the cluster's request limit was reached",
+        ),
+        336501 => (
+            ErrorKind::RateLimit,
+            "the requests-per-minute limit was reached",
+        ),
+        336502 => (
+            ErrorKind::RateLimit,
+            "the tokens-per-minute limit was reached",
+        ),
+        336100 => (ErrorKind::Server, "the service is under high load"),
+        336000 => (ErrorKind::Server, "the service had an internal error"),
+        336003 => (ErrorKind::BadRequest, "a request parameter was rejected"),
+        336001 => (ErrorKind::BadRequest, "an argument was invalid"),
+        336002 => (ErrorKind::BadRequest, "the request was not valid JSON"),
+        13 => (ErrorKind::Auth, "getting a service token failed"),
+        14 => (ErrorKind::Auth, "IAM certification failed"),
+        6 => (ErrorKind::Auth, "the app has no permission for this model"),
+        15 => (ErrorKind::NotFound, "the app does not exist"),
+        336103 => (ErrorKind::ContextTooLong, "the prompt is too long"),
+        _ => (ErrorKind::BadRequest, "the request failed"),
+    };
+    (kind, words.to_owned())
+}
+
+fn finish_reason(reason: &str) -> Option<Finish> {
+    Some(match reason {
+        "" | "null" => return None,
+        "normal" | "stop" | "function_call" => Finish::Stop,
+        "length" => Finish::Length,
+        "content_filter" => Finish::Filtered,
+        other => {
+            tracing::debug!(reason = other, "unknown finish_reason, taken as stop");
+            Finish::Stop
+        }
+    })
+}
+
+/// One streamed object. Every field is optional; an error object carries only
+/// `error_code` and `error_msg`.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    result: Option<String>,
+    #[serde(default)]
+    is_end: bool,
+    #[serde(default)]
+    finish_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    need_clear_history: bool,
+    #[serde(default)]
+    flag: Option<i64>,
+    #[serde(default)]
+    error_code: Option<i64>,
+    #[serde(default)]
+    error_msg: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+}
+
+/// The JSON body: the system prompt top-level, a history ERNIE accepts, its own
+/// parameter names and ranges, and the model's extra fields.
+pub fn request_body(req: &ChatRequest) -> Value {
+    let (system, messages) = valid_history(req);
+    let mut body: Map<String, Value> = req.extra.clone();
+    body.insert("messages".into(), json!(messages));
+    if let Some(system) = system {
+        body.insert("system".into(), json!(system));
+    }
+    body.insert("stream".into(), json!(true));
+    if let Some(t) = req.temperature {
+        body.insert("temperature".into(), json!(clamp_temperature(t)));
+    }
+    if let Some(p) = req.top_p {
+        body.insert("top_p".into(), json!(p));
+    }
+    if let Some(n) = req.max_tokens {
+        body.insert("max_output_tokens".into(), json!(n));
+    }
+    Value::Object(body)
+}
+
+/// ERNIE accepts a temperature in (0, 1]: 0 is rejected.
+fn clamp_temperature(t: f64) -> f64 {
+    if t.is_nan() || t <= 0.0 {
+        0.01
+    } else {
+        t.min(1.0)
+    }
+}
+
+/// The system prompt and a history ERNIE accepts (else error 336003): user and
+/// assistant alternate, starting and ending with user, so the count is odd. Turns of
+/// the same role are joined, empty turns dropped, and a leading or trailing
+/// assistant turn dropped; system messages join the system prompt.
+fn valid_history(req: &ChatRequest) -> (Option<String>, Vec<Message>) {
+    let mut system: Vec<&str> = req
+        .system
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    let mut messages: Vec<Message> = Vec::with_capacity(req.messages.len());
+    for message in &req.messages {
+        if message.content.trim().is_empty() {
+            continue;
+        }
+        if message.role == Role::System {
+            system.push(&message.content);
+            continue;
+        }
+        match messages.last_mut() {
+            Some(last) if last.role == message.role => {
+                last.content.push_str("\n\n");
+                last.content.push_str(&message.content);
+            }
+            None if message.role == Role::Assistant => {}
+            _ => messages.push(message.clone()),
+        }
+    }
+    if messages.last().is_some_and(|m| m.role == Role::Assistant) {
+        messages.pop();
+    }
+    let system = (!system.is_empty()).then(|| system.join("\n\n"));
+    (system, messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(messages: Vec<Message>) -> ChatRequest {
+        ChatRequest {
+            model_id: "completions_pro".into(),
+            system: None,
+            messages,
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            extra: Map::new(),
+        }
+    }
+
+    fn roles(messages: &[Message]) -> Vec<Role> {
+        messages.iter().map(|m| m.role).collect()
+    }
+
+    #[test]
+    fn history_alternates_and_starts_and_ends_with_user() {
+        use Role::{Assistant as A, User as U};
+        let m = |role, text: &str| Message::new(role, text);
+        let cases = [
+            vec![m(U, "q")],
+            vec![m(A, "hello"), m(U, "q")],
+            vec![m(U, "a"), m(U, "b"), m(A, "x"), m(A, "y"), m(U, "c")],
+            vec![m(U, "a"), m(A, ""), m(U, "b")],
+            vec![m(U, "a"), m(A, "x"), m(U, "b"), m(A, "dangling")],
+            vec![m(A, "x"), m(A, "y"), m(U, "a"), m(A, "z"), m(U, "b")],
+        ];
+        for messages in cases {
+            let (_, out) = valid_history(&req(messages.clone()));
+            assert!(out.len() % 2 == 1, "odd count for {messages:?}: {out:?}");
+            for (i, m) in out.iter().enumerate() {
+                let expected = if i % 2 == 0 { U } else { A };
+                assert_eq!(m.role, expected, "{messages:?} → {out:?}");
+            }
+        }
+        let (_, out) = valid_history(&req(vec![
+            m(U, "a"),
+            m(U, "b"),
+            m(A, "x"),
+            m(A, "y"),
+            m(U, "c"),
+        ]));
+        assert_eq!(
+            out,
+            [m(U, "a\n\nb"), m(A, "x\n\ny"), m(U, "c")],
+            "same-role turns are joined"
+        );
+        let (_, out) = valid_history(&req(vec![m(U, "a"), m(A, ""), m(U, "b")]));
+        assert_eq!(roles(&out), [U]);
+        assert_eq!(out[0].content, "a\n\nb");
+    }
+
+    #[test]
+    fn system_messages_join_the_system_field() {
+        let mut r = req(vec![
+            Message::new(Role::System, "also this"),
+            Message::new(Role::User, "q"),
+        ]);
+        r.system = Some("be brief".into());
+        let (system, messages) = valid_history(&r);
+        assert_eq!(system.as_deref(), Some("be brief\n\nalso this"));
+        assert_eq!(roles(&messages), [Role::User]);
+    }
+
+    #[test]
+    fn temperature_is_clamped_into_its_range() {
+        assert_eq!(clamp_temperature(0.0), 0.01);
+        assert_eq!(clamp_temperature(-1.0), 0.01);
+        assert_eq!(clamp_temperature(0.005), 0.005);
+        assert_eq!(clamp_temperature(0.7), 0.7);
+        assert_eq!(clamp_temperature(1.0), 1.0);
+        assert_eq!(clamp_temperature(1.5), 1.0);
+        assert_eq!(clamp_temperature(f64::NAN), 0.01);
+    }
+
+    #[test]
+    fn body_uses_ernie_names_and_never_a_system_message() {
+        let mut r = req(vec![Message::new(Role::User, "你好")]);
+        r.system = Some("你是助手".into());
+        r.temperature = Some(2.0);
+        r.top_p = Some(0.8);
+        r.max_tokens = Some(1024);
+        r.extra.insert("penalty_score".into(), json!(1.0));
+        assert_eq!(
+            request_body(&r),
+            json!({
+                "messages": [{"role": "user", "content": "你好"}],
+                "system": "你是助手",
+                "stream": true,
+                "temperature": 1.0,
+                "top_p": 0.8,
+                "max_output_tokens": 1024,
+                "penalty_score": 1.0
+            })
+        );
+    }
+
+    #[test]
+    fn maps_every_documented_error_code() {
+        let kind = |code| code_meaning(code).0;
+        assert_eq!(kind(110), ErrorKind::Auth);
+        assert_eq!(kind(111), ErrorKind::Auth);
+        assert_eq!(kind(17), ErrorKind::Quota);
+        for code in [18, 4, 336501, 336502] {
+            assert_eq!(kind(code), ErrorKind::RateLimit, "{code}");
+        }
+        assert_eq!(kind(336100), ErrorKind::Server);
+        assert_eq!(kind(336000), ErrorKind::Server);
+        for code in [336003, 336001, 336002, 999_999] {
+            assert_eq!(kind(code), ErrorKind::BadRequest, "{code}");
+        }
+        for code in [13, 14, 6] {
+            assert_eq!(kind(code), ErrorKind::Auth, "{code}");
+        }
+        assert_eq!(kind(15), ErrorKind::NotFound);
+        assert_eq!(kind(336103), ErrorKind::ContextTooLong);
+    }
+
+    #[test]
+    fn reads_error_bodies() {
+        assert_eq!(
+            code_of(r#"{"error_code":18,"error_msg":"Open api qps request limit reached"}"#),
+            Some((18, "Open api qps request limit reached".into()))
+        );
+        assert_eq!(code_of(r#"{"error_code":0}"#), None);
+        assert_eq!(code_of(r#"{"result":"hi"}"#), None);
+        assert_eq!(code_of("<html>"), None);
+    }
+
+    #[test]
+    fn finds_the_payload_of_a_line() {
+        assert_eq!(payload(r#"data: {"a":1}"#), Some(r#"{"a":1}"#));
+        assert_eq!(payload(r#"data:{"a":1}"#), Some(r#"{"a":1}"#));
+        assert_eq!(
+            payload(r#"{"error_code":18}"#),
+            Some(r#"{"error_code":18}"#)
+        );
+        assert_eq!(payload(": keep-alive"), None);
+        assert_eq!(payload("id: 3"), None);
+        assert_eq!(payload("event: message"), None);
+    }
+
+    #[test]
+    fn maps_finish_reasons() {
+        assert_eq!(finish_reason("normal"), Some(Finish::Stop));
+        assert_eq!(finish_reason("stop"), Some(Finish::Stop));
+        assert_eq!(finish_reason("length"), Some(Finish::Length));
+        assert_eq!(finish_reason("content_filter"), Some(Finish::Filtered));
+        assert_eq!(finish_reason(""), None);
+    }
+}

@@ -1,0 +1,680 @@
+//! The `ernie` wire kind (Baidu's legacy wenxinworkshop API) against a loopback
+//! server, through the retrying driver. The n-th request gets the n-th reply across
+//! all paths, so each test scripts the token reply and the chat replies in order.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::server::{MockServer, Recorded, Reply, Step, sse_event};
+use duel::config::{Endpoint, ModelSpec, WireKind};
+use duel::provider::{
+    self, ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, RetryPolicy, Role,
+    StreamEvent, Usage,
+};
+use serde_json::json;
+
+/// Short waits so that three attempts stay well under a second.
+const FAST_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 2,
+    first_backoff: Duration::from_millis(10),
+    max_wait: Duration::from_millis(50),
+};
+
+const AK: &str = "ernieAkNotReal0123";
+const SK: &str = "ernieSkNotReal4567";
+const TOKEN: &str = "24.tokNotReal89abcdef.2592000.1700000000.282335-12345678";
+const TOKEN_2: &str = "24.tokNotRealSecond.2592000.1700000000.282335-12345678";
+const PATH: &str = "completions_pro";
+
+// --- ERNIE's shapes (PROVIDERS.md §2b) ---
+
+fn token_reply(token: &str) -> Reply {
+    Reply::json(
+        200,
+        &json!({
+            "refresh_token": "25.refreshNotReal.315360000.2005000000.282335-12345678",
+            "expires_in": 2592000,
+            "session_key": "9mzdDZXu3dENnotreal",
+            "access_token": token,
+            "scope": "public brain_all_scope wenxinworkshop_mgr",
+            "session_secret": "notreal"
+        })
+        .to_string(),
+    )
+}
+
+fn chunk(sentence: u64, result: &str, is_end: bool, prompt: u64, completion: u64) -> String {
+    json!({
+        "id": "as-vb0m37ti8y",
+        "object": "chat.completion",
+        "created": 1709089502,
+        "sentence_id": sentence,
+        "is_end": is_end,
+        "is_truncated": false,
+        "result": result,
+        "need_clear_history": false,
+        "finish_reason": "normal",
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion
+        }
+    })
+    .to_string()
+}
+
+/// A whole answer: one event per sentence, then the `is_end` event with the totals.
+fn stream(sentences: &[&str], prompt: u64, completion: u64) -> Reply {
+    let mut events: Vec<String> = sentences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| chunk(i as u64, s, false, prompt, i as u64 + 1))
+        .collect();
+    events.push(chunk(sentences.len() as u64, "", true, prompt, completion));
+    Reply::sse(&events)
+}
+
+fn error_body(code: i64, message: &str) -> String {
+    json!({"error_code": code, "error_msg": message, "id": "as-err0r"}).to_string()
+}
+
+/// The in-band error: HTTP 200 with a JSON body, even for a streamed request.
+fn error_reply(code: i64, message: &str) -> Reply {
+    Reply::json(200, &error_body(code, message))
+}
+
+// --- running an answer ---
+
+/// An endpoint whose keys are in env vars unique to `tag` (tests run in parallel).
+fn endpoint(server: &MockServer, tag: &str) -> Endpoint {
+    let ak = format!("DUEL_TEST_ERNIE_AK_{tag}");
+    let sk = format!("DUEL_TEST_ERNIE_SK_{tag}");
+    // SAFETY: these variable names are unique to one test; no other code touches them.
+    unsafe {
+        std::env::set_var(&ak, AK);
+        std::env::set_var(&sk, SK);
+    }
+    Endpoint {
+        kind: WireKind::Ernie,
+        base_url: server.url(),
+        api_key_env: Some(ak),
+        api_key: None,
+        secret_key_env: Some(sk),
+        headers: Vec::new(),
+        connect_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(5),
+    }
+}
+
+fn model(endpoint: Endpoint) -> ModelSpec {
+    ModelSpec {
+        name: "ernie-4.0".into(),
+        provider: "ernie".into(),
+        model_id: PATH.into(),
+        endpoint,
+        system: None,
+        temperature: None,
+        top_p: None,
+        max_tokens: None,
+        extra: serde_json::Map::new(),
+    }
+}
+
+fn ask() -> Vec<Message> {
+    vec![Message::new(Role::User, "你好")]
+}
+
+async fn run_with(
+    provider: &dyn Provider,
+    model: &ModelSpec,
+    messages: Vec<Message>,
+) -> Vec<StreamEvent> {
+    let req = ChatRequest::for_model(model, messages);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    provider::stream_with(provider, &req, tx, FAST_RETRY).await;
+    let mut events = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        events.push(event);
+    }
+    let shown = format!("{events:?}");
+    for secret in [AK, SK, TOKEN, TOKEN_2] {
+        assert!(!shown.contains(secret), "a secret leaked: {shown}");
+    }
+    events
+}
+
+async fn run(model: &ModelSpec, messages: Vec<Message>) -> Vec<StreamEvent> {
+    let provider = provider::build(model);
+    run_with(provider.as_ref(), model, messages).await
+}
+
+async fn run_against(server: &MockServer, tag: &str) -> Vec<StreamEvent> {
+    run(&model(endpoint(server, tag)), ask()).await
+}
+
+fn text(events: &[StreamEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn usage(events: &[StreamEvent]) -> Option<Usage> {
+    events.iter().rev().find_map(|e| match e {
+        StreamEvent::Usage(u) => Some(*u),
+        _ => None,
+    })
+}
+
+fn finish(events: &[StreamEvent]) -> Finish {
+    match events.last() {
+        Some(StreamEvent::Finish(finish)) => *finish,
+        other => panic!("expected a Finish last, got {other:?} in {events:?}"),
+    }
+}
+
+/// The final error, checked to carry no key, secret or token in any form shown.
+fn error(events: &[StreamEvent]) -> &ProviderError {
+    let err = match events.last() {
+        Some(StreamEvent::Error(err)) => err,
+        other => panic!("expected an Error last, got {other:?} in {events:?}"),
+    };
+    let shown = format!("{err} {} {err:?}", err.hint.as_deref().unwrap_or_default());
+    for secret in [AK, SK, TOKEN, TOKEN_2] {
+        assert!(!shown.contains(secret), "a secret leaked: {shown}");
+    }
+    err
+}
+
+fn is_token_request(request: &Recorded) -> bool {
+    request.path.starts_with("/oauth/2.0/token?")
+}
+
+fn chat_requests(server: &MockServer) -> Vec<Recorded> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| !is_token_request(r))
+        .collect()
+}
+
+fn chat_path(token: &str) -> String {
+    format!("/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{PATH}?access_token={token}")
+}
+
+// --- tests ---
+
+#[tokio::test]
+async fn trades_the_keys_for_a_token_then_streams_sentences() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        stream(&["当然可以，", "我是文心一言。"], 5, 420),
+    ]);
+    let events = run_against(&server, "NORMAL").await;
+    assert_eq!(text(&events), "当然可以，我是文心一言。");
+    assert_eq!(
+        usage(&events),
+        Some(Usage {
+            input_tokens: Some(5),
+            output_tokens: Some(420)
+        })
+    );
+    assert_eq!(finish(&events), Finish::Stop);
+    let finals = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::Finish(_) | StreamEvent::Error(_)))
+        .count();
+    assert_eq!(finals, 1, "exactly one final event");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(
+        requests[0].path,
+        format!("/oauth/2.0/token?grant_type=client_credentials&client_id={AK}&client_secret={SK}")
+    );
+    assert_eq!(requests[1].method, "POST");
+    assert_eq!(requests[1].path, chat_path(TOKEN));
+    assert_eq!(requests[1].header("authorization"), None);
+}
+
+#[tokio::test]
+async fn sends_a_history_ernie_accepts() {
+    let server = MockServer::start(vec![token_reply(TOKEN), stream(&["好"], 1, 1)]);
+    let mut model = model(endpoint(&server, "BODY"));
+    model.system = Some("你是xxx公司的AI助手".into());
+    model.temperature = Some(0.0);
+    model.top_p = Some(0.8);
+    model.max_tokens = Some(1024);
+    model.extra.insert("penalty_score".into(), json!(1.0));
+    let history = vec![
+        Message::new(Role::Assistant, "欢迎！"),
+        Message::new(Role::User, "你好"),
+        Message::new(Role::User, "在吗"),
+        Message::new(Role::Assistant, "需要什么帮助"),
+        Message::new(Role::Assistant, "请说"),
+        Message::new(Role::User, "自我介绍下"),
+    ];
+    let events = run(&model, history).await;
+    assert_eq!(finish(&events), Finish::Stop);
+
+    let chat = &chat_requests(&server)[0];
+    assert_eq!(chat.path, chat_path(TOKEN));
+    assert!(
+        chat.header("content-type")
+            .is_some_and(|ct| ct.starts_with("application/json"))
+    );
+    assert_eq!(
+        chat.json(),
+        json!({
+            "messages": [
+                {"role": "user", "content": "你好\n\n在吗"},
+                {"role": "assistant", "content": "需要什么帮助\n\n请说"},
+                {"role": "user", "content": "自我介绍下"}
+            ],
+            "system": "你是xxx公司的AI助手",
+            "stream": true,
+            "temperature": 0.01,
+            "top_p": 0.8,
+            "max_output_tokens": 1024,
+            "penalty_score": 1.0
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_temperature_above_one_is_sent_as_one() {
+    let server = MockServer::start(vec![token_reply(TOKEN), stream(&["好"], 1, 1)]);
+    let mut model = model(endpoint(&server, "HOT"));
+    model.temperature = Some(1.3);
+    run(&model, ask()).await;
+    let body = chat_requests(&server)[0].json();
+    assert_eq!(body["temperature"], json!(1.0));
+    assert_eq!(body.get("system"), None, "no system prompt, no field");
+    assert_eq!(body.get("max_output_tokens"), None);
+}
+
+#[tokio::test]
+async fn refused_keys_name_the_env_vars_never_the_values() {
+    let server = MockServer::start(vec![Reply::json(
+        401,
+        r#"{"error":"invalid_client","error_description":"unknown client id"}"#,
+    )]);
+    let events = run_against(&server, "BADKEY").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert!(err.message.contains("unknown client id"), "{}", err.message);
+    let hint = err.hint.as_deref().unwrap_or_default();
+    assert!(hint.contains("DUEL_TEST_ERNIE_AK_BADKEY"), "{hint}");
+    assert_eq!(server.requests().len(), 1, "auth errors are not retried");
+}
+
+#[tokio::test]
+async fn a_refused_secret_key_names_its_var() {
+    let server = MockServer::start(vec![Reply::json(
+        401,
+        r#"{"error":"invalid_client","error_description":"Client authentication failed"}"#,
+    )]);
+    let events = run_against(&server, "BADSK").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Auth);
+    let hint = err.hint.as_deref().unwrap_or_default();
+    assert!(hint.contains("DUEL_TEST_ERNIE_SK_BADSK"), "{hint}");
+}
+
+#[tokio::test]
+async fn missing_keys_are_named_before_any_request() {
+    let server = MockServer::start(vec![token_reply(TOKEN)]);
+    let mut endpoint = endpoint(&server, "MISSING");
+    endpoint.api_key_env = Some("DUEL_TEST_ERNIE_AK_NEVER_SET".into());
+    endpoint.secret_key_env = Some("DUEL_TEST_ERNIE_SK_NEVER_SET".into());
+    let events = run(&model(endpoint.clone()), ask()).await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::MissingKey);
+    assert!(
+        err.message.contains("DUEL_TEST_ERNIE_AK_NEVER_SET")
+            && err.message.contains("DUEL_TEST_ERNIE_SK_NEVER_SET"),
+        "{}",
+        err.message
+    );
+
+    // Only the secret key missing: only it is named.
+    endpoint.api_key_env = Some("DUEL_TEST_ERNIE_AK_MISSING".into());
+    let events = run(&model(endpoint), ask()).await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::MissingKey);
+    assert!(err.message.contains("DUEL_TEST_ERNIE_SK_NEVER_SET"));
+    assert!(!err.message.contains("AK"), "{}", err.message);
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn the_token_is_fetched_once_for_two_answers() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        stream(&["第一"], 1, 1),
+        stream(&["第二"], 1, 1),
+    ]);
+    let model = model(endpoint(&server, "CACHE"));
+    let provider: Arc<dyn Provider> = provider::build(&model);
+    let first = run_with(provider.as_ref(), &model, ask()).await;
+    let second = run_with(provider.as_ref(), &model, ask()).await;
+    assert_eq!(
+        (text(&first), text(&second)),
+        ("第一".into(), "第二".into())
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.iter().filter(|r| is_token_request(r)).count(), 1);
+    assert!(requests[1..].iter().all(|r| r.path == chat_path(TOKEN)));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        error_reply(111, "Access token expired"),
+        token_reply(TOKEN_2),
+        stream(&["刷新后"], 1, 1),
+    ]);
+    let events = run_against(&server, "REFRESH").await;
+    assert_eq!(text(&events), "刷新后");
+    assert_eq!(finish(&events), Finish::Stop);
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 4);
+    assert!(paths[0].starts_with("/oauth/2.0/token?") && paths[2].starts_with("/oauth/2.0/token?"));
+    assert_eq!(paths[1], chat_path(TOKEN));
+    assert_eq!(paths[3], chat_path(TOKEN_2));
+}
+
+#[tokio::test]
+async fn a_token_refused_twice_is_an_auth_error() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        error_reply(110, "Access token invalid or no longer valid"),
+        token_reply(TOKEN_2),
+        error_reply(110, "Access token invalid or no longer valid"),
+    ]);
+    let events = run_against(&server, "REFUSED").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Auth);
+    assert!(err.message.contains("110"), "{}", err.message);
+    assert!(
+        err.hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("DUEL_TEST_ERNIE_SK_REFUSED"),
+        "{err:?}"
+    );
+    assert_eq!(server.requests().len(), 4, "one refresh, no more");
+}
+
+#[tokio::test]
+async fn a_qps_limit_is_retried_then_answers() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        error_reply(18, "Open api qps request limit reached"),
+        stream(&["第二次"], 1, 1),
+    ]);
+    let events = run_against(&server, "QPS").await;
+    assert_eq!(text(&events), "第二次");
+    assert_eq!(finish(&events), Finish::Stop);
+    assert_eq!(chat_requests(&server).len(), 2);
+    assert_eq!(server.requests().len(), 3, "the token is reused");
+}
+
+#[tokio::test]
+async fn high_load_is_retried_then_reported_as_a_server_error() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        error_reply(336100, "system is busy, please retry later"),
+    ]);
+    let events = run_against(&server, "BUSY").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Server);
+    assert!(
+        err.message.contains("336100") && err.message.contains("system is busy"),
+        "{}",
+        err.message
+    );
+    assert_eq!(chat_requests(&server).len(), 3);
+}
+
+#[tokio::test]
+async fn an_http_server_error_is_retried() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::raw(
+            502,
+            "text/html",
+            vec![Step::Write(b"<html>Bad Gateway</html>".to_vec())],
+        ),
+    ]);
+    let events = run_against(&server, "HTTP502").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Server);
+    assert_eq!(err.status, Some(502));
+    assert_eq!(chat_requests(&server).len(), 3);
+}
+
+#[tokio::test]
+async fn codes_that_retrying_cannot_fix_are_not_retried() {
+    for (code, kind) in [
+        (17, ErrorKind::Quota),
+        (336003, ErrorKind::BadRequest),
+        (336103, ErrorKind::ContextTooLong),
+        (15, ErrorKind::NotFound),
+        (6, ErrorKind::Auth),
+        (424242, ErrorKind::BadRequest),
+    ] {
+        let server = MockServer::start(vec![token_reply(TOKEN), error_reply(code, "msg")]);
+        let events = run_against(&server, "NORETRY").await;
+        let err = error(&events);
+        assert_eq!(err.kind, kind, "error_code {code}");
+        assert!(err.message.contains(&code.to_string()), "{}", err.message);
+        assert_eq!(chat_requests(&server).len(), 1, "error_code {code}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_cut_after_text_keeps_it_and_is_not_sent_again() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::sse(&[
+            chunk(0, "前半句，", false, 5, 2),
+            chunk(1, "然后", false, 5, 3),
+        ]),
+    ]);
+    let events = run_against(&server, "CUT").await;
+    assert_eq!(text(&events), "前半句，然后");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::CutOff);
+    assert!(err.message.contains("is_end"), "{}", err.message);
+    assert_eq!(chat_requests(&server).len(), 1, "no re-send after text");
+}
+
+#[tokio::test]
+async fn skips_lines_that_are_not_json() {
+    let steps = vec![
+        Step::Write(sse_event(&chunk(0, "一", false, 1, 1))),
+        Step::Write(b": keep-alive\n\n".to_vec()),
+        Step::Write(sse_event("{not json")),
+        Step::Write(b"id: 7\n".to_vec()),
+        Step::Write(sse_event(&chunk(1, "二", false, 1, 2))),
+        Step::Write(b"<html>\n\n".to_vec()),
+        Step::Write(sse_event(&chunk(2, "三", true, 1, 3))),
+    ];
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::raw(200, "text/event-stream", steps),
+    ]);
+    let events = run_against(&server, "GARBAGE").await;
+    assert_eq!(text(&events), "一二三");
+    assert_eq!(finish(&events), Finish::Stop);
+}
+
+#[tokio::test]
+async fn a_stream_of_only_garbage_is_malformed() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::sse(&["garbage", "more garbage"]),
+    ]);
+    let events = run_against(&server, "ONLYGARBAGE").await;
+    assert_eq!(error(&events).kind, ErrorKind::Malformed);
+    assert_eq!(chat_requests(&server).len(), 1);
+}
+
+#[tokio::test]
+async fn a_bare_error_line_inside_the_stream_ends_it() {
+    let steps = vec![
+        Step::Write(sse_event(&chunk(0, "一些文字", false, 1, 1))),
+        Step::Write(format!("{}\n", error_body(336000, "Internal error")).into_bytes()),
+    ];
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::raw(200, "text/event-stream", steps),
+    ]);
+    let events = run_against(&server, "INSTREAM").await;
+    assert_eq!(text(&events), "一些文字");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Server);
+    assert!(err.message.contains("336000"), "{}", err.message);
+    assert_eq!(chat_requests(&server).len(), 1, "no re-send after text");
+}
+
+#[tokio::test]
+async fn an_error_in_a_data_line_before_text_is_retried() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::sse(&[error_body(336501, "Rate limit reached for RPM")]),
+        stream(&["好了"], 1, 1),
+    ]);
+    let events = run_against(&server, "DATAERR").await;
+    assert_eq!(text(&events), "好了");
+    assert_eq!(chat_requests(&server).len(), 2);
+}
+
+#[tokio::test]
+async fn need_clear_history_is_a_filtered_input() {
+    let unsafe_end = json!({
+        "id": "as-1", "object": "chat.completion", "created": 1, "sentence_id": 0,
+        "is_end": true, "is_truncated": false, "result": "",
+        "need_clear_history": true, "ban_round": -1,
+        "usage": {"prompt_tokens": 5, "completion_tokens": 0, "total_tokens": 5}
+    })
+    .to_string();
+    let server = MockServer::start(vec![token_reply(TOKEN), Reply::sse(&[unsafe_end])]);
+    let events = run_against(&server, "UNSAFE").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Filtered);
+    assert_eq!(err.message, "the input was judged unsafe");
+    assert_eq!(chat_requests(&server).len(), 1);
+}
+
+#[tokio::test]
+async fn a_flagged_sentence_ends_the_answer_as_filtered() {
+    let mut flagged: serde_json::Value =
+        serde_json::from_str(&chunk(1, "不该显示", false, 5, 4)).expect("json");
+    flagged["flag"] = json!(2);
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::sse(&[chunk(0, "开头。", false, 5, 2), flagged.to_string()]),
+    ]);
+    let events = run_against(&server, "FLAG").await;
+    assert_eq!(text(&events), "开头。");
+    assert_eq!(finish(&events), Finish::Filtered);
+}
+
+#[tokio::test]
+async fn maps_length_and_content_filter_finish_reasons() {
+    for (reason, expected) in [
+        ("length", Finish::Length),
+        ("content_filter", Finish::Filtered),
+    ] {
+        let mut end: serde_json::Value =
+            serde_json::from_str(&chunk(1, "", true, 5, 9)).expect("json");
+        end["finish_reason"] = json!(reason);
+        let server = MockServer::start(vec![
+            token_reply(TOKEN),
+            Reply::sse(&[chunk(0, "部分", false, 5, 1), end.to_string()]),
+        ]);
+        let events = run_against(&server, "FINISH").await;
+        assert_eq!(finish(&events), expected, "finish_reason {reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out() {
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::raw(
+            200,
+            "text/event-stream",
+            vec![
+                Step::Write(sse_event(&chunk(0, "你好", false, 1, 1))),
+                Step::Hang,
+            ],
+        ),
+    ]);
+    let mut endpoint = endpoint(&server, "HUNG");
+    endpoint.idle_timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let events = run(&model(endpoint), ask()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(text(&events), "你好");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Timeout);
+    assert!(err.message.contains("0.3 s"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn chinese_split_across_writes_arrives_intact() {
+    let event = sse_event(&chunk(0, "你好，世界", false, 1, 1));
+    let at = event
+        .windows(3)
+        .position(|w| w == "好".as_bytes())
+        .expect("the character is in the event");
+    let steps = vec![
+        Step::Write(event[..at + 1].to_vec()),
+        Step::Sleep(Duration::from_millis(10)),
+        Step::Write(event[at + 1..at + 2].to_vec()),
+        Step::Sleep(Duration::from_millis(10)),
+        Step::Write(event[at + 2..].to_vec()),
+        Step::Write(sse_event(&chunk(1, "", true, 1, 2))),
+    ];
+    let server = MockServer::start(vec![
+        token_reply(TOKEN),
+        Reply::raw(200, "text/event-stream", steps),
+    ]);
+    let events = run_against(&server, "CJK").await;
+    assert_eq!(text(&events), "你好，世界");
+    assert_eq!(finish(&events), Finish::Stop);
+}
+
+#[tokio::test]
+async fn transport_errors_never_show_the_url_with_its_secrets() {
+    // An invalid response header makes reqwest fail with an error that names the URL.
+    let broken = || Reply::json(200, "{}").with_header("bad header", "x");
+
+    // The token request: its URL carries the API key and the secret key.
+    let server = MockServer::start(vec![broken()]);
+    let events = run_against(&server, "BROKENTOKEN").await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Network);
+    assert_eq!(server.requests().len(), 3, "a network error is retried");
+
+    // The chat request: its URL carries the access token.
+    let server = MockServer::start(vec![token_reply(TOKEN), broken()]);
+    let events = run_against(&server, "BROKENCHAT").await;
+    assert_eq!(error(&events).kind, ErrorKind::Network);
+    assert_eq!(chat_requests(&server).len(), 3);
+}
