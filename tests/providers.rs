@@ -293,6 +293,39 @@ async fn maps_length_and_content_filter_finish_reasons() {
 }
 
 #[tokio::test]
+async fn deepseek_insufficient_resource_is_an_error_that_keeps_the_text_and_is_not_resent() {
+    let server = MockServer::start(vec![Reply::sse(&[
+        openai_chunk("half an "),
+        openai_finish_chunk("insufficient_system_resource"),
+        "[DONE]".into(),
+    ])]);
+    let events = run_against(&server).await;
+    assert_eq!(text(&events), "half an ");
+    let Some(StreamEvent::Error(error)) = events.last() else {
+        panic!("an error ends the answer: {events:?}");
+    };
+    assert_eq!(error.kind, ErrorKind::Server);
+    assert!(error.message.contains("insufficient_system_resource"));
+    assert_eq!(server.requests().len(), 1, "never re-sent after text");
+}
+
+#[tokio::test]
+async fn qianfan_safety_flag_two_ends_the_answer_as_filtered() {
+    let flagged = json!({
+        "id": "as-1", "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "stop", "flag": 2, "ban_round": -1}]
+    })
+    .to_string();
+    let server = MockServer::start(vec![Reply::sse(&[
+        openai_chunk("one "),
+        flagged,
+        "[DONE]".into(),
+    ])]);
+    let events = run_against(&server).await;
+    assert_eq!(finish(&events), Finish::Filtered);
+}
+
+#[tokio::test]
 async fn auth_error_names_the_env_var_and_never_the_key() {
     const VAR: &str = "DUEL_TEST_KEY_AUTH_ERROR";
     // SAFETY: the variable name is unique to this test; no other code reads or writes it.

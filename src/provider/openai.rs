@@ -217,6 +217,9 @@ struct Choice {
     /// Moonshot puts the usage inside the choice.
     #[serde(default)]
     usage: Option<WireUsage>,
+    /// Qianfan's safety level: 2 and above mean the conversation must stop.
+    #[serde(default)]
+    flag: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +268,9 @@ impl Chunk {
             if let Some(reason) = choice.finish_reason {
                 finish = finish_reason(&reason)?;
             }
+            if choice.flag.is_some_and(|flag| flag >= 2) {
+                finish = Some(Finish::Filtered);
+            }
         }
         if let Some(usage) = usage {
             sink.usage(usage.into());
@@ -286,6 +292,14 @@ fn finish_reason(reason: &str) -> Result<Option<Finish>, ProviderError> {
                 ErrorKind::Server,
                 "the provider stopped the answer (finish_reason: network_error)",
             ));
+        }
+        // DeepSeek: the answer was cut for lack of capacity; a new request may succeed.
+        "insufficient_system_resource" => {
+            return Err(ProviderError::new(
+                ErrorKind::Server,
+                "the provider ran out of capacity and cut the answer (finish_reason: insufficient_system_resource)",
+            )
+            .with_hint("send the prompt again"));
         }
         other => {
             tracing::debug!(reason = other, "unknown finish_reason, taken as stop");
