@@ -8,7 +8,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    EventStream,
+};
 use crossterm::execute;
 use futures_util::{Stream, StreamExt, stream};
 
@@ -85,8 +88,13 @@ fn main() -> ExitCode {
                 battle,
                 seed: None,
             };
-            let state = State::new(&config, [a, b], data_dir, setup);
-            finish(runtime.block_on(tui(state, &theme)))
+            let mut state = State::new(&config, [a, b], data_dir, setup);
+            state.theme = theme_name.to_owned();
+            state.themes = theme::list(config::config_dir().as_deref())
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            finish(runtime.block_on(tui(state, theme)))
         }
     }
 }
@@ -143,17 +151,17 @@ fn finish(result: anyhow::Result<u8>) -> ExitCode {
 }
 
 /// Runs the TUI on the real terminal and always gives the terminal back.
-async fn tui(state: State, theme: &theme::Theme) -> anyhow::Result<u8> {
+async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let votes_path = state.data_dir.join(votes::log::FILE_NAME);
     // ratatui's init installs a panic hook that restores the terminal; ours also
     // turns bracketed paste off again before it.
     let mut terminal = ratatui::init();
     let ratatui_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(stdout(), DisableBracketedPaste);
+        let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
         ratatui_hook(info);
     }));
-    let _ = execute!(stdout(), EnableBracketedPaste);
+    let _ = execute!(stdout(), EnableBracketedPaste, EnableMouseCapture);
     if std::env::var_os("DUEL_DEBUG_PANIC").is_some() {
         // A hidden switch for the terminal-restore tests.
         #[allow(clippy::panic)]
@@ -172,7 +180,7 @@ async fn tui(state: State, theme: &theme::Theme) -> anyhow::Result<u8> {
     )
     .await;
 
-    let _ = execute!(stdout(), DisableBracketedPaste);
+    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
     ratatui::restore();
     let state = result?;
     if !state.unsaved.is_empty() {

@@ -124,7 +124,7 @@ async fn a_full_turn_with_a_failing_side_and_a_vote() {
                 .expect("quit");
         })
     };
-    let state = run(&mut terminal, state, &theme, input)
+    let state = run(&mut terminal, state, theme, input)
         .await
         .expect("the app runs");
     driver.await.expect("driver");

@@ -1,6 +1,7 @@
 //! The interactive app: state, messages, the pure `update`, and the run loop.
 
 pub mod msg;
+pub mod picker;
 pub mod run;
 pub mod state;
 pub mod update;

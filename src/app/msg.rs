@@ -31,6 +31,9 @@ pub enum Msg {
     Tick,
     /// SIGTERM or similar: leave cleanly.
     Terminate,
+    /// Something the user should know that went wrong outside `update` (e.g. a theme
+    /// that would not load).
+    Problem(String),
 }
 
 #[derive(Debug)]
@@ -49,4 +52,8 @@ pub enum Effect {
     /// Append to the vote log in one write and report back with `Msg::VotesSaved`.
     SaveVotes(Vec<VoteRecord>),
     SaveConversation(Box<ConversationFile>),
+    /// Put this text on the clipboard (OSC 52, and the native one where there is one).
+    Copy(String),
+    /// Draw with this theme from now on (the theme picker previews each one it passes).
+    SetTheme(String),
 }

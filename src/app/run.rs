@@ -41,7 +41,7 @@ pub fn msg_from_event(event: Event) -> Option<Msg> {
 pub async fn run<B: Backend>(
     terminal: &mut Terminal<B>,
     mut state: State,
-    theme: &Theme,
+    theme: Theme,
     input: impl Stream<Item = Msg> + Unpin,
 ) -> anyhow::Result<State>
 where
@@ -54,6 +54,8 @@ where
         data_dir: state.data_dir.clone(),
         streams: [None, None],
         writes: Vec::new(),
+        theme,
+        clipboard: None,
     };
     let mut cache = ViewCache::default();
     let size = terminal.size()?;
@@ -66,7 +68,7 @@ where
         let due = last_draw.map_or(Instant::now(), |t| t + FRAME);
         if dirty && Instant::now() >= due {
             terminal.draw(|frame| {
-                let viewports = draw(frame, &state, theme, &mut cache);
+                let viewports = draw(frame, &state, &world.theme, &mut cache);
                 for side in Side::BOTH {
                     state.side_mut(side).viewport = viewports[side.index()];
                 }
@@ -123,6 +125,9 @@ struct World {
     data_dir: PathBuf,
     streams: [Option<JoinHandle<()>>; 2],
     writes: Vec<JoinHandle<()>>,
+    theme: Theme,
+    /// The native clipboard, kept open: on X11 it serves the copied text while it lives.
+    clipboard: Option<arboard::Clipboard>,
 }
 
 impl World {
@@ -152,6 +157,15 @@ impl World {
                     let _ = tx.send(Msg::VotesSaved { ids, result });
                 }));
             }
+            Effect::Copy(text) => self.copy(&text),
+            Effect::SetTheme(name) => {
+                match crate::theme::load(&name, crate::config::config_dir().as_deref()) {
+                    Ok(theme) => self.theme = theme,
+                    Err(e) => {
+                        let _ = self.tx.send(Msg::Problem(format!("theme {name}: {e}")));
+                    }
+                }
+            }
             Effect::SaveConversation(file) => {
                 let dir = self.data_dir.clone();
                 let tx = self.tx.clone();
@@ -162,6 +176,27 @@ impl World {
                     let _ = tx.send(Msg::ConversationSaved(result));
                 }));
             }
+        }
+    }
+
+    /// OSC 52 reaches the clipboard of the terminal (also over ssh); the native
+    /// clipboard is used too where there is one.
+    fn copy(&mut self, text: &str) {
+        use base64::Engine;
+        use std::io::{IsTerminal, Write};
+        let mut out = std::io::stdout();
+        if out.is_terminal() {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+            let _ = out.flush();
+        }
+        if self.clipboard.is_none() {
+            self.clipboard = arboard::Clipboard::new().ok();
+        }
+        if let Some(clipboard) = &mut self.clipboard
+            && let Err(e) = clipboard.set_text(text)
+        {
+            tracing::debug!(error = %e, "native clipboard unavailable");
         }
     }
 

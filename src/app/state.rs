@@ -8,6 +8,7 @@ use rand::{RngExt, SeedableRng};
 use ratatui_textarea::{TextArea, WrapMode};
 use uuid::Uuid;
 
+use super::picker::Picker;
 use crate::config::{Config, KeyStatus, Layout, ModelSpec};
 use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
 use crate::votes::{SideRecord, Vote, VoteRecord};
@@ -370,6 +371,16 @@ pub struct State {
     pub recall: Option<(usize, String)>,
     pub status: Option<Status>,
     pub show_help: bool,
+    /// An open model or theme picker.
+    pub picker: Option<Picker>,
+    /// Every configured model, for the picker.
+    pub models: Vec<ModelSpec>,
+    /// Every theme name, for the picker.
+    pub themes: Vec<String>,
+    /// The theme in use.
+    pub theme: String,
+    /// Show reasoning in full even once the answer has started (`e`).
+    pub expand_reasoning: bool,
     pub quit: bool,
     pub next_generation: u64,
     /// The latest moment `update` saw; the footer's live timers read it.
@@ -407,6 +418,11 @@ impl State {
             recall: None,
             status: None,
             show_help: false,
+            picker: None,
+            models: config.models.clone(),
+            themes: Vec::new(),
+            theme: config.ui.theme.clone(),
+            expand_reasoning: false,
             quit: false,
             next_generation: 1,
             now: Instant::now(),

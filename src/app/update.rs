@@ -8,9 +8,12 @@ use ratatui_textarea::CursorMove;
 use uuid::Uuid;
 
 use super::msg::{Effect, Msg};
+use super::picker::{Picker, PickerItem, PickerKind};
 use super::state::{
-    Answer, AnswerState, Mode, ModelRef, Scroll, Side, State, StatusKind, Turn, new_input,
+    Answer, AnswerState, Mode, ModelRef, Scroll, Side, SideState, State, StatusKind, Turn,
+    new_input,
 };
+use crate::config::{KeyStatus, Layout, ModelSpec};
 use crate::conversation::{ConversationFile, TurnRecord};
 use crate::provider::{ChatRequest, Message, Role, StreamEvent};
 use crate::votes::record::{SCHEMA, timestamp};
@@ -35,10 +38,29 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Mouse(mouse) => {
-            match mouse.kind {
-                MouseEventKind::ScrollUp => scroll_up(state, WHEEL_LINES),
-                MouseEventKind::ScrollDown => scroll_down(state, WHEEL_LINES),
-                _ => {}
+            // The wheel scrolls the pane under the pointer, which also takes the focus.
+            let (w, h) = state.size;
+            let areas = crate::ui::draw::areas(
+                ratatui::layout::Rect::new(0, 0, w, h),
+                state.layout,
+                state.input.lines().len(),
+            );
+            let at = ratatui::layout::Position::new(mouse.column, mouse.row);
+            if let Some(side) = Side::BOTH
+                .into_iter()
+                .find(|s| areas.panes[s.index()].contains(at))
+            {
+                match mouse.kind {
+                    MouseEventKind::ScrollUp => {
+                        state.focus = side;
+                        scroll_up(state, WHEEL_LINES);
+                    }
+                    MouseEventKind::ScrollDown => {
+                        state.focus = side;
+                        scroll_down(state, WHEEL_LINES);
+                    }
+                    _ => {}
+                }
             }
             Vec::new()
         }
@@ -59,6 +81,10 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Terminate => quit(state),
+        Msg::Problem(text) => {
+            state.set_status(StatusKind::Error, text);
+            Vec::new()
+        }
     }
 }
 
@@ -98,6 +124,9 @@ fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let alt = key.modifiers.contains(KeyModifiers::ALT);
 
+    if state.picker.is_some() {
+        return picker_key(state, key, now);
+    }
     if state.show_help {
         // Any key closes the help; the quit keys still quit.
         state.show_help = false;
@@ -152,6 +181,7 @@ fn compose_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
     match key.code {
         KeyCode::Enter if alt || shift => state.input.insert_newline(),
         KeyCode::Char('j') if ctrl => state.input.insert_newline(),
+        KeyCode::Char('p') if ctrl => open_model_picker(state),
         KeyCode::Enter => return send(state, now),
         KeyCode::Esc => {
             if state.streaming() {
@@ -178,6 +208,20 @@ fn browse_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
         KeyCode::Char(c @ '1'..='4') => return vote(state, c),
         KeyCode::Char('?') => state.show_help = true,
         KeyCode::Char('b') => toggle_blind(state),
+        KeyCode::Char('r') => return regenerate(state, now),
+        KeyCode::Char('s') => return swap(state, now),
+        KeyCode::Char('L') => {
+            state.layout = match state.layout {
+                Layout::Columns => Layout::Rows,
+                Layout::Rows => Layout::Columns,
+            };
+        }
+        KeyCode::Char('y') => return copy(state),
+        KeyCode::Char('m') => open_model_picker(state),
+        KeyCode::Char('t') => open_theme_picker(state),
+        KeyCode::Char('e') => {
+            state.expand_reasoning = !state.expand_reasoning;
+        }
         KeyCode::Char('h') | KeyCode::Left => state.focus = Side::A,
         KeyCode::Char('l') | KeyCode::Right => state.focus = Side::B,
         KeyCode::Char('k') | KeyCode::Up => scroll_up(state, 1),
@@ -187,6 +231,203 @@ fn browse_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
         _ => {}
     }
     Vec::new()
+}
+
+/// `r`: the last turn again, on both sides, replacing it.
+fn regenerate(state: &mut State, now: Instant) -> Vec<Effect> {
+    if state.streaming() {
+        state.set_status(
+            StatusKind::Warning,
+            "still answering: Esc stops, then r regenerates",
+        );
+        return Vec::new();
+    }
+    let Some(turn) = state.turns.pop() else {
+        state.set_status(StatusKind::Warning, "nothing to regenerate yet");
+        return Vec::new();
+    };
+    let effects = send_prompt(state, turn.prompt, now);
+    state.set_status(StatusKind::Info, "regenerating the last turn on both sides");
+    effects
+}
+
+/// `s`: the two models change panes for the next prompt; each pane's history stays.
+fn swap(state: &mut State, now: Instant) -> Vec<Effect> {
+    if state.streaming() {
+        state.set_status(
+            StatusKind::Warning,
+            "still answering: Esc stops, then s swaps",
+        );
+        return Vec::new();
+    }
+    let [a, b] = [Side::A, Side::B].map(|s| state.side(s).model.clone());
+    assign(state, Side::A, b, now);
+    let effects = assign(state, Side::B, a, now);
+    if !state.blind {
+        state.set_status(
+            StatusKind::Info,
+            "swapped: A and B change models from the next prompt",
+        );
+    }
+    effects
+}
+
+/// Puts `model` on `side` for the next prompt. In blind mode the pair changed, so a
+/// new blind conversation starts (a coin deals the new pair).
+fn assign(state: &mut State, side: Side, model: ModelSpec, now: Instant) -> Vec<Effect> {
+    *state.side_mut(side) = SideState::new(model);
+    state.pair = [Side::A, Side::B].map(|s| state.side(s).model.clone());
+    if state.blind {
+        let effects = new_conversation(state, now);
+        state.set_status(
+            StatusKind::Info,
+            "the models changed: a new blind conversation starts",
+        );
+        return effects;
+    }
+    Vec::new()
+}
+
+/// `y`: the focused pane's latest answer to the clipboard.
+fn copy(state: &mut State) -> Vec<Effect> {
+    let text = state
+        .turns
+        .iter()
+        .rev()
+        .map(|t| &t.answer(state.focus).text)
+        .find(|t| !t.is_empty());
+    match text {
+        Some(text) => {
+            let chars = text.chars().count();
+            let text = text.clone();
+            state.set_status(
+                StatusKind::Success,
+                format!(
+                    "copied {chars} characters of {}'s answer",
+                    state.focus.label()
+                ),
+            );
+            vec![Effect::Copy(text)]
+        }
+        None => {
+            state.set_status(StatusKind::Warning, "nothing to copy in this pane yet");
+            Vec::new()
+        }
+    }
+}
+
+fn open_model_picker(state: &mut State) {
+    let items = state
+        .models
+        .iter()
+        .map(|m| PickerItem {
+            name: m.name.clone(),
+            detail: format!("{} · {}", m.provider, m.model_id),
+            warning: match m.endpoint.key_status() {
+                KeyStatus::Missing(vars) => Some(format!("set {}", vars.join(" and "))),
+                _ => None,
+            },
+        })
+        .collect();
+    // In blind mode the picker must not tell which model a pane holds.
+    let current = if state.names_hidden() {
+        String::new()
+    } else {
+        state.side(state.focus).model.name.clone()
+    };
+    state.picker = Some(Picker::new(PickerKind::Model, items, &current));
+}
+
+fn open_theme_picker(state: &mut State) {
+    let items = state
+        .themes
+        .iter()
+        .map(|name| PickerItem {
+            name: name.clone(),
+            detail: String::new(),
+            warning: None,
+        })
+        .collect();
+    state.picker = Some(Picker::new(PickerKind::Theme, items, &state.theme));
+}
+
+/// Keys while a picker is open: type to filter, arrows to move, Enter picks, Esc cancels.
+fn picker_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
+    let Some(picker) = state.picker.as_mut() else {
+        return Vec::new();
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => {
+            let picker = state.picker.take();
+            if let Some(p) = picker.filter(|p| p.kind == PickerKind::Theme) {
+                state.theme = p.original.clone();
+                return vec![Effect::SetTheme(p.original)];
+            }
+            return Vec::new();
+        }
+        KeyCode::Char('c' | 'q') if ctrl => {
+            state.picker = None;
+            return quit(state);
+        }
+        KeyCode::Enter => {
+            let chosen = picker.current().map(|i| i.name.clone());
+            let kind = picker.kind;
+            state.picker = None;
+            let Some(name) = chosen else {
+                return Vec::new();
+            };
+            return match kind {
+                PickerKind::Model => pick_model(state, &name, now),
+                PickerKind::Theme => {
+                    state.set_status(StatusKind::Info, format!("theme: {name}"));
+                    Vec::new()
+                }
+            };
+        }
+        KeyCode::Up => picker.move_by(-1),
+        KeyCode::Down | KeyCode::Tab => picker.move_by(1),
+        KeyCode::Char('p') if ctrl => picker.move_by(-1),
+        KeyCode::Char('n') if ctrl => picker.move_by(1),
+        KeyCode::PageUp => picker.move_by(-10),
+        KeyCode::PageDown => picker.move_by(10),
+        KeyCode::Backspace => picker.backspace(),
+        KeyCode::Char(c) if !ctrl => picker.type_char(c),
+        _ => {}
+    }
+    // Moving through themes previews each one.
+    match (
+        &state.picker,
+        state.picker.as_ref().and_then(Picker::current),
+    ) {
+        (Some(p), Some(item)) if p.kind == PickerKind::Theme && item.name != state.theme => {
+            state.theme = item.name.clone();
+            vec![Effect::SetTheme(item.name.clone())]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn pick_model(state: &mut State, name: &str, now: Instant) -> Vec<Effect> {
+    let Some(model) = state.models.iter().find(|m| m.name == name).cloned() else {
+        return Vec::new();
+    };
+    if state.streaming() {
+        state.set_status(
+            StatusKind::Warning,
+            "still answering: Esc stops, then pick a model",
+        );
+        return Vec::new();
+    }
+    let side = state.focus;
+    let effects = assign(state, side, model, now);
+    if !state.blind {
+        state.set_status(
+            StatusKind::Info,
+            format!("{}: {name} answers from the next prompt on", side.label()),
+        );
+    }
+    effects
 }
 
 /// `b`: blind mode for the next conversation; at once when this one has no turns yet.
@@ -214,6 +455,16 @@ fn send(state: &mut State, now: Instant) -> Vec<Effect> {
     if prompt.trim().is_empty() {
         return Vec::new();
     }
+    let effects = send_prompt(state, prompt, now);
+    if !effects.is_empty() {
+        state.recall = None;
+        state.input = new_input();
+    }
+    effects
+}
+
+/// Starts a turn: `prompt` goes to both sides at the same moment.
+fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Vec<Effect> {
     if state.streaming() {
         state.set_status(
             StatusKind::Warning,
@@ -249,8 +500,6 @@ fn send(state: &mut State, now: Instant) -> Vec<Effect> {
     if state.prompt_history.last() != Some(&prompt) {
         state.prompt_history.push(prompt);
     }
-    state.recall = None;
-    state.input = new_input();
     state.status = None;
     for side in &mut state.sides {
         side.scroll = Scroll::Follow;

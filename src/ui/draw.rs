@@ -10,6 +10,7 @@ use ratatui::widgets::{
     Block, BorderType, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
 };
 
+use crate::app::picker::{Picker, PickerKind};
 use crate::app::state::{
     Answer, AnswerState, Mode, Scroll, Side, SideState, State, StatusKind, Turn, Viewport,
 };
@@ -72,11 +73,20 @@ struct TurnKey {
     version: u64,
     voted: bool,
     hidden: bool,
+    expand: bool,
 }
 
 impl PaneCache {
     /// The wrapped lines of every turn of `side`, redoing only what changed.
-    fn refresh(&mut self, turns: &[Turn], side: Side, hidden: bool, width: usize, theme: &Theme) {
+    fn refresh(
+        &mut self,
+        turns: &[Turn],
+        side: Side,
+        hidden: bool,
+        expand: bool,
+        width: usize,
+        theme: &Theme,
+    ) {
         if self.width != width || self.theme != theme.name {
             self.width = width;
             self.theme.clone_from(&theme.name);
@@ -90,6 +100,7 @@ impl PaneCache {
                 version: answer.version,
                 voted: turn.vote.is_some(),
                 hidden,
+                expand,
             };
             match self.turns.get_mut(i) {
                 Some(cached) if cached.key == key => {}
@@ -130,7 +141,7 @@ impl CachedTurn {
     fn new(key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) -> Self {
         Self {
             key,
-            lines: turn_lines(turn, side, key.hidden, width, theme),
+            lines: turn_lines(turn, side, key, width, theme),
         }
     }
 }
@@ -139,10 +150,11 @@ impl CachedTurn {
 fn turn_lines(
     turn: &Turn,
     side: Side,
-    hidden: bool,
+    key: TurnKey,
     width: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
+    let hidden = key.hidden;
     let answer = turn.answer(side);
     let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
@@ -162,12 +174,12 @@ fn turn_lines(
         .fg(theme.reasoning)
         .add_modifier(Modifier::ITALIC);
     if !answer.reasoning.is_empty() {
-        if answer.text.is_empty() {
+        if answer.text.is_empty() || key.expand {
             lines.extend(wrap_text(&sanitize(&answer.reasoning), dim, width));
         } else {
             // Once the answer starts, the reasoning folds to one line.
             let summary = format!(
-                "▸ thought for {} lines",
+                "▸ thought for {} lines (e shows them)",
                 answer.reasoning.trim().lines().count()
             );
             lines.push(Line::styled(summary, dim));
@@ -252,6 +264,10 @@ pub fn draw(
         Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)),
         area,
     );
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area, theme);
+        return state.sides.each_ref().map(|s| s.viewport);
+    }
     let areas = areas(area, state.layout, state.input.lines().len());
     let viewports = Side::BOTH.map(|side| {
         draw_pane(
@@ -265,6 +281,9 @@ pub fn draw(
     });
     draw_input(frame, areas.input, state, theme);
     draw_status(frame, areas.status, state, theme);
+    if let Some(picker) = &state.picker {
+        draw_picker(frame, area, picker, state, theme);
+    }
     if state.show_help {
         draw_help(frame, area, theme);
     }
@@ -355,7 +374,14 @@ fn draw_pane(
             height,
         };
     }
-    cache.refresh(&state.turns, side, state.names_hidden(), width, theme);
+    cache.refresh(
+        &state.turns,
+        side,
+        state.names_hidden(),
+        state.expand_reasoning,
+        width,
+        theme,
+    );
     let total = cache.total_lines();
     let bottom_top = total.saturating_sub(height);
     let top = match state.side(side).scroll {
@@ -497,11 +523,11 @@ fn key_hints(state: &State) -> &'static str {
     match (state.mode, state.streaming()) {
         (Mode::Compose, true) => "Esc stop · Tab focus · PgUp/PgDn scroll · F1 help · Ctrl+Q quit",
         (Mode::Compose, false) => {
-            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Esc browse · F1 help · Ctrl+Q quit"
+            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Ctrl+P model · Esc browse · F1 help · Ctrl+Q quit"
         }
         (Mode::Browse, true) => "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop · ? help",
         (Mode::Browse, false) => {
-            "1 A · 2 B · 3 tie · 4 both bad · j/k scroll · h/l focus · n new · b blind · Enter compose · ? help · q quit"
+            "1-4 vote · j/k scroll · h/l focus · m model · s swap · r regen · y copy · n new · ? help · q quit"
         }
     }
 }
@@ -547,26 +573,121 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
-/// Every binding, in the order of SPEC §4.3.
+/// The smallest screen duel lays out; below it says so instead.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
+fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let text = format!(
+        "terminal too small: {}×{}, duel needs {MIN_WIDTH}×{MIN_HEIGHT}",
+        area.width, area.height
+    );
+    let lines = wrap_text(
+        &text,
+        Style::default().fg(theme.warning),
+        usize::from(area.width),
+    );
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker, state: &State, theme: &Theme) {
+    let width = area.width.saturating_sub(4).min(70);
+    let height = area
+        .height
+        .saturating_sub(4)
+        .min(picker.items.len() as u16 + 4)
+        .max(5);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let title = match picker.kind {
+        PickerKind::Model => format!(" Model for pane {} ", state.focus.label()),
+        PickerKind::Theme => " Theme (previewed as you move) ".to_owned(),
+    };
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(theme.border_focused))
+        .title(title)
+        .title_bottom(Line::styled(
+            " type to filter · ↑/↓ move · Enter pick · Esc cancel ",
+            Style::default().fg(theme.dim),
+        ))
+        .style(Style::default().bg(theme.bg).fg(theme.fg));
+    let inner = block.inner(popup);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(block, popup);
+    let room = usize::from(inner.width);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("› ", Style::default().fg(theme.border_focused)),
+        Span::styled(
+            picker.query.clone(),
+            Style::default().fg(theme.fg).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled("▏", Style::default().fg(theme.border_focused)),
+    ])];
+    let visible = usize::from(inner.height).saturating_sub(1);
+    // Keep the selection in view.
+    let first = picker.selected.saturating_sub(visible.saturating_sub(1));
+    for (row, &index) in picker.shown.iter().enumerate().skip(first).take(visible) {
+        let item = &picker.items[index];
+        let selected = row == picker.selected;
+        let base = if selected {
+            Style::default()
+                .fg(theme.bg)
+                .bg(theme.border_focused)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(theme.fg)
+        };
+        let mut spans = vec![Span::styled(format!(" {} ", item.name), base)];
+        if !item.detail.is_empty() {
+            spans.push(Span::styled(
+                format!(" {}", item.detail),
+                Style::default().fg(theme.dim),
+            ));
+        }
+        if let Some(warning) = &item.warning {
+            spans.push(Span::styled(
+                format!("  ⚠ {warning}"),
+                Style::default().fg(theme.warning),
+            ));
+        }
+        let line = Line::from(spans);
+        lines.push(if line.width() > room {
+            Line::from(Span::styled(truncate(&line.to_string(), room), base))
+        } else {
+            line
+        });
+    }
+    if picker.shown.is_empty() {
+        lines.push(Line::styled("  no match", Style::default().fg(theme.dim)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Every binding, in the order of SPEC §4.3, grouped to fit a 24-line terminal.
 const HELP: &[(&str, &str)] = &[
     ("Enter", "send to both (browse: back to compose)"),
     ("Alt+Enter, Ctrl+J", "new line"),
     ("Esc", "stop streaming, else browse mode (browse: compose)"),
-    ("Ctrl+C", "stop streaming, else quit"),
-    ("Ctrl+Q", "quit (browse: also q)"),
-    ("Alt+1..4", "vote A better / B better / tie / both bad"),
-    ("1..4", "vote, in browse mode"),
-    ("Tab", "focus the other pane (browse: also h / l)"),
-    ("PageUp/PageDown", "scroll the focused pane"),
-    ("j/k, arrows, g/G", "scroll, top, bottom (browse mode)"),
-    ("Up/Down", "prompt history (first / last line of the input)"),
-    ("Ctrl+N", "new conversation (browse: also n)"),
-    ("b", "blind mode on/off for the next conversation (browse)"),
-    ("F1, ?", "this help (? in browse mode)"),
+    ("Ctrl+C / Ctrl+Q", "stop streaming, else quit / quit (browse: q)"),
+    ("Alt+1..4", "vote A better / B better / tie / both bad (browse: 1..4)"),
+    ("Tab, h / l", "focus the other pane"),
+    ("PgUp/PgDn, wheel", "scroll (browse: j/k, arrows, g top, G bottom)"),
+    ("Up / Down", "earlier prompts (on the first / last input line)"),
+    ("Ctrl+P / m", "pick the focused pane's model"),
+    ("Ctrl+N / n", "new conversation"),
+    ("r · s · y", "regenerate last turn · swap models · copy answer"),
+    ("L · t · e", "layout · theme (live preview) · show/fold reasoning"),
+    ("b", "blind mode for the next conversation"),
+    ("F1 / ?", "this help"),
 ];
 
 fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let width = area.width.min(72);
+    let width = area.width.min(80);
     let height = (HELP.len() as u16 + 4).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
