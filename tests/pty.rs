@@ -447,3 +447,73 @@ model = "gemini-mock"
     tui.send(b"\x11");
     assert_eq!(tui.wait_exit(WAIT), 0);
 }
+
+#[test]
+fn picker_regenerate_swap_and_layout_from_the_keyboard() {
+    let left = MockServer::start(vec![Reply::sse(&openai_stream(&["left answer"], 1, 2))]);
+    let right = MockServer::start(vec![Reply::sse(&openai_stream(&["right answer"], 1, 2))]);
+    let sandbox = Sandbox::new();
+    let mut toml = config(&left.url(), &right.url());
+    toml.push_str("\n[[models]]\nname = \"gamma\"\nprovider = \"left\"\nmodel = \"gamma-1\"\n");
+    let config = sandbox.write_config(&toml);
+    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
+    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
+    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("A · alpha", WAIT);
+
+    // Ctrl+P: pick gamma for pane A; the next answer comes from it.
+    tui.send(b"\x10");
+    tui.wait_for("Model for pane A", WAIT);
+    tui.type_text("gam");
+    tui.send(b"\r");
+    tui.wait_for("A · gamma", WAIT);
+    tui.type_text("hello");
+    tui.send(b"\r");
+    tui.wait_until("both panes done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    assert_eq!(left.requests()[0].json()["model"], "gamma-1");
+    tui.send(b"\x1b1");
+    tui.wait_for("vote saved", WAIT);
+    let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
+    assert_eq!(records[0].a.model, "gamma");
+    assert_eq!(records[0].a.model_id, "gamma-1");
+
+    // Browse mode: r sends the last prompt to both sides again.
+    tui.send(b"\x1b");
+    tui.wait_for("BROWSE", WAIT);
+    tui.send(b"r");
+    assert!(left.wait_for_requests(2, WAIT) && right.wait_for_requests(2, WAIT));
+    // The same prompt with the same (empty) history: the turn is replaced, not added to.
+    assert_eq!(
+        left.requests()[1].json()["messages"],
+        left.requests()[0].json()["messages"]
+    );
+    tui.wait_until("both panes done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+
+    // Still in browse mode: s swaps the models between the panes.
+    tui.send(b"s");
+    tui.wait_for("A · beta", WAIT);
+    tui.wait_for("B · gamma", WAIT);
+
+    // L stacks the panes: B's title moves below A's.
+    let title_row = |tui: &Tui, title: &str| {
+        tui.screen()
+            .lines()
+            .position(|l| l.contains(title))
+            .expect("title on screen")
+    };
+    assert_eq!(title_row(&tui, "A · beta"), title_row(&tui, "B · gamma"));
+    tui.send(b"L");
+    tui.wait_until("rows layout", WAIT, |s| {
+        let rows: Vec<&str> = s.lines().collect();
+        let a = rows.iter().position(|l| l.contains("A · beta"));
+        let b = rows.iter().position(|l| l.contains("B · gamma"));
+        matches!((a, b), (Some(a), Some(b)) if b > a + 3)
+    });
+    tui.send(b"q");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+}

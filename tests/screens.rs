@@ -322,3 +322,28 @@ fn blind_mode_hides_every_name_until_the_vote() {
         "the error's details show after the vote"
     );
 }
+
+#[test]
+fn the_model_picker_marks_missing_keys() {
+    let mut scene = Scene::new(Layout::Columns);
+    let ctrl_p = KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL);
+    scene.msg(Msg::Key(ctrl_p), 0);
+    for c in "qw".chars() {
+        scene.msg(
+            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+            0,
+        );
+    }
+    let screen = scene.render(80, 16);
+    assert!(screen.contains("Model for pane A"), "{screen}");
+    assert!(screen.contains("⚠ set DUEL_SNAPSHOT_UNSET_A"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn a_terminal_below_40_by_12_says_it_is_too_small() {
+    let mut scene = Scene::new(Layout::Columns);
+    let screen = scene.render(39, 12);
+    assert!(screen.contains("too small"), "{screen}");
+    assert!(!scene.render(40, 12).contains("too small"));
+}

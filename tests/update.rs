@@ -822,3 +822,200 @@ fn battle_weights_favour_a_model() {
         "m1 in {with_m1} of {rounds}"
     );
 }
+
+fn browse(state: &mut State) {
+    if state.mode != Mode::Browse {
+        update(state, key(KeyCode::Esc), Instant::now());
+    }
+    assert_eq!(state.mode, Mode::Browse);
+}
+
+#[test]
+fn r_regenerates_the_last_turn_on_both_sides() {
+    let mut state = state();
+    let gens = send(&mut state, "once more");
+    finish_both(&mut state, gens);
+    browse(&mut state);
+    let effects = update(&mut state, key(KeyCode::Char('r')), Instant::now());
+    let prompts: Vec<String> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start { request, .. } => Some(request.messages.last().unwrap().content.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(prompts, ["once more", "once more"]);
+    assert_eq!(state.turns.len(), 1, "the turn is replaced, not added");
+    assert!(state.turns[0].answer(Side::A).in_flight());
+}
+
+#[test]
+fn s_swaps_the_models_and_each_pane_keeps_its_history() {
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('s')), Instant::now());
+    assert_eq!(state.side(Side::A).model.name, "right");
+    assert_eq!(state.side(Side::B).model.name, "left");
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    type_text(&mut state, "two");
+    let effects = update(&mut state, key(KeyCode::Enter), Instant::now());
+    for effect in &effects {
+        if let Effect::Start {
+            side,
+            model,
+            request,
+            ..
+        } = effect
+        {
+            let expected = if *side == Side::A { "right" } else { "left" };
+            assert_eq!(model.name, expected);
+            // Pane A's history is still pane A's answers.
+            let own = format!("answer {}", side.label());
+            assert_eq!(request.messages[1].content, own);
+        }
+    }
+    // The record names the model that produced each answer.
+    let [ga, gb] = [
+        state.turns[1].answer(Side::A).generation,
+        state.turns[1].answer(Side::B).generation,
+    ];
+    finish_both(&mut state, [ga, gb]);
+    let effects = update(&mut state, alt('1'), Instant::now());
+    let [Effect::SaveVotes(records)] = effects.as_slice() else {
+        panic!()
+    };
+    assert_eq!(records[0].turn, 2);
+    assert_eq!(records[0].a.model, "right");
+}
+
+#[test]
+fn l_toggles_the_layout() {
+    let mut state = state();
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('L')), Instant::now());
+    assert_eq!(state.layout, Layout::Rows);
+    update(&mut state, key(KeyCode::Char('L')), Instant::now());
+    assert_eq!(state.layout, Layout::Columns);
+}
+
+#[test]
+fn y_copies_the_focused_answer() {
+    let mut state = state();
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('l')), Instant::now());
+    let effects = update(&mut state, key(KeyCode::Char('y')), Instant::now());
+    assert!(matches!(&effects[..], [Effect::Copy(text)] if text == "answer B"));
+}
+
+#[test]
+fn the_model_picker_filters_and_assigns_to_the_focused_pane() {
+    let mut state = state();
+    update(&mut state, ctrl('p'), Instant::now());
+    let picker = state.picker.as_ref().expect("Ctrl+P opens the picker");
+    assert_eq!(
+        picker.current().unwrap().name,
+        "left",
+        "it opens on the pane's model"
+    );
+    type_text(&mut state, "righ");
+    assert_eq!(
+        state.picker.as_ref().unwrap().current().unwrap().name,
+        "right"
+    );
+    assert_eq!(
+        state.input_text(),
+        "",
+        "typing goes to the picker, not the input"
+    );
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert!(state.picker.is_none());
+    assert_eq!(state.side(Side::A).model.name, "right");
+    let effects = {
+        type_text(&mut state, "hi");
+        update(&mut state, key(KeyCode::Enter), Instant::now())
+    };
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::Start { side: Side::A, model, .. } if model.name == "right")
+        )
+    );
+}
+
+#[test]
+fn esc_closes_the_picker_without_changes() {
+    let mut state = state();
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('m')), Instant::now());
+    update(&mut state, key(KeyCode::Down), Instant::now());
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    assert!(state.picker.is_none());
+    assert_eq!(state.side(Side::A).model.name, "left");
+}
+
+#[test]
+fn the_theme_picker_previews_live_and_esc_reverts() {
+    let mut state = state();
+    state.themes = vec!["default".into(), "light".into(), "nord".into()];
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('t')), Instant::now());
+    let effects = update(&mut state, key(KeyCode::Down), Instant::now());
+    assert!(matches!(&effects[..], [Effect::SetTheme(name)] if name == "light"));
+    let effects = update(&mut state, key(KeyCode::Esc), Instant::now());
+    assert!(matches!(&effects[..], [Effect::SetTheme(name)] if name == "default"));
+    assert_eq!(state.theme, "default");
+
+    update(&mut state, key(KeyCode::Char('t')), Instant::now());
+    type_text(&mut state, "nord");
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert_eq!(state.theme, "nord");
+}
+
+#[test]
+fn picking_a_model_in_blind_mode_starts_a_new_conversation() {
+    let mut state = blind_state(3);
+    let gens = send(&mut state, "q");
+    finish_both(&mut state, gens);
+    let before = state.conversation;
+    update(&mut state, ctrl('p'), Instant::now());
+    assert_eq!(
+        state.picker.as_ref().unwrap().selected,
+        0,
+        "the picker does not point at the pane's model"
+    );
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert_ne!(state.conversation, before);
+    assert!(state.turns.is_empty());
+    assert!(state.names_hidden());
+}
+
+#[test]
+fn the_mouse_wheel_scrolls_the_pane_under_the_pointer() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let mut state = state();
+    state.size = (100, 30);
+    state.sides[1].viewport = Viewport {
+        total_lines: 100,
+        height: 20,
+    };
+    let wheel = Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: 75,
+        row: 5,
+        modifiers: KeyModifiers::NONE,
+    });
+    update(&mut state, wheel, Instant::now());
+    assert_eq!(state.focus, Side::B);
+    assert_eq!(state.sides[1].scroll, Scroll::Top(77));
+}
+
+#[test]
+fn e_expands_and_folds_reasoning() {
+    let mut state = state();
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('e')), Instant::now());
+    assert!(state.expand_reasoning);
+}

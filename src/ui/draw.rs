@@ -673,15 +673,33 @@ const HELP: &[(&str, &str)] = &[
     ("Enter", "send to both (browse: back to compose)"),
     ("Alt+Enter, Ctrl+J", "new line"),
     ("Esc", "stop streaming, else browse mode (browse: compose)"),
-    ("Ctrl+C / Ctrl+Q", "stop streaming, else quit / quit (browse: q)"),
-    ("Alt+1..4", "vote A better / B better / tie / both bad (browse: 1..4)"),
+    (
+        "Ctrl+C / Ctrl+Q",
+        "stop streaming, else quit / quit (browse: q)",
+    ),
+    (
+        "Alt+1..4",
+        "vote A better / B better / tie / both bad (browse: 1..4)",
+    ),
     ("Tab, h / l", "focus the other pane"),
-    ("PgUp/PgDn, wheel", "scroll (browse: j/k, arrows, g top, G bottom)"),
-    ("Up / Down", "earlier prompts (on the first / last input line)"),
+    (
+        "PgUp/PgDn, wheel",
+        "scroll (browse: j/k, arrows, g top, G bottom)",
+    ),
+    (
+        "Up / Down",
+        "earlier prompts (on the first / last input line)",
+    ),
     ("Ctrl+P / m", "pick the focused pane's model"),
     ("Ctrl+N / n", "new conversation"),
-    ("r · s · y", "regenerate last turn · swap models · copy answer"),
-    ("L · t · e", "layout · theme (live preview) · show/fold reasoning"),
+    (
+        "r · s · y",
+        "regenerate last turn · swap models · copy answer",
+    ),
+    (
+        "L · t · e",
+        "layout · theme (live preview) · show/fold reasoning",
+    ),
     ("b", "blind mode for the next conversation"),
     ("F1 / ?", "this help"),
 ];
