@@ -32,6 +32,11 @@ pub struct Cli {
     #[arg(long)]
     pub blind: bool,
 
+    /// Reopen a saved conversation: `last` (the default) or an id from `duel history`
+    /// (a unique prefix is enough).
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "last")]
+    pub resume: Option<String>,
+
     /// A blind battle: two distinct models drawn at random from those whose key is set.
     #[arg(long, conflicts_with_all = ["a", "b"])]
     pub battle: bool,
@@ -63,6 +68,10 @@ pub enum Command {
     Models(ModelsArgs),
     /// Write the commented starter config to the config path (never overwrites).
     Init,
+    /// Saved conversations, newest first: id, time, the two models, first prompt.
+    History(HistoryArgs),
+    /// Built-in and user themes.
+    Themes,
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +83,13 @@ pub struct AskArgs {
     /// The prompt; `-` reads it from standard input.
     #[arg(value_name = "PROMPT")]
     pub prompt: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! The commands that run without the TUI: `ask`, `models`, `init`.
 
 use std::io::{self, IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -9,8 +9,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::app::state::{Answer, AnswerState, ModelRef};
-use crate::cli::{AskArgs, ModelsArgs};
+use crate::cli::{AskArgs, HistoryArgs, ModelsArgs};
 use crate::config::{self, Config, ModelSpec};
+use crate::conversation;
 use crate::provider::{self, ChatRequest, Message, Role};
 use crate::text::sanitize;
 use crate::votes::SideRecord;
@@ -207,6 +208,11 @@ fn print_table(out: &mut impl Write, rows: &[ModelRow]) -> io::Result<()> {
         }
         table.push(row);
     }
+    print_rows(out, &table)
+}
+
+/// Prints rows as aligned columns (display widths, so CJK lines up).
+fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
     let columns = table[0].len();
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -217,7 +223,7 @@ fn print_table(out: &mut impl Write, rows: &[ModelRow]) -> io::Result<()> {
                 .unwrap_or(0)
         })
         .collect();
-    for row in &table {
+    for row in table {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             line.push_str(cell);
@@ -284,5 +290,113 @@ pub fn init(explicit: Option<PathBuf>) -> anyhow::Result<u8> {
     println!(
         "next: set the API keys it names (e.g. DASHSCOPE_API_KEY, QIANFAN_API_KEY), then run `duel`"
     );
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    id: String,
+    time: String,
+    model_a: String,
+    model_b: String,
+    turns: usize,
+    votes: usize,
+    blind: bool,
+    first_prompt: String,
+}
+
+/// `duel history`: saved conversations, newest first.
+pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
+    let (conversations, broken) = conversation::list(data_dir).with_context(|| {
+        format!(
+            "reading {}",
+            data_dir.join(conversation::DIR_NAME).display()
+        )
+    })?;
+    for (path, error) in &broken {
+        eprintln!("duel: warning: skipped {}: {error}", path.display());
+    }
+    let rows: Vec<HistoryRow> = conversations
+        .iter()
+        .map(|c| {
+            let last = c.turns.last();
+            HistoryRow {
+                id: c.id.to_string(),
+                time: c.updated.clone(),
+                model_a: last.map(|t| t.a.model.clone()).unwrap_or_default(),
+                model_b: last.map(|t| t.b.model.clone()).unwrap_or_default(),
+                turns: c.turns.len(),
+                votes: c.turns.iter().filter(|t| t.vote.is_some()).count(),
+                blind: c.blind,
+                first_prompt: c
+                    .turns
+                    .first()
+                    .map(|t| t.prompt.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no saved conversations yet in {}",
+            data_dir.join(conversation::DIR_NAME).display()
+        )?;
+        return Ok(0);
+    }
+    let mut table = vec![
+        ["ID", "TIME", "A", "B", "TURNS", "VOTES", "FIRST PROMPT"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for r in &rows {
+        let time = r.time.get(..16).unwrap_or(&r.time).replace('T', " ");
+        let prompt = sanitize(&r.first_prompt).replace('\n', " ");
+        table.push(vec![
+            r.id.get(..8).unwrap_or(&r.id).to_owned(),
+            time,
+            r.model_a.clone(),
+            r.model_b.clone(),
+            r.turns.to_string(),
+            r.votes.to_string(),
+            crate::text::truncate(&prompt, 50),
+        ]);
+    }
+    print_rows(&mut out, &table)?;
+    writeln!(
+        out,
+        "\nreopen one with: duel --resume ID (or --resume for the latest)"
+    )?;
+    Ok(0)
+}
+
+/// `duel themes`: every theme, built-in or the user's, and where it comes from.
+pub fn themes() -> anyhow::Result<u8> {
+    let dir = config::config_dir();
+    let mut out = io::stdout().lock();
+    let mut table = vec![["NAME", "KIND", "FROM"].map(String::from).to_vec()];
+    for info in crate::theme::list(dir.as_deref()) {
+        let kind = if info.dark { "dark" } else { "light" };
+        let from = match (&info.path, &info.problem) {
+            (_, Some(problem)) => format!("broken: {problem}"),
+            (Some(path), None) => path.display().to_string(),
+            (None, None) => "built in".to_owned(),
+        };
+        table.push(vec![info.name, kind.to_owned(), from]);
+    }
+    print_rows(&mut out, &table)?;
+    if let Some(dir) = dir {
+        writeln!(
+            out,
+            "\nadd your own as {}",
+            dir.join("themes").join("NAME.toml").display()
+        )?;
+    }
     Ok(0)
 }

@@ -63,6 +63,68 @@ pub fn load(path: &Path) -> io::Result<ConversationFile> {
     serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
+/// A saved file that could not be read, and why.
+pub type Unreadable = (PathBuf, String);
+
+/// Every saved conversation that reads, newest first, and the files that did not.
+pub fn list(data_dir: &Path) -> io::Result<(Vec<ConversationFile>, Vec<Unreadable>)> {
+    let dir = data_dir.join(DIR_NAME);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => return Err(e),
+    };
+    let mut found = Vec::new();
+    let mut broken = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let is_saved = path.extension().is_some_and(|x| x == "json")
+            && !path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !is_saved {
+            continue;
+        }
+        match load(&path) {
+            Ok(conversation) => found.push(conversation),
+            Err(e) => broken.push((path, e.to_string())),
+        }
+    }
+    // RFC 3339 UTC strings sort by time.
+    found.sort_by(|a, b| b.updated.cmp(&a.updated));
+    Ok((found, broken))
+}
+
+/// The conversation `--resume` names: `last`, a whole id, or an unambiguous prefix.
+pub fn find(data_dir: &Path, wanted: &str) -> Result<ConversationFile, String> {
+    let (all, _) = list(data_dir).map_err(|e| format!("reading saved conversations: {e}"))?;
+    let none = || {
+        format!(
+            "no saved conversations in {}",
+            data_dir.join(DIR_NAME).display()
+        )
+    };
+    if wanted == "last" {
+        return all.into_iter().next().ok_or_else(none);
+    }
+    if all.is_empty() {
+        return Err(none());
+    }
+    let mut matches: Vec<ConversationFile> = all
+        .into_iter()
+        .filter(|c| c.id.to_string().starts_with(&wanted.to_lowercase()))
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.remove(0)),
+        0 => Err(format!(
+            "no saved conversation has an id starting with {wanted:?}; see `duel history`"
+        )),
+        n => Err(format!(
+            "{n} saved conversations start with {wanted:?}; give more of the id"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, theme, votes};
+use duel::{commands, conversation, theme, votes};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
@@ -63,6 +63,8 @@ fn main() -> ExitCode {
         Some(Command::Ask(args)) => finish(runtime.block_on(commands::ask(&a, &b, args))),
         Some(Command::Models(args)) => finish(runtime.block_on(commands::models(&config, args))),
         Some(Command::Init) => ExitCode::SUCCESS,
+        Some(Command::History(args)) => finish(commands::history(&data_dir, args)),
+        Some(Command::Themes) => finish(commands::themes()),
         None => {
             let theme_name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
             let theme = match theme::load(theme_name, config::config_dir().as_deref()) {
@@ -90,6 +92,19 @@ fn main() -> ExitCode {
             };
             let mut state = State::new(&config, [a, b], data_dir, setup);
             state.theme = theme_name.to_owned();
+            if let Some(wanted) = &cli.resume {
+                match conversation::find(&state.data_dir, wanted) {
+                    Ok(file) => {
+                        for note in state.resume(file) {
+                            eprintln!("duel: {note}");
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("duel: --resume: {e}");
+                        return ExitCode::from(USAGE);
+                    }
+                }
+            }
             state.themes = theme::list(config::config_dir().as_deref())
                 .into_iter()
                 .map(|t| t.name)

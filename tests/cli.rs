@@ -300,3 +300,39 @@ fn an_unknown_model_flag_is_a_usage_error() {
         "{err}"
     );
 }
+
+#[test]
+fn history_lists_saved_conversations_and_themes_lists_themes() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, _) = run(&mut duel(home.path(), &["history"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("no saved conversations"), "{out}");
+
+    // One conversation through the demo, saved by the TUI's own code path.
+    let data = home.path().join("data");
+    let conversation = duel::conversation::ConversationFile {
+        schema: 1,
+        id: uuid::Uuid::new_v4(),
+        created: "2026-11-23T10:00:00.000Z".into(),
+        updated: "2026-11-23T10:05:00.000Z".into(),
+        blind: false,
+        turns: Vec::new(),
+    };
+    duel::conversation::save(&data, &conversation).expect("save");
+    let (code, out, _) = run(&mut duel(home.path(), &["history", "--json"]));
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(rows[0]["id"], conversation.id.to_string());
+
+    let (code, out, _) = run(&mut duel(home.path(), &["themes"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("default") && out.contains("light"), "{out}");
+}
+
+#[test]
+fn resume_of_an_unknown_id_is_a_usage_error() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut duel(home.path(), &["--demo", "--resume", "deadbeef"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("no saved conversations"), "{err}");
+}

@@ -517,3 +517,51 @@ fn picker_regenerate_swap_and_layout_from_the_keyboard() {
     tui.send(b"q");
     assert_eq!(tui.wait_exit(WAIT), 0);
 }
+
+#[test]
+fn resume_reopens_both_transcripts_and_the_conversation_goes_on() {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command(&["--demo"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "1");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("offline demo", WAIT);
+    tui.type_text("remember this");
+    tui.send(b"\r");
+    tui.wait_until("both demo answers done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    tui.send(b"\x1b1");
+    tui.wait_for("vote saved", WAIT);
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+
+    let mut cmd = sandbox.command(&["--demo", "--resume", "last"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "1");
+    let mut tui = Tui::spawn(cmd);
+    // Both transcripts are back, the vote with them (the panes show the bottom).
+    tui.wait_until("both transcripts", WAIT, |s| {
+        s.matches("You asked: \"remember this\"").count() == 2
+            && s.matches("voted: A is better").count() == 2
+    });
+    tui.type_text("and this");
+    tui.send(b"\r");
+    tui.wait_until("the second turn done", WAIT, |s| {
+        s.matches("You asked: \"and this\"").count() == 2 && s.matches(" done ").count() == 2
+    });
+    tui.send(b"\x1b2");
+    tui.wait_for("vote saved", WAIT);
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+    let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        records[1].conversation, records[0].conversation,
+        "the same conversation went on"
+    );
+    assert_eq!(records[1].turn, 2);
+    let history = records[1].a.history.as_ref().expect("history");
+    assert!(
+        history.iter().any(|m| m.content == "remember this"),
+        "{history:?}"
+    );
+}

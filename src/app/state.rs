@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::picker::Picker;
 use crate::config::{Config, KeyStatus, Layout, ModelSpec};
+use crate::conversation::ConversationFile;
 use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
 use crate::votes::{SideRecord, Vote, VoteRecord};
 
@@ -200,6 +201,40 @@ impl Answer {
                 self.state = AnswerState::Failed(error);
                 self.ended = Some(now);
             }
+        }
+    }
+
+    /// An answer as a saved conversation recorded it; its times are laid out from `base`.
+    pub fn restore(record: &SideRecord, history: Vec<Message>, base: Instant) -> Self {
+        let at = |ms: Option<u64>| ms.map(|ms| base + Duration::from_millis(ms));
+        let state = match (record.finish, &record.error) {
+            (Finish::Error, error) => AnswerState::Failed(ProviderError::from_display(
+                error.as_deref().unwrap_or("the answer failed"),
+            )),
+            (Finish::Cancelled, _) => AnswerState::Stopped,
+            (finish, _) => AnswerState::Done(finish),
+        };
+        Self {
+            model: ModelRef {
+                name: record.model.clone(),
+                provider: record.provider.clone(),
+                model_id: record.model_id.clone(),
+                demo: record.provider == "demo",
+            },
+            history,
+            text: record.answer.clone(),
+            reasoning: record.reasoning.clone().unwrap_or_default(),
+            state,
+            usage: Usage {
+                input_tokens: record.input_tokens,
+                output_tokens: record.output_tokens,
+            },
+            deltas: record.output_tokens.unwrap_or(0),
+            started: base,
+            first_token: at(record.ttft_ms),
+            ended: at(record.total_ms).or(Some(base)),
+            generation: 0,
+            version: 0,
         }
     }
 
@@ -459,6 +494,62 @@ impl State {
         let swap = self.blind && self.rng.random_bool(0.5);
         let (a, b) = if swap { (b, a) } else { (a, b) };
         self.sides = [SideState::new(a), SideState::new(b)];
+    }
+
+    /// Reopens a saved conversation: its id, turns and votes, blind as it was; the
+    /// panes take the models of its last turn where config still has them. Returns
+    /// what could not be restored as it was.
+    pub fn resume(&mut self, file: ConversationFile) -> Vec<String> {
+        let mut notes = Vec::new();
+        let base = self.now;
+        self.conversation = file.id;
+        self.created = file
+            .created
+            .parse()
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        self.blind = file.blind;
+        self.revealed = file.turns.iter().any(|t| t.vote.is_some());
+        self.turns.clear();
+        for record in &file.turns {
+            let answers =
+                [(Side::A, &record.a), (Side::B, &record.b)].map(|(side, side_record)| {
+                    let mut history: Vec<Message> = self
+                        .models
+                        .iter()
+                        .find(|m| m.name == side_record.model)
+                        .and_then(|m| m.system.clone())
+                        .map(|system| vec![Message::new(Role::System, system)])
+                        .unwrap_or_default();
+                    history.extend(self.history(side));
+                    Answer::restore(side_record, history, base)
+                });
+            self.turns.push(Turn {
+                prompt: record.prompt.clone(),
+                time: record
+                    .time
+                    .parse()
+                    .unwrap_or_else(|_| jiff::Timestamp::now()),
+                answers,
+                vote: record.vote,
+            });
+            if !self.prompt_history.contains(&record.prompt) {
+                self.prompt_history.push(record.prompt.clone());
+            }
+        }
+        if let Some(last) = file.turns.last() {
+            for (side, name) in [(Side::A, &last.a.model), (Side::B, &last.b.model)] {
+                match self.models.iter().find(|m| &m.name == name).cloned() {
+                    Some(model) => *self.side_mut(side) = SideState::new(model),
+                    None => notes.push(format!(
+                        "{name} is no longer configured; pane {} goes on with {}",
+                        side.label(),
+                        self.side(side).model.name
+                    )),
+                }
+            }
+            self.pair = [Side::A, Side::B].map(|s| self.side(s).model.clone());
+        }
+        notes
     }
 
     /// True while the names must not show: a blind conversation before its vote.

@@ -35,6 +35,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::MissingKey,
+        ErrorKind::Auth,
+        ErrorKind::RateLimit,
+        ErrorKind::Quota,
+        ErrorKind::Filtered,
+        ErrorKind::NotFound,
+        ErrorKind::ContextTooLong,
+        ErrorKind::BadRequest,
+        ErrorKind::Server,
+        ErrorKind::Timeout,
+        ErrorKind::Network,
+        ErrorKind::CutOff,
+        ErrorKind::Malformed,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             ErrorKind::MissingKey => "missing API key",
@@ -115,6 +131,27 @@ impl fmt::Display for ProviderError {
 
 impl std::error::Error for ProviderError {}
 
+impl ProviderError {
+    /// Reads back an error as `Display` wrote it (a saved conversation keeps only
+    /// the text): `label (HTTP status): message`.
+    pub fn from_display(text: &str) -> Self {
+        let Some(kind) = ErrorKind::ALL
+            .into_iter()
+            .find(|k| text.starts_with(k.label()))
+        else {
+            return Self::new(ErrorKind::Server, text);
+        };
+        let rest = &text[kind.label().len()..];
+        let (status, rest) = match rest.strip_prefix(" (HTTP ").and_then(|r| r.split_once(')')) {
+            Some((code, rest)) => (code.parse().ok(), rest),
+            None => (None, rest),
+        };
+        let mut error = Self::new(kind, rest.strip_prefix(": ").unwrap_or(rest));
+        error.status = status;
+        error
+    }
+}
+
 /// An error and its sources on one line: transport errors hide the useful part
 /// ("connection refused") in their source chain.
 pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
@@ -139,4 +176,24 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         cause = source;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_reads_back_from_its_display() {
+        for error in [
+            ProviderError::new(ErrorKind::Auth, "Incorrect API key (see docs): x").with_status(401),
+            ProviderError::new(ErrorKind::CutOff, "the stream ended before [DONE]"),
+            ProviderError::new(ErrorKind::Timeout, ""),
+        ] {
+            let back = ProviderError::from_display(&error.to_string());
+            assert_eq!(
+                (back.kind, back.status, back.message),
+                (error.kind, error.status, error.message)
+            );
+        }
+    }
 }
