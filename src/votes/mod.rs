@@ -1,6 +1,7 @@
 //! The vote log (SPEC §5): the record, and the append-only file that holds them.
 
 pub mod log;
+pub mod rating;
 pub mod record;
 
 pub use record::{SideRecord, Vote, VoteRecord};
