@@ -17,7 +17,9 @@
 //!
 //! **The intervals.** Each bootstrap round resamples the battle list with replacement
 //! (the same size, i.e. a multinomial draw of counts per cell), refits starting from
-//! the full fit, and re-centres on the models present in that round; the 95% interval
+//! the full fit, and is shifted onto the full fit's scale by the battle-weighted mean
+//! difference (ratings are defined up to a shift; this keeps one barely-played
+//! model's swings out of everyone else's interval); the 95% interval
 //! is the 2.5th and 97.5th percentile (linear interpolation, numpy's default) of a
 //! model's ratings over the rounds where it had battles. Every round has its own
 //! generator seeded from [`SEED`] and the round number, so the result is the same on
@@ -134,7 +136,7 @@ impl Tally {
     pub fn leaderboard(&self, rounds: u32) -> Leaderboard {
         let n = self.names.len();
         let fit = fit(n, &self.pairs, &self.counts, &vec![0.0; n]);
-        let point = to_ratings(&fit, &vec![true; n]);
+        let point = to_ratings(&fit);
         let samples = self.bootstrap(&fit, rounds);
 
         let mut models: Vec<ModelStats> = (0..n)
@@ -263,36 +265,34 @@ impl Tally {
             let pick = ((u128::from(rng.next_u64()) * len as u128) >> 64) as usize;
             counts[self.battles[pick] as usize] += 1;
         }
-        let mut present = vec![false; self.names.len()];
+        let mut battles = vec![0u32; self.names.len()];
         for (p, &(low, high)) in self.pairs.iter().enumerate() {
-            if counts[p * 3..p * 3 + 3].iter().any(|&c| c > 0) {
-                present[low] = true;
-                present[high] = true;
-            }
+            let n: u32 = counts[p * 3..p * 3 + 3].iter().sum();
+            battles[low] += n;
+            battles[high] += n;
         }
         let theta = fit(self.names.len(), &self.pairs, &counts, start);
-        let ratings = to_ratings(&theta, &present);
-        ratings
-            .into_iter()
-            .zip(present)
-            .map(|(r, here)| here.then_some(r))
+        // Ratings are only defined up to a common shift. Align each round to the full
+        // fit, weighting models by their battles, so a barely-played model swinging
+        // wildly does not drag every other model's interval along with it.
+        let (mut moved, mut weight) = (0.0, 0.0);
+        for i in 0..theta.len() {
+            moved += f64::from(battles[i]) * (theta[i] - start[i]);
+            weight += f64::from(battles[i]);
+        }
+        let shift = if weight > 0.0 { moved / weight } else { 0.0 };
+        let centre = start.iter().sum::<f64>() / start.len() as f64;
+        theta
+            .iter()
+            .zip(battles)
+            .map(|(t, n)| (n > 0).then(|| MEAN_RATING + scale() * (t - shift - centre)))
             .collect()
     }
 }
 
-/// θ to ratings, centred so the models present average [`MEAN_RATING`].
-fn to_ratings(theta: &[f64], present: &[bool]) -> Vec<f64> {
-    let here: Vec<f64> = theta
-        .iter()
-        .zip(present)
-        .filter(|(_, p)| **p)
-        .map(|(t, _)| *t)
-        .collect();
-    let mean = if here.is_empty() {
-        0.0
-    } else {
-        here.iter().sum::<f64>() / here.len() as f64
-    };
+/// θ to ratings, centred so the models average [`MEAN_RATING`].
+fn to_ratings(theta: &[f64]) -> Vec<f64> {
+    let mean = theta.iter().sum::<f64>() / theta.len().max(1) as f64;
     theta
         .iter()
         .map(|t| MEAN_RATING + scale() * (t - mean))
