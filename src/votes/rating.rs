@@ -674,6 +674,27 @@ mod tests {
     }
 
     #[test]
+    fn a_barely_played_model_does_not_widen_the_others_intervals() {
+        let base = [("x", "y", Vote::A, 120), ("x", "y", Vote::B, 80)];
+        let alone = tally(&base).leaderboard(400);
+        let mut with_z = base.to_vec();
+        with_z.extend([("z", "x", Vote::A, 1), ("y", "z", Vote::B, 1)]);
+        let crowded = tally(&with_z).leaderboard(400);
+        let width = |b: &Leaderboard| {
+            let x = model(b, "x");
+            x.ci_high - x.ci_low
+        };
+        assert!(
+            width(&crowded) < width(&alone) * 1.15,
+            "{} vs {}",
+            width(&crowded),
+            width(&alone)
+        );
+        let z = model(&crowded, "z");
+        assert!(z.few_battles() && z.ci_high - z.ci_low > 2.0 * width(&alone));
+    }
+
+    #[test]
     fn rank_counts_models_clearly_above() {
         let bounds = [
             (1100.0, 1150.0),
