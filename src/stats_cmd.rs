@@ -157,6 +157,9 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             many => format!("{} logs", many.len()),
         };
         let _ = writeln!(text, "{}", headline(&board, &source));
+        if let Some(filters) = filters(args) {
+            let _ = writeln!(text, "(only {filters}: {} of {total} votes)", records.len());
+        }
         if loaded.duplicates > 0 {
             let _ = writeln!(
                 text,
@@ -165,9 +168,14 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             );
         }
         if loaded.skipped_lines > 0 {
+            let lines = if loaded.skipped_lines == 1 {
+                "line"
+            } else {
+                "lines"
+            };
             let _ = writeln!(
                 text,
-                "({} unreadable lines skipped; see the warnings above)",
+                "({} unreadable {lines} skipped; see the warnings above)",
                 loaded.skipped_lines
             );
         }
@@ -179,19 +187,21 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The filters in force, in words, if any.
+fn filters(args: &StatsArgs) -> Option<String> {
+    let mut filters = Vec::new();
+    if let Some(j) = &args.judge {
+        filters.push(format!("judge {}", sanitize(j)));
+    }
+    if args.blind_only {
+        filters.push("blind votes".to_owned());
+    }
+    (!filters.is_empty()).then(|| filters.join(", "))
+}
+
 fn empty_message(args: &StatsArgs, paths: &[PathBuf], total: usize) -> String {
-    if total > 0 {
-        let mut filters = Vec::new();
-        if let Some(j) = &args.judge {
-            filters.push(format!("--judge {j}"));
-        }
-        if args.blind_only {
-            filters.push("--blind-only".to_owned());
-        }
-        return format!(
-            "None of the {total} votes match {}.\n",
-            filters.join(" and ")
-        );
+    if let (true, Some(filters)) = (total > 0, filters(args)) {
+        return format!("None of the {total} votes is left after the filter ({filters}).\n");
     }
     let place = match paths {
         [one] => one.display().to_string(),

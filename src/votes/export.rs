@@ -11,11 +11,12 @@ use crate::provider::{Message, Role};
 /// What `--format` chooses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One JSON line per decisive vote: prompt / chosen / rejected, as TRL reads them.
+    // Plain comments: doc comments here would turn `--help` into a long list.
+    // dpo: one JSON line per decisive vote (prompt / chosen / rejected, as TRL reads).
     Dpo,
-    /// One JSON array of battles, as FastChat's leaderboard scripts read them.
+    // arena: one JSON array of battles, as FastChat's leaderboard scripts read them.
     Arena,
-    /// One row per vote with the scalar fields.
+    // csv: one row per vote with the scalar fields.
     Csv,
 }
 
