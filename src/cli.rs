@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::votes::export::Format;
+use crate::votes::rating::DEFAULT_ROUNDS;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "duel",
@@ -66,6 +69,10 @@ pub enum Command {
     Ask(AskArgs),
     /// List the configured models and whether their keys are set.
     Models(ModelsArgs),
+    /// The leaderboard from the vote log(s): Bradley–Terry ratings with 95% intervals.
+    Stats(StatsArgs),
+    /// The votes as a preference dataset (dpo), FastChat battles (arena) or a table (csv).
+    Export(ExportArgs),
     /// Write the commented starter config to the config path (never overwrites).
     Init,
     /// Saved conversations, newest first: id, time, the two models, first prompt.
@@ -101,4 +108,49 @@ pub struct ModelsArgs {
     /// Send a tiny request to each model and report ok or the error, with latency.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Vote logs to read and merge (duplicates by record id count once); default: the
+    /// data dir's votes.jsonl.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Bootstrap rounds for the 95% intervals.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_ROUNDS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub bootstrap: u32,
+
+    /// Add the pairwise win-fraction table.
+    #[arg(long)]
+    pub matrix: bool,
+
+    /// Only the votes of this judge.
+    #[arg(long, value_name = "NAME")]
+    pub judge: Option<String>,
+
+    /// Only votes cast in blind mode.
+    #[arg(long)]
+    pub blind_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// dpo: TRL preference pairs (JSON lines); arena: FastChat battles (a JSON array);
+    /// csv: one row per vote.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Only votes cast in blind mode.
+    #[arg(long)]
+    pub blind_only: bool,
 }

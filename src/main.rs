@@ -19,15 +19,36 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, conversation, theme, votes};
+use duel::{commands, conversation, stats_cmd, theme, votes};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Init) = cli.command {
-        return finish(commands::init(cli.global.config.clone()));
+    // These need no config, provider or key: only the data dir, which config cannot move.
+    match &cli.command {
+        Some(Command::Init) => return finish(commands::init(cli.global.config.clone())),
+        Some(Command::Stats(args)) => {
+            return finish(stats_cmd::stats(
+                args,
+                &config::data_dir(cli.global.data_dir),
+            ));
+        }
+        Some(Command::Export(args)) => {
+            return finish(stats_cmd::export(
+                args,
+                &config::data_dir(cli.global.data_dir),
+            ));
+        }
+        Some(Command::History(args)) => {
+            return finish(commands::history(
+                &config::data_dir(cli.global.data_dir),
+                args,
+            ));
+        }
+        Some(Command::Themes) => return finish(commands::themes()),
+        _ => {}
     }
 
     let mut config = match config::load(&LoadOptions {
@@ -62,9 +83,14 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Ask(args)) => finish(runtime.block_on(commands::ask(&a, &b, args))),
         Some(Command::Models(args)) => finish(runtime.block_on(commands::models(&config, args))),
-        Some(Command::Init) => ExitCode::SUCCESS,
-        Some(Command::History(args)) => finish(commands::history(&data_dir, args)),
-        Some(Command::Themes) => finish(commands::themes()),
+        // Handled above, before the config is read.
+        Some(
+            Command::Init
+            | Command::Stats(_)
+            | Command::Export(_)
+            | Command::History(_)
+            | Command::Themes,
+        ) => ExitCode::SUCCESS,
         None => {
             let theme_name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
             let theme = match theme::load(theme_name, config::config_dir().as_deref()) {

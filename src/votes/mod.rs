@@ -1,6 +1,8 @@
 //! The vote log (SPEC §5): the record, and the append-only file that holds them.
 
+pub mod export;
 pub mod log;
+pub mod rating;
 pub mod record;
 
 pub use record::{SideRecord, Vote, VoteRecord};

@@ -1,0 +1,555 @@
+//! `duel stats` and `duel export`: read the vote log(s) and print the leaderboard or
+//! the dataset. Neither needs a config file, a provider or an API key.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::cli::{ExportArgs, StatsArgs};
+use crate::text::{sanitize, width};
+use crate::votes::export::{self, Format};
+use crate::votes::log::{self, FILE_NAME};
+use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
+use crate::votes::{Vote, VoteRecord};
+
+/// Unreadable lines warned about one by one; past this, only a count.
+const MAX_LINE_WARNINGS: usize = 20;
+
+/// The records of one or more logs, merged.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Each record id once, the first copy met (logs in the order given).
+    pub records: Vec<VoteRecord>,
+    pub skipped_lines: usize,
+    pub duplicates: usize,
+}
+
+/// Reads and merges `paths`, warning on stderr about every unreadable line (with file
+/// and line number). A missing default log is an empty log; a missing named log is an
+/// error, since it is most likely a typo.
+pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
+    let mut loaded = Loaded::default();
+    let mut seen = HashSet::new();
+    let mut warned = 0;
+    for path in paths {
+        if named && !path.exists() {
+            bail!("{}: no such vote log", path.display());
+        }
+        let (records, skipped) =
+            log::read(path).with_context(|| format!("reading {}", path.display()))?;
+        for s in &skipped {
+            if warned < MAX_LINE_WARNINGS {
+                eprintln!(
+                    "duel: warning: {}:{}: skipped an unreadable line ({})",
+                    path.display(),
+                    s.line,
+                    s.reason
+                );
+            }
+            warned += 1;
+        }
+        loaded.skipped_lines += skipped.len();
+        for record in records {
+            if seen.insert(record.id) {
+                loaded.records.push(record);
+            } else {
+                loaded.duplicates += 1;
+            }
+        }
+    }
+    if warned > MAX_LINE_WARNINGS {
+        eprintln!(
+            "duel: warning: … and {} more unreadable lines skipped",
+            warned - MAX_LINE_WARNINGS
+        );
+    }
+    Ok(loaded)
+}
+
+/// Votes per judge, most first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JudgeCount {
+    pub judge: String,
+    pub votes: usize,
+}
+
+fn judges(records: &[VoteRecord]) -> Vec<JudgeCount> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in records {
+        *counts.entry(&r.judge).or_default() += 1;
+    }
+    let mut judges: Vec<JudgeCount> = counts
+        .into_iter()
+        .map(|(judge, votes)| JudgeCount {
+            judge: judge.to_owned(),
+            votes,
+        })
+        .collect();
+    judges.sort_by(|x, y| y.votes.cmp(&x.votes).then_with(|| x.judge.cmp(&y.judge)));
+    judges
+}
+
+/// The leaderboard of `records` with `rounds` bootstrap rounds.
+pub fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
+    let mut tally = Tally::new();
+    for r in records {
+        tally.add(&r.a.model, &r.b.model, r.vote);
+    }
+    tally.leaderboard(rounds)
+}
+
+/// SPEC §6's JSON, with `judges` and (on `--matrix`) `matrix` added.
+#[derive(Serialize)]
+struct StatsJson<'a> {
+    votes: usize,
+    skipped_lines: usize,
+    models: &'a [ModelStats],
+    position_bias: &'a PositionBias,
+    judges: &'a [JudgeCount],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    matrix: Option<&'a Matrix>,
+}
+
+/// `duel stats`.
+pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
+    let named = !args.logs.is_empty();
+    let paths = if named {
+        args.logs.clone()
+    } else {
+        vec![data_dir.join(FILE_NAME)]
+    };
+    let loaded = load(&paths, named)?;
+    let total = loaded.records.len();
+    let records: Vec<VoteRecord> = loaded
+        .records
+        .into_iter()
+        .filter(|r| args.judge.as_ref().is_none_or(|j| &r.judge == j))
+        .filter(|r| !args.blind_only || r.blind)
+        .collect();
+    let board = leaderboard(&records, args.bootstrap);
+    let judges = judges(&records);
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        let json = StatsJson {
+            votes: board.votes,
+            skipped_lines: loaded.skipped_lines,
+            models: &board.models,
+            position_bias: &board.position_bias,
+            judges: &judges,
+            matrix: args.matrix.then_some(&board.matrix),
+        };
+        serde_json::to_writer_pretty(&mut out, &json)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    let text = if records.is_empty() {
+        empty_message(args, &paths, total)
+    } else {
+        let mut text = String::new();
+        let source = match paths.as_slice() {
+            [one] => one.display().to_string(),
+            many => format!("{} logs", many.len()),
+        };
+        let _ = writeln!(text, "{}", headline(&board, &source));
+        if let Some(filters) = filters(args) {
+            let _ = writeln!(text, "(only {filters}: {} of {total} votes)", records.len());
+        }
+        if loaded.duplicates > 0 {
+            let _ = writeln!(
+                text,
+                "({} duplicate records across the logs counted once)",
+                loaded.duplicates
+            );
+        }
+        if loaded.skipped_lines > 0 {
+            let lines = if loaded.skipped_lines == 1 {
+                "line"
+            } else {
+                "lines"
+            };
+            let _ = writeln!(
+                text,
+                "({} unreadable {lines} skipped; see the warnings above)",
+                loaded.skipped_lines
+            );
+        }
+        text.push('\n');
+        text.push_str(&render(&board, &judges, args.matrix));
+        text
+    };
+    write!(out, "{text}")?;
+    Ok(0)
+}
+
+/// The filters in force, in words, if any.
+fn filters(args: &StatsArgs) -> Option<String> {
+    let mut filters = Vec::new();
+    if let Some(j) = &args.judge {
+        filters.push(format!("judge {}", sanitize(j)));
+    }
+    if args.blind_only {
+        filters.push("blind votes".to_owned());
+    }
+    (!filters.is_empty()).then(|| filters.join(", "))
+}
+
+fn empty_message(args: &StatsArgs, paths: &[PathBuf], total: usize) -> String {
+    if let (true, Some(filters)) = (total > 0, filters(args)) {
+        return format!("None of the {total} votes is left after the filter ({filters}).\n");
+    }
+    let place = match paths {
+        [one] => one.display().to_string(),
+        _ => "these logs".to_owned(),
+    };
+    format!(
+        "No votes yet in {place}.\n\
+         Vote in the TUI (Alt+1…Alt+4 while typing, 1…4 in browse mode), then run `duel stats` again.\n"
+    )
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn headline(board: &Leaderboard, source: &str) -> String {
+    let battles: u32 = board.models.iter().map(|m| m.battles).sum::<u32>() / 2;
+    format!(
+        "Leaderboard from {}: {} votes, {} battles between {} models \
+         (95% intervals from {} bootstrap rounds)",
+        sanitize(source),
+        thousands(board.votes),
+        thousands(battles as usize),
+        board.models.len(),
+        board.rounds
+    )
+}
+
+/// The text of `duel stats` below the headline: table, notes, position bias, judges,
+/// and the matrix when asked. Pure, so tests can read it.
+pub fn render(board: &Leaderboard, judges: &[JudgeCount], matrix: bool) -> String {
+    let mut text = String::new();
+    if board.models.is_empty() {
+        text.push_str("No battles between two different models yet.\n");
+    } else {
+        text.push_str(&table(board));
+    }
+    if board.models.iter().any(ModelStats::few_battles) {
+        let _ = writeln!(
+            text,
+            "* fewer than {FEW_BATTLES} battles: a rough rating with a wide interval"
+        );
+    }
+    text.push('\n');
+    let _ = writeln!(text, "{}", position_line(&board.position_bias));
+    if judges.len() > 1 {
+        let list: Vec<String> = judges
+            .iter()
+            .map(|j| format!("{} {}", sanitize(&j.judge), thousands(j.votes)))
+            .collect();
+        let _ = writeln!(text, "Votes per judge: {}", list.join(", "));
+    }
+    if matrix && !board.models.is_empty() {
+        text.push('\n');
+        text.push_str(&matrix_table(&board.matrix));
+    }
+    text
+}
+
+fn table(board: &Leaderboard) -> String {
+    let header = [
+        "RANK", "MODEL", "RATING", "95% CI", "BATTLES", "WINS", "TIES", "LOSSES", "WIN RATE",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rows = vec![header];
+    for m in &board.models {
+        let name = sanitize(&m.model);
+        let rating = m.rating.round();
+        rows.push(vec![
+            m.rank.to_string(),
+            if m.few_battles() {
+                format!("{name} *")
+            } else {
+                name
+            },
+            format!("{rating:.0}"),
+            format!(
+                "-{:.0}/+{:.0}",
+                (rating - m.ci_low.round()).max(0.0),
+                (m.ci_high.round() - rating).max(0.0)
+            ),
+            thousands(m.battles as usize),
+            thousands(m.wins as usize),
+            thousands(m.ties as usize),
+            thousands(m.losses as usize),
+            format!("{:.1}%", 100.0 * m.win_rate),
+        ]);
+    }
+    // Only the model name reads from the left; numbers line up on the right.
+    layout(&rows, &|c| c == 1)
+}
+
+fn layout(rows: &[Vec<String>], left: &dyn Fn(usize) -> bool) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = " ".repeat(widths[c] - width(cell));
+            if c > 0 {
+                line.push_str("  ");
+            }
+            if left(c) {
+                line.push_str(cell);
+                line.push_str(&pad);
+            } else {
+                line.push_str(&pad);
+                line.push_str(cell);
+            }
+        }
+        let _ = writeln!(text, "{}", line.trim_end());
+    }
+    text
+}
+
+fn position_line(bias: &PositionBias) -> String {
+    let (Some(rate), Some(low), Some(high)) = (bias.a_rate, bias.ci_low, bias.ci_high) else {
+        return "Position bias: no decisive (A or B) votes yet.".to_owned();
+    };
+    let verdict = match bias.favoured() {
+        Some(side) => format!("you favour side {side}"),
+        None => "no clear side bias".to_owned(),
+    };
+    format!(
+        "Position bias: A won {:.0}% of {} decisive votes (95% CI {:.0}–{:.0}%): {verdict}.",
+        100.0 * rate,
+        thousands((bias.a_wins + bias.b_wins) as usize),
+        100.0 * low,
+        100.0 * high
+    )
+}
+
+fn matrix_table(matrix: &Matrix) -> String {
+    let mut text = String::from(
+        "Pairwise win fraction (row against column; ties count half; battles in brackets; — never met)\n",
+    );
+    let names: Vec<String> = matrix.models.iter().map(|m| sanitize(m)).collect();
+    let mut rows = vec![
+        std::iter::once(String::new())
+            .chain(names.iter().cloned())
+            .collect::<Vec<_>>(),
+    ];
+    for (r, name) in names.iter().enumerate() {
+        let mut row = vec![name.clone()];
+        for c in 0..names.len() {
+            row.push(match matrix.win_fraction[r][c] {
+                _ if r == c => "·".to_owned(),
+                Some(f) => format!("{:.0}% ({})", 100.0 * f, matrix.battles[r][c]),
+                None => "—".to_owned(),
+            });
+        }
+        rows.push(row);
+    }
+    text.push_str(&layout(&rows, &|c| c == 0));
+    text
+}
+
+/// `duel export`: the data dir's log in `args.format`, to `--out` or stdout.
+pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
+    let path = data_dir.join(FILE_NAME);
+    let loaded = load(std::slice::from_ref(&path), false)?;
+    let records: Vec<VoteRecord> = loaded
+        .records
+        .into_iter()
+        .filter(|r| !args.blind_only || r.blind)
+        .collect();
+    let written = match &args.out {
+        Some(out) => {
+            let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
+            let mut writer = BufWriter::new(file);
+            let n = export::write(&records, args.format, &mut writer)
+                .and_then(|n| writer.flush().map(|()| n))
+                .with_context(|| format!("writing {}", out.display()))?;
+            writer
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)?
+                .sync_all()?;
+            n
+        }
+        None => {
+            let mut writer = BufWriter::new(io::stdout().lock());
+            match export::write(&records, args.format, &mut writer).and_then(|n| {
+                writer.flush()?;
+                Ok(n)
+            }) {
+                Ok(n) => n,
+                // A reader that stopped early (`| head`) is not a failure.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let what = match args.format {
+        Format::Dpo => {
+            let undecided = records
+                .iter()
+                .filter(|r| matches!(r.vote, Vote::Tie | Vote::BothBad))
+                .count();
+            format!("{written} preference pairs ({undecided} ties and both-bad votes left out)")
+        }
+        Format::Arena => format!("{written} battles"),
+        Format::Csv => format!("{written} rows"),
+    };
+    match &args.out {
+        Some(out) => eprintln!("duel: wrote {what} to {}", out.display()),
+        None if records.is_empty() => eprintln!("duel: no votes yet in {}", path.display()),
+        None => {}
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Finish;
+    use crate::votes::SideRecord;
+
+    fn side(model: &str) -> SideRecord {
+        SideRecord {
+            model: model.into(),
+            provider: "p".into(),
+            model_id: model.into(),
+            history: Some(Vec::new()),
+            answer: "x".into(),
+            reasoning: None,
+            finish: Finish::Stop,
+            error: None,
+            ttft_ms: None,
+            total_ms: None,
+            input_tokens: None,
+            output_tokens: None,
+        }
+    }
+
+    fn record(a: &str, b: &str, vote: Vote, judge: &str) -> VoteRecord {
+        VoteRecord {
+            schema: 1,
+            id: uuid::Uuid::new_v4(),
+            time: "2026-11-23T18:53:46.123Z".into(),
+            conversation: uuid::Uuid::new_v4(),
+            turn: 1,
+            vote,
+            blind: judge == "bob",
+            judge: judge.into(),
+            prompt: "p".into(),
+            a: side(a),
+            b: side(b),
+        }
+    }
+
+    fn write_log(path: &Path, records: &[VoteRecord]) {
+        for r in records {
+            log::append(path, r).unwrap();
+        }
+    }
+
+    #[test]
+    fn logs_merge_and_count_a_shared_record_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (one, two) = (dir.path().join("one.jsonl"), dir.path().join("two.jsonl"));
+        let shared = record("x", "y", Vote::A, "alice");
+        write_log(&one, &[shared.clone(), record("x", "y", Vote::B, "alice")]);
+        write_log(&two, &[record("y", "x", Vote::Tie, "bob"), shared.clone()]);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&two)
+            .unwrap()
+            .write_all(b"{torn\n")
+            .unwrap();
+        let loaded = load(&[one, two], true).unwrap();
+        assert_eq!(loaded.records.len(), 3);
+        assert_eq!(loaded.duplicates, 1);
+        assert_eq!(loaded.skipped_lines, 1);
+        assert_eq!(
+            loaded.records.iter().filter(|r| r.id == shared.id).count(),
+            1
+        );
+        assert!(load(&[dir.path().join("nope.jsonl")], true).is_err());
+        assert!(
+            load(&[dir.path().join("nope.jsonl")], false)
+                .unwrap()
+                .records
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn judges_are_counted_most_first() {
+        let records = [
+            record("x", "y", Vote::A, "bob"),
+            record("x", "y", Vote::A, "alice"),
+            record("x", "y", Vote::B, "bob"),
+        ];
+        let j = judges(&records);
+        assert_eq!(
+            j,
+            [
+                JudgeCount {
+                    judge: "bob".into(),
+                    votes: 2
+                },
+                JudgeCount {
+                    judge: "alice".into(),
+                    votes: 1
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn the_text_marks_few_battles_and_reports_bias_and_judges() {
+        let mut records = Vec::new();
+        for i in 0..30 {
+            let vote = if i % 3 == 0 { Vote::B } else { Vote::A };
+            records.push(record("qwen-plus", "ernie-4.5", vote, "alice"));
+        }
+        records.push(record("tiny", "qwen-plus", Vote::B, "bob"));
+        let board = leaderboard(&records, 100);
+        let text = render(&board, &judges(&records), true);
+        assert!(text.contains("RANK  MODEL"), "{text}");
+        assert!(text.contains("tiny *"), "{text}");
+        assert!(text.contains("* fewer than 10 battles"), "{text}");
+        assert!(
+            text.contains("Position bias: A won 65% of 31 decisive votes"),
+            "{text}"
+        );
+        assert!(text.contains("Votes per judge: alice 30, bob 1"), "{text}");
+        assert!(text.contains("Pairwise win fraction"), "{text}");
+        assert!(text.contains("67% (30)"), "{text}");
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

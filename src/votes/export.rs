@@ -1,0 +1,415 @@
+//! `duel export` (SPEC §6): the vote log as a preference dataset (`dpo`), as
+//! FastChat battles (`arena`), or as a flat table (`csv`).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{SideRecord, Vote, VoteRecord};
+use crate::provider::{Message, Role};
+
+/// What `--format` chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    // Plain comments: doc comments here would turn `--help` into a long list.
+    // dpo: one JSON line per decisive vote (prompt / chosen / rejected, as TRL reads).
+    Dpo,
+    // arena: one JSON array of battles, as FastChat's leaderboard scripts read them.
+    Arena,
+    // csv: one row per vote with the scalar fields.
+    Csv,
+}
+
+/// Writes `records` in `format`; returns how many records were written (for `dpo`,
+/// only decisive votes are).
+pub fn write(records: &[VoteRecord], format: Format, out: &mut impl Write) -> io::Result<usize> {
+    match format {
+        Format::Dpo => write_dpo(records, out),
+        Format::Arena => write_arena(records, out),
+        Format::Csv => write_csv(records, out),
+    }
+}
+
+#[derive(Serialize)]
+struct DpoLine {
+    prompt: Vec<Message>,
+    chosen: [Message; 1],
+    rejected: [Message; 1],
+}
+
+fn dpo_line(record: &VoteRecord) -> Option<DpoLine> {
+    let (chosen, rejected) = match record.vote {
+        Vote::A => (&record.a, &record.b),
+        Vote::B => (&record.b, &record.a),
+        Vote::Tie | Vote::BothBad => return None,
+    };
+    // The chosen side's history (system included): what produced the chosen answer.
+    let mut prompt = chosen.history.clone().unwrap_or_default();
+    prompt.push(Message::new(Role::User, record.prompt.clone()));
+    let assistant = |side: &SideRecord| [Message::new(Role::Assistant, side.answer.clone())];
+    Some(DpoLine {
+        prompt,
+        chosen: assistant(chosen),
+        rejected: assistant(rejected),
+    })
+}
+
+fn write_dpo(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> {
+    let mut written = 0;
+    for line in records.iter().filter_map(dpo_line) {
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// One battle in FastChat's `clean_battle` shape.
+#[derive(Serialize)]
+struct ArenaBattle<'a> {
+    question_id: String,
+    model_a: &'a str,
+    model_b: &'a str,
+    winner: &'static str,
+    judge: &'a str,
+    conversation_a: Vec<Message>,
+    conversation_b: Vec<Message>,
+    turn: u32,
+    anony: bool,
+    /// `None` only for a record whose `time` is not RFC 3339.
+    tstamp: Option<f64>,
+}
+
+fn winner(vote: Vote) -> &'static str {
+    match vote {
+        Vote::A => "model_a",
+        Vote::B => "model_b",
+        Vote::Tie => "tie",
+        Vote::BothBad => "tie (bothbad)",
+    }
+}
+
+/// Unix seconds, with the milliseconds, of an RFC 3339 time.
+pub fn unix_seconds(time: &str) -> Option<f64> {
+    let at: jiff::Timestamp = time.parse().ok()?;
+    Some(at.as_millisecond() as f64 / 1000.0)
+}
+
+/// The side's whole conversation up to this answer, without the system prompt:
+/// FastChat's battle conversations hold only user and assistant turns.
+fn conversation(side: &SideRecord, prompt: &str) -> Vec<Message> {
+    let mut messages: Vec<Message> = side
+        .history
+        .iter()
+        .flatten()
+        .filter(|m| m.role != Role::System)
+        .cloned()
+        .collect();
+    messages.push(Message::new(Role::User, prompt));
+    messages.push(Message::new(Role::Assistant, side.answer.clone()));
+    messages
+}
+
+fn arena_battle(record: &VoteRecord) -> ArenaBattle<'_> {
+    ArenaBattle {
+        question_id: record.id.to_string(),
+        model_a: &record.a.model,
+        model_b: &record.b.model,
+        winner: winner(record.vote),
+        judge: &record.judge,
+        conversation_a: conversation(&record.a, &record.prompt),
+        conversation_b: conversation(&record.b, &record.prompt),
+        turn: record.turn,
+        anony: record.blind,
+        tstamp: unix_seconds(&record.time),
+    }
+}
+
+fn write_arena(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> {
+    // One battle per line inside the array: valid JSON that still diffs and greps well.
+    write!(out, "[")?;
+    for (i, record) in records.iter().enumerate() {
+        write!(out, "{}", if i == 0 { "\n" } else { ",\n" })?;
+        serde_json::to_writer(&mut *out, &arena_battle(record))?;
+    }
+    writeln!(out, "{}]", if records.is_empty() { "" } else { "\n" })?;
+    Ok(records.len())
+}
+
+const SIDE_COLUMNS: [&str; 8] = [
+    "model",
+    "provider",
+    "model_id",
+    "finish",
+    "ttft_ms",
+    "total_ms",
+    "input_tokens",
+    "output_tokens",
+];
+
+/// The CSV header: the record's scalar fields, each side's with `_a`/`_b`, then the prompt.
+pub fn csv_header() -> Vec<String> {
+    let mut header: Vec<String> = [
+        "id",
+        "time",
+        "conversation",
+        "turn",
+        "vote",
+        "blind",
+        "judge",
+    ]
+    .map(String::from)
+    .to_vec();
+    for suffix in ["a", "b"] {
+        header.extend(SIDE_COLUMNS.iter().map(|c| format!("{c}_{suffix}")));
+    }
+    header.push("prompt".into());
+    header
+}
+
+fn side_cells(side: &SideRecord) -> [String; 8] {
+    let number = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+    [
+        side.model.clone(),
+        side.provider.clone(),
+        side.model_id.clone(),
+        side.finish.as_str().to_owned(),
+        number(side.ttft_ms),
+        number(side.total_ms),
+        number(side.input_tokens),
+        number(side.output_tokens),
+    ]
+}
+
+fn vote_name(vote: Vote) -> &'static str {
+    match vote {
+        Vote::A => "a",
+        Vote::B => "b",
+        Vote::Tie => "tie",
+        Vote::BothBad => "both_bad",
+    }
+}
+
+/// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
+fn csv_cell(cell: &str) -> String {
+    if cell.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell.to_owned()
+    }
+}
+
+fn csv_row(out: &mut impl Write, cells: &[String]) -> io::Result<()> {
+    let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+    writeln!(out, "{}", line.join(","))
+}
+
+fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> {
+    csv_row(out, &csv_header())?;
+    for r in records {
+        let mut cells = vec![
+            r.id.to_string(),
+            r.time.clone(),
+            r.conversation.to_string(),
+            r.turn.to_string(),
+            vote_name(r.vote).to_owned(),
+            r.blind.to_string(),
+            r.judge.clone(),
+        ];
+        cells.extend(side_cells(&r.a));
+        cells.extend(side_cells(&r.b));
+        cells.push(r.prompt.clone());
+        csv_row(out, &cells)?;
+    }
+    Ok(records.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::Finish;
+
+    fn side(model: &str, answer: &str, history: Vec<Message>) -> SideRecord {
+        SideRecord {
+            model: model.into(),
+            provider: "dashscope".into(),
+            model_id: format!("{model}-id"),
+            history: Some(history),
+            answer: answer.into(),
+            reasoning: None,
+            finish: Finish::Stop,
+            error: None,
+            ttft_ms: Some(312),
+            total_ms: None,
+            input_tokens: Some(20),
+            output_tokens: Some(512),
+        }
+    }
+
+    fn record(vote: Vote) -> VoteRecord {
+        let history = |answer: &str| {
+            vec![
+                Message::new(Role::System, "be brief"),
+                Message::new(Role::User, "first"),
+                Message::new(Role::Assistant, answer),
+            ]
+        };
+        VoteRecord {
+            schema: 1,
+            id: uuid::Uuid::new_v4(),
+            time: "2026-11-23T18:53:46.123Z".into(),
+            conversation: uuid::Uuid::new_v4(),
+            turn: 2,
+            vote,
+            blind: true,
+            judge: "alice".into(),
+            prompt: "second, with \"quotes\"\nand a line".into(),
+            a: side("qwen-plus", "answer A", history("first A")),
+            b: side("ernie-4.5", "answer B", history("first B")),
+        }
+    }
+
+    fn export(records: &[VoteRecord], format: Format) -> (usize, String) {
+        let mut out = Vec::new();
+        let n = write(records, format, &mut out).unwrap();
+        (n, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn dpo_has_decisive_votes_with_the_chosen_sides_history() {
+        let records = [Vote::A, Vote::Tie, Vote::B, Vote::BothBad].map(record);
+        let (n, text) = export(&records, Format::Dpo);
+        assert_eq!(n, 2);
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        let first = &lines[0];
+        assert_eq!(first.as_object().unwrap().len(), 3);
+        assert_eq!(
+            first["prompt"],
+            serde_json::json!([
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "first A"},
+                {"role": "user", "content": "second, with \"quotes\"\nand a line"},
+            ])
+        );
+        assert_eq!(
+            first["chosen"],
+            serde_json::json!([{"role": "assistant", "content": "answer A"}])
+        );
+        assert_eq!(
+            first["rejected"],
+            serde_json::json!([{"role": "assistant", "content": "answer B"}])
+        );
+        // A vote for B: B's history and answer are chosen.
+        assert_eq!(lines[1]["prompt"][2]["content"], "first B");
+        assert_eq!(lines[1]["chosen"][0]["content"], "answer B");
+        assert_eq!(lines[1]["rejected"][0]["content"], "answer A");
+    }
+
+    #[test]
+    fn arena_is_one_array_of_fastchat_battles() {
+        let records = [Vote::A, Vote::B, Vote::Tie, Vote::BothBad].map(record);
+        let (n, text) = export(&records, Format::Arena);
+        assert_eq!(n, 4);
+        let battles: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let winners: Vec<&str> = battles
+            .iter()
+            .map(|b| b["winner"].as_str().unwrap())
+            .collect();
+        assert_eq!(winners, ["model_a", "model_b", "tie", "tie (bothbad)"]);
+        let b = &battles[0];
+        assert_eq!(b["model_a"], "qwen-plus");
+        assert_eq!(b["model_b"], "ernie-4.5");
+        assert_eq!(b["turn"], 2);
+        assert_eq!(b["anony"], true);
+        assert_eq!(b["judge"], "alice");
+        assert_eq!(b["question_id"], records[0].id.to_string());
+        assert_eq!(b["tstamp"].as_f64(), Some(1_795_460_026.123));
+        assert_eq!(
+            b["conversation_a"],
+            serde_json::json!([
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "first A"},
+                {"role": "user", "content": "second, with \"quotes\"\nand a line"},
+                {"role": "assistant", "content": "answer A"},
+            ])
+        );
+        assert_eq!(b["conversation_b"][3]["content"], "answer B");
+        let (_, empty) = export(&[], Format::Arena);
+        assert_eq!(
+            serde_json::from_str::<Vec<serde_json::Value>>(&empty).unwrap(),
+            Vec::<serde_json::Value>::new()
+        );
+    }
+
+    #[test]
+    fn unix_seconds_reads_rfc3339() {
+        assert_eq!(unix_seconds("1970-01-01T00:00:01.500Z"), Some(1.5));
+        assert_eq!(unix_seconds("yesterday"), None);
+    }
+
+    /// A small RFC 4180 reader, enough to check what the writer wrote.
+    fn parse_csv(text: &str) -> Vec<Vec<String>> {
+        let mut rows = vec![];
+        let (mut row, mut cell) = (vec![], String::new());
+        let mut chars = text.chars().peekable();
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            match (quoted, c) {
+                (true, '"') if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    cell.push('"');
+                }
+                (true, '"') => quoted = false,
+                (true, c) => cell.push(c),
+                (false, '"') => quoted = true,
+                (false, ',') => row.push(std::mem::take(&mut cell)),
+                (false, '\n') => {
+                    row.push(std::mem::take(&mut cell));
+                    rows.push(std::mem::take(&mut row));
+                }
+                (false, c) => cell.push(c),
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn csv_has_a_header_and_quotes_what_needs_it() {
+        let mut r = record(Vote::BothBad);
+        r.prompt = "a, b \"c\"\nd".into();
+        let (n, text) = export(&[r.clone()], Format::Csv);
+        assert_eq!(n, 1);
+        assert!(text.contains("\"a, b \"\"c\"\"\nd\""), "{text}");
+        let rows = parse_csv(&text);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].join(","),
+            "id,time,conversation,turn,vote,blind,judge,\
+             model_a,provider_a,model_id_a,finish_a,ttft_ms_a,total_ms_a,input_tokens_a,output_tokens_a,\
+             model_b,provider_b,model_id_b,finish_b,ttft_ms_b,total_ms_b,input_tokens_b,output_tokens_b,\
+             prompt"
+        );
+        let row: std::collections::HashMap<&str, &str> = rows[0]
+            .iter()
+            .map(String::as_str)
+            .zip(rows[1].iter().map(String::as_str))
+            .collect();
+        assert_eq!(row["id"], r.id.to_string());
+        assert_eq!(row["time"], "2026-11-23T18:53:46.123Z");
+        assert_eq!(row["turn"], "2");
+        assert_eq!(row["vote"], "both_bad");
+        assert_eq!(row["blind"], "true");
+        assert_eq!(row["model_b"], "ernie-4.5");
+        assert_eq!(row["model_id_a"], "qwen-plus-id");
+        assert_eq!(row["finish_a"], "stop");
+        assert_eq!(row["ttft_ms_a"], "312");
+        assert_eq!(row["total_ms_a"], "");
+        assert_eq!(row["output_tokens_b"], "512");
+        assert_eq!(row["prompt"], "a, b \"c\"\nd");
+    }
+}
