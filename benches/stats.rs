@@ -48,3 +48,29 @@ fn leaderboard_100k_votes_1000_rounds(bencher: divan::Bencher) {
         divan::black_box(tally.leaderboard(1000))
     });
 }
+
+/// Baseline in the same run: only counting the votes, no fit.
+#[divan::bench(sample_count = 10)]
+fn baseline_tally_100k_votes(bencher: divan::Bencher) {
+    let votes = synthetic(100_000);
+    bencher.bench(|| {
+        let mut tally = Tally::new();
+        for (a, b, vote) in &votes {
+            tally.add(a, b, *vote);
+        }
+        divan::black_box(tally)
+    });
+}
+
+/// The point fit alone, without bootstrap rounds.
+#[divan::bench(sample_count = 10)]
+fn fit_100k_votes_no_bootstrap(bencher: divan::Bencher) {
+    let votes = synthetic(100_000);
+    bencher.bench(|| {
+        let mut tally = Tally::new();
+        for (a, b, vote) in &votes {
+            tally.add(a, b, *vote);
+        }
+        divan::black_box(tally.leaderboard(0))
+    });
+}
