@@ -13,6 +13,16 @@ use crate::config::{closest, line_col};
 const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../themes/default.toml")),
     ("light", include_str!("../themes/light.toml")),
+    (
+        "catppuccin-mocha",
+        include_str!("../themes/catppuccin-mocha.toml"),
+    ),
+    ("gruvbox-dark", include_str!("../themes/gruvbox-dark.toml")),
+    ("nord", include_str!("../themes/nord.toml")),
+    (
+        "solarized-light",
+        include_str!("../themes/solarized-light.toml"),
+    ),
 ];
 
 /// The theme every missing role falls back to.
@@ -498,9 +508,22 @@ mod tests {
         fs::write(dir.path().join("themes/notes.txt"), "not a theme").unwrap();
         let listed = list(Some(dir.path()));
         let names: Vec<&str> = listed.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["broken", "default", "light", "zebra"]);
-        assert!(listed[1].builtin && listed[1].dark && listed[1].problem.is_none());
-        assert!(!listed[3].builtin && !listed[3].dark);
+        assert_eq!(
+            names,
+            [
+                "broken",
+                "catppuccin-mocha",
+                "default",
+                "gruvbox-dark",
+                "light",
+                "nord",
+                "solarized-light",
+                "zebra"
+            ]
+        );
+        assert!(listed[2].builtin && listed[2].dark && listed[2].problem.is_none());
+        assert!(listed[6].builtin && !listed[6].dark);
+        assert!(!listed[7].builtin && !listed[7].dark);
         let problem = listed[0].problem.as_deref().unwrap();
         assert!(problem.contains("broken.toml:1:6:"), "{problem}");
         assert_eq!(
@@ -508,7 +531,14 @@ mod tests {
                 .iter()
                 .map(|t| t.name.as_str())
                 .collect::<Vec<_>>(),
-            ["default", "light"]
+            [
+                "catppuccin-mocha",
+                "default",
+                "gruvbox-dark",
+                "light",
+                "nord",
+                "solarized-light"
+            ]
         );
     }
 
@@ -587,7 +617,7 @@ mod tests {
         let e = load_with("nrod", Some(dir.path()), false).unwrap_err();
         assert_eq!(
             e.to_string(),
-            r#"unknown theme "nrod" (available: default, light, mine)"#
+            r#"unknown theme "nrod" (available: catppuccin-mocha, default, gruvbox-dark, light, mine, nord, solarized-light)"#
         );
         for sneaky in ["../themes/mine", "", ".hidden", "themes/mine"] {
             assert!(

@@ -188,11 +188,7 @@ fn turn_lines(
     }
 
     if !answer.text.is_empty() {
-        lines.extend(wrap_text(
-            &sanitize(&answer.text),
-            Style::default().fg(theme.fg),
-            width,
-        ));
+        lines.extend(super::markdown::render(&answer.text, width, theme));
     }
 
     let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);

@@ -1,0 +1,1214 @@
+//! Model answers as Markdown: styled lines that fit a pane's width. Runs on partial
+//! text while an answer streams, so every construct must render sensibly half-finished
+//! (an unclosed code fence is a code block until the end, as CommonMark says).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::mem;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{
+    Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use syntect::easy::HighlightLines;
+use syntect::highlighting::{FontStyle, HighlightState, Style as SynStyle, ThemeSet};
+use syntect::parsing::{ParseState, SyntaxReference, SyntaxSet};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::text::{sanitize, width as text_width, wrap_spans};
+use crate::theme::Theme;
+
+/// Content keeps at least this many cells; deeper nesting gives up its indent first.
+const MIN_CONTENT: usize = 8;
+/// Starts a code line's continuation when it is cut at the pane's edge.
+const CODE_CONTINUATION: &str = "↪ ";
+/// Code lines one render highlights from scratch at most (~250 µs each); the rest show
+/// plain until a later render, as a huge answer arriving at once would freeze the pane.
+const MAX_FRESH_LINES: usize = 200;
+/// Lines longer than this are not highlighted (syntect is slow on huge lines).
+const MAX_HIGHLIGHT_LINE: usize = 4096;
+/// A table column narrower than this could not hold a wide (CJK) character.
+const MIN_COLUMN: usize = 2;
+/// A table is drawn only when each column can show this much of its longest word.
+const READABLE_COLUMN: usize = 6;
+/// List bullets by nesting depth.
+const BULLETS: [&str; 3] = ["• ", "◦ ", "▪ "];
+
+/// Renders `text` (raw model output; sanitised here) as lines at most `width` cells wide.
+pub fn render(text: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let text = sanitize(text);
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_GFM;
+    let mut renderer = Renderer::new(width.max(1), theme);
+    for event in Parser::new_ext(&text, options) {
+        renderer.event(event);
+    }
+    renderer.finish()
+}
+
+/// What a line inside a block quote or list item starts with.
+enum Container {
+    Quote,
+    Item {
+        marker: Span<'static>,
+        /// The marker has been shown; later lines get spaces of its width.
+        shown: bool,
+    },
+}
+
+struct List {
+    /// The next number of an ordered list.
+    next: Option<u64>,
+    /// Items hold paragraphs, so they are separated by blank lines.
+    loose: bool,
+}
+
+struct CodeBuf {
+    lang: String,
+    text: String,
+}
+
+#[derive(Default)]
+struct TableBuf {
+    aligns: Vec<Alignment>,
+    rows: Vec<Vec<Vec<Span<'static>>>>,
+    header_rows: usize,
+}
+
+struct Renderer<'t> {
+    width: usize,
+    theme: &'t Theme,
+    out: Vec<Line<'static>>,
+    /// The logical line being built (a paragraph, a heading, a table cell).
+    spans: Vec<Span<'static>>,
+    styles: Vec<Style>,
+    containers: Vec<Container>,
+    lists: Vec<List>,
+    blank_pending: bool,
+    /// Where the link's text starts in `spans`, and where it points.
+    links: Vec<(usize, String)>,
+    code: Option<CodeBuf>,
+    html_block: bool,
+    table: Option<TableBuf>,
+    /// Code lines this render may still highlight from scratch.
+    fresh_lines: usize,
+}
+
+impl<'t> Renderer<'t> {
+    fn new(width: usize, theme: &'t Theme) -> Self {
+        Self {
+            width,
+            theme,
+            out: Vec::new(),
+            spans: Vec::new(),
+            styles: vec![Style::default().fg(theme.fg)],
+            containers: Vec::new(),
+            lists: Vec::new(),
+            blank_pending: false,
+            links: Vec::new(),
+            code: None,
+            html_block: false,
+            table: None,
+            fresh_lines: MAX_FRESH_LINES,
+        }
+    }
+
+    fn finish(mut self) -> Vec<Line<'static>> {
+        // The parser closes open blocks at the end; this catches anything left over.
+        self.flush();
+        if let Some(code) = self.code.take() {
+            self.code_block(&code.lang, &code.text);
+        }
+        if let Some(table) = self.table.take() {
+            self.table(table);
+        }
+        self.out
+    }
+
+    fn style(&self) -> Style {
+        self.styles.last().copied().unwrap_or_default()
+    }
+
+    fn push_style(&mut self, patch: Style) {
+        self.styles.push(self.style().patch(patch));
+    }
+
+    fn pop_style(&mut self) {
+        if self.styles.len() > 1 {
+            self.styles.pop();
+        }
+    }
+
+    fn dim(&self) -> Style {
+        Style::default().fg(self.theme.dim)
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Start(tag) => self.start(tag),
+            Event::End(tag) => self.end(tag),
+            Event::Text(text) => match &mut self.code {
+                Some(code) => code.text.push_str(&text),
+                None => self
+                    .spans
+                    .push(Span::styled(text.into_string(), self.style())),
+            },
+            Event::Code(code) => self.inline_code(&code),
+            Event::InlineMath(math) | Event::DisplayMath(math) => self.inline_code(&math),
+            Event::Html(html) | Event::InlineHtml(html) => self.html(&html),
+            Event::FootnoteReference(name) => self
+                .spans
+                .push(Span::styled(format!("[^{name}]"), self.dim())),
+            // Models mean a newline as a line break (poems, addresses), as chat UIs show it.
+            Event::SoftBreak | Event::HardBreak => {
+                if self.table.is_some() {
+                    self.spans.push(Span::styled(" ", self.style()));
+                } else {
+                    self.flush();
+                }
+            }
+            Event::Rule => {
+                self.start_block();
+                let rule = "─".repeat(self.content_width());
+                self.push_line(vec![Span::styled(rule, self.dim())]);
+                self.blank_pending = true;
+            }
+            Event::TaskListMarker(done) => {
+                let (text, color) = if done {
+                    ("[x] ", self.theme.success)
+                } else {
+                    ("[ ] ", self.theme.dim)
+                };
+                // The box takes the bullet's place, so wrapped lines hang under the text.
+                match self.containers.last_mut() {
+                    Some(Container::Item { marker, shown }) if !*shown => {
+                        *marker = Span::styled(text, Style::default().fg(color));
+                    }
+                    _ => self
+                        .spans
+                        .push(Span::styled(text, Style::default().fg(color))),
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>) {
+        match tag {
+            Tag::Paragraph => {
+                self.start_block();
+                if let (Some(Container::Item { .. }), Some(list)) =
+                    (self.containers.last(), self.lists.last_mut())
+                {
+                    list.loose = true;
+                }
+            }
+            Tag::Heading { level, .. } => {
+                self.start_block();
+                let style = Style::default()
+                    .fg(self.theme.heading)
+                    .add_modifier(Modifier::BOLD);
+                let marker = "#".repeat(heading_level(level));
+                self.spans.push(Span::styled(format!("{marker} "), style));
+                let underline = if level == HeadingLevel::H1 {
+                    Modifier::UNDERLINED
+                } else {
+                    Modifier::empty()
+                };
+                self.push_style(style.add_modifier(underline));
+            }
+            Tag::BlockQuote(kind) => {
+                self.start_block();
+                self.containers.push(Container::Quote);
+                self.push_style(Style::default().fg(self.theme.dim));
+                if let Some(kind) = kind {
+                    // GitHub's `> [!NOTE]` alerts: the parser drops the marker, the label stays.
+                    let label = match kind {
+                        BlockQuoteKind::Note => "Note",
+                        BlockQuoteKind::Tip => "Tip",
+                        BlockQuoteKind::Important => "Important",
+                        BlockQuoteKind::Warning => "Warning",
+                        BlockQuoteKind::Caution => "Caution",
+                    };
+                    let style = self.style().add_modifier(Modifier::BOLD);
+                    self.push_line(vec![Span::styled(label, style)]);
+                }
+            }
+            Tag::CodeBlock(kind) => {
+                self.start_block();
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info
+                        .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                self.code = Some(CodeBuf {
+                    lang,
+                    text: String::new(),
+                });
+            }
+            Tag::HtmlBlock => {
+                self.start_block();
+                self.html_block = true;
+            }
+            Tag::List(start) => {
+                self.start_block();
+                self.lists.push(List {
+                    next: start,
+                    loose: false,
+                });
+            }
+            Tag::Item => {
+                self.flush();
+                if self.blank_pending && !self.out.is_empty() {
+                    self.blank();
+                }
+                self.blank_pending = false;
+                let depth = self.lists.len().saturating_sub(1);
+                let marker = match self.lists.last_mut().and_then(|l| l.next.as_mut()) {
+                    Some(n) => {
+                        let marker = format!("{n}. ");
+                        *n += 1;
+                        Span::styled(marker, self.dim())
+                    }
+                    None => Span::styled(BULLETS[depth % BULLETS.len()], self.dim()),
+                };
+                self.containers.push(Container::Item {
+                    marker,
+                    shown: false,
+                });
+            }
+            Tag::Table(aligns) => {
+                self.start_block();
+                self.table = Some(TableBuf {
+                    aligns,
+                    ..TableBuf::default()
+                });
+            }
+            Tag::TableHead => {
+                if let Some(table) = &mut self.table {
+                    table.rows.push(Vec::new());
+                }
+                self.push_style(Style::default().add_modifier(Modifier::BOLD));
+            }
+            Tag::TableRow => {
+                if let Some(table) = &mut self.table {
+                    table.rows.push(Vec::new());
+                }
+            }
+            Tag::TableCell => self.spans.clear(),
+            Tag::Emphasis => self.push_style(Style::default().add_modifier(Modifier::ITALIC)),
+            Tag::Strong => self.push_style(Style::default().add_modifier(Modifier::BOLD)),
+            Tag::Strikethrough => {
+                self.push_style(Style::default().add_modifier(Modifier::CROSSED_OUT))
+            }
+            Tag::Superscript | Tag::Subscript => self.push_style(Style::default()),
+            Tag::Link { dest_url, .. } => {
+                self.links.push((self.spans.len(), dest_url.into_string()));
+                self.push_style(
+                    Style::default()
+                        .fg(self.theme.link)
+                        .add_modifier(Modifier::UNDERLINED),
+                );
+            }
+            Tag::Image { dest_url, .. } => {
+                self.spans.push(Span::styled("[image: ", self.dim()));
+                // Alt text shows as the link text; the address follows.
+                self.links.push((usize::MAX, dest_url.into_string()));
+                self.push_style(Style::default().fg(self.theme.link));
+            }
+            Tag::FootnoteDefinition(name) => {
+                self.start_block();
+                self.spans
+                    .push(Span::styled(format!("[^{name}]: "), self.dim()));
+            }
+            Tag::DefinitionList
+            | Tag::DefinitionListTitle
+            | Tag::DefinitionListDefinition
+            | Tag::MetadataBlock(_) => self.start_block(),
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph
+            | TagEnd::FootnoteDefinition
+            | TagEnd::DefinitionListTitle
+            | TagEnd::DefinitionListDefinition
+            | TagEnd::DefinitionList
+            | TagEnd::MetadataBlock(_) => self.end_block(),
+            TagEnd::Heading(_) => {
+                self.pop_style();
+                self.end_block();
+            }
+            TagEnd::BlockQuote(_) => {
+                self.flush();
+                self.pop_style();
+                if let Some(i) = self
+                    .containers
+                    .iter()
+                    .rposition(|c| matches!(c, Container::Quote))
+                {
+                    self.containers.truncate(i);
+                }
+                self.blank_pending = true;
+            }
+            TagEnd::CodeBlock => {
+                if let Some(code) = self.code.take() {
+                    self.code_block(&code.lang, &code.text);
+                }
+                self.blank_pending = true;
+            }
+            TagEnd::HtmlBlock => {
+                self.html_block = false;
+                self.end_block();
+            }
+            TagEnd::List(_) => {
+                self.flush();
+                self.lists.pop();
+                // A nested list ends inside an item: tight lists stay tight.
+                self.blank_pending = self.lists.last().is_none_or(|l| l.loose);
+            }
+            TagEnd::Item => {
+                self.flush();
+                if let Some(Container::Item { shown: false, .. }) = self.containers.last() {
+                    // An item with nothing in it yet (streaming): its marker alone.
+                    self.push_line(Vec::new());
+                }
+                if let Some(i) = self
+                    .containers
+                    .iter()
+                    .rposition(|c| matches!(c, Container::Item { .. }))
+                {
+                    self.containers.truncate(i);
+                }
+            }
+            TagEnd::Table => {
+                if let Some(table) = self.table.take() {
+                    self.table(table);
+                }
+                self.blank_pending = true;
+            }
+            TagEnd::TableHead => {
+                self.pop_style();
+                if let Some(table) = &mut self.table {
+                    table.header_rows = table.rows.len();
+                }
+            }
+            TagEnd::TableRow => {}
+            TagEnd::TableCell => {
+                let cell = mem::take(&mut self.spans);
+                if let Some(row) = self.table.as_mut().and_then(|t| t.rows.last_mut()) {
+                    row.push(cell);
+                }
+            }
+            TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Superscript
+            | TagEnd::Subscript => self.pop_style(),
+            TagEnd::Link => {
+                self.pop_style();
+                if let Some((start, url)) = self.links.pop() {
+                    let shown: String = self.spans[start.min(self.spans.len())..]
+                        .iter()
+                        .map(|s| s.content.as_ref())
+                        .collect();
+                    let same = url.is_empty()
+                        || shown == url
+                        || url.strip_prefix("mailto:") == Some(shown.as_str());
+                    if !same {
+                        self.spans
+                            .push(Span::styled(format!(" ({url})"), self.dim()));
+                    }
+                }
+            }
+            TagEnd::Image => {
+                self.pop_style();
+                let url = self.links.pop().map(|(_, url)| url).unwrap_or_default();
+                self.spans.push(Span::styled("]", self.dim()));
+                if !url.is_empty() {
+                    self.spans
+                        .push(Span::styled(format!(" ({url})"), self.dim()));
+                }
+            }
+        }
+    }
+
+    fn inline_code(&mut self, code: &str) {
+        let style = self.style().bg(self.theme.code_bg);
+        if self.theme.code_bg == Color::Reset {
+            // Without a background colour, backticks are what marks code.
+            self.spans.push(Span::styled(format!("`{code}`"), style));
+        } else {
+            self.spans.push(Span::styled(code.to_owned(), style));
+        }
+    }
+
+    /// Raw HTML shows as the text it is.
+    fn html(&mut self, html: &str) {
+        if !self.html_block {
+            self.spans.push(Span::styled(html.to_owned(), self.dim()));
+            return;
+        }
+        for (i, line) in html.split('\n').enumerate() {
+            if i > 0 {
+                self.flush();
+            }
+            if !line.is_empty() {
+                self.spans.push(Span::styled(line.to_owned(), self.dim()));
+            }
+        }
+    }
+
+    /// Before a block: finish the text before it and leave a blank line after the last.
+    fn start_block(&mut self) {
+        self.flush();
+        if self.blank_pending && !self.out.is_empty() {
+            self.blank();
+        }
+        self.blank_pending = false;
+    }
+
+    fn end_block(&mut self) {
+        self.flush();
+        self.blank_pending = true;
+    }
+
+    /// Wraps the logical line built so far under the current gutters and markers.
+    fn flush(&mut self) {
+        if self.spans.is_empty() || self.table.is_some() {
+            return;
+        }
+        let spans = mem::take(&mut self.spans);
+        let width = self.content_width();
+        // Most lines are short: no need to split them into graphemes to find out.
+        if spans.iter().map(Span::width).sum::<usize>() <= width {
+            return self.push_line(spans);
+        }
+        for line in wrap_spans(&spans, width) {
+            self.push_line(line.spans);
+        }
+    }
+
+    /// A blank line that keeps the block quotes' gutters.
+    fn blank(&mut self) {
+        let mut spans = Vec::new();
+        for container in &self.containers {
+            if let Container::Quote = container {
+                spans.push(Span::styled("│ ", self.dim()));
+            }
+        }
+        if let Some(last) = spans.last_mut() {
+            *last = Span::styled("│", self.dim());
+        }
+        let mut line = Line::from(spans);
+        fit(&mut line, self.width);
+        self.out.push(line);
+    }
+
+    /// The cells the gutters and markers of the current containers take.
+    fn prefix_width(&self) -> usize {
+        let full: usize = self
+            .containers
+            .iter()
+            .map(|c| match c {
+                Container::Quote => 2,
+                Container::Item { marker, .. } => marker.width(),
+            })
+            .sum();
+        full.min(self.width - self.width.min(MIN_CONTENT))
+    }
+
+    fn content_width(&self) -> usize {
+        (self.width - self.prefix_width()).max(1)
+    }
+
+    /// Pushes one output line: the gutters and markers, then `content`.
+    fn push_line(&mut self, content: Vec<Span<'static>>) {
+        let room = self.prefix_width();
+        let mut line = Line::default();
+        if !self.containers.is_empty() {
+            let dim = self.dim();
+            let mut spans = Vec::with_capacity(self.containers.len() + content.len());
+            for container in &mut self.containers {
+                match container {
+                    Container::Quote => spans.push(Span::styled("│ ", dim)),
+                    Container::Item { marker, shown } if !*shown => {
+                        spans.push(marker.clone());
+                        *shown = true;
+                    }
+                    Container::Item { marker, .. } => {
+                        spans.push(Span::raw(" ".repeat(marker.width())));
+                    }
+                }
+            }
+            line.spans = spans;
+            // Too deep for a narrow pane: the indent gives way, the text keeps its room.
+            fit(&mut line, room);
+        }
+        line.spans.extend(content);
+        if self.width < MIN_COLUMN {
+            // A one-cell pane cannot show a wide character at all.
+            fit(&mut line, self.width);
+        }
+        self.out.push(line);
+    }
+
+    fn code_block(&mut self, lang: &str, code: &str) {
+        let width = self.content_width();
+        let bg = self.theme.code_bg;
+        let base = Style::default().fg(self.theme.fg).bg(bg);
+        let label = if lang.is_empty() { "code" } else { lang };
+        let label = crate::text::truncate(label, width);
+        let pad = width - text_width(&label);
+        self.push_line(vec![
+            Span::styled(label, self.dim().bg(bg).add_modifier(Modifier::ITALIC)),
+            Span::styled(" ".repeat(pad), base),
+        ]);
+
+        let highlighted = highlight(code, lang, self.theme, &mut self.fresh_lines);
+        let code = code.strip_suffix('\n').unwrap_or(code);
+        if code.is_empty() {
+            return;
+        }
+        let continuation = (width >= 2 * MIN_CONTENT).then(|| {
+            Span::styled(
+                CODE_CONTINUATION,
+                self.dim().bg(bg).add_modifier(Modifier::DIM),
+            )
+        });
+        for (i, line) in code.split('\n').enumerate() {
+            let pieces: &[(Style, usize)] = match &highlighted {
+                Some(lines) => lines.get(i).map_or(&[], Vec::as_slice),
+                None => &[],
+            };
+            let plain = [(base, line.len())];
+            let pieces = if pieces.is_empty() {
+                &plain[..]
+            } else {
+                pieces
+            };
+            for row in cut_code(line, pieces, width, continuation.as_ref(), base) {
+                self.push_line(row);
+            }
+        }
+    }
+
+    fn table(&mut self, table: TableBuf) {
+        let width = self.content_width();
+        let columns = table
+            .rows
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(table.aligns.len());
+        if columns == 0 {
+            return;
+        }
+        // Widest content and widest unbreakable word per column.
+        let mut natural = vec![1; columns];
+        let mut word = vec![1; columns];
+        for row in &table.rows {
+            for (c, cell) in row.iter().enumerate() {
+                let w: usize = cell.iter().map(Span::width).sum();
+                natural[c] = natural[c].max(w);
+                word[c] = word[c].max(longest_word(cell));
+            }
+        }
+        // Each column costs "│ " before and " " after it, plus the closing "│".
+        let frame = 3 * columns + 1;
+        let readable: usize = word.iter().map(|&w| w.min(READABLE_COLUMN)).sum();
+        if width < frame + readable.max(MIN_COLUMN * columns) {
+            // Columns a few cells wide are harder to read than the rows spelled out.
+            return self.table_as_list(table);
+        }
+        let room = width - frame;
+        let widths = if word.iter().sum::<usize>() <= room {
+            // Whole words first, then the rest in proportion to what each column lacks.
+            let extra: Vec<usize> = natural.iter().zip(&word).map(|(n, w)| n - w).collect();
+            let more = fit_columns(&extra, room - word.iter().sum::<usize>(), 0);
+            word.iter().zip(more).map(|(w, m)| w + m).collect()
+        } else {
+            fit_columns(&word, room, MIN_COLUMN)
+        };
+        let border = self.dim();
+        let rule = |left: &str, mid: &str, right: &str| {
+            let mut s = String::from(left);
+            for (c, w) in widths.iter().enumerate() {
+                if c > 0 {
+                    s.push_str(mid);
+                }
+                s.push_str(&"─".repeat(w + 2));
+            }
+            s.push_str(right);
+            vec![Span::styled(s, border)]
+        };
+        let wrapped: Vec<Vec<Vec<Line<'static>>>> = table
+            .rows
+            .iter()
+            .map(|row| {
+                (0..columns)
+                    .map(|c| match row.get(c) {
+                        Some(cell) if cell.iter().map(Span::width).sum::<usize>() <= widths[c] => {
+                            vec![Line::from(cell.clone())]
+                        }
+                        Some(cell) if !cell.is_empty() => wrap_spans(cell, widths[c]),
+                        _ => Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let body_wraps = wrapped
+            .iter()
+            .skip(table.header_rows)
+            .any(|row| row.iter().any(|cell| cell.len() > 1));
+
+        self.push_line(rule("┌", "┬", "┐"));
+        for (r, row) in wrapped.into_iter().enumerate() {
+            if r > 0 && (r == table.header_rows || (r > table.header_rows && body_wraps)) {
+                // Rows that take several lines need a line between them to read apart.
+                self.push_line(rule("├", "┼", "┤"));
+            }
+            let height = row.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            for i in 0..height {
+                let mut spans = Vec::with_capacity(3 * columns + 1);
+                for (c, cell) in row.iter().enumerate() {
+                    spans.push(Span::styled(if c == 0 { "│ " } else { " │ " }, border));
+                    let line = cell.get(i);
+                    let used = line.map_or(0, Line::width);
+                    let gap = widths[c] - used.min(widths[c]);
+                    let (before, after) = match table.aligns.get(c) {
+                        Some(Alignment::Right) => (gap, 0),
+                        Some(Alignment::Center) => (gap / 2, gap - gap / 2),
+                        _ => (0, gap),
+                    };
+                    if before > 0 {
+                        spans.push(Span::raw(" ".repeat(before)));
+                    }
+                    if let Some(line) = line {
+                        spans.extend(line.spans.iter().cloned());
+                    }
+                    if after > 0 {
+                        spans.push(Span::raw(" ".repeat(after)));
+                    }
+                }
+                spans.push(Span::styled(" │", border));
+                self.push_line(spans);
+            }
+        }
+        self.push_line(rule("└", "┴", "┘"));
+    }
+
+    /// A table too wide for even two cells per column: each row as "header: value" lines.
+    fn table_as_list(&mut self, table: TableBuf) {
+        let width = self.content_width();
+        let (head, body) = table.rows.split_at(table.header_rows.min(table.rows.len()));
+        let head = head.first();
+        for (r, row) in body.iter().enumerate() {
+            if r > 0 {
+                let rule = "─".repeat(width);
+                self.push_line(vec![Span::styled(rule, self.dim())]);
+            }
+            for (c, cell) in row.iter().enumerate() {
+                let mut spans = Vec::new();
+                if let Some(name) = head.and_then(|h| h.get(c)) {
+                    spans.extend(name.iter().cloned());
+                    spans.push(Span::styled(": ", self.dim()));
+                }
+                spans.extend(cell.iter().cloned());
+                for line in wrap_spans(&spans, width) {
+                    self.push_line(line.spans);
+                }
+            }
+        }
+        if body.is_empty() {
+            for cell in head.into_iter().flatten() {
+                for line in wrap_spans(cell, width) {
+                    self.push_line(line.spans);
+                }
+            }
+        }
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> usize {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// The widest run of a cell that cannot break: a word, or one wide character.
+fn longest_word(cell: &[Span<'_>]) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    for g in cell.iter().flat_map(|s| s.content.graphemes(true)) {
+        let w = text_width(g);
+        if g == " " || w > 1 {
+            longest = longest.max(run).max(w);
+            run = 0;
+        } else {
+            run += w;
+        }
+    }
+    longest.max(run)
+}
+
+/// Cuts a line's spans to at most `max` cells.
+fn fit(line: &mut Line<'static>, max: usize) {
+    if line.width() <= max {
+        return;
+    }
+    let mut used = 0;
+    let mut keep = Vec::new();
+    for span in line.spans.drain(..) {
+        let w = span.width();
+        if used + w <= max {
+            used += w;
+            keep.push(span);
+            continue;
+        }
+        let mut cut = String::new();
+        for g in span.content.graphemes(true) {
+            let gw = text_width(g);
+            if used + gw > max {
+                break;
+            }
+            used += gw;
+            cut.push_str(g);
+        }
+        if !cut.is_empty() {
+            keep.push(Span::styled(cut, span.style));
+        }
+        break;
+    }
+    line.spans = keep;
+}
+
+/// Column widths for `room` cells: narrow columns keep their width, wide ones share
+/// the rest in proportion to their content, none below `min` (or its content).
+/// Needs `room >= min * natural.len()`.
+fn fit_columns(natural: &[usize], room: usize, min: usize) -> Vec<usize> {
+    if natural.iter().sum::<usize>() <= room {
+        return natural.to_vec();
+    }
+    let floor = |c: usize| natural[c].min(min);
+    let mut widths = natural.to_vec();
+    let mut open: Vec<usize> = (0..natural.len()).collect();
+    let mut left = room;
+    loop {
+        let share = left / open.len().max(1);
+        let (small, wide): (Vec<usize>, Vec<usize>) =
+            open.iter().partition(|&&c| natural[c] <= share);
+        if small.is_empty() {
+            let total: usize = wide.iter().map(|&c| natural[c]).sum();
+            for &c in &wide {
+                widths[c] = (natural[c] * left / total.max(1)).max(floor(c));
+            }
+            let mut used: usize = wide.iter().map(|&c| widths[c]).sum();
+            // Rounding: take back from the widest, hand out to the most shortchanged.
+            while used > left {
+                let Some(&c) = wide
+                    .iter()
+                    .filter(|&&c| widths[c] > floor(c))
+                    .max_by_key(|&&c| widths[c])
+                else {
+                    break;
+                };
+                widths[c] -= 1;
+                used -= 1;
+            }
+            while used < left {
+                let Some(&c) = wide
+                    .iter()
+                    .filter(|&&c| widths[c] < natural[c])
+                    .max_by_key(|&&c| natural[c] - widths[c])
+                else {
+                    break;
+                };
+                widths[c] += 1;
+                used += 1;
+            }
+            return widths;
+        }
+        for &c in &small {
+            left -= natural[c];
+        }
+        open = wide;
+        if open.is_empty() {
+            return widths;
+        }
+    }
+}
+
+/// One code line as rows of at most `width` cells: cut, never word-wrapped, each
+/// continuation row starting with `continuation`, padded with the code background.
+fn cut_code(
+    line: &str,
+    pieces: &[(Style, usize)],
+    width: usize,
+    continuation: Option<&Span<'static>>,
+    base: Style,
+) -> Vec<Vec<Span<'static>>> {
+    let mut rows = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    let mut offset = 0;
+    for &(style, len) in pieces {
+        let end = (offset + len).min(line.len());
+        let Some(text) = line.get(offset..end) else {
+            break;
+        };
+        offset = end;
+        let w = text_width(text);
+        // The common case: the whole piece fits as it is.
+        if used + w <= width {
+            used += w;
+            row.push(Span::styled(text.to_owned(), style));
+            continue;
+        }
+        let mut start = 0;
+        for (i, g) in text.grapheme_indices(true) {
+            let gw = text_width(g);
+            if used + gw > width && used > 0 {
+                if i > start {
+                    row.push(Span::styled(text[start..i].to_owned(), style));
+                }
+                pad(&mut row, width - used.min(width), base);
+                rows.push(mem::take(&mut row));
+                used = 0;
+                start = i;
+                if let Some(mark) = continuation {
+                    used = mark.width();
+                    row.push(mark.clone());
+                }
+            }
+            used += gw;
+        }
+        if start < text.len() {
+            row.push(Span::styled(text[start..].to_owned(), style));
+        }
+    }
+    pad(&mut row, width.saturating_sub(used), base);
+    rows.push(row);
+    rows
+}
+
+fn pad(row: &mut Vec<Span<'static>>, cells: usize, style: Style) {
+    if cells > 0 {
+        row.push(Span::styled(" ".repeat(cells), style));
+    }
+}
+
+struct Highlighting {
+    syntaxes: SyntaxSet,
+    themes: ThemeSet,
+}
+
+/// syntect's bundled grammars and themes, loaded once on the first code block.
+static HIGHLIGHTING: LazyLock<Highlighting> = LazyLock::new(|| Highlighting {
+    syntaxes: SyntaxSet::load_defaults_newlines(),
+    themes: ThemeSet::load_defaults(),
+});
+
+/// A highlighted prefix of a code block: its complete lines and the parser state after them.
+struct Highlighted {
+    text: String,
+    lines: Vec<Vec<(SynStyle, usize)>>,
+    state: (HighlightState, ParseState),
+}
+
+thread_local! {
+    /// Recent code blocks by syntax theme, language and first line, so a block growing
+    /// token by token (and the finished blocks above it) is highlighted from its last
+    /// complete line, not from the top on every render: syntect with the pure-Rust regex
+    /// engine takes a few hundred microseconds per line. Per thread: drawing is on one.
+    static HIGHLIGHTED: RefCell<HashMap<u64, Vec<Highlighted>>> = RefCell::new(HashMap::new());
+}
+/// Past this many cached blocks the cache starts over, which bounds its memory.
+const HIGHLIGHTED_KEPT: usize = 4096;
+
+fn cache_key(theme: &str, syntax: &str, first_line: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (theme, syntax, first_line).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Styles and byte lengths for the first lines of `code` (all of them unless `budget`,
+/// the lines this render may still highlight afresh, runs out); `None` for plain code.
+fn highlight(
+    code: &str,
+    lang: &str,
+    theme: &Theme,
+    budget: &mut usize,
+) -> Option<Vec<Vec<(Style, usize)>>> {
+    if theme.syntax == "none"
+        || lang.is_empty()
+        || code.split('\n').any(|l| l.len() > MAX_HIGHLIGHT_LINE)
+    {
+        return None;
+    }
+    let hl = &*HIGHLIGHTING;
+    let syntax = find_syntax(&hl.syntaxes, lang)?;
+    let (syn_theme, theme_name) = match hl.themes.themes.get(&theme.syntax) {
+        Some(t) => (t, theme.syntax.as_str()),
+        None => {
+            // An unknown name still highlights, in a built-in of the same lightness.
+            let name = if theme.dark {
+                "base16-ocean.dark"
+            } else {
+                "InspiredGitHub"
+            };
+            (hl.themes.themes.get(name)?, name)
+        }
+    };
+
+    HIGHLIGHTED.with_borrow_mut(|cache| {
+        highlight_cached(code, syntax, syn_theme, theme_name, theme, budget, cache)
+    })
+}
+
+fn highlight_cached(
+    code: &str,
+    syntax: &SyntaxReference,
+    syn_theme: &syntect::highlighting::Theme,
+    theme_name: &str,
+    theme: &Theme,
+    budget: &mut usize,
+    cache: &mut HashMap<u64, Vec<Highlighted>>,
+) -> Option<Vec<Vec<(Style, usize)>>> {
+    let hl = &*HIGHLIGHTING;
+    let key = code
+        .find('\n')
+        .map(|i| cache_key(theme_name, &syntax.name, &code[..=i]));
+    let cached = key.and_then(|key| {
+        let blocks = cache.get_mut(&key)?;
+        let i = (0..blocks.len())
+            .filter(|&i| code.starts_with(&blocks[i].text))
+            .max_by_key(|&i| blocks[i].text.len())?;
+        Some(blocks.swap_remove(i))
+    });
+    let mut entry = cached.unwrap_or_else(|| Highlighted {
+        text: String::new(),
+        lines: Vec::new(),
+        state: HighlightLines::new(syntax, syn_theme).state(),
+    });
+    // Complete lines extend the cached prefix; an unfinished last one is done apart.
+    let rest = &code[entry.text.len()..];
+    let (complete, partial) = match rest.rfind('\n') {
+        Some(i) => rest.split_at(i + 1),
+        None => ("", rest),
+    };
+    let mut lines = HighlightLines::from_state(syn_theme, entry.state.0, entry.state.1);
+    for line in complete.split_inclusive('\n') {
+        if *budget == 0 {
+            break;
+        }
+        *budget -= 1;
+        let ranges = lines.highlight_line(line, &hl.syntaxes).ok()?;
+        entry
+            .lines
+            .push(ranges.iter().map(|(s, t)| (*s, t.len())).collect());
+        entry.text.push_str(line);
+    }
+    entry.state = lines.state();
+    // Only when every complete line was highlighted: otherwise the budget ran out.
+    let partial =
+        if partial.is_empty() || *budget == 0 || entry.text.len() + partial.len() < code.len() {
+            None
+        } else {
+            *budget -= 1;
+            let (h, p) = entry.state.clone();
+            let mut lines = HighlightLines::from_state(syn_theme, h, p);
+            // The grammars expect each line to end with a newline.
+            let owned = format!("{partial}\n");
+            let ranges = lines.highlight_line(&owned, &hl.syntaxes).ok()?;
+            Some(
+                ranges
+                    .iter()
+                    .map(|(s, t)| (convert(*s, theme), t.len()))
+                    .collect(),
+            )
+        };
+    let out = entry
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|&(s, n)| (convert(s, theme), n)).collect())
+        .chain(partial)
+        .collect();
+    if let Some(key) = key.filter(|_| !entry.text.is_empty()) {
+        if cache.len() >= HIGHLIGHTED_KEPT {
+            cache.clear();
+        }
+        cache.entry(key).or_default().push(entry);
+    }
+    Some(out)
+}
+
+fn find_syntax<'a>(syntaxes: &'a SyntaxSet, lang: &str) -> Option<&'a SyntaxReference> {
+    let lang = lang.to_ascii_lowercase();
+    let token = match lang.as_str() {
+        "shell" | "console" | "zsh" | "sh" => "bash",
+        "c++" => "cpp",
+        "golang" => "go",
+        "ts" | "typescript" | "tsx" | "jsx" => "js",
+        "py3" | "python3" => "py",
+        other => other,
+    };
+    syntaxes
+        .find_syntax_by_token(token)
+        .filter(|s| s.name != "Plain Text")
+}
+
+/// A syntect style as a ratatui one, on the theme's code background.
+fn convert(style: SynStyle, theme: &Theme) -> Style {
+    let fg = style.foreground;
+    let mut out = Style::default()
+        .fg(Color::Rgb(fg.r, fg.g, fg.b))
+        .bg(theme.code_bg);
+    if style.font_style.contains(FontStyle::BOLD) {
+        out = out.add_modifier(Modifier::BOLD);
+    }
+    if style.font_style.contains(FontStyle::ITALIC) {
+        out = out.add_modifier(Modifier::ITALIC);
+    }
+    if style.font_style.contains(FontStyle::UNDERLINE) {
+        out = out.add_modifier(Modifier::UNDERLINED);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// About `len` bytes of a typical answer: prose, a list, a table, code.
+    fn sample_answer(len: usize) -> String {
+        let chunk = "## Section\n\nSome **bold** prose with `inline code`, a [link](https://example.com) and 中文 text that wraps.\n\n- first item\n- second item with *emphasis*\n  1. nested\n\n| a | b |\n|---|---|\n| 1 | two |\n\n```rust\nfn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{x:?}\");\n}\n```\n\n";
+        let mut s = String::new();
+        let mut i = 0;
+        while s.len() < len {
+            // Vary the code so each block is highlighted, not found in the cache.
+            s.push_str(&chunk.replace("x = vec", &format!("x{i} = vec")));
+            i += 1;
+        }
+        s
+    }
+
+    #[test]
+    #[ignore = "timing: cargo test --release -- --ignored --nocapture"]
+    fn highlight_timing() {
+        let hl = &*HIGHLIGHTING;
+        let syntax = find_syntax(&hl.syntaxes, "rust").unwrap();
+        let theme = &hl.themes.themes["base16-ocean.dark"];
+        let line = "    let x = vec![1, 2, 3]; // a comment\n";
+        for _ in 0..2 {
+            let start = std::time::Instant::now();
+            let mut h = HighlightLines::new(syntax, theme);
+            for _ in 0..1000 {
+                std::hint::black_box(h.highlight_line(line, &hl.syntaxes).unwrap());
+            }
+            println!("1000 lines: {:?}", start.elapsed());
+            let start = std::time::Instant::now();
+            for _ in 0..1000 {
+                std::hint::black_box(HighlightLines::new(syntax, theme));
+            }
+            println!("1000 HighlightLines::new: {:?}", start.elapsed());
+        }
+    }
+
+    #[test]
+    #[ignore = "timing: cargo test --release -- --ignored --nocapture"]
+    fn render_timing() {
+        let theme = Theme::default();
+        // Load syntect's grammars and themes first (~tens of ms, once per process).
+        let start = std::time::Instant::now();
+        render("```rust\nfn f() {}\n```\n", 80, &theme);
+        println!("loading syntect: {:?}", start.elapsed());
+        for len in [10_000, 1_000_000] {
+            let text = sample_answer(len);
+            let start = std::time::Instant::now();
+            let lines = render(&text, 80, &theme);
+            let cold = start.elapsed();
+            let start = std::time::Instant::now();
+            let runs = if len > 100_000 { 3 } else { 100 };
+            for _ in 0..runs {
+                std::hint::black_box(render(&text, 80, &theme));
+            }
+            let warm = start.elapsed() / runs;
+            let plain_text = text.replace("```", "");
+            let start = std::time::Instant::now();
+            for _ in 0..runs {
+                std::hint::black_box(render(&plain_text, 80, &theme));
+            }
+            let nocode = start.elapsed() / runs;
+            println!(
+                "{len} bytes, {} lines: code not yet highlighted {cold:?}, again {warm:?}, without code blocks {nocode:?}",
+                lines.len()
+            );
+        }
+    }
+
+    #[test]
+    fn highlighting_a_growing_block_from_the_cache_matches_a_fresh_start() {
+        let answer = "```rust\nfn main() {\n    let s = \"/* not a comment\";\n    /* a comment\n    that spans lines */\n    println!(\"{s}\");\n}\n```\n";
+        let theme = Theme::default();
+        for end in (0..=answer.len()).filter(|&i| answer.is_char_boundary(i)) {
+            let cached = render(&answer[..end], 40, &theme);
+            HIGHLIGHTED.with_borrow_mut(HashMap::clear);
+            let fresh = render(&answer[..end], 40, &theme);
+            assert_eq!(cached, fresh, "{:?}", &answer[..end]);
+        }
+    }
+
+    #[test]
+    fn a_huge_block_is_highlighted_a_slice_per_render() {
+        let code: String = (0..MAX_FRESH_LINES + 50)
+            .map(|i| format!("let budget_{i} = {i};\n"))
+            .collect();
+        let answer = format!("```rust\n{code}```\n");
+        let theme = Theme::default();
+        let coloured = |lines: &[Line<'_>]| {
+            lines
+                .iter()
+                .filter(|l| {
+                    l.spans
+                        .iter()
+                        .any(|s| matches!(s.style.fg, Some(Color::Rgb(..))))
+                })
+                .count()
+        };
+        // The language label is coloured too.
+        let first = render(&answer, 40, &theme);
+        assert_eq!(coloured(&first), 1 + MAX_FRESH_LINES);
+        let second = render(&answer, 40, &theme);
+        assert_eq!(coloured(&second), 1 + MAX_FRESH_LINES + 50);
+    }
+
+    #[test]
+    fn columns_share_the_room_and_never_exceed_it() {
+        assert_eq!(fit_columns(&[3, 4], 10, MIN_COLUMN), [3, 4]);
+        assert_eq!(fit_columns(&[3, 40, 20], 33, MIN_COLUMN), [3, 20, 10]);
+        for room in 6..40 {
+            let widths = fit_columns(&[1, 9, 30], room, MIN_COLUMN);
+            assert_eq!(widths.iter().sum::<usize>(), room.min(40), "{widths:?}");
+            assert!(widths.iter().all(|&w| w >= 1), "{widths:?}");
+        }
+        assert_eq!(
+            longest_word(&[Span::raw("ab cdef"), Span::raw("g 中文")]),
+            5
+        );
+    }
+}
