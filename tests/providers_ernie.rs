@@ -7,20 +7,14 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::events::{FAST_RETRY, finish, text, usage};
 use common::server::{MockServer, Recorded, Reply, Step, sse_event};
 use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::provider::{
-    self, ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, RetryPolicy, Role,
-    StreamEvent, Usage,
+    self, ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, Role, StreamEvent,
+    Usage,
 };
 use serde_json::json;
-
-/// Short waits so that three attempts stay well under a second.
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    max_retries: 2,
-    first_backoff: Duration::from_millis(10),
-    max_wait: Duration::from_millis(50),
-};
 
 const AK: &str = "ernieAkNotReal0123";
 const SK: &str = "ernieSkNotReal4567";
@@ -152,30 +146,6 @@ async fn run(model: &ModelSpec, messages: Vec<Message>) -> Vec<StreamEvent> {
 
 async fn run_against(server: &MockServer, tag: &str) -> Vec<StreamEvent> {
     run(&model(endpoint(server, tag)), ask()).await
-}
-
-fn text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Text(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn usage(events: &[StreamEvent]) -> Option<Usage> {
-    events.iter().rev().find_map(|e| match e {
-        StreamEvent::Usage(u) => Some(*u),
-        _ => None,
-    })
-}
-
-fn finish(events: &[StreamEvent]) -> Finish {
-    match events.last() {
-        Some(StreamEvent::Finish(finish)) => *finish,
-        other => panic!("expected a Finish last, got {other:?} in {events:?}"),
-    }
 }
 
 /// The final error, checked to carry no key, secret or token in any form shown.

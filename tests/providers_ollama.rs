@@ -5,20 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::events::{error, finish, reasoning, run, text, usage};
 use common::server::{MockServer, Reply, Step};
 use duel::config::{Endpoint, ModelSpec, WireKind};
-use duel::provider::{
-    self, ChatRequest, ErrorKind, Finish, Message, ProviderError, RetryPolicy, Role, StreamEvent,
-    Usage,
-};
+use duel::provider::{ErrorKind, Finish, Message, Role, StreamEvent, Usage};
 use serde_json::json;
-
-/// Short waits so that three attempts stay well under a second.
-const FAST_RETRY: RetryPolicy = RetryPolicy {
-    max_retries: 2,
-    first_backoff: Duration::from_millis(10),
-    max_wait: Duration::from_millis(50),
-};
 
 /// The pause between NDJSON lines, so each arrives in its own read.
 const LINE_GAP: Duration = Duration::from_millis(3);
@@ -111,65 +102,12 @@ fn model(endpoint: Endpoint) -> ModelSpec {
     }
 }
 
-async fn run(model: &ModelSpec, messages: Vec<Message>) -> Vec<StreamEvent> {
-    let provider = provider::build(model);
-    let req = ChatRequest::for_model(model, messages);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    provider::stream_with(provider.as_ref(), &req, tx, FAST_RETRY).await;
-    let mut events = Vec::new();
-    while let Ok(event) = rx.try_recv() {
-        events.push(event);
-    }
-    events
-}
-
 async fn run_against(server: &MockServer) -> Vec<StreamEvent> {
     run(
         &model(endpoint(server.url())),
         vec![Message::new(Role::User, "hi")],
     )
     .await
-}
-
-fn text(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Text(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn reasoning(events: &[StreamEvent]) -> String {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            StreamEvent::Reasoning(t) => Some(t.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn usage(events: &[StreamEvent]) -> Option<Usage> {
-    events.iter().rev().find_map(|e| match e {
-        StreamEvent::Usage(u) => Some(*u),
-        _ => None,
-    })
-}
-
-fn finish(events: &[StreamEvent]) -> Finish {
-    match events.last() {
-        Some(StreamEvent::Finish(finish)) => *finish,
-        other => panic!("expected a Finish last, got {other:?} in {events:?}"),
-    }
-}
-
-fn error(events: &[StreamEvent]) -> &ProviderError {
-    match events.last() {
-        Some(StreamEvent::Error(err)) => err,
-        other => panic!("expected an Error last, got {other:?} in {events:?}"),
-    }
 }
 
 // --- tests ---

@@ -3,5 +3,6 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod events;
 pub mod server;
 pub mod tui;
