@@ -1019,3 +1019,30 @@ fn e_expands_and_folds_reasoning() {
     update(&mut state, key(KeyCode::Char('e')), Instant::now());
     assert!(state.expand_reasoning);
 }
+
+#[test]
+fn sync_scroll_moves_both_panes_together() {
+    let mut state = state();
+    for side in &mut state.sides {
+        side.viewport = Viewport {
+            total_lines: 100,
+            height: 20,
+        };
+    }
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('S')), Instant::now());
+    assert!(state.sync_scroll);
+    update(&mut state, key(KeyCode::Char('k')), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Top(79));
+    assert_eq!(state.sides[1].scroll, Scroll::Top(79));
+    update(&mut state, key(KeyCode::Char('g')), Instant::now());
+    assert_eq!(state.sides[1].scroll, Scroll::Top(0));
+    update(&mut state, key(KeyCode::Char('S')), Instant::now());
+    update(&mut state, key(KeyCode::Char('G')), Instant::now());
+    assert_eq!(state.sides[0].scroll, Scroll::Follow);
+    assert_eq!(
+        state.sides[1].scroll,
+        Scroll::Top(0),
+        "sync off: only the focused pane"
+    );
+}

@@ -416,6 +416,8 @@ pub struct State {
     pub theme: String,
     /// Show reasoning in full even once the answer has started (`e`).
     pub expand_reasoning: bool,
+    /// Scroll keys move both panes together (`S`).
+    pub sync_scroll: bool,
     pub quit: bool,
     pub next_generation: u64,
     /// The latest moment `update` saw; the footer's live timers read it.
@@ -458,6 +460,7 @@ impl State {
             themes: Vec::new(),
             theme: config.ui.theme.clone(),
             expand_reasoning: false,
+            sync_scroll: false,
             quit: false,
             next_generation: 1,
             now: Instant::now(),

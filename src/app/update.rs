@@ -226,8 +226,17 @@ fn browse_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
         KeyCode::Char('l') | KeyCode::Right => state.focus = Side::B,
         KeyCode::Char('k') | KeyCode::Up => scroll_up(state, 1),
         KeyCode::Char('j') | KeyCode::Down => scroll_down(state, 1),
-        KeyCode::Char('g') | KeyCode::Home => state.side_mut(state.focus).scroll = Scroll::Top(0),
-        KeyCode::Char('G') | KeyCode::End => state.side_mut(state.focus).scroll = Scroll::Follow,
+        KeyCode::Char('g') | KeyCode::Home => scroll_to(state, Scroll::Top(0)),
+        KeyCode::Char('G') | KeyCode::End => scroll_to(state, Scroll::Follow),
+        KeyCode::Char('S') => {
+            state.sync_scroll = !state.sync_scroll;
+            let on = if state.sync_scroll {
+                "on: both panes scroll together"
+            } else {
+                "off"
+            };
+            state.set_status(StatusKind::Info, format!("sync scroll {on}"));
+        }
         _ => {}
     }
     Vec::new()
@@ -674,32 +683,51 @@ fn page_size(state: &State) -> usize {
         .max(1)
 }
 
-fn scroll_up(state: &mut State, lines: usize) {
-    let side = state.side_mut(state.focus);
-    let bottom_top = side
-        .viewport
-        .total_lines
-        .saturating_sub(side.viewport.height);
-    let top = match side.scroll {
-        Scroll::Follow => bottom_top,
-        Scroll::Top(top) => top.min(bottom_top),
-    };
-    side.scroll = Scroll::Top(top.saturating_sub(lines));
+/// The panes a scroll key moves: the focused one, or both when scrolling is synced.
+fn scrolled_sides(state: &State) -> Vec<Side> {
+    if state.sync_scroll {
+        Side::BOTH.to_vec()
+    } else {
+        vec![state.focus]
+    }
 }
 
-fn scroll_down(state: &mut State, lines: usize) {
-    let side = state.side_mut(state.focus);
-    if let Scroll::Top(top) = side.scroll {
+fn scroll_up(state: &mut State, lines: usize) {
+    for side in scrolled_sides(state) {
+        let side = state.side_mut(side);
         let bottom_top = side
             .viewport
             .total_lines
             .saturating_sub(side.viewport.height);
-        // Reaching the bottom resumes following new text.
-        side.scroll = if top + lines >= bottom_top {
-            Scroll::Follow
-        } else {
-            Scroll::Top(top + lines)
+        let top = match side.scroll {
+            Scroll::Follow => bottom_top,
+            Scroll::Top(top) => top.min(bottom_top),
         };
+        side.scroll = Scroll::Top(top.saturating_sub(lines));
+    }
+}
+
+fn scroll_down(state: &mut State, lines: usize) {
+    for side in scrolled_sides(state) {
+        let side = state.side_mut(side);
+        if let Scroll::Top(top) = side.scroll {
+            let bottom_top = side
+                .viewport
+                .total_lines
+                .saturating_sub(side.viewport.height);
+            // Reaching the bottom resumes following new text.
+            side.scroll = if top + lines >= bottom_top {
+                Scroll::Follow
+            } else {
+                Scroll::Top(top + lines)
+            };
+        }
+    }
+}
+
+fn scroll_to(state: &mut State, scroll: Scroll) {
+    for side in scrolled_sides(state) {
+        state.side_mut(side).scroll = scroll;
     }
 }
 

@@ -542,6 +542,10 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let badge = base.fg(theme.warning).add_modifier(Modifier::BOLD);
         spans.push(Span::styled(" BLIND ", badge));
     }
+    if state.sync_scroll {
+        let badge = base.fg(theme.success).add_modifier(Modifier::BOLD);
+        spans.push(Span::styled(" SYNC ", badge));
+    }
     spans.push(Span::styled(" ", base));
     let hints = key_hints(state);
     if let Some(status) = &state.status {
@@ -693,8 +697,8 @@ const HELP: &[(&str, &str)] = &[
         "regenerate last turn · swap models · copy answer",
     ),
     (
-        "L · t · e",
-        "layout · theme (live preview) · show/fold reasoning",
+        "L · t · e · S",
+        "layout · theme (live preview) · reasoning · sync scroll",
     ),
     ("b", "blind mode for the next conversation"),
     ("F1 / ?", "this help"),
