@@ -4,7 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::panic)]
 
 use std::io::stdout;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -91,53 +91,63 @@ fn main() -> ExitCode {
             | Command::History(_)
             | Command::Themes,
         ) => ExitCode::SUCCESS,
-        None => {
-            let theme_name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
-            let theme = match theme::load(theme_name, config::config_dir().as_deref()) {
-                Ok(theme) => theme,
-                Err(e) => {
-                    eprintln!("duel: {e}");
-                    return ExitCode::from(USAGE);
-                }
-            };
-            let battle = if cli.battle {
-                match battle_pool(&config) {
-                    Ok(pool) => Some(pool),
-                    Err(e) => {
-                        eprintln!("duel: {e}");
-                        return ExitCode::from(USAGE);
-                    }
-                }
-            } else {
-                None
-            };
-            let setup = Setup {
-                blind: cli.blind,
-                battle,
-                seed: None,
-            };
-            let mut state = State::new(&config, [a, b], data_dir, setup);
-            state.theme = theme_name.to_owned();
-            if let Some(wanted) = &cli.resume {
-                match conversation::find(&state.data_dir, wanted) {
-                    Ok(file) => {
-                        for note in state.resume(file) {
-                            eprintln!("duel: {note}");
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("duel: --resume: {e}");
-                        return ExitCode::from(USAGE);
-                    }
+        None => start_tui(&cli, &config, [a, b], data_dir, &runtime),
+    }
+}
+
+/// Loads the theme, sets up blind mode, a battle or a resumed conversation, and runs
+/// the TUI.
+fn start_tui(
+    cli: &Cli,
+    config: &Config,
+    pair: [ModelSpec; 2],
+    data_dir: PathBuf,
+    runtime: &tokio::runtime::Runtime,
+) -> ExitCode {
+    let theme_name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
+    let theme = match theme::load(theme_name, config::config_dir().as_deref()) {
+        Ok(theme) => theme,
+        Err(e) => {
+            eprintln!("duel: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let battle = if cli.battle {
+        match battle_pool(config) {
+            Ok(pool) => Some(pool),
+            Err(e) => {
+                eprintln!("duel: {e}");
+                return ExitCode::from(USAGE);
+            }
+        }
+    } else {
+        None
+    };
+    let setup = Setup {
+        blind: cli.blind,
+        battle,
+        seed: None,
+    };
+    let mut state = State::new(config, pair, data_dir, setup);
+    state.theme = theme_name.to_owned();
+    if let Some(wanted) = &cli.resume {
+        match conversation::find(&state.data_dir, wanted) {
+            Ok(file) => {
+                for note in state.resume(file) {
+                    eprintln!("duel: {note}");
                 }
             }
-            state.themes = theme::list(config::config_dir().as_deref())
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
-            finish(runtime.block_on(tui(state, theme)))
+            Err(e) => {
+                eprintln!("duel: --resume: {e}");
+                return ExitCode::from(USAGE);
+            }
         }
     }
+    state.themes = theme::list(config::config_dir().as_deref())
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    finish(runtime.block_on(tui(state, theme)))
 }
 
 /// The pair to compare: `--a`/`--b` over `[pair]`; names must be configured models.
