@@ -450,8 +450,15 @@ model = "gemini-mock"
 
 #[test]
 fn picker_regenerate_swap_and_layout_from_the_keyboard() {
-    let left = MockServer::start(vec![Reply::sse(&openai_stream(&["left answer"], 1, 2))]);
-    let right = MockServer::start(vec![Reply::sse(&openai_stream(&["right answer"], 1, 2))]);
+    // The second reply differs, so the test can tell the regenerated answers apart.
+    let left = MockServer::start(vec![
+        Reply::sse(&openai_stream(&["left answer"], 1, 2)),
+        Reply::sse(&openai_stream(&["left again"], 1, 2)),
+    ]);
+    let right = MockServer::start(vec![
+        Reply::sse(&openai_stream(&["right answer"], 1, 2)),
+        Reply::sse(&openai_stream(&["right again"], 1, 2)),
+    ]);
     let sandbox = Sandbox::new();
     let mut toml = config(&left.url(), &right.url());
     toml.push_str("\n[[models]]\nname = \"gamma\"\nprovider = \"left\"\nmodel = \"gamma-1\"\n");
@@ -490,8 +497,8 @@ fn picker_regenerate_swap_and_layout_from_the_keyboard() {
         left.requests()[1].json()["messages"],
         left.requests()[0].json()["messages"]
     );
-    tui.wait_until("both panes done", WAIT, |s| {
-        s.matches(" done ").count() == 2
+    tui.wait_until("both regenerated answers done", WAIT, |s| {
+        s.contains("left again") && s.contains("right again") && s.matches(" done ").count() == 2
     });
 
     // Still in browse mode: s swaps the models between the panes.
