@@ -15,8 +15,30 @@ use duel::provider::{
 };
 use futures_util::{Stream, StreamExt};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 const IDLE: Duration = Duration::from_secs(5);
+
+/// `cases` runs from a fixed seed, so a run is repeatable; a longer or different hunt
+/// (CI, by hand) sets `PROPTEST_CASES` and `PROPTEST_RNG_SEED`.
+fn config(cases: u32) -> ProptestConfig {
+    let default = ProptestConfig::default();
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(cases),
+        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+            default.rng_seed
+        } else {
+            RngSeed::Fixed(0x5eed_d0e1)
+        },
+        // Integration tests have no lib.rs for proptest to file regressions next to;
+        // a crash found becomes a unit test instead.
+        failure_persistence: None,
+        ..default
+    }
+}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -126,7 +148,7 @@ fn encode(events: &[SseEvent], newline: &str) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(config(256))]
 
     #[test]
     fn sse_survives_any_bytes_in_any_chunks(
@@ -268,7 +290,7 @@ fn assert_one_end(kind: WireKind, events: &[StreamEvent]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(config(64))]
 
     #[test]
     fn every_kind_ends_any_body_with_exactly_one_finish_or_error(
@@ -281,5 +303,21 @@ proptest! {
             let events = answer(kind, content_type, split(&whole, &cuts));
             assert_one_end(kind, &events);
         }
+    }
+}
+
+/// What the fuzzing found: two BOMs at the start made eventsource-stream slice inside
+/// the second one and panic.
+#[test]
+fn a_doubled_bom_is_no_panic() {
+    let bom = "\u{feff}".as_bytes();
+    assert_error_only_last(&decode_sse(vec![[bom, bom].concat()]));
+    assert_error_only_last(&decode_sse(vec![
+        bom.to_vec(),
+        [bom, b"data: x\n\n"].concat(),
+    ]));
+    for kind in [WireKind::OpenAi, WireKind::Anthropic, WireKind::Gemini] {
+        let events = answer(kind, "text/event-stream", vec![[bom, bom].concat()]);
+        assert_one_end(kind, &events);
     }
 }
