@@ -227,3 +227,30 @@ fn a_conversation_file_is_never_seen_half_written() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_vote_appended_after_a_torn_line_is_still_whole() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let log = dir.path().join(votes::log::FILE_NAME);
+    votes::log::append(&log, &record("before", 1)).expect("append");
+    // What a crash in the middle of a write leaves behind: half a line, no newline.
+    let whole = serde_json::to_string(&record("torn", 2)).expect("json");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open the log");
+    std::io::Write::write_all(&mut file, &whole.as_bytes()[..whole.len() / 2])
+        .expect("write half a line");
+    drop(file);
+
+    votes::log::append(&log, &record("after", 3)).expect("append after the torn line");
+    let (records, skipped) = votes::log::read(&log).expect("read the log");
+    let judges: Vec<&str> = records.iter().map(|r| r.judge.as_str()).collect();
+    assert_eq!(judges, ["before", "after"]);
+    assert_eq!(
+        skipped.len(),
+        1,
+        "only the torn line is skipped: {skipped:?}"
+    );
+    assert_eq!(skipped[0].line, 2);
+}
