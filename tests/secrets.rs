@@ -302,3 +302,70 @@ fn a_config_holding_a_key_that_others_can_read_is_warned_about_once() {
     let output = run_cli(&sandbox, &env_config, &["models"], &mut seen);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("chmod 600"));
 }
+
+/// The other wire kinds that send a key in a header, each refusing it with the key
+/// echoed in its own error shape.
+#[test]
+fn every_kind_keeps_an_echoed_key_out_of_its_errors() {
+    let cases = [
+        (
+            "anthropic",
+            401,
+            format!(
+                r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid x-api-key {PLANTED}"}}}}"#
+            ),
+            "x-api-key",
+            PLANTED.to_owned(),
+        ),
+        (
+            "gemini",
+            400,
+            format!(
+                r#"{{"error":{{"code":400,"message":"API key not valid: {PLANTED}","status":"INVALID_ARGUMENT"}}}}"#
+            ),
+            "x-goog-api-key",
+            PLANTED.to_owned(),
+        ),
+        (
+            "ollama",
+            401,
+            format!(r#"{{"error":"unauthorized: {PLANTED}"}}"#),
+            "authorization",
+            format!("Bearer {PLANTED}"),
+        ),
+    ];
+    for (kind, status, body, header, sent) in cases {
+        let refusing = MockServer::start(vec![Reply::json(status, &body)]);
+        let answering = answering_server();
+        let sandbox = Sandbox::new();
+        let text = config(&refusing.url(), &answering.url(), &KeySource::Env).replacen(
+            r#"kind = "openai""#,
+            &format!(r#"kind = "{kind}""#),
+            1,
+        );
+        let config = sandbox.write_config(&text);
+        let mut seen = Seen::default();
+        let ask = run_cli(&sandbox, &config, &["ask", "hello"], &mut seen);
+        assert_eq!(ask.status.code(), Some(1), "{kind}");
+        run_cli(&sandbox, &config, &["models", "--check"], &mut seen);
+        read_votes_and_logs(&sandbox, &mut seen);
+        let requests = refusing.requests();
+        assert!(!requests.is_empty(), "{kind}");
+        for request in &requests {
+            assert_eq!(request.header(header), Some(sent.as_str()), "{kind}");
+        }
+        seen.assert_no_key();
+    }
+}
+
+/// Adds whatever files the data dir holds (no TUI ran, so there may be only a log).
+fn read_votes_and_logs(sandbox: &Sandbox, seen: &mut Seen) {
+    if !sandbox.data_dir().exists() {
+        return;
+    }
+    for file in files_under(&sandbox.data_dir()) {
+        let text =
+            String::from_utf8_lossy(&std::fs::read(&file).expect("read a data file")).into_owned();
+        seen.add(file.display().to_string(), text);
+    }
+}
