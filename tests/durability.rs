@@ -84,6 +84,13 @@ fn a_vote_confirmed_on_screen_survives_kill_9() {
     assert_eq!(records[0].vote, Vote::B);
     assert_eq!(records[0].prompt, "keep this vote");
     assert!(!records[0].a.answer.is_empty());
+
+    // The conversation saved with the turn reads back whole too.
+    let (saved, unreadable) = conversation::list(&sandbox.data_dir()).expect("list");
+    assert!(unreadable.is_empty(), "{unreadable:?}");
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].id, records[0].conversation);
+    assert_eq!(saved[0].turns[0].prompt, "keep this vote");
 }
 
 /// The writer half of the two-process test; does nothing unless run as its child.
