@@ -261,3 +261,67 @@ fn a_vote_appended_after_a_torn_line_is_still_whole() {
     );
     assert_eq!(skipped[0].line, 2);
 }
+
+/// The same conversation saved by two writers at once (one resumed in two terminals):
+/// every read still parses, and the file ends as one writer's whole save.
+#[test]
+fn two_writers_saving_one_conversation_never_tear_it() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let data_dir = dir.path().to_path_buf();
+    let id = uuid::Uuid::new_v4();
+    let path = conversation::path(&data_dir, id);
+    let file_with = |turns: u32, who: &str| ConversationFile {
+        schema: 1,
+        id,
+        created: "2026-11-23T18:53:46Z".into(),
+        updated: "2026-11-23T18:53:46Z".into(),
+        blind: false,
+        turns: (1..=turns)
+            .map(|turn| {
+                let answer = format!("{who} {turn} {}", "长".repeat(3000));
+                TurnRecord {
+                    turn,
+                    time: "2026-11-23T18:53:47Z".into(),
+                    prompt: format!("prompt {turn}"),
+                    vote: None,
+                    a: side("alpha", &answer),
+                    b: side("beta", &answer),
+                }
+            })
+            .collect(),
+    };
+    conversation::save(&data_dir, &file_with(1, "first")).expect("first save");
+
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let done = Arc::clone(&done);
+        let path = path.clone();
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Acquire) {
+                conversation::load(&path).unwrap_or_else(|e| panic!("a torn read: {e}"));
+            }
+        })
+    };
+    let writers: Vec<_> = [("first", 8), ("second", 5)]
+        .into_iter()
+        .map(|(who, turns)| {
+            let data_dir = data_dir.clone();
+            let file = file_with(turns, who);
+            std::thread::spawn(move || {
+                for _ in 0..40 {
+                    conversation::save(&data_dir, &file).expect("save");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer");
+    }
+    done.store(true, Ordering::Release);
+    reader.join().expect("every read parsed");
+    let last = conversation::load(&path).expect("the final file");
+    assert!(
+        last == file_with(8, "first") || last == file_with(5, "second"),
+        "the final file is one writer's whole save"
+    );
+}
