@@ -45,12 +45,18 @@ pub fn save(data_dir: &Path, conversation: &ConversationFile) -> io::Result<Path
     let dir = data_dir.join(DIR_NAME);
     fs::create_dir_all(&dir)?;
     let json = serde_json::to_vec_pretty(conversation).map_err(io::Error::other)?;
-    let temp = dir.join(format!(".{}.json.tmp", conversation.id));
-    let mut file = File::create(&temp)?;
-    file.write_all(&json)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&temp, &target)?;
+    // A temp name of its own per save: two processes saving one conversation (resumed
+    // twice) must not write into, or rename away, each other's temp file.
+    let temp = dir.join(format!(".{}.{}.json.tmp", conversation.id, Uuid::new_v4()));
+    let written = File::create(&temp).and_then(|mut file| {
+        file.write_all(&json)?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| fs::rename(&temp, &target)) {
+        // Unique names would otherwise pile up, one per failed save.
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
     // The rename itself is durable only once the directory is synced.
     if let Ok(dir) = File::open(&dir) {
         let _ = dir.sync_all();

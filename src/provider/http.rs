@@ -112,10 +112,19 @@ pub fn http_error(
     model: &str,
 ) -> ProviderError {
     let message = message.unwrap_or_else(|| body_message(status, body));
-    let err = ProviderError::new(kind, message).with_status(status);
+    let err = ProviderError::new(kind, redact_key(endpoint, &message)).with_status(status);
     match hint(endpoint, kind, model) {
         Some(hint) => err.with_hint(hint),
         None => err,
+    }
+}
+
+/// `text` with the endpoint's key cut out: some providers and proxies echo the key in
+/// their error message, which would carry it to the screen, the logs and the votes.
+pub fn redact_key(endpoint: &Endpoint, text: &str) -> String {
+    match endpoint.api_key() {
+        Some(key) if key.trim().len() >= 4 => text.replace(key.trim(), "…"),
+        _ => text.to_owned(),
     }
 }
 

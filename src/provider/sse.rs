@@ -19,6 +19,8 @@ use super::error::{ErrorKind, ProviderError, describe};
 /// malformed instead of growing memory without bound.
 pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
 /// The SSE events in `bytes`. The stream yields at most one error, then ends:
 /// `Timeout` when no byte arrived for `idle_timeout`, `Malformed` for an oversized
 /// event or invalid UTF-8, `Network` when the transport failed.
@@ -35,6 +37,7 @@ where
         idle_timeout,
         size: EventSize::default(),
         utf8_tail: Vec::new(),
+        bom_checked: false,
         started: false,
         ended: false,
     };
@@ -67,7 +70,9 @@ struct Guard<S> {
     size: EventSize,
     /// The start of a UTF-8 character whose other bytes have not arrived yet.
     utf8_tail: Vec<u8>,
-    /// Whether any text was handed on (a BOM is only stripped before that).
+    /// Whether the first text was looked at for a BOM (only that one is stripped).
+    bom_checked: bool,
+    /// Whether any text was handed on to eventsource-stream.
     started: bool,
     ended: bool,
 }
@@ -128,17 +133,31 @@ where
         Ok(self.strip_bom(whole))
     }
 
-    /// eventsource-stream 0.2.3 panics on a leading BOM (it slices off one byte of
-    /// three), so it never gets to see one.
+    /// eventsource-stream 0.2.3 panics when the first text it is handed starts with a
+    /// BOM (it slices off one byte of three), so it never gets to see one: the one BOM
+    /// SSE allows is stripped here, and a second one (text, by the spec) is put behind
+    /// a harmless blank line.
     fn strip_bom(&mut self, text: Bytes) -> Bytes {
         if self.started || text.is_empty() {
             return text;
         }
-        self.started = true;
-        match text.strip_prefix("\u{feff}".as_bytes()) {
-            Some(rest) => text.slice_ref(rest),
-            None => text,
+        let rest = if self.bom_checked {
+            text
+        } else {
+            self.bom_checked = true;
+            match text.strip_prefix(BOM) {
+                Some(rest) => text.slice_ref(rest),
+                None => text,
+            }
+        };
+        if rest.is_empty() {
+            return rest;
         }
+        self.started = true;
+        if rest.starts_with(BOM) {
+            return Bytes::from([b"\n".as_slice(), &rest].concat());
+        }
+        rest
     }
 }
 
@@ -298,6 +317,24 @@ mod tests {
     async fn strips_a_leading_bom_even_when_split() {
         assert_eq!(data(&[b"\xEF\xBB\xBFdata: a\n\n"]).await, ["a"]);
         assert_eq!(data(&[b"\xEF", b"\xBB", b"\xBFdata: a\n\n"]).await, ["a"]);
+    }
+
+    #[tokio::test]
+    async fn a_second_bom_does_not_panic() {
+        // Found by tests/fuzz_decoders.rs: eventsource-stream sliced inside the BOM.
+        for parts in [
+            &[b"\xEF\xBB\xBF\xEF\xBB\xBF".as_slice()][..],
+            &[b"\xEF\xBB\xBF", b"\xEF\xBB\xBFdata: a\n\ndata: b\n\n"],
+            &[b"\xEF\xBB\xBF\xEF\xBB", b"\xBF\n\ndata: b\n\n"],
+        ] {
+            let items = collect(parts).await;
+            assert!(items.iter().all(Result::is_ok), "{items:?}");
+        }
+        // Only one BOM is stripped: the second makes the first field name unknown.
+        assert_eq!(
+            data(&[b"\xEF\xBB\xBF", b"\xEF\xBB\xBFdata: a\n\ndata: b\n\n"]).await,
+            ["b"]
+        );
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 //! lock and synced to disk before the vote is confirmed; read back tolerantly.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use super::VoteRecord;
@@ -25,12 +25,36 @@ pub fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
     // Two duel processes voting at once must never interleave their lines.
     file.lock()?;
-    let result = file.write_all(&lines).and_then(|()| file.sync_data());
+    let result = ends_torn(&mut file)
+        .and_then(|torn| {
+            // A crash mid-write left half a line: end it, or this vote would join it
+            // and be unreadable too.
+            if torn {
+                lines.insert(0, b'\n');
+            }
+            file.write_all(&lines)
+        })
+        .and_then(|()| file.sync_data());
     file.unlock()?;
     result
+}
+
+/// Whether the file's last byte is something other than a newline.
+fn ends_torn(file: &mut File) -> io::Result<bool> {
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// A line that could not be read as a vote record.
