@@ -205,12 +205,33 @@ fn the_demo_runs_offline() {
     assert_eq!(tui.wait_exit(WAIT), 0);
 }
 
-/// The terminal is back to normal: main screen, cursor visible.
+/// The terminal is back to normal: main screen, cursor visible, mouse reporting and
+/// bracketed paste off.
 fn assert_restored(tui: &Tui) {
     tui.with_screen(|screen| {
         assert!(!screen.alternate_screen(), "the alternate screen is left");
         assert!(!screen.hide_cursor(), "the cursor is shown again");
+        assert!(!screen.bracketed_paste(), "bracketed paste is off");
+        assert_eq!(
+            screen.mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse reporting is off"
+        );
     });
+}
+
+#[test]
+fn the_tui_turns_mouse_and_paste_modes_on_while_it_runs() {
+    let sandbox = Sandbox::new();
+    let mut tui = Tui::spawn(sandbox.command(&["--demo"]));
+    tui.wait_for("offline demo", WAIT);
+    tui.with_screen(|screen| {
+        assert!(screen.bracketed_paste());
+        assert_ne!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None);
+    });
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+    assert_restored(&tui);
 }
 
 #[test]
