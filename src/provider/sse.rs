@@ -7,7 +7,7 @@
 use std::pin::Pin;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
 
@@ -37,6 +37,7 @@ where
         idle_timeout,
         size: EventSize::default(),
         utf8_tail: Vec::new(),
+        partial: BytesMut::new(),
         bom_checked: false,
         started: false,
         ended: false,
@@ -70,6 +71,9 @@ struct Guard<S> {
     size: EventSize,
     /// The start of a UTF-8 character whose other bytes have not arrived yet.
     utf8_tail: Vec<u8>,
+    /// The line still arriving. eventsource-stream re-parses its whole buffer on every
+    /// chunk, so it is handed whole lines only: a huge line then costs linear time.
+    partial: BytesMut,
     /// Whether the first text was looked at for a BOM (only that one is stripped).
     bom_checked: bool,
     /// Whether any text was handed on to eventsource-stream.
@@ -88,7 +92,7 @@ where
         }
         let item = match tokio::time::timeout(self.idle_timeout, self.bytes.next()).await {
             Err(_elapsed) => Err(idle_timeout_error(self.idle_timeout)),
-            Ok(Some(Ok(chunk))) => self.accept(chunk),
+            Ok(Some(Ok(chunk))) => self.accept(chunk).map(|text| self.whole_lines(&text)),
             Ok(Some(Err(err))) => Err(ProviderError::new(
                 ErrorKind::Network,
                 format!("the connection broke: {}", describe(&err)),
@@ -99,11 +103,22 @@ where
                 }
                 self.ended = true;
                 // eventsource-stream drops a last event that has no blank line after it.
-                return Some(Ok(Bytes::from_static(b"\n\n")));
+                self.partial.extend_from_slice(b"\n\n");
+                return Some(Ok(self.partial.split().freeze()));
             }
         };
         self.ended = item.is_err();
         Some(item)
+    }
+
+    /// Everything up to the last line break seen so far; the rest waits.
+    fn whole_lines(&mut self, text: &[u8]) -> Bytes {
+        let kept = self.partial.len();
+        self.partial.extend_from_slice(text);
+        match text.iter().rposition(|&b| b == b'\n' || b == b'\r') {
+            Some(end) => self.partial.split_to(kept + end + 1).freeze(),
+            None => Bytes::new(),
+        }
     }
 
     fn accept(&mut self, chunk: Bytes) -> Result<Bytes, ProviderError> {
