@@ -157,6 +157,7 @@ fn a_hung_model_times_out_in_its_pane_while_the_other_finishes() {
     );
     tui.send(b"\x03"); // Ctrl+C with nothing streaming quits
     assert_eq!(tui.wait_exit(WAIT), 0);
+    assert_restored(&tui);
 }
 
 #[test]
