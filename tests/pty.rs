@@ -47,6 +47,26 @@ model = "beta-1"
     )
 }
 
+/// The binary on a config with two models on two loopback servers, keys set.
+fn spawn_pair(sandbox: &Sandbox, toml: &str, args: &[&str]) -> Tui {
+    let config = sandbox.write_config(toml);
+    let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    let mut cmd = sandbox.command(&all);
+    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
+    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
+    Tui::spawn(cmd)
+}
+
+/// Types `prompt`, sends it, and waits until both panes are done.
+fn ask_and_wait(tui: &mut Tui, prompt: &str) {
+    tui.type_text(prompt);
+    tui.send(b"\r");
+    tui.wait_until("both answers done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+}
+
 #[test]
 fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
     let a = MockServer::start(vec![Reply::sse(&openai_stream(
@@ -60,11 +80,7 @@ fn prompt_streams_into_both_panes_and_the_vote_lands_on_disk() {
         3,
     ))]);
     let sandbox = Sandbox::new();
-    let config = sandbox.write_config(&config(&a.url(), &b.url()));
-    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
-    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
-    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
-    let mut tui = Tui::spawn(cmd);
+    let mut tui = spawn_pair(&sandbox, &config(&a.url(), &b.url()), &[]);
 
     tui.wait_for("A · alpha", WAIT);
     tui.wait_for("B · beta", WAIT);
@@ -132,11 +148,7 @@ fn a_hung_model_times_out_in_its_pane_while_the_other_finishes() {
     let a = MockServer::start(vec![Reply::sse(&openai_stream(&["Fine ", "answer"], 4, 2))]);
     let b = MockServer::start(vec![Reply::raw(200, "text/event-stream", vec![Step::Hang])]);
     let sandbox = Sandbox::new();
-    let config = sandbox.write_config(&config(&a.url(), &b.url()));
-    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
-    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
-    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
-    let mut tui = Tui::spawn(cmd);
+    let mut tui = spawn_pair(&sandbox, &config(&a.url(), &b.url()), &[]);
     tui.wait_for("A · alpha", WAIT);
     tui.type_text("go");
     tui.send(b"\r");
@@ -193,11 +205,7 @@ fn the_demo_runs_offline() {
     cmd.env("DUEL_DEMO_DELAY_MS", "1");
     let mut tui = Tui::spawn(cmd);
     tui.wait_for("offline demo", WAIT);
-    tui.type_text("What is Rust?");
-    tui.send(b"\r");
-    tui.wait_until("both demo answers done", WAIT, |s| {
-        s.matches(" done ").count() == 2
-    });
+    ask_and_wait(&mut tui, "What is Rust?");
     tui.send(b"\x1b"); // Esc: browse mode
     tui.wait_for("BROWSE", WAIT);
     tui.send(b"3");
@@ -273,11 +281,7 @@ fn blind_mode_shows_no_name_on_screen_before_the_vote() {
         2,
     ))]);
     let sandbox = Sandbox::new();
-    let config = sandbox.write_config(&config(&a.url(), &b.url()));
-    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path"), "--blind"]);
-    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
-    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
-    let mut tui = Tui::spawn(cmd);
+    let mut tui = spawn_pair(&sandbox, &config(&a.url(), &b.url()), &["--blind"]);
     tui.wait_for("Model A", WAIT);
     tui.type_text("who?");
     tui.send(b"\r");
@@ -316,11 +320,7 @@ fn a_vote_that_cannot_be_written_is_never_dropped() {
     cmd.env("DUEL_DEMO_DELAY_MS", "1");
     let mut tui = Tui::spawn(cmd);
     tui.wait_for("offline demo", WAIT);
-    tui.type_text("keep my vote");
-    tui.send(b"\r");
-    tui.wait_until("both demo answers done", WAIT, |s| {
-        s.matches(" done ").count() == 2
-    });
+    ask_and_wait(&mut tui, "keep my vote");
     tui.send(b"\x1b2");
     tui.wait_for("vote NOT saved yet", WAIT);
     tui.send(b"\x11");
@@ -484,11 +484,7 @@ fn picker_regenerate_swap_and_layout_from_the_keyboard() {
     let sandbox = Sandbox::new();
     let mut toml = config(&left.url(), &right.url());
     toml.push_str("\n[[models]]\nname = \"gamma\"\nprovider = \"left\"\nmodel = \"gamma-1\"\n");
-    let config = sandbox.write_config(&toml);
-    let mut cmd = sandbox.command(&["--config", config.to_str().expect("utf-8 path")]);
-    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
-    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
-    let mut tui = Tui::spawn(cmd);
+    let mut tui = spawn_pair(&sandbox, &toml, &[]);
     tui.wait_for("A · alpha", WAIT);
 
     // Ctrl+P: pick gamma for pane A; the next answer comes from it.
@@ -554,11 +550,7 @@ fn resume_reopens_both_transcripts_and_the_conversation_goes_on() {
     cmd.env("DUEL_DEMO_DELAY_MS", "1");
     let mut tui = Tui::spawn(cmd);
     tui.wait_for("offline demo", WAIT);
-    tui.type_text("remember this");
-    tui.send(b"\r");
-    tui.wait_until("both demo answers done", WAIT, |s| {
-        s.matches(" done ").count() == 2
-    });
+    ask_and_wait(&mut tui, "remember this");
     tui.send(b"\x1b1");
     tui.wait_for("vote saved", WAIT);
     tui.send(b"\x11");
