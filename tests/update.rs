@@ -1046,3 +1046,15 @@ fn sync_scroll_moves_both_panes_together() {
         "sync off: only the focused pane"
     );
 }
+
+#[test]
+fn a_vote_being_written_is_not_written_again_at_quit() {
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    let ids = written_ids(&update(&mut state, alt('1'), Instant::now()));
+    assert_eq!(ids.len(), 1);
+    // Quit before the write reported back: the run loop waits for it instead.
+    let effects = update(&mut state, ctrl('q'), Instant::now());
+    assert!(written_ids(&effects).is_empty(), "{effects:?}");
+}

@@ -394,9 +394,11 @@ pub struct State {
     pub battle: Option<Battle>,
     /// The coin and the battle draws.
     pub rng: StdRng,
-    /// Votes cast but not yet on disk (the write failed); retried with the next vote
-    /// and at quit, never dropped.
+    /// Votes cast but not yet known to be on disk; one whose write failed is retried
+    /// with the next vote and at quit, never dropped.
     pub unsaved: Vec<VoteRecord>,
+    /// The ids among `unsaved` whose write is under way (never written twice).
+    pub writing: Vec<Uuid>,
     pub judge: String,
     pub data_dir: PathBuf,
     pub input: TextArea<'static>,
@@ -448,6 +450,7 @@ impl State {
             battle: setup.battle,
             rng,
             unsaved: Vec::new(),
+            writing: Vec::new(),
             judge: config.arena.judge.clone(),
             data_dir,
             input: new_input(),

@@ -89,6 +89,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
 }
 
 fn on_votes_saved(state: &mut State, ids: &[Uuid], result: Result<(), String>) -> Vec<Effect> {
+    state.writing.retain(|id| !ids.contains(id));
     match result {
         Ok(()) => {
             state.unsaved.retain(|r| !ids.contains(&r.id));
@@ -573,9 +574,7 @@ fn quit(state: &mut State) -> Vec<Effect> {
         .map(|side| Effect::Stop { side })
         .collect();
     // Votes whose write failed get one more try before duel exits.
-    if !state.unsaved.is_empty() {
-        effects.push(Effect::SaveVotes(state.unsaved.clone()));
-    }
+    effects.extend(write_unsaved(state));
     effects
 }
 
@@ -643,7 +642,22 @@ fn vote(state: &mut State, key: char) -> Vec<Effect> {
     );
     // Earlier votes whose write failed go along in the same write.
     state.unsaved.push(record);
-    vec![Effect::SaveVotes(state.unsaved.clone())]
+    write_unsaved(state).into_iter().collect()
+}
+
+/// One write for every cast vote not on disk and not already being written.
+fn write_unsaved(state: &mut State) -> Option<Effect> {
+    let records: Vec<VoteRecord> = state
+        .unsaved
+        .iter()
+        .filter(|r| !state.writing.contains(&r.id))
+        .cloned()
+        .collect();
+    if records.is_empty() {
+        return None;
+    }
+    state.writing.extend(records.iter().map(|r| r.id));
+    Some(Effect::SaveVotes(records))
 }
 
 fn turn_number(index: usize) -> u32 {
