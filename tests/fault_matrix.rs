@@ -297,13 +297,6 @@ fn model(name: &str, kind: WireKind, base_url: String) -> ModelSpec {
     }
 }
 
-fn refused_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    drop(listener);
-    url
-}
-
 struct Outcome {
     kind: WireKind,
     fault: Fault,
@@ -316,7 +309,7 @@ async fn case(kind: WireKind, fault: Fault, dir: PathBuf) -> Outcome {
     let failing = MockServer::start(replies(kind, fault));
     let healthy = MockServer::start(vec![Reply::sse(&openai_stream(&["B is ", "fine"], 2, 2))]);
     let a_url = match fault {
-        Fault::Refused => refused_url(),
+        Fault::Refused => common::server::REFUSED.to_owned(),
         Fault::DnsFailure => "http://duel-fault-matrix.invalid".to_owned(),
         _ => failing.url(),
     };

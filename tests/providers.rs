@@ -471,11 +471,7 @@ async fn a_server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_network_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    let base = format!("http://127.0.0.1:{port}/v1");
+    let base = format!("{}/v1", common::server::REFUSED);
     let events = run(&model(endpoint(base.clone())), ask("hi")).await;
     let err = error(&events);
     assert_eq!(err.kind, ErrorKind::Network);

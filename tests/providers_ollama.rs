@@ -383,11 +383,7 @@ async fn a_silent_server_times_out() {
 
 #[tokio::test]
 async fn a_refused_connection_asks_whether_ollama_is_running() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    let base = format!("http://127.0.0.1:{port}");
+    let base = common::server::REFUSED.to_owned();
     let events = run(
         &model(endpoint(base.clone())),
         vec![Message::new(Role::User, "hi")],

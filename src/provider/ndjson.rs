@@ -9,10 +9,10 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 
-use super::error::{ErrorKind, ProviderError, describe};
-use super::sse::{MAX_EVENT_BYTES, idle_timeout_error};
+use super::error::{ErrorKind, ProviderError};
+use super::sse::{MAX_EVENT_BYTES, next_chunk};
 
 /// The non-blank lines in `bytes`, without their `\n` or `\r\n`. A last line without a
 /// newline is still yielded at the end. The stream yields at most one error, then
@@ -61,7 +61,7 @@ where
             if self.ended {
                 return None;
             }
-            if let Some(at) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
+            if let Some(at) = memchr::memchr(b'\n', &self.buf[self.scanned..]) {
                 let line = self.buf.split_to(self.scanned + at + 1);
                 self.scanned = 0;
                 match self.decode(&line[..line.len() - 1]) {
@@ -74,18 +74,9 @@ where
             if self.buf.len() > MAX_EVENT_BYTES {
                 return Some(Err(self.fail(too_large())));
             }
-            match tokio::time::timeout(self.idle_timeout, self.bytes.next()).await {
-                Err(_elapsed) => {
-                    return Some(Err(self.fail(idle_timeout_error(self.idle_timeout))));
-                }
-                Ok(Some(Ok(chunk))) => self.buf.extend_from_slice(&chunk),
-                Ok(Some(Err(err))) => {
-                    let err = ProviderError::new(
-                        ErrorKind::Network,
-                        format!("the connection broke: {}", describe(&err)),
-                    );
-                    return Some(Err(self.fail(err)));
-                }
+            match next_chunk(&mut self.bytes, self.idle_timeout).await {
+                Err(err) => return Some(Err(self.fail(err))),
+                Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk),
                 Ok(None) => {
                     self.ended = true;
                     // A last line without a newline is still a line.
@@ -144,7 +135,7 @@ fn too_large() -> ProviderError {
 mod tests {
     use std::convert::Infallible;
 
-    use futures_util::stream;
+    use futures_util::{StreamExt, stream};
 
     use super::*;
 

@@ -90,13 +90,9 @@ where
         if self.ended {
             return None;
         }
-        let item = match tokio::time::timeout(self.idle_timeout, self.bytes.next()).await {
-            Err(_elapsed) => Err(idle_timeout_error(self.idle_timeout)),
-            Ok(Some(Ok(chunk))) => self.accept(chunk).map(|text| self.whole_lines(&text)),
-            Ok(Some(Err(err))) => Err(ProviderError::new(
-                ErrorKind::Network,
-                format!("the connection broke: {}", describe(&err)),
-            )),
+        let item = match next_chunk(&mut self.bytes, self.idle_timeout).await {
+            Err(err) => Err(err),
+            Ok(Some(chunk)) => self.accept(chunk).map(|text| self.whole_lines(&text)),
             Ok(None) => {
                 if !self.utf8_tail.is_empty() {
                     tracing::warn!("the stream ended inside a UTF-8 character");
@@ -176,7 +172,28 @@ where
     }
 }
 
-pub(super) fn idle_timeout_error(idle: Duration) -> ProviderError {
+/// The next chunk of a response body, `None` at its end; no byte for `idle` is a
+/// `Timeout`, a broken transport a `Network` error. Shared by the SSE and line readers.
+pub(super) async fn next_chunk<S, E>(
+    bytes: &mut Pin<Box<S>>,
+    idle: Duration,
+) -> Result<Option<Bytes>, ProviderError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::error::Error + 'static,
+{
+    match tokio::time::timeout(idle, bytes.next()).await {
+        Err(_elapsed) => Err(idle_timeout_error(idle)),
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        Ok(Some(Err(err))) => Err(ProviderError::new(
+            ErrorKind::Network,
+            format!("the connection broke: {}", describe(&err)),
+        )),
+        Ok(None) => Ok(None),
+    }
+}
+
+fn idle_timeout_error(idle: Duration) -> ProviderError {
     ProviderError::new(
         ErrorKind::Timeout,
         format!("no data arrived for {} s", idle.as_secs_f64()),

@@ -385,3 +385,7 @@ fn reason(status: u16) -> &'static str {
         _ => "Status",
     }
 }
+
+/// A loopback address nothing listens on (port 1), for connection-refused tests. A
+/// freshly freed ephemeral port could be taken by another test's server meanwhile.
+pub const REFUSED: &str = "http://127.0.0.1:1";
