@@ -152,8 +152,9 @@ fn a_hung_model_times_out_in_its_pane_while_the_other_finishes() {
     tui.wait_for("A · alpha", WAIT);
     tui.type_text("go");
     tui.send(b"\r");
-    tui.wait_for("Fine answer", WAIT);
-    tui.wait_for("timed out", WAIT);
+    tui.wait_until("A done and B timed out", WAIT, |s| {
+        s.contains("Fine answer") && s.contains(" done ") && s.contains("timed out")
+    });
     // Both ended, so the turn can be voted on: B failed, A is better.
     tui.send(b"\x1b1");
     tui.wait_for("vote saved", WAIT);

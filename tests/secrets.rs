@@ -157,8 +157,9 @@ fn run_tui(sandbox: &Sandbox, config: &Path, seen: &mut Seen) {
     seen.add("the first screen", tui.screen());
     tui.type_text("hi there");
     tui.send(b"\r");
-    tui.wait_until("B's answer and A's error", WAIT, |s| {
-        s.contains("Beta answers fine") && s.contains("Incorrect")
+    // Votes are taken once both answers have ended: the text alone may show first.
+    tui.wait_until("B done and A failed", WAIT, |s| {
+        s.contains("Beta answers fine") && s.contains("Incorrect") && s.contains(" done ")
     });
     seen.add("the screen after the turn", tui.screen());
     tui.send(b"\x1b2"); // Alt+2: B is better
