@@ -13,6 +13,7 @@ use crossterm::event::{
     EventStream,
 };
 use crossterm::execute;
+use crossterm::terminal::EndSynchronizedUpdate;
 use futures_util::{Stream, StreamExt, stream};
 
 use duel::app::state::{Battle, Setup};
@@ -205,11 +206,16 @@ fn finish(result: anyhow::Result<u8>) -> ExitCode {
 async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let votes_path = state.data_dir.join(votes::log::FILE_NAME);
     // ratatui's init installs a panic hook that restores the terminal; ours also
-    // turns bracketed paste off again before it.
+    // ends a frame in progress and turns bracketed paste and the mouse off before it.
     let mut terminal = ratatui::init();
     let ratatui_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
+        let _ = execute!(
+            stdout(),
+            EndSynchronizedUpdate,
+            DisableBracketedPaste,
+            DisableMouseCapture
+        );
         ratatui_hook(info);
     }));
     let _ = execute!(stdout(), EnableBracketedPaste, EnableMouseCapture);
@@ -231,7 +237,12 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     )
     .await;
 
-    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
+    let _ = execute!(
+        stdout(),
+        EndSynchronizedUpdate,
+        DisableBracketedPaste,
+        DisableMouseCapture
+    );
     ratatui::restore();
     let state = result?;
     if !state.unsaved.is_empty() {

@@ -228,10 +228,21 @@ fn assert_restored(tui: &Tui) {
             "mouse reporting is off"
         );
     });
+    // Every synchronized frame that began also ended: a terminal left in mode 2026
+    // would stop painting.
+    let output = tui.output();
+    let count = |marker: &[u8]| {
+        output
+            .windows(marker.len())
+            .filter(|w| *w == marker)
+            .count()
+    };
+    let (begun, ended) = (count(b"\x1b[?2026h"), count(b"\x1b[?2026l"));
+    assert!(ended >= begun, "{begun} frames begun, {ended} ended");
 }
 
 #[test]
-fn the_tui_turns_mouse_and_paste_modes_on_while_it_runs() {
+fn the_tui_turns_mouse_and_paste_modes_and_synchronized_frames_on() {
     let sandbox = Sandbox::new();
     let mut tui = Tui::spawn(sandbox.command(&["--demo"]));
     tui.wait_for("offline demo", WAIT);
@@ -239,6 +250,10 @@ fn the_tui_turns_mouse_and_paste_modes_on_while_it_runs() {
         assert!(screen.bracketed_paste());
         assert_ne!(screen.mouse_protocol_mode(), vt100::MouseProtocolMode::None);
     });
+    // Frames are drawn as synchronized updates, so a terminal paints each one whole.
+    let output = tui.output();
+    assert!(output.windows(8).any(|w| w == b"\x1b[?2026h"));
+
     tui.send(b"\x11");
     assert_eq!(tui.wait_exit(WAIT), 0);
     assert_restored(&tui);

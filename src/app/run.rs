@@ -38,7 +38,7 @@ pub fn msg_from_event(event: Event) -> Option<Msg> {
 }
 
 /// Runs the app until it quits or `input` ends. Returns the final state.
-pub async fn run<B: Backend>(
+pub async fn run<B: Backend + Frames>(
     terminal: &mut Terminal<B>,
     mut state: State,
     theme: Theme,
@@ -67,12 +67,14 @@ where
     while !state.quit {
         let due = last_draw.map_or(Instant::now(), |t| t + FRAME);
         if dirty && Instant::now() >= due {
+            terminal.backend_mut().begin_frame()?;
             terminal.draw(|frame| {
                 let viewports = draw(frame, &state, &world.theme, &mut cache);
                 for side in Side::BOTH {
                     state.side_mut(side).viewport = viewports[side.index()];
                 }
             })?;
+            terminal.backend_mut().end_frame()?;
             dirty = false;
             last_draw = Some(Instant::now());
         }
@@ -106,6 +108,35 @@ where
         }
     }
     Ok(state)
+}
+
+/// A backend that can show a frame at once: the terminal holds what it receives
+/// between the two calls and paints it in one go (synchronized output, DEC mode 2026),
+/// so a pane never shows half a frame while text streams fast. Terminals without the
+/// mode ignore it.
+pub trait Frames {
+    fn begin_frame(&mut self) -> std::io::Result<()>;
+    fn end_frame(&mut self) -> std::io::Result<()>;
+}
+
+impl<W: std::io::Write> Frames for ratatui::backend::CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        crossterm::queue!(self, crossterm::terminal::BeginSynchronizedUpdate)
+    }
+
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        crossterm::execute!(self, crossterm::terminal::EndSynchronizedUpdate)
+    }
+}
+
+impl Frames for ratatui::backend::TestBackend {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Feeds one message to `update` and carries out its effects. True when the screen

@@ -18,6 +18,7 @@ use crate::config::{KeyStatus, Layout};
 use crate::provider::Finish;
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
+use crate::ui::markdown::Streamed;
 
 /// Where everything goes on the screen.
 pub struct Areas {
@@ -49,7 +50,8 @@ pub fn areas(area: Rect, layout: Layout, input_lines: usize) -> Areas {
     }
 }
 
-/// Wrapped lines of each turn, per side, kept while the answer and width stay the same.
+/// Wrapped lines of each turn, per side. A finished turn is kept while its width and
+/// theme stay the same; the answer still streaming only renders its last blocks again.
 #[derive(Default)]
 pub struct ViewCache {
     panes: [PaneCache; 2],
@@ -62,9 +64,18 @@ struct PaneCache {
     turns: Vec<CachedTurn>,
 }
 
+/// One turn as a pane shows it: the prompt, the reasoning, the answer, how it ended.
 struct CachedTurn {
     key: TurnKey,
-    lines: Vec<Line<'static>>,
+    /// The prompt, and the reasoning folded to one line once the answer starts.
+    head: Vec<Line<'static>>,
+    /// The reasoning in full, while it streams or when unfolded.
+    reasoning: PlainStream,
+    /// A blank line after the reasoning, when there is any.
+    gap: Vec<Line<'static>>,
+    answer: Streamed,
+    /// How the answer ended, and the vote.
+    foot: Vec<Line<'static>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -104,16 +115,18 @@ impl PaneCache {
             };
             match self.turns.get_mut(i) {
                 Some(cached) if cached.key == key => {}
-                Some(cached) => *cached = CachedTurn::new(key, turn, side, width, theme),
-                None => self
-                    .turns
-                    .push(CachedTurn::new(key, turn, side, width, theme)),
+                Some(cached) => cached.update(key, turn, side, width, theme),
+                None => {
+                    let mut cached = CachedTurn::new(key);
+                    cached.update(key, turn, side, width, theme);
+                    self.turns.push(cached);
+                }
             }
         }
     }
 
     fn total_lines(&self) -> usize {
-        self.turns.iter().map(|t| t.lines.len()).sum()
+        self.turns.iter().map(CachedTurn::len).sum()
     }
 
     /// The lines from `top`, at most `height` of them.
@@ -121,15 +134,14 @@ impl PaneCache {
         let mut skip = top;
         let mut out = Vec::with_capacity(height);
         for turn in &self.turns {
-            if skip >= turn.lines.len() {
-                skip -= turn.lines.len();
+            let len = turn.len();
+            if skip >= len {
+                skip -= len;
                 continue;
             }
-            for line in &turn.lines[skip..] {
-                if out.len() == height {
-                    return out;
-                }
-                out.push(line.clone());
+            out.extend(turn.lines().skip(skip).take(height - out.len()).cloned());
+            if out.len() == height {
+                break;
             }
             skip = 0;
         }
@@ -138,27 +150,108 @@ impl PaneCache {
 }
 
 impl CachedTurn {
-    fn new(key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) -> Self {
+    fn new(key: TurnKey) -> Self {
         Self {
             key,
-            lines: turn_lines(turn, side, key, width, theme),
+            head: Vec::new(),
+            reasoning: PlainStream::default(),
+            gap: Vec::new(),
+            answer: Streamed::default(),
+            foot: Vec::new(),
         }
+    }
+
+    fn len(&self) -> usize {
+        self.head.len()
+            + self.reasoning.len()
+            + self.gap.len()
+            + self.answer.len()
+            + self.foot.len()
+    }
+
+    fn lines(&self) -> impl Iterator<Item = &Line<'static>> {
+        self.head
+            .iter()
+            .chain(self.reasoning.lines())
+            .chain(&self.gap)
+            .chain(self.answer.lines())
+            .chain(&self.foot)
+    }
+
+    /// Brings the turn up to date; the reasoning and the answer only take in what
+    /// arrived since the last call, unless another stream replaced them.
+    fn update(&mut self, key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) {
+        if key.generation != self.key.generation {
+            self.reasoning = PlainStream::default();
+            self.answer.reset();
+        }
+        self.key = key;
+        let answer = turn.answer(side);
+        self.head = prompt_lines(&turn.prompt, width, theme);
+        self.gap.clear();
+        let dim = Style::default()
+            .fg(theme.reasoning)
+            .add_modifier(Modifier::ITALIC);
+        if answer.reasoning.is_empty() || !(answer.text.is_empty() || key.expand) {
+            self.reasoning = PlainStream::default();
+        }
+        if !answer.reasoning.is_empty() {
+            if answer.text.is_empty() || key.expand {
+                self.reasoning.update(&answer.reasoning, dim, width);
+            } else {
+                // Once the answer starts, the reasoning folds to one line.
+                let summary = format!(
+                    "▸ thought for {} lines (e shows them)",
+                    answer.reasoning.trim().lines().count()
+                );
+                self.head.push(Line::styled(summary, dim));
+            }
+            self.gap.push(Line::default());
+        }
+        if answer.text.is_empty() {
+            self.answer.reset();
+        } else {
+            self.answer.update(&answer.text, width, theme);
+        }
+        self.foot = foot_lines(turn, side, key.hidden, width, theme);
     }
 }
 
-/// One turn as a pane shows it: the prompt, the reasoning, the answer, how it ended.
-fn turn_lines(
-    turn: &Turn,
-    side: Side,
-    key: TurnKey,
-    width: usize,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
-    let hidden = key.hidden;
-    let answer = turn.answer(side);
+/// Plain text wrapped as it streams: the lines before the last line break are kept.
+#[derive(Default)]
+struct PlainStream {
+    /// Bytes of the text whose lines are in `done`, up to and with a line break.
+    seen: usize,
+    done: Vec<Line<'static>>,
+    live: Vec<Line<'static>>,
+}
+
+impl PlainStream {
+    fn update(&mut self, text: &str, style: Style, width: usize) {
+        if text.len() < self.seen || !text.is_char_boundary(self.seen) {
+            *self = Self::default();
+        }
+        if let Some(end) = text[self.seen..].rfind('\n').map(|i| self.seen + i) {
+            self.done
+                .extend(wrap_text(&sanitize(&text[self.seen..end]), style, width));
+            self.seen = end + 1;
+        }
+        self.live = wrap_text(&sanitize(&text[self.seen..]), style, width);
+    }
+
+    fn len(&self) -> usize {
+        self.done.len() + self.live.len()
+    }
+
+    fn lines(&self) -> impl Iterator<Item = &Line<'static>> {
+        self.done.iter().chain(&self.live)
+    }
+}
+
+fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
-    for (i, line) in sanitize(&turn.prompt).split('\n').enumerate() {
+    for (i, line) in sanitize(prompt).split('\n').enumerate() {
         let marker = if i == 0 { "› " } else { "  " };
         lines.extend(wrap_spans(
             &[
@@ -169,28 +262,19 @@ fn turn_lines(
         ));
     }
     lines.push(Line::default());
+    lines
+}
 
-    let dim = Style::default()
-        .fg(theme.reasoning)
-        .add_modifier(Modifier::ITALIC);
-    if !answer.reasoning.is_empty() {
-        if answer.text.is_empty() || key.expand {
-            lines.extend(wrap_text(&sanitize(&answer.reasoning), dim, width));
-        } else {
-            // Once the answer starts, the reasoning folds to one line.
-            let summary = format!(
-                "▸ thought for {} lines (e shows them)",
-                answer.reasoning.trim().lines().count()
-            );
-            lines.push(Line::styled(summary, dim));
-        }
-        lines.push(Line::default());
-    }
-
-    if !answer.text.is_empty() {
-        lines.extend(super::markdown::render(&answer.text, width, theme));
-    }
-
+/// What follows the answer: how it ended, and the vote.
+fn foot_lines(
+    turn: &Turn,
+    side: Side,
+    hidden: bool,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let answer = turn.answer(side);
+    let mut lines = Vec::new();
     let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
     match &answer.state {
         AnswerState::Waiting => lines.push(Line::styled(

@@ -39,16 +39,136 @@ const BULLETS: [&str; 3] = ["• ", "◦ ", "▪ "];
 
 /// Renders `text` (raw model output; sanitised here) as lines at most `width` cells wide.
 pub fn render(text: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    let text = sanitize(text);
+    render_part(&sanitize(text), width, theme, Start::default()).lines
+}
+
+/// A growing answer rendered as it streams: only its last top-level block, the one the
+/// next token can still change, is rendered again; the blocks above it are kept. A frame
+/// then costs the last block, not the whole answer.
+#[derive(Default)]
+pub struct Streamed {
+    width: usize,
+    theme: String,
+    /// Bytes of the raw answer taken in.
+    seen: usize,
+    /// The lines of the blocks that can no longer change.
+    done: Vec<Line<'static>>,
+    /// How rendering goes on after `done`.
+    start: Start,
+    /// The sanitised text from the first block that may still change.
+    pending: String,
+    /// The lines of `pending`.
+    live: Vec<Line<'static>>,
+}
+
+impl Streamed {
+    /// Takes in `text`, the answer so far. It must extend the text of the previous call
+    /// (an answer only grows); `reset` starts over for another one.
+    pub fn update(&mut self, text: &str, width: usize, theme: &Theme) {
+        if self.width != width
+            || self.theme != theme.name
+            || text.len() < self.seen
+            || !text.is_char_boundary(self.seen)
+        {
+            self.reset();
+            self.width = width;
+            self.theme.clone_from(&theme.name);
+        } else if text.len() == self.seen && self.seen > 0 {
+            return;
+        }
+        self.pending.push_str(&sanitize(&text[self.seen..]));
+        self.seen = text.len();
+        let mut part = render_part(&self.pending, width, theme, self.start);
+        // The last two blocks stay live: the next line can still join the last block
+        // to the one before it (`*` is an empty list item until a second `*` makes it
+        // the start of a paragraph that continues the item above). Blocks whose code
+        // could not all be highlighted in this render stay live too, so a later render
+        // colours them.
+        let keep = part
+            .starved
+            .unwrap_or(usize::MAX)
+            .min(part.blocks.len().saturating_sub(2));
+
+        if let Some(&(offset, line, start)) = part.blocks.get(keep).filter(|_| keep > 0) {
+            self.done.extend(part.lines.drain(..line));
+            self.pending.drain(..offset);
+            self.start = start;
+        }
+        self.live = part.lines;
+    }
+
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    pub fn len(&self) -> usize {
+        self.done.len() + self.live.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn lines(&self) -> impl Iterator<Item = &Line<'static>> + Clone {
+        self.done.iter().chain(&self.live)
+    }
+}
+
+/// Where a render begins: after lines already shown or not, and whether a blank line
+/// is owed before its first block.
+#[derive(Clone, Copy, Default)]
+struct Start {
+    after_lines: bool,
+    blank_pending: bool,
+}
+
+struct Part {
+    lines: Vec<Line<'static>>,
+    /// Each top-level block: its byte offset, its first line, and how a render that
+    /// begins with it must start to draw the same lines.
+    blocks: Vec<(usize, usize, Start)>,
+    /// The first top-level block whose code highlighting ran out of budget.
+    starved: Option<usize>,
+}
+
+/// Renders sanitised `text` as the continuation described by `start`.
+fn render_part(text: &str, width: usize, theme: &Theme, start: Start) -> Part {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_GFM;
     let mut renderer = Renderer::new(width.max(1), theme);
-    for event in Parser::new_ext(&text, options) {
+    renderer.after_lines = start.after_lines;
+    renderer.blank_pending = start.blank_pending;
+    let mut blocks = Vec::new();
+    let mut starved = None;
+    let mut depth = 0usize;
+    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+        if depth == 0 {
+            let start = Start {
+                after_lines: renderer.after_lines || !renderer.out.is_empty(),
+                blank_pending: renderer.blank_pending,
+            };
+            // From the start of its line: an indented code block's range starts
+            // after the indent that makes it one.
+            let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+            blocks.push((line_start, renderer.out.len(), start));
+        }
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
         renderer.event(event);
+        if starved.is_none() && renderer.fresh_lines == 0 {
+            starved = Some(blocks.len() - 1);
+        }
     }
-    renderer.finish()
+    Part {
+        lines: renderer.finish(),
+        blocks,
+        starved,
+    }
 }
 
 /// What a line inside a block quote or list item starts with.
@@ -97,6 +217,8 @@ struct Renderer<'t> {
     table: Option<TableBuf>,
     /// Code lines this render may still highlight from scratch.
     fresh_lines: usize,
+    /// Lines come before this render's (it continues a streamed answer).
+    after_lines: bool,
 }
 
 impl<'t> Renderer<'t> {
@@ -115,6 +237,7 @@ impl<'t> Renderer<'t> {
             html_block: false,
             table: None,
             fresh_lines: MAX_FRESH_LINES,
+            after_lines: false,
         }
     }
 
@@ -266,7 +389,7 @@ impl<'t> Renderer<'t> {
             }
             Tag::Item => {
                 self.flush();
-                if self.blank_pending && !self.out.is_empty() {
+                if self.blank_pending && (self.after_lines || !self.out.is_empty()) {
                     self.blank();
                 }
                 self.blank_pending = false;
@@ -470,7 +593,7 @@ impl<'t> Renderer<'t> {
     /// Before a block: finish the text before it and leave a blank line after the last.
     fn start_block(&mut self) {
         self.flush();
-        if self.blank_pending && !self.out.is_empty() {
+        if self.blank_pending && (self.after_lines || !self.out.is_empty()) {
             self.blank();
         }
         self.blank_pending = false;
@@ -1128,6 +1251,106 @@ mod tests {
         assert_eq!(coloured(&first), 1 + MAX_FRESH_LINES);
         let second = render(&answer, 40, &theme);
         assert_eq!(coloured(&second), 1 + MAX_FRESH_LINES + 50);
+    }
+
+    /// Markdown pieces that start, end and interrupt blocks in every way the renderer
+    /// knows, so that random answers made of them cross every kind of block boundary.
+    const PIECES: &[&str] = &[
+        "# Title\n",
+        "Some prose ",
+        "中文 and emoji 👍 ",
+        "\n",
+        "\n\n",
+        "- item\n",
+        "  - nested\n",
+        "1. one\n",
+        "2. two\n",
+        "- [x] done\n",
+        "```rust\n",
+        "```\n",
+        "fn main() { let x = 1; }\n",
+        "    indented code\n",
+        "| a | b |\n",
+        "|---|---|\n",
+        "| 1 | 2 |\n",
+        "> a quote\n",
+        "> > deeper\n",
+        "---\n",
+        "***\n",
+        "**bold** and *it* ",
+        "[a link](https://example.com) ",
+        "Setext\n===\n",
+        "<div>\nhtml\n</div>\n",
+        "text `code` ",
+        "*",
+        "-",
+        "=",
+        "|",
+        "+ plus\n",
+        "~~~\n",
+        "3) three\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+            ..Default::default()
+        })]
+
+        /// However an answer arrives, rendering it as it streams draws exactly what
+        /// rendering the whole of it at once draws.
+        #[test]
+        fn a_streamed_render_matches_a_whole_render(
+            pieces in proptest::collection::vec(0..PIECES.len(), 0..40),
+            cuts in proptest::collection::vec(1usize..40, 1..20),
+            width in 8usize..60,
+        ) {
+            let text: String = pieces.iter().map(|&i| PIECES[i]).collect();
+            let theme = Theme::default();
+            let mut streamed = Streamed::default();
+            let mut end = 0;
+            for cut in cuts.iter().cycle() {
+                end = (end + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                streamed.update(&text[..end], width, &theme);
+                let whole = render(&text[..end], width, &theme);
+                let lines: Vec<_> = streamed.lines().cloned().collect();
+                proptest::prop_assert_eq!(&lines, &whole, "{:?}", &text[..end]);
+                if end == text.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_streamed_render_keeps_finished_blocks() {
+        let theme = Theme::default();
+        let mut streamed = Streamed::default();
+        let mut text = String::from("# Heading\n\nFirst paragraph.\n\n");
+        streamed.update(&text, 40, &theme);
+        text.push_str("Second paragraph, still");
+        streamed.update(&text, 40, &theme);
+        // Only the last two blocks are held as text to render again.
+        assert_eq!(
+            streamed.pending,
+            "First paragraph.\n\nSecond paragraph, still"
+        );
+        assert_eq!(streamed.done.len(), 1);
+
+        // Another answer (shorter text) starts over.
+        streamed.update("New", 40, &theme);
+        assert_eq!(streamed.lines().count(), 1);
+        // So does another width.
+        streamed.update("New answer", 20, &theme);
+        assert_eq!(
+            streamed.lines().collect::<Vec<_>>(),
+            render("New answer", 20, &theme).iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct Tui {
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte duel wrote, for what the screen does not keep (frame markers).
+    raw: Arc<Mutex<Vec<u8>>>,
     _master: Box<dyn MasterPty + Send>,
 }
 
@@ -80,6 +82,8 @@ impl Tui {
             0,
         )));
         let sink = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
         // Always drain the pty: a full buffer would block the child.
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
@@ -88,14 +92,24 @@ impl Tui {
                     break;
                 }
                 sink.lock().expect("parser lock").process(&buf[..n]);
+                raw_sink
+                    .lock()
+                    .expect("raw lock")
+                    .extend_from_slice(&buf[..n]);
             }
         });
         Tui {
             child,
             writer,
             parser,
+            raw,
             _master: pty.master,
         }
+    }
+
+    /// Every byte duel wrote so far.
+    pub fn output(&self) -> Vec<u8> {
+        self.raw.lock().expect("raw lock").clone()
     }
 
     pub fn screen(&self) -> String {

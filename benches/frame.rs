@@ -1,0 +1,157 @@
+//! Frame time of the whole screen (both panes, input, status) with a long transcript
+//! in each pane: while a token streams in at the bottom, and after a scroll keypress.
+//! The same frames with 10 KB transcripts are the baseline: a frame should cost what
+//! is visible, not the transcript's length. Run with `cargo bench --bench frame`.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use duel::app::state::{Setup, Side, State};
+use duel::app::{Effect, Msg, update};
+use duel::config::{demo_config, parse_str};
+use duel::provider::{Finish, StreamEvent};
+use duel::theme::Theme;
+use duel::ui::{ViewCache, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn main() {
+    divan::main();
+}
+
+const SIZES: [usize; 2] = [10_000, 1_000_000];
+
+/// About `len` bytes of a typical answer: prose, a list, a table, code.
+fn sample_answer(len: usize) -> String {
+    let chunk = "## Section\n\nSome **bold** prose with `inline code`, a [link](https://example.com) and 中文 text that wraps.\n\n- first item\n- second item with *emphasis*\n  1. nested\n\n| a | b |\n|---|---|\n| 1 | two |\n\n```rust\nfn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{x:?}\");\n}\n```\n\n";
+    let mut s = String::new();
+    let mut i = 0;
+    while s.len() < len {
+        s.push_str(&chunk.replace("x = vec", &format!("x{i} = vec")));
+        i += 1;
+    }
+    s
+}
+
+/// A 160×48 screen whose two panes hold `len` bytes of answer each, streamed in as
+/// 1 KB deltas with a frame after each; with `finished`, both answers have ended.
+struct Screen {
+    state: State,
+    cache: ViewCache,
+    terminal: Terminal<TestBackend>,
+    theme: Theme,
+    generations: [u64; 2],
+}
+
+impl Screen {
+    fn new(len: usize, finished: bool) -> Self {
+        let config = demo_config(&parse_str("", None).expect("built-in config"));
+        let pair = [config.models[0].clone(), config.models[1].clone()];
+        let state = State::new(&config, pair, "/nonexistent".into(), Setup::default());
+        let mut screen = Self {
+            state,
+            cache: ViewCache::default(),
+            terminal: Terminal::new(TestBackend::new(160, 48)).expect("terminal"),
+            theme: Theme::default(),
+            generations: [0; 2],
+        };
+        for c in "compare these".chars() {
+            screen.key(KeyCode::Char(c));
+        }
+        for effect in update(
+            &mut screen.state,
+            Msg::Key(press(KeyCode::Enter)),
+            Instant::now(),
+        ) {
+            if let Effect::Start {
+                side, generation, ..
+            } = effect
+            {
+                screen.generations[side.index()] = generation;
+            }
+        }
+        let answer = sample_answer(len);
+        let mut rest = answer.as_str();
+        while !rest.is_empty() {
+            let mut cut = rest.len().min(1024);
+            while !rest.is_char_boundary(cut) {
+                cut += 1;
+            }
+            for side in Side::BOTH {
+                screen.stream(side, StreamEvent::Text(rest[..cut].to_owned()));
+            }
+            rest = &rest[cut..];
+            screen.frame();
+        }
+        if finished {
+            for side in Side::BOTH {
+                screen.stream(side, StreamEvent::Finish(Finish::Stop));
+            }
+        }
+        screen.frame();
+        screen
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        update(&mut self.state, Msg::Key(press(code)), Instant::now());
+    }
+
+    fn stream(&mut self, side: Side, event: StreamEvent) {
+        let msg = Msg::Stream {
+            side,
+            generation: self.generations[side.index()],
+            event,
+        };
+        update(&mut self.state, msg, Instant::now());
+    }
+
+    fn frame(&mut self) {
+        let Self {
+            state,
+            cache,
+            terminal,
+            theme,
+            ..
+        } = self;
+        terminal
+            .draw(|frame| {
+                let viewports = draw(frame, state, theme, cache);
+                for side in Side::BOTH {
+                    state.side_mut(side).viewport = viewports[side.index()];
+                }
+            })
+            .expect("draw");
+    }
+}
+
+fn press(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// A token arrives in each pane, then the frame is drawn (the view follows the bottom).
+#[divan::bench(args = SIZES, sample_count = 20)]
+fn token_then_frame(bencher: divan::Bencher, len: usize) {
+    let mut screen = Screen::new(len, false);
+    bencher.bench_local(|| {
+        for side in Side::BOTH {
+            screen.stream(side, StreamEvent::Text(" token".into()));
+        }
+        screen.frame();
+    });
+}
+
+/// Page Up (and back down, to stay in the transcript) in a finished conversation.
+#[divan::bench(args = SIZES, sample_count = 20)]
+fn scroll_key_then_frame(bencher: divan::Bencher, len: usize) {
+    let mut screen = Screen::new(len, true);
+    let mut up = true;
+    bencher.bench_local(|| {
+        screen.key(if up {
+            KeyCode::PageUp
+        } else {
+            KeyCode::PageDown
+        });
+        up = !up;
+        screen.frame();
+    });
+}
