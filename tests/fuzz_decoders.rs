@@ -67,7 +67,7 @@ fn decode_sse(parts: Vec<Vec<u8>>) -> Decoded {
     runtime().block_on(async {
         sse::events(chunked(parts), IDLE)
             .map(|item| {
-                item.map(|e| (e.event, e.data))
+                item.map(|e| (e.event.to_string(), e.data.to_string()))
                     .map_err(|e: ProviderError| format!("{:?}", e.kind))
             })
             .collect()

@@ -1,7 +1,11 @@
 //! The `anthropic` wire kind: the Messages API, streamed as named SSE events.
 
-use futures_util::StreamExt;
+use std::borrow::Cow;
+
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use futures_util::{Stream, StreamExt};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage, error_fields, error_fields_of};
@@ -64,47 +68,7 @@ impl Anthropic {
         sink: &mut Sink,
     ) -> Result<Finish, ProviderError> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
-        let mut events = std::pin::pin!(sse::events(
-            response.bytes_stream(),
-            self.endpoint.idle_timeout
-        ));
-        let mut state = State::default();
-        let mut garbage = Garbage::default();
-        while let Some(event) = events.next().await {
-            let event = event?;
-            let data = event.data.trim();
-            if data.is_empty() {
-                continue;
-            }
-            let value: Value = match serde_json::from_str(data) {
-                Ok(value) => value,
-                Err(err) => {
-                    garbage.skip(&err, data);
-                    continue;
-                }
-            };
-            if let Some(finish) = state.event(&event.event, &value, sink)? {
-                return Ok(finish);
-            }
-        }
-        if state.events == 0 && garbage.lines > 0 {
-            return Err(garbage.only_garbage(&self.endpoint, "the Anthropic Messages API"));
-        }
-        // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
-        if state.events == 0 && !content_type.starts_with("text/event-stream") {
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!("expected an event stream, got content type {content_type}"),
-            )
-            .with_hint(format!(
-                "is {} the Anthropic Messages API?",
-                self.endpoint.base_url
-            )));
-        }
-        Err(ProviderError::new(
-            ErrorKind::CutOff,
-            "the stream ended before message_stop",
-        ))
+        decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
     }
 
     /// A 200 with a JSON body: an error, or a whole message from a server (a proxy)
@@ -165,6 +129,61 @@ impl Provider for Anthropic {
     }
 }
 
+/// Decodes the event stream of an answer (the body of a 200) into `sink`. Public for
+/// the decoder benchmark, which feeds it bytes without a server.
+pub async fn decode<S, E>(
+    body: S,
+    content_type: &str,
+    endpoint: &Endpoint,
+    sink: &mut Sink,
+) -> Result<Finish, ProviderError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+    E: std::error::Error + 'static,
+{
+    let mut events = std::pin::pin!(sse::events(body, endpoint.idle_timeout));
+    let mut state = State::default();
+    let mut garbage = Garbage::default();
+    while let Some(event) = events.next().await {
+        let event = event?;
+        let data = event.data.trim();
+        if data.is_empty() {
+            continue;
+        }
+        if state.text_delta(data, sink) {
+            continue;
+        }
+        let value: Value = match serde_json::from_str(data) {
+            Ok(value) => value,
+            Err(err) => {
+                garbage.skip(&err, data);
+                continue;
+            }
+        };
+        if let Some(finish) = state.event(&event.event, &value, sink)? {
+            return Ok(finish);
+        }
+    }
+    if state.events == 0 && garbage.lines > 0 {
+        return Err(garbage.only_garbage(endpoint, "the Anthropic Messages API"));
+    }
+    // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
+    if state.events == 0 && !content_type.starts_with("text/event-stream") {
+        return Err(ProviderError::new(
+            ErrorKind::Malformed,
+            format!("expected an event stream, got content type {content_type}"),
+        )
+        .with_hint(format!(
+            "is {} the Anthropic Messages API?",
+            endpoint.base_url
+        )));
+    }
+    Err(ProviderError::new(
+        ErrorKind::CutOff,
+        "the stream ended before message_stop",
+    ))
+}
+
 /// The JSON body: the model's extra fields (e.g. `thinking`) beside the standard ones,
 /// the system prompt at the top level, and only user/assistant turns in `messages`.
 pub fn request_body(req: &ChatRequest) -> Value {
@@ -211,6 +230,20 @@ struct State {
 }
 
 impl State {
+    /// Handles `data` when it is a `text_delta`; false for any other event.
+    fn text_delta(&mut self, data: &str, sink: &mut Sink) -> bool {
+        match serde_json::from_str::<TextDelta>(data) {
+            Ok(event)
+                if event.kind == "content_block_delta" && event.delta.kind == "text_delta" =>
+            {
+                self.events += 1;
+                sink.text(&event.delta.text);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Handles one event; returns the finish once `message_stop` arrives.
     fn event(
         &mut self,
@@ -262,6 +295,24 @@ impl State {
         }
         Ok(None)
     }
+}
+
+/// The event nearly every token comes in, read without building a JSON tree; its text
+/// borrows from the event unless it holds escapes.
+#[derive(Deserialize)]
+struct TextDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    delta: DeltaBody<'a>,
+}
+
+#[derive(Deserialize)]
+struct DeltaBody<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    text: Cow<'a, str>,
 }
 
 /// Takes the token counts an event carries; `message_delta` counts are cumulative,

@@ -1,17 +1,19 @@
 //! Byte-safe SSE decoding for streamed answers.
 //!
-//! A guard sits in front of `eventsource-stream`: it enforces the idle timeout and the
-//! size limit, hands on only whole UTF-8 characters, and ends the byte stream with a
-//! blank line so a last event without one is still dispatched.
+//! A guard sits in front of `sseer`'s event parser: it enforces the idle timeout and
+//! the size limit, hands on only whole UTF-8 characters, and ends the byte stream with
+//! a blank line so a last event without one is still dispatched. sseer scans with
+//! memchr, each byte once, and hands out the data as slices of the received bytes.
 
 use std::pin::Pin;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use eventsource_stream::{EventStreamError, Eventsource};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use sseer::errors::EventStreamError;
+use sseer::event_stream::EventStream;
 
-pub use eventsource_stream::Event;
+pub use sseer::event::Event;
 
 use super::error::{ErrorKind, ProviderError, describe};
 
@@ -37,7 +39,6 @@ where
         idle_timeout,
         size: EventSize::default(),
         utf8_tail: Vec::new(),
-        partial: BytesMut::new(),
         bom_checked: false,
         started: false,
         ended: false,
@@ -46,21 +47,23 @@ where
         let item = guard.next_chunk().await?;
         Some((item, guard))
     });
-    guarded
-        .eventsource()
+    // Nothing after an error: sseer would still hand out events it had buffered.
+    let mut failed = false;
+    EventStream::new(guarded)
         .map(|item| item.map_err(from_event_stream_error))
+        .take_while(move |item| {
+            let go = !failed;
+            failed |= item.is_err();
+            std::future::ready(go)
+        })
 }
 
 fn from_event_stream_error(err: EventStreamError<ProviderError>) -> ProviderError {
     match err {
         EventStreamError::Transport(err) => err,
-        EventStreamError::Utf8(err) => ProviderError::new(
+        EventStreamError::Utf8Error(err) => ProviderError::new(
             ErrorKind::Malformed,
             format!("the stream is not UTF-8: {err}"),
-        ),
-        EventStreamError::Parser(err) => ProviderError::new(
-            ErrorKind::Malformed,
-            format!("the stream is not valid SSE ({:?})", err.code),
         ),
     }
 }
@@ -71,12 +74,9 @@ struct Guard<S> {
     size: EventSize,
     /// The start of a UTF-8 character whose other bytes have not arrived yet.
     utf8_tail: Vec<u8>,
-    /// The line still arriving. eventsource-stream re-parses its whole buffer on every
-    /// chunk, so it is handed whole lines only: a huge line then costs linear time.
-    partial: BytesMut,
     /// Whether the first text was looked at for a BOM (only that one is stripped).
     bom_checked: bool,
-    /// Whether any text was handed on to eventsource-stream.
+    /// Whether any text was handed on to the parser.
     started: bool,
     ended: bool,
 }
@@ -92,29 +92,19 @@ where
         }
         let item = match next_chunk(&mut self.bytes, self.idle_timeout).await {
             Err(err) => Err(err),
-            Ok(Some(chunk)) => self.accept(chunk).map(|text| self.whole_lines(&text)),
+            Ok(Some(chunk)) => self.accept(chunk),
             Ok(None) => {
                 if !self.utf8_tail.is_empty() {
                     tracing::warn!("the stream ended inside a UTF-8 character");
                 }
                 self.ended = true;
-                // eventsource-stream drops a last event that has no blank line after it.
-                self.partial.extend_from_slice(b"\n\n");
-                return Some(Ok(self.partial.split().freeze()));
+                // SSE drops a last event that has no blank line after it; answers
+                // cut that way still show their last words.
+                return Some(Ok(Bytes::from_static(b"\n\n")));
             }
         };
         self.ended = item.is_err();
         Some(item)
-    }
-
-    /// Everything up to the last line break seen so far; the rest waits.
-    fn whole_lines(&mut self, text: &[u8]) -> Bytes {
-        let kept = self.partial.len();
-        self.partial.extend_from_slice(text);
-        match text.iter().rposition(|&b| b == b'\n' || b == b'\r') {
-            Some(end) => self.partial.split_to(kept + end + 1).freeze(),
-            None => Bytes::new(),
-        }
     }
 
     fn accept(&mut self, chunk: Bytes) -> Result<Bytes, ProviderError> {
@@ -144,10 +134,10 @@ where
         Ok(self.strip_bom(whole))
     }
 
-    /// eventsource-stream 0.2.3 panics when the first text it is handed starts with a
-    /// BOM (it slices off one byte of three), so it never gets to see one: the one BOM
-    /// SSE allows is stripped here, and a second one (text, by the spec) is put behind
-    /// a harmless blank line.
+    /// The one BOM SSE allows is stripped here, so the parser never has to get it
+    /// right (eventsource-stream, used before sseer, panicked on one); a second one
+    /// (text, by the spec) is put behind a harmless blank line so that no parser takes
+    /// it for the first.
     fn strip_bom(&mut self, text: Bytes) -> Bytes {
         if self.started || text.is_empty() {
             return text;
@@ -285,7 +275,7 @@ mod tests {
             .await
             .into_iter()
             .map(|e| match e {
-                Ok(event) => event.data,
+                Ok(event) => event.data.to_string(),
                 Err(err) => panic!("unexpected error: {err}"),
             })
             .collect()
@@ -368,7 +358,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_second_bom_does_not_panic() {
-        // Found by tests/fuzz_decoders.rs: eventsource-stream sliced inside the BOM.
+        // Found by tests/fuzz_decoders.rs in the parser used before (eventsource-stream
+        // sliced inside the BOM); kept for any parser.
         for parts in [
             &[b"\xEF\xBB\xBF\xEF\xBB\xBF".as_slice()][..],
             &[b"\xEF\xBB\xBF", b"\xEF\xBB\xBFdata: a\n\ndata: b\n\n"],
@@ -388,7 +379,7 @@ mod tests {
     async fn keeps_event_names() {
         let events = collect(&[b"event: error\ndata: {}\n\n"]).await;
         let event = events[0].as_ref().expect("an event");
-        assert_eq!((event.event.as_str(), event.data.as_str()), ("error", "{}"));
+        assert_eq!((&*event.event, &*event.data), ("error", "{}"));
     }
 
     #[tokio::test]
@@ -398,7 +389,7 @@ mod tests {
         let items: Vec<_> = events(bytes, Duration::from_millis(50)).collect().await;
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0].as_ref().map(|e| e.data.as_str()), Ok("a"));
+        assert_eq!(items[0].as_ref().map(|e| &*e.data), Ok("a"));
         let err = items[1].as_ref().expect_err("a timeout");
         assert_eq!(err.kind, ErrorKind::Timeout);
         assert!(err.message.contains("0.05 s"), "{}", err.message);
@@ -414,7 +405,7 @@ mod tests {
         let bytes = keep_alive.chain(chunks(&[b"data: done\n\n"]));
         let items: Vec<_> = events(bytes, Duration::from_millis(50)).collect().await;
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0].as_ref().map(|e| e.data.as_str()), Ok("done"));
+        assert_eq!(items[0].as_ref().map(|e| &*e.data), Ok("done"));
     }
 
     #[tokio::test]
