@@ -8,7 +8,9 @@
   binary's `--version` (process start to exit); RSS once idle.
 - load: both panes streaming RATE tokens/s for SECS: CPU % of one core, frames drawn
   per second, peak RSS, and whether every token reached the saved conversation;
-  baseline: two `curl -N` reading the same two streams at the same time.
+  baseline: two `curl -N` reading the same two streams at the same time. Once as
+  prose in paragraphs of 60 tokens, once as a single paragraph (the worst case: the
+  block still streaming is the whole answer).
 - keystroke: Page Up / Page Down to the end of the frame that shows it, with a
   1 MB Markdown answer in each pane, against the same with 10 KB answers; RSS.
 
@@ -68,7 +70,8 @@ def sample_answer(size):
 
 
 class Handler(BaseHTTPRequestHandler):
-    """`/paced/RATE/SECS/v1/…` streams `tok<i> ` tokens at RATE per second for SECS;
+    """`/paced/RATE/SECS/PARA/v1/…` streams `tok<i> ` tokens at RATE per second for
+    SECS, a blank line after every PARA tokens (0: one paragraph);
     `/bulk/SIZE/v1/…` streams a SIZE-byte Markdown answer as fast as it can."""
     protocol_version = "HTTP/1.1"
 
@@ -84,7 +87,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = self.path.strip("/").split("/")
         try:
             if parts[0] == "paced":
-                self.paced(int(parts[1]), float(parts[2]))
+                self.paced(int(parts[1]), float(parts[2]), int(parts[3]))
             else:
                 text = sample_answer(int(parts[1]))
                 pieces = [text[i:i + 32] for i in range(0, len(text), 32)]
@@ -94,7 +97,7 @@ class Handler(BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
-    def paced(self, rate, secs):
+    def paced(self, rate, secs, paragraph):
         """Tokens in batches every 10 ms, on a schedule that does not drift."""
         total = int(rate * secs)
         start = time.perf_counter()
@@ -102,15 +105,21 @@ class Handler(BaseHTTPRequestHandler):
         while sent < total:
             due = min(total, int((time.perf_counter() - start) * rate) + 1)
             if due > sent:
-                self.wfile.write(b"".join(chunk(f"tok{i} ") for i in range(sent, due)))
+                self.wfile.write(b"".join(chunk(token(i, paragraph))
+                                          for i in range(sent, due)))
                 self.wfile.flush()
                 sent = due
             time.sleep(0.01)
         self.wfile.write(end(total))
 
 
-def paced_text(total):
-    return "".join(f"tok{i} " for i in range(total))
+def token(i, paragraph):
+    end = paragraph and (i + 1) % paragraph == 0
+    return f"tok{i}\n\n" if end else f"tok{i} "
+
+
+def paced_text(total, paragraph):
+    return "".join(token(i, paragraph) for i in range(total))
 
 
 def config(url_a, url_b):
@@ -254,8 +263,8 @@ def start_up(opts, tmp):
     print(f"  RSS idle after the first frame          {idle_rss:7.1f} MB")
 
 
-def load(opts, tmp, url):
-    paced = f"{url}/paced/{opts.rate}/{opts.secs}"
+def load(opts, tmp, url, paragraph):
+    paced = f"{url}/paced/{opts.rate}/{opts.secs}/{paragraph}"
     total = int(opts.rate * opts.secs)
     # Baseline: two curl -N reading the same streams.
     body = json.dumps({"model": "bench", "stream": True, "messages": []})
@@ -271,7 +280,7 @@ def load(opts, tmp, url):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     curl_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
-    tui, data_dir = session(opts, tmp, "load", paced, paced)
+    tui, data_dir = session(opts, tmp, f"load{paragraph}", paced, paced)
     tui.wait_frames(1)
     time.sleep(0.3)
     cpu0, frames0, t0 = tui.cpu_secs(), tui.frame_count(), time.perf_counter()
@@ -282,9 +291,11 @@ def load(opts, tmp, url):
     frames = tui.frame_count() - frames0
     peak = tui.memory("VmHWM")
     tui.quit()
-    expected = paced_text(total)
+    expected = paced_text(total, paragraph)
     lost = [side for side, rec in (("A", a), ("B", b)) if rec["answer"] != expected]
-    print(f"load: 2 panes x {opts.rate} tokens/s for {opts.secs} s ({total} tokens each)")
+    shape = f"paragraphs of {paragraph} tokens" if paragraph else "one paragraph"
+    print(f"load: 2 panes x {opts.rate} tokens/s for {opts.secs} s "
+          f"({total} tokens each, {shape})")
     print(f"  curl -N x2 (baseline)  CPU {100 * curl_cpu / curl_wall:5.1f} % of one core")
     print(f"  duel TUI               CPU {100 * cpu / wall:5.1f} % of one core  "
           f"({cpu / curl_cpu:.1f}x curl), {frames / wall:5.1f} frames/s, "
@@ -335,7 +346,8 @@ def main():
         print(f"  2 x 1 MB answers              {large[0] * 1000:6.2f} ms  "
               f"p95 {large[1] * 1000:6.2f} ms  {large[0] / small[0]:.2f}x  "
               f"RSS {large[2]:.1f} MB")
-        load(opts, tmp, url)
+        load(opts, tmp, url, 60)
+        load(opts, tmp, url, 0)
     server.shutdown()
 
 

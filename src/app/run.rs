@@ -62,11 +62,20 @@ where
     state.size = (size.width, size.height);
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
+    let mut last_cost = Duration::ZERO;
     let mut tick = tokio::time::interval(TICK);
 
     while !state.quit {
-        let due = last_draw.map_or(Instant::now(), |t| t + FRAME);
+        // While answers stream, a frame that took long to draw buys a longer pause
+        // before the next, so drawing never takes more than a quarter of a core.
+        let gap = if state.streaming() {
+            FRAME.max(last_cost * 3)
+        } else {
+            FRAME
+        };
+        let due = last_draw.map_or(Instant::now(), |t| t + gap);
         if dirty && Instant::now() >= due {
+            let started = Instant::now();
             terminal.backend_mut().begin_frame()?;
             terminal.draw(|frame| {
                 let viewports = draw(frame, &state, &world.theme, &mut cache);
@@ -76,7 +85,9 @@ where
             })?;
             terminal.backend_mut().end_frame()?;
             dirty = false;
-            last_draw = Some(Instant::now());
+            let now = Instant::now();
+            last_cost = now - started;
+            last_draw = Some(now);
         }
         let streaming = state.streaming();
         let msg = tokio::select! {
