@@ -8,7 +8,8 @@ Two measurements:
 - paced: the server streams TOKENS OpenAI chunks per side, one write each, as fast as
   it can; wall time of `duel ask --json` against two parallel `curl -N` (ratio).
 - one write: the server sends each whole stream in a single write, so the time left
-  is the client's own; CPU (user + sys) of `duel ask` per token received.
+  is the client's own; CPU (user + sys) of `duel ask` per token received, and the
+  same with the fixed cost of a one-token answer taken off.
 """
 
 import argparse
@@ -143,6 +144,18 @@ def main():
                   f"{duel_wall / curl_wall:.2f}x")
             print(f"  duel CPU {duel_cpu * 1000:.1f} ms = "
                   f"{duel_cpu / (2 * opts.tokens) * 1e6:.2f} us per token (both sides)")
+            if one_write:
+                # The fixed cost (process start, config, TLS roots for the HTTP
+                # client, output) from a one-token answer, so the rest is per token.
+                server = start_server(stream_body(1), True)
+                url = f"http://127.0.0.1:{server.server_address[1]}"
+                with open(path, "w") as f:
+                    f.write(config(url))
+                fixed = statistics.median(timed(duel, env)[1] for _ in range(opts.runs))
+                server.shutdown()
+                print(f"  duel CPU for a 1-token answer (fixed cost) {fixed * 1000:.1f} ms; "
+                      f"the rest is {(duel_cpu - fixed) / (2 * opts.tokens) * 1e6:.2f} us "
+                      f"per token")
 
 
 if __name__ == "__main__":
