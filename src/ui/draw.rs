@@ -192,22 +192,25 @@ impl CachedTurn {
         let dim = Style::default()
             .fg(theme.reasoning)
             .add_modifier(Modifier::ITALIC);
-        if answer.reasoning.is_empty() || !(answer.text.is_empty() || key.expand) {
+        // Once the answer starts, the reasoning folds to one line (unless expanded).
+        let thought = !answer.reasoning.is_empty();
+        let unfolded = thought && (answer.text.is_empty() || key.expand);
+        if unfolded {
+            self.reasoning.update(&answer.reasoning, dim, width);
+        } else {
             self.reasoning = PlainStream::default();
         }
-        if !answer.reasoning.is_empty() {
-            if answer.text.is_empty() || key.expand {
-                self.reasoning.update(&answer.reasoning, dim, width);
-            } else {
-                // Once the answer starts, the reasoning folds to one line.
-                let summary = format!(
-                    "▸ thought for {} lines (e shows them)",
-                    answer.reasoning.trim().lines().count()
-                );
-                self.head.push(Line::styled(summary, dim));
-            }
+        if thought && !unfolded {
+            let summary = format!(
+                "▸ thought for {} lines (e shows them)",
+                answer.reasoning.trim().lines().count()
+            );
+            self.head.push(Line::styled(summary, dim));
+        }
+        if thought {
             self.gap.push(Line::default());
         }
+
         if answer.text.is_empty() {
             self.answer.reset();
         } else {
@@ -825,4 +828,27 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
         ),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasoning_wrapped_as_it_streams_matches_wrapping_it_whole() {
+        let text = "First, the question asks\nabout 所有权 and borrowing.\n\nThen \u{1b}[2J a long line that has to wrap over the pane's edge\r\nend";
+        let style = Style::default();
+        for width in [5, 12, 40] {
+            let mut streamed = PlainStream::default();
+            for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                streamed.update(&text[..end], style, width);
+                let whole = wrap_text(&sanitize(&text[..end]), style, width);
+                let lines: Vec<_> = streamed.lines().cloned().collect();
+                assert_eq!(lines, whole, "{:?} at width {width}", &text[..end]);
+            }
+            // Another text (shorter) starts over.
+            streamed.update("new", style, width);
+            assert_eq!(streamed.len(), 1);
+        }
+    }
 }

@@ -42,9 +42,9 @@ pub fn render(text: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     render_part(&sanitize(text), width, theme, Start::default()).lines
 }
 
-/// A growing answer rendered as it streams: only its last top-level block, the one the
-/// next token can still change, is rendered again; the blocks above it are kept. A frame
-/// then costs the last block, not the whole answer.
+/// A growing answer rendered as it streams: only its last two top-level blocks, which
+/// the next token can still change, are rendered again; the lines of the blocks above
+/// them are kept. A frame then costs the last blocks, not the whole answer.
 #[derive(Default)]
 pub struct Streamed {
     width: usize,
@@ -88,7 +88,6 @@ impl Streamed {
             .starved
             .unwrap_or(usize::MAX)
             .min(part.blocks.len().saturating_sub(2));
-
         if let Some(&(offset, line, start)) = part.blocks.get(keep).filter(|_| keep > 0) {
             self.done.extend(part.lines.drain(..line));
             self.pending.drain(..offset);
