@@ -79,6 +79,48 @@ async fn wait_for_file(path: &std::path::Path) {
     }
 }
 
+/// The app on two loopback servers, driven by `drive` with the key channel; returns
+/// the final state, the screen, and the data dir (kept alive by the temp dir).
+async fn run_app<F, Fut>(
+    a: &MockServer,
+    b: &MockServer,
+    drive: F,
+) -> (State, String, tempfile::TempDir)
+where
+    F: FnOnce(mpsc::UnboundedSender<Msg>, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&a.url(), &b.url(), dir.path());
+    let data_dir = dir.path().join("data");
+    let pair = ["alpha", "beta"].map(|n| config.model(n).expect("configured").clone());
+    let state = State::new(&config, pair, data_dir.clone(), Setup::default());
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = futures_util::stream::unfold(input, |mut rx| async move {
+        rx.recv().await.map(|msg| (msg, rx))
+    })
+    .boxed();
+    let mut terminal = Terminal::new(TestBackend::new(100, 24)).expect("terminal");
+    let driver = tokio::spawn(drive(keys, data_dir));
+    let state = run(&mut terminal, state, Theme::default(), input)
+        .await
+        .expect("the app runs");
+    driver.await.expect("driver");
+    let screen = terminal.backend().to_string();
+    (state, screen, dir)
+}
+
+/// The saved conversation of a run (there is one).
+fn saved_conversation(data_dir: &std::path::Path) -> serde_json::Value {
+    let folder = data_dir.join("conversations");
+    let entry = std::fs::read_dir(&folder)
+        .expect("the conversations dir")
+        .next()
+        .expect("a conversation file")
+        .expect("a dir entry");
+    serde_json::from_slice(&std::fs::read(entry.path()).expect("read it")).expect("JSON")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_turn_with_a_failing_side_and_a_vote() {
     let a = MockServer::start(vec![Reply::sse(&openai_stream(
@@ -94,40 +136,19 @@ async fn a_full_turn_with_a_failing_side_and_a_vote() {
             b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Half an\"}}]}\n\n".to_vec(),
         )],
     )]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = config(&a.url(), &b.url(), dir.path());
-    let data_dir = dir.path().join("data");
-    let pair = ["alpha", "beta"].map(|n| config.model(n).expect("configured").clone());
-    let state = State::new(&config, pair, data_dir.clone(), Setup::default());
-    let (keys, input) = mpsc::unbounded_channel();
-    let input = futures_util::stream::unfold(input, |mut rx| async move {
-        rx.recv().await.map(|msg| (msg, rx))
+    let (state, screen, dir) = run_app(&a, &b, |keys, data_dir| async move {
+        send_prompt(&keys, "Is Rust safe?");
+        // The conversation file appears once both sides have ended.
+        wait_for_file(&data_dir.join("conversations")).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.send(key(KeyCode::Char('1'), KeyModifiers::ALT))
+            .expect("vote");
+        wait_for_file(&data_dir.join("votes.jsonl")).await;
+        keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
+            .expect("quit");
     })
-    .boxed();
-    let mut terminal = Terminal::new(TestBackend::new(100, 24)).expect("terminal");
-    let theme = Theme::default();
-
-    let driver = {
-        let keys = keys.clone();
-        let data_dir = data_dir.clone();
-        tokio::spawn(async move {
-            send_prompt(&keys, "Is Rust safe?");
-            // The conversation file appears once both sides have ended.
-            wait_for_file(&data_dir.join("conversations")).await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            keys.send(key(KeyCode::Char('1'), KeyModifiers::ALT))
-                .expect("vote");
-            wait_for_file(&data_dir.join("votes.jsonl")).await;
-            // Let the confirmation reach the screen before quitting.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
-                .expect("quit");
-        })
-    };
-    let state = run(&mut terminal, state, theme, input)
-        .await
-        .expect("the app runs");
-    driver.await.expect("driver");
+    .await;
+    let data_dir = dir.path().join("data");
 
     let turn = &state.turns[0];
     assert_eq!(turn.answer(Side::A).text, "Rust is memory-safe.");
@@ -143,10 +164,12 @@ async fn a_full_turn_with_a_failing_side_and_a_vote() {
         "a stream that broke after text is never re-sent"
     );
 
-    let screen = terminal.backend().to_string();
     assert!(screen.contains("Rust is memory-safe."), "{screen}");
     assert!(screen.contains("answer cut off"), "{screen}");
-    assert!(screen.contains("vote saved"), "{screen}");
+    // The write was confirmed before duel ended (it may not have reached a frame).
+    let status = state.status.as_ref().map_or("", |s| s.text.as_str());
+    assert!(status.contains("vote saved"), "{status}");
+    assert!(state.unsaved.is_empty());
 
     let (records, _) = votes::log::read(&data_dir.join("votes.jsonl")).expect("log");
     assert_eq!(records.len(), 1);
@@ -160,4 +183,28 @@ async fn a_full_turn_with_a_failing_side_and_a_vote() {
             .expect("error text")
             .contains("cut off")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_right_after_a_vote_still_records_it_in_the_conversation() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["Yes."], 4, 1))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["No."], 4, 1))]);
+    let (state, _, dir) = run_app(&a, &b, |keys, data_dir| async move {
+        send_prompt(&keys, "Quick?");
+        wait_for_file(&data_dir.join("conversations")).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The vote and the quit arrive together: the write cannot have reported back.
+        keys.send(key(KeyCode::Char('2'), KeyModifiers::ALT))
+            .expect("vote");
+        keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
+            .expect("quit");
+    })
+    .await;
+    let data_dir = dir.path().join("data");
+    assert!(state.unsaved.is_empty());
+    let (records, _) = votes::log::read(&data_dir.join("votes.jsonl")).expect("log");
+    assert_eq!(records.len(), 1);
+    // `--resume` must show the turn as voted, or it could be voted on twice.
+    let saved = saved_conversation(&data_dir);
+    assert!(!saved["turns"][0]["vote"].is_null(), "{saved}");
 }

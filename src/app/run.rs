@@ -104,18 +104,18 @@ where
     }
 
     world.stop_all();
-    // A confirmed vote must be on disk before duel exits; wait for pending writes
-    // and take in their results, so `state.unsaved` tells what could not be written.
-    for write in std::mem::take(&mut world.writes) {
-        let _ = write.await;
-    }
-    while let Ok(msg) = rx.try_recv() {
-        if let Msg::VotesSaved {
-            ids,
-            result: Ok(()),
-        } = msg
-        {
-            state.unsaved.retain(|r| !ids.contains(&r.id));
+    // A confirmed vote must be on disk before duel exits, and the conversation file
+    // must know of it: wait for the pending writes and take in their results as usual
+    // (a vote once written saves the conversation again, one more write to wait for),
+    // until nothing is left to write. `state.unsaved` then tells what could not be.
+    while !world.writes.is_empty() {
+        for write in std::mem::take(&mut world.writes) {
+            let _ = write.await;
+        }
+        while let Ok(msg) = rx.try_recv() {
+            if matches!(msg, Msg::VotesSaved { .. } | Msg::ConversationSaved(_)) {
+                handle(&mut state, msg, &mut world);
+            }
         }
     }
     Ok(state)
