@@ -59,14 +59,6 @@ impl Anthropic {
             let body = http::read_error_body(response, self.endpoint.idle_timeout).await;
             return self.whole_answer(&body, &req.model_id, sink);
         }
-        self.decode_stream(response, sink).await
-    }
-
-    async fn decode_stream(
-        &self,
-        response: reqwest::Response,
-        sink: &mut Sink,
-    ) -> Result<Finish, ProviderError> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
         decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
     }
@@ -79,15 +71,7 @@ impl Anthropic {
         model: &str,
         sink: &mut Sink,
     ) -> Result<Finish, ProviderError> {
-        let value: Value = serde_json::from_str(body).map_err(|_| {
-            ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "expected a stream, got: {}",
-                    http::shorten(body.trim(), http::MAX_SHOWN_BODY)
-                ),
-            )
-        })?;
+        let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
         if value.get("type").and_then(Value::as_str) == Some("error") {
             let (kind, message) = classify_body(200, body);
             return Err(http::http_error(
@@ -169,14 +153,11 @@ where
     }
     // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
     if state.events == 0 && !content_type.starts_with("text/event-stream") {
-        return Err(ProviderError::new(
-            ErrorKind::Malformed,
-            format!("expected an event stream, got content type {content_type}"),
-        )
-        .with_hint(format!(
-            "is {} the Anthropic Messages API?",
-            endpoint.base_url
-        )));
+        return Err(http::not_an_event_stream(
+            content_type,
+            endpoint,
+            "the Anthropic Messages API",
+        ));
     }
     Err(ProviderError::new(
         ErrorKind::CutOff,

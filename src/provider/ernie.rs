@@ -304,14 +304,7 @@ impl Ernie {
                 let finish = self.decode_chunk(chunk, model, sink)?;
                 Ok(finish.unwrap_or(Finish::Stop))
             }
-            _ => Err(ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "expected a stream, got: {}",
-                    http::shorten(body.trim(), http::MAX_SHOWN_BODY)
-                ),
-            )
-            .into()),
+            _ => Err(http::not_a_stream(body).into()),
         }
     }
 

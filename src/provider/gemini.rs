@@ -107,11 +107,11 @@ impl Gemini {
                 return Err(garbage.only_garbage(&self.endpoint, "the Gemini API"));
             }
             if state.chunks == 0 && !content_type.starts_with("text/event-stream") {
-                return Err(ProviderError::new(
-                    ErrorKind::Malformed,
-                    format!("expected an event stream, got content type {content_type}"),
-                )
-                .with_hint(format!("is {} the Gemini API?", self.endpoint.base_url)));
+                return Err(http::not_an_event_stream(
+                    &content_type,
+                    &self.endpoint,
+                    "the Gemini API",
+                ));
             }
         }
         state.end()
@@ -125,15 +125,7 @@ impl Gemini {
         model: &str,
         sink: &mut Sink,
     ) -> Result<Finish, ProviderError> {
-        let value: Value = serde_json::from_str(body).map_err(|_| {
-            ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "expected a stream, got: {}",
-                    http::shorten(body.trim(), http::MAX_SHOWN_BODY)
-                ),
-            )
-        })?;
+        let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
         if value.get("error").is_some_and(Value::is_object) {
             return Err(self.body_error(200, body, model, None));
         }

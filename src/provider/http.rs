@@ -313,6 +313,31 @@ impl Garbage {
     }
 }
 
+/// The error for a 200 whose JSON body was neither an error nor an answer.
+pub fn not_a_stream(body: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Malformed,
+        format!(
+            "expected a stream, got: {}",
+            shorten(body.trim(), MAX_SHOWN_BODY)
+        ),
+    )
+}
+
+/// The error for a 200 that is not an event stream at all (a login portal, a wrong
+/// `base_url`); `expected` names the API, as in `only_garbage`.
+pub fn not_an_event_stream(
+    content_type: &str,
+    endpoint: &Endpoint,
+    expected: &str,
+) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Malformed,
+        format!("expected an event stream, got content type {content_type}"),
+    )
+    .with_hint(format!("is {} {expected}?", endpoint.base_url))
+}
+
 /// `text` cut to at most `max` characters, marked with an ellipsis when cut.
 pub fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {

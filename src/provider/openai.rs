@@ -9,9 +9,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{
-    self, Garbage, MAX_SHOWN_BODY, classify, error_fields, error_fields_of, shorten,
-};
+use super::http::{self, Garbage, classify, error_fields, error_fields_of};
 use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Sink, Usage, sse};
 use crate::config::Endpoint;
 
@@ -56,14 +54,6 @@ impl OpenAi {
             let body = http::read_error_body(response, idle).await;
             return self.whole_answer(&body, &req.model_id, sink);
         }
-        self.decode_stream(response, sink).await
-    }
-
-    async fn decode_stream(
-        &self,
-        response: reqwest::Response,
-        sink: &mut Sink,
-    ) -> Result<Finish, ProviderError> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
         decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
     }
@@ -76,15 +66,7 @@ impl OpenAi {
         model: &str,
         sink: &mut Sink,
     ) -> Result<Finish, ProviderError> {
-        let value: Value = serde_json::from_str(body).map_err(|_| {
-            ProviderError::new(
-                ErrorKind::Malformed,
-                format!(
-                    "expected a stream, got: {}",
-                    shorten(body.trim(), MAX_SHOWN_BODY)
-                ),
-            )
-        })?;
+        let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
         if value.get("error").is_some_and(|e| !e.is_null()) {
             let (kind, message) = classify_body(200, body);
             return Err(http::http_error(
@@ -174,14 +156,11 @@ where
     }
     // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
     if chunks == 0 && garbage.lines == 0 && !content_type.starts_with("text/event-stream") {
-        return Err(ProviderError::new(
-            ErrorKind::Malformed,
-            format!("expected an event stream, got content type {content_type}"),
-        )
-        .with_hint(format!(
-            "is {} an OpenAI-compatible endpoint?",
-            endpoint.base_url
-        )));
+        return Err(http::not_an_event_stream(
+            content_type,
+            endpoint,
+            "an OpenAI-compatible endpoint",
+        ));
     }
     if chunks == 0 && garbage.lines > 0 {
         return Err(garbage.only_garbage(endpoint, "an OpenAI-compatible endpoint"));
