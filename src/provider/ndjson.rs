@@ -133,21 +133,12 @@ fn too_large() -> ProviderError {
 
 #[cfg(test)]
 mod tests {
-    use std::convert::Infallible;
-
     use futures_util::{StreamExt, stream};
 
+    use super::super::sse::tests::chunks;
     use super::*;
 
     const IDLE: Duration = Duration::from_secs(5);
-
-    fn chunks(parts: &[&[u8]]) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
-        let parts: Vec<Result<Bytes, Infallible>> = parts
-            .iter()
-            .map(|p| Ok(Bytes::copy_from_slice(p)))
-            .collect();
-        stream::iter(parts)
-    }
 
     async fn collect(parts: &[&[u8]]) -> Vec<Result<String, ProviderError>> {
         lines(chunks(parts), IDLE).collect().await

@@ -249,7 +249,7 @@ impl EventSize {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::convert::Infallible;
 
     use futures_util::stream;
@@ -258,7 +258,10 @@ mod tests {
 
     const IDLE: Duration = Duration::from_secs(5);
 
-    fn chunks(parts: &[&[u8]]) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    /// `parts` as a response body that arrives one part per read.
+    pub(in crate::provider) fn chunks(
+        parts: &[&[u8]],
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
         let parts: Vec<Result<Bytes, Infallible>> = parts
             .iter()
             .map(|p| Ok(Bytes::copy_from_slice(p)))
