@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use divan::counter::BytesCount;
-use duel::config::{DEFAULT_CONNECT_TIMEOUT, Endpoint, WireKind};
+use duel::config::{Endpoint, WireKind};
 use duel::provider::{Sink, StreamEvent, anthropic, openai, sse};
 use futures_util::{StreamExt, stream};
 use tokio::sync::mpsc;
@@ -56,14 +56,8 @@ fn body_stream(
 
 fn endpoint(kind: WireKind) -> Endpoint {
     Endpoint {
-        kind,
-        base_url: "http://127.0.0.1:1/v1".into(),
-        api_key_env: None,
-        api_key: None,
-        secret_key_env: None,
-        headers: Vec::new(),
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         idle_timeout: Duration::from_secs(60),
+        ..Endpoint::new(kind, "http://127.0.0.1:1/v1")
     }
 }
 

@@ -270,31 +270,19 @@ fn replies(kind: WireKind, fault: Fault) -> Vec<Reply> {
 
 fn model(name: &str, kind: WireKind, base_url: String) -> ModelSpec {
     let ernie = kind == WireKind::Ernie;
-    ModelSpec {
-        name: name.into(),
-        provider: "mock".into(),
-        model_id: if ernie {
-            "completions_pro".into()
-        } else {
-            format!("{name}-id")
-        },
-        endpoint: Endpoint {
-            kind,
-            base_url,
-            api_key_env: ernie.then(|| "DUEL_FAULT_MATRIX_AK".to_owned()),
-            api_key: (!ernie).then(|| "sk-fault-matrix".to_owned()),
-            secret_key_env: ernie.then(|| "DUEL_FAULT_MATRIX_SK".to_owned()),
-            headers: Vec::new(),
-            connect_timeout: Duration::from_secs(2),
-            // Generous: 55 cases share two cores; a hung server still ends in 2 s.
-            idle_timeout: Duration::from_secs(2),
-        },
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    }
+    let model_id = if ernie {
+        "completions_pro".to_owned()
+    } else {
+        format!("{name}-id")
+    };
+    let endpoint = Endpoint {
+        api_key_env: ernie.then(|| "DUEL_FAULT_MATRIX_AK".to_owned()),
+        secret_key_env: ernie.then(|| "DUEL_FAULT_MATRIX_SK".to_owned()),
+        // Generous: 55 cases share two cores; a hung server still ends in 2 s.
+        idle_timeout: Duration::from_secs(2),
+        ..common::models::endpoint(kind, base_url, (!ernie).then_some("sk-fault-matrix"))
+    };
+    common::models::model(name, &model_id, endpoint)
 }
 
 struct Outcome {

@@ -216,27 +216,13 @@ const KINDS: [WireKind; 5] = [
 ];
 
 fn model(kind: WireKind, base_url: String) -> ModelSpec {
-    ModelSpec {
-        name: "fuzz".into(),
-        provider: "mock".into(),
-        model_id: "fuzz-1".into(),
-        endpoint: Endpoint {
-            kind,
-            base_url,
-            api_key_env: None,
-            api_key: Some("sk-fuzz-not-a-key".into()),
-            // ERNIE also wants a secret key from the environment; HOME is always set.
-            secret_key_env: Some("HOME".into()),
-            headers: Vec::new(),
-            connect_timeout: Duration::from_secs(2),
-            idle_timeout: IDLE,
-        },
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    }
+    let endpoint = Endpoint {
+        // ERNIE also wants a secret key from the environment; HOME is always set.
+        secret_key_env: Some("HOME".into()),
+        idle_timeout: IDLE,
+        ..common::models::endpoint(kind, base_url, Some("sk-fuzz-not-a-key"))
+    };
+    common::models::model("fuzz", "fuzz-1", endpoint)
 }
 
 /// Runs one answer of `kind` whose body is `parts`, each in its own write.

@@ -91,29 +91,14 @@ fn endpoint(server: &MockServer, tag: &str) -> Endpoint {
         std::env::set_var(&sk, SK);
     }
     Endpoint {
-        kind: WireKind::Ernie,
-        base_url: server.url(),
         api_key_env: Some(ak),
-        api_key: None,
         secret_key_env: Some(sk),
-        headers: Vec::new(),
-        connect_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(5),
+        ..common::models::endpoint(WireKind::Ernie, server.url(), None)
     }
 }
 
 fn model(endpoint: Endpoint) -> ModelSpec {
-    ModelSpec {
-        name: "ernie-4.0".into(),
-        provider: "ernie".into(),
-        model_id: PATH.into(),
-        endpoint,
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    }
+    ModelSpec::new("ernie-4.0", "ernie", PATH, endpoint)
 }
 
 fn ask() -> Vec<Message> {

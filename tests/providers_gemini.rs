@@ -15,30 +15,11 @@ use serde_json::{Value, json};
 const TEST_KEY: &str = "AIza-test-not-a-real-key";
 
 fn endpoint(base_url: String) -> Endpoint {
-    Endpoint {
-        kind: WireKind::Gemini,
-        base_url,
-        api_key_env: Some("DUEL_TEST_UNUSED_KEY".into()),
-        api_key: Some(TEST_KEY.into()),
-        secret_key_env: None,
-        headers: Vec::new(),
-        connect_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(5),
-    }
+    common::models::endpoint(WireKind::Gemini, base_url, Some(TEST_KEY))
 }
 
 fn model(endpoint: Endpoint) -> ModelSpec {
-    ModelSpec {
-        name: "gemini".into(),
-        provider: "mock".into(),
-        model_id: "gemini-mock-1".into(),
-        endpoint,
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    }
+    common::models::model("gemini", "gemini-mock-1", endpoint)
 }
 
 async fn run_against(server: &MockServer) -> Vec<StreamEvent> {

@@ -76,30 +76,11 @@ fn ndjson<S: AsRef<str>>(lines: &[S]) -> Reply {
 // --- running an answer ---
 
 fn endpoint(base_url: String) -> Endpoint {
-    Endpoint {
-        kind: WireKind::Ollama,
-        base_url,
-        api_key_env: None,
-        api_key: None,
-        secret_key_env: None,
-        headers: Vec::new(),
-        connect_timeout: Duration::from_secs(2),
-        idle_timeout: Duration::from_secs(5),
-    }
+    common::models::endpoint(WireKind::Ollama, base_url, None)
 }
 
 fn model(endpoint: Endpoint) -> ModelSpec {
-    ModelSpec {
-        name: "local-qwen".into(),
-        provider: "ollama".into(),
-        model_id: MODEL.into(),
-        endpoint,
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    }
+    ModelSpec::new("local-qwen", "ollama", MODEL, endpoint)
 }
 
 async fn run_against(server: &MockServer) -> Vec<StreamEvent> {

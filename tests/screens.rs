@@ -6,10 +6,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Setup, Side, State};
 use duel::app::{Effect, Msg, update};
-use duel::config::{
-    Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, Layout, ModelSpec,
-    Pair, UiConfig, WireKind,
-};
+use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
 use duel::provider::{ErrorKind, Finish, ProviderError, StreamEvent, Usage};
 use duel::theme::Theme;
 use duel::ui::{ViewCache, draw};
@@ -17,26 +14,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn model(name: &str, env: &str) -> ModelSpec {
-    ModelSpec {
-        name: name.into(),
-        provider: "dashscope".into(),
-        model_id: name.into(),
-        endpoint: Endpoint {
-            kind: WireKind::OpenAi,
-            base_url: "https://example.invalid/v1".into(),
-            api_key_env: Some(env.into()),
-            api_key: None,
-            secret_key_env: None,
-            headers: Vec::new(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        },
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    }
+    let endpoint = Endpoint {
+        api_key_env: Some(env.into()),
+        ..Endpoint::new(WireKind::OpenAi, "https://example.invalid/v1")
+    };
+    ModelSpec::new(name, "dashscope", name, endpoint)
 }
 
 /// A state whose clock is under the test's control.

@@ -5,33 +5,20 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{AnswerState, Mode, Scroll, Setup, Side, State, Viewport};
 use duel::app::{Effect, Msg, update};
-use duel::config::{
-    Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, Layout, ModelSpec,
-    Pair, UiConfig, WireKind,
-};
+use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
 use duel::provider::{ErrorKind, Finish, ProviderError, Role, StreamEvent, Usage};
 use duel::votes::Vote;
 
 fn model(name: &str) -> ModelSpec {
+    let endpoint = Endpoint {
+        api_key: Some("sk-test-not-a-real-key".into()),
+        ..Endpoint::new(WireKind::OpenAi, "http://127.0.0.1:9/v1")
+    };
     ModelSpec {
-        name: name.into(),
-        provider: "mylab".into(),
-        model_id: format!("{name}-id"),
-        endpoint: Endpoint {
-            kind: WireKind::OpenAi,
-            base_url: "http://127.0.0.1:9/v1".into(),
-            api_key_env: None,
-            api_key: Some("sk-test-not-a-real-key".into()),
-            secret_key_env: None,
-            headers: Vec::new(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        },
         system: Some("Be brief.".into()),
         temperature: Some(0.5),
-        top_p: None,
         max_tokens: Some(100),
-        extra: serde_json::Map::new(),
+        ..ModelSpec::new(name, "mylab", &format!("{name}-id"), endpoint)
     }
 }
 

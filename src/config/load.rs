@@ -14,8 +14,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::presets::{PRESET_NAMES, preset};
 use super::{
-    Arena, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, EXAMPLE, Endpoint, Layout,
-    ModelSpec, Pair, UiConfig, WireKind, config_dir, login_name,
+    Arena, Config, EXAMPLE, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind, config_dir,
+    login_name,
 };
 
 /// Where to look for the config file.
@@ -516,16 +516,7 @@ impl Ctx<'_> {
 
         let mut ep = match (preset(name), kind, base_url.clone()) {
             (Some(ep), _, _) => ep,
-            (None, Some(kind), Some(base_url)) => Endpoint {
-                kind,
-                base_url,
-                api_key_env: None,
-                api_key: None,
-                secret_key_env: None,
-                headers: Vec::new(),
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            },
+            (None, Some(kind), Some(base_url)) => Endpoint::new(kind, base_url),
             (None, kind, _) => {
                 let missing = match kind {
                     Some(_) => r#"base_url, like base_url = "http://127.0.0.1:8000/v1""#,
@@ -1042,6 +1033,7 @@ fn readable_by_others(_path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
     use serde_json::json;
 
     const TWO: &str = r#"

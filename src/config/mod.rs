@@ -82,6 +82,23 @@ pub struct ModelSpec {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+impl ModelSpec {
+    /// A model with no system prompt, sampling parameters or extra fields of its own.
+    pub fn new(name: &str, provider: &str, model_id: &str, endpoint: Endpoint) -> Self {
+        Self {
+            name: name.to_owned(),
+            provider: provider.to_owned(),
+            model_id: model_id.to_owned(),
+            endpoint,
+            system: None,
+            temperature: None,
+            top_p: None,
+            max_tokens: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
 /// Where and how a provider is reached.
 #[derive(Clone, PartialEq)]
 pub struct Endpoint {
@@ -151,6 +168,20 @@ impl KeyStatus {
 }
 
 impl Endpoint {
+    /// An endpoint of `kind` at `base_url`: no key, no extra headers, default timeouts.
+    pub fn new(kind: WireKind, base_url: impl Into<String>) -> Self {
+        Self {
+            kind,
+            base_url: base_url.into(),
+            api_key_env: None,
+            api_key: None,
+            secret_key_env: None,
+            headers: Vec::new(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+
     /// The API key: the config's own, else the env var's (an empty value counts as unset).
     pub fn api_key(&self) -> Option<String> {
         if let Some(key) = &self.api_key {
@@ -256,26 +287,8 @@ pub fn login_name() -> String {
 
 /// The two offline demo models of `duel --demo`.
 pub fn demo_config(base: &Config) -> Config {
-    let demo = |name: &str| ModelSpec {
-        name: name.to_owned(),
-        provider: "demo".into(),
-        model_id: name.to_owned(),
-        endpoint: Endpoint {
-            kind: WireKind::Demo,
-            base_url: "offline".into(),
-            api_key_env: None,
-            api_key: None,
-            secret_key_env: None,
-            headers: Vec::new(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        },
-        system: None,
-        temperature: None,
-        top_p: None,
-        max_tokens: None,
-        extra: serde_json::Map::new(),
-    };
+    let demo =
+        |name: &str| ModelSpec::new(name, "demo", name, Endpoint::new(WireKind::Demo, "offline"));
     Config {
         pair: Pair {
             a: "demo-brisk".into(),

@@ -1,6 +1,6 @@
 //! The built-in provider presets of SPEC §3: the user only sets the env var.
 
-use super::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, Endpoint, WireKind};
+use super::{Endpoint, WireKind};
 
 /// Every preset name, in the order the SPEC lists them (and error messages show them).
 pub const PRESET_NAMES: &[&str] = &[
@@ -74,21 +74,17 @@ pub fn preset(name: &str) -> Option<Endpoint> {
         _ => return None,
     };
     Some(Endpoint {
-        kind,
-        base_url: base_url.to_owned(),
         api_key_env: key_env.map(str::to_owned),
-        api_key: None,
         // The legacy ERNIE API trades an API key plus a secret key for a token.
         secret_key_env: (kind == WireKind::Ernie).then(|| "QIANFAN_SK".to_owned()),
-        headers: Vec::new(),
-        connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-        idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        ..Endpoint::new(kind, base_url)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
 
     #[test]
     fn every_listed_name_is_a_preset_and_nothing_else_is() {

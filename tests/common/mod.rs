@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod models;
 pub mod server;
 pub mod tui;
