@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::events::assert_one_end;
 use common::server::{MockServer, Reply, Step};
 use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::provider::{
@@ -260,21 +261,6 @@ fn answer(kind: WireKind, content_type: &str, parts: Vec<Vec<u8>>) -> Vec<Stream
     })
 }
 
-fn assert_one_end(kind: WireKind, events: &[StreamEvent]) {
-    let ends = events
-        .iter()
-        .filter(|e| matches!(e, StreamEvent::Finish(_) | StreamEvent::Error(_)))
-        .count();
-    assert_eq!(ends, 1, "{kind:?}: {events:?}");
-    assert!(
-        matches!(
-            events.last(),
-            Some(StreamEvent::Finish(_) | StreamEvent::Error(_))
-        ),
-        "{kind:?} does not end with Finish or Error: {events:?}"
-    );
-}
-
 proptest! {
     #![proptest_config(config(64))]
 
@@ -287,7 +273,7 @@ proptest! {
         for kind in KINDS {
             let content_type = if ndjson_type { "application/x-ndjson" } else { "text/event-stream" };
             let events = answer(kind, content_type, split(&whole, &cuts));
-            assert_one_end(kind, &events);
+            assert_one_end(&events);
         }
     }
 }
@@ -304,6 +290,6 @@ fn a_doubled_bom_is_no_panic() {
     ]));
     for kind in [WireKind::OpenAi, WireKind::Anthropic, WireKind::Gemini] {
         let events = answer(kind, "text/event-stream", vec![[bom, bom].concat()]);
-        assert_one_end(kind, &events);
+        assert_one_end(&events);
     }
 }

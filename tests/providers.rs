@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::events::{error, finish, reasoning, run, text, usage};
+use common::events::{assert_one_end, error, finish, reasoning, run, text, usage};
 use common::server::{
     MockServer, Reply, Step, ollama_reasoning_chunk, openai_chunk, openai_finish_chunk,
     openai_reasoning_chunk, openai_stream, openai_usage_chunk, sse_event,
@@ -50,11 +50,7 @@ async fn streams_text_in_order_with_usage_and_stop() {
     assert_eq!(text(&events), "Hello, world!");
     assert_eq!(usage(&events), Some(usage_of(9, 4)));
     assert_eq!(finish(&events), Finish::Stop);
-    let finals = events
-        .iter()
-        .filter(|e| matches!(e, StreamEvent::Finish(_) | StreamEvent::Error(_)))
-        .count();
-    assert_eq!(finals, 1, "exactly one final event");
+    assert_one_end(&events);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::events::{FAST_RETRY, finish, text, usage};
+use common::events::{FAST_RETRY, assert_one_end, finish, text, usage};
 use common::server::{MockServer, Recorded, Reply, Step, sse_event};
 use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::provider::{
@@ -180,11 +180,7 @@ async fn trades_the_keys_for_a_token_then_streams_sentences() {
         })
     );
     assert_eq!(finish(&events), Finish::Stop);
-    let finals = events
-        .iter()
-        .filter(|e| matches!(e, StreamEvent::Finish(_) | StreamEvent::Error(_)))
-        .count();
-    assert_eq!(finals, 1, "exactly one final event");
+    assert_one_end(&events);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 2);

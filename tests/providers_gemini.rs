@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::events::{FAST_RETRY, error, finish, reasoning, run, text, usage};
+use common::events::{FAST_RETRY, assert_one_end, error, finish, reasoning, run, text, usage};
 use common::server::{MockServer, Reply, Step};
 use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::provider::{
@@ -142,11 +142,7 @@ async fn streams_text_with_usage_and_stop() {
         })
     );
     assert_eq!(finish(&events), Finish::Stop);
-    let finals = events
-        .iter()
-        .filter(|e| matches!(e, StreamEvent::Finish(_) | StreamEvent::Error(_)))
-        .count();
-    assert_eq!(finals, 1, "exactly one final event");
+    assert_one_end(&events);
 }
 
 #[tokio::test]

@@ -57,6 +57,22 @@ pub fn usage(events: &[StreamEvent]) -> Option<Usage> {
     })
 }
 
+/// Fails the test unless the answer ended exactly once, with its last event.
+pub fn assert_one_end(events: &[StreamEvent]) {
+    let ends = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::Finish(_) | StreamEvent::Error(_)))
+        .count();
+    assert_eq!(ends, 1, "{events:?}");
+    assert!(
+        matches!(
+            events.last(),
+            Some(StreamEvent::Finish(_) | StreamEvent::Error(_))
+        ),
+        "the answer does not end with Finish or Error: {events:?}"
+    );
+}
+
 /// How the answer ended; fails the test if it ended in an error.
 pub fn finish(events: &[StreamEvent]) -> Finish {
     match events.last() {
