@@ -3,6 +3,9 @@
 //! The same frames with 10 KB transcripts are the baseline: a frame should cost what
 //! is visible, not the transcript's length. Run with `cargo bench --bench frame`.
 
+mod common;
+
+use common::{SIZES, sample_answer};
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -17,20 +20,6 @@ use ratatui::backend::TestBackend;
 
 fn main() {
     divan::main();
-}
-
-const SIZES: [usize; 2] = [10_000, 1_000_000];
-
-/// About `len` bytes of a typical answer: prose, a list, a table, code.
-fn sample_answer(len: usize) -> String {
-    let chunk = "## Section\n\nSome **bold** prose with `inline code`, a [link](https://example.com) and 中文 text that wraps.\n\n- first item\n- second item with *emphasis*\n  1. nested\n\n| a | b |\n|---|---|\n| 1 | two |\n\n```rust\nfn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{x:?}\");\n}\n```\n\n";
-    let mut s = String::new();
-    let mut i = 0;
-    while s.len() < len {
-        s.push_str(&chunk.replace("x = vec", &format!("x{i} = vec")));
-        i += 1;
-    }
-    s
 }
 
 /// A 160×48 screen whose two panes hold `len` bytes of answer each, streamed in as

@@ -1,6 +1,9 @@
 //! Rendering answers: Markdown with code blocks, 10 KB and 1 MB, against plain
 //! wrapping of the same text in the same run. Run with `cargo bench --bench render`.
 
+mod common;
+
+use common::{SIZES, sample_answer};
 use duel::text::wrap_text;
 use duel::theme::Theme;
 use duel::ui::markdown::render;
@@ -9,20 +12,6 @@ use ratatui::style::Style;
 fn main() {
     divan::main();
 }
-
-/// About `len` bytes of a typical answer: prose, a list, a table, code.
-fn sample_answer(len: usize) -> String {
-    let chunk = "## Section\n\nSome **bold** prose with `inline code`, a [link](https://example.com) and 中文 text that wraps.\n\n- first item\n- second item with *emphasis*\n  1. nested\n\n| a | b |\n|---|---|\n| 1 | two |\n\n```rust\nfn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{x:?}\");\n}\n```\n\n";
-    let mut s = String::new();
-    let mut i = 0;
-    while s.len() < len {
-        s.push_str(&chunk.replace("x = vec", &format!("x{i} = vec")));
-        i += 1;
-    }
-    s
-}
-
-const SIZES: [usize; 2] = [10_000, 1_000_000];
 
 /// Baseline: the same text wrapped as plain lines, no Markdown.
 #[divan::bench(args = SIZES, sample_count = 10)]
