@@ -67,12 +67,12 @@ struct PaneCache {
 /// One turn as a pane shows it: the prompt, the reasoning, the answer, how it ended.
 struct CachedTurn {
     key: TurnKey,
-    /// The prompt, and the reasoning folded to one line once the answer starts.
-    head: Vec<Line<'static>>,
+    /// Wrapped once: the prompt never changes, and a new width starts a new cache.
+    prompt: Vec<Line<'static>>,
     /// The reasoning in full, while it streams or when unfolded.
     reasoning: PlainStream,
-    /// A blank line after the reasoning, when there is any.
-    gap: Vec<Line<'static>>,
+    /// After any reasoning: its one-line summary once folded, then a blank line.
+    thought: Vec<Line<'static>>,
     answer: Streamed,
     /// How the answer ended, and the vote.
     foot: Vec<Line<'static>>,
@@ -117,7 +117,7 @@ impl PaneCache {
                 Some(cached) if cached.key == key => {}
                 Some(cached) => cached.update(key, turn, side, width, theme),
                 None => {
-                    let mut cached = CachedTurn::new(key);
+                    let mut cached = CachedTurn::new(key, turn, width, theme);
                     cached.update(key, turn, side, width, theme);
                     self.turns.push(cached);
                 }
@@ -150,30 +150,30 @@ impl PaneCache {
 }
 
 impl CachedTurn {
-    fn new(key: TurnKey) -> Self {
+    fn new(key: TurnKey, turn: &Turn, width: usize, theme: &Theme) -> Self {
         Self {
             key,
-            head: Vec::new(),
+            prompt: prompt_lines(&turn.prompt, width, theme),
             reasoning: PlainStream::default(),
-            gap: Vec::new(),
+            thought: Vec::new(),
             answer: Streamed::default(),
             foot: Vec::new(),
         }
     }
 
     fn len(&self) -> usize {
-        self.head.len()
+        self.prompt.len()
             + self.reasoning.len()
-            + self.gap.len()
+            + self.thought.len()
             + self.answer.len()
             + self.foot.len()
     }
 
     fn lines(&self) -> impl Iterator<Item = &Line<'static>> {
-        self.head
+        self.prompt
             .iter()
             .chain(self.reasoning.lines())
-            .chain(&self.gap)
+            .chain(&self.thought)
             .chain(self.answer.lines())
             .chain(&self.foot)
     }
@@ -187,8 +187,7 @@ impl CachedTurn {
         }
         self.key = key;
         let answer = turn.answer(side);
-        self.head = prompt_lines(&turn.prompt, width, theme);
-        self.gap.clear();
+        self.thought.clear();
         let dim = Style::default()
             .fg(theme.reasoning)
             .add_modifier(Modifier::ITALIC);
@@ -205,10 +204,10 @@ impl CachedTurn {
                 "▸ thought for {} lines (e shows them)",
                 answer.reasoning.trim().lines().count()
             );
-            self.head.push(Line::styled(summary, dim));
+            self.thought.push(Line::styled(summary, dim));
         }
         if thought {
-            self.gap.push(Line::default());
+            self.thought.push(Line::default());
         }
 
         if answer.text.is_empty() {
