@@ -8,7 +8,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, Garbage, error_fields, error_fields_of};
+use super::http::{self, Garbage, Text, error_fields, error_fields_of};
 use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Role, Sink, Usage, sse};
 use crate::config::Endpoint;
 
@@ -134,7 +134,7 @@ where
         if data.is_empty() {
             continue;
         }
-        if state.text_delta(data, sink) {
+        if state.block_delta(data, sink) {
             continue;
         }
         let value: Value = match serde_json::from_str(data) {
@@ -211,18 +211,22 @@ struct State {
 }
 
 impl State {
-    /// Handles `data` when it is a `text_delta`; false for any other event.
-    fn text_delta(&mut self, data: &str, sink: &mut Sink) -> bool {
-        match serde_json::from_str::<TextDelta>(data) {
-            Ok(event)
-                if event.kind == "content_block_delta" && event.delta.kind == "text_delta" =>
-            {
-                self.events += 1;
-                sink.text(&event.delta.text);
-                true
-            }
-            _ => false,
+    /// Handles `data` when it is a `text_delta` or `thinking_delta`; false for any
+    /// other event, which `event` then reads.
+    fn block_delta(&mut self, data: &str, sink: &mut Sink) -> bool {
+        let Ok(event) = serde_json::from_str::<BlockDelta>(data) else {
+            return false;
+        };
+        if event.kind != "content_block_delta" {
+            return false;
         }
+        match (&*event.delta.kind, event.delta.text, event.delta.thinking) {
+            ("text_delta", Some(text), _) => sink.text(&text.0),
+            ("thinking_delta", _, Some(thinking)) => sink.reasoning(&thinking.0),
+            _ => return false,
+        }
+        self.events += 1;
+        true
     }
 
     /// Handles one event; returns the finish once `message_stop` arrives.
@@ -278,10 +282,10 @@ impl State {
     }
 }
 
-/// The event nearly every token comes in, read without building a JSON tree; its text
-/// borrows from the event unless it holds escapes.
+/// The event nearly every token comes in (answer or thinking), read without building
+/// a JSON tree; its text borrows from the event unless it holds escapes.
 #[derive(Deserialize)]
-struct TextDelta<'a> {
+struct BlockDelta<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
@@ -292,8 +296,10 @@ struct TextDelta<'a> {
 struct DeltaBody<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
-    #[serde(borrow)]
-    text: Cow<'a, str>,
+    #[serde(default, borrow)]
+    text: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    thinking: Option<Text<'a>>,
 }
 
 /// Takes the token counts an event carries; `message_delta` counts are cumulative,

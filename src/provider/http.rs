@@ -2,9 +2,11 @@
 //! an error body, and turning a status plus the provider's code and message into a
 //! classified error with a hint.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{describe, root_cause};
@@ -312,6 +314,12 @@ impl Garbage {
         .with_hint(format!("is {} {expected}?", endpoint.base_url))
     }
 }
+
+/// A text field of a streamed event: borrows from the event unless it holds escapes
+/// (serde borrows a `Cow` only at the top of a field, not inside an `Option`).
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 /// The error for a 200 whose JSON body was neither an error nor an answer.
 pub fn not_a_stream(body: &str) -> ProviderError {

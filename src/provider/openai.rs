@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, Garbage, classify, error_fields, error_fields_of};
+use super::http::{self, Garbage, Text, classify, error_fields, error_fields_of};
 use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Sink, Usage, sse};
 use crate::config::Endpoint;
 
@@ -227,12 +227,6 @@ struct Delta<'a> {
     #[serde(default, borrow)]
     reasoning: Option<Text<'a>>,
 }
-
-/// A string that borrows from the event unless it holds escapes (serde borrows a
-/// `Cow` only at the top of a field, not inside an `Option`).
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 #[derive(Deserialize)]
 struct WireUsage {
