@@ -155,6 +155,31 @@ fn ask_exits_1_when_one_side_fails_and_says_why() {
 }
 
 #[test]
+fn ask_exits_1_when_a_stream_ends_without_a_finish_reason() {
+    // llama.cpp's server when another request interrupts the running one: [DONE]
+    // after half an answer, no chunk with a finish_reason.
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["whole"], 1, 1))]);
+    let b = MockServer::start(vec![Reply::sse(&[
+        common::server::openai_chunk("half an"),
+        "[DONE]".into(),
+    ])]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let (code, out, _) = run(
+        duel(home.path(), &["--config", &config, "ask", "--json", "hi"]).env("DUEL_CLI_KEY", KEY),
+    );
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(json["a"]["finish"], "stop");
+    assert_eq!(json["b"]["finish"], "error");
+    assert_eq!(json["b"]["answer"], "half an");
+    assert_eq!(
+        json["b"]["error"],
+        "answer cut off: the stream ended before a finish_reason"
+    );
+}
+
+#[test]
 fn ask_with_a_missing_key_names_the_env_var() {
     let home = tempfile::tempdir().expect("tempdir");
     let (code, out, _) = run(&mut duel(home.path(), &["ask", "hi"]));

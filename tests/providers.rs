@@ -365,6 +365,38 @@ async fn a_stream_cut_after_text_is_not_sent_again() {
 }
 
 #[tokio::test]
+async fn done_without_a_finish_reason_is_a_cut_answer_not_a_finished_one() {
+    // llama.cpp's server, when another request interrupts the running one.
+    let server = MockServer::start(vec![Reply::sse(&[
+        openai_chunk("The first half"),
+        openai_chunk(" and then"),
+        "[DONE]".into(),
+    ])]);
+    let events = run_against(&server).await;
+    assert_eq!(text(&events), "The first half and then");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::CutOff);
+    assert_eq!(err.message, "the stream ended before a finish_reason");
+    assert_eq!(server.requests().len(), 1, "no re-send after text");
+    assert_one_end(&events);
+}
+
+#[tokio::test]
+async fn a_stream_that_sends_nothing_says_so_in_plain_words() {
+    for events in [vec![], vec!["[DONE]".to_owned()]] {
+        let server = MockServer::start(vec![Reply::sse(&events)]);
+        let events = run_against(&server).await;
+        let err = error(&events);
+        assert_eq!(err.kind, ErrorKind::NoAnswer, "{err}");
+        assert_eq!(
+            err.to_string(),
+            "no answer: the server closed the stream without sending anything; \
+             the prompt may be longer than the model's context"
+        );
+    }
+}
+
+#[tokio::test]
 async fn reports_an_error_object_inside_the_stream() {
     let server = MockServer::start(vec![Reply::sse(&[
         openai_chunk("Some text"),
@@ -472,6 +504,7 @@ async fn chinese_split_across_writes_arrives_intact() {
         Step::Write(event[at + 1..at + 2].to_vec()),
         Step::Sleep(Duration::from_millis(10)),
         Step::Write(event[at + 2..].to_vec()),
+        Step::Write(sse_event(&openai_finish_chunk("stop"))),
         Step::Write(sse_event("[DONE]")),
     ];
     let server = MockServer::start(vec![Reply::raw(200, "text/event-stream", steps)]);

@@ -383,6 +383,33 @@ async fn a_stream_cut_after_text_is_not_sent_again() {
 }
 
 #[tokio::test]
+async fn a_message_stop_without_a_stop_reason_is_a_cut_answer() {
+    let server = MockServer::start(vec![sse(vec![
+        message_start(5),
+        block_start(0, "text"),
+        text_delta(0, "The first half"),
+        block_stop(0),
+        message_stop(),
+    ])]);
+    let events = run_against(&server).await;
+    assert_eq!(text(&events), "The first half");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::CutOff);
+    assert!(err.message.contains("stop_reason"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_stream_closed_before_any_text_says_nothing_came() {
+    for events in [vec![], vec![message_start(5), ping()]] {
+        let server = MockServer::start(vec![sse(events)]);
+        let events = run_against(&server).await;
+        let err = error(&events);
+        assert_eq!(err.kind, ErrorKind::NoAnswer, "{err}");
+        assert!(err.message.contains("without sending anything"));
+    }
+}
+
+#[tokio::test]
 async fn skips_data_that_is_not_json() {
     let mut events = answer(&["one ", "two ", "three"], 3, 3, "end_turn");
     events.insert(

@@ -159,10 +159,7 @@ where
             "the Anthropic Messages API",
         ));
     }
-    Err(ProviderError::new(
-        ErrorKind::CutOff,
-        "the stream ended before message_stop",
-    ))
+    Err(http::ended_early(sink, "message_stop"))
 }
 
 /// The JSON body: the model's extra fields (e.g. `thinking`) beside the standard ones,
@@ -273,7 +270,13 @@ impl State {
                     sink.usage(self.usage);
                 }
             }
-            "message_stop" => return Ok(Some(self.finish.unwrap_or(Finish::Stop))),
+            // A stop without a stop_reason before it did not say the answer ended.
+            "message_stop" => {
+                return self
+                    .finish
+                    .map(Some)
+                    .ok_or_else(|| http::ended_early(sink, "a stop_reason"));
+            }
             "error" => return Err(stream_error(value)),
             "content_block_stop" | "ping" => {}
             other => tracing::debug!(event = other, "ignoring an unknown stream event"),

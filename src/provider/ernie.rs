@@ -350,7 +350,7 @@ impl Ernie {
                 .only_garbage(&self.endpoint, "Baidu's legacy ERNIE API")
                 .into());
         }
-        Err(ProviderError::new(ErrorKind::CutOff, "the stream ended before is_end").into())
+        Err(http::ended_early(sink, "is_end").into())
     }
 
     /// Passes one chunk's text and usage on; returns its finish reason, if any.

@@ -30,12 +30,14 @@ pub enum ErrorKind {
     Network,
     /// The stream ended before its end marker.
     CutOff,
+    /// The stream closed without a word of answer and without saying why.
+    NoAnswer,
     /// The stream was not in the expected format.
     Malformed,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::MissingKey,
         ErrorKind::Auth,
         ErrorKind::RateLimit,
@@ -48,6 +50,7 @@ impl ErrorKind {
         ErrorKind::Timeout,
         ErrorKind::Network,
         ErrorKind::CutOff,
+        ErrorKind::NoAnswer,
         ErrorKind::Malformed,
     ];
 
@@ -65,6 +68,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timed out",
             ErrorKind::Network => "network error",
             ErrorKind::CutOff => "answer cut off",
+            ErrorKind::NoAnswer => "no answer",
             ErrorKind::Malformed => "malformed stream",
         }
     }

@@ -114,7 +114,7 @@ impl Gemini {
                 ));
             }
         }
-        state.end()
+        state.end(sink)
     }
 
     /// A 200 with a JSON body: an error, or the whole answer as one chunk or as the
@@ -138,7 +138,7 @@ impl Gemini {
             }
             chunk => state.chunk(chunk, sink)?,
         }
-        state.end()
+        state.end(sink)
     }
 
     /// An HTTP error: the kind from Google's status and reasons, the delay from
@@ -301,7 +301,7 @@ impl State {
     }
 
     /// How the answer ended, once the stream is over.
-    fn end(self) -> Result<Finish, ProviderError> {
+    fn end(self, sink: &Sink) -> Result<Finish, ProviderError> {
         match self.finish {
             // A blocked answer with nothing shown: say why in the pane.
             Some((Finish::Filtered, reason)) if !self.answered => Err(ProviderError::new(
@@ -309,10 +309,7 @@ impl State {
                 format!("answer blocked: {reason}"),
             )),
             Some((finish, _)) => Ok(finish),
-            None => Err(ProviderError::new(
-                ErrorKind::CutOff,
-                "the stream ended before a finishReason",
-            )),
+            None => Err(http::ended_early(sink, "a finishReason")),
         }
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{describe, root_cause};
-use super::{ErrorKind, ProviderError};
+use super::{ErrorKind, ProviderError, Sink};
 use crate::config::Endpoint;
 
 /// How much of an error body is read; the message is near the start.
@@ -330,6 +330,24 @@ pub fn not_a_stream(body: &str) -> ProviderError {
             shorten(body.trim(), MAX_SHOWN_BODY)
         ),
     )
+}
+
+/// How a stream that ended without its end marker failed: cut off when some answer
+/// had arrived (`marker` names the end it never saw), else in plain words that
+/// nothing came at all (servers do this when the prompt overflows the context).
+pub fn ended_early(sink: &Sink, marker: &str) -> ProviderError {
+    if sink.answered() {
+        ProviderError::new(
+            ErrorKind::CutOff,
+            format!("the stream ended before {marker}"),
+        )
+    } else {
+        ProviderError::new(
+            ErrorKind::NoAnswer,
+            "the server closed the stream without sending anything; the prompt may be longer than the model's context",
+        )
+        .with_hint("shorten the prompt, or start a new conversation")
+    }
 }
 
 /// The error for a 200 that is not an event stream at all (a login portal, a wrong

@@ -101,10 +101,7 @@ impl Ollama {
         if chunks == 0 && garbage.lines > 0 {
             return Err(garbage.only_garbage(&self.endpoint, "an Ollama server (/api/chat)"));
         }
-        Err(ProviderError::new(
-            ErrorKind::CutOff,
-            "the stream ended before done:true",
-        ))
+        Err(http::ended_early(sink, "done:true"))
     }
 
     /// Connection failures at Ollama's address almost always mean it is not running.

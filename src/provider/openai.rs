@@ -130,14 +130,17 @@ where
     E: std::error::Error + 'static,
 {
     let mut events = std::pin::pin!(sse::events(body, endpoint.idle_timeout));
-    let mut finish = Finish::Stop;
+    // No default: a stream that never said why it finished did not finish.
+    let mut finish = None;
     let mut chunks = 0usize;
     let mut garbage = Garbage::default();
     while let Some(event) = events.next().await {
         let event = event?;
         let data = event.data.trim();
         if data == "[DONE]" {
-            return Ok(finish);
+            // llama.cpp's server sends [DONE] without a finish_reason when another
+            // request interrupts the running one: the answer is truncated.
+            return finish.ok_or_else(|| http::ended_early(sink, "a finish_reason"));
         }
         let chunk: Chunk = match serde_json::from_str(data) {
             Ok(chunk) => chunk,
@@ -151,7 +154,7 @@ where
             return Err(stream_error(error));
         }
         if let Some(reason) = chunk.decode(sink)? {
-            finish = reason;
+            finish = Some(reason);
         }
     }
     // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
@@ -165,10 +168,7 @@ where
     if chunks == 0 && garbage.lines > 0 {
         return Err(garbage.only_garbage(endpoint, "an OpenAI-compatible endpoint"));
     }
-    Err(ProviderError::new(
-        ErrorKind::CutOff,
-        "the stream ended before [DONE]",
-    ))
+    Err(http::ended_early(sink, "[DONE]"))
 }
 
 /// The JSON body: the standard fields, with the model's extra fields beside them.
