@@ -28,6 +28,9 @@ pub struct ConversationFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TurnRecord {
     pub turn: u32,
+    /// The pair of answers shown (1 = first; each regenerate adds one).
+    #[serde(default = "crate::votes::record::first_attempt")]
+    pub attempt: u32,
     pub time: String,
     pub prompt: String,
     pub vote: Option<Vote>,

@@ -455,6 +455,7 @@ mod tests {
             time: "2026-11-23T18:53:46.123Z".into(),
             conversation: uuid::Uuid::new_v4(),
             turn: 1,
+            attempt: 1,
             vote,
             blind: judge == "bob",
             judge: judge.into(),

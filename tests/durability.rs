@@ -48,6 +48,7 @@ fn record(judge: &str, turn: u32) -> VoteRecord {
         time: "2026-11-23T18:53:46.123Z".into(),
         conversation: uuid::Uuid::new_v4(),
         turn,
+        attempt: 1,
         vote: Vote::A,
         blind: false,
         judge: judge.into(),
@@ -211,6 +212,7 @@ fn a_conversation_file_is_never_seen_half_written() {
         let answer = format!("answer {turn} {}", "长".repeat(2000));
         file.turns.push(TurnRecord {
             turn,
+            attempt: 1,
             time: "2026-11-23T18:53:47Z".into(),
             prompt: format!("prompt {turn}"),
             vote: Some(Vote::Tie),
@@ -281,6 +283,7 @@ fn two_writers_saving_one_conversation_never_tear_it() {
                 let answer = format!("{who} {turn} {}", "长".repeat(3000));
                 TurnRecord {
                     turn,
+                    attempt: 1,
                     time: "2026-11-23T18:53:47Z".into(),
                     prompt: format!("prompt {turn}"),
                     vote: None,

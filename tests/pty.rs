@@ -578,7 +578,7 @@ fn resume_reopens_both_transcripts_and_the_conversation_goes_on() {
     // Both transcripts are back, the vote with them (the panes show the bottom).
     tui.wait_until("both transcripts", WAIT, |s| {
         s.matches("You asked: \"remember this\"").count() == 2
-            && s.matches("voted: A is better").count() == 2
+            && s.matches("voted: A (demo-brisk) is better").count() == 2
     });
     tui.type_text("and this");
     tui.send(b"\r");

@@ -26,6 +26,8 @@ struct Scene {
     state: State,
     t0: Instant,
     gens: [u64; 2],
+    /// Kept across renders, as the run loop keeps it across frames.
+    cache: ViewCache,
 }
 
 impl Scene {
@@ -59,6 +61,7 @@ impl Scene {
             state: State::new(&config, [a, b], "/nonexistent".into(), setup),
             t0: Instant::now(),
             gens: [0, 0],
+            cache: ViewCache::default(),
         }
     }
 
@@ -116,10 +119,9 @@ impl Scene {
     fn render(&mut self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         let theme = Theme::default();
-        let mut cache = ViewCache::default();
         terminal
             .draw(|frame| {
-                draw(frame, &self.state, &theme, &mut cache);
+                draw(frame, &self.state, &theme, &mut self.cache);
             })
             .expect("draw");
         terminal.backend().to_string()
@@ -328,4 +330,83 @@ fn a_terminal_below_40_by_12_says_it_is_too_small() {
     let screen = scene.render(39, 12);
     assert!(screen.contains("too small"), "{screen}");
     assert!(!scene.render(40, 12).contains("too small"));
+}
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> Msg {
+    Msg::Key(KeyEvent::new(code, modifiers))
+}
+
+#[test]
+fn a_new_conversation_shows_its_own_prompt() {
+    for blind in [false, true] {
+        let setup = Setup {
+            blind,
+            seed: Some(3),
+            ..Setup::default()
+        };
+        let mut scene = Scene::with_setup(Layout::Columns, setup);
+        scene.send("alpha");
+        scene.text(Side::A, 100, "first answer");
+        scene.finish(Side::A, 120, 2);
+        scene.text(Side::B, 100, "first answer");
+        scene.finish(Side::B, 130, 2);
+        assert!(scene.render(80, 16).contains("› alpha"));
+        scene.msg(key(KeyCode::Char('n'), KeyModifiers::CONTROL), 200);
+        scene.send("beta");
+        scene.text(Side::A, 300, "second answer");
+        scene.text(Side::B, 300, "second answer");
+        let screen = scene.render(80, 16);
+        assert!(
+            !screen.contains("alpha"),
+            "blind {blind}: the old prompt is still shown:\n{screen}"
+        );
+        assert_eq!(screen.matches("› beta").count(), 2, "{screen}");
+    }
+}
+
+#[test]
+fn after_a_swap_each_answer_names_the_model_that_wrote_it() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("one");
+    scene.text(Side::A, 100, "qwen's answer");
+    scene.finish(Side::A, 120, 2);
+    scene.text(Side::B, 100, "ernie's answer");
+    scene.finish(Side::B, 130, 2);
+    let before = scene.render(80, 24);
+    assert!(
+        !before.contains("answers ┄"),
+        "one model per pane: no labels\n{before}"
+    );
+
+    scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 200);
+    scene.msg(key(KeyCode::Char('s'), KeyModifiers::NONE), 200);
+    scene.msg(key(KeyCode::Enter, KeyModifiers::NONE), 200);
+    scene.send("two");
+    scene.text(Side::A, 300, "ernie again");
+    scene.finish(Side::A, 320, 2);
+    scene.text(Side::B, 300, "qwen again");
+    scene.finish(Side::B, 330, 2);
+    scene.msg(key(KeyCode::Char('1'), KeyModifiers::ALT), 400);
+    let screen = scene.render(80, 24);
+    insta::assert_snapshot!(screen);
+    let pane_a: String = screen
+        .lines()
+        .map(|l| l.chars().take(41).collect::<String>() + "\n")
+        .collect();
+    let order: Vec<usize> = [
+        "A · ernie-4.5",
+        "┄ qwen-plus answers ┄",
+        "qwen's answer",
+        "┄ ernie-4.5 answers ┄",
+        "ernie again",
+        "voted: A (ernie-4.5) is better",
+    ]
+    .iter()
+    .map(|s| {
+        pane_a
+            .find(s)
+            .unwrap_or_else(|| panic!("{s:?} missing:\n{pane_a}"))
+    })
+    .collect();
+    assert!(order.is_sorted(), "{order:?}\n{pane_a}");
 }

@@ -836,6 +836,72 @@ fn r_regenerates_the_last_turn_on_both_sides() {
     assert!(state.turns[0].answer(Side::A).in_flight());
 }
 
+/// The one record a vote's write carries.
+fn voted(effects: &[Effect]) -> duel::votes::VoteRecord {
+    let [Effect::SaveVotes(records)] = effects else {
+        panic!("one vote write expected: {effects:?}");
+    };
+    let [record] = records.as_slice() else {
+        panic!("one record expected: {records:?}");
+    };
+    record.clone()
+}
+
+#[test]
+fn a_regenerated_turn_is_a_new_pair_with_its_own_vote() {
+    let mut state = state();
+    let gens = send(&mut state, "first");
+    finish_both(&mut state, gens);
+    let gens = send(&mut state, "second");
+    finish_both(&mut state, gens);
+    let first = voted(&update(&mut state, alt('1'), Instant::now()));
+    assert_eq!((first.turn, first.attempt), (2, 1));
+
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('r')), Instant::now());
+    assert_eq!(state.turns[1].attempt, 2);
+    assert_eq!(
+        state.turns[1].vote, None,
+        "the new answers are not voted yet"
+    );
+    let gens = state.turns[1].answers.each_ref().map(|a| a.generation);
+    finish_both(&mut state, gens);
+    let second = voted(&update(&mut state, key(KeyCode::Char('2')), Instant::now()));
+    assert_eq!(
+        (second.conversation, second.turn, second.attempt),
+        (first.conversation, 2, 2)
+    );
+    assert!(
+        update(&mut state, key(KeyCode::Char('1')), Instant::now()).is_empty(),
+        "one vote per attempt"
+    );
+
+    // Regenerating again counts on; the conversation file keeps the attempt.
+    update(&mut state, key(KeyCode::Char('r')), Instant::now());
+    assert_eq!(state.turns[1].attempt, 3);
+    let gens = state.turns[1].answers.each_ref().map(|a| a.generation);
+    let effects = event(
+        &mut state,
+        Side::A,
+        gens[0],
+        StreamEvent::Finish(Finish::Stop),
+    );
+    assert!(effects.is_empty());
+    let effects = event(
+        &mut state,
+        Side::B,
+        gens[1],
+        StreamEvent::Finish(Finish::Stop),
+    );
+    let [Effect::SaveConversation(file)] = effects.as_slice() else {
+        panic!("the ended turn is saved: {effects:?}");
+    };
+    assert_eq!(
+        file.turns.iter().map(|t| t.attempt).collect::<Vec<_>>(),
+        [1, 3]
+    );
+}
+
 #[test]
 fn s_swaps_the_models_and_each_pane_keeps_its_history() {
     let mut state = state();

@@ -265,6 +265,8 @@ impl Answer {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Turn {
     pub prompt: String,
+    /// Which pair of answers this is: 1 for the first, one more per regenerate.
+    pub attempt: u32,
     pub time: jiff::Timestamp,
     pub answers: [Answer; 2],
     pub vote: Option<Vote>,
@@ -531,6 +533,7 @@ impl State {
                 });
             self.turns.push(Turn {
                 prompt: record.prompt.clone(),
+                attempt: record.attempt,
                 time: record
                     .time
                     .parse()

@@ -102,7 +102,10 @@ fn on_votes_saved(state: &mut State, ids: &[Uuid], result: Result<(), String>) -
             if let Some((index, vote)) = latest {
                 let mut text = format!("✓ vote saved: {} (turn {})", vote.describe(), index + 1);
                 if state.blind {
-                    let names = state.sides.each_ref().map(|s| s.model.name.as_str());
+                    let names = state.turns[index]
+                        .answers
+                        .each_ref()
+                        .map(|a| a.model.name.as_str());
                     text.push_str(&format!(" — A was {}, B was {}", names[0], names[1]));
                 }
                 state.set_status(StatusKind::Success, text);
@@ -256,7 +259,11 @@ fn regenerate(state: &mut State, now: Instant) -> Vec<Effect> {
         state.set_status(StatusKind::Warning, "nothing to regenerate yet");
         return Vec::new();
     };
+    // A new pair of answers to the same prompt: its own vote, apart from the last's.
     let effects = send_prompt(state, turn.prompt, now);
+    if let Some(new) = state.turns.last_mut() {
+        new.attempt = turn.attempt + 1;
+    }
     state.set_status(StatusKind::Info, "regenerating the last turn on both sides");
     effects
 }
@@ -503,6 +510,7 @@ fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Vec<Effect> {
     });
     state.turns.push(Turn {
         prompt: prompt.clone(),
+        attempt: 1,
         time: jiff::Timestamp::now(),
         answers,
         vote: None,
@@ -627,6 +635,7 @@ fn vote(state: &mut State, key: char) -> Vec<Effect> {
         time: timestamp(jiff::Timestamp::now()),
         conversation: state.conversation,
         turn: turn_number(index),
+        attempt: turn.attempt,
         vote,
         blind,
         judge: state.judge.clone(),
@@ -671,6 +680,7 @@ fn save_conversation(state: &State) -> Effect {
         .enumerate()
         .map(|(i, turn)| TurnRecord {
             turn: turn_number(i),
+            attempt: turn.attempt,
             time: timestamp(turn.time),
             prompt: turn.prompt.clone(),
             vote: turn.vote,

@@ -9,16 +9,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, BorderType, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
 };
+use uuid::Uuid;
 
 use crate::app::picker::{Picker, PickerKind};
 use crate::app::state::{
     Answer, AnswerState, Mode, Scroll, Side, SideState, State, StatusKind, Turn, Viewport,
 };
 use crate::config::{KeyStatus, Layout};
-use crate::provider::Finish;
+use crate::provider::{ErrorKind, Finish};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
 use crate::ui::markdown::Streamed;
+use crate::votes::Vote;
 
 /// Where everything goes on the screen.
 pub struct Areas {
@@ -59,14 +61,19 @@ pub struct ViewCache {
 
 #[derive(Default)]
 struct PaneCache {
+    /// The conversation, width and theme every cached line was made for.
+    conversation: Uuid,
     width: usize,
     theme: String,
     turns: Vec<CachedTurn>,
 }
 
-/// One turn as a pane shows it: the prompt, the reasoning, the answer, how it ended.
+/// One turn as a pane shows it: the prompt, which model answered (when that changed),
+/// the reasoning, the answer, how it ended.
 struct CachedTurn {
     key: TurnKey,
+    /// The answering model's name, where the pane's model changed before this turn.
+    label: Vec<Line<'static>>,
     /// Wrapped once: the prompt never changes, and a new width starts a new cache.
     prompt: Vec<Line<'static>>,
     /// The reasoning in full, while it streams or when unfolded.
@@ -78,6 +85,9 @@ struct CachedTurn {
     foot: Vec<Line<'static>>,
 }
 
+/// Everything a cached turn's lines depend on besides the conversation, width and
+/// theme of its pane cache: a stream's generation fixes its prompt and model, the
+/// version counts what arrived since.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct TurnKey {
     generation: u64,
@@ -85,42 +95,45 @@ struct TurnKey {
     voted: bool,
     hidden: bool,
     expand: bool,
+    labelled: bool,
 }
 
 impl PaneCache {
     /// The wrapped lines of every turn of `side`, redoing only what changed.
-    fn refresh(
-        &mut self,
-        turns: &[Turn],
-        side: Side,
-        hidden: bool,
-        expand: bool,
-        width: usize,
-        theme: &Theme,
-    ) {
-        if self.width != width || self.theme != theme.name {
+    fn refresh(&mut self, state: &State, side: Side, width: usize, theme: &Theme) {
+        if self.conversation != state.conversation
+            || self.width != width
+            || self.theme != theme.name
+        {
+            self.conversation = state.conversation;
             self.width = width;
             self.theme.clone_from(&theme.name);
             self.turns.clear();
         }
-        self.turns.truncate(turns.len());
-        for (i, turn) in turns.iter().enumerate() {
+        let hidden = state.names_hidden();
+        self.turns.truncate(state.turns.len());
+        let mut before = &state.side(side).model.name;
+        for (i, turn) in state.turns.iter().enumerate() {
             let answer = turn.answer(side);
             let key = TurnKey {
                 generation: answer.generation,
                 version: answer.version,
                 voted: turn.vote.is_some(),
                 hidden,
-                expand,
+                expand: state.expand_reasoning,
+                labelled: !hidden && answer.model.name != *before,
             };
+            before = &answer.model.name;
             match self.turns.get_mut(i) {
                 Some(cached) if cached.key == key => {}
-                Some(cached) => cached.update(key, turn, side, width, theme),
-                None => {
-                    let mut cached = CachedTurn::new(key, turn, width, theme);
-                    cached.update(key, turn, side, width, theme);
-                    self.turns.push(cached);
+                // Another stream: another prompt or model, so nothing of it is kept.
+                Some(cached) if cached.key.generation != key.generation => {
+                    *cached = CachedTurn::new(key, turn, side, width, theme);
                 }
+                Some(cached) => cached.update(key, turn, side, width, theme),
+                None => self
+                    .turns
+                    .push(CachedTurn::new(key, turn, side, width, theme)),
             }
         }
     }
@@ -150,19 +163,23 @@ impl PaneCache {
 }
 
 impl CachedTurn {
-    fn new(key: TurnKey, turn: &Turn, width: usize, theme: &Theme) -> Self {
-        Self {
+    fn new(key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) -> Self {
+        let mut cached = Self {
             key,
             prompt: prompt_lines(&turn.prompt, width, theme),
+            label: Vec::new(),
             reasoning: PlainStream::default(),
             thought: Vec::new(),
             answer: Streamed::default(),
             foot: Vec::new(),
-        }
+        };
+        cached.update(key, turn, side, width, theme);
+        cached
     }
 
     fn len(&self) -> usize {
         self.prompt.len()
+            + self.label.len()
             + self.reasoning.len()
             + self.thought.len()
             + self.answer.len()
@@ -172,6 +189,7 @@ impl CachedTurn {
     fn lines(&self) -> impl Iterator<Item = &Line<'static>> {
         self.prompt
             .iter()
+            .chain(&self.label)
             .chain(self.reasoning.lines())
             .chain(&self.thought)
             .chain(self.answer.lines())
@@ -179,14 +197,20 @@ impl CachedTurn {
     }
 
     /// Brings the turn up to date; the reasoning and the answer only take in what
-    /// arrived since the last call, unless another stream replaced them.
+    /// arrived since the last call (the same stream: `refresh` starts anew for another).
     fn update(&mut self, key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) {
-        if key.generation != self.key.generation {
-            self.reasoning = PlainStream::default();
-            self.answer.reset();
-        }
         self.key = key;
         let answer = turn.answer(side);
+        self.label = if key.labelled {
+            let style = Style::default().fg(theme.dim).add_modifier(Modifier::BOLD);
+            wrap_text(
+                &format!("┄ {} answers ┄", sanitize(&answer.model.name)),
+                style,
+                width,
+            )
+        } else {
+            Vec::new()
+        };
         self.thought.clear();
         let dim = Style::default()
             .fg(theme.reasoning)
@@ -326,12 +350,29 @@ fn foot_lines(
     }
     if let Some(vote) = turn.vote {
         lines.push(Line::styled(
-            format!("✓ voted: {}", vote.describe()),
+            format!("✓ voted: {}", describe_vote(vote, turn, hidden)),
             Style::default().fg(theme.vote).add_modifier(Modifier::BOLD),
         ));
     }
     lines.push(Line::default());
     lines
+}
+
+/// A vote in words, naming the model that wrote the winning answer where names show.
+fn describe_vote(vote: Vote, turn: &Turn, hidden: bool) -> String {
+    let winner = match vote {
+        Vote::A => Side::A,
+        Vote::B => Side::B,
+        Vote::Tie | Vote::BothBad => return vote.describe().to_owned(),
+    };
+    if hidden {
+        return vote.describe().to_owned();
+    }
+    format!(
+        "{} ({}) is better",
+        winner.label(),
+        sanitize(&turn.answer(winner).model.name)
+    )
 }
 
 /// Draws the whole screen. Returns what each pane showed, for paging.
@@ -403,6 +444,8 @@ fn draw_pane(
         Some(AnswerState::Waiting) => ("waiting", theme.warning),
         Some(AnswerState::Streaming) => ("streaming", theme.success),
         Some(AnswerState::Done(_)) => ("done", theme.success),
+        Some(AnswerState::Failed(e)) if e.kind == ErrorKind::CutOff => ("cut off", theme.error),
+        Some(AnswerState::Failed(e)) if e.kind == ErrorKind::NoAnswer => ("no answer", theme.error),
         Some(AnswerState::Failed(_)) => ("error", theme.error),
         Some(AnswerState::Stopped) => ("stopped", theme.dim),
     };
@@ -456,14 +499,7 @@ fn draw_pane(
             height,
         };
     }
-    cache.refresh(
-        &state.turns,
-        side,
-        state.names_hidden(),
-        state.expand_reasoning,
-        width,
-        theme,
-    );
+    cache.refresh(state, side, width, theme);
     let total = cache.total_lines();
     let bottom_top = total.saturating_sub(height);
     let top = match state.side(side).scroll {

@@ -260,6 +260,7 @@ mod tests {
             time: "2026-11-23T18:53:46.123Z".into(),
             conversation: uuid::Uuid::new_v4(),
             turn: 2,
+            attempt: 1,
             vote,
             blind: true,
             judge: "alice".into(),

@@ -120,6 +120,7 @@ mod tests {
             time: "2026-11-23T18:53:46.123Z".into(),
             conversation: uuid::Uuid::new_v4(),
             turn,
+            attempt: 1,
             vote: Vote::BothBad,
             blind: false,
             judge: "alice".into(),

@@ -68,6 +68,11 @@ pub struct VoteRecord {
     pub conversation: Uuid,
     /// Counts user prompts from 1.
     pub turn: u32,
+    /// Which pair of answers of the turn was judged: 1 for the first, 2 after one
+    /// regenerate, … Older records lack it and mean 1. (conversation, turn, attempt)
+    /// names one pair of answers, which gets at most one vote.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
     pub vote: Vote,
     pub blind: bool,
     pub judge: String,
@@ -76,7 +81,26 @@ pub struct VoteRecord {
     pub b: SideRecord,
 }
 
+/// The attempt of a record or turn that does not say: the first answers.
+pub fn first_attempt() -> u32 {
+    1
+}
+
 /// Now, as the record's `time` field spells it.
 pub fn timestamp(at: jiff::Timestamp) -> String {
     format!("{at:.3}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_without_an_attempt_is_the_first_attempt() {
+        let line = r#"{"schema":1,"id":"6f1c2a52-2c1e-4a57-9a4e-0b8f1c8f2d11","time":"2026-11-23T18:53:46.123Z","conversation":"0b0b6f0e-8d1c-4d2e-9c55-1d5f3f1b7a10","turn":2,"vote":"a","blind":false,"judge":"alice","prompt":"p","a":{"model":"m","provider":"p","model_id":"m","answer":"x","reasoning":null,"finish":"stop","error":null,"ttft_ms":null,"total_ms":null,"input_tokens":null,"output_tokens":null},"b":{"model":"n","provider":"p","model_id":"n","answer":"y","reasoning":null,"finish":"stop","error":null,"ttft_ms":null,"total_ms":null,"input_tokens":null,"output_tokens":null}}"#;
+        let record: VoteRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(record.attempt, 1);
+        let written = serde_json::to_value(&record).unwrap();
+        assert_eq!(written["attempt"], 1, "written out always");
+    }
 }
