@@ -99,9 +99,15 @@ fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, clean: bool) -> 
     }
     let record = ans.record(false);
     let ms = |v: Option<u64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"));
-    let tokens = record
-        .output_tokens
-        .map_or_else(|| "— tok".to_owned(), |t| format!("{t} tok"));
+    // The same figure the TUI's footer shows: the provider's count, else ≈ an estimate.
+    let tokens = match (&record.output_tokens, &record.output_tokens_estimate) {
+        (Some(t), _) => format!("{t} tok"),
+        (None, Some(estimate)) => format!(
+            "≈{} tok (estimated from {})",
+            estimate.tokens, estimate.from
+        ),
+        (None, None) => "— tok".to_owned(),
+    };
     match &ans.state {
         AnswerState::Failed(e) => {
             writeln!(out, "[error: {}]", shown(&e.to_string()))?;

@@ -445,6 +445,7 @@ mod tests {
             total_ms: None,
             input_tokens: None,
             output_tokens: None,
+            output_tokens_estimate: None,
         }
     }
 

@@ -180,6 +180,37 @@ fn ask_exits_1_when_a_stream_ends_without_a_finish_reason() {
 }
 
 #[test]
+fn ask_gives_an_estimate_flagged_as_such_where_the_server_sent_no_usage() {
+    let no_usage = || {
+        Reply::sse(&[
+            common::server::openai_chunk("one "),
+            common::server::openai_chunk("two"),
+            common::server::openai_finish_chunk("stop"),
+            "[DONE]".into(),
+        ])
+    };
+    let (a, b) = (
+        MockServer::start(vec![no_usage()]),
+        MockServer::start(vec![no_usage()]),
+    );
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let (code, out, _) = run(
+        duel(home.path(), &["--config", &config, "ask", "--json", "hi"]).env("DUEL_CLI_KEY", KEY),
+    );
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(json["a"]["output_tokens"], serde_json::Value::Null);
+    assert_eq!(
+        json["a"]["output_tokens_estimate"],
+        serde_json::json!({"tokens": 2, "from": "chunks"})
+    );
+    let (_, out, _) =
+        run(duel(home.path(), &["--config", &config, "ask", "hi"]).env("DUEL_CLI_KEY", KEY));
+    assert!(out.contains("≈2 tok (estimated from chunks)"), "{out}");
+}
+
+#[test]
 fn ask_with_a_missing_key_names_the_env_var() {
     let home = tempfile::tempdir().expect("tempdir");
     let (code, out, _) = run(&mut duel(home.path(), &["ask", "hi"]));

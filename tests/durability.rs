@@ -36,6 +36,7 @@ fn side(model: &str, answer: &str) -> SideRecord {
         total_ms: Some(20),
         input_tokens: Some(3),
         output_tokens: Some(4),
+        output_tokens_estimate: None,
     }
 }
 

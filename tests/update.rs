@@ -249,6 +249,50 @@ fn usage_and_timing_are_recorded() {
 }
 
 #[test]
+fn tokens_count_live_for_a_stream_whose_usage_comes_first_and_last() {
+    // Anthropic: message_start says output_tokens 1, message_delta the total at the end.
+    let mut state = state();
+    let [ga, gb] = send(&mut state, "hi");
+    let usage = |output| {
+        StreamEvent::Usage(Usage {
+            input_tokens: Some(5),
+            output_tokens: Some(output),
+        })
+    };
+    event(&mut state, Side::A, ga, usage(1));
+    for piece in ["one ", "two ", "three ", "four"] {
+        event(&mut state, Side::A, ga, StreamEvent::Text(piece.into()));
+    }
+    let answer = state.turns[0].answer(Side::A);
+    assert_eq!(answer.output_tokens(), (4, false), "counted live, marked ≈");
+    event(&mut state, Side::A, ga, usage(9));
+    event(&mut state, Side::A, ga, StreamEvent::Finish(Finish::Stop));
+    let answer = state.turns[0].answer(Side::A);
+    assert_eq!(
+        answer.output_tokens(),
+        (9, true),
+        "the provider's total at the end"
+    );
+    let record = answer.record(false);
+    assert_eq!(record.output_tokens, Some(9));
+    assert_eq!(record.output_tokens_estimate, None);
+
+    // A server that sends no usage: the record keeps null and says what it estimated.
+    for piece in ["a", "b", "c"] {
+        event(&mut state, Side::B, gb, StreamEvent::Text(piece.into()));
+    }
+    event(&mut state, Side::B, gb, StreamEvent::Finish(Finish::Stop));
+    let answer = state.turns[0].answer(Side::B);
+    assert_eq!(answer.output_tokens(), (3, false));
+    let record = answer.record(false);
+    assert_eq!(record.output_tokens, None);
+    assert_eq!(
+        record.output_tokens_estimate,
+        Some(duel::votes::TokenEstimate::from_chunks(3))
+    );
+}
+
+#[test]
 fn esc_stops_streaming_and_keeps_partial_text_and_late_events_are_ignored() {
     let mut state = state();
     let [ga, gb] = send(&mut state, "hi");

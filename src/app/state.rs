@@ -12,7 +12,7 @@ use super::picker::Picker;
 use crate::config::{Config, KeyStatus, Layout, ModelSpec};
 use crate::conversation::ConversationFile;
 use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
-use crate::votes::{SideRecord, Vote, VoteRecord};
+use crate::votes::{SideRecord, TokenEstimate, Vote, VoteRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -151,9 +151,17 @@ impl Answer {
             .saturating_duration_since(self.started)
     }
 
-    /// Output tokens: the provider's count, else the number of deltas (an estimate).
+    /// The provider's count of output tokens, where it covers what arrived: a count
+    /// sent at the start of a stream (Anthropic's `message_start` says 1) is not yet
+    /// the answer's, and one below the chunks received never is.
+    pub fn reported_tokens(&self) -> Option<u64> {
+        self.usage.output_tokens.filter(|&n| n >= self.deltas)
+    }
+
+    /// Output tokens, and whether the count is the provider's: else the number of
+    /// text chunks streamed, an estimate (most servers send about a token a chunk).
     pub fn output_tokens(&self) -> (u64, bool) {
-        match self.usage.output_tokens {
+        match self.reported_tokens() {
             Some(n) => (n, true),
             None => (self.deltas, false),
         }
@@ -229,7 +237,10 @@ impl Answer {
                 input_tokens: record.input_tokens,
                 output_tokens: record.output_tokens,
             },
-            deltas: record.output_tokens.unwrap_or(0),
+            deltas: record
+                .output_tokens
+                .or(record.output_tokens_estimate.as_ref().map(|e| e.tokens))
+                .unwrap_or(0),
             started: base,
             first_token: at(record.ttft_ms),
             ended: at(record.total_ms).or(Some(base)),
@@ -256,7 +267,11 @@ impl Answer {
             ttft_ms: self.ttft().map(ms),
             total_ms: self.ended.map(|end| ms(end - self.started)),
             input_tokens: self.usage.input_tokens,
-            output_tokens: self.usage.output_tokens,
+            output_tokens: self.reported_tokens(),
+            output_tokens_estimate: match self.reported_tokens() {
+                None if self.deltas > 0 => Some(TokenEstimate::from_chunks(self.deltas)),
+                _ => None,
+            },
         }
     }
 }

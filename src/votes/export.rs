@@ -243,6 +243,7 @@ mod tests {
             total_ms: None,
             input_tokens: Some(20),
             output_tokens: Some(512),
+            output_tokens_estimate: None,
         }
     }
 

@@ -110,6 +110,7 @@ mod tests {
             total_ms: Some(4200),
             input_tokens: Some(20),
             output_tokens: Some(512),
+            output_tokens_estimate: None,
         }
     }
 

@@ -5,4 +5,4 @@ pub mod log;
 pub mod rating;
 pub mod record;
 
-pub use record::{SideRecord, Vote, VoteRecord};
+pub use record::{SideRecord, TokenEstimate, Vote, VoteRecord};

@@ -56,7 +56,28 @@ pub struct SideRecord {
     pub ttft_ms: Option<u64>,
     pub total_ms: Option<u64>,
     pub input_tokens: Option<u64>,
+    /// The provider's count; null when it sent none.
     pub output_tokens: Option<u64>,
+    /// duel's estimate where the provider sent no count, and how it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens_estimate: Option<TokenEstimate>,
+}
+
+/// A token count duel estimated, and from what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenEstimate {
+    pub tokens: u64,
+    /// `chunks`: one per streamed text chunk (most servers send about a token each).
+    pub from: String,
+}
+
+impl TokenEstimate {
+    pub fn from_chunks(chunks: u64) -> Self {
+        Self {
+            tokens: chunks,
+            from: "chunks".into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
