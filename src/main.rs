@@ -20,7 +20,7 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, conversation, stats_cmd, theme, votes};
+use duel::{commands, conversation, stats_cmd, theme};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
@@ -204,7 +204,7 @@ fn finish(result: anyhow::Result<u8>) -> ExitCode {
 
 /// Runs the TUI on the real terminal and always gives the terminal back.
 async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
-    let votes_path = state.data_dir.join(votes::log::FILE_NAME);
+    let votes_path = state.data_dir.join(state.votes_file);
     // ratatui's init installs a panic hook that restores the terminal; ours also
     // ends a frame in progress and turns bracketed paste and the mouse off before it.
     let mut terminal = ratatui::init();

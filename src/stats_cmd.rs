@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::cli::{ExportArgs, StatsArgs};
 use crate::text::{sanitize, width};
 use crate::votes::export::{self, Format};
-use crate::votes::log::{self, FILE_NAME};
+use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
 use crate::votes::{Vote, VoteRecord};
 
@@ -71,6 +71,19 @@ pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
     Ok(loaded)
 }
 
+/// The default log without votes on the offline demo models, which older versions
+/// wrote there (now they go to `demo-votes.jsonl`); says how many were left out.
+fn without_demo(records: Vec<VoteRecord>) -> Vec<VoteRecord> {
+    let (demo, real): (Vec<_>, Vec<_>) = records.into_iter().partition(VoteRecord::is_demo);
+    if !demo.is_empty() {
+        eprintln!(
+            "duel: left out {} vote(s) on the offline demo models (name {DEMO_FILE_NAME} to see those)",
+            demo.len()
+        );
+    }
+    real
+}
+
 /// Votes per judge, most first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JudgeCount {
@@ -123,7 +136,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
     } else {
         vec![data_dir.join(FILE_NAME)]
     };
-    let loaded = load(&paths, named)?;
+    let mut loaded = load(&paths, named)?;
+    if !named {
+        loaded.records = without_demo(loaded.records);
+    }
     let total = loaded.records.len();
     let records: Vec<VoteRecord> = loaded
         .records
@@ -375,8 +391,7 @@ fn matrix_table(matrix: &Matrix) -> String {
 pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
     let path = data_dir.join(FILE_NAME);
     let loaded = load(std::slice::from_ref(&path), false)?;
-    let records: Vec<VoteRecord> = loaded
-        .records
+    let records: Vec<VoteRecord> = without_demo(loaded.records)
         .into_iter()
         .filter(|r| !args.blind_only || r.blind)
         .collect();

@@ -77,7 +77,7 @@ fn a_vote_confirmed_on_screen_survives_kill_9() {
     tui.signal("KILL");
     tui.wait_exit(WAIT);
 
-    let log = sandbox.data_dir().join(votes::log::FILE_NAME);
+    let log = sandbox.data_dir().join(votes::log::DEMO_FILE_NAME);
     let text = std::fs::read_to_string(&log).expect("the vote log exists");
     assert!(text.ends_with('\n'), "the last line is whole: {text:?}");
     let (records, skipped) = votes::log::read(&log).expect("read the vote log");

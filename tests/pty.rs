@@ -210,9 +210,15 @@ fn the_demo_runs_offline() {
     tui.send(b"\x1b"); // Esc: browse mode
     tui.wait_for("BROWSE", WAIT);
     tui.send(b"3");
-    tui.wait_for("vote saved: a tie", WAIT);
+    tui.wait_for("vote saved: a tie (turn 1) in the demo's own log", WAIT);
     tui.send(b"q");
     assert_eq!(tui.wait_exit(WAIT), 0);
+    // The demo's vote is kept apart: the real log and leaderboard never see it.
+    let data = sandbox.data_dir();
+    let (demo, _) = votes::log::read(&data.join(votes::log::DEMO_FILE_NAME)).expect("log");
+    assert_eq!(demo.len(), 1);
+    assert!(demo[0].is_demo());
+    assert!(!data.join(votes::log::FILE_NAME).exists());
 }
 
 /// The terminal is back to normal: main screen, cursor visible, mouse reporting and
@@ -331,7 +337,8 @@ fn blind_mode_shows_no_name_on_screen_before_the_vote() {
 fn a_vote_that_cannot_be_written_is_never_dropped() {
     let sandbox = Sandbox::new();
     // A directory where the log should be: every write fails.
-    std::fs::create_dir_all(sandbox.data_dir().join("votes.jsonl")).expect("block the log");
+    std::fs::create_dir_all(sandbox.data_dir().join(votes::log::DEMO_FILE_NAME))
+        .expect("block the log");
     let mut cmd = sandbox.command(&["--demo"]);
     cmd.env("DUEL_DEMO_DELAY_MS", "1");
     let mut tui = Tui::spawn(cmd);
@@ -589,7 +596,8 @@ fn resume_reopens_both_transcripts_and_the_conversation_goes_on() {
     tui.wait_for("vote saved", WAIT);
     tui.send(b"\x11");
     assert_eq!(tui.wait_exit(WAIT), 0);
-    let (records, _) = votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("log");
+    let demo_log = sandbox.data_dir().join(votes::log::DEMO_FILE_NAME);
+    let (records, _) = votes::log::read(&demo_log).expect("log");
     assert_eq!(records.len(), 2);
     assert_eq!(
         records[1].conversation, records[0].conversation,

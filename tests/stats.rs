@@ -294,3 +294,35 @@ fn export_writes_each_format() {
         "{out}"
     );
 }
+
+#[test]
+fn votes_on_the_demo_models_stay_out_of_the_real_leaderboard() {
+    // Votes an older duel --demo wrote into the real log.
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut records = standard_votes();
+    for n in 100..103 {
+        let mut demo = vote(n, "demo-brisk", "demo-thoughtful", "a", "alice", false);
+        demo["a"]["provider"] = json!("demo");
+        demo["b"]["provider"] = json!("demo");
+        records.push(demo);
+    }
+    write_log(&data_log(home.path()), &records, "");
+    let (code, out, err) = run(&mut duel(home.path(), &["stats", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["votes"], 30);
+    assert!(!out.contains("demo-brisk"), "{out}");
+    assert!(
+        err.contains("left out 3 vote(s) on the offline demo models"),
+        "{err}"
+    );
+    // Named explicitly, the demo's own log is read as it is.
+    let demo_log = home.path().join("data").join("demo-votes.jsonl");
+    write_log(&demo_log, &records[30..], "");
+    let (code, out, _) = run(&mut duel(
+        home.path(),
+        &["stats", "--json", demo_log.to_str().expect("utf-8 path")],
+    ));
+    assert_eq!(code, 0);
+    assert!(out.contains("demo-brisk"), "{out}");
+}

@@ -52,6 +52,7 @@ where
     let mut world = World {
         tx,
         data_dir: state.data_dir.clone(),
+        votes_path: state.data_dir.join(state.votes_file),
         streams: [None, None],
         writes: Vec::new(),
         theme,
@@ -165,6 +166,7 @@ fn handle(state: &mut State, msg: Msg, world: &mut World) -> bool {
 struct World {
     tx: UnboundedSender<Msg>,
     data_dir: PathBuf,
+    votes_path: PathBuf,
     streams: [Option<JoinHandle<()>>; 2],
     writes: Vec<JoinHandle<()>>,
     theme: Theme,
@@ -190,7 +192,7 @@ impl World {
             }
             Effect::Stop { side } => self.stop(side),
             Effect::SaveVotes(records) => {
-                let path = self.data_dir.join(votes::log::FILE_NAME);
+                let path = self.votes_path.clone();
                 let tx = self.tx.clone();
                 self.writes.push(tokio::task::spawn_blocking(move || {
                     let result = votes::log::append_all(&path, &records)

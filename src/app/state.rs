@@ -9,7 +9,7 @@ use ratatui_textarea::{TextArea, WrapMode};
 use uuid::Uuid;
 
 use super::picker::Picker;
-use crate::config::{Config, KeyStatus, Layout, ModelSpec};
+use crate::config::{Config, KeyStatus, Layout, ModelSpec, WireKind};
 use crate::conversation::ConversationFile;
 use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
 use crate::votes::{SideRecord, TokenEstimate, Vote, VoteRecord};
@@ -68,7 +68,7 @@ impl ModelRef {
             name: spec.name.clone(),
             provider: spec.provider.clone(),
             model_id: spec.model_id.clone(),
-            demo: spec.endpoint.kind == crate::config::WireKind::Demo,
+            demo: spec.endpoint.kind == WireKind::Demo,
         }
     }
 }
@@ -418,6 +418,8 @@ pub struct State {
     pub writing: Vec<Uuid>,
     pub judge: String,
     pub data_dir: PathBuf,
+    /// The vote log in the data dir: the demo's own for the offline demo models.
+    pub votes_file: &'static str,
     pub input: TextArea<'static>,
     /// Prompts sent, oldest first, for Up/Down recall.
     pub prompt_history: Vec<String>,
@@ -452,6 +454,7 @@ impl State {
             None => rand::make_rng(),
         };
         let blind = setup.blind || setup.battle.is_some() || config.ui.blind;
+        let demo = pair.iter().any(|m| m.endpoint.kind == WireKind::Demo);
         let mut state = Self {
             conversation: Uuid::new_v4(),
             created: jiff::Timestamp::now(),
@@ -470,6 +473,11 @@ impl State {
             writing: Vec::new(),
             judge: config.arena.judge.clone(),
             data_dir,
+            votes_file: if demo {
+                crate::votes::log::DEMO_FILE_NAME
+            } else {
+                crate::votes::log::FILE_NAME
+            },
             input: new_input(),
             prompt_history: Vec::new(),
             recall: None,
@@ -574,6 +582,11 @@ impl State {
             self.pair = [Side::A, Side::B].map(|s| self.side(s).model.clone());
         }
         notes
+    }
+
+    /// Votes go to the demo's own log, apart from the real leaderboard.
+    pub fn demo(&self) -> bool {
+        self.votes_file == crate::votes::log::DEMO_FILE_NAME
     }
 
     /// True while the names must not show: a blind conversation before its vote.

@@ -101,6 +101,9 @@ fn on_votes_saved(state: &mut State, ids: &[Uuid], result: Result<(), String>) -
                 .find_map(|(i, t)| t.vote.map(|v| (i, v)));
             if let Some((index, vote)) = latest {
                 let mut text = format!("✓ vote saved: {} (turn {})", vote.describe(), index + 1);
+                if state.demo() {
+                    text.push_str(" in the demo's own log, kept out of duel stats");
+                }
                 if state.blind {
                     let names = state.turns[index]
                         .answers

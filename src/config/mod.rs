@@ -285,16 +285,20 @@ pub fn login_name() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// The names of the two offline demo models of `duel --demo` (provider `demo`).
+pub const DEMO_MODELS: [&str; 2] = ["demo-brisk", "demo-thoughtful"];
+
 /// The two offline demo models of `duel --demo`.
 pub fn demo_config(base: &Config) -> Config {
     let demo =
         |name: &str| ModelSpec::new(name, "demo", name, Endpoint::new(WireKind::Demo, "offline"));
+    let [a, b] = DEMO_MODELS;
     Config {
         pair: Pair {
-            a: "demo-brisk".into(),
-            b: "demo-thoughtful".into(),
+            a: a.into(),
+            b: b.into(),
         },
-        models: vec![demo("demo-brisk"), demo("demo-thoughtful")],
+        models: vec![demo(a), demo(b)],
         ..base.clone()
     }
 }

@@ -15,7 +15,7 @@ use crate::app::picker::{Picker, PickerKind};
 use crate::app::state::{
     Answer, AnswerState, Mode, Scroll, Side, SideState, State, StatusKind, Turn, Viewport,
 };
-use crate::config::{KeyStatus, Layout};
+use crate::config::{KeyStatus, Layout, WireKind};
 use crate::provider::{ErrorKind, Finish};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
@@ -418,7 +418,7 @@ fn pane_title(state: &State, side: Side) -> String {
     if state.names_hidden() {
         return format!("Model {}", side.label());
     }
-    if spec.endpoint.kind == crate::config::WireKind::Demo {
+    if spec.endpoint.kind == WireKind::Demo {
         format!("{} · {} (offline demo)", side.label(), spec.name)
     } else {
         format!("{} · {}", side.label(), spec.name)
@@ -571,6 +571,13 @@ fn welcome(side: &SideState, width: usize, theme: &Theme) -> Vec<Line<'static>> 
             ]
             .concat();
         }
+        _ if side.model.endpoint.kind == WireKind::Demo => format!(
+            "{} is a built-in offline demo, not a real model: nothing is sent anywhere.\n\n\
+             Type a prompt below and press Enter. Votes go to the demo's own log ({}), \
+             never into duel stats.",
+            side.model.name,
+            crate::votes::log::DEMO_FILE_NAME
+        ),
         _ => format!(
             "{} via {} ({}).\n\nType a prompt below and press Enter: both models answer at once.",
             side.model.model_id, side.model.provider, side.model.endpoint.base_url

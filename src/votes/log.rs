@@ -9,6 +9,9 @@ use super::VoteRecord;
 
 pub const FILE_NAME: &str = "votes.jsonl";
 
+/// Where votes on the offline demo models go, so the real leaderboard never sees them.
+pub const DEMO_FILE_NAME: &str = "demo-votes.jsonl";
+
 /// Appends `record` as one line. Returns only once the line is on disk.
 pub fn append(path: &Path, record: &VoteRecord) -> io::Result<()> {
     append_all(path, std::slice::from_ref(record))

@@ -63,6 +63,20 @@ pub struct SideRecord {
     pub output_tokens_estimate: Option<TokenEstimate>,
 }
 
+impl SideRecord {
+    /// One of `duel --demo`'s built-in offline models answered.
+    pub fn is_demo(&self) -> bool {
+        self.provider == "demo" && crate::config::DEMO_MODELS.contains(&self.model.as_str())
+    }
+}
+
+impl VoteRecord {
+    /// A vote on `duel --demo`'s offline models: never part of a real leaderboard.
+    pub fn is_demo(&self) -> bool {
+        self.a.is_demo() || self.b.is_demo()
+    }
+}
+
 /// A token count duel estimated, and from what.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenEstimate {
