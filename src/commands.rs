@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -15,6 +15,11 @@ use crate::conversation;
 use crate::provider::{self, ChatRequest, Message, Role};
 use crate::text::sanitize;
 use crate::votes::SideRecord;
+
+/// A command used the wrong way (exit 2, as SPEC §1 says for usage errors).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// Streams one prompt to one model to the end, outside the TUI.
 pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
@@ -53,7 +58,10 @@ pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result
         args.prompt.clone()
     };
     if prompt.trim().is_empty() {
-        bail!("the prompt is empty");
+        return Err(UsageError(
+            "the prompt is empty: give it as an argument, or `-` and pipe it in".into(),
+        )
+        .into());
     }
     let messages = || vec![Message::new(Role::User, prompt.clone())];
     let (answer_a, answer_b) = tokio::join!(answer(a, messages()), answer(b, messages()));
@@ -292,10 +300,12 @@ pub fn init(explicit: Option<PathBuf>) -> anyhow::Result<u8> {
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(config::EXAMPLE.as_bytes())?;
     file.sync_all()?;
-    println!("wrote {}", path.display());
-    println!(
+    let mut out = io::stdout().lock();
+    writeln!(out, "wrote {}", path.display())?;
+    writeln!(
+        out,
         "next: set the API keys it names (e.g. DASHSCOPE_API_KEY, QIANFAN_API_KEY), then run `duel`"
-    );
+    )?;
     Ok(0)
 }
 

@@ -3,7 +3,7 @@
 
 #![deny(clippy::unwrap_used, clippy::panic)]
 
-use std::io::stdout;
+use std::io::{IsTerminal, stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -148,6 +148,12 @@ fn start_tui(
         .into_iter()
         .map(|t| t.name)
         .collect();
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        eprintln!(
+            "duel: the chat needs a terminal (standard input and output are not one); for scripts use `duel ask`"
+        );
+        return ExitCode::from(USAGE);
+    }
     finish(runtime.block_on(tui(state, theme)))
 }
 
@@ -192,14 +198,31 @@ fn battle_pool(config: &Config) -> Result<Battle, String> {
     })
 }
 
+/// The exit code of a command: a usage error is 2; a reader that closed the pipe
+/// early (`duel history | head -1`) ends the output quietly, as Unix tools do.
 fn finish(result: anyhow::Result<u8>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("duel: {e:#}");
-            ExitCode::FAILURE
+            if e.is::<commands::UsageError>() {
+                ExitCode::from(USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
+}
+
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| cause.downcast_ref::<serde_json::Error>()?.io_error_kind());
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Runs the TUI on the real terminal and always gives the terminal back.

@@ -392,3 +392,60 @@ fn resume_of_an_unknown_id_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("no saved conversations"), "{err}");
 }
+
+#[test]
+fn the_chat_without_a_terminal_exits_2_with_one_clear_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = run(&mut duel(home.path(), &["--demo"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("needs a terminal"), "{err}");
+    assert!(err.contains("duel ask"), "{err}");
+}
+
+#[test]
+fn an_empty_prompt_is_a_usage_error() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for prompt in ["-", "  "] {
+        let (code, _, err) = run(&mut duel(home.path(), &["--demo", "ask", prompt]));
+        assert_eq!(code, 2, "{prompt:?}: {err}");
+        assert!(err.contains("the prompt is empty"), "{err}");
+    }
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    // `duel history --json | head -c 1`: far more than a pipe holds, and the reader
+    // gone at once.
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path().join("data").join("conversations");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let side = serde_json::json!({
+        "model": "alpha", "provider": "left", "model_id": "alpha", "answer": "a",
+        "reasoning": null, "finish": "stop", "error": null, "ttft_ms": null,
+        "total_ms": null, "input_tokens": null, "output_tokens": null
+    });
+    for n in 0..200 {
+        let id = format!("00000000-0000-4000-8000-{n:012}");
+        let file = serde_json::json!({
+            "schema": 1, "id": id, "created": "2026-11-23T18:53:46Z",
+            "updated": "2026-11-23T18:53:46Z", "blind": false,
+            "turns": [{"turn": 1, "time": "2026-11-23T18:53:46Z",
+                       "prompt": "p".repeat(2000), "vote": null, "a": side, "b": side}]
+        });
+        std::fs::write(dir.join(format!("{id}.json")), file.to_string()).expect("write");
+    }
+    for args in [&["history", "--json"][..], &["history"][..]] {
+        let mut child = duel(home.path(), args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}

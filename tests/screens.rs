@@ -410,3 +410,74 @@ fn after_a_swap_each_answer_names_the_model_that_wrote_it() {
     .collect();
     assert!(order.is_sorted(), "{order:?}\n{pane_a}");
 }
+
+/// Collects what a real terminal backend writes, for a `vt100` parser to replay.
+#[derive(Clone, Default)]
+struct Written(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Written {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_popup_over_cjk_keeps_its_left_border_on_a_real_terminal() {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+
+    let (width, height) = (90, 24);
+    let mut scene = Scene::new(Layout::Columns);
+    // One ASCII letter first: every wide character then starts on an even column,
+    // so one straddles column 5, where the help's left border goes.
+    scene.send("x");
+    scene.text(Side::A, 100, &format!("x{}", "所有权规则".repeat(30)));
+    scene.finish(Side::A, 120, 2);
+    let written = Written::default();
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(written.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, width, height)),
+        },
+    )
+    .expect("terminal");
+    let theme = Theme::default();
+    let mut frame = |scene: &mut Scene| {
+        terminal
+            .draw(|frame| {
+                draw(frame, &scene.state, &theme, &mut scene.cache);
+            })
+            .expect("draw");
+    };
+    frame(&mut scene);
+    scene.msg(key(KeyCode::F(1), KeyModifiers::NONE), 200);
+    frame(&mut scene);
+
+    let size = |n: u16| std::num::NonZeroU16::new(n).expect("a size");
+    let mut screen = vt100::Parser::new(size(height), size(width), 0);
+    screen.process(&written.0.lock().expect("lock"));
+    let column: String = (0..height)
+        .map(|row| {
+            screen
+                .screen()
+                .cell(row, 5)
+                .map_or(String::new(), |c| c.contents().to_owned())
+        })
+        .collect();
+    // The help's whole left edge shows, top to bottom.
+    let edge = column
+        .find('╭')
+        .zip(column.find('╰'))
+        .map(|(top, bottom)| &column[top..bottom]);
+    assert!(
+        edge.is_some_and(|edge| edge.chars().skip(1).all(|c| c == '│')),
+        "column 5 reads {column:?}:\n{}",
+        screen.screen().contents()
+    );
+}

@@ -277,11 +277,21 @@ pub fn data_dir(explicit: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".duel"))
 }
 
-/// The login name, for `judge` when config names none.
+/// The login name, for `judge` when config names none: `USER`, `LOGNAME` or
+/// `USERNAME`, else the account's own name (as `whoami` prints it).
 pub fn login_name() -> String {
+    login_name_from(|v| std::env::var(v).ok(), || whoami::username().ok())
+}
+
+fn login_name_from(
+    var: impl Fn(&str) -> Option<String>,
+    account: impl FnOnce() -> Option<String>,
+) -> String {
+    let present = |s: &String| !s.trim().is_empty();
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .find_map(|v| var(v).filter(present))
+        .or_else(|| account().filter(present))
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -300,5 +310,22 @@ pub fn demo_config(base: &Config) -> Config {
         },
         models: vec![demo(a), demo(b)],
         ..base.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_judge_falls_back_to_the_account_name_without_user_or_logname() {
+        let none = |_: &str| None;
+        assert_eq!(login_name_from(none, || Some("dana".into())), "dana");
+        let logname = |v: &str| (v == "LOGNAME").then(|| "lee".to_owned());
+        assert_eq!(login_name_from(logname, || Some("dana".into())), "lee");
+        let blank = |_: &str| Some(" ".to_owned());
+        assert_eq!(login_name_from(blank, || None), "unknown");
+        // This machine's account has a name, as `whoami` prints it.
+        assert!(!whoami::username().expect("an account name").is_empty());
     }
 }

@@ -746,7 +746,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker, state: &State, th
         ))
         .style(Style::default().bg(theme.bg).fg(theme.fg));
     let inner = block.inner(popup);
-    frame.render_widget(Clear, popup);
+    clear_popup(frame, popup);
     frame.render_widget(block, popup);
     let room = usize::from(inner.width);
     let mut lines = vec![Line::from(vec![
@@ -795,6 +795,24 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker, state: &State, th
         lines.push(Line::styled("  no match", Style::default().fg(theme.dim)));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Clears the cells under a popup, and the wide character (CJK, emoji) that a row
+/// left of it would otherwise stretch across its left border: a terminal draws a
+/// wide character over two cells, so the border cell it covers would never show.
+fn clear_popup(frame: &mut Frame, popup: Rect) {
+    frame.render_widget(Clear, popup);
+    let Some(left) = popup.x.checked_sub(1) else {
+        return;
+    };
+    let buffer = frame.buffer_mut();
+    for y in popup.top()..popup.bottom() {
+        if let Some(cell) = buffer.cell_mut((left, y))
+            && crate::text::width(cell.symbol()) > 1
+        {
+            cell.set_symbol(" ");
+        }
+    }
 }
 
 /// Every binding, in the order of SPEC §4.3, grouped to fit a 24-line terminal.
@@ -859,7 +877,7 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
         "any key closes this help",
         Style::default().fg(theme.dim),
     ));
-    frame.render_widget(Clear, popup);
+    clear_popup(frame, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
             Block::bordered()
