@@ -10,7 +10,7 @@ use common::server::{
     openai_reasoning_chunk, openai_stream, openai_usage_chunk, sse_event,
 };
 use duel::config::{Endpoint, ModelSpec, WireKind};
-use duel::provider::{ErrorKind, Finish, Message, Role, StreamEvent, Usage};
+use duel::provider::{ErrorKind, Finish, Message, Retry, Role, StreamEvent, Usage};
 use serde_json::json;
 
 const TEST_KEY: &str = "sk-test-not-a-real-key";
@@ -319,6 +319,22 @@ async fn retries_a_rate_limit_after_retry_after_then_answers() {
     assert_eq!(text(&events), "second time");
     assert_eq!(finish(&events), Finish::Stop);
     assert_eq!(server.requests().len(), 2);
+    // The wait is announced, so the pane can say why nothing comes yet.
+    let retries: Vec<&Retry> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Retry(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let [retry] = retries.as_slice() else {
+        panic!("one retry announced: {events:?}")
+    };
+    assert_eq!(
+        (retry.kind, retry.status, retry.attempt, retry.of),
+        (ErrorKind::RateLimit, Some(429), 1, 2)
+    );
+    assert_eq!(retry.wait, Duration::ZERO, "Retry-After: 0");
 }
 
 #[tokio::test]

@@ -481,3 +481,41 @@ fn a_popup_over_cjk_keeps_its_left_border_on_a_real_terminal() {
         screen.screen().contents()
     );
 }
+
+#[test]
+fn help_and_quit_always_show_at_80_columns() {
+    let mut scene = Scene::new(Layout::Columns);
+    let footer = |scene: &mut Scene| scene.render(80, 16).lines().last().unwrap_or("").to_owned();
+    let idle = footer(&mut scene);
+    assert!(idle.contains("F1 help · Ctrl+Q quit"), "{idle}");
+    scene.send("a prompt");
+    let streaming = footer(&mut scene);
+    assert!(streaming.contains("F1 help · Ctrl+Q quit"), "{streaming}");
+    scene.event(
+        Side::A,
+        100,
+        StreamEvent::Retry(duel::provider::Retry {
+            kind: ErrorKind::RateLimit,
+            status: Some(429),
+            wait: Duration::from_secs(2),
+            attempt: 1,
+            of: 2,
+        }),
+    );
+    let screen = scene.render(120, 16);
+    assert!(
+        screen.contains("↻ rate limited (HTTP 429), retrying in 2 s (1/2)"),
+        "{screen}"
+    );
+    assert!(screen.contains(" retrying "), "the badge: {screen}");
+    scene.state.set_status(
+        duel::app::state::StatusKind::Warning,
+        "a very long status message that would take the whole line and more besides",
+    );
+    let long = footer(&mut scene);
+    assert!(long.contains("F1 help · Ctrl+Q quit"), "{long}");
+    scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 200);
+    scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 200);
+    let browse = footer(&mut scene);
+    assert!(browse.contains("? help · q quit"), "{browse}");
+}

@@ -293,6 +293,75 @@ fn tokens_count_live_for_a_stream_whose_usage_comes_first_and_last() {
 }
 
 #[test]
+fn a_note_on_the_last_action_clears_on_the_next() {
+    let mut state = state();
+    let gens = send(&mut state, "first");
+    finish_both(&mut state, gens);
+    update(&mut state, alt('1'), Instant::now());
+    update(&mut state, alt('1'), Instant::now());
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("already voted")
+    );
+    type_text(&mut state, "n");
+    assert_eq!(state.status, None, "the next key clears it");
+
+    // "regenerating …" is over once both answers have ended.
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    update(&mut state, key(KeyCode::Char('r')), Instant::now());
+    assert!(state.status.as_ref().unwrap().text.contains("regenerating"));
+    let gens = state.turns[0].answers.each_ref().map(|a| a.generation);
+    finish_both(&mut state, gens);
+    assert_eq!(state.status, None);
+}
+
+#[test]
+fn ctrl_c_clears_a_draft_before_it_quits() {
+    let mut state = state();
+    type_text(&mut state, "a long prompt I do not want to lose");
+    update(&mut state, ctrl('c'), Instant::now());
+    assert!(!state.quit, "the first Ctrl+C only clears the draft");
+    assert_eq!(state.input_text(), "");
+    assert!(
+        state
+            .status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Ctrl+C again quits")
+    );
+    update(&mut state, key(KeyCode::Up), Instant::now());
+    assert_eq!(state.input_text(), "a long prompt I do not want to lose");
+    update(&mut state, ctrl('c'), Instant::now());
+    assert!(!state.quit);
+    update(&mut state, ctrl('c'), Instant::now());
+    assert!(state.quit, "an empty draft: Ctrl+C quits");
+}
+
+#[test]
+fn a_retry_shows_in_the_pane_until_text_comes() {
+    let mut state = state();
+    let [ga, _] = send(&mut state, "hi");
+    let retry = duel::provider::Retry {
+        kind: ErrorKind::RateLimit,
+        status: Some(429),
+        wait: Duration::from_secs(2),
+        attempt: 1,
+        of: 2,
+    };
+    event(&mut state, Side::A, ga, StreamEvent::Retry(retry.clone()));
+    assert_eq!(state.turns[0].answer(Side::A).retry, Some(retry.clone()));
+    assert_eq!(
+        retry.to_string(),
+        "rate limited (HTTP 429), retrying in 2 s (1/2)"
+    );
+}
+
+#[test]
 fn esc_stops_streaming_and_keeps_partial_text_and_late_events_are_ignored() {
     let mut state = state();
     let [ga, gb] = send(&mut state, "hi");

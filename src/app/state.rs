@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::picker::Picker;
 use crate::config::{Config, KeyStatus, Layout, ModelSpec, WireKind};
 use crate::conversation::ConversationFile;
-use crate::provider::{Finish, Message, ProviderError, Role, StreamEvent, Usage};
+use crate::provider::{Finish, Message, ProviderError, Retry, Role, StreamEvent, Usage};
 use crate::votes::{SideRecord, TokenEstimate, Vote, VoteRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -101,6 +101,8 @@ pub struct Answer {
     pub started: Instant,
     pub first_token: Option<Instant>,
     pub ended: Option<Instant>,
+    /// The retry under way while no text has come yet (rate limit, server error).
+    pub retry: Option<Retry>,
     /// Which stream feeds this answer; events of any other are stale.
     pub generation: u64,
     /// Bumped on every change the pane shows, so cached wrapping knows when to redo.
@@ -120,6 +122,7 @@ impl Answer {
             started: now,
             first_token: None,
             ended: None,
+            retry: None,
             generation,
             version: 0,
         }
@@ -194,6 +197,7 @@ impl Answer {
                 self.state = AnswerState::Streaming;
                 self.reasoning.push_str(&text);
             }
+            StreamEvent::Retry(retry) => self.retry = Some(retry),
             StreamEvent::Usage(usage) => {
                 self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
                 self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);
@@ -244,6 +248,7 @@ impl Answer {
             started: base,
             first_token: at(record.ttft_ms),
             ended: at(record.total_ms).or(Some(base)),
+            retry: None,
             generation: 0,
             version: 0,
         }

@@ -130,6 +130,20 @@ fn on_votes_saved(state: &mut State, ids: &[Uuid], result: Result<(), String>) -
 fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let alt = key.modifiers.contains(KeyModifiers::ALT);
+    if ctrl && key.code == KeyCode::Char('q') {
+        state.picker = None;
+        state.show_help = false;
+        return quit(state);
+    }
+    // A note on the last action does not outlive the next one ("already voted");
+    // an error stays until something replaces it.
+    if state
+        .status
+        .as_ref()
+        .is_some_and(|s| s.kind != StatusKind::Error)
+    {
+        state.status = None;
+    }
 
     if state.picker.is_some() {
         return picker_key(state, key, now);
@@ -148,6 +162,11 @@ fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
         KeyCode::Char('c') if ctrl => {
             return if state.streaming() {
                 stop(state, now)
+            } else if !state.input_text().trim().is_empty() {
+                // A long prompt is never lost to one key: the first press clears it
+                // (Up brings it back), the next quits.
+                clear_draft(state);
+                Vec::new()
             } else {
                 quit(state)
             };
@@ -545,6 +564,14 @@ fn on_stream(
     }
     answer.apply(event, now);
     if turn.ended() {
+        // "regenerating …" and the like are over.
+        if state
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Info)
+        {
+            state.status = None;
+        }
         return vec![save_conversation(state)];
     }
     Vec::new()
@@ -570,6 +597,19 @@ fn stop(state: &mut State, now: Instant) -> Vec<Effect> {
         effects.push(save_conversation(state));
     }
     effects
+}
+
+fn clear_draft(state: &mut State) {
+    let draft = state.input_text();
+    if state.prompt_history.last() != Some(&draft) {
+        state.prompt_history.push(draft);
+    }
+    state.input = new_input();
+    state.recall = None;
+    state.set_status(
+        StatusKind::Info,
+        "draft cleared (Up brings it back) · Ctrl+C again quits",
+    );
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {

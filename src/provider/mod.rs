@@ -121,8 +121,39 @@ pub enum StreamEvent {
     Text(String),
     Reasoning(String),
     Usage(Usage),
+    /// An attempt failed before any text and will be sent again after a wait.
+    Retry(Retry),
     Finish(Finish),
     Error(ProviderError),
+}
+
+/// A retry about to happen, so the pane can say why it waits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retry {
+    /// What failed: its kind and HTTP status.
+    pub kind: ErrorKind,
+    pub status: Option<u16>,
+    pub wait: Duration,
+    /// This retry's number, from 1, and how many are allowed.
+    pub attempt: u32,
+    pub of: u32,
+}
+
+impl std::fmt::Display for Retry {
+    /// "rate limited (HTTP 429), retrying in 2 s (1/2)"
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind.label())?;
+        if let Some(status) = self.status {
+            write!(f, " (HTTP {status})")?;
+        }
+        let secs = self.wait.as_secs_f64();
+        let wait = if secs < 1.0 {
+            format!("{} ms", self.wait.as_millis())
+        } else {
+            format!("{} s", secs.round())
+        };
+        write!(f, ", retrying in {wait} ({}/{})", self.attempt, self.of)
+    }
 }
 
 /// Where a wire kind pushes what it decodes. It remembers whether any answer text
@@ -234,6 +265,13 @@ pub async fn stream_with(
             Err(err) if err.retryable() && !sink.answered() && attempt < retry.max_retries => {
                 let wait = retry.wait(attempt, err.retry_after);
                 tracing::info!(kind = ?err.kind, attempt, ?wait, "retrying before any text");
+                let _ = tx.send(StreamEvent::Retry(Retry {
+                    kind: err.kind,
+                    status: err.status,
+                    wait,
+                    attempt: attempt + 1,
+                    of: retry.max_retries,
+                }));
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }

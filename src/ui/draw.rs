@@ -303,10 +303,13 @@ fn foot_lines(
     let mut lines = Vec::new();
     let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
     match &answer.state {
-        AnswerState::Waiting => lines.push(Line::styled(
-            "… waiting for the first token",
-            Style::default().fg(theme.dim),
-        )),
+        AnswerState::Waiting => match &answer.retry {
+            Some(retry) => lines.extend(note(format!("↻ {retry}"), theme.warning)),
+            None => lines.push(Line::styled(
+                "… waiting for the first token",
+                Style::default().fg(theme.dim),
+            )),
+        },
         AnswerState::Streaming => {}
         AnswerState::Done(Finish::Length) => lines.extend(note(
             "⚠ cut at the token limit (max_tokens)".into(),
@@ -439,15 +442,20 @@ fn draw_pane(
         Side::B => theme.pane_b,
     };
     let latest = state.turns.last().map(|t| t.answer(side));
-    let (badge, badge_color) = match latest.map(|a| &a.state) {
+    let (badge, badge_color) = match latest.map(|a| (&a.state, a.retry.is_some())) {
         None => ("ready", theme.dim),
-        Some(AnswerState::Waiting) => ("waiting", theme.warning),
-        Some(AnswerState::Streaming) => ("streaming", theme.success),
-        Some(AnswerState::Done(_)) => ("done", theme.success),
-        Some(AnswerState::Failed(e)) if e.kind == ErrorKind::CutOff => ("cut off", theme.error),
-        Some(AnswerState::Failed(e)) if e.kind == ErrorKind::NoAnswer => ("no answer", theme.error),
-        Some(AnswerState::Failed(_)) => ("error", theme.error),
-        Some(AnswerState::Stopped) => ("stopped", theme.dim),
+        Some((AnswerState::Waiting, true)) => ("retrying", theme.warning),
+        Some((AnswerState::Waiting, false)) => ("waiting", theme.warning),
+        Some((AnswerState::Streaming, _)) => ("streaming", theme.success),
+        Some((AnswerState::Done(_), _)) => ("done", theme.success),
+        Some((AnswerState::Failed(e), _)) if e.kind == ErrorKind::CutOff => {
+            ("cut off", theme.error)
+        }
+        Some((AnswerState::Failed(e), _)) if e.kind == ErrorKind::NoAnswer => {
+            ("no answer", theme.error)
+        }
+        Some((AnswerState::Failed(_), _)) => ("error", theme.error),
+        Some((AnswerState::Stopped, _)) => ("stopped", theme.dim),
     };
     let max_title = usize::from(area.width).saturating_sub(badge.len() + 8);
     let mut block = Block::bordered()
@@ -643,17 +651,26 @@ fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// The keys that apply right now.
-fn key_hints(state: &State) -> &'static str {
+/// The keys that apply right now: the ones that may shorten, and the ones that are
+/// always shown whole (help and quit).
+fn key_hints(state: &State) -> (&'static str, &'static str) {
     match (state.mode, state.streaming()) {
-        (Mode::Compose, true) => "Esc stop · Tab focus · PgUp/PgDn scroll · F1 help · Ctrl+Q quit",
-        (Mode::Compose, false) => {
-            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Ctrl+P model · Esc browse · F1 help · Ctrl+Q quit"
-        }
-        (Mode::Browse, true) => "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop · ? help",
-        (Mode::Browse, false) => {
-            "1-4 vote · j/k scroll · h/l focus · m model · s swap · r regen · y copy · n new · ? help · q quit"
-        }
+        (Mode::Compose, true) => (
+            "Esc stop · Tab focus · PgUp/PgDn scroll",
+            "F1 help · Ctrl+Q quit",
+        ),
+        (Mode::Compose, false) => (
+            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Ctrl+P model · Esc browse",
+            "F1 help · Ctrl+Q quit",
+        ),
+        (Mode::Browse, true) => (
+            "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop",
+            "? help · q quit",
+        ),
+        (Mode::Browse, false) => (
+            "1-4 vote · j/k scroll · h/l focus · m model · s swap · r regen · y copy · n new",
+            "? help · q quit",
+        ),
     }
 }
 
@@ -676,7 +693,12 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(" SYNC ", badge));
     }
     spans.push(Span::styled(" ", base));
-    let hints = key_hints(state);
+    let (hints, always) = key_hints(state);
+    // Help and quit are never cut: they keep the right end; the status comes next,
+    // and the other hints take what room is left, shortened.
+    let always = format!(" · {always}");
+    let used: usize = spans.iter().map(Span::width).sum();
+    let mut room = usize::from(area.width).saturating_sub(used + crate::text::width(&always));
     if let Some(status) = &state.status {
         let color = match status.kind {
             StatusKind::Info => theme.status_fg,
@@ -684,21 +706,38 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             StatusKind::Warning => theme.warning,
             StatusKind::Error => theme.error,
         };
-        let room = usize::from(area.width).saturating_sub(mode.len() + 2);
+        let text = truncate(&status.text, room);
+        room = room.saturating_sub(crate::text::width(&text) + 2);
         spans.push(Span::styled(
-            truncate(&status.text, room),
+            text,
             base.fg(color).add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::styled("  ", base));
     }
-    let used: usize = spans.iter().map(Span::width).sum();
-    let room = usize::from(area.width).saturating_sub(used);
-    if room > 10 {
-        let hints = truncate(hints, room);
-        let pad = room.saturating_sub(crate::text::width(&hints));
-        spans.push(Span::styled(" ".repeat(pad), base));
-        spans.push(Span::styled(hints, base.fg(theme.dim)));
+    // Whole hints, as many as fit, in order of importance.
+    let mut shown = String::new();
+    for hint in hints.split(" · ") {
+        let next = if shown.is_empty() {
+            hint.to_owned()
+        } else {
+            format!("{shown} · {hint}")
+        };
+        if crate::text::width(&next) > room {
+            break;
+        }
+        shown = next;
     }
+    let (hints, always) = if shown.is_empty() {
+        (shown, &always[" ·".len()..])
+    } else {
+        (shown, always.as_str())
+    };
+    let pad = usize::from(area.width)
+        .saturating_sub(spans.iter().map(Span::width).sum::<usize>())
+        .saturating_sub(crate::text::width(&hints) + crate::text::width(always));
+    spans.push(Span::styled(" ".repeat(pad), base));
+    spans.push(Span::styled(hints, base.fg(theme.dim)));
+    spans.push(Span::styled(always.to_owned(), base.fg(theme.fg)));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
@@ -822,7 +861,7 @@ const HELP: &[(&str, &str)] = &[
     ("Esc", "stop streaming, else browse mode (browse: compose)"),
     (
         "Ctrl+C / Ctrl+Q",
-        "stop streaming, else quit / quit (browse: q)",
+        "stop, else clear the draft, else quit / quit (browse: q)",
     ),
     (
         "Alt+1..4",
