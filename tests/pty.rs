@@ -210,7 +210,7 @@ fn the_demo_runs_offline() {
     tui.send(b"\x1b"); // Esc: browse mode
     tui.wait_for("BROWSE", WAIT);
     tui.send(b"3");
-    tui.wait_for("vote saved: a tie (turn 1) in the demo's own log", WAIT);
+    tui.wait_for("vote saved to demo-votes.jsonl: a tie (turn 1)", WAIT);
     tui.send(b"q");
     assert_eq!(tui.wait_exit(WAIT), 0);
     // The demo's vote is kept apart: the real log and leaderboard never see it.

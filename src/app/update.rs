@@ -100,10 +100,17 @@ fn on_votes_saved(state: &mut State, ids: &[Uuid], result: Result<(), String>) -
                 .rev()
                 .find_map(|(i, t)| t.vote.map(|v| (i, v)));
             if let Some((index, vote)) = latest {
-                let mut text = format!("✓ vote saved: {} (turn {})", vote.describe(), index + 1);
-                if state.demo() {
-                    text.push_str(" in the demo's own log, kept out of duel stats");
-                }
+                // The demo's votes go to a log of their own: say which.
+                let log = if state.demo() {
+                    format!(" to {}", state.votes_file)
+                } else {
+                    String::new()
+                };
+                let mut text = format!(
+                    "✓ vote saved{log}: {} (turn {})",
+                    vote.describe(),
+                    index + 1
+                );
                 if state.blind {
                     let names = state.turns[index]
                         .answers
