@@ -338,6 +338,25 @@ async fn retries_a_rate_limit_after_retry_after_then_answers() {
 }
 
 #[tokio::test]
+async fn a_huge_retry_after_is_clamped_not_a_panic() {
+    let server = MockServer::start(vec![
+        Reply::json(429, r#"{"error":{"message":"slow down"}}"#)
+            .with_header("retry-after", "99999999999999999999"),
+        Reply::sse(&openai_stream(&["after all"], 2, 2)),
+    ]);
+    let events = run_against(&server).await;
+    assert_eq!(text(&events), "after all");
+    let waits: Vec<Duration> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Retry(r) => Some(r.wait),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(waits, [common::events::FAST_RETRY.max_wait]);
+}
+
+#[tokio::test]
 async fn gives_up_after_three_server_errors() {
     let server = MockServer::start(vec![Reply::json(
         500,

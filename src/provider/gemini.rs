@@ -409,8 +409,7 @@ impl GoogleError {
 
 /// A protobuf duration as JSON spells it: "41s", "0.5s".
 fn parse_delay(text: &str) -> Option<Duration> {
-    let secs: f64 = text.trim().strip_suffix('s')?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    http::wait_of_secs(text.trim().strip_suffix('s')?.parse().ok()?)
 }
 
 /// Appends `chunk`, keeping only the last `RAW_TAIL` bytes (plus one chunk's slack).
@@ -554,12 +553,15 @@ mod tests {
     fn reads_retry_info_delays() {
         let body = json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
             {"@type": "type.googleapis.com/google.rpc.QuotaFailure"},
-            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "41s"}
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "21s"}
         ]}});
         assert_eq!(
             GoogleError::of(&body).retry_delay,
-            Some(Duration::from_secs(41))
+            Some(Duration::from_secs(21))
         );
+        // Past the 30 s any wait is capped at, even one no Duration can hold.
+        assert_eq!(parse_delay("41s"), Some(super::super::MAX_RETRY_WAIT));
+        assert_eq!(parse_delay("1e30s"), Some(super::super::MAX_RETRY_WAIT));
         assert_eq!(parse_delay("0.5s"), Some(Duration::from_millis(500)));
         assert_eq!(parse_delay("soon"), None);
     }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::{describe, root_cause};
-use super::{ErrorKind, ProviderError, Sink};
+use super::{ErrorKind, MAX_RETRY_WAIT, ProviderError, Sink};
 use crate::config::Endpoint;
 
 /// How much of an error body is read; the message is near the start.
@@ -250,11 +250,29 @@ pub fn status_kind(status: u16) -> ErrorKind {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by these providers).
+/// `Retry-After`: seconds, or an HTTP date. Whatever a server writes there, the wait
+/// is at most `MAX_RETRY_WAIT` and unreadable values are ignored.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return wait_of_secs(secs);
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let secs = at.duration_since(jiff::Timestamp::now()).as_secs_f64();
+    wait_of_secs(secs.max(0.0))
+}
+
+/// A server's wait in seconds as a `Duration`, clamped to `MAX_RETRY_WAIT`; `None`
+/// for a negative or not-a-number value.
+pub fn wait_of_secs(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs.min(MAX_RETRY_WAIT.as_secs_f64())).ok()
 }
 
 pub fn content_type(response: &reqwest::Response) -> Option<&str> {
@@ -377,6 +395,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn retry_after_is_read_defensively_and_clamped() {
+        let wait = |value: &str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                reqwest::header::RETRY_AFTER,
+                reqwest::header::HeaderValue::from_str(value).unwrap(),
+            );
+            retry_after(&headers)
+        };
+        assert_eq!(retry_after(&reqwest::header::HeaderMap::new()), None);
+        assert_eq!(wait("2"), Some(Duration::from_secs(2)));
+        assert_eq!(wait(" 0.5 "), Some(Duration::from_millis(500)));
+        for huge in ["99999999999999999999", "1e300", "inf", "86400"] {
+            assert_eq!(wait(huge), Some(MAX_RETRY_WAIT), "{huge}");
+        }
+        for junk in ["-1", "NaN", "soon", "", "-inf"] {
+            assert_eq!(wait(junk), None, "{junk:?}");
+        }
+        // The HTTP-date form: a date past is no wait, one far ahead the cap.
+        assert_eq!(wait("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(wait("Fri, 31 Dec 2100 23:59:59 GMT"), Some(MAX_RETRY_WAIT));
+    }
+
+    #[test]
     fn classifies_provider_codes() {
         let kind = |status, body: &str| {
             let (code, message) = error_fields(body);
@@ -465,24 +507,6 @@ mod tests {
             Some("model 'x' not found".into())
         );
         assert_eq!(error_fields("<html>Bad Gateway</html>").1, None);
-    }
-
-    #[test]
-    fn reads_retry_after_seconds() {
-        let mut headers = reqwest::header::HeaderMap::new();
-        assert_eq!(retry_after(&headers), None);
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            "7".parse().expect("a header value"),
-        );
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert(
-            reqwest::header::RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT"
-                .parse()
-                .expect("a header value"),
-        );
-        assert_eq!(retry_after(&headers), None);
     }
 
     #[test]
