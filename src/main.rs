@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use crossterm::event::{
@@ -228,26 +229,52 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
 /// Runs the TUI on the real terminal and always gives the terminal back.
 async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let votes_path = state.data_dir.join(state.votes_file);
-    // ratatui's init installs a panic hook that restores the terminal; ours also
-    // ends a frame in progress and turns bracketed paste and the mouse off before it.
+    let crash_path = state.data_dir.join(CRASH_FILE);
     let mut terminal = ratatui::init();
-    let ratatui_hook = std::panic::take_hook();
+    // Replaces ratatui's hook, which restores the terminal but then lets the default
+    // hook print a backtrace — over the panes, when the panic is in a task the app
+    // would survive. A bug anywhere ends duel: terminal first, then one line.
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(
-            stdout(),
-            EndSynchronizedUpdate,
-            DisableBracketedPaste,
-            DisableMouseCapture
-        );
-        ratatui_hook(info);
+        restore_terminal();
+        let report = crash_report(info);
+        tracing::error!("{report}");
+        let kept =
+            std::fs::create_dir_all(crash_path.parent().unwrap_or(Path::new("."))).and_then(|()| {
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&crash_path)?;
+                std::io::Write::write_all(&mut file, report.as_bytes())
+            });
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        match kept {
+            Ok(()) => eprintln!(
+                "duel: internal error, sorry: {message}; details in {}",
+                crash_path.display()
+            ),
+            Err(_) => eprintln!("duel: internal error, sorry: {message}"),
+        }
+        std::process::exit(101);
     }));
     let _ = execute!(stdout(), EnableBracketedPaste, EnableMouseCapture);
-    if std::env::var_os("DUEL_DEBUG_PANIC").is_some() {
-        // A hidden switch for the terminal-restore tests.
+    match std::env::var("DUEL_DEBUG_PANIC").as_deref() {
+        // Hidden switches for the terminal-restore tests: a panic on the main thread,
+        // or in a task while the screen is up.
         #[allow(clippy::panic)]
-        {
-            panic!("DUEL_DEBUG_PANIC is set");
+        Ok("task") => {
+            tokio::spawn(async {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                panic!("DUEL_DEBUG_PANIC is set");
+            });
         }
+        #[allow(clippy::panic)]
+        Ok(_) => panic!("DUEL_DEBUG_PANIC is set"),
+        Err(_) => {}
     }
 
     let keys = EventStream::new()
@@ -260,13 +287,7 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     )
     .await;
 
-    let _ = execute!(
-        stdout(),
-        EndSynchronizedUpdate,
-        DisableBracketedPaste,
-        DisableMouseCapture
-    );
-    ratatui::restore();
+    restore_terminal();
     let state = result?;
     if !state.unsaved.is_empty() {
         // Never silently dropped: what could not be written goes to stderr, to keep.
@@ -287,18 +308,60 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
             votes_path.display()
         );
     }
-    Ok(0)
+    Ok(if INTERRUPTED.load(Ordering::SeqCst) {
+        130
+    } else {
+        0
+    })
 }
 
-/// SIGTERM and SIGHUP end the app the same way as Ctrl+Q: cleanly.
+/// Where a panic's details go: the data dir, beside the logs.
+const CRASH_FILE: &str = "duel-crash.log";
+
+/// Ends a frame in progress, turns bracketed paste and the mouse off, shows the
+/// cursor, leaves raw mode and the alternate screen.
+fn restore_terminal() {
+    let _ = execute!(
+        stdout(),
+        EndSynchronizedUpdate,
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        crossterm::cursor::Show
+    );
+    ratatui::restore();
+}
+
+/// A panic, where it happened and the stack, for the crash file.
+fn crash_report(info: &std::panic::PanicHookInfo) -> String {
+    format!(
+        "{} duel {}: {info}\n{}\n",
+        jiff::Timestamp::now(),
+        env!("CARGO_PKG_VERSION"),
+        std::backtrace::Backtrace::force_capture()
+    )
+}
+
+/// Set when SIGINT ended the TUI: duel then exits 130, as shells expect.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// SIGTERM, SIGHUP and SIGINT (`kill -INT`; in raw mode Ctrl+C is a key) end the app
+/// the same way as Ctrl+Q: cleanly, terminal restored, votes on disk.
 fn terminations() -> impl Stream<Item = Msg> + Send {
     use tokio::signal::unix::{SignalKind, signal};
-    let signals = [SignalKind::terminate(), SignalKind::hangup()]
-        .into_iter()
-        .filter_map(|kind| signal(kind).ok());
-    stream::select_all(signals.map(|sig| {
-        stream::unfold(sig, |mut sig| async move {
-            sig.recv().await.map(|()| (Msg::Terminate, sig))
+    let signals = [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+    ]
+    .into_iter()
+    .filter_map(|kind| Some((kind, signal(kind).ok()?)));
+    stream::select_all(signals.map(|(kind, sig)| {
+        stream::unfold(sig, move |mut sig| async move {
+            sig.recv().await?;
+            if kind == SignalKind::interrupt() {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+            }
+            Some((Msg::Terminate, sig))
         })
         .boxed()
     }))
@@ -309,8 +372,24 @@ fn init_logging(data_dir: &Path) -> Option<tracing_appender::non_blocking::Worke
     let filter = std::env::var("DUEL_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()?;
-    std::fs::create_dir_all(data_dir).ok()?;
-    let file = tracing_appender::rolling::never(data_dir, "duel.log");
+    // The appender's own constructor panics on a file it cannot create.
+    let path = data_dir.join("duel.log");
+    let file = std::fs::create_dir_all(data_dir).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+    });
+    let file = match file {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!(
+                "duel: warning: logging is off: cannot write {}: {e}",
+                path.display()
+            );
+            return None;
+        }
+    };
     let (writer, guard) = tracing_appender::non_blocking(file);
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))

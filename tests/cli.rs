@@ -449,3 +449,18 @@ fn a_reader_that_stops_early_ends_the_output_quietly() {
         assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn logging_that_cannot_start_says_so_once_and_duel_goes_on() {
+    // A log file that cannot be created (a directory in its place: root ignores a
+    // read-only data dir, this stops everyone).
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(home.path().join("data").join("duel.log")).expect("mkdir");
+    let (code, out, err) = run(duel(home.path(), &["--demo", "ask", "hello"])
+        .env("DUEL_LOG", "debug")
+        .env("DUEL_DEMO_DELAY_MS", "0"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("demo-brisk"), "{out}");
+    assert_eq!(err.matches("logging is off").count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

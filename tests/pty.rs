@@ -277,17 +277,47 @@ fn sigterm_leaves_cleanly_and_restores_the_terminal() {
 }
 
 #[test]
+fn sigint_idle_or_streaming_restores_the_terminal_and_exits_130() {
+    for streaming in [false, true] {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo"]);
+        // Slow enough that the answers are still streaming when the signal comes.
+        cmd.env("DUEL_DEMO_DELAY_MS", "50");
+        let mut tui = Tui::spawn(cmd);
+        tui.wait_for("offline demo", WAIT);
+        if streaming {
+            tui.type_text("keep going");
+            tui.send(b"\r");
+            tui.wait_for("streaming", WAIT);
+        }
+        tui.signal("INT");
+        assert_eq!(tui.wait_exit(WAIT), 130, "streaming: {streaming}");
+        assert_restored(&tui);
+    }
+}
+
+#[test]
 fn a_panic_restores_the_terminal() {
-    let sandbox = Sandbox::new();
-    let mut cmd = sandbox.command(&["--demo"]);
-    cmd.env("DUEL_DEBUG_PANIC", "1");
-    let mut tui = Tui::spawn(cmd);
-    assert_eq!(tui.wait_exit(WAIT), 101);
-    assert_restored(&tui);
-    assert!(
-        tui.screen().contains("DUEL_DEBUG_PANIC"),
-        "the panic message is readable"
-    );
+    for (switch, why) in [("1", "on the main thread"), ("task", "in a task")] {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo"]);
+        cmd.env("DUEL_DEBUG_PANIC", switch);
+        let mut tui = Tui::spawn(cmd);
+        assert_eq!(tui.wait_exit(WAIT), 101, "{why}");
+        assert_restored(&tui);
+        let screen = tui.screen();
+        let crash = sandbox.data_dir().join("duel-crash.log");
+        assert!(
+            screen.contains("duel: internal error, sorry: DUEL_DEBUG_PANIC is set; details in"),
+            "{why}: one line says what happened and where the details are:\n{screen}"
+        );
+        assert!(
+            !screen.contains("backtrace"),
+            "{why}: no backtrace on screen:\n{screen}"
+        );
+        let report = std::fs::read_to_string(&crash).expect("the crash report");
+        assert!(report.contains("DUEL_DEBUG_PANIC is set"), "{report}");
+    }
 }
 
 #[test]
