@@ -95,6 +95,53 @@ fn a_vote_confirmed_on_screen_survives_kill_9() {
     assert_eq!(saved[0].turns[0].prompt, "keep this vote");
 }
 
+#[test]
+fn a_vote_cut_short_by_a_full_disk_leaves_no_fragment_in_the_log() {
+    let sandbox = Sandbox::new();
+    let log = sandbox.data_dir().join(votes::log::DEMO_FILE_NAME);
+    for turn in 1..=3 {
+        votes::log::append(&log, &record("earlier", turn)).expect("prefill");
+    }
+    let before = std::fs::read(&log).expect("the log");
+    // Room for about a kilobyte more: a vote on the demo's answers is several.
+    let limit = (before.len() as u64 / 512 + 3) * 512;
+    let mut cmd = sandbox.command_on_a_small_disk(limit, &["--demo"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "1");
+    let mut tui = Tui::spawn(cmd);
+    tui.wait_for("offline demo", WAIT);
+    tui.type_text("a vote the disk cannot hold");
+    tui.send(b"\r");
+    tui.wait_until("both demo answers done", WAIT, |s| {
+        s.matches(" done ").count() == 2
+    });
+    tui.send(b"\x1b1");
+    tui.wait_for("vote NOT saved yet", WAIT);
+    // The log is as it was: whole records only, nothing torn in the middle.
+    let now = std::fs::read(&log).expect("the log");
+    assert!(
+        now == before,
+        "{} bytes before, {} now",
+        before.len(),
+        now.len()
+    );
+    tui.send(b"\x11");
+    assert_eq!(
+        tui.wait_exit(WAIT),
+        1,
+        "the vote is kept: printed, not lost"
+    );
+    // The retry at quit failed the same way, cleanly.
+    let after = std::fs::read(&log).expect("the log");
+    assert!(
+        after == before,
+        "{} bytes before, {} after",
+        before.len(),
+        after.len()
+    );
+    let (records, skipped) = votes::log::read(&log).expect("read");
+    assert_eq!((records.len(), skipped.len()), (3, 0));
+}
+
 /// The writer half of the two-process test; does nothing unless run as its child.
 #[test]
 fn vote_writer_child() {

@@ -35,6 +35,7 @@ pub fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
         .open(path)?;
     // Two duel processes voting at once must never interleave their lines.
     file.lock()?;
+    let length = file.metadata()?.len();
     let result = ends_torn(&mut file)
         .and_then(|torn| {
             // A crash mid-write left half a line: end it, or this vote would join it
@@ -45,6 +46,11 @@ pub fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
             file.write_all(&lines)
         })
         .and_then(|()| file.sync_data());
+    if result.is_err() {
+        // A short write (a full disk) must not leave a fragment with later votes
+        // after it: back to the length before, under the same lock.
+        let _ = file.set_len(length).and_then(|()| file.sync_data());
+    }
     file.unlock()?;
     result
 }

@@ -50,6 +50,24 @@ impl Sandbox {
     pub fn command(&self, args: &[&str]) -> CommandBuilder {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_duel"));
         cmd.args(args);
+        self.environment(cmd)
+    }
+
+    /// The command on a disk that is full past `bytes` bytes of any file (the shell's
+    /// file-size limit, in 512-byte blocks; a write past it fails as on a full disk).
+    pub fn command_on_a_small_disk(&self, bytes: u64, args: &[&str]) -> CommandBuilder {
+        let mut cmd = CommandBuilder::new("sh");
+        cmd.arg("-c");
+        cmd.arg(format!(
+            "ulimit -f {}; trap '' XFSZ; exec \"$0\" \"$@\"",
+            bytes / 512
+        ));
+        cmd.arg(env!("CARGO_BIN_EXE_duel"));
+        cmd.args(args);
+        self.environment(cmd)
+    }
+
+    fn environment(&self, mut cmd: CommandBuilder) -> CommandBuilder {
         cmd.env_clear();
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
         cmd.env("TERM", "xterm-256color");
