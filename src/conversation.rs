@@ -106,7 +106,7 @@ pub fn list(data_dir: &Path) -> io::Result<(Vec<ConversationFile>, Vec<Unreadabl
 
 /// The conversation `--resume` names: `last`, a whole id, or an unambiguous prefix.
 pub fn find(data_dir: &Path, wanted: &str) -> Result<ConversationFile, String> {
-    let (all, _) = list(data_dir).map_err(|e| format!("reading saved conversations: {e}"))?;
+    let (all, broken) = list(data_dir).map_err(|e| format!("reading saved conversations: {e}"))?;
     let none = || {
         format!(
             "no saved conversations in {}",
@@ -116,19 +116,25 @@ pub fn find(data_dir: &Path, wanted: &str) -> Result<ConversationFile, String> {
     if wanted == "last" {
         return all.into_iter().next().ok_or_else(none);
     }
-    if all.is_empty() {
+    if all.is_empty() && broken.is_empty() {
         return Err(none());
     }
     let mut matches: Vec<ConversationFile> = all
         .into_iter()
         .filter(|c| c.id.to_string().starts_with(&wanted.to_lowercase()))
         .collect();
-    match matches.len() {
-        1 => Ok(matches.remove(0)),
-        0 => Err(format!(
+    // A file of that id that exists but cannot be read says why, not "no such id".
+    let unreadable = broken.iter().find(|(path, _)| {
+        path.file_stem()
+            .is_some_and(|stem| stem.to_string_lossy().starts_with(&wanted.to_lowercase()))
+    });
+    match (matches.len(), unreadable) {
+        (1, _) => Ok(matches.remove(0)),
+        (0, Some((path, error))) => Err(format!("{} cannot be read: {error}", path.display())),
+        (0, None) => Err(format!(
             "no saved conversation has an id starting with {wanted:?}; see `duel history`"
         )),
-        n => Err(format!(
+        (n, _) => Err(format!(
             "{n} saved conversations start with {wanted:?}; give more of the id"
         )),
     }

@@ -394,6 +394,19 @@ fn resume_of_an_unknown_id_is_a_usage_error() {
 }
 
 #[test]
+fn resume_of_a_file_that_cannot_be_read_says_which_and_why() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let dir = home.path().join("data").join("conversations");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let id = "5a1e0c2b-8f7d-4c3e-9b1a-2d4f6e8a0c1b";
+    std::fs::write(dir.join(format!("{id}.json")), "{\"schema\":1,\"id\":").expect("write");
+    let (code, _, err) = run(&mut duel(home.path(), &["--demo", "--resume", "5a1e0c2b"]));
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("{id}.json cannot be read")), "{err}");
+    assert!(!err.contains("no saved conversation"), "{err}");
+}
+
+#[test]
 fn the_chat_without_a_terminal_exits_2_with_one_clear_line() {
     let home = tempfile::tempdir().expect("tempdir");
     let (code, out, err) = run(&mut duel(home.path(), &["--demo"]));

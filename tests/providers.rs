@@ -338,6 +338,53 @@ async fn retries_a_rate_limit_after_retry_after_then_answers() {
 }
 
 #[tokio::test]
+async fn invalid_utf8_keeps_the_answer_that_came_before_it() {
+    // Everything in one write: the valid chunks and then a broken one.
+    let mut body = Vec::new();
+    for piece in ["The answer ", "so far"] {
+        body.extend(sse_event(&openai_chunk(piece)));
+    }
+    body.extend(b"data: {\"choices\":[{\"delta\":{\"content\":\"\xFF\xFE\"}}]}\n\n");
+    let server = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Write(body)],
+    )]);
+    let events = run_against(&server).await;
+    assert_eq!(text(&events), "The answer so far");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Malformed);
+    assert!(err.message.contains("not UTF-8"), "{}", err.message);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_is_named_with_its_host_and_never_followed() {
+    let server = MockServer::start(vec![
+        Reply::json(302, "").with_header(
+            "location",
+            "https://login.example.com/sso?token=secret-in-url",
+        ),
+        Reply::json(404, r#"{"error":{"message":"not here"}}"#),
+    ]);
+    let events = run_against(&server).await;
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::Redirected);
+    assert_eq!(err.status, Some(302));
+    assert_eq!(
+        err.message,
+        "the server redirected the request to login.example.com"
+    );
+    assert!(!err.to_string().contains("secret-in-url"));
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("base URL may be wrong"))
+    );
+    assert_eq!(server.requests().len(), 1, "not followed, not retried");
+}
+
+#[tokio::test]
 async fn a_huge_retry_after_is_clamped_not_a_panic() {
     let server = MockServer::start(vec![
         Reply::json(429, r#"{"error":{"message":"slow down"}}"#)

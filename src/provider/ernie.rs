@@ -456,7 +456,7 @@ impl Ernie {
                 self.endpoint.base_url
             ))),
             Ok(Err(err)) => Err(http::send_error(&self.endpoint, &err.without_url())),
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(response)) => http::not_redirected(&self.endpoint, response),
         }
     }
 

@@ -34,10 +34,13 @@ pub enum ErrorKind {
     NoAnswer,
     /// The stream was not in the expected format.
     Malformed,
+    /// The server sent the request elsewhere (duel never follows: a POST would be
+    /// re-sent as a GET, or the prompt sent on to a host nobody configured).
+    Redirected,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::MissingKey,
         ErrorKind::Auth,
         ErrorKind::RateLimit,
@@ -52,6 +55,7 @@ impl ErrorKind {
         ErrorKind::CutOff,
         ErrorKind::NoAnswer,
         ErrorKind::Malformed,
+        ErrorKind::Redirected,
     ];
 
     pub fn label(self) -> &'static str {
@@ -70,6 +74,7 @@ impl ErrorKind {
             ErrorKind::CutOff => "answer cut off",
             ErrorKind::NoAnswer => "no answer",
             ErrorKind::Malformed => "malformed stream",
+            ErrorKind::Redirected => "redirected",
         }
     }
 }

@@ -62,8 +62,36 @@ pub async fn send(
             endpoint.base_url
         ))),
         Ok(Err(err)) => Err(send_error(endpoint, &err)),
-        Ok(Ok(response)) => Ok(response),
+        Ok(Ok(response)) => not_redirected(endpoint, response),
     }
+}
+
+/// A redirect as an error that says where to (the host only: the rest may carry a
+/// token) and that the base URL is the likely fault. The client follows none.
+pub fn not_redirected(
+    endpoint: &Endpoint,
+    response: reqwest::Response,
+) -> Result<reqwest::Response, ProviderError> {
+    let status = response.status();
+    if !status.is_redirection() {
+        return Ok(response);
+    }
+    let host = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| response.url().join(l).ok())
+        .and_then(|url| url.host_str().map(str::to_owned));
+    let to = host.map_or_else(String::new, |host| format!(" to {host}"));
+    Err(ProviderError::new(
+        ErrorKind::Redirected,
+        format!("the server redirected the request{to}"),
+    )
+    .with_status(status.as_u16())
+    .with_hint(format!(
+        "the base URL may be wrong: check base_url ({}) in the provider's config; duel does not follow redirects",
+        endpoint.base_url
+    )))
 }
 
 /// A failed send: a bad request builder, or a connection that could not be made.

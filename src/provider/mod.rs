@@ -299,6 +299,8 @@ pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
 pub fn http_client(endpoint: &Endpoint) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(endpoint.connect_timeout)
+        // A redirected POST comes back as a GET without the prompt; never follow.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("duel/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()

@@ -39,6 +39,7 @@ where
         idle_timeout,
         size: EventSize::default(),
         utf8_tail: Vec::new(),
+        invalid: None,
         bom_checked: false,
         started: false,
         ended: false,
@@ -74,6 +75,9 @@ struct Guard<S> {
     size: EventSize,
     /// The start of a UTF-8 character whose other bytes have not arrived yet.
     utf8_tail: Vec<u8>,
+    /// Invalid UTF-8 met after valid text in the same read: reported once that text
+    /// was handed on, so the answer keeps what arrived before it.
+    invalid: Option<ProviderError>,
     /// Whether the first text was looked at for a BOM (only that one is stripped).
     bom_checked: bool,
     /// Whether any text was handed on to the parser.
@@ -89,6 +93,10 @@ where
     async fn next_chunk(&mut self) -> Option<Result<Bytes, ProviderError>> {
         if self.ended {
             return None;
+        }
+        if let Some(err) = self.invalid.take() {
+            self.ended = true;
+            return Some(Err(err));
         }
         let item = match next_chunk(&mut self.bytes, self.idle_timeout).await {
             Err(err) => Err(err),
@@ -125,10 +133,19 @@ where
                 bytes.slice(..whole)
             }
             Err(err) => {
-                return Err(ProviderError::new(
+                let invalid = ProviderError::new(
                     ErrorKind::Malformed,
                     format!("the stream is not UTF-8: {err}"),
-                ));
+                );
+                if err.valid_up_to() == 0 {
+                    return Err(invalid);
+                }
+                // The events before the bad byte still count; a blank line ends the
+                // one it interrupted, which then fails to parse like any torn line.
+                self.invalid = Some(invalid);
+                let mut valid = bytes[..err.valid_up_to()].to_vec();
+                valid.extend_from_slice(b"\n\n");
+                Bytes::from(valid)
             }
         };
         Ok(self.strip_bom(whole))
@@ -455,6 +472,23 @@ pub(super) mod tests {
             .pop()
             .expect("an item");
         assert_eq!(err.expect_err("an error").kind, ErrorKind::Malformed);
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_after_text_keeps_the_events_before_it() {
+        let items = collect(&[b"data: first\n\ndata: second\n\ndata: th\xFFird\n\n"]).await;
+        let data: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.as_ref().ok())
+            .map(|e| &*e.data)
+            .collect();
+        assert_eq!(data, ["first", "second", "th"]);
+        let err = items
+            .last()
+            .expect("an item")
+            .as_ref()
+            .expect_err("an error");
+        assert_eq!(err.kind, ErrorKind::Malformed);
     }
 
     #[tokio::test]
