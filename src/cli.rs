@@ -87,6 +87,11 @@ pub struct AskArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Write the answers exactly as the models sent them, escape sequences and all
+    /// (by default control characters are shown inert, even into a file).
+    #[arg(long, conflicts_with = "json")]
+    pub raw: bool,
+
     /// The prompt; `-` reads it from standard input.
     #[arg(value_name = "PROMPT")]
     pub prompt: String,

@@ -1,6 +1,6 @@
 //! The commands that run without the TUI: `ask`, `models`, `init`.
 
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use crate::cli::{AskArgs, HistoryArgs, ModelsArgs};
 use crate::config::{self, Config, ModelSpec};
 use crate::conversation;
 use crate::provider::{self, ChatRequest, Message, Role};
+use crate::say;
 use crate::text::sanitize;
 use crate::votes::SideRecord;
 
@@ -79,21 +80,22 @@ pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result
         serde_json::to_writer(&mut out, &output)?;
         writeln!(out)?;
     } else {
-        // On a terminal, model output is shown inert; into a pipe it goes as sent.
-        let clean = io::stdout().is_terminal();
+        // Model output is shown inert, on a terminal or in a file that a terminal
+        // shows later (`cat answer.txt`); `--raw` writes the answer as it was sent.
         for (label, ans) in [("A", &answer_a), ("B", &answer_b)] {
-            write_plain(&mut out, label, ans, clean)?;
+            write_plain(&mut out, label, ans, args.raw)?;
         }
     }
     Ok(u8::from(failed))
 }
 
-fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, clean: bool) -> io::Result<()> {
-    let shown = |s: &str| if clean { sanitize(s) } else { s.to_owned() };
+fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, raw: bool) -> io::Result<()> {
+    let shown = |s: &str| sanitize(s);
     writeln!(
         out,
         "━━ {label} · {} ({}) ━━",
-        ans.model.name, ans.model.provider
+        shown(&ans.model.name),
+        shown(&ans.model.provider)
     )?;
     if !ans.reasoning.is_empty() {
         writeln!(
@@ -103,7 +105,12 @@ fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, clean: bool) -> 
         )?;
     }
     if !ans.text.is_empty() {
-        writeln!(out, "{}", shown(ans.text.trim_end()))?;
+        let text = ans.text.trim_end();
+        if raw {
+            writeln!(out, "{text}")?;
+        } else {
+            writeln!(out, "{}", shown(text))?;
+        }
     }
     let record = ans.record(false);
     let ms = |v: Option<u64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"));
@@ -227,6 +234,15 @@ fn print_table(out: &mut impl Write, rows: &[ModelRow]) -> io::Result<()> {
 
 /// Prints rows as aligned columns (display widths, so CJK lines up).
 fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
+    // Names, URLs and errors come from files and servers: never terminal control.
+    let table: Vec<Vec<String>> = table
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| sanitize(cell).replace('\n', " "))
+                .collect()
+        })
+        .collect();
     let columns = table[0].len();
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -237,7 +253,7 @@ fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
                 .unwrap_or(0)
         })
         .collect();
-    for row in table {
+    for row in &table {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             line.push_str(cell);
@@ -284,8 +300,8 @@ pub fn init(explicit: Option<PathBuf>) -> anyhow::Result<u8> {
             .join("config.toml"),
     };
     if path.exists() {
-        eprintln!(
-            "duel: {} already exists; not overwritten (remove it first to start over)",
+        say!(
+            "{} already exists; not overwritten (remove it first to start over)",
             path.display()
         );
         return Ok(1);
@@ -330,7 +346,7 @@ pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
         )
     })?;
     for (path, error) in &broken {
-        eprintln!("duel: warning: skipped {}: {error}", path.display());
+        say!("warning: skipped {}: {error}", path.display());
     }
     let rows: Vec<HistoryRow> = conversations
         .iter()

@@ -12,3 +12,12 @@ pub mod text;
 pub mod theme;
 pub mod ui;
 pub mod votes;
+
+/// Prints one line on stderr, `duel: ` first, with whatever came from files or
+/// servers in it (names, paths, error bodies) made inert by `text::sanitize`.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("duel: {}", $crate::text::sanitize(&format!($($arg)*)))
+    };
+}

@@ -21,7 +21,7 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, conversation, stats_cmd, theme};
+use duel::{commands, conversation, say, stats_cmd, theme};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
@@ -58,12 +58,12 @@ fn main() -> ExitCode {
     }) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("duel: {e}");
+            say!("{e}");
             return ExitCode::from(USAGE);
         }
     };
     for warning in &config.warnings {
-        eprintln!("duel: warning: {warning}");
+        say!("warning: {warning}");
     }
     if cli.demo {
         config = config::demo_config(&config);
@@ -74,7 +74,7 @@ fn main() -> ExitCode {
     let (a, b) = match pair(&config, cli.a.as_deref(), cli.b.as_deref()) {
         Ok(pair) => pair,
         Err(e) => {
-            eprintln!("duel: {e}");
+            say!("{e}");
             return ExitCode::from(USAGE);
         }
     };
@@ -110,7 +110,7 @@ fn start_tui(
     let theme = match theme::load(theme_name, config::config_dir().as_deref()) {
         Ok(theme) => theme,
         Err(e) => {
-            eprintln!("duel: {e}");
+            say!("{e}");
             return ExitCode::from(USAGE);
         }
     };
@@ -118,7 +118,7 @@ fn start_tui(
         match battle_pool(config) {
             Ok(pool) => Some(pool),
             Err(e) => {
-                eprintln!("duel: {e}");
+                say!("{e}");
                 return ExitCode::from(USAGE);
             }
         }
@@ -136,11 +136,11 @@ fn start_tui(
         match conversation::find(&state.data_dir, wanted) {
             Ok(file) => {
                 for note in state.resume(file) {
-                    eprintln!("duel: {note}");
+                    say!("{note}");
                 }
             }
             Err(e) => {
-                eprintln!("duel: --resume: {e}");
+                say!("--resume: {e}");
                 return ExitCode::from(USAGE);
             }
         }
@@ -150,8 +150,8 @@ fn start_tui(
         .map(|t| t.name)
         .collect();
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        eprintln!(
-            "duel: the chat needs a terminal (standard input and output are not one); for scripts use `duel ask`"
+        say!(
+            "the chat needs a terminal (standard input and output are not one); for scripts use `duel ask`"
         );
         return ExitCode::from(USAGE);
     }
@@ -206,7 +206,7 @@ fn finish(result: anyhow::Result<u8>) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("duel: {e:#}");
+            say!("{e:#}");
             if e.is::<commands::UsageError>() {
                 ExitCode::from(USAGE)
             } else {
@@ -253,11 +253,11 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         match kept {
-            Ok(()) => eprintln!(
-                "duel: internal error, sorry: {message}; details in {}",
+            Ok(()) => say!(
+                "internal error, sorry: {message}; details in {}",
                 crash_path.display()
             ),
-            Err(_) => eprintln!("duel: internal error, sorry: {message}"),
+            Err(_) => say!("internal error, sorry: {message}"),
         }
         std::process::exit(101);
     }));
@@ -291,8 +291,8 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let state = result?;
     if !state.unsaved.is_empty() {
         // Never silently dropped: what could not be written goes to stderr, to keep.
-        eprintln!(
-            "duel: {} vote(s) could not be written to {}; here they are, one JSON line each:",
+        say!(
+            "{} vote(s) could not be written to {}; here they are, one JSON line each:",
             state.unsaved.len(),
             votes_path.display()
         );
@@ -303,8 +303,8 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     }
     let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
     if voted > 0 {
-        eprintln!(
-            "duel: {voted} vote(s) in the last conversation, saved to {}",
+        say!(
+            "{voted} vote(s) in the last conversation, saved to {}",
             votes_path.display()
         );
     }
@@ -383,8 +383,8 @@ fn init_logging(data_dir: &Path) -> Option<tracing_appender::non_blocking::Worke
     let file = match file {
         Ok(file) => file,
         Err(e) => {
-            eprintln!(
-                "duel: warning: logging is off: cannot write {}: {e}",
+            say!(
+                "warning: logging is off: cannot write {}: {e}",
                 path.display()
             );
             return None;

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::cli::{ExportArgs, StatsArgs};
+use crate::say;
 use crate::text::{sanitize, width};
 use crate::votes::export::{self, Format};
 use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
@@ -44,8 +45,8 @@ pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
             log::read(path).with_context(|| format!("reading {}", path.display()))?;
         for s in &skipped {
             if warned < MAX_LINE_WARNINGS {
-                eprintln!(
-                    "duel: warning: {}:{}: skipped an unreadable line ({})",
+                say!(
+                    "warning: {}:{}: skipped an unreadable line ({})",
                     path.display(),
                     s.line,
                     s.reason
@@ -63,8 +64,8 @@ pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
         }
     }
     if warned > MAX_LINE_WARNINGS {
-        eprintln!(
-            "duel: warning: … and {} more unreadable lines skipped",
+        say!(
+            "warning: … and {} more unreadable lines skipped",
             warned - MAX_LINE_WARNINGS
         );
     }
@@ -76,8 +77,8 @@ pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
 fn without_demo(records: Vec<VoteRecord>) -> Vec<VoteRecord> {
     let (demo, real): (Vec<_>, Vec<_>) = records.into_iter().partition(VoteRecord::is_demo);
     if !demo.is_empty() {
-        eprintln!(
-            "duel: left out {} vote(s) on the offline demo models (name {DEMO_FILE_NAME} to see those)",
+        say!(
+            "left out {} vote(s) on the offline demo models (name {DEMO_FILE_NAME} to see those)",
             demo.len()
         );
     }
@@ -433,8 +434,8 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
         Format::Csv => format!("{written} rows"),
     };
     match &args.out {
-        Some(out) => eprintln!("duel: wrote {what} to {}", out.display()),
-        None if records.is_empty() => eprintln!("duel: no votes yet in {}", path.display()),
+        Some(out) => say!("wrote {what} to {}", out.display()),
+        None if records.is_empty() => say!("no votes yet in {}", path.display()),
         None => {}
     }
     Ok(0)

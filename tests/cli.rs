@@ -477,3 +477,66 @@ fn logging_that_cannot_start_says_so_once_and_duel_goes_on() {
     assert_eq!(err.matches("logging is off").count(), 1, "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn text_from_files_and_servers_never_drives_the_terminal() {
+    // A model named with OSC 0 (window title), OSC 52 (clipboard) and a bidi override,
+    // an answer with a screen clear: what a shared config or a hostile server holds.
+    let in_toml = r"evil\u001b]0;pwned\u0007\u001b]52;c;cm0gLXJm\u0007\u202e";
+    let answer = "clear\u{1b}[2J title\u{1b}]0;pwned\u{7} done";
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&[answer], 1, 1))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["fine"], 1, 1))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text
+        .replace("name = \"alpha\"", &format!("name = \"{in_toml}\""))
+        .replace("a = \"alpha\"", &format!("a = \"{in_toml}\""));
+    std::fs::write(&config, text).expect("config");
+    let ask = |extra: &[&str]| {
+        let mut args = vec!["--config", &config, "ask"];
+        args.extend(extra);
+        run(duel(home.path(), &args).env("DUEL_CLI_KEY", KEY))
+    };
+    let inert = |s: &str| !s.contains(['\u{1b}', '\u{7}', '\u{202e}']);
+
+    let (code, out, err) = ask(&["hi"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(inert(&out), "ask into a pipe: {out:?}");
+    assert!(out.contains("clear␛[2J title␛]0;pwned␇ done"), "{out}");
+    let (_, raw, _) = ask(&["--raw", "hi"]);
+    assert!(raw.contains(answer), "--raw keeps the bytes: {raw:?}");
+
+    let (code, out, err) = run(&mut duel(home.path(), &["--config", &config, "models"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("evil␛]0;pwned␇"), "{out}");
+    assert!(inert(&out), "models: {out:?}");
+
+    // A conversation file someone shared, with that name in it.
+    let ask_json = ask(&["--json", "hi"]).1;
+    let side: serde_json::Value =
+        serde_json::from_str::<serde_json::Value>(&ask_json).expect("JSON")["a"].clone();
+    let dir = home.path().join("data").join("conversations");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let id = "00000000-0000-4000-8000-000000000001";
+    let file = serde_json::json!({
+        "schema": 1, "id": id, "created": "2026-11-23T18:53:46Z",
+        "updated": "2026-11-23T18:53:46Z", "blind": false,
+        "turns": [{"turn": 1, "time": "2026-11-23T18:53:46Z", "prompt": "p\u{1b}]0;x\u{7}",
+                   "vote": null, "a": side, "b": side}]
+    });
+    std::fs::write(dir.join(format!("{id}.json")), file.to_string()).expect("write");
+    let (code, out, err) = run(&mut duel(home.path(), &["history"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("evil␛]0;pwned␇"), "{out}");
+    assert!(inert(&out), "history: {out:?}");
+
+    // An error naming the model (here: a pair that is not configured) is inert too.
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["--config", &config, "--a", "nope", "ask", "hi"],
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("evil␛]0;pwned␇"), "{err}");
+    assert!(inert(&err), "stderr: {err:?}");
+}

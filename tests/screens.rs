@@ -519,3 +519,15 @@ fn help_and_quit_always_show_at_80_columns() {
     let browse = footer(&mut scene);
     assert!(browse.contains("? help · q quit"), "{browse}");
 }
+
+#[test]
+fn a_bidi_override_in_a_model_name_never_reaches_the_screen() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.state.side_mut(Side::A).model.name = "qwen\u{202e}-plus\u{1b}]0;x\u{7}".into();
+    let screen = scene.render(80, 16);
+    assert!(screen.contains("A · qwen-plus␛]0;x␇"), "{screen}");
+    assert!(
+        !screen.contains(['\u{202e}', '\u{1b}', '\u{7}']),
+        "{screen:?}"
+    );
+}

@@ -421,10 +421,11 @@ fn pane_title(state: &State, side: Side) -> String {
     if state.names_hidden() {
         return format!("Model {}", side.label());
     }
+    let name = sanitize(&spec.name);
     if spec.endpoint.kind == WireKind::Demo {
-        format!("{} · {} (offline demo)", side.label(), spec.name)
+        format!("{} · {name} (offline demo)", side.label())
     } else {
-        format!("{} · {}", side.label(), spec.name)
+        format!("{} · {name}", side.label())
     }
 }
 
@@ -562,8 +563,8 @@ fn welcome(side: &SideState, width: usize, theme: &Theme) -> Vec<Line<'static>> 
                 wrap_text(
                     &format!(
                         "{} needs an API key: {} is not set.",
-                        side.model.name,
-                        vars.join(" and ")
+                        sanitize(&side.model.name),
+                        sanitize(&vars.join(" and "))
                     ),
                     warn,
                     width,
@@ -591,7 +592,7 @@ fn welcome(side: &SideState, width: usize, theme: &Theme) -> Vec<Line<'static>> 
             side.model.model_id, side.model.provider, side.model.endpoint.base_url
         ),
     };
-    wrap_text(&text, dim, width)
+    wrap_text(&sanitize(&text), dim, width)
 }
 
 /// The latest answer's figures, in the longest form that fits `room` cells.
@@ -706,7 +707,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             StatusKind::Warning => theme.warning,
             StatusKind::Error => theme.error,
         };
-        let text = truncate(&status.text, room);
+        let text = truncate(&sanitize(&status.text).replace('\n', " "), room);
         room = room.saturating_sub(crate::text::width(&text) + 2);
         spans.push(Span::styled(
             text,
@@ -810,10 +811,10 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker, state: &State, th
         } else {
             Style::default().fg(theme.fg)
         };
-        let mut spans = vec![Span::styled(format!(" {} ", item.name), base)];
+        let mut spans = vec![Span::styled(format!(" {} ", sanitize(&item.name)), base)];
         if !item.detail.is_empty() {
             spans.push(Span::styled(
-                format!(" {}", item.detail),
+                format!(" {}", sanitize(&item.detail)),
                 Style::default().fg(theme.dim),
             ));
         }
