@@ -90,6 +90,7 @@ impl Screen {
             side,
             generation: self.generations[side.index()],
             event,
+            pieces: 1,
         };
         update(&mut self.state, msg, Instant::now());
     }

@@ -33,7 +33,7 @@ pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
     let drive = provider::stream(&*provider, &request, tx);
     let collect = async {
         while let Some(event) = rx.recv().await {
-            answer.apply(event, Instant::now());
+            answer.apply(event, 1, Instant::now());
         }
     };
     tokio::join!(drive, collect);

@@ -385,6 +385,33 @@ async fn a_redirect_is_named_with_its_host_and_never_followed() {
 }
 
 #[tokio::test]
+async fn a_server_that_never_stops_is_cut_at_the_answer_limit() {
+    let server = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Flood(sse_event(&openai_chunk("x")).repeat(64))],
+    )]);
+    let mut model = model(endpoint(format!("{}/v1", server.url())));
+    model.max_answer_bytes = Some(100_000);
+    let events = run(&model, ask("hi")).await;
+    assert_eq!(text(&events).len(), 100_000, "exactly up to the limit");
+    let err = error(&events);
+    assert_eq!(err.kind, ErrorKind::CutOff);
+    assert!(
+        err.message.contains("limit of 100000 bytes per answer"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.hint
+            .as_deref()
+            .is_some_and(|h| h.contains("max_answer_bytes"))
+    );
+    assert_eq!(server.requests().len(), 1, "never re-sent");
+    assert_one_end(&events);
+}
+
+#[tokio::test]
 async fn a_huge_retry_after_is_clamped_not_a_panic() {
     let server = MockServer::start(vec![
         Reply::json(429, r#"{"error":{"message":"slow down"}}"#)

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::server::{MockServer, Reply, Step, openai_stream};
+use common::server::{MockServer, Reply, Step, openai_chunk, openai_stream, sse_event};
 use common::tui::{Sandbox, Tui};
 use duel::votes::{self, Vote};
 
@@ -294,6 +294,44 @@ fn sigint_idle_or_streaming_restores_the_terminal_and_exits_130() {
         assert_eq!(tui.wait_exit(WAIT), 130, "streaming: {streaming}");
         assert_restored(&tui);
     }
+}
+
+#[test]
+fn a_flooding_server_is_cut_at_the_limit_while_typing_stays_live() {
+    // Pane A's server sends one-character chunks without end, as fast as duel reads.
+    let a = MockServer::start(vec![Reply::raw(
+        200,
+        "text/event-stream",
+        vec![Step::Flood(sse_event(&openai_chunk("x")).repeat(256))],
+    )]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["calm ", "answer"], 2, 2))]);
+    let sandbox = Sandbox::new();
+    let mut tui = spawn_pair(&sandbox, &config(&a.url(), &b.url()), &[]);
+    tui.wait_for("A · alpha", WAIT);
+    tui.type_text("flood me");
+    tui.send(b"\r");
+    tui.type_text("typed during the flood");
+    tui.wait_for("typed during the flood", WAIT);
+    tui.wait_for("calm answer", WAIT);
+    tui.wait_until("pane A cut at the limit", WAIT, |s| s.contains(" cut off "));
+    tui.wait_for("limit of 2 MiB per", WAIT);
+    // The answer is capped at 2 MiB: memory stays bounded, far below what an
+    // endless stream would take.
+    let peak = tui.peak_memory_mb();
+    assert!(peak < 400, "peak RSS {peak} MB");
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0);
+    let saved = std::fs::read_dir(sandbox.data_dir().join("conversations"))
+        .expect("saved")
+        .next()
+        .expect("one file")
+        .expect("entry")
+        .path();
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(saved).expect("read")).expect("JSON");
+    let answer = file["turns"][0]["a"]["answer"].as_str().expect("answer");
+    assert_eq!(answer.len(), 2 * 1024 * 1024, "kept up to the limit");
+    assert_eq!(file["turns"][0]["a"]["finish"], "error");
 }
 
 #[test]

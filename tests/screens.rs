@@ -91,6 +91,7 @@ impl Scene {
             side,
             generation: self.gens[side.index()],
             event,
+            pieces: 1,
         };
         self.msg(msg, ms);
     }

@@ -90,6 +90,7 @@ fn event(state: &mut State, side: Side, generation: u64, event: StreamEvent) -> 
         side,
         generation,
         event,
+        pieces: 1,
     };
     update(state, msg, Instant::now())
 }
@@ -209,6 +210,7 @@ fn usage_and_timing_are_recorded() {
             side: Side::A,
             generation: ga,
             event: StreamEvent::Text("x".into()),
+            pieces: 1,
         },
         at(300),
     );
@@ -221,6 +223,7 @@ fn usage_and_timing_are_recorded() {
                 input_tokens: Some(7),
                 output_tokens: Some(42),
             }),
+            pieces: 1,
         },
         at(900),
     );
@@ -230,6 +233,7 @@ fn usage_and_timing_are_recorded() {
             side: Side::A,
             generation: ga,
             event: StreamEvent::Finish(Finish::Stop),
+            pieces: 1,
         },
         at(1300),
     );

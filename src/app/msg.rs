@@ -16,10 +16,13 @@ pub enum Msg {
     Mouse(MouseEvent),
     Resize(u16, u16),
     /// Something a side's stream reported; `generation` tells which stream.
+    /// `pieces` is how many of the stream's own events it stands for: text that
+    /// arrived in a burst comes joined, and the token estimate counts the pieces.
     Stream {
         side: Side,
         generation: u64,
         event: StreamEvent,
+        pieces: u64,
     },
     /// Vote records (by id) reached the disk, or failed to.
     VotesSaved {

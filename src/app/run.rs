@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use super::msg::{Effect, Msg};
 use super::state::{Side, State};
 use super::update::update;
-use crate::provider;
+use crate::provider::{self, StreamEvent};
 use crate::theme::Theme;
 use crate::ui::{ViewCache, draw};
 use crate::{conversation, votes};
@@ -25,6 +25,8 @@ use crate::{conversation, votes};
 const FRAME: Duration = Duration::from_millis(16);
 /// How often live timers refresh while an answer streams.
 const TICK: Duration = Duration::from_millis(200);
+/// Messages taken in one go before keys and the frame get their turn again.
+const MAX_BURST: usize = 256;
 
 /// The terminal events the app cares about; key releases and focus changes are not.
 pub fn msg_from_event(event: Event) -> Option<Msg> {
@@ -62,14 +64,16 @@ where
     let size = terminal.size()?;
     state.size = (size.width, size.height);
     let mut dirty = true;
+    let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
     let mut last_cost = Duration::ZERO;
     let mut tick = tokio::time::interval(TICK);
 
     while !state.quit {
         // While answers stream, a frame that took long to draw buys a longer pause
-        // before the next, so drawing never takes more than a quarter of a core.
-        let gap = if state.streaming() {
+        // before the next, so drawing never takes more than a quarter of a core;
+        // what the user did (a key) is drawn at the next frame regardless.
+        let gap = if state.streaming() && !urgent {
             FRAME.max(last_cost * 3)
         } else {
             FRAME
@@ -86,20 +90,29 @@ where
             })?;
             terminal.backend_mut().end_frame()?;
             dirty = false;
+            urgent = false;
             let now = Instant::now();
             last_cost = now - started;
             last_draw = Some(now);
         }
         let streaming = state.streaming();
         let msg = tokio::select! {
+            // Keys first: a side that floods never makes typing or Ctrl+Q wait.
+            biased;
             msg = input.next() => msg.unwrap_or(Msg::Terminate),
+            _ = tokio::time::sleep_until(due.into()), if dirty => continue,
             Some(msg) = rx.recv() => msg,
             _ = tick.tick(), if streaming => Msg::Tick,
-            _ = tokio::time::sleep_until(due.into()), if dirty => continue,
         };
+        urgent |= matches!(
+            msg,
+            Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Resize(..)
+        );
         dirty |= handle(&mut state, msg, &mut world);
-        // A burst of stream events becomes one frame.
-        while let Ok(msg) = rx.try_recv() {
+        // A burst of stream events becomes one frame; a flood of them still leaves
+        // room for the next key and frame.
+        for _ in 0..MAX_BURST {
+            let Ok(msg) = rx.try_recv() else { break };
             dirty |= handle(&mut state, msg, &mut world);
         }
     }
@@ -268,13 +281,68 @@ async fn stream_side(
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let drive = provider::stream(&*provider, &request, events_tx);
     let forward = async {
-        while let Some(event) = events.recv().await {
-            let _ = tx.send(Msg::Stream {
-                side,
-                generation,
-                event,
-            });
+        // Whatever arrived since the last look goes on as one message per kind of
+        // text: a thousand tiny deltas cost `update` and the channel one each.
+        let mut arrived = Vec::new();
+        while events.recv_many(&mut arrived, 4096).await > 0 {
+            for (event, pieces) in coalesce(arrived.drain(..)) {
+                let _ = tx.send(Msg::Stream {
+                    side,
+                    generation,
+                    event,
+                    pieces,
+                });
+            }
         }
     };
     tokio::join!(drive, forward);
+}
+
+/// Joins runs of answer text (and of reasoning) into one event each, in order, with
+/// how many events each stands for.
+pub fn coalesce(events: impl IntoIterator<Item = StreamEvent>) -> Vec<(StreamEvent, u64)> {
+    let mut out: Vec<(StreamEvent, u64)> = Vec::new();
+    for event in events {
+        match (out.last_mut(), event) {
+            (Some((StreamEvent::Text(text), pieces)), StreamEvent::Text(more))
+            | (Some((StreamEvent::Reasoning(text), pieces)), StreamEvent::Reasoning(more)) => {
+                text.push_str(&more);
+                *pieces += 1;
+            }
+            (_, event) => out.push((event, 1)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{Finish, Usage};
+
+    #[test]
+    fn coalesce_joins_runs_of_text_and_counts_the_pieces() {
+        let text = |t: &str| StreamEvent::Text(t.into());
+        let events = vec![
+            text("a"),
+            text("b"),
+            StreamEvent::Reasoning("r".into()),
+            StreamEvent::Reasoning("s".into()),
+            text("c"),
+            StreamEvent::Usage(Usage::default()),
+            text("d"),
+            StreamEvent::Finish(Finish::Stop),
+        ];
+        assert_eq!(
+            coalesce(events),
+            [
+                (text("ab"), 2),
+                (StreamEvent::Reasoning("rs".into()), 2),
+                (text("c"), 1),
+                (StreamEvent::Usage(Usage::default()), 1),
+                (text("d"), 1),
+                (StreamEvent::Finish(Finish::Stop), 1),
+            ]
+        );
+    }
 }

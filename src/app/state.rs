@@ -182,14 +182,15 @@ impl Answer {
         (secs > 0.05 && tokens > 0).then(|| tokens as f64 / secs)
     }
 
-    /// Takes in one event of this answer's stream, arrived at `now`.
-    pub fn apply(&mut self, event: StreamEvent, now: Instant) {
+    /// Takes in an event of this answer's stream, arrived at `now`; a text event may
+    /// be `pieces` of the stream's deltas joined.
+    pub fn apply(&mut self, event: StreamEvent, pieces: u64, now: Instant) {
         self.version += 1;
         match event {
             StreamEvent::Text(text) => {
                 self.first_token.get_or_insert(now);
                 self.state = AnswerState::Streaming;
-                self.deltas += 1;
+                self.deltas += pieces;
                 self.text.push_str(&text);
             }
             StreamEvent::Reasoning(text) => {

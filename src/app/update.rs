@@ -72,7 +72,8 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             side,
             generation,
             event,
-        } => on_stream(state, side, generation, event, now),
+            pieces,
+        } => on_stream(state, side, generation, event, pieces, now),
         Msg::VotesSaved { ids, result } => on_votes_saved(state, &ids, result),
         Msg::ConversationSaved(result) => {
             if let Err(e) = result {
@@ -559,6 +560,7 @@ fn on_stream(
     side: Side,
     generation: u64,
     event: StreamEvent,
+    pieces: u64,
     now: Instant,
 ) -> Vec<Effect> {
     let Some(turn) = state.turns.last_mut() else {
@@ -569,7 +571,7 @@ fn on_stream(
     if answer.generation != generation || !answer.in_flight() {
         return Vec::new();
     }
-    answer.apply(event, now);
+    answer.apply(event, pieces, now);
     if turn.ended() {
         // "regenerating …" and the like are over.
         if state

@@ -176,7 +176,13 @@ const ROOT_KEYS: &[&str] = &["ui", "pair", "arena", "defaults", "models", "provi
 const UI_KEYS: &[&str] = &["theme", "layout", "blind"];
 const PAIR_KEYS: &[&str] = &["a", "b"];
 const ARENA_KEYS: &[&str] = &["judge", "weights"];
-const SAMPLING_KEYS: &[&str] = &["system", "temperature", "max_tokens", "top_p"];
+const SAMPLING_KEYS: &[&str] = &[
+    "system",
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "max_answer_bytes",
+];
 /// Keys of a model that go into the request body as written.
 const PASSTHROUGH_KEYS: &[&str] = &[
     "enable_thinking",
@@ -192,6 +198,7 @@ const MODEL_KEYS: &[&str] = &[
     "temperature",
     "max_tokens",
     "top_p",
+    "max_answer_bytes",
     "extra",
     "enable_thinking",
     "thinking_budget",
@@ -267,6 +274,7 @@ struct Sampling {
     temperature: Option<f64>,
     top_p: Option<f64>,
     max_tokens: Option<u32>,
+    max_answer_bytes: Option<u32>,
 }
 
 struct Ctx<'a> {
@@ -450,6 +458,7 @@ impl Ctx<'_> {
             temperature: self.number(t, "temperature", path, 0.0..=2.0, "0.7")?,
             top_p: self.number(t, "top_p", path, 0.0..=1.0, "0.9")?,
             max_tokens: self.positive_int(t, "max_tokens", path, "2048")?,
+            max_answer_bytes: self.positive_int(t, "max_answer_bytes", path, "2097152")?,
         })
     }
 
@@ -761,6 +770,7 @@ impl Ctx<'_> {
                 temperature: own.temperature.or(defaults.temperature),
                 top_p: own.top_p.or(defaults.top_p),
                 max_tokens: own.max_tokens.or(defaults.max_tokens),
+                max_answer_bytes: own.max_answer_bytes.or(defaults.max_answer_bytes),
                 extra,
             });
         }
@@ -1187,6 +1197,32 @@ model = "ernie-4.5-turbo-128k"
         fs::write(&path, b"[ui]\ntheme = \"d\xffx\"\n").unwrap();
         let e = load_from(Some(&path), None).unwrap_err();
         assert_err(&e, 2, 11, &["UTF-8"]);
+    }
+
+    #[test]
+    fn the_answer_size_limit_is_set_in_defaults_or_per_model() {
+        let c = ok(r#"
+[defaults]
+max_answer_bytes = 65536
+
+[[models]]
+name = "a"
+provider = "openai"
+
+[[models]]
+name = "b"
+provider = "openai"
+max_answer_bytes = 1048576
+"#);
+        let limit = |name: &str| c.model(name).unwrap().max_answer_bytes;
+        assert_eq!((limit("a"), limit("b")), (Some(65536), Some(1_048_576)));
+        let e = err("[defaults]\nmax_answer_bytes = -1\n");
+        assert_err(
+            &e,
+            2,
+            20,
+            &["defaults.max_answer_bytes = -1: expected a whole number above 0"],
+        );
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub struct ModelSpec {
     pub temperature: Option<f64>,
     pub top_p: Option<f64>,
     pub max_tokens: Option<u32>,
+    /// The most text (answer and reasoning) duel takes from one answer; `None` means
+    /// `DEFAULT_MAX_ANSWER_BYTES`. A server that streams on past it is cut off.
+    pub max_answer_bytes: Option<u32>,
     /// Extra top-level body fields passed through as given (e.g. `enable_thinking`).
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -94,6 +97,7 @@ impl ModelSpec {
             temperature: None,
             top_p: None,
             max_tokens: None,
+            max_answer_bytes: None,
             extra: serde_json::Map::new(),
         }
     }
@@ -294,6 +298,11 @@ fn login_name_from(
         .or_else(|| account().filter(present))
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// The most text one answer may hold unless its model says otherwise: 2 MiB, four
+/// times the longest answer (with reasoning) any model sends today, so only a server
+/// that never stops reaches it.
+pub const DEFAULT_MAX_ANSWER_BYTES: u32 = 2 * 1024 * 1024;
 
 /// The names of the two offline demo models of `duel --demo` (provider `demo`).
 pub const DEMO_MODELS: [&str; 2] = ["demo-brisk", "demo-thoughtful"];

@@ -395,6 +395,7 @@ mod tests {
             top_p: None,
             max_tokens: None,
             extra,
+            max_answer_bytes: usize::MAX,
         };
         assert_eq!(
             request_body(&req),

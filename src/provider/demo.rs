@@ -317,6 +317,7 @@ mod tests {
             top_p: None,
             max_tokens: None,
             extra: serde_json::Map::new(),
+            max_answer_bytes: usize::MAX,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut sink = Sink::new(tx);

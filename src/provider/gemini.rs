@@ -465,6 +465,7 @@ mod tests {
             top_p: None,
             max_tokens: None,
             extra: Map::new(),
+            max_answer_bytes: usize::MAX,
         }
     }
 

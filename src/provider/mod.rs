@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use error::{ErrorKind, ProviderError};
@@ -59,6 +60,8 @@ pub struct ChatRequest {
     pub max_tokens: Option<u32>,
     /// Extra top-level body fields the model's config asks for (e.g. `enable_thinking`).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The most answer and reasoning text taken in; past it the stream is cut.
+    pub max_answer_bytes: usize,
 }
 
 impl ChatRequest {
@@ -72,6 +75,10 @@ impl ChatRequest {
             top_p: model.top_p,
             max_tokens: model.max_tokens,
             extra: model.extra.clone(),
+            max_answer_bytes: model
+                .max_answer_bytes
+                .unwrap_or(crate::config::DEFAULT_MAX_ANSWER_BYTES)
+                as usize,
         }
     }
 
@@ -157,32 +164,61 @@ impl std::fmt::Display for Retry {
 }
 
 /// Where a wire kind pushes what it decodes. It remembers whether any answer text
-/// arrived, which decides whether a failed attempt may be retried.
+/// arrived, which decides whether a failed attempt may be retried, and counts the
+/// text against the answer's size limit: past it nothing more is taken and `full`
+/// is told, which ends the attempt.
 pub struct Sink {
     tx: UnboundedSender<StreamEvent>,
     answered: bool,
+    /// Bytes of answer and reasoning text still allowed.
+    room: usize,
+    full: Arc<Notify>,
 }
 
 impl Sink {
     pub fn new(tx: UnboundedSender<StreamEvent>) -> Self {
+        Self::with_limit(tx, usize::MAX)
+    }
+
+    /// A sink that takes at most `limit` bytes of text.
+    pub fn with_limit(tx: UnboundedSender<StreamEvent>, limit: usize) -> Self {
         Self {
             tx,
             answered: false,
+            room: limit,
+            full: Arc::new(Notify::new()),
         }
     }
 
     pub fn text(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.answered = true;
+        if let Some(text) = self.take(text) {
             let _ = self.tx.send(StreamEvent::Text(text.to_owned()));
         }
     }
 
     pub fn reasoning(&mut self, text: &str) {
-        if !text.is_empty() {
-            self.answered = true;
+        if let Some(text) = self.take(text) {
             let _ = self.tx.send(StreamEvent::Reasoning(text.to_owned()));
         }
+    }
+
+    /// The part of `text` that still fits (whole characters); tells `full` once the
+    /// limit is reached.
+    fn take<'t>(&mut self, text: &'t str) -> Option<&'t str> {
+        if text.is_empty() || self.room == 0 {
+            return None;
+        }
+        let mut end = text.len().min(self.room);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.room -= end;
+        if end < text.len() || self.room == 0 {
+            self.room = 0;
+            self.full.notify_one();
+        }
+        self.answered |= end > 0;
+        (end > 0).then(|| &text[..end])
     }
 
     pub fn usage(&mut self, usage: Usage) {
@@ -257,10 +293,17 @@ pub async fn stream_with(
     tx: UnboundedSender<StreamEvent>,
     retry: RetryPolicy,
 ) {
-    let mut sink = Sink::new(tx.clone());
+    let mut sink = Sink::with_limit(tx.clone(), req.max_answer_bytes);
+    let full = sink.full.clone();
     let mut attempt = 0;
     let last = loop {
-        match provider.attempt(req, &mut sink).await {
+        // A server that streams on past the answer's limit is cut off there: the
+        // attempt (and its connection) is dropped.
+        let result = tokio::select! {
+            result = provider.attempt(req, &mut sink) => result,
+            () = full.notified() => Err(too_long(req.max_answer_bytes)),
+        };
+        match result {
             Ok(finish) => break StreamEvent::Finish(finish),
             Err(err) if err.retryable() && !sink.answered() && attempt < retry.max_retries => {
                 let wait = retry.wait(attempt, err.retry_after);
@@ -279,6 +322,20 @@ pub async fn stream_with(
         }
     };
     let _ = tx.send(last);
+}
+
+/// The error of an answer cut at its size limit.
+fn too_long(limit: usize) -> ProviderError {
+    let size = if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else {
+        format!("{limit} bytes")
+    };
+    ProviderError::new(
+        ErrorKind::CutOff,
+        format!("cut at duel's limit of {size} per answer: the server kept on sending"),
+    )
+    .with_hint("max_answer_bytes in the model's config raises the limit")
 }
 
 /// The provider for a model's endpoint. Building never fails: a missing key is

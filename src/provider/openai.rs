@@ -352,6 +352,7 @@ mod tests {
             top_p: None,
             max_tokens: Some(64),
             extra,
+            max_answer_bytes: usize::MAX,
         };
         assert_eq!(
             request_body(&req),

@@ -2,6 +2,8 @@
 //! lines are memoised per answer and width in a `ViewCache`, so a frame costs what is
 //! visible plus what changed, not the whole history.
 
+use std::time::{Duration, Instant};
+
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout as Split, Rect};
 use ratatui::style::{Modifier, Style};
@@ -52,6 +54,10 @@ pub fn areas(area: Rect, layout: Layout, input_lines: usize) -> Areas {
     }
 }
 
+/// A turn update that takes longer than this is paced (see `PaneCache::refresh`);
+/// answers of ordinary size never come near it.
+const EXPENSIVE: Duration = Duration::from_millis(4);
+
 /// Wrapped lines of each turn, per side. A finished turn is kept while its width and
 /// theme stay the same; the answer still streaming only renders its last blocks again.
 #[derive(Default)]
@@ -72,6 +78,8 @@ struct PaneCache {
 /// the reasoning, the answer, how it ended.
 struct CachedTurn {
     key: TurnKey,
+    /// Before this moment a streaming answer is not rendered again (see `refresh`).
+    next_update: Instant,
     /// The answering model's name, where the pane's model changed before this turn.
     label: Vec<Line<'static>>,
     /// Wrapped once: the prompt never changes, and a new width starts a new cache.
@@ -130,7 +138,19 @@ impl PaneCache {
                 Some(cached) if cached.key.generation != key.generation => {
                     *cached = CachedTurn::new(key, turn, side, width, theme);
                 }
-                Some(cached) => cached.update(key, turn, side, width, theme),
+                // An answer still streaming that is costly to render (one enormous
+                // paragraph, a flood) is brought up to date at most every few times
+                // its cost, so the rest of each frame (the prompt being typed) is not
+                // held up behind it; the end of the answer always shows at once.
+                Some(cached) if answer.in_flight() && Instant::now() < cached.next_update => {}
+                Some(cached) => {
+                    let started = Instant::now();
+                    cached.update(key, turn, side, width, theme);
+                    let cost = started.elapsed();
+                    if cost > EXPENSIVE {
+                        cached.next_update = Instant::now() + cost * 4;
+                    }
+                }
                 None => self
                     .turns
                     .push(CachedTurn::new(key, turn, side, width, theme)),
@@ -166,6 +186,7 @@ impl CachedTurn {
     fn new(key: TurnKey, turn: &Turn, side: Side, width: usize, theme: &Theme) -> Self {
         let mut cached = Self {
             key,
+            next_update: Instant::now(),
             prompt: prompt_lines(&turn.prompt, width, theme),
             label: Vec::new(),
             reasoning: PlainStream::default(),

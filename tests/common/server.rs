@@ -83,6 +83,9 @@ pub enum Step {
     Sleep(Duration),
     /// Keep the connection open and send nothing more until the server is dropped.
     Hang,
+    /// Write these bytes again and again, as fast as the client reads, until it
+    /// hangs up: a server that never stops.
+    Flood(Vec<u8>),
 }
 
 impl Reply {
@@ -317,6 +320,9 @@ async fn send(socket: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
             }
             Step::Sleep(pause) => tokio::time::sleep(*pause).await,
             Step::Hang => std::future::pending::<()>().await,
+            Step::Flood(bytes) => loop {
+                socket.write_all(bytes).await?;
+            },
         }
     }
     socket.shutdown().await

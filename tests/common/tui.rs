@@ -184,6 +184,17 @@ impl Tui {
         assert!(status.success());
     }
 
+    /// The most memory the process has held so far (VmHWM), in MB.
+    pub fn peak_memory_mb(&self) -> u64 {
+        let pid = self.child.process_id().expect("the child's pid");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    }
+
     /// Waits for the process to exit; returns its exit code.
     pub fn wait_exit(&mut self, timeout: Duration) -> u32 {
         let deadline = Instant::now() + timeout;
