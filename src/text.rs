@@ -48,27 +48,58 @@ pub fn width(s: &str) -> usize {
 /// Wraps one logical line of styled spans to `width` cells: breaks after spaces
 /// where it can, between wide (CJK) characters, and inside a word only when the word
 /// alone is wider than the line. Spaces at a break are dropped.
+///
+/// Only the line being laid out is held as cells, so wrapping one enormous paragraph
+/// costs memory for a line, not for the paragraph.
 pub fn wrap_spans(spans: &[Span<'_>], width: usize) -> Vec<Line<'static>> {
     let width = width.max(1);
-    let cells = graphemes(spans);
-    if cells.is_empty() {
+    let mut cells = graphemes(spans).peekable();
+    if cells.peek().is_none() {
         return vec![Line::default()];
     }
     let mut lines = Vec::new();
-    let mut start = 0;
-    while start < cells.len() {
-        let end = line_end(&cells, start, width);
+    // The cells from the start of the line being laid out.
+    let mut window: Vec<Cell<'_>> = Vec::new();
+    let mut used = 0;
+    loop {
+        // Enough to tell where the line ends: a cell past its width (after the first),
+        // or the end of the text.
+        while !(used > width && window.len() >= 2) {
+            let Some(cell) = cells.next() else { break };
+            used += cell.width;
+            window.push(cell);
+        }
+        let more = cells.peek().is_some();
+        if window.is_empty() {
+            break;
+        }
+        let end = line_end(&window, 0, width);
         // Trailing spaces at a break do not show; leading ones of the next line neither.
+        let after = end < window.len() || more;
         let mut visible_end = end;
-        while visible_end > start && end < cells.len() && cells[visible_end - 1].text == " " {
+        while visible_end > 0 && after && window[visible_end - 1].text == " " {
             visible_end -= 1;
         }
-        lines.push(to_line(&cells[start..visible_end]));
-        start = end;
-        if start < cells.len() {
-            while start < cells.len() && cells[start].text == " " {
-                start += 1;
+        lines.push(to_line(&window[..visible_end]));
+        window.drain(..end);
+        if !after {
+            break;
+        }
+        loop {
+            if window.is_empty() {
+                match cells.next_if(|c| c.text == " ") {
+                    Some(_) => continue,
+                    None => break,
+                }
             }
+            if window[0].text != " " {
+                break;
+            }
+            window.remove(0);
+        }
+        used = window.iter().map(|c| c.width).sum();
+        if window.is_empty() && cells.peek().is_none() {
+            break;
         }
     }
     lines
@@ -87,17 +118,14 @@ struct Cell<'a> {
     width: usize,
 }
 
-fn graphemes<'a>(spans: &'a [Span<'_>]) -> Vec<Cell<'a>> {
-    spans
-        .iter()
-        .flat_map(|span| {
-            span.content.graphemes(true).map(|g| Cell {
-                text: g,
-                style: span.style,
-                width: width(g),
-            })
+fn graphemes<'a>(spans: &'a [Span<'_>]) -> impl Iterator<Item = Cell<'a>> {
+    spans.iter().flat_map(|span| {
+        span.content.graphemes(true).map(|g| Cell {
+            text: g,
+            style: span.style,
+            width: width(g),
         })
-        .collect()
+    })
 }
 
 /// The index one past the last cell of the line starting at `start`.
@@ -156,6 +184,52 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Wrapping as it was done with every cell of the text held at once: the
+    /// line-at-a-time wrapping must lay out exactly the same lines.
+    fn wrap_all_at_once(spans: &[Span<'_>], width: usize) -> Vec<Line<'static>> {
+        let width = width.max(1);
+        let cells: Vec<Cell<'_>> = graphemes(spans).collect();
+        if cells.is_empty() {
+            return vec![Line::default()];
+        }
+        let mut lines = Vec::new();
+        let mut start = 0;
+        while start < cells.len() {
+            let end = line_end(&cells, start, width);
+            let mut visible_end = end;
+            while visible_end > start && end < cells.len() && cells[visible_end - 1].text == " " {
+                visible_end -= 1;
+            }
+            lines.push(to_line(&cells[start..visible_end]));
+            start = end;
+            while start < cells.len() && cells[start].text == " " {
+                start += 1;
+            }
+        }
+        lines
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 2000,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        #[test]
+        fn wrapping_a_line_at_a_time_lays_out_what_wrapping_at_once_did(
+            text in "[a b中文👍\\-]{0,80}",
+            split in 0usize..80,
+            width in 1usize..12,
+        ) {
+            let at = (0..=split.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let bold = Style::default().add_modifier(ratatui::style::Modifier::BOLD);
+            let spans = [Span::raw(&text[..at]), Span::styled(&text[at..], bold)];
+            proptest::prop_assert_eq!(wrap_spans(&spans, width), wrap_all_at_once(&spans, width));
+        }
+    }
 
     fn plain(lines: &[Line<'_>]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()
