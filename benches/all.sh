@@ -8,3 +8,4 @@ cargo build --release --quiet
 cargo bench --quiet --bench decoder --bench render --bench frame --bench stats
 python3 benches/e2e.py
 python3 benches/tui.py
+python3 benches/flood.py

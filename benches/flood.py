@@ -9,7 +9,9 @@ pseudo-terminal, against the other pane streaming a normal answer:
   bounded: the answer is cut at its size limit);
 - responsiveness: a key typed into the prompt box, to the moment the terminal
   receives it drawn (a character the flood never sends), median and worst of
-  several while the flood runs; baseline: the same with no flood.
+  several while the flood runs; baseline: the same with no flood;
+- growth: both panes at a steady 8,700 tokens/s in one paragraph for 10 s, RSS
+  gained per byte of the two answers (baseline: the answers themselves, 1x).
 """
 
 import argparse
@@ -111,6 +113,21 @@ def run(opts, tmp, name, url_a, url_b, flood):
     return rss, peak, drawn, len(echoes) - len(drawn)
 
 
+def growth(opts, tmp, url, rate=8700, secs=10):
+    """RSS gained while both panes stream `rate` tokens/s, per byte of answer."""
+    paced = f"{url}/paced/{rate}/{secs}/0"
+    ui, data_dir = tui.session(opts, tmp, "growth", paced, paced)
+    ui.wait_frames(1)
+    time.sleep(0.3)
+    idle = ui.memory("VmRSS")
+    ui.send(b"go\r")
+    a, b = tui.saved_answers(data_dir, secs * 3 + 30)
+    rss, peak = ui.memory("VmRSS"), ui.memory("VmHWM")
+    ui.quit()
+    answers = (len(a["answer"].encode()) + len(b["answer"].encode())) / 1e6
+    return idle, rss, peak, answers
+
+
 def main():
     args = argparse.ArgumentParser()
     args.add_argument("--secs", type=float, default=12)
@@ -127,17 +144,23 @@ def main():
             ("no flood (baseline)", run(opts, tmp, "calm", normal, normal, False)),
             ("pane A flooded", run(opts, tmp, "flood", f"{url}/flood", normal, True)),
         ]
+        grown = growth(opts, tmp, url)
     server.shutdown()
     base = statistics.median(results[0][1][2]) if results[0][1][2] else float("nan")
     print(f"flood: one pane sent 1-character chunks without end, for {opts.secs:.0f} s")
     for name, (rss, peak, drawn, lost) in results:
         med = statistics.median(drawn) if drawn else float("nan")
         worst = max(drawn) if drawn else float("nan")
-        print(f"  {name:20} RSS by second {' '.join(f'{r:.0f}' for r in rss)} MB, "
+        print(f"  {name:20} RSS about a second apart {' '.join(f'{r:.0f}' for r in rss)} MB, "
               f"peak {peak:.0f} MB")
         print(f"  {'':20} key echo median {med * 1000:7.1f} ms ({med / base:.1f}x), "
               f"worst {worst * 1000:7.1f} ms, never drawn within "
               f"{opts.timeout:.0f} s: {lost} of {len(drawn) + lost}")
+    print("growth: 2 panes x 8,700 tokens/s for 10 s, one paragraph")
+    idle, rss, peak, answers = grown
+    print(f"  the two answers (baseline)  {answers:6.2f} MB  1.0x")
+    print(f"  RSS gained                  {rss - idle:6.2f} MB  {(rss - idle) / answers:.1f}x "
+          f"(idle {idle:.0f} MB, peak {peak:.0f} MB)")
 
 
 if __name__ == "__main__":
