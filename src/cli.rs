@@ -158,4 +158,8 @@ pub struct ExportArgs {
     /// Only votes cast in blind mode.
     #[arg(long)]
     pub blind_only: bool,
+
+    /// dpo: keep votes where a side failed or was stopped (left out by default).
+    #[arg(long)]
+    pub include_failed: bool,
 }

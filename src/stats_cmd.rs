@@ -13,10 +13,10 @@ use serde::Serialize;
 use crate::cli::{ExportArgs, StatsArgs};
 use crate::say;
 use crate::text::{sanitize, width};
+use crate::votes::VoteRecord;
 use crate::votes::export::{self, Format};
 use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
-use crate::votes::{Vote, VoteRecord};
 
 /// Unreadable lines warned about one by one; past this, only a count.
 const MAX_LINE_WARNINGS: usize = 20;
@@ -400,7 +400,7 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
         Some(out) => {
             let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
             let mut writer = BufWriter::new(file);
-            let n = export::write(&records, args.format, &mut writer)
+            let n = export::write(&records, args.format, args.include_failed, &mut writer)
                 .and_then(|n| writer.flush().map(|()| n))
                 .with_context(|| format!("writing {}", out.display()))?;
             writer
@@ -411,10 +411,12 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
         }
         None => {
             let mut writer = BufWriter::new(io::stdout().lock());
-            match export::write(&records, args.format, &mut writer).and_then(|n| {
-                writer.flush()?;
-                Ok(n)
-            }) {
+            match export::write(&records, args.format, args.include_failed, &mut writer).and_then(
+                |n| {
+                    writer.flush()?;
+                    Ok(n)
+                },
+            ) {
                 Ok(n) => n,
                 // A reader that stopped early (`| head`) is not a failure.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
@@ -422,21 +424,27 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
             }
         }
     };
+    let n = written.records;
     let what = match args.format {
-        Format::Dpo => {
-            let undecided = records
-                .iter()
-                .filter(|r| matches!(r.vote, Vote::Tie | Vote::BothBad))
-                .count();
-            format!("{written} preference pairs ({undecided} ties and both-bad votes left out)")
-        }
-        Format::Arena => format!("{written} battles"),
-        Format::Csv => format!("{written} rows"),
+        Format::Dpo => format!(
+            "{n} preference pairs ({} ties and both-bad votes left out)",
+            written.undecided
+        ),
+        Format::Arena => format!("{n} battles"),
+        Format::Csv => format!("{n} rows"),
     };
     match &args.out {
         Some(out) => say!("wrote {what} to {}", out.display()),
         None if records.is_empty() => say!("no votes yet in {}", path.display()),
         None => {}
+    }
+    if written.failed > 0 {
+        let votes = if written.failed == 1 { "vote" } else { "votes" };
+        eprintln!(
+            "duel: left out {} {votes} where a side failed or was stopped \
+             (--include-failed keeps them)",
+            written.failed
+        );
     }
     Ok(0)
 }
@@ -445,7 +453,7 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
 mod tests {
     use super::*;
     use crate::provider::Finish;
-    use crate::votes::SideRecord;
+    use crate::votes::{SideRecord, Vote};
 
     fn side(model: &str) -> SideRecord {
         SideRecord {

@@ -326,3 +326,70 @@ fn votes_on_the_demo_models_stay_out_of_the_real_leaderboard() {
     assert_eq!(code, 0);
     assert!(out.contains("demo-brisk"), "{out}");
 }
+
+#[test]
+fn export_dpo_leaves_out_votes_where_a_side_failed_unless_asked() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let with_b = |mut record: Value, finish: &str, error: Option<&str>| {
+        record["b"]["finish"] = json!(finish);
+        record["b"]["error"] = json!(error);
+        if error.is_some() {
+            record["b"]["answer"] = json!("");
+        }
+        record
+    };
+    let records = [
+        with_b(
+            vote(0, "qwen-plus", "ernie-4.5", "a", "alice", false),
+            "error",
+            Some("HTTP 500: upstream"),
+        ),
+        with_b(
+            vote(1, "qwen-plus", "ernie-4.5", "a", "alice", false),
+            "cancelled",
+            None,
+        ),
+        vote(2, "qwen-plus", "ernie-4.5", "b", "alice", false),
+        // Cut at the length limit: still a whole answer to learn from.
+        with_b(
+            vote(3, "qwen-plus", "ernie-4.5", "a", "alice", false),
+            "length",
+            None,
+        ),
+        with_b(
+            vote(4, "qwen-plus", "ernie-4.5", "b", "alice", false),
+            "filtered",
+            None,
+        ),
+    ];
+    write_log(&data_log(home.path()), &records, "");
+
+    let (code, out, err) = run(&mut duel(home.path(), &["export", "--format", "dpo"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    let chosen: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .map(|l| l["chosen"][0]["content"].as_str().expect("text").to_owned())
+        .collect();
+    assert_eq!(chosen, ["ernie-4.5 says 2", "qwen-plus says 3"]);
+    assert!(
+        err.contains(
+            "duel: left out 3 votes where a side failed or was stopped \
+             (--include-failed keeps them)"
+        ),
+        "{err}"
+    );
+
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["export", "--format", "dpo", "--include-failed"],
+    ));
+    assert_eq!(code, 0, "stderr: {err}");
+    assert_eq!(out.lines().count(), 5);
+    assert!(!err.contains("left out"), "{err}");
+
+    // The other formats keep every vote.
+    let (_, out, _) = run(&mut duel(home.path(), &["export", "--format", "arena"]));
+    let battles: Vec<Value> = serde_json::from_str(&out).expect("array");
+    assert_eq!(battles.len(), 5);
+}

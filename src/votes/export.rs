@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{SideRecord, Vote, VoteRecord};
-use crate::provider::{Message, Role};
+use crate::provider::{Finish, Message, Role};
 
 /// What `--format` chooses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,14 +20,41 @@ pub enum Format {
     Csv,
 }
 
-/// Writes `records` in `format`; returns how many records were written (for `dpo`,
-/// only decisive votes are).
-pub fn write(records: &[VoteRecord], format: Format, out: &mut impl Write) -> io::Result<usize> {
+/// What an export wrote and what it left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub records: usize,
+    /// `dpo`: ties and both-bad votes, which have no chosen side.
+    pub undecided: usize,
+    /// `dpo`: decisive votes where a side failed or was stopped (see [`whole`]).
+    pub failed: usize,
+}
+
+/// Writes `records` in `format`. `dpo` writes only decisive votes, and of those only
+/// the ones where both answers are whole unless `include_failed`; `arena` and `csv`
+/// write every vote.
+pub fn write(
+    records: &[VoteRecord],
+    format: Format,
+    include_failed: bool,
+    out: &mut impl Write,
+) -> io::Result<Written> {
+    let records_written = |records| Written {
+        records,
+        ..Written::default()
+    };
     match format {
-        Format::Dpo => write_dpo(records, out),
-        Format::Arena => write_arena(records, out),
-        Format::Csv => write_csv(records, out),
+        Format::Dpo => write_dpo(records, include_failed, out),
+        Format::Arena => write_arena(records, out).map(records_written),
+        Format::Csv => write_csv(records, out).map(records_written),
     }
+}
+
+/// Whether a side's answer is whole: it ended by itself or at the length limit, with
+/// no error. A failed, cancelled or filtered answer is no fair half of a preference
+/// pair (FastChat's cleaning drops such battles too).
+pub fn whole(side: &SideRecord) -> bool {
+    side.error.is_none() && matches!(side.finish, Finish::Stop | Finish::Length)
 }
 
 #[derive(Serialize)]
@@ -54,12 +81,25 @@ fn dpo_line(record: &VoteRecord) -> Option<DpoLine> {
     })
 }
 
-fn write_dpo(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> {
-    let mut written = 0;
-    for line in records.iter().filter_map(dpo_line) {
+fn write_dpo(
+    records: &[VoteRecord],
+    include_failed: bool,
+    out: &mut impl Write,
+) -> io::Result<Written> {
+    let mut written = Written::default();
+    for record in records {
+        let Some(line) = dpo_line(record) else {
+            written.undecided += 1;
+            continue;
+        };
+        let failed = !whole(&record.a) || !whole(&record.b);
+        if failed && !include_failed {
+            written.failed += 1;
+            continue;
+        }
         serde_json::to_writer(&mut *out, &line)?;
         writeln!(out)?;
-        written += 1;
+        written.records += 1;
     }
     Ok(written)
 }
@@ -227,7 +267,6 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Finish;
 
     fn side(model: &str, answer: &str, history: Vec<Message>) -> SideRecord {
         SideRecord {
@@ -273,8 +312,8 @@ mod tests {
 
     fn export(records: &[VoteRecord], format: Format) -> (usize, String) {
         let mut out = Vec::new();
-        let n = write(records, format, &mut out).unwrap();
-        (n, String::from_utf8(out).unwrap())
+        let written = write(records, format, false, &mut out).unwrap();
+        (written.records, String::from_utf8(out).unwrap())
     }
 
     #[test]
@@ -310,6 +349,48 @@ mod tests {
         assert_eq!(lines[1]["prompt"][2]["content"], "first B");
         assert_eq!(lines[1]["chosen"][0]["content"], "answer B");
         assert_eq!(lines[1]["rejected"][0]["content"], "answer A");
+    }
+
+    #[test]
+    fn dpo_leaves_out_votes_where_a_side_failed_or_was_stopped() {
+        let failed = |finish: Finish, error: Option<&str>| {
+            let mut r = record(Vote::A);
+            r.b.finish = finish;
+            r.b.error = error.map(String::from);
+            r
+        };
+        let mut cut_short = record(Vote::B);
+        cut_short.b.finish = Finish::Length;
+        let mut errored_but_stopped = record(Vote::B);
+        errored_but_stopped.a.error = Some("stream broke".into());
+        let records = [
+            failed(Finish::Error, Some("HTTP 500")),
+            failed(Finish::Cancelled, None),
+            failed(Finish::Filtered, None),
+            errored_but_stopped,
+            cut_short,
+            record(Vote::Tie),
+            record(Vote::A),
+        ];
+        let mut out = Vec::new();
+        let written = write(&records, Format::Dpo, false, &mut out).unwrap();
+        assert_eq!(
+            written,
+            Written {
+                records: 2,
+                undecided: 1,
+                failed: 4,
+            }
+        );
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+
+        let mut out = Vec::new();
+        let written = write(&records, Format::Dpo, true, &mut out).unwrap();
+        assert_eq!((written.records, written.failed), (6, 0));
+        let first: serde_json::Value =
+            serde_json::from_str(std::str::from_utf8(&out).unwrap().lines().next().unwrap())
+                .unwrap();
+        assert_eq!(first["rejected"][0]["content"], "answer B");
     }
 
     #[test]
