@@ -1,6 +1,7 @@
 //! The vote log (SPEC §5): the record, and the append-only file that holds them.
 
 pub mod export;
+pub mod language;
 pub mod log;
 pub mod rating;
 pub mod record;
