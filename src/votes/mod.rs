@@ -5,5 +5,6 @@ pub mod language;
 pub mod log;
 pub mod rating;
 pub mod record;
+pub mod style;
 
 pub use record::{SideRecord, TokenEstimate, Vote, VoteRecord};
