@@ -285,6 +285,32 @@ fn export_writes_each_format() {
     assert!(battles.iter().all(|b| b["anony"] == true));
     assert_eq!(battles[0]["winner"], "tie (bothbad)");
     assert_eq!(battles[1]["winner"], "model_b");
+    // What FastChat's `elo_analysis.py --category english --style-control` reads:
+    // every style element an int or a dict of ints.
+    assert_eq!(battles[0]["language"], "English");
+    let meta = battles[0]["conv_metadata"]
+        .as_object()
+        .expect("conv_metadata");
+    let mut keys: Vec<&str> = meta.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "bold_count_a",
+            "bold_count_b",
+            "header_count_a",
+            "header_count_b",
+            "list_count_a",
+            "list_count_b",
+            "sum_assistant_a_tokens",
+            "sum_assistant_b_tokens",
+            "turns",
+        ]
+    );
+    assert_eq!(meta["sum_assistant_b_tokens"], 512);
+    assert_eq!(meta["bold_count_a"], json!({"**": 0, "__": 0}));
+    assert_eq!(meta["list_count_b"], json!({"ordered": 0, "unordered": 0}));
+    assert_eq!(meta["header_count_a"].as_object().expect("dict").len(), 6);
 
     let (code, out, _) = run(&mut duel(home.path(), &["export", "--format", "csv"]));
     assert_eq!(code, 0);

@@ -5,7 +5,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{SideRecord, Vote, VoteRecord};
+use super::style::{BoldCount, HeaderCount, ListCount, answer_tokens, markdown_counts};
+use super::{SideRecord, Vote, VoteRecord, language};
 use crate::provider::{Finish, Message, Role};
 
 /// What `--format` chooses.
@@ -116,8 +117,42 @@ struct ArenaBattle<'a> {
     conversation_b: Vec<Message>,
     turn: u32,
     anony: bool,
+    /// The prompt's language, for FastChat's `--category chinese|english`.
+    language: &'static str,
     /// `None` only for a record whose `time` is not RFC 3339.
     tstamp: Option<f64>,
+    conv_metadata: ConvMetadata,
+}
+
+/// The style features FastChat's `--style-control` reads, of this turn's answer of
+/// each side (FastChat sums over every turn; a vote here judges one turn).
+#[derive(Serialize)]
+struct ConvMetadata {
+    sum_assistant_a_tokens: u64,
+    header_count_a: HeaderCount,
+    list_count_a: ListCount,
+    bold_count_a: BoldCount,
+    sum_assistant_b_tokens: u64,
+    header_count_b: HeaderCount,
+    list_count_b: ListCount,
+    bold_count_b: BoldCount,
+    turns: u32,
+}
+
+fn conv_metadata(record: &VoteRecord) -> ConvMetadata {
+    let a = markdown_counts(&record.a.answer);
+    let b = markdown_counts(&record.b.answer);
+    ConvMetadata {
+        sum_assistant_a_tokens: answer_tokens(&record.a),
+        header_count_a: a.headers,
+        list_count_a: a.lists,
+        bold_count_a: a.bold,
+        sum_assistant_b_tokens: answer_tokens(&record.b),
+        header_count_b: b.headers,
+        list_count_b: b.lists,
+        bold_count_b: b.bold,
+        turns: record.turn,
+    }
 }
 
 fn winner(vote: Vote) -> &'static str {
@@ -161,7 +196,9 @@ fn arena_battle(record: &VoteRecord) -> ArenaBattle<'_> {
         conversation_b: conversation(&record.b, &record.prompt),
         turn: record.turn,
         anony: record.blind,
+        language: language::detect(&record.prompt),
         tstamp: unix_seconds(&record.time),
+        conv_metadata: conv_metadata(record),
     }
 }
 
@@ -422,10 +459,49 @@ mod tests {
             ])
         );
         assert_eq!(b["conversation_b"][3]["content"], "answer B");
+        assert_eq!(b["language"], "English");
+        assert_eq!(b["conv_metadata"]["sum_assistant_a_tokens"], 512);
+        assert_eq!(b["conv_metadata"]["turns"], 2);
         let (_, empty) = export(&[], Format::Arena);
         assert_eq!(
             serde_json::from_str::<Vec<serde_json::Value>>(&empty).unwrap(),
             Vec::<serde_json::Value>::new()
+        );
+    }
+
+    #[test]
+    fn arena_battles_carry_fastchats_language_and_style_features() {
+        let mut r = record(Vote::A);
+        r.prompt = "用三句话介绍一下长城".into();
+        r.a.answer = "## 长城\n\n1. **秦朝**开始修建\n2. 明朝重修\n\n```\n# 注释\n- x\n```".into();
+        r.a.output_tokens = None;
+        r.b.answer = "# Great Wall\n- one\n- two\n  - __three__".into();
+        let (_, text) = export(&[r], Format::Arena);
+        let battles: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        assert_eq!(battles[0]["language"], "Chinese");
+        let no_headers = |level: &str| {
+            let mut headers =
+                serde_json::json!({"h1": 0, "h2": 0, "h3": 0, "h4": 0, "h5": 0, "h6": 0});
+            if !level.is_empty() {
+                headers[level] = 1.into();
+            }
+            headers
+        };
+        assert_eq!(
+            battles[0]["conv_metadata"],
+            serde_json::json!({
+                // No reported count: 14 ideographs, and 32 other characters (the
+                // Markdown, spaces, breaks and fences) make 8.
+                "sum_assistant_a_tokens": 22,
+                "header_count_a": no_headers("h2"),
+                "list_count_a": {"ordered": 2, "unordered": 0},
+                "bold_count_a": {"**": 1, "__": 0},
+                "sum_assistant_b_tokens": 512,
+                "header_count_b": no_headers("h1"),
+                "list_count_b": {"ordered": 0, "unordered": 3},
+                "bold_count_b": {"**": 0, "__": 1},
+                "turns": 2,
+            })
         );
     }
 
