@@ -414,8 +414,20 @@ fn export_dpo_leaves_out_votes_where_a_side_failed_unless_asked() {
     assert_eq!(out.lines().count(), 5);
     assert!(!err.contains("left out"), "{err}");
 
-    // The other formats keep every vote.
+    // The other formats keep every vote; CSV with each side's error.
     let (_, out, _) = run(&mut duel(home.path(), &["export", "--format", "arena"]));
     let battles: Vec<Value> = serde_json::from_str(&out).expect("array");
     assert_eq!(battles.len(), 5);
+    let (_, out, _) = run(&mut duel(home.path(), &["export", "--format", "csv"]));
+    assert!(
+        out.lines()
+            .next()
+            .expect("header")
+            .contains(",output_tokens_b,error_a,error_b,prompt"),
+        "{out}"
+    );
+    assert!(
+        out.contains(",error,312,4200,20,512,,HTTP 500: upstream,"),
+        "{out}"
+    );
 }

@@ -224,7 +224,11 @@ const SIDE_COLUMNS: [&str; 8] = [
     "output_tokens",
 ];
 
-/// The CSV header: the record's scalar fields, each side's with `_a`/`_b`, then the prompt.
+/// After both sides' columns, so scripts that read the columns by position still work.
+const ERROR_COLUMNS: [&str; 2] = ["error_a", "error_b"];
+
+/// The CSV header: the record's scalar fields, each side's with `_a`/`_b`, the two
+/// sides' errors, then the prompt.
 pub fn csv_header() -> Vec<String> {
     let mut header: Vec<String> = [
         "id",
@@ -240,6 +244,7 @@ pub fn csv_header() -> Vec<String> {
     for suffix in ["a", "b"] {
         header.extend(SIDE_COLUMNS.iter().map(|c| format!("{c}_{suffix}")));
     }
+    header.extend(ERROR_COLUMNS.map(String::from));
     header.push("prompt".into());
     header
 }
@@ -295,6 +300,7 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
         ];
         cells.extend(side_cells(&r.a));
         cells.extend(side_cells(&r.b));
+        cells.extend([&r.a, &r.b].map(|side| side.error.clone().unwrap_or_default()));
         cells.push(r.prompt.clone());
         csv_row(out, &cells)?;
     }
@@ -541,6 +547,8 @@ mod tests {
     fn csv_has_a_header_and_quotes_what_needs_it() {
         let mut r = record(Vote::BothBad);
         r.prompt = "a, b \"c\"\nd".into();
+        r.b.finish = Finish::Error;
+        r.b.error = Some("HTTP 429: rate limited, retry later".into());
         let (n, text) = export(&[r.clone()], Format::Csv);
         assert_eq!(n, 1);
         assert!(text.contains("\"a, b \"\"c\"\"\nd\""), "{text}");
@@ -551,7 +559,7 @@ mod tests {
             "id,time,conversation,turn,vote,blind,judge,\
              model_a,provider_a,model_id_a,finish_a,ttft_ms_a,total_ms_a,input_tokens_a,output_tokens_a,\
              model_b,provider_b,model_id_b,finish_b,ttft_ms_b,total_ms_b,input_tokens_b,output_tokens_b,\
-             prompt"
+             error_a,error_b,prompt"
         );
         let row: std::collections::HashMap<&str, &str> = rows[0]
             .iter()
@@ -569,6 +577,9 @@ mod tests {
         assert_eq!(row["ttft_ms_a"], "312");
         assert_eq!(row["total_ms_a"], "");
         assert_eq!(row["output_tokens_b"], "512");
+        assert_eq!(row["finish_b"], "error");
+        assert_eq!(row["error_a"], "");
+        assert_eq!(row["error_b"], "HTTP 429: rate limited, retry later");
         assert_eq!(row["prompt"], "a, b \"c\"\nd");
     }
 }
