@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -409,6 +409,16 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
                 .sync_all()?;
             n
         }
+        // A flat table on a terminal shows its cells inert: names and answers come from
+        // logs anyone may have written. Into a file or pipe the data stays exact.
+        None if args.format == Format::Csv && io::stdout().is_terminal() => {
+            let mut table = Vec::new();
+            let n = export::write(&records, args.format, args.include_failed, &mut table)?;
+            io::stdout()
+                .lock()
+                .write_all(sanitize(&String::from_utf8_lossy(&table)).as_bytes())?;
+            n
+        }
         None => {
             let mut writer = BufWriter::new(io::stdout().lock());
             match export::write(&records, args.format, args.include_failed, &mut writer).and_then(
@@ -440,9 +450,8 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
     }
     if written.failed > 0 {
         let votes = if written.failed == 1 { "vote" } else { "votes" };
-        eprintln!(
-            "duel: left out {} {votes} where a side failed or was stopped \
-             (--include-failed keeps them)",
+        say!(
+            "left out {} {votes} where a side failed or was stopped (--include-failed keeps them)",
             written.failed
         );
     }

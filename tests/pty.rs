@@ -678,3 +678,37 @@ fn resume_reopens_both_transcripts_and_the_conversation_goes_on() {
         "{history:?}"
     );
 }
+
+#[test]
+fn a_csv_export_on_a_terminal_shows_names_from_a_shared_log_inert() {
+    let sandbox = Sandbox::new();
+    let side = |model: &str| {
+        serde_json::json!({
+            "model": model, "provider": "p", "model_id": model, "answer": "a",
+            "reasoning": null, "finish": "stop", "error": null, "ttft_ms": null,
+            "total_ms": null, "input_tokens": null, "output_tokens": null
+        })
+    };
+    let record = serde_json::json!({
+        "schema": 1, "id": "00000000-0000-4000-8000-000000000001",
+        "time": "2026-11-23T18:53:46.123Z",
+        "conversation": "11111111-1111-4111-8111-111111111111", "turn": 1,
+        "vote": "a", "blind": false, "judge": "j", "prompt": "p",
+        "a": side("evil\u{1b}]0;pwned\u{7}"), "b": side("fine")
+    });
+    std::fs::create_dir_all(sandbox.data_dir()).expect("mkdir");
+    std::fs::write(
+        sandbox.data_dir().join(votes::log::FILE_NAME),
+        format!("{record}\n"),
+    )
+    .expect("write the log");
+    let mut tui = Tui::spawn(sandbox.command(&["export", "--format", "csv"]));
+    assert_eq!(tui.wait_exit(WAIT), 0);
+    let screen = tui.screen();
+    assert!(screen.contains("evil␛]0;pwned␇"), "{screen}");
+    // Nothing that could drive the terminal reached it.
+    assert!(
+        !tui.output().windows(2).any(|w| w == b"\x1b]"),
+        "an OSC was written"
+    );
+}

@@ -314,7 +314,10 @@ fn export_writes_each_format() {
 
     let (code, out, _) = run(&mut duel(home.path(), &["export", "--format", "csv"]));
     assert_eq!(code, 0);
-    assert!(out.starts_with("id,time,conversation,turn,vote,"), "{out}");
+    assert!(
+        out.starts_with("id,time,conversation,turn,attempt,vote,"),
+        "{out}"
+    );
     assert!(
         out.contains(",\"question 0, with \"\"quotes\"\"\nand a line\"\n"),
         "{out}"

@@ -235,6 +235,7 @@ pub fn csv_header() -> Vec<String> {
         "time",
         "conversation",
         "turn",
+        "attempt",
         "vote",
         "blind",
         "judge",
@@ -294,6 +295,7 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
             r.time.clone(),
             r.conversation.to_string(),
             r.turn.to_string(),
+            r.attempt.to_string(),
             vote_name(r.vote).to_owned(),
             r.blind.to_string(),
             r.judge.clone(),
@@ -556,7 +558,7 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(
             rows[0].join(","),
-            "id,time,conversation,turn,vote,blind,judge,\
+            "id,time,conversation,turn,attempt,vote,blind,judge,\
              model_a,provider_a,model_id_a,finish_a,ttft_ms_a,total_ms_a,input_tokens_a,output_tokens_a,\
              model_b,provider_b,model_id_b,finish_b,ttft_ms_b,total_ms_b,input_tokens_b,output_tokens_b,\
              error_a,error_b,prompt"

@@ -137,10 +137,11 @@ fn without_fenced_code(text: &str) -> String {
     out
 }
 
-/// The tokens of this side's answer: what the provider reported, else an estimate
-/// from the text.
+/// The tokens of this side's answer: what the provider reported, else duel's count
+/// of the streamed chunks, else an estimate from the text (older records).
 pub fn answer_tokens(side: &SideRecord) -> u64 {
     side.output_tokens
+        .or(side.output_tokens_estimate.as_ref().map(|e| e.tokens))
         .unwrap_or_else(|| estimate_tokens(&side.answer))
 }
 
@@ -280,6 +281,7 @@ Text after the fence.
             total_ms: None,
             input_tokens: None,
             output_tokens,
+            output_tokens_estimate: None,
         }
     }
 
@@ -291,5 +293,9 @@ Text after the fence.
         // 9 characters: 3 tokens.
         assert_eq!(answer_tokens(&side("hello you", None)), 3);
         assert_eq!(answer_tokens(&side("", None)), 0);
+        // duel's own count of the streamed chunks comes before a guess from the text.
+        let mut counted = side("hello you", None);
+        counted.output_tokens_estimate = Some(crate::votes::TokenEstimate::from_chunks(2));
+        assert_eq!(answer_tokens(&counted), 2);
     }
 }
