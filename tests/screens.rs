@@ -410,6 +410,9 @@ fn after_a_swap_each_answer_names_the_model_that_wrote_it() {
     })
     .collect();
     assert!(order.is_sorted(), "{order:?}\n{pane_a}");
+    // In a narrow pane the vote line wraps rather than losing its end.
+    let narrow = scene.render(50, 30);
+    assert!(narrow.contains("is better"), "{narrow}");
 }
 
 /// Collects what a real terminal backend writes, for a `vt100` parser to replay.

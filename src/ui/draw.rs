@@ -373,9 +373,11 @@ fn foot_lines(
         }
     }
     if let Some(vote) = turn.vote {
-        lines.push(Line::styled(
-            format!("✓ voted: {}", describe_vote(vote, turn, hidden)),
+        // Wrapped: with the winner's name it may not fit a narrow pane.
+        lines.extend(wrap_text(
+            &format!("✓ voted: {}", describe_vote(vote, turn, hidden)),
             Style::default().fg(theme.vote).add_modifier(Modifier::BOLD),
+            width,
         ));
     }
     lines.push(Line::default());
