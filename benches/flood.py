@@ -52,23 +52,7 @@ class Flood(tui.Handler):
 class Screen(tui.Tui):
     """Also keeps every byte, to find when a typed character was drawn."""
 
-    def __init__(self, cmd, env):
-        self.raw = bytearray()
-        super().__init__(cmd, env)
-
-    def read(self):
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            now = time.perf_counter()
-            with self.lock:
-                self.raw.extend(data)
-                count = data.count(tui.FRAME_END)
-                self.frames.extend([now] * count)
+    keep_raw = True
 
     def echo(self, timeout):
         """Types the mark, returns seconds until it was drawn (None: never), deletes it."""
@@ -88,9 +72,8 @@ class Screen(tui.Tui):
         return seen
 
 
-def run(opts, tmp, name, url_a, url_b, flood):
-    tui.Tui = Screen
-    ui, _ = tui.session(opts, tmp, name, url_a, url_b)
+def run(opts, tmp, name, url_a, url_b):
+    ui, _ = tui.session(opts, tmp, name, url_a, url_b, Screen)
     ui.wait_frames(1)
     time.sleep(0.3)
     ui.send(b"go\r")
@@ -141,8 +124,8 @@ def main():
     normal = f"{url}/paced/50/600/60"
     with tempfile.TemporaryDirectory() as tmp:
         results = [
-            ("no flood (baseline)", run(opts, tmp, "calm", normal, normal, False)),
-            ("pane A flooded", run(opts, tmp, "flood", f"{url}/flood", normal, True)),
+            ("no flood (baseline)", run(opts, tmp, "calm", normal, normal)),
+            ("pane A flooded", run(opts, tmp, "flood", f"{url}/flood", normal)),
         ]
         grown = growth(opts, tmp, url)
     server.shutdown()

@@ -145,7 +145,11 @@ provider = "bench_b"
 class Tui:
     """duel in a pseudo-terminal; records when each frame ended."""
 
+    # Subclasses that read the screen's bytes (benches/flood.py) keep them all.
+    keep_raw = False
+
     def __init__(self, cmd, env):
+        self.raw = bytearray()
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.started = time.perf_counter()
@@ -170,9 +174,10 @@ class Tui:
             now = time.perf_counter()
             buf = tail + data
             count = buf.count(FRAME_END)
-            if count:
-                with self.lock:
-                    self.frames.extend([now] * count)
+            with self.lock:
+                self.frames.extend([now] * count)
+                if self.keep_raw:
+                    self.raw.extend(data)
             tail = buf[-(len(FRAME_END) - 1):]
 
     def frame_count(self):
@@ -231,7 +236,7 @@ def saved_answers(data_dir, timeout):
     sys.exit("the answers never ended")
 
 
-def session(opts, tmp, name, url_a, url_b):
+def session(opts, tmp, name, url_a, url_b, cls=None):
     home = os.path.join(tmp, name)
     os.makedirs(home)
     path = os.path.join(home, "config.toml")
@@ -241,7 +246,7 @@ def session(opts, tmp, name, url_a, url_b):
                XDG_CONFIG_HOME=os.path.join(home, "xdg"), HOME=home)
     env.pop("DUEL_LOG", None)
     env.pop("NO_COLOR", None)
-    return Tui([opts.duel, "--config", path], env), env["DUEL_DATA_DIR"]
+    return (cls or Tui)([opts.duel, "--config", path], env), env["DUEL_DATA_DIR"]
 
 
 def start_up(opts, tmp):

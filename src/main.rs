@@ -234,33 +234,7 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     // Replaces ratatui's hook, which restores the terminal but then lets the default
     // hook print a backtrace — over the panes, when the panic is in a task the app
     // would survive. A bug anywhere ends duel: terminal first, then one line.
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        let report = crash_report(info);
-        tracing::error!("{report}");
-        let kept =
-            std::fs::create_dir_all(crash_path.parent().unwrap_or(Path::new("."))).and_then(|()| {
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&crash_path)?;
-                std::io::Write::write_all(&mut file, report.as_bytes())
-            });
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        match kept {
-            Ok(()) => say!(
-                "internal error, sorry: {message}; details in {}",
-                crash_path.display()
-            ),
-            Err(_) => say!("internal error, sorry: {message}"),
-        }
-        std::process::exit(101);
-    }));
+    std::panic::set_hook(Box::new(move |info| crash(info, &crash_path)));
     let _ = execute!(stdout(), EnableBracketedPaste, EnableMouseCapture);
     match std::env::var("DUEL_DEBUG_PANIC").as_deref() {
         // Hidden switches for the terminal-restore tests: a panic on the main thread,
@@ -329,6 +303,34 @@ fn restore_terminal() {
         crossterm::cursor::Show
     );
     ratatui::restore();
+}
+
+/// A bug ends duel: the terminal first, then one line, the details in the crash file.
+fn crash(info: &std::panic::PanicHookInfo, path: &Path) -> ! {
+    restore_terminal();
+    let report = crash_report(info);
+    tracing::error!("{report}");
+    let kept = std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).and_then(|()| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        std::io::Write::write_all(&mut file, report.as_bytes())
+    });
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    match kept {
+        Ok(()) => say!(
+            "internal error, sorry: {message}; details in {}",
+            path.display()
+        ),
+        Err(_) => say!("internal error, sorry: {message}"),
+    }
+    std::process::exit(101);
 }
 
 /// A panic, where it happened and the stack, for the crash file.

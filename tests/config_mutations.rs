@@ -2,30 +2,17 @@
 //! panics, and either works or names the file, line and column of the problem; the
 //! binary exits 0 or 2, never anything else, and never prints a backtrace.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use duel::config::{self, ConfigError};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 
-/// `cases` runs from a fixed seed, so a run is repeatable; a longer or different hunt
-/// sets `PROPTEST_CASES` and `PROPTEST_RNG_SEED`.
+/// This file's runs, from its own fixed seed.
 fn cases(cases: u32) -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(cases),
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0xc0f1_6a7e)
-        },
-        failure_persistence: None,
-        ..default
-    }
+    common::props::config(cases, 0xc0f1_6a7e)
 }
 
 /// One change to the text; positions are taken modulo its length.

@@ -16,29 +16,12 @@ use duel::provider::{
 };
 use futures_util::{Stream, StreamExt};
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
 
 const IDLE: Duration = Duration::from_secs(5);
 
-/// `cases` runs from a fixed seed, so a run is repeatable; a longer or different hunt
-/// (CI, by hand) sets `PROPTEST_CASES` and `PROPTEST_RNG_SEED`.
+/// This file's runs, from its own fixed seed.
 fn config(cases: u32) -> ProptestConfig {
-    let default = ProptestConfig::default();
-    ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(cases),
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            default.rng_seed
-        } else {
-            RngSeed::Fixed(0x5eed_d0e1)
-        },
-        // Integration tests have no lib.rs for proptest to file regressions next to;
-        // a crash found becomes a unit test instead.
-        failure_persistence: None,
-        ..default
-    }
+    common::props::config(cases, 0x5eed_d0e1)
 }
 
 fn runtime() -> tokio::runtime::Runtime {

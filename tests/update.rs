@@ -437,13 +437,7 @@ fn a_vote_goes_to_the_latest_finished_turn_once() {
     );
     finish_both(&mut state, gens);
 
-    let effects = update(&mut state, alt('2'), Instant::now());
-    let [Effect::SaveVotes(records)] = effects.as_slice() else {
-        panic!("one vote write expected: {effects:?}");
-    };
-    let [record] = records.as_slice() else {
-        panic!("one record expected: {records:?}");
-    };
+    let record = voted(&update(&mut state, alt('2'), Instant::now()));
     assert_eq!(record.vote, Vote::B);
     assert!(!record.blind);
     assert_eq!(record.turn, 1);
@@ -472,6 +466,17 @@ fn a_vote_goes_to_the_latest_finished_turn_once() {
             .text
             .contains("already voted")
     );
+}
+
+/// The one record a vote's write carries.
+fn voted(effects: &[Effect]) -> duel::votes::VoteRecord {
+    let [Effect::SaveVotes(records)] = effects else {
+        panic!("one vote write expected: {effects:?}");
+    };
+    let [record] = records.as_slice() else {
+        panic!("one record expected: {records:?}");
+    };
+    record.clone()
 }
 
 /// The ids of the records a vote's write effect carries.
@@ -786,13 +791,10 @@ fn a_blind_vote_is_recorded_as_blind_and_reveals_the_names() {
     assert!(state.names_hidden());
     let gens = send(&mut state, "q");
     finish_both(&mut state, gens);
-    let effects = update(&mut state, alt('1'), Instant::now());
-    let [Effect::SaveVotes(records)] = effects.as_slice() else {
-        panic!("{effects:?}");
-    };
-    assert!(records[0].blind);
+    let record = voted(&update(&mut state, alt('1'), Instant::now()));
+    assert!(record.blind);
     assert!(!state.names_hidden(), "the vote reveals the names");
-    let ids = records.iter().map(|r| r.id).collect();
+    let ids = vec![record.id];
     update(
         &mut state,
         Msg::VotesSaved {
@@ -810,11 +812,7 @@ fn a_blind_vote_is_recorded_as_blind_and_reveals_the_names() {
     // A later vote in the same conversation was cast with the names known.
     let gens = send(&mut state, "again");
     finish_both(&mut state, gens);
-    let effects = update(&mut state, alt('2'), Instant::now());
-    let [Effect::SaveVotes(records)] = effects.as_slice() else {
-        panic!("{effects:?}");
-    };
-    assert!(!records[0].blind);
+    assert!(!voted(&update(&mut state, alt('2'), Instant::now())).blind);
 
     // The next conversation is blind again.
     update(&mut state, ctrl('n'), Instant::now());
@@ -953,17 +951,6 @@ fn r_regenerates_the_last_turn_on_both_sides() {
     assert!(state.turns[0].answer(Side::A).in_flight());
 }
 
-/// The one record a vote's write carries.
-fn voted(effects: &[Effect]) -> duel::votes::VoteRecord {
-    let [Effect::SaveVotes(records)] = effects else {
-        panic!("one vote write expected: {effects:?}");
-    };
-    let [record] = records.as_slice() else {
-        panic!("one record expected: {records:?}");
-    };
-    record.clone()
-}
-
 #[test]
 fn a_regenerated_turn_is_a_new_pair_with_its_own_vote() {
     let mut state = state();
@@ -1052,12 +1039,9 @@ fn s_swaps_the_models_and_each_pane_keeps_its_history() {
         state.turns[1].answer(Side::B).generation,
     ];
     finish_both(&mut state, [ga, gb]);
-    let effects = update(&mut state, alt('1'), Instant::now());
-    let [Effect::SaveVotes(records)] = effects.as_slice() else {
-        panic!()
-    };
-    assert_eq!(records[0].turn, 2);
-    assert_eq!(records[0].a.model, "right");
+    let record = voted(&update(&mut state, alt('1'), Instant::now()));
+    assert_eq!(record.turn, 2);
+    assert_eq!(record.a.model, "right");
 }
 
 #[test]

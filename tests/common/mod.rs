@@ -5,5 +5,6 @@
 
 pub mod events;
 pub mod models;
+pub mod props;
 pub mod server;
 pub mod tui;
