@@ -9,10 +9,10 @@ use common::{SIZES, sample_answer};
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{Setup, Side, State};
+use duel::app::state::{Setup, State};
 use duel::app::{Effect, Msg, update};
 use duel::config::{demo_config, parse_str};
-use duel::provider::{Finish, StreamEvent};
+use duel::domain::{Finish, Side, StreamEvent};
 use duel::theme::Theme;
 use duel::ui::{ViewCache, draw};
 use ratatui::Terminal;

@@ -1,7 +1,7 @@
 //! `duel stats` on a large log: 100,000 votes among 12 models, 1000 bootstrap rounds.
 //! Run with `cargo bench --bench stats`.
 
-use duel::votes::Vote;
+use duel::domain::Vote;
 use duel::votes::rating::Tally;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};

@@ -8,11 +8,11 @@ use anyhow::Context;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::app::state::{Answer, AnswerState, ModelRef};
 use crate::cli::{AskArgs, HistoryArgs, ModelsArgs};
 use crate::config::{self, Config, ModelSpec};
 use crate::conversation;
-use crate::provider::{self, ChatRequest, Message, Role};
+use crate::domain::{Answer, AnswerState, Message, Role};
+use crate::provider::{self, ChatRequest};
 use crate::say;
 use crate::text::sanitize;
 use crate::votes::SideRecord;
@@ -25,9 +25,7 @@ pub struct UsageError(pub String);
 /// Streams one prompt to one model to the end, outside the TUI.
 pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
     let request = ChatRequest::for_model(model, messages);
-    let mut history = request.history_with_system();
-    history.pop();
-    let mut answer = Answer::new(ModelRef::of(model), history, 0, Instant::now());
+    let mut answer = Answer::new(model.model_ref(), 0, Instant::now());
     let provider = provider::build(model);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let drive = provider::stream(&*provider, &request, tx);
@@ -74,8 +72,8 @@ pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result
     if args.json {
         let output = AskOutput {
             prompt: &prompt,
-            a: answer_a.record(false),
-            b: answer_b.record(false),
+            a: SideRecord::of(&answer_a, None),
+            b: SideRecord::of(&answer_b, None),
         };
         serde_json::to_writer(&mut out, &output)?;
         writeln!(out)?;
@@ -112,7 +110,7 @@ fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, raw: bool) -> io
             writeln!(out, "{}", shown(text))?;
         }
     }
-    let record = ans.record(false);
+    let record = SideRecord::of(ans, None);
     let ms = |v: Option<u64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"));
     // The same figure the TUI's footer shows: the provider's count, else ≈ an estimate.
     let tokens = match (&record.output_tokens, &record.output_tokens_estimate) {

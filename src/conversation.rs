@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::votes::{SideRecord, Vote};
+use crate::domain::Vote;
+use crate::votes::SideRecord;
 
 pub const DIR_NAME: &str = "conversations";
 

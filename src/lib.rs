@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod conversation;
+pub mod domain;
 pub mod provider;
 pub mod stats_cmd;
 pub mod text;

@@ -461,8 +461,9 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Finish;
-    use crate::votes::{SideRecord, Vote};
+    use crate::domain::Finish;
+    use crate::domain::Vote;
+    use crate::votes::SideRecord;
 
     fn side(model: &str) -> SideRecord {
         SideRecord {

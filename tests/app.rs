@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use common::server::{MockServer, Reply, Step, openai_stream};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{AnswerState, Setup, Side, State};
+use duel::app::state::{Setup, State};
 use duel::app::{Msg, run};
 use duel::config::{self, Config, LoadOptions};
+use duel::domain::{AnswerState, Side, Vote};
 use duel::theme::Theme;
-use duel::votes::{self, Vote};
+use duel::votes;
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use common::tui::{Sandbox, Tui};
 use duel::conversation::{self, ConversationFile, TurnRecord};
+use duel::domain::Vote;
 use duel::provider::Finish;
-use duel::votes::{self, SideRecord, Vote, VoteRecord};
+use duel::votes::{self, SideRecord, VoteRecord};
 
 const WAIT: Duration = Duration::from_secs(15);
 

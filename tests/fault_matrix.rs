@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use common::server::{MockServer, Reply, Step, openai_stream, sse_event};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{AnswerState, Setup, Side, State};
+use duel::app::state::{Setup, State};
 use duel::app::{Msg, run};
 use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
-use duel::provider::{ErrorKind, Finish};
+use duel::domain::{AnswerState, ErrorKind, Finish, Side};
 use duel::theme::Theme;
 use duel::votes;
 use futures_util::StreamExt;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::server::{MockServer, Reply, Step, openai_chunk, openai_stream, sse_event};
 use common::tui::{Sandbox, Tui};
-use duel::votes::{self, Vote};
+use duel::domain::Vote;
+use duel::votes;
 
 const WAIT: Duration = Duration::from_secs(15);
 

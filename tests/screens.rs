@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{Setup, Side, State};
+use duel::app::state::{Setup, State};
 use duel::app::{Effect, Msg, update};
 use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
-use duel::provider::{ErrorKind, Finish, ProviderError, StreamEvent, Usage};
+use duel::domain::{ErrorKind, Finish, ProviderError, Side, StreamEvent, Usage};
 use duel::theme::Theme;
 use duel::ui::{ViewCache, draw};
 use ratatui::Terminal;

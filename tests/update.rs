@@ -3,11 +3,13 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{AnswerState, Mode, Scroll, Setup, Side, State, Viewport};
+use duel::app::state::{Mode, Scroll, Setup, State, Viewport};
 use duel::app::{Effect, Msg, update};
 use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
-use duel::provider::{ErrorKind, Finish, ProviderError, Role, StreamEvent, Usage};
-use duel::votes::Vote;
+use duel::domain::{
+    AnswerState, ErrorKind, Finish, ProviderError, Role, Side, StreamEvent, Usage, Vote,
+};
+use duel::votes::SideRecord;
 
 fn model(name: &str) -> ModelSpec {
     let endpoint = Endpoint {
@@ -237,7 +239,7 @@ fn usage_and_timing_are_recorded() {
         },
         at(1300),
     );
-    let record = state.turns[0].answer(Side::A).record(true);
+    let record = SideRecord::of(state.turns[0].answer(Side::A), None);
     assert_eq!(record.ttft_ms, Some(300));
     assert_eq!(record.total_ms, Some(1300));
     assert_eq!(record.input_tokens, Some(7));
@@ -277,7 +279,7 @@ fn tokens_count_live_for_a_stream_whose_usage_comes_first_and_last() {
         (9, true),
         "the provider's total at the end"
     );
-    let record = answer.record(false);
+    let record = SideRecord::of(answer, None);
     assert_eq!(record.output_tokens, Some(9));
     assert_eq!(record.output_tokens_estimate, None);
 
@@ -288,7 +290,7 @@ fn tokens_count_live_for_a_stream_whose_usage_comes_first_and_last() {
     event(&mut state, Side::B, gb, StreamEvent::Finish(Finish::Stop));
     let answer = state.turns[0].answer(Side::B);
     assert_eq!(answer.output_tokens(), (3, false));
-    let record = answer.record(false);
+    let record = SideRecord::of(answer, None);
     assert_eq!(record.output_tokens, None);
     assert_eq!(
         record.output_tokens_estimate,
@@ -1211,4 +1213,47 @@ fn a_vote_being_written_is_not_written_again_at_quit() {
     // Quit before the write reported back: the run loop waits for it instead.
     let effects = update(&mut state, ctrl('q'), Instant::now());
     assert!(written_ids(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
+fn update_is_a_function_of_its_inputs() {
+    // Two runs fed the same messages at the same moments, from the same seed and the
+    // same wall clock, write the same records: ids, times and all.
+    let start = Instant::now();
+    let wall: jiff::Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+    let run = || {
+        let mut state = state();
+        state.clock = duel::app::state::Clock::new(start, wall);
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut effects = Vec::new();
+        for (i, c) in "hello".chars().enumerate() {
+            update(&mut state, key(KeyCode::Char(c)), at(i as u64));
+        }
+        effects.extend(update(&mut state, key(KeyCode::Enter), at(10)));
+        for side in Side::BOTH {
+            let generation = state.turns[0].answer(side).generation;
+            for (ms, event) in [
+                (400, StreamEvent::Text(format!("answer {}", side.label()))),
+                (900, StreamEvent::Finish(Finish::Stop)),
+            ] {
+                let msg = Msg::Stream {
+                    side,
+                    generation,
+                    event,
+                    pieces: 1,
+                };
+                effects.extend(update(&mut state, msg, at(ms)));
+            }
+        }
+        update(&mut state, key(KeyCode::Esc), at(1000));
+        effects.extend(update(&mut state, key(KeyCode::Char('1')), at(61_000)));
+        effects.extend(update(&mut state, ctrl('n'), at(62_000)));
+        (format!("{effects:?}"), state.conversation)
+    };
+    let (first, conversation) = run();
+    assert_eq!(run(), (first.clone(), conversation));
+    assert!(
+        first.contains("2026-11-29T10:01:01"),
+        "the vote's time is the wall clock at the vote: {first}"
+    );
 }

@@ -8,5 +8,5 @@ pub mod update;
 
 pub use msg::{Effect, Msg};
 pub use run::{msg_from_event, run};
-pub use state::{Side, State};
+pub use state::State;
 pub use update::update;

@@ -3,10 +3,11 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 use uuid::Uuid;
 
-use super::state::Side;
 use crate::config::ModelSpec;
 use crate::conversation::ConversationFile;
-use crate::provider::{ChatRequest, StreamEvent};
+use crate::domain::Side;
+use crate::domain::StreamEvent;
+use crate::provider::ChatRequest;
 use crate::votes::VoteRecord;
 
 #[derive(Clone, Debug)]

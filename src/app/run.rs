@@ -14,9 +14,11 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use super::msg::{Effect, Msg};
-use super::state::{Side, State};
+use super::state::State;
 use super::update::update;
-use crate::provider::{self, StreamEvent};
+use crate::domain::Side;
+use crate::domain::StreamEvent;
+use crate::provider;
 use crate::theme::Theme;
 use crate::ui::{ViewCache, draw};
 use crate::{conversation, votes};
@@ -318,7 +320,7 @@ pub fn coalesce(events: impl IntoIterator<Item = StreamEvent>) -> Vec<(StreamEve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{Finish, Usage};
+    use crate::domain::{Finish, Usage};
 
     #[test]
     fn coalesce_joins_runs_of_text_and_counts_the_pieces() {

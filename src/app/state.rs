@@ -1,7 +1,7 @@
 //! All UI state, owned by one place: the run loop, changed only by `update`.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -11,39 +11,8 @@ use uuid::Uuid;
 use super::picker::Picker;
 use crate::config::{Config, KeyStatus, Layout, ModelSpec, WireKind};
 use crate::conversation::ConversationFile;
-use crate::provider::{Finish, Message, ProviderError, Retry, Role, StreamEvent, Usage};
-use crate::votes::{SideRecord, TokenEstimate, Vote, VoteRecord};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Side {
-    A,
-    B,
-}
-
-impl Side {
-    pub const BOTH: [Side; 2] = [Side::A, Side::B];
-
-    pub fn index(self) -> usize {
-        match self {
-            Side::A => 0,
-            Side::B => 1,
-        }
-    }
-
-    pub fn other(self) -> Side {
-        match self {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Side::A => "A",
-            Side::B => "B",
-        }
-    }
-}
+use crate::domain::{Message, Role, Side, Turn};
+use crate::votes::VoteRecord;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -51,256 +20,6 @@ pub enum Mode {
     Compose,
     /// Keys act on the panes (scroll, focus, vote).
     Browse,
-}
-
-/// Which model produced an answer, as logged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModelRef {
-    pub name: String,
-    pub provider: String,
-    pub model_id: String,
-    pub demo: bool,
-}
-
-impl ModelRef {
-    pub fn of(spec: &ModelSpec) -> Self {
-        Self {
-            name: spec.name.clone(),
-            provider: spec.provider.clone(),
-            model_id: spec.model_id.clone(),
-            demo: spec.endpoint.kind == WireKind::Demo,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum AnswerState {
-    /// Sent; nothing back yet.
-    Waiting,
-    Streaming,
-    /// Ended by the model: stop, length or filtered.
-    Done(Finish),
-    Failed(ProviderError),
-    /// Stopped by the user.
-    Stopped,
-}
-
-/// One side's answer to one prompt.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Answer {
-    pub model: ModelRef,
-    /// What this side sent before the prompt (system prompt first).
-    pub history: Vec<Message>,
-    /// The raw text as the model sent it (the display cleans it).
-    pub text: String,
-    pub reasoning: String,
-    pub state: AnswerState,
-    pub usage: Usage,
-    /// Text deltas received, a token estimate when the provider reports no usage.
-    pub deltas: u64,
-    pub started: Instant,
-    pub first_token: Option<Instant>,
-    pub ended: Option<Instant>,
-    /// The retry under way while no text has come yet (rate limit, server error).
-    pub retry: Option<Retry>,
-    /// Which stream feeds this answer; events of any other are stale.
-    pub generation: u64,
-    /// Bumped on every change the pane shows, so cached wrapping knows when to redo.
-    pub version: u64,
-}
-
-impl Answer {
-    pub fn new(model: ModelRef, history: Vec<Message>, generation: u64, now: Instant) -> Self {
-        Self {
-            model,
-            history,
-            text: String::new(),
-            reasoning: String::new(),
-            state: AnswerState::Waiting,
-            usage: Usage::default(),
-            deltas: 0,
-            started: now,
-            first_token: None,
-            ended: None,
-            retry: None,
-            generation,
-            version: 0,
-        }
-    }
-
-    pub fn in_flight(&self) -> bool {
-        matches!(self.state, AnswerState::Waiting | AnswerState::Streaming)
-    }
-
-    pub fn finish(&self) -> Finish {
-        match &self.state {
-            AnswerState::Done(f) => *f,
-            AnswerState::Failed(_) => Finish::Error,
-            // A record of an unfinished answer can only come from a stop.
-            AnswerState::Stopped | AnswerState::Waiting | AnswerState::Streaming => {
-                Finish::Cancelled
-            }
-        }
-    }
-
-    pub fn ttft(&self) -> Option<Duration> {
-        self.first_token.map(|t| t - self.started)
-    }
-
-    /// Time from send to the end, or to `now` while streaming.
-    pub fn elapsed(&self, now: Instant) -> Duration {
-        self.ended
-            .unwrap_or(now)
-            .saturating_duration_since(self.started)
-    }
-
-    /// The provider's count of output tokens, where it covers what arrived: a count
-    /// sent at the start of a stream (Anthropic's `message_start` says 1) is not yet
-    /// the answer's, and one below the chunks received never is.
-    pub fn reported_tokens(&self) -> Option<u64> {
-        self.usage.output_tokens.filter(|&n| n >= self.deltas)
-    }
-
-    /// Output tokens, and whether the count is the provider's: else the number of
-    /// text chunks streamed, an estimate (most servers send about a token a chunk).
-    pub fn output_tokens(&self) -> (u64, bool) {
-        match self.reported_tokens() {
-            Some(n) => (n, true),
-            None => (self.deltas, false),
-        }
-    }
-
-    /// Output tokens per second of generation (after the first token).
-    pub fn tokens_per_sec(&self, now: Instant) -> Option<f64> {
-        let first = self.first_token?;
-        let secs = self
-            .ended
-            .unwrap_or(now)
-            .saturating_duration_since(first)
-            .as_secs_f64();
-        let (tokens, _) = self.output_tokens();
-        (secs > 0.05 && tokens > 0).then(|| tokens as f64 / secs)
-    }
-
-    /// Takes in an event of this answer's stream, arrived at `now`; a text event may
-    /// be `pieces` of the stream's deltas joined.
-    pub fn apply(&mut self, event: StreamEvent, pieces: u64, now: Instant) {
-        self.version += 1;
-        match event {
-            StreamEvent::Text(text) => {
-                self.first_token.get_or_insert(now);
-                self.state = AnswerState::Streaming;
-                self.deltas += pieces;
-                self.text.push_str(&text);
-            }
-            StreamEvent::Reasoning(text) => {
-                self.first_token.get_or_insert(now);
-                self.state = AnswerState::Streaming;
-                self.reasoning.push_str(&text);
-            }
-            StreamEvent::Retry(retry) => self.retry = Some(retry),
-            StreamEvent::Usage(usage) => {
-                self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
-                self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);
-            }
-            StreamEvent::Finish(finish) => {
-                self.state = match finish {
-                    Finish::Cancelled => AnswerState::Stopped,
-                    f => AnswerState::Done(f),
-                };
-                self.ended = Some(now);
-            }
-            StreamEvent::Error(error) => {
-                self.state = AnswerState::Failed(error);
-                self.ended = Some(now);
-            }
-        }
-    }
-
-    /// An answer as a saved conversation recorded it; its times are laid out from `base`.
-    pub fn restore(record: &SideRecord, history: Vec<Message>, base: Instant) -> Self {
-        let at = |ms: Option<u64>| ms.map(|ms| base + Duration::from_millis(ms));
-        let state = match (record.finish, &record.error) {
-            (Finish::Error, error) => AnswerState::Failed(ProviderError::from_display(
-                error.as_deref().unwrap_or("the answer failed"),
-            )),
-            (Finish::Cancelled, _) => AnswerState::Stopped,
-            (finish, _) => AnswerState::Done(finish),
-        };
-        Self {
-            model: ModelRef {
-                name: record.model.clone(),
-                provider: record.provider.clone(),
-                model_id: record.model_id.clone(),
-                demo: record.provider == "demo",
-            },
-            history,
-            text: record.answer.clone(),
-            reasoning: record.reasoning.clone().unwrap_or_default(),
-            state,
-            usage: Usage {
-                input_tokens: record.input_tokens,
-                output_tokens: record.output_tokens,
-            },
-            deltas: record
-                .output_tokens
-                .or(record.output_tokens_estimate.as_ref().map(|e| e.tokens))
-                .unwrap_or(0),
-            started: base,
-            first_token: at(record.ttft_ms),
-            ended: at(record.total_ms).or(Some(base)),
-            retry: None,
-            generation: 0,
-            version: 0,
-        }
-    }
-
-    /// The side as the vote record and the conversation file store it.
-    pub fn record(&self, with_history: bool) -> SideRecord {
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        SideRecord {
-            model: self.model.name.clone(),
-            provider: self.model.provider.clone(),
-            model_id: self.model.model_id.clone(),
-            history: with_history.then(|| self.history.clone()),
-            answer: self.text.clone(),
-            reasoning: (!self.reasoning.is_empty()).then(|| self.reasoning.clone()),
-            finish: self.finish(),
-            error: match &self.state {
-                AnswerState::Failed(e) => Some(e.to_string()),
-                _ => None,
-            },
-            ttft_ms: self.ttft().map(ms),
-            total_ms: self.ended.map(|end| ms(end - self.started)),
-            input_tokens: self.usage.input_tokens,
-            output_tokens: self.reported_tokens(),
-            output_tokens_estimate: match self.reported_tokens() {
-                None if self.deltas > 0 => Some(TokenEstimate::from_chunks(self.deltas)),
-                _ => None,
-            },
-        }
-    }
-}
-
-/// One prompt sent to both sides.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Turn {
-    pub prompt: String,
-    /// Which pair of answers this is: 1 for the first, one more per regenerate.
-    pub attempt: u32,
-    pub time: jiff::Timestamp,
-    pub answers: [Answer; 2],
-    pub vote: Option<Vote>,
-}
-
-impl Turn {
-    pub fn answer(&self, side: Side) -> &Answer {
-        &self.answers[side.index()]
-    }
-
-    pub fn ended(&self) -> bool {
-        self.answers.iter().all(|a| !a.in_flight())
-    }
 }
 
 /// A pane's scroll position.
@@ -412,11 +131,14 @@ pub struct State {
     pub blind_next: bool,
     /// A vote in this blind conversation revealed the names.
     pub revealed: bool,
-    /// The pair the user chose, in config order; blind mode deals it to A and B by a coin.
-    pub pair: [ModelSpec; 2],
     pub battle: Option<Battle>,
     /// The coin and the battle draws.
     pub rng: StdRng,
+    /// Where fresh ids come from (vote records, conversations): seeded like the coin,
+    /// so `update` is a function of its inputs.
+    pub ids: StdRng,
+    /// The wall clock, read once before the loop.
+    pub clock: Clock,
     /// Votes cast but not yet known to be on disk; one whose write failed is retried
     /// with the next vote and at quit, never dropped.
     pub unsaved: Vec<VoteRecord>,
@@ -455,26 +177,29 @@ pub struct State {
 
 impl State {
     pub fn new(config: &Config, pair: [ModelSpec; 2], data_dir: PathBuf, setup: Setup) -> Self {
-        let rng = match setup.seed {
-            Some(seed) => StdRng::seed_from_u64(seed),
+        let seeded = |offset: u64| match setup.seed {
+            Some(seed) => StdRng::seed_from_u64(seed.wrapping_add(offset)),
             None => rand::make_rng(),
         };
+        let now = Instant::now();
+        let clock = Clock::new(now, jiff::Timestamp::now());
         let blind = setup.blind || setup.battle.is_some() || config.ui.blind;
         let demo = pair.iter().any(|m| m.endpoint.kind == WireKind::Demo);
         let mut state = Self {
-            conversation: Uuid::new_v4(),
-            created: jiff::Timestamp::now(),
+            conversation: Uuid::nil(),
+            created: clock.wall(now),
             turns: Vec::new(),
-            sides: pair.clone().map(SideState::new),
+            sides: pair.map(SideState::new),
             mode: Mode::Compose,
             focus: Side::A,
             layout: config.ui.layout,
             blind,
             blind_next: blind,
             revealed: false,
-            pair,
             battle: setup.battle,
-            rng,
+            rng: seeded(0),
+            ids: seeded(1),
+            clock,
             unsaved: Vec::new(),
             writing: Vec::new(),
             judge: config.arena.judge.clone(),
@@ -497,7 +222,7 @@ impl State {
             sync_scroll: false,
             quit: false,
             next_generation: 1,
-            now: Instant::now(),
+            now,
             size: (80, 24),
         };
         state.begin_conversation();
@@ -519,15 +244,15 @@ impl State {
     /// Starts a fresh conversation: a new id, no turns; a battle draws a new pair, and
     /// blind mode deals the pair to A and B by a fair coin.
     pub fn begin_conversation(&mut self) {
-        self.conversation = Uuid::new_v4();
-        self.created = jiff::Timestamp::now();
+        self.conversation = self.fresh_id();
+        self.created = self.wall_time();
         self.turns.clear();
         self.blind = self.blind_next;
         self.revealed = false;
-        if let Some(pair) = self.battle.as_ref().and_then(|b| b.draw(&mut self.rng)) {
-            self.pair = pair;
-        }
-        let [a, b] = self.pair.clone();
+        let [a, b] = match self.battle.as_ref().and_then(|b| b.draw(&mut self.rng)) {
+            Some(pair) => pair,
+            None => self.sides.clone().map(|side| side.model),
+        };
         let swap = self.blind && self.rng.random_bool(0.5);
         let (a, b) = if swap { (b, a) } else { (a, b) };
         self.sides = [SideState::new(a), SideState::new(b)];
@@ -540,33 +265,23 @@ impl State {
         let mut notes = Vec::new();
         let base = self.now;
         self.conversation = file.id;
-        self.created = file
-            .created
-            .parse()
-            .unwrap_or_else(|_| jiff::Timestamp::now());
+        self.created = file.created.parse().unwrap_or_else(|_| self.wall_time());
         self.blind = file.blind;
         self.revealed = file.turns.iter().any(|t| t.vote.is_some());
         self.turns.clear();
         for record in &file.turns {
-            let answers =
-                [(Side::A, &record.a), (Side::B, &record.b)].map(|(side, side_record)| {
-                    let mut history: Vec<Message> = self
-                        .models
-                        .iter()
-                        .find(|m| m.name == side_record.model)
-                        .and_then(|m| m.system.clone())
-                        .map(|system| vec![Message::new(Role::System, system)])
-                        .unwrap_or_default();
-                    history.extend(self.history(side));
-                    Answer::restore(side_record, history, base)
-                });
+            let answers = [&record.a, &record.b].map(|side_record| {
+                let system = self
+                    .models
+                    .iter()
+                    .find(|m| m.name == side_record.model)
+                    .and_then(|m| m.system.clone());
+                side_record.to_answer(system, base)
+            });
             self.turns.push(Turn {
                 prompt: record.prompt.clone(),
                 attempt: record.attempt,
-                time: record
-                    .time
-                    .parse()
-                    .unwrap_or_else(|_| jiff::Timestamp::now()),
+                time: record.time.parse().unwrap_or_else(|_| self.wall_time()),
                 answers,
                 vote: record.vote,
             });
@@ -585,9 +300,18 @@ impl State {
                     )),
                 }
             }
-            self.pair = [Side::A, Side::B].map(|s| self.side(s).model.clone());
         }
         notes
+    }
+
+    /// A new id, from the state's own generator.
+    pub fn fresh_id(&mut self) -> Uuid {
+        uuid::Builder::from_random_bytes(self.ids.random()).into_uuid()
+    }
+
+    /// The wall-clock time of `self.now`.
+    pub fn wall_time(&self) -> jiff::Timestamp {
+        self.clock.wall(self.now)
     }
 
     /// Votes go to the demo's own log, apart from the real leaderboard.
@@ -618,11 +342,16 @@ impl State {
     }
 
     /// What `side` sends before a new prompt: its own earlier prompts and answers.
-    /// A turn where the side produced no text at all is left out, so the model never
-    /// sees a prompt without an answer.
     pub fn history(&self, side: Side) -> Vec<Message> {
+        self.history_before(self.turns.len(), side)
+    }
+
+    /// What `side` sent before the prompt of turn `index`: its earlier prompts and
+    /// answers. A turn where the side produced no text at all is left out, so the
+    /// model never sees a prompt without an answer.
+    pub fn history_before(&self, index: usize, side: Side) -> Vec<Message> {
         let mut out = Vec::new();
-        for turn in &self.turns {
+        for turn in self.turns.iter().take(index) {
             let answer = turn.answer(side);
             if answer.text.is_empty() {
                 continue;
@@ -631,6 +360,20 @@ impl State {
             out.push(Message::new(Role::Assistant, answer.text.clone()));
         }
         out
+    }
+
+    /// Everything the answer of turn `index` on `side` was sent before its prompt, as
+    /// the vote record keeps it: the system prompt first, then the history.
+    pub fn sent_before(&self, index: usize, side: Side) -> Vec<Message> {
+        let system = self
+            .turns
+            .get(index)
+            .and_then(|turn| turn.answer(side).model.system.clone());
+        system
+            .map(|system| Message::new(Role::System, system))
+            .into_iter()
+            .chain(self.history_before(index, side))
+            .collect()
     }
 
     pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
@@ -643,6 +386,28 @@ impl State {
     /// The input box's text.
     pub fn input_text(&self) -> String {
         self.input.lines().join("\n")
+    }
+}
+
+/// The wall clock, read once: later moments are laid out from it by the monotonic
+/// clock, so `update` never reads a clock of its own.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    at: Instant,
+    wall: jiff::Timestamp,
+}
+
+impl Clock {
+    /// `wall` is the time at `at`.
+    pub fn new(at: Instant, wall: jiff::Timestamp) -> Self {
+        Self { at, wall }
+    }
+
+    /// The wall-clock time at `now`.
+    pub fn wall(&self, now: Instant) -> jiff::Timestamp {
+        self.wall
+            .checked_add(now.saturating_duration_since(self.at))
+            .unwrap_or(self.wall)
     }
 }
 

@@ -9,15 +9,13 @@ use uuid::Uuid;
 
 use super::msg::{Effect, Msg};
 use super::picker::{Picker, PickerItem, PickerKind};
-use super::state::{
-    Answer, AnswerState, Mode, ModelRef, Scroll, Side, SideState, State, StatusKind, Turn,
-    new_input,
-};
+use super::state::{Mode, Scroll, SideState, State, StatusKind, new_input};
 use crate::config::{KeyStatus, Layout, ModelSpec};
 use crate::conversation::{ConversationFile, TurnRecord};
-use crate::provider::{ChatRequest, Message, Role, StreamEvent};
+use crate::domain::{Answer, AnswerState, Message, Role, Side, StreamEvent, Turn, Vote};
+use crate::provider::ChatRequest;
 use crate::votes::record::{SCHEMA, timestamp};
-use crate::votes::{Vote, VoteRecord};
+use crate::votes::{SideRecord, VoteRecord};
 
 /// Lines a mouse wheel notch scrolls.
 const WHEEL_LINES: usize = 3;
@@ -323,7 +321,6 @@ fn swap(state: &mut State, now: Instant) -> Vec<Effect> {
 /// new blind conversation starts (a coin deals the new pair).
 fn assign(state: &mut State, side: Side, model: ModelSpec, now: Instant) -> Vec<Effect> {
     *state.side_mut(side) = SideState::new(model);
-    state.pair = [Side::A, Side::B].map(|s| state.side(s).model.clone());
     if state.blind {
         let effects = new_conversation(state, now);
         state.set_status(
@@ -525,11 +522,9 @@ fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Vec<Effect> {
         let mut messages = state.history(side);
         messages.push(Message::new(Role::User, prompt.clone()));
         let request = ChatRequest::for_model(&spec, messages);
-        let mut sent_before = request.history_with_system();
-        sent_before.pop();
         let generation = state.next_generation;
         state.next_generation += 1;
-        let answer = Answer::new(ModelRef::of(&spec), sent_before, generation, now);
+        let answer = Answer::new(spec.model_ref(), generation, now);
         effects.push(Effect::Start {
             side,
             generation,
@@ -541,7 +536,7 @@ fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Vec<Effect> {
     state.turns.push(Turn {
         prompt: prompt.clone(),
         attempt: 1,
-        time: jiff::Timestamp::now(),
+        time: state.wall_time(),
         answers,
         vote: None,
     });
@@ -671,30 +666,32 @@ fn vote(state: &mut State, key: char) -> Vec<Effect> {
         state.set_status(StatusKind::Warning, text);
         return Vec::new();
     };
-    let blind = state.names_hidden();
-    let turn = &mut state.turns[index];
-    if turn.vote.is_some() {
+    if state.turns[index].vote.is_some() {
         state.set_status(
             StatusKind::Warning,
             format!("already voted on turn {}", index + 1),
         );
         return Vec::new();
     }
-    turn.vote = Some(vote);
+    let [a, b] = Side::BOTH.map(|side| {
+        let history = state.sent_before(index, side);
+        SideRecord::of(state.turns[index].answer(side), Some(history))
+    });
     let record = VoteRecord {
         schema: SCHEMA,
-        id: Uuid::new_v4(),
-        time: timestamp(jiff::Timestamp::now()),
+        id: state.fresh_id(),
+        time: timestamp(state.wall_time()),
         conversation: state.conversation,
         turn: turn_number(index),
-        attempt: turn.attempt,
+        attempt: state.turns[index].attempt,
         vote,
-        blind,
+        blind: state.names_hidden(),
         judge: state.judge.clone(),
-        prompt: turn.prompt.clone(),
-        a: turn.answer(Side::A).record(true),
-        b: turn.answer(Side::B).record(true),
+        prompt: state.turns[index].prompt.clone(),
+        a,
+        b,
     };
+    state.turns[index].vote = Some(vote);
     // The vote reveals a blind conversation's names.
     state.revealed = true;
     state.set_status(
@@ -736,15 +733,15 @@ fn save_conversation(state: &State) -> Effect {
             time: timestamp(turn.time),
             prompt: turn.prompt.clone(),
             vote: turn.vote,
-            a: turn.answer(Side::A).record(false),
-            b: turn.answer(Side::B).record(false),
+            a: SideRecord::of(turn.answer(Side::A), None),
+            b: SideRecord::of(turn.answer(Side::B), None),
         })
         .collect();
     Effect::SaveConversation(Box::new(ConversationFile {
         schema: SCHEMA,
         id: state.conversation,
         created: timestamp(state.created),
-        updated: timestamp(jiff::Timestamp::now()),
+        updated: timestamp(state.wall_time()),
         blind: state.blind,
         turns,
     }))

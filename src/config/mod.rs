@@ -9,6 +9,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::domain::ModelRef;
+
 pub use load::{ConfigError, LoadOptions, load, load_from, parse_str};
 pub(crate) use load::{closest, line_col};
 
@@ -99,6 +101,17 @@ impl ModelSpec {
             max_tokens: None,
             max_answer_bytes: None,
             extra: serde_json::Map::new(),
+        }
+    }
+
+    /// Which model answers, as an answer and the vote log name it.
+    pub fn model_ref(&self) -> ModelRef {
+        ModelRef {
+            name: self.name.clone(),
+            provider: self.provider.clone(),
+            model_id: self.model_id.clone(),
+            demo: self.endpoint.kind == WireKind::Demo,
+            system: self.system.clone(),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The provider layer: one trait every wire kind implements, one event type every
-//! stream produces, and the driver that adds retries and the final event.
+//! The provider layer: one trait every wire kind implements, and the driver that
+//! adds retries and the final event. The events themselves are `crate::domain`'s.
 
 pub mod anthropic;
 pub mod demo;
@@ -16,36 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use error::{ErrorKind, ProviderError};
+pub use crate::domain::{
+    ErrorKind, Finish, Message, ProviderError, Retry, Role, StreamEvent, Usage,
+};
 
 use crate::config::{Endpoint, ModelSpec, WireKind};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    pub role: Role,
-    pub content: String,
-}
-
-impl Message {
-    pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self {
-            role,
-            content: content.into(),
-        }
-    }
-}
 
 /// What one side sends for one turn. `messages` holds the user/assistant history and
 /// ends with this turn's user prompt; the system prompt is kept apart because wire
@@ -90,76 +68,6 @@ impl ChatRequest {
         }
         out.extend(self.messages.iter().cloned());
         out
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    pub input_tokens: Option<u64>,
-    pub output_tokens: Option<u64>,
-}
-
-/// How an answer ended, as the vote record spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Finish {
-    Stop,
-    Length,
-    Filtered,
-    Error,
-    Cancelled,
-}
-
-impl Finish {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Finish::Stop => "stop",
-            Finish::Length => "length",
-            Finish::Filtered => "filtered",
-            Finish::Error => "error",
-            Finish::Cancelled => "cancelled",
-        }
-    }
-}
-
-/// Everything a stream reports. A stream ends with exactly one `Finish` or `Error`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StreamEvent {
-    Text(String),
-    Reasoning(String),
-    Usage(Usage),
-    /// An attempt failed before any text and will be sent again after a wait.
-    Retry(Retry),
-    Finish(Finish),
-    Error(ProviderError),
-}
-
-/// A retry about to happen, so the pane can say why it waits.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Retry {
-    /// What failed: its kind and HTTP status.
-    pub kind: ErrorKind,
-    pub status: Option<u16>,
-    pub wait: Duration,
-    /// This retry's number, from 1, and how many are allowed.
-    pub attempt: u32,
-    pub of: u32,
-}
-
-impl std::fmt::Display for Retry {
-    /// "rate limited (HTTP 429), retrying in 2 s (1/2)"
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.kind.label())?;
-        if let Some(status) = self.status {
-            write!(f, " (HTTP {status})")?;
-        }
-        let secs = self.wait.as_secs_f64();
-        let wait = if secs < 1.0 {
-            format!("{} ms", self.wait.as_millis())
-        } else {
-            format!("{} s", secs.round())
-        };
-        write!(f, ", retrying in {wait} ({}/{})", self.attempt, self.of)
     }
 }
 

@@ -14,15 +14,12 @@ use ratatui::widgets::{
 use uuid::Uuid;
 
 use crate::app::picker::{Picker, PickerKind};
-use crate::app::state::{
-    Answer, AnswerState, Mode, Scroll, Side, SideState, State, StatusKind, Turn, Viewport,
-};
+use crate::app::state::{Mode, Scroll, SideState, State, StatusKind, Viewport};
 use crate::config::{KeyStatus, Layout, WireKind};
-use crate::provider::{ErrorKind, Finish};
+use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Side, Turn, Vote};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
 use crate::ui::markdown::Streamed;
-use crate::votes::Vote;
 
 /// Where everything goes on the screen.
 pub struct Areas {

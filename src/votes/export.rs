@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::style::{BoldCount, HeaderCount, ListCount, answer_tokens, markdown_counts};
-use super::{SideRecord, Vote, VoteRecord, language};
-use crate::provider::{Finish, Message, Role};
+use super::{SideRecord, VoteRecord, language};
+use crate::domain::Vote;
+use crate::domain::{Finish, Message, Role};
 
 /// What `--format` chooses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -102,8 +102,9 @@ pub fn read(path: &Path) -> io::Result<(Vec<VoteRecord>, Vec<Skipped>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::Finish;
-    use crate::votes::{SideRecord, Vote};
+    use crate::domain::Finish;
+    use crate::domain::Vote;
+    use crate::votes::SideRecord;
 
     fn side(model: &str) -> SideRecord {
         SideRecord {

@@ -7,4 +7,4 @@ pub mod rating;
 pub mod record;
 pub mod style;
 
-pub use record::{SideRecord, TokenEstimate, Vote, VoteRecord};
+pub use record::{SideRecord, TokenEstimate, VoteRecord};

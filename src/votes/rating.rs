@@ -31,7 +31,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use super::Vote;
+use crate::domain::Vote;
 
 /// The L2 prior on θ (a Gaussian with standard deviation 1/√λ = 10).
 pub const PRIOR: f64 = 0.01;

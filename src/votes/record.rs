@@ -1,43 +1,13 @@
 //! The vote record of SPEC §5, field for field.
 
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::provider::{Finish, Message};
+use crate::domain::{Answer, AnswerState, Finish, Message, ModelRef, ProviderError, Usage, Vote};
 
 pub const SCHEMA: u32 = 1;
-
-/// Which answer the judge preferred.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Vote {
-    A,
-    B,
-    Tie,
-    BothBad,
-}
-
-impl Vote {
-    /// The vote the keys 1..4 cast.
-    pub fn from_digit(c: char) -> Option<Self> {
-        Some(match c {
-            '1' => Vote::A,
-            '2' => Vote::B,
-            '3' => Vote::Tie,
-            '4' => Vote::BothBad,
-            _ => return None,
-        })
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Vote::A => "A is better",
-            Vote::B => "B is better",
-            Vote::Tie => "a tie",
-            Vote::BothBad => "both bad",
-        }
-    }
-}
 
 /// One side of a turn as logged: which model answered, what it was sent before this
 /// turn's prompt, and how its answer went.
@@ -64,6 +34,68 @@ pub struct SideRecord {
 }
 
 impl SideRecord {
+    /// The side as the vote record and the conversation file store it, with what it
+    /// was sent before the prompt where the record keeps that.
+    pub fn of(answer: &Answer, history: Option<Vec<Message>>) -> Self {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            model: answer.model.name.clone(),
+            provider: answer.model.provider.clone(),
+            model_id: answer.model.model_id.clone(),
+            history,
+            answer: answer.text.clone(),
+            reasoning: (!answer.reasoning.is_empty()).then(|| answer.reasoning.clone()),
+            finish: answer.finish(),
+            error: match &answer.state {
+                AnswerState::Failed(e) => Some(e.to_string()),
+                _ => None,
+            },
+            ttft_ms: answer.ttft().map(ms),
+            total_ms: answer.ended.map(|end| ms(end - answer.started)),
+            input_tokens: answer.usage.input_tokens,
+            output_tokens: answer.reported_tokens(),
+            output_tokens_estimate: match answer.reported_tokens() {
+                None if answer.deltas > 0 => Some(TokenEstimate::from_chunks(answer.deltas)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The answer this record saved, sent with `system`; its times are laid out from
+    /// `base`.
+    pub fn to_answer(&self, system: Option<String>, base: Instant) -> Answer {
+        let at = |ms: Option<u64>| ms.map(|ms| base + Duration::from_millis(ms));
+        let state = match (self.finish, &self.error) {
+            (Finish::Error, error) => AnswerState::Failed(ProviderError::from_display(
+                error.as_deref().unwrap_or("the answer failed"),
+            )),
+            (Finish::Cancelled, _) => AnswerState::Stopped,
+            (finish, _) => AnswerState::Done(finish),
+        };
+        let model = ModelRef {
+            name: self.model.clone(),
+            provider: self.provider.clone(),
+            model_id: self.model_id.clone(),
+            demo: self.provider == "demo",
+            system,
+        };
+        let mut answer = Answer::new(model, 0, base);
+        answer.text = self.answer.clone();
+        answer.reasoning = self.reasoning.clone().unwrap_or_default();
+        answer.state = state;
+        answer.usage = Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+        };
+        answer.deltas = self
+            .output_tokens
+            .or(self.output_tokens_estimate.as_ref().map(|e| e.tokens))
+            .unwrap_or(0);
+        answer.first_token = at(self.ttft_ms);
+        answer.ended = at(self.total_ms).or(Some(base));
+        answer
+    }
+
     /// One of `duel --demo`'s built-in offline models answered.
     pub fn is_demo(&self) -> bool {
         self.provider == "demo" && crate::config::DEMO_MODELS.contains(&self.model.as_str())

@@ -275,7 +275,7 @@ Text after the fence.
             history: None,
             answer: answer.into(),
             reasoning: None,
-            finish: crate::provider::Finish::Stop,
+            finish: crate::domain::Finish::Stop,
             error: None,
             ttft_ms: None,
             total_ms: None,

@@ -1,0 +1,14 @@
+//! The language of the whole program: messages, stream events, answers, turns and
+//! votes. Every other module speaks it; it imports nothing of duel.
+
+mod error;
+mod message;
+mod stream;
+mod turn;
+mod vote;
+
+pub use error::{ErrorKind, ProviderError};
+pub use message::{Message, Role};
+pub use stream::{Finish, Retry, StreamEvent, Usage};
+pub use turn::{Answer, AnswerState, ModelRef, Side, Turn};
+pub use vote::Vote;
