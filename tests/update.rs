@@ -1257,3 +1257,73 @@ fn update_is_a_function_of_its_inputs() {
         "the vote's time is the wall clock at the vote: {first}"
     );
 }
+
+#[test]
+fn in_browse_mode_only_the_keys_the_help_lists_do_anything() {
+    use duel::app::keymap::{self, KeyMode};
+    let mut codes: Vec<KeyCode> = (' '..='~').map(KeyCode::Char).collect();
+    codes.extend([
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Backspace,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::Delete,
+        KeyCode::F(1),
+        KeyCode::F(2),
+    ]);
+    let look = |state: &State| {
+        format!(
+            "{:?} {:?} {:?} {} {} {} {} {} {} {} {:?} {:?}",
+            state.mode,
+            state.focus,
+            state.layout,
+            state.show_help,
+            state.picker.is_some(),
+            state.blind_next,
+            state.expand_reasoning,
+            state.sync_scroll,
+            state.quit,
+            state.turns.len(),
+            state.status,
+            state.sides.each_ref().map(|s| s.scroll),
+        )
+    };
+    for code in codes {
+        for mods in [
+            KeyModifiers::NONE,
+            KeyModifiers::SHIFT,
+            KeyModifiers::ALT,
+            KeyModifiers::CONTROL,
+        ] {
+            let mut state = state();
+            let gens = send(&mut state, "hi");
+            finish_both(&mut state, gens);
+            for side in Side::BOTH {
+                state.sides[side.index()].viewport = Viewport {
+                    total_lines: 100,
+                    height: 10,
+                };
+            }
+            update(&mut state, key(KeyCode::Esc), Instant::now());
+            assert_eq!(state.mode, Mode::Browse);
+            let before = look(&state);
+            let press = KeyEvent::new(code, mods);
+            let effects = update(&mut state, Msg::Key(press), Instant::now());
+            let did_something = !effects.is_empty() || look(&state) != before;
+            let bound = keymap::action(KeyMode::Browse, &press, false).is_some();
+            assert!(
+                bound || !did_something,
+                "{press:?} does something but the keymap (and so the help) lacks it"
+            );
+        }
+    }
+}

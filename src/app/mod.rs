@@ -1,5 +1,6 @@
 //! The interactive app: state, messages, the pure `update`, and the run loop.
 
+pub mod keymap;
 pub mod msg;
 pub mod picker;
 pub mod run;
