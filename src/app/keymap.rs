@@ -233,6 +233,9 @@ const fn plain(c: char) -> Key {
     Key::Plain(C::Char(c))
 }
 
+/// Browse mode says Ctrl+C's three meanings on one row.
+const CTRL_C: &str = "stop, else clear the draft, else quit";
+
 const ALT_DIGITS: Key = Key::VoteDigits(KeyModifiers::ALT);
 const DIGITS: Key = Key::VoteDigits(KeyModifiers::NONE);
 
@@ -355,16 +358,10 @@ pub const BINDINGS: &[Binding] = &[
         "focus",
         When::Always,
     ),
-    bind(Browse, &[Key::Ctrl('c')], A::Stop, "stop the answers")
+    bind(Browse, &[Key::Ctrl('c')], A::Stop, CTRL_C)
         .only(When::Streaming)
         .hint("Ctrl+C", "stop", When::Streaming),
-    bind(
-        Browse,
-        &[Key::Ctrl('c')],
-        A::ClearOrQuit,
-        "clear the draft, else quit",
-    )
-    .only(When::Idle),
+    bind(Browse, &[Key::Ctrl('c')], A::ClearOrQuit, CTRL_C).only(When::Idle),
     bind(
         Browse,
         &[Key::Plain(C::Tab), Key::Plain(C::BackTab)],
@@ -524,8 +521,8 @@ pub struct HelpRow {
 }
 
 /// The help for `mode`, in table order: bindings with the same words share a row
-/// (Esc and Ctrl+C both stop), and a binding without words joins the row before
-/// (`k` and `j` scroll a line).
+/// (Esc and Ctrl+C both stop; a key is said once), and a binding without words
+/// joins the row before (`k` and `j` scroll a line).
 pub fn help(mode: KeyMode) -> Vec<HelpRow> {
     let mut rows: Vec<HelpRow> = Vec::new();
     for binding in BINDINGS.iter().filter(|b| b.mode == mode) {
@@ -540,7 +537,11 @@ pub fn help(mode: KeyMode) -> Vec<HelpRow> {
                 row.keys = format!("{} / {keys}", row.keys);
             }
         } else if let Some(row) = rows.iter_mut().find(|r| r.what == binding.help) {
-            row.keys = format!("{}, {keys}", row.keys);
+            for key in binding.keys.iter().map(Key::to_string) {
+                if !row.keys.split(", ").any(|k| k == key) {
+                    row.keys = format!("{}, {key}", row.keys);
+                }
+            }
         } else {
             rows.push(HelpRow {
                 keys,
@@ -624,6 +625,15 @@ mod tests {
                 }
             }
             assert!(help.iter().all(|row| !row.what.is_empty()));
+        }
+    }
+
+    #[test]
+    fn the_help_of_each_mode_fits_a_24_line_terminal() {
+        // A border above and below, the mode's heading, and the rows.
+        for mode in [Compose, Browse] {
+            let rows = help(mode).len();
+            assert!(rows + 3 <= 24, "{mode:?} has {rows} rows");
         }
     }
 
