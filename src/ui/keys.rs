@@ -1,0 +1,116 @@
+//! The keymap as the screen shows it: the footer's hints, the picker's, and the help.
+//! All of it is read from `app::keymap`, so what the screen says is what the keys do.
+
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use crate::app::keymap::{self, Hint, HelpRow, KeyMode};
+use crate::app::state::{Mode, State};
+use crate::text::{truncate, width};
+use crate::theme::Theme;
+
+/// The footer's hints for what the keys do now: those that give way when room is
+/// short (most important first), and the pinned ones (help, quit), each joined
+/// with ` · `.
+pub fn footer_hints(state: &State) -> (String, String) {
+    let mode = match state.mode {
+        Mode::Compose => KeyMode::Compose,
+        Mode::Browse => KeyMode::Browse,
+    };
+    let (cut, pinned) = keymap::hints(mode, state.streaming());
+    (join(&cut), join(&pinned))
+}
+
+/// The picker's own hints, for its bottom border.
+pub fn picker_hints() -> String {
+    let (cut, pinned) = keymap::hints(KeyMode::Picker, false);
+    let hints = join(&[cut, pinned].concat());
+    format!(" type to filter · {hints} ")
+}
+
+fn join(hints: &[Hint]) -> String {
+    hints
+        .iter()
+        .map(|h| format!("{} {}", h.keys, h.what))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The widest a help section is drawn.
+const SECTION_WIDTH: usize = 46;
+
+/// The help's lines for a popup `room` cells wide inside its border: compose and
+/// browse side by side where both fit, else the mode the user is in.
+pub fn help_lines(state: &State, theme: &Theme, room: usize) -> Vec<Line<'static>> {
+    let current = match state.mode {
+        Mode::Compose => KeyMode::Compose,
+        Mode::Browse => KeyMode::Browse,
+    };
+    let modes = if room >= 2 * SECTION_WIDTH + 2 {
+        vec![KeyMode::Compose, KeyMode::Browse]
+    } else {
+        vec![current]
+    };
+    let section_width = if modes.len() == 2 {
+        (room - 2) / 2
+    } else {
+        room
+    };
+    let sections: Vec<Vec<Line<'static>>> = modes
+        .iter()
+        .map(|&mode| section(mode, theme, section_width))
+        .collect();
+    let height = sections.iter().map(Vec::len).max().unwrap_or(0);
+    (0..height)
+        .map(|row| {
+            let mut spans = Vec::new();
+            for (i, lines) in sections.iter().enumerate() {
+                let line = lines.get(row).cloned().unwrap_or_default();
+                if i + 1 < sections.len() {
+                    let pad = section_width.saturating_sub(line.width()) + 2;
+                    spans.extend(line.spans);
+                    spans.push(Span::raw(" ".repeat(pad)));
+                } else {
+                    spans.extend(line.spans);
+                }
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// One mode's help: a heading, then a row per binding, keys right-aligned.
+fn section(mode: KeyMode, theme: &Theme, room: usize) -> Vec<Line<'static>> {
+    let rows = keymap::help(mode);
+    let heading = match mode {
+        KeyMode::Compose => "compose: typing",
+        KeyMode::Browse => "browse: keys act on the panes",
+        KeyMode::Picker | KeyMode::Help => "",
+    };
+    let key_style = Style::default()
+        .fg(theme.heading)
+        .add_modifier(Modifier::BOLD);
+    // Keys take what the longest needs, up to half the room.
+    let keys_width = rows
+        .iter()
+        .map(|r| width(&r.keys))
+        .max()
+        .unwrap_or(0)
+        .min(room / 2);
+    let mut lines = vec![Line::styled(
+        truncate(heading, room),
+        Style::default().fg(theme.dim).add_modifier(Modifier::BOLD),
+    )];
+    lines.extend(rows.iter().map(|HelpRow { keys, what }| {
+        let keys = truncate(keys, keys_width);
+        let pad = keys_width - width(&keys);
+        let what = truncate(what, room.saturating_sub(keys_width + 2));
+        Line::from(vec![
+            Span::raw(" ".repeat(pad)),
+            Span::styled(keys, key_style),
+            Span::raw("  "),
+            Span::styled(what, Style::default().fg(theme.fg)),
+        ])
+    }));
+    lines
+}
