@@ -74,7 +74,7 @@ pub fn load(path: &Path) -> io::Result<ConversationFile> {
 }
 
 /// A saved file that could not be read, and why.
-pub type Unreadable = (PathBuf, String);
+pub(crate) type Unreadable = (PathBuf, String);
 
 /// Every saved conversation that reads, newest first, and the files that did not.
 pub fn list(data_dir: &Path) -> io::Result<(Vec<ConversationFile>, Vec<Unreadable>)> {

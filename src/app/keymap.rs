@@ -175,7 +175,7 @@ pub struct Hint {
 
 /// Keys that do one action in one mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Binding {
+struct Binding {
     pub mode: KeyMode,
     pub keys: &'static [Key],
     pub action: Action,
@@ -241,7 +241,7 @@ const DIGITS: Key = Key::VoteDigits(KeyModifiers::NONE);
 
 /// Every binding of every mode. The footer shows a mode's hints in this order, as
 /// many as fit; the help lists a mode's bindings in this order.
-pub const BINDINGS: &[Binding] = &[
+const BINDINGS: &[Binding] = &[
     // Compose: typing in the input. Keys not listed here are typed.
     bind(Compose, &[Key::Plain(C::Esc)], A::Stop, "stop the answers")
         .only(When::Streaming)

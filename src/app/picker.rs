@@ -53,17 +53,17 @@ impl Picker {
         self.shown.get(self.selected).map(|&i| &self.items[i])
     }
 
-    pub fn type_char(&mut self, c: char) {
+    pub(crate) fn type_char(&mut self, c: char) {
         self.query.push(c);
         self.filter();
     }
 
-    pub fn backspace(&mut self) {
+    pub(crate) fn backspace(&mut self) {
         self.query.pop();
         self.filter();
     }
 
-    pub fn move_by(&mut self, delta: isize) {
+    pub(crate) fn move_by(&mut self, delta: isize) {
         if self.shown.is_empty() {
             return;
         }

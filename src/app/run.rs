@@ -302,7 +302,7 @@ async fn stream_side(
 
 /// Joins runs of answer text (and of reasoning) into one event each, in order, with
 /// how many events each stands for.
-pub fn coalesce(events: impl IntoIterator<Item = StreamEvent>) -> Vec<(StreamEvent, u64)> {
+fn coalesce(events: impl IntoIterator<Item = StreamEvent>) -> Vec<(StreamEvent, u64)> {
     let mut out: Vec<(StreamEvent, u64)> = Vec::new();
     for event in events {
         match (out.last_mut(), event) {

@@ -243,7 +243,7 @@ impl State {
 
     /// Starts a fresh conversation: a new id, no turns; a battle draws a new pair, and
     /// blind mode deals the pair to A and B by a fair coin.
-    pub fn begin_conversation(&mut self) {
+    pub(crate) fn begin_conversation(&mut self) {
         self.conversation = self.fresh_id();
         self.created = self.wall_time();
         self.turns.clear();
@@ -305,12 +305,12 @@ impl State {
     }
 
     /// A new id, from the state's own generator.
-    pub fn fresh_id(&mut self) -> Uuid {
+    pub(crate) fn fresh_id(&mut self) -> Uuid {
         uuid::Builder::from_random_bytes(self.ids.random()).into_uuid()
     }
 
     /// The wall-clock time of `self.now`.
-    pub fn wall_time(&self) -> jiff::Timestamp {
+    pub(crate) fn wall_time(&self) -> jiff::Timestamp {
         self.clock.wall(self.now)
     }
 
@@ -337,7 +337,7 @@ impl State {
     }
 
     /// The latest turn whose two answers have both ended: the one a vote goes to.
-    pub fn votable_turn(&self) -> Option<usize> {
+    pub(crate) fn votable_turn(&self) -> Option<usize> {
         self.turns.iter().rposition(Turn::ended)
     }
 
@@ -349,7 +349,7 @@ impl State {
     /// What `side` sent before the prompt of turn `index`: its earlier prompts and
     /// answers. A turn where the side produced no text at all is left out, so the
     /// model never sees a prompt without an answer.
-    pub fn history_before(&self, index: usize, side: Side) -> Vec<Message> {
+    fn history_before(&self, index: usize, side: Side) -> Vec<Message> {
         let mut out = Vec::new();
         for turn in self.turns.iter().take(index) {
             let answer = turn.answer(side);
@@ -364,7 +364,7 @@ impl State {
 
     /// Everything the answer of turn `index` on `side` was sent before its prompt, as
     /// the vote record keeps it: the system prompt first, then the history.
-    pub fn sent_before(&self, index: usize, side: Side) -> Vec<Message> {
+    pub(crate) fn sent_before(&self, index: usize, side: Side) -> Vec<Message> {
         let system = self
             .turns
             .get(index)
@@ -411,7 +411,7 @@ impl Clock {
     }
 }
 
-pub fn new_input() -> TextArea<'static> {
+pub(crate) fn new_input() -> TextArea<'static> {
     let mut input = TextArea::default();
     input.set_placeholder_text("Ask both models… (Enter sends, Alt+Enter adds a line)");
     input.set_wrap_mode(WrapMode::WordOrGlyph);

@@ -40,7 +40,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 15] = [
+    const ALL: [ErrorKind; 15] = [
         ErrorKind::MissingKey,
         ErrorKind::Auth,
         ErrorKind::RateLimit,
@@ -110,13 +110,13 @@ impl ProviderError {
         self
     }
 
-    pub fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
+    pub(crate) fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
         self.retry_after = wait;
         self
     }
 
     /// Failures that may succeed when sent again (only ever before any text arrived).
-    pub fn retryable(&self) -> bool {
+    pub(crate) fn retryable(&self) -> bool {
         matches!(
             self.kind,
             ErrorKind::RateLimit | ErrorKind::Server | ErrorKind::Network
@@ -143,7 +143,7 @@ impl std::error::Error for ProviderError {}
 impl ProviderError {
     /// Reads back an error as `Display` wrote it (a saved conversation keeps only
     /// the text): `label (HTTP status): message`.
-    pub fn from_display(text: &str) -> Self {
+    pub(crate) fn from_display(text: &str) -> Self {
         let Some(kind) = ErrorKind::ALL
             .into_iter()
             .find(|k| text.starts_with(k.label()))

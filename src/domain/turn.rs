@@ -113,7 +113,7 @@ impl Answer {
         }
     }
 
-    pub fn ttft(&self) -> Option<Duration> {
+    pub(crate) fn ttft(&self) -> Option<Duration> {
         self.first_token.map(|t| t - self.started)
     }
 
@@ -127,7 +127,7 @@ impl Answer {
     /// The provider's count of output tokens, where it covers what arrived: a count
     /// sent at the start of a stream (Anthropic's `message_start` says 1) is not yet
     /// the answer's, and one below the chunks received never is.
-    pub fn reported_tokens(&self) -> Option<u64> {
+    pub(crate) fn reported_tokens(&self) -> Option<u64> {
         self.usage.output_tokens.filter(|&n| n >= self.deltas)
     }
 

@@ -14,7 +14,7 @@ pub enum Vote {
 
 impl Vote {
     /// The vote the keys 1..4 cast.
-    pub fn from_digit(c: char) -> Option<Self> {
+    pub(crate) fn from_digit(c: char) -> Option<Self> {
         Some(match c {
             '1' => Vote::A,
             '2' => Vote::B,
@@ -24,7 +24,7 @@ impl Vote {
         })
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Vote::A => "A is better",
             Vote::B => "B is better",

@@ -4,7 +4,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::app::keymap::{self, Hint, HelpRow, KeyMode};
+use crate::app::keymap::{self, HelpRow, Hint, KeyMode};
 use crate::app::state::{Mode, State};
 use crate::text::{truncate, width};
 use crate::theme::Theme;

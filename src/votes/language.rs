@@ -11,7 +11,7 @@
 /// whose letters are all ASCII is English, since short prompts ("hi", "fix this")
 /// are where guessing is hard and English is by far the likeliest. Anything else it
 /// cannot tell is "unknown".
-pub fn detect(prompt: &str) -> &'static str {
+pub(crate) fn detect(prompt: &str) -> &'static str {
     let text = without_code(prompt);
     let count = Count::of(&text);
     let cjk = count.han + count.kana + count.hangul;
@@ -43,7 +43,7 @@ pub fn detect(prompt: &str) -> &'static str {
 
 /// A character's script, as far as telling CJK languages apart needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Script {
+pub(crate) enum Script {
     Han,
     Kana,
     Hangul,
@@ -52,7 +52,7 @@ pub enum Script {
 
 /// The script of `c`: ideographs (CJK Unified, extensions, compatibility), kana
 /// (with half-width), Hangul (syllables and jamo), or anything else.
-pub fn script(c: char) -> Script {
+pub(crate) fn script(c: char) -> Script {
     match c {
         '\u{4E00}'..='\u{9FFF}'
         | '\u{3400}'..='\u{4DBF}'

@@ -19,7 +19,7 @@ pub fn append(path: &Path, record: &VoteRecord) -> io::Result<()> {
 
 /// Appends `records`, one line each, with a single write. Returns only once they are
 /// on disk.
-pub fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
+pub(crate) fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
     let mut lines = Vec::new();
     for record in records {
         serde_json::to_writer(&mut lines, record).map_err(io::Error::other)?;

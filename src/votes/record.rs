@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::{Answer, AnswerState, Finish, Message, ModelRef, ProviderError, Usage, Vote};
 
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 /// One side of a turn as logged: which model answered, what it was sent before this
 /// turn's prompt, and how its answer went.
@@ -63,7 +63,7 @@ impl SideRecord {
 
     /// The answer this record saved, sent with `system`; its times are laid out from
     /// `base`.
-    pub fn to_answer(&self, system: Option<String>, base: Instant) -> Answer {
+    pub(crate) fn to_answer(&self, system: Option<String>, base: Instant) -> Answer {
         let at = |ms: Option<u64>| ms.map(|ms| base + Duration::from_millis(ms));
         let state = match (self.finish, &self.error) {
             (Finish::Error, error) => AnswerState::Failed(ProviderError::from_display(
@@ -149,12 +149,12 @@ pub struct VoteRecord {
 }
 
 /// The attempt of a record or turn that does not say: the first answers.
-pub fn first_attempt() -> u32 {
+pub(crate) fn first_attempt() -> u32 {
     1
 }
 
 /// Now, as the record's `time` field spells it.
-pub fn timestamp(at: jiff::Timestamp) -> String {
+pub(crate) fn timestamp(at: jiff::Timestamp) -> String {
     format!("{at:.3}")
 }
 

@@ -43,7 +43,7 @@ pub struct MarkdownCounts {
 }
 
 /// Counts `answer`'s Markdown elements outside fenced code blocks.
-pub fn markdown_counts(answer: &str) -> MarkdownCounts {
+pub(crate) fn markdown_counts(answer: &str) -> MarkdownCounts {
     let text = without_fenced_code(answer);
     let mut counts = MarkdownCounts::default();
     for line in line_starts(&text).map(|at| &text[at..]) {
@@ -139,7 +139,7 @@ fn without_fenced_code(text: &str) -> String {
 
 /// The tokens of this side's answer: what the provider reported, else duel's count
 /// of the streamed chunks, else an estimate from the text (older records).
-pub fn answer_tokens(side: &SideRecord) -> u64 {
+pub(crate) fn answer_tokens(side: &SideRecord) -> u64 {
     side.output_tokens
         .or(side.output_tokens_estimate.as_ref().map(|e| e.tokens))
         .unwrap_or_else(|| estimate_tokens(&side.answer))
@@ -148,7 +148,7 @@ pub fn answer_tokens(side: &SideRecord) -> u64 {
 /// A rough count for answers without a reported one: a token per CJK character
 /// (ideographs, kana, Hangul and CJK punctuation), and one per four other
 /// characters, rounded up.
-pub fn estimate_tokens(text: &str) -> u64 {
+fn estimate_tokens(text: &str) -> u64 {
     let (mut cjk, mut other) = (0u64, 0u64);
     for c in text.chars() {
         let wide_punctuation = matches!(c, '\u{3000}'..='\u{303F}' | '\u{FF00}'..='\u{FFEF}');
