@@ -1327,3 +1327,36 @@ fn in_browse_mode_only_the_keys_the_help_lists_do_anything() {
         }
     }
 }
+
+#[test]
+fn a_vote_records_exactly_what_each_side_was_sent_before_its_prompt() {
+    // The record's history is derived from the turns, not copied into every answer:
+    // it must still equal the request each side sent, regenerated turns included.
+    let mut state = state();
+    let gens = send(&mut state, "one");
+    finish_both(&mut state, gens);
+    type_text(&mut state, "two");
+    let sent = update(&mut state, key(KeyCode::Enter), Instant::now());
+    let gens = state.turns[1].answers.each_ref().map(|a| a.generation);
+    finish_both(&mut state, gens);
+    update(&mut state, key(KeyCode::Esc), Instant::now());
+    let regenerated = update(&mut state, key(KeyCode::Char('r')), Instant::now());
+    let gens = state.turns[1].answers.each_ref().map(|a| a.generation);
+    finish_both(&mut state, gens);
+    let record = voted(&update(&mut state, key(KeyCode::Char('1')), Instant::now()));
+    assert_eq!(record.attempt, 2);
+    for effects in [&sent, &regenerated] {
+        for effect in effects {
+            let Effect::Start { side, request, .. } = effect else {
+                continue;
+            };
+            let side_record = match side {
+                Side::A => &record.a,
+                Side::B => &record.b,
+            };
+            let mut before = request.history_with_system();
+            assert_eq!(before.pop().map(|m| m.content), Some("two".to_owned()));
+            assert_eq!(side_record.history.as_ref(), Some(&before), "{side:?}");
+        }
+    }
+}
