@@ -7,7 +7,6 @@ pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod provider;
-pub mod stats_cmd;
 pub mod text;
 pub mod theme;
 pub mod ui;
