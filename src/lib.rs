@@ -8,7 +8,6 @@ pub mod config;
 pub mod conversation;
 pub mod domain;
 pub mod provider;
-pub mod stats_cmd;
 pub mod text;
 pub mod theme;
 pub mod ui;

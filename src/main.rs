@@ -21,7 +21,7 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, conversation, say, stats_cmd, theme};
+use duel::{commands, conversation, say, theme};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
@@ -32,13 +32,13 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Init) => return finish(commands::init(cli.global.config.clone())),
         Some(Command::Stats(args)) => {
-            return finish(stats_cmd::stats(
+            return finish(commands::stats(
                 args,
                 &config::data_dir(cli.global.data_dir),
             ));
         }
         Some(Command::Export(args)) => {
-            return finish(stats_cmd::export(
+            return finish(commands::export(
                 args,
                 &config::data_dir(cli.global.data_dir),
             ));

@@ -1,89 +1,19 @@
-//! `duel stats` and `duel export`: read the vote log(s) and print the leaderboard or
-//! the dataset. Neither needs a config file, a provider or an API key.
+//! `duel stats`: the leaderboard from the vote log(s). Needs no config file, provider
+//! or API key.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use serde::Serialize;
 
-use crate::cli::{ExportArgs, StatsArgs};
-use crate::say;
+use super::{load, without_demo};
+use crate::cli::StatsArgs;
 use crate::text::{sanitize, width};
 use crate::votes::VoteRecord;
-use crate::votes::export::{self, Format};
-use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
+use crate::votes::log::FILE_NAME;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
-
-/// Unreadable lines warned about one by one; past this, only a count.
-const MAX_LINE_WARNINGS: usize = 20;
-
-/// The records of one or more logs, merged.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Each record id once, the first copy met (logs in the order given).
-    pub records: Vec<VoteRecord>,
-    pub skipped_lines: usize,
-    pub duplicates: usize,
-}
-
-/// Reads and merges `paths`, warning on stderr about every unreadable line (with file
-/// and line number). A missing default log is an empty log; a missing named log is an
-/// error, since it is most likely a typo.
-pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
-    let mut loaded = Loaded::default();
-    let mut seen = HashSet::new();
-    let mut warned = 0;
-    for path in paths {
-        if named && !path.exists() {
-            bail!("{}: no such vote log", path.display());
-        }
-        let (records, skipped) =
-            log::read(path).with_context(|| format!("reading {}", path.display()))?;
-        for s in &skipped {
-            if warned < MAX_LINE_WARNINGS {
-                say!(
-                    "warning: {}:{}: skipped an unreadable line ({})",
-                    path.display(),
-                    s.line,
-                    s.reason
-                );
-            }
-            warned += 1;
-        }
-        loaded.skipped_lines += skipped.len();
-        for record in records {
-            if seen.insert(record.id) {
-                loaded.records.push(record);
-            } else {
-                loaded.duplicates += 1;
-            }
-        }
-    }
-    if warned > MAX_LINE_WARNINGS {
-        say!(
-            "warning: … and {} more unreadable lines skipped",
-            warned - MAX_LINE_WARNINGS
-        );
-    }
-    Ok(loaded)
-}
-
-/// The default log without votes on the offline demo models, which older versions
-/// wrote there (now they go to `demo-votes.jsonl`); says how many were left out.
-fn without_demo(records: Vec<VoteRecord>) -> Vec<VoteRecord> {
-    let (demo, real): (Vec<_>, Vec<_>) = records.into_iter().partition(VoteRecord::is_demo);
-    if !demo.is_empty() {
-        say!(
-            "left out {} vote(s) on the offline demo models (name {DEMO_FILE_NAME} to see those)",
-            demo.len()
-        );
-    }
-    real
-}
 
 /// Votes per judge, most first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -388,82 +318,12 @@ fn matrix_table(matrix: &Matrix) -> String {
     text
 }
 
-/// `duel export`: the data dir's log in `args.format`, to `--out` or stdout.
-pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
-    let path = data_dir.join(FILE_NAME);
-    let loaded = load(std::slice::from_ref(&path), false)?;
-    let records: Vec<VoteRecord> = without_demo(loaded.records)
-        .into_iter()
-        .filter(|r| !args.blind_only || r.blind)
-        .collect();
-    let written = match &args.out {
-        Some(out) => {
-            let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
-            let mut writer = BufWriter::new(file);
-            let n = export::write(&records, args.format, args.include_failed, &mut writer)
-                .and_then(|n| writer.flush().map(|()| n))
-                .with_context(|| format!("writing {}", out.display()))?;
-            writer
-                .into_inner()
-                .map_err(io::IntoInnerError::into_error)?
-                .sync_all()?;
-            n
-        }
-        // A flat table on a terminal shows its cells inert: names and answers come from
-        // logs anyone may have written. Into a file or pipe the data stays exact.
-        None if args.format == Format::Csv && io::stdout().is_terminal() => {
-            let mut table = Vec::new();
-            let n = export::write(&records, args.format, args.include_failed, &mut table)?;
-            io::stdout()
-                .lock()
-                .write_all(sanitize(&String::from_utf8_lossy(&table)).as_bytes())?;
-            n
-        }
-        None => {
-            let mut writer = BufWriter::new(io::stdout().lock());
-            match export::write(&records, args.format, args.include_failed, &mut writer).and_then(
-                |n| {
-                    writer.flush()?;
-                    Ok(n)
-                },
-            ) {
-                Ok(n) => n,
-                // A reader that stopped early (`| head`) is not a failure.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    let n = written.records;
-    let what = match args.format {
-        Format::Dpo => format!(
-            "{n} preference pairs ({} ties and both-bad votes left out)",
-            written.undecided
-        ),
-        Format::Arena => format!("{n} battles"),
-        Format::Csv => format!("{n} rows"),
-    };
-    match &args.out {
-        Some(out) => say!("wrote {what} to {}", out.display()),
-        None if records.is_empty() => say!("no votes yet in {}", path.display()),
-        None => {}
-    }
-    if written.failed > 0 {
-        let votes = if written.failed == 1 { "vote" } else { "votes" };
-        say!(
-            "left out {} {votes} where a side failed or was stopped (--include-failed keeps them)",
-            written.failed
-        );
-    }
-    Ok(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Finish;
-    use crate::domain::Vote;
+    use crate::domain::{Finish, Vote};
     use crate::votes::SideRecord;
+    use crate::votes::log;
 
     fn side(model: &str) -> SideRecord {
         SideRecord {

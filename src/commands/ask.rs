@@ -1,0 +1,114 @@
+//! `duel ask`: one prompt to both models, both answers printed.
+
+use std::io::{self, Read, Write};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::{UsageError, answer};
+use crate::cli::AskArgs;
+use crate::config::ModelSpec;
+use crate::domain::{Answer, AnswerState, Message, Role};
+use crate::text::sanitize;
+use crate::votes::SideRecord;
+
+#[derive(Serialize)]
+struct AskOutput<'a> {
+    prompt: &'a str,
+    a: SideRecord,
+    b: SideRecord,
+}
+
+/// `duel ask`: both answers at once; exit 0 when both succeeded, 1 when either failed.
+pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result<u8> {
+    let prompt = if args.prompt == "-" {
+        let mut text = String::new();
+        io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the prompt from standard input")?;
+        text
+    } else {
+        args.prompt.clone()
+    };
+    if prompt.trim().is_empty() {
+        return Err(UsageError(
+            "the prompt is empty: give it as an argument, or `-` and pipe it in".into(),
+        )
+        .into());
+    }
+    let messages = || vec![Message::new(Role::User, prompt.clone())];
+    let (answer_a, answer_b) = tokio::join!(answer(a, messages()), answer(b, messages()));
+    let failed = [&answer_a, &answer_b]
+        .iter()
+        .any(|ans| matches!(ans.state, AnswerState::Failed(_)));
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        let output = AskOutput {
+            prompt: &prompt,
+            a: SideRecord::of(&answer_a, None),
+            b: SideRecord::of(&answer_b, None),
+        };
+        serde_json::to_writer(&mut out, &output)?;
+        writeln!(out)?;
+    } else {
+        // Model output is shown inert, on a terminal or in a file that a terminal
+        // shows later (`cat answer.txt`); `--raw` writes the answer as it was sent.
+        for (label, ans) in [("A", &answer_a), ("B", &answer_b)] {
+            write_plain(&mut out, label, ans, args.raw)?;
+        }
+    }
+    Ok(u8::from(failed))
+}
+
+fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, raw: bool) -> io::Result<()> {
+    let shown = |s: &str| sanitize(s);
+    writeln!(
+        out,
+        "━━ {label} · {} ({}) ━━",
+        shown(&ans.model.name),
+        shown(&ans.model.provider)
+    )?;
+    if !ans.reasoning.is_empty() {
+        writeln!(
+            out,
+            "[reasoning: {} characters; --json includes it]",
+            ans.reasoning.chars().count()
+        )?;
+    }
+    if !ans.text.is_empty() {
+        let text = ans.text.trim_end();
+        if raw {
+            writeln!(out, "{text}")?;
+        } else {
+            writeln!(out, "{}", shown(text))?;
+        }
+    }
+    let record = SideRecord::of(ans, None);
+    let ms = |v: Option<u64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v} ms"));
+    // The same figure the TUI's footer shows: the provider's count, else ≈ an estimate.
+    let tokens = match (&record.output_tokens, &record.output_tokens_estimate) {
+        (Some(t), _) => format!("{t} tok"),
+        (None, Some(estimate)) => format!(
+            "≈{} tok (estimated from {})",
+            estimate.tokens, estimate.from
+        ),
+        (None, None) => "— tok".to_owned(),
+    };
+    match &ans.state {
+        AnswerState::Failed(e) => {
+            writeln!(out, "[error: {}]", shown(&e.to_string()))?;
+            if let Some(hint) = &e.hint {
+                writeln!(out, "[hint: {}]", shown(hint))?;
+            }
+        }
+        _ => writeln!(
+            out,
+            "[{} · TTFT {} · {tokens} · total {}]",
+            record.finish.as_str(),
+            ms(record.ttft_ms),
+            ms(record.total_ms)
+        )?,
+    }
+    writeln!(out)
+}

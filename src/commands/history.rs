@@ -1,0 +1,96 @@
+//! `duel history`: the saved conversations.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::print_rows;
+use crate::cli::HistoryArgs;
+use crate::conversation;
+use crate::say;
+use crate::text::sanitize;
+
+#[derive(Serialize)]
+struct HistoryRow {
+    id: String,
+    time: String,
+    model_a: String,
+    model_b: String,
+    turns: usize,
+    votes: usize,
+    blind: bool,
+    first_prompt: String,
+}
+
+/// `duel history`: saved conversations, newest first.
+pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
+    let (conversations, broken) = conversation::list(data_dir).with_context(|| {
+        format!(
+            "reading {}",
+            data_dir.join(conversation::DIR_NAME).display()
+        )
+    })?;
+    for (path, error) in &broken {
+        say!("warning: skipped {}: {error}", path.display());
+    }
+    let rows: Vec<HistoryRow> = conversations
+        .iter()
+        .map(|c| {
+            let last = c.turns.last();
+            HistoryRow {
+                id: c.id.to_string(),
+                time: c.updated.clone(),
+                model_a: last.map(|t| t.a.model.clone()).unwrap_or_default(),
+                model_b: last.map(|t| t.b.model.clone()).unwrap_or_default(),
+                turns: c.turns.len(),
+                votes: c.turns.iter().filter(|t| t.vote.is_some()).count(),
+                blind: c.blind,
+                first_prompt: c
+                    .turns
+                    .first()
+                    .map(|t| t.prompt.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no saved conversations yet in {}",
+            data_dir.join(conversation::DIR_NAME).display()
+        )?;
+        return Ok(0);
+    }
+    let mut table = vec![
+        ["ID", "TIME", "A", "B", "TURNS", "VOTES", "FIRST PROMPT"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for r in &rows {
+        let time = r.time.get(..16).unwrap_or(&r.time).replace('T', " ");
+        let prompt = sanitize(&r.first_prompt).replace('\n', " ");
+        table.push(vec![
+            r.id.get(..8).unwrap_or(&r.id).to_owned(),
+            time,
+            r.model_a.clone(),
+            r.model_b.clone(),
+            r.turns.to_string(),
+            r.votes.to_string(),
+            crate::text::truncate(&prompt, 50),
+        ]);
+    }
+    print_rows(&mut out, &table)?;
+    writeln!(
+        out,
+        "\nreopen one with: duel --resume ID (or --resume for the latest)"
+    )?;
+    Ok(0)
+}

@@ -1,0 +1,156 @@
+//! The commands that run without the TUI, one module each; what two of them share
+//! (streaming one answer, aligned tables, reading vote logs) lives here.
+
+mod ask;
+mod export;
+mod history;
+mod init;
+mod models;
+mod stats;
+mod themes;
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use tokio::sync::mpsc;
+
+use crate::config::ModelSpec;
+use crate::domain::{Answer, Message};
+use crate::provider::{self, ChatRequest};
+use crate::say;
+use crate::text::sanitize;
+use crate::votes::VoteRecord;
+use crate::votes::log::{self, DEMO_FILE_NAME};
+
+pub use ask::ask;
+pub use export::export;
+pub use history::history;
+pub use init::init;
+pub use models::models;
+pub use stats::stats;
+pub use themes::themes;
+
+/// A command used the wrong way (exit 2, as SPEC §1 says for usage errors).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Streams one prompt to one model to the end, outside the TUI.
+pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
+    let request = ChatRequest::for_model(model, messages);
+    let mut answer = Answer::new(model.model_ref(), 0, Instant::now());
+    let provider = provider::build(model);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let drive = provider::stream(&*provider, &request, tx);
+    let collect = async {
+        while let Some(event) = rx.recv().await {
+            answer.apply(event, 1, Instant::now());
+        }
+    };
+    tokio::join!(drive, collect);
+    answer
+}
+
+/// Prints rows as aligned columns (display widths, so CJK lines up).
+fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
+    // Names, URLs and errors come from files and servers: never terminal control.
+    let table: Vec<Vec<String>> = table
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| sanitize(cell).replace('\n', " "))
+                .collect()
+        })
+        .collect();
+    let columns = table[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| crate::text::width(&r[c]))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &table {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < columns {
+                line.push_str(&" ".repeat(widths[c] - crate::text::width(cell) + 2));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Unreadable lines warned about one by one; past this, only a count.
+const MAX_LINE_WARNINGS: usize = 20;
+
+/// The records of one or more logs, merged.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Each record id once, the first copy met (logs in the order given).
+    pub records: Vec<VoteRecord>,
+    pub skipped_lines: usize,
+    pub duplicates: usize,
+}
+
+/// Reads and merges `paths`, warning on stderr about every unreadable line (with file
+/// and line number). A missing default log is an empty log; a missing named log is an
+/// error, since it is most likely a typo.
+pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
+    let mut loaded = Loaded::default();
+    let mut seen = HashSet::new();
+    let mut warned = 0;
+    for path in paths {
+        if named && !path.exists() {
+            bail!("{}: no such vote log", path.display());
+        }
+        let (records, skipped) =
+            log::read(path).with_context(|| format!("reading {}", path.display()))?;
+        for s in &skipped {
+            if warned < MAX_LINE_WARNINGS {
+                say!(
+                    "warning: {}:{}: skipped an unreadable line ({})",
+                    path.display(),
+                    s.line,
+                    s.reason
+                );
+            }
+            warned += 1;
+        }
+        loaded.skipped_lines += skipped.len();
+        for record in records {
+            if seen.insert(record.id) {
+                loaded.records.push(record);
+            } else {
+                loaded.duplicates += 1;
+            }
+        }
+    }
+    if warned > MAX_LINE_WARNINGS {
+        say!(
+            "warning: … and {} more unreadable lines skipped",
+            warned - MAX_LINE_WARNINGS
+        );
+    }
+    Ok(loaded)
+}
+
+/// The default log without votes on the offline demo models, which older versions
+/// wrote there (now they go to `demo-votes.jsonl`); says how many were left out.
+fn without_demo(records: Vec<VoteRecord>) -> Vec<VoteRecord> {
+    let (demo, real): (Vec<_>, Vec<_>) = records.into_iter().partition(VoteRecord::is_demo);
+    if !demo.is_empty() {
+        say!(
+            "left out {} vote(s) on the offline demo models (name {DEMO_FILE_NAME} to see those)",
+            demo.len()
+        );
+    }
+    real
+}
