@@ -1,6 +1,9 @@
 //! The config most tests write: two models, alpha on pane A and beta on pane B, each
 //! on its own OpenAI-compatible loopback server; each test adds the keys and settings
-//! it is about.
+//! it is about. And the same pair as a `Config` built in memory, for the tests that
+//! drive the state machine without a file.
+
+use duel::config::{Arena, Config, Layout, ModelSpec, Pair, UiConfig};
 
 /// A two-model config under construction; `toml()` gives its text.
 pub struct TwoModels {
@@ -95,5 +98,28 @@ provider = "right"
             alpha_id = id("alpha-1"),
             beta_id = id("beta-1"),
         )
+    }
+}
+
+/// A config held in memory rather than read from a file: the first two of `models` on
+/// the panes, `judge` voting, columns, not blind; a test sets what it is about.
+pub fn in_memory(models: Vec<ModelSpec>, judge: &str) -> Config {
+    Config {
+        path: None,
+        ui: UiConfig {
+            theme: "default".into(),
+            layout: Layout::Columns,
+            blind: false,
+        },
+        pair: Pair {
+            a: models[0].name.clone(),
+            b: models[1].name.clone(),
+        },
+        arena: Arena {
+            judge: judge.into(),
+            weights: Default::default(),
+        },
+        models,
+        warnings: Vec::new(),
     }
 }
