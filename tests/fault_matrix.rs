@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::config::in_memory;
+use common::models::KINDS;
 use common::server::{MockServer, Reply, Step, openai_stream, sse_event};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{AnswerState, Setup, Side, State};
@@ -22,14 +23,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 use tokio::sync::mpsc;
-
-const KINDS: [WireKind; 5] = [
-    WireKind::OpenAi,
-    WireKind::Anthropic,
-    WireKind::Gemini,
-    WireKind::Ollama,
-    WireKind::Ernie,
-];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fault {
