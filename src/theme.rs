@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ratatui::style::Color;
 use toml::de::{DeTable, DeValue};
 
-use crate::config::{closest, line_col};
+use crate::config::{did_you_mean, line_col};
 
 /// The built-in themes; adding one is one line here plus its file.
 const BUILTIN: &[(&str, &str)] = &[
@@ -394,8 +394,8 @@ fn overlay(mut theme: Theme, text: &str, path: &Path) -> Result<Theme, ThemeErro
             other => {
                 let mut known = vec!["name", "dark", "syntax"];
                 known.extend(ROLES);
-                let hint = closest(other, &known)
-                    .map(|k| format!("did you mean {k}? "))
+                let hint = did_you_mean(other, &known)
+                    .map(|h| format!("{h} "))
                     .unwrap_or_default();
                 return Err(invalid(
                     key.span(),

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::config::two_models;
 use common::server::{MockServer, Reply, Step, openai_stream};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Setup, State};
@@ -20,33 +21,10 @@ use tokio::sync::mpsc;
 
 fn config(a: &str, b: &str, dir: &std::path::Path) -> Config {
     let path = dir.join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[pair]
-a = "alpha"
-b = "beta"
-[providers.left]
-kind = "openai"
-base_url = "{a}/v1"
-api_key = "sk-test-headless"
-idle_timeout_secs = 1
-[providers.right]
-kind = "openai"
-base_url = "{b}/v1"
-api_key = "sk-test-headless"
-idle_timeout_secs = 1
-[[models]]
-name = "alpha"
-provider = "left"
-[[models]]
-name = "beta"
-provider = "right"
-"#
-        ),
-    )
-    .expect("write config");
+    let toml = two_models(a, b)
+        .both("api_key = \"sk-test-headless\"\nidle_timeout_secs = 1")
+        .toml();
+    std::fs::write(&path, toml).expect("write config");
     config::load(&LoadOptions {
         explicit: Some(path),
     })

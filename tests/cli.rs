@@ -5,68 +5,20 @@ mod common;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
+use common::cli::{duel, run};
+use common::config::two_models;
 use common::server::{MockServer, Reply, openai_stream};
 
 const KEY: &str = "sk-test-planted-cli-key";
 
-fn duel(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duel"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg"))
-        .env("DUEL_DATA_DIR", home.join("data"))
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run duel");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
-
 fn two_server_config(home: &Path, a: &str, b: &str) -> String {
     let path = home.join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[pair]
-a = "alpha"
-b = "beta"
-
-[providers.left]
-kind = "openai"
-base_url = "{a}/v1"
-api_key_env = "DUEL_CLI_KEY"
-
-[providers.right]
-kind = "openai"
-base_url = "{b}/v1"
-api_key_env = "DUEL_CLI_KEY"
-
-[[models]]
-name = "alpha"
-provider = "left"
-
-[[models]]
-name = "beta"
-provider = "right"
-"#
-        ),
-    )
-    .expect("write config");
+    let toml = two_models(a, b)
+        .both(r#"api_key_env = "DUEL_CLI_KEY""#)
+        .toml();
+    std::fs::write(&path, toml).expect("write config");
     path.to_string_lossy().into_owned()
 }
 

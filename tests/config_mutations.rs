@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use duel::config::{self, ConfigError};
 use proptest::prelude::*;
@@ -172,16 +171,11 @@ proptest! {
 }
 
 fn duel(home: &Path, config: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_duel"))
+    let output = common::cli::duel(home, &[])
         .arg("--config")
         .arg(config)
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("DUEL_DATA_DIR", home.join("data"))
         .env("DUEL_DEMO_DELAY_MS", "0")
-        .stdin(Stdio::null())
         .output()
         .expect("run duel");
     (

@@ -8,11 +8,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::config::in_memory;
+use common::models::KINDS;
 use common::server::{MockServer, Reply, Step, openai_stream, sse_event};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Setup, State};
 use duel::app::{Msg, run};
-use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
+use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::domain::{AnswerState, ErrorKind, Finish, Side};
 use duel::theme::Theme;
 use duel::votes;
@@ -21,14 +23,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 use tokio::sync::mpsc;
-
-const KINDS: [WireKind; 5] = [
-    WireKind::OpenAi,
-    WireKind::Anthropic,
-    WireKind::Gemini,
-    WireKind::Ollama,
-    WireKind::Ernie,
-];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Fault {
@@ -303,24 +297,7 @@ async fn case(kind: WireKind, fault: Fault, dir: PathBuf) -> Outcome {
     };
     let a = model("failing", kind, a_url);
     let b = model("healthy", WireKind::OpenAi, healthy.url());
-    let config = Config {
-        path: None,
-        ui: UiConfig {
-            theme: "default".into(),
-            layout: Layout::Columns,
-            blind: false,
-        },
-        pair: Pair {
-            a: a.name.clone(),
-            b: b.name.clone(),
-        },
-        arena: Arena {
-            judge: "matrix".into(),
-            weights: Default::default(),
-        },
-        models: vec![a.clone(), b.clone()],
-        warnings: Vec::new(),
-    };
+    let config = in_memory(vec![a.clone(), b.clone()], "matrix");
     let state = State::new(&config, [a, b], dir.clone(), Setup::default());
     let (keys, input) = mpsc::unbounded_channel();
     let input = futures_util::stream::unfold(input, |mut rx| async move {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::events::assert_one_end;
+use common::models::KINDS;
 use common::server::{MockServer, Reply, Step};
 use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::provider::{
@@ -190,14 +191,6 @@ proptest! {
 }
 
 // --- Each wire kind, end to end over a loopback connection ---
-
-const KINDS: [WireKind; 5] = [
-    WireKind::OpenAi,
-    WireKind::Anthropic,
-    WireKind::Gemini,
-    WireKind::Ollama,
-    WireKind::Ernie,
-];
 
 fn model(kind: WireKind, base_url: String) -> ModelSpec {
     let endpoint = Endpoint {

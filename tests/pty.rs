@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::config::two_models;
 use common::server::{MockServer, Reply, Step, openai_chunk, openai_stream, sse_event};
 use common::tui::{Sandbox, Tui};
 use duel::domain::Vote;
@@ -14,38 +15,12 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// A config with two models, each on its own loopback server.
 fn config(a_url: &str, b_url: &str) -> String {
-    format!(
-        r#"
-[pair]
-a = "alpha"
-b = "beta"
-
-[arena]
-judge = "pty-judge"
-
-[providers.left]
-kind = "openai"
-base_url = "{a_url}/v1"
-api_key_env = "DUEL_TEST_LEFT_KEY"
-idle_timeout_secs = 2
-
-[providers.right]
-kind = "openai"
-base_url = "{b_url}/v1"
-api_key_env = "DUEL_TEST_RIGHT_KEY"
-idle_timeout_secs = 2
-
-[[models]]
-name = "alpha"
-provider = "left"
-model = "alpha-1"
-
-[[models]]
-name = "beta"
-provider = "right"
-model = "beta-1"
-"#
-    )
+    two_models(a_url, b_url)
+        .sections("[arena]\njudge = \"pty-judge\"\n")
+        .left("api_key_env = \"DUEL_TEST_LEFT_KEY\"\nidle_timeout_secs = 2")
+        .right("api_key_env = \"DUEL_TEST_RIGHT_KEY\"\nidle_timeout_secs = 2")
+        .model_ids()
+        .toml()
 }
 
 /// The binary on a config with two models on two loopback servers, keys set.

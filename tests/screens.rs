@@ -1,12 +1,15 @@
 //! What the screen shows, as snapshots of ratatui's TestBackend: while streaming,
 //! after a vote, with an error in one pane, with CJK and emoji.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::config::in_memory;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Setup, State};
 use duel::app::{Effect, Msg, update};
-use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
+use duel::config::{Endpoint, Layout, ModelSpec, WireKind};
 use duel::domain::{ErrorKind, Finish, ProviderError, Side, StreamEvent, Usage};
 use duel::theme::Theme;
 use duel::ui::{ViewCache, draw};
@@ -39,24 +42,8 @@ impl Scene {
         // Env vars nobody sets, so the key status reads "missing" the same everywhere.
         let a = model("qwen-plus", "DUEL_SNAPSHOT_UNSET_A");
         let b = model("ernie-4.5", "DUEL_SNAPSHOT_UNSET_B");
-        let config = Config {
-            path: None,
-            ui: UiConfig {
-                theme: "default".into(),
-                layout,
-                blind: false,
-            },
-            pair: Pair {
-                a: a.name.clone(),
-                b: b.name.clone(),
-            },
-            arena: Arena {
-                judge: "snap".into(),
-                weights: Default::default(),
-            },
-            models: vec![a.clone(), b.clone()],
-            warnings: Vec::new(),
-        };
+        let mut config = in_memory(vec![a.clone(), b.clone()], "snap");
+        config.ui.layout = layout;
         Self {
             state: State::new(&config, [a, b], "/nonexistent".into(), setup),
             t0: Instant::now(),

@@ -6,9 +6,11 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
+use common::cli::duel;
+use common::config::two_models;
 use common::server::{MockServer, Reply, openai_stream};
 use common::tui::{Sandbox, Tui};
 
@@ -45,33 +47,11 @@ fn config(a_url: &str, b_url: &str, source: &KeySource) -> String {
         KeySource::Env => r#"api_key_env = "DUEL_SECRET_A""#.to_owned(),
         KeySource::File => format!(r#"api_key = "{PLANTED}""#),
     };
-    format!(
-        r#"
-[pair]
-a = "alpha"
-b = "beta"
-
-[providers.left]
-kind = "openai"
-base_url = "{a_url}/v1"
-{a_key}
-
-[providers.right]
-kind = "openai"
-base_url = "{b_url}/v1"
-api_key_env = "DUEL_SECRET_B"
-
-[[models]]
-name = "alpha"
-provider = "left"
-model = "alpha-1"
-
-[[models]]
-name = "beta"
-provider = "right"
-model = "beta-1"
-"#
-    )
+    two_models(a_url, b_url)
+        .left(&a_key)
+        .right(r#"api_key_env = "DUEL_SECRET_B""#)
+        .model_ids()
+        .toml()
 }
 
 /// Everything duel printed or drew, with a label for the failure message.
@@ -98,20 +78,15 @@ impl Seen {
 }
 
 fn run_cli(sandbox: &Sandbox, config: &Path, args: &[&str], seen: &mut Seen) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duel"));
-    cmd.arg("--config")
+    let output = duel(sandbox.path(), &[])
+        .arg("--config")
         .arg(config)
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", sandbox.path())
-        .env("XDG_CONFIG_HOME", sandbox.path().join("xdg"))
-        .env("DUEL_DATA_DIR", sandbox.data_dir())
         .env("DUEL_LOG", "debug")
         .env("DUEL_SECRET_A", PLANTED)
         .env("DUEL_SECRET_B", OTHER)
-        .stdin(Stdio::null());
-    let output = cmd.output().expect("run duel");
+        .output()
+        .expect("run duel");
     let name = args.join(" ");
     seen.add(
         format!("stdout of `duel {name}`"),

@@ -1,36 +1,13 @@
 //! `duel stats` and `duel export` run as a user would, on logs written the way the
 //! TUI writes them, with no config file and no API key.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
+use common::cli::{duel, run};
 use serde_json::{Value, json};
-
-fn duel(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duel"));
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("xdg"))
-        .env("DUEL_DATA_DIR", home.join("data"))
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run duel");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
 
 fn side(model: &str, answer: &str) -> Value {
     json!({

@@ -1,11 +1,14 @@
 //! The pure state machine: keys and stream events in, state and effects out.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::config::in_memory;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Mode, Scroll, Setup, State, Viewport};
 use duel::app::{Effect, Msg, update};
-use duel::config::{Arena, Config, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind};
+use duel::config::{Endpoint, Layout, ModelSpec, WireKind};
 use duel::domain::{
     AnswerState, ErrorKind, Finish, ProviderError, Role, Side, StreamEvent, Usage, Vote,
 };
@@ -25,24 +28,7 @@ fn model(name: &str) -> ModelSpec {
 }
 
 fn state() -> State {
-    let config = Config {
-        path: None,
-        ui: UiConfig {
-            theme: "default".into(),
-            layout: Layout::Columns,
-            blind: false,
-        },
-        pair: Pair {
-            a: "left".into(),
-            b: "right".into(),
-        },
-        arena: Arena {
-            judge: "tester".into(),
-            weights: Default::default(),
-        },
-        models: vec![model("left"), model("right")],
-        warnings: Vec::new(),
-    };
+    let config = in_memory(vec![model("left"), model("right")], "tester");
     State::new(
         &config,
         [model("left"), model("right")],
@@ -734,24 +720,8 @@ fn help_opens_with_f1_and_any_key_closes_it() {
 }
 
 fn blind_state(seed: u64) -> State {
-    let config = Config {
-        path: None,
-        ui: UiConfig {
-            theme: "default".into(),
-            layout: Layout::Columns,
-            blind: true,
-        },
-        pair: Pair {
-            a: "left".into(),
-            b: "right".into(),
-        },
-        arena: Arena {
-            judge: "tester".into(),
-            weights: Default::default(),
-        },
-        models: vec![model("left"), model("right")],
-        warnings: Vec::new(),
-    };
+    let mut config = in_memory(vec![model("left"), model("right")], "tester");
+    config.ui.blind = true;
     State::new(
         &config,
         [model("left"), model("right")],
@@ -843,26 +813,7 @@ fn b_toggles_blind_mode_at_once_on_an_empty_conversation_else_for_the_next() {
 #[test]
 fn a_battle_draws_two_distinct_models_uniformly_over_pairs() {
     use duel::app::state::Battle;
-    let config = {
-        Config {
-            path: None,
-            ui: UiConfig {
-                theme: "default".into(),
-                layout: Layout::Columns,
-                blind: false,
-            },
-            pair: Pair {
-                a: "m1".into(),
-                b: "m2".into(),
-            },
-            arena: Arena {
-                judge: "t".into(),
-                weights: Default::default(),
-            },
-            models: vec![model("m1"), model("m2"), model("m3")],
-            warnings: Vec::new(),
-        }
-    };
+    let config = in_memory(vec![model("m1"), model("m2"), model("m3")], "t");
     let battle = Battle {
         pool: config.models.clone(),
         weights: Default::default(),

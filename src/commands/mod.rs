@@ -93,7 +93,7 @@ const MAX_LINE_WARNINGS: usize = 20;
 
 /// The records of one or more logs, merged.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// Each record id once, the first copy met (logs in the order given).
     pub records: Vec<VoteRecord>,
     pub skipped_lines: usize,
@@ -103,7 +103,7 @@ pub struct Loaded {
 /// Reads and merges `paths`, warning on stderr about every unreadable line (with file
 /// and line number). A missing default log is an empty log; a missing named log is an
 /// error, since it is most likely a typo.
-pub fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
+pub(crate) fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
     let mut loaded = Loaded::default();
     let mut seen = HashSet::new();
     let mut warned = 0;

@@ -17,7 +17,7 @@ use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, Positio
 
 /// Votes per judge, most first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct JudgeCount {
+pub(crate) struct JudgeCount {
     pub judge: String,
     pub votes: usize,
 }
@@ -39,7 +39,7 @@ fn judges(records: &[VoteRecord]) -> Vec<JudgeCount> {
 }
 
 /// The leaderboard of `records` with `rounds` bootstrap rounds.
-pub fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
+pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
     let mut tally = Tally::new();
     for r in records {
         tally.add(&r.a.model, &r.b.model, r.vote);
@@ -187,7 +187,7 @@ fn headline(board: &Leaderboard, source: &str) -> String {
 
 /// The text of `duel stats` below the headline: table, notes, position bias, judges,
 /// and the matrix when asked. Pure, so tests can read it.
-pub fn render(board: &Leaderboard, judges: &[JudgeCount], matrix: bool) -> String {
+pub(crate) fn render(board: &Leaderboard, judges: &[JudgeCount], matrix: bool) -> String {
     let mut text = String::new();
     if board.models.is_empty() {
         text.push_str("No battles between two different models yet.\n");

@@ -1,8 +1,14 @@
 //! Configuration: where it is found, the provider presets, and the resolved form the
-//! rest of duel uses. Parsing and validation live in `load.rs`.
+//! rest of duel uses. Reading lives in `load.rs`, its errors in `error.rs`, the typed
+//! field readers in `fields.rs`, the sections in `sections.rs`, and "did you mean" in
+//! `suggest.rs`.
 
+mod error;
+mod fields;
 mod load;
 pub mod presets;
+mod sections;
+mod suggest;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,8 +17,10 @@ use std::time::Duration;
 
 use crate::domain::ModelRef;
 
-pub use load::{ConfigError, LoadOptions, load, load_from, parse_str};
-pub(crate) use load::{closest, line_col};
+pub use error::ConfigError;
+pub(crate) use error::line_col;
+pub use load::{LoadOptions, load, load_from, parse_str};
+pub(crate) use suggest::did_you_mean;
 
 /// The starter config: `duel init` writes it, and with no config file its content
 /// is what applies.

@@ -3,6 +3,8 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod config;
 pub mod events;
 pub mod models;
 pub mod props;

@@ -4,6 +4,15 @@ use std::time::Duration;
 
 use duel::config::{Endpoint, ModelSpec, WireKind};
 
+/// Every wire format duel speaks.
+pub const KINDS: [WireKind; 5] = [
+    WireKind::OpenAi,
+    WireKind::Anthropic,
+    WireKind::Gemini,
+    WireKind::Ollama,
+    WireKind::Ernie,
+];
+
 /// An endpoint of `kind` at `base_url` with `key` written in the config, and timeouts
 /// short enough for tests: 2 s to connect, 5 s without a byte.
 pub fn endpoint(kind: WireKind, base_url: impl Into<String>, key: Option<&str>) -> Endpoint {
