@@ -3,6 +3,8 @@
 //! 16 KiB reads. Baselines from the same run: finding the event boundaries alone
 //! (memchr), and the SSE framing without JSON. Run with `cargo bench --bench decoder`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 use std::convert::Infallible;
 use std::time::Duration;
 

@@ -3,6 +3,8 @@
 //! The same frames with 10 KB transcripts are the baseline: a frame should cost what
 //! is visible, not the transcript's length. Run with `cargo bench --bench frame`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use common::{SIZES, sample_answer};

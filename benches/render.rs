@@ -1,6 +1,8 @@
 //! Rendering answers: Markdown with code blocks, 10 KB and 1 MB, against plain
 //! wrapping of the same text in the same run. Run with `cargo bench --bench render`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use common::{SIZES, sample_answer};

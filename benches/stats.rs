@@ -1,6 +1,8 @@
 //! `duel stats` on a large log: 100,000 votes among 12 models, 1000 bootstrap rounds.
 //! Run with `cargo bench --bench stats`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 use duel::domain::Vote;
 use duel::votes::rating::Tally;
 use rand::rngs::Xoshiro256PlusPlus;

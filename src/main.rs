@@ -1,8 +1,6 @@
 //! duel's entry point: parse the command line, load config and theme (errors are
 //! printed before the terminal is touched), then run the TUI or a command.
 
-#![deny(clippy::unwrap_used, clippy::panic)]
-
 use std::io::{IsTerminal, stdout};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

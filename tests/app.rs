@@ -1,6 +1,8 @@
 //! The whole app without a terminal: the real run loop, real HTTP to loopback
 //! servers, keys injected as messages, the screen read from ratatui's TestBackend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! The commands without the TUI, run as a user would: `ask`, `models`, `init`, and
 //! config errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! Durability: a confirmed vote survives `kill -9`, two processes appending at once
 //! never tear each other's lines, and a conversation file is never seen half-written.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! server, through the retrying driver. The n-th request gets the n-th reply across
 //! all paths, so each test scripts the token reply and the chat replies in order.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::sync::Arc;

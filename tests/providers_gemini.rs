@@ -1,5 +1,7 @@
 //! The `gemini` wire kind against a loopback server, through the retrying driver.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::time::{Duration, Instant};

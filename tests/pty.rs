@@ -1,6 +1,8 @@
 //! End to end: the real binary in a pseudo-terminal, against loopback servers that
 //! speak the OpenAI streaming format.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::time::Duration;

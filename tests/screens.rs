@@ -1,6 +1,8 @@
 //! What the screen shows, as snapshots of ratatui's TestBackend: while streaming,
 //! after a vote, with an error in one pane, with CJK and emoji.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -2,6 +2,8 @@
 //! `DUEL_LOG=debug`, the vote log, the conversation files, error messages, `duel
 //! models` output or the screen.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,7 @@
 //! The pure state machine: keys and stream events in, state and effects out.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
+
 mod common;
 
 use std::time::{Duration, Instant};
