@@ -106,12 +106,7 @@ impl Screen {
             ..
         } = self;
         terminal
-            .draw(|frame| {
-                let viewports = draw(frame, state, theme, cache);
-                for side in Side::BOTH {
-                    state.side_mut(side).viewport = viewports[side.index()];
-                }
-            })
+            .draw(|frame| state.screen = draw(frame, state, theme, cache))
             .expect("draw");
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::config::in_memory;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use duel::app::state::{Setup, State};
+use duel::app::state::{Scroll, Setup, State};
 use duel::app::{Effect, Msg, update};
 use duel::config::{Endpoint, Layout, ModelSpec, WireKind};
 use duel::domain::{ErrorKind, Finish, ProviderError, Side, StreamEvent, Usage};
@@ -110,9 +110,7 @@ impl Scene {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         let theme = Theme::default();
         terminal
-            .draw(|frame| {
-                draw(frame, &self.state, &theme, &mut self.cache);
-            })
+            .draw(|frame| self.state.screen = draw(frame, &self.state, &theme, &mut self.cache))
             .expect("draw");
         terminal.backend().to_string()
     }
@@ -523,4 +521,34 @@ fn a_bidi_override_in_a_model_name_never_reaches_the_screen() {
         !screen.contains(['\u{202e}', '\u{1b}', '\u{7}']),
         "{screen:?}"
     );
+}
+
+#[test]
+fn the_wheel_scrolls_the_pane_the_last_frame_drew_under_the_pointer() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let mut scene = Scene::new(Layout::Rows);
+    scene.send("hello");
+    let long: String = (1..=80).map(|i| format!("line {i}\n\n")).collect();
+    scene.text(Side::B, 100, &long);
+    scene.finish(Side::B, 200, 80);
+    scene.render(100, 30);
+    let [a, b] = scene.state.screen.panes;
+    assert!(a.area.bottom() <= b.area.top(), "stacked: {a:?} {b:?}");
+    assert!(
+        b.total_lines > b.height,
+        "B's transcript is longer than its pane"
+    );
+    let wheel = |row| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollUp,
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    scene.msg(wheel(b.area.top() + 1), 300);
+    assert_eq!(scene.state.focus, Side::B);
+    assert!(matches!(scene.state.sides[1].scroll, Scroll::Top(_)));
+    scene.msg(wheel(a.area.top() + 1), 300);
+    assert_eq!(scene.state.focus, Side::A);
 }

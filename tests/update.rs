@@ -646,9 +646,10 @@ fn tab_and_h_l_move_the_focus() {
 #[test]
 fn scrolling_pages_up_and_follows_again_at_the_bottom() {
     let mut state = state();
-    state.sides[0].viewport = Viewport {
+    state.screen.panes[0] = Viewport {
         total_lines: 100,
         height: 20,
+        ..Viewport::default()
     };
     update(&mut state, key(KeyCode::PageUp), Instant::now());
     assert_eq!(state.sides[0].scroll, Scroll::Top(62));
@@ -1104,12 +1105,20 @@ fn picking_a_model_in_blind_mode_starts_a_new_conversation() {
 #[test]
 fn the_mouse_wheel_scrolls_the_pane_under_the_pointer() {
     use crossterm::event::{MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
     let mut state = state();
-    state.size = (100, 30);
-    state.sides[1].viewport = Viewport {
-        total_lines: 100,
-        height: 20,
-    };
+    // As the last frame laid out a 100×30 screen: A on the left, B on the right.
+    state.screen.panes = [
+        Viewport {
+            area: Rect::new(0, 0, 50, 25),
+            ..Viewport::default()
+        },
+        Viewport {
+            area: Rect::new(50, 0, 50, 25),
+            total_lines: 100,
+            height: 20,
+        },
+    ];
     let wheel = Msg::Mouse(MouseEvent {
         kind: MouseEventKind::ScrollUp,
         column: 75,
@@ -1132,10 +1141,11 @@ fn e_expands_and_folds_reasoning() {
 #[test]
 fn sync_scroll_moves_both_panes_together() {
     let mut state = state();
-    for side in &mut state.sides {
-        side.viewport = Viewport {
+    for pane in &mut state.screen.panes {
+        *pane = Viewport {
             total_lines: 100,
             height: 20,
+            ..Viewport::default()
         };
     }
     browse(&mut state);
@@ -1261,9 +1271,10 @@ fn in_browse_mode_only_the_keys_the_help_lists_do_anything() {
             let gens = send(&mut state, "hi");
             finish_both(&mut state, gens);
             for side in Side::BOTH {
-                state.sides[side.index()].viewport = Viewport {
+                state.screen.panes[side.index()] = Viewport {
                     total_lines: 100,
                     height: 10,
+                    ..Viewport::default()
                 };
             }
             update(&mut state, key(KeyCode::Esc), Instant::now());

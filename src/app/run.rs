@@ -63,8 +63,6 @@ where
         clipboard: None,
     };
     let mut cache = ViewCache::default();
-    let size = terminal.size()?;
-    state.size = (size.width, size.height);
     let mut dirty = true;
     let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
@@ -84,12 +82,7 @@ where
         if dirty && Instant::now() >= due {
             let started = Instant::now();
             terminal.backend_mut().begin_frame()?;
-            terminal.draw(|frame| {
-                let viewports = draw(frame, &state, &world.theme, &mut cache);
-                for side in Side::BOTH {
-                    state.side_mut(side).viewport = viewports[side.index()];
-                }
-            })?;
+            terminal.draw(|frame| state.screen = draw(frame, &state, &world.theme, &mut cache))?;
             terminal.backend_mut().end_frame()?;
             dirty = false;
             urgent = false;

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use ratatui::layout::Rect;
 use ratatui_textarea::{TextArea, WrapMode};
 use uuid::Uuid;
 
@@ -32,9 +33,18 @@ pub enum Scroll {
     Top(usize),
 }
 
-/// What the last frame showed of a pane, so scrolling knows the page size.
+/// What the last frame laid out, as `draw` reports it: `update` reads it for the
+/// page size and for what the mouse pointer is over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Screen {
+    pub panes: [Viewport; 2],
+}
+
+/// What the last frame showed of a pane: where it is, and how much of its
+/// transcript fits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Viewport {
+    pub area: Rect,
     pub total_lines: usize,
     pub height: usize,
 }
@@ -44,7 +54,6 @@ pub struct SideState {
     pub model: ModelSpec,
     pub key: KeyStatus,
     pub scroll: Scroll,
-    pub viewport: Viewport,
 }
 
 impl SideState {
@@ -54,7 +63,6 @@ impl SideState {
             model,
             key,
             scroll: Scroll::Follow,
-            viewport: Viewport::default(),
         }
     }
 }
@@ -171,8 +179,8 @@ pub struct State {
     pub next_generation: u64,
     /// The latest moment `update` saw; the footer's live timers read it.
     pub now: Instant,
-    /// Terminal size in cells (columns, rows).
-    pub size: (u16, u16),
+    /// The layout of the last frame.
+    pub screen: Screen,
 }
 
 impl State {
@@ -223,7 +231,7 @@ impl State {
             quit: false,
             next_generation: 1,
             now,
-            size: (80, 24),
+            screen: Screen::default(),
         };
         state.begin_conversation();
         if let Some(first) = config.warnings.first() {

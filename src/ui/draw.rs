@@ -14,7 +14,7 @@ use ratatui::widgets::{
 use uuid::Uuid;
 
 use crate::app::picker::{Picker, PickerKind};
-use crate::app::state::{Mode, Scroll, SideState, State, StatusKind, Viewport};
+use crate::app::state::{Mode, Screen, Scroll, SideState, State, StatusKind, Viewport};
 use crate::config::{KeyStatus, Layout, WireKind};
 use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Side, Turn, Vote};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
@@ -398,13 +398,8 @@ fn describe_vote(vote: Vote, turn: &Turn, hidden: bool) -> String {
     )
 }
 
-/// Draws the whole screen. Returns what each pane showed, for paging.
-pub fn draw(
-    frame: &mut Frame,
-    state: &State,
-    theme: &Theme,
-    cache: &mut ViewCache,
-) -> [Viewport; 2] {
+/// Draws the whole screen. Returns the layout it drew, for `update` to read.
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCache) -> Screen {
     let area = frame.area();
     frame.render_widget(
         Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)),
@@ -412,10 +407,10 @@ pub fn draw(
     );
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area, theme);
-        return state.sides.each_ref().map(|s| s.viewport);
+        return Screen::default();
     }
     let areas = areas(area, state.layout, state.input.lines().len());
-    let viewports = Side::BOTH.map(|side| {
+    let panes = Side::BOTH.map(|side| {
         draw_pane(
             frame,
             areas.panes[side.index()],
@@ -433,7 +428,7 @@ pub fn draw(
     if state.show_help {
         draw_help(frame, area, theme);
     }
-    viewports
+    Screen { panes }
 }
 
 fn pane_title(state: &State, side: Side) -> String {
@@ -524,6 +519,7 @@ fn draw_pane(
         };
         frame.render_widget(Paragraph::new(text), inner);
         return Viewport {
+            area,
             total_lines: 0,
             height,
         };
@@ -551,6 +547,7 @@ fn draw_pane(
         );
     }
     Viewport {
+        area,
         total_lines: total,
         height,
     }

@@ -32,10 +32,8 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             scroll::on_mouse(state, mouse);
             Vec::new()
         }
-        Msg::Resize(w, h) => {
-            state.size = (w, h);
-            Vec::new()
-        }
+        // The next frame lays the screen out anew and reports it.
+        Msg::Resize(..) => Vec::new(),
         Msg::Stream {
             side,
             generation,
