@@ -552,3 +552,11 @@ fn the_wheel_scrolls_the_pane_the_last_frame_drew_under_the_pointer() {
     scene.msg(wheel(a.area.top() + 1), 300);
     assert_eq!(scene.state.focus, Side::A);
 }
+
+#[test]
+fn help_shows_compose_and_browse_side_by_side_on_a_wide_screen() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 0);
+    scene.msg(key(KeyCode::Char('?'), KeyModifiers::NONE), 0);
+    insta::assert_snapshot!(scene.render(110, 24));
+}

@@ -234,7 +234,7 @@ const fn plain(c: char) -> Key {
 }
 
 /// Browse mode says Ctrl+C's three meanings on one row.
-const CTRL_C: &str = "stop, else clear the draft, else quit";
+const CTRL_C: &str = "stop, else clear draft or quit";
 
 const ALT_DIGITS: Key = Key::VoteDigits(KeyModifiers::ALT);
 const DIGITS: Key = Key::VoteDigits(KeyModifiers::NONE);
@@ -287,7 +287,7 @@ const BINDINGS: &[Binding] = &[
         Compose,
         &[Key::Plain(C::Up)],
         A::RecallOlder,
-        "earlier prompts (first/last line)",
+        "earlier / later prompts",
     ),
     bind(Compose, &[Key::Plain(C::Down)], A::RecallNewer, ""),
     bind(

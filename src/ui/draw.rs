@@ -19,6 +19,7 @@ use crate::config::{KeyStatus, Layout, WireKind};
 use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Side, Turn, Vote};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
+use crate::ui::keys;
 use crate::ui::markdown::Streamed;
 
 /// Where everything goes on the screen.
@@ -426,7 +427,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
         draw_picker(frame, area, picker, state, theme);
     }
     if state.show_help {
-        draw_help(frame, area, theme);
+        draw_help(frame, area, state, theme);
     }
     Screen { panes }
 }
@@ -669,29 +670,6 @@ fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// The keys that apply right now: the ones that may shorten, and the ones that are
-/// always shown whole (help and quit).
-fn key_hints(state: &State) -> (&'static str, &'static str) {
-    match (state.mode, state.streaming()) {
-        (Mode::Compose, true) => (
-            "Esc stop · Tab focus · PgUp/PgDn scroll",
-            "F1 help · Ctrl+Q quit",
-        ),
-        (Mode::Compose, false) => (
-            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Ctrl+P model · Esc browse",
-            "F1 help · Ctrl+Q quit",
-        ),
-        (Mode::Browse, true) => (
-            "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop",
-            "? help · q quit",
-        ),
-        (Mode::Browse, false) => (
-            "1-4 vote · j/k scroll · h/l focus · m model · s swap · r regen · y copy · n new",
-            "? help · q quit",
-        ),
-    }
-}
-
 fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let base = Style::default().bg(theme.status_bg).fg(theme.status_fg);
     let mode = match state.mode {
@@ -711,7 +689,7 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(" SYNC ", badge));
     }
     spans.push(Span::styled(" ", base));
-    let (hints, always) = key_hints(state);
+    let (hints, always) = keys::footer_hints(state);
     // Help and quit are never cut: they keep the right end; the status comes next,
     // and the other hints take what room is left, shortened.
     let always = format!(" · {always}");
@@ -798,7 +776,7 @@ fn draw_picker(frame: &mut Frame, area: Rect, picker: &Picker, state: &State, th
         .border_style(Style::default().fg(theme.border_focused))
         .title(title)
         .title_bottom(Line::styled(
-            " type to filter · ↑/↓ move · Enter pick · Esc cancel ",
+            keys::picker_hints(),
             Style::default().fg(theme.dim),
         ))
         .style(Style::default().bg(theme.bg).fg(theme.fg));
@@ -872,68 +850,22 @@ fn clear_popup(frame: &mut Frame, popup: Rect) {
     }
 }
 
-/// Every binding, in the order of SPEC §4.3, grouped to fit a 24-line terminal.
-const HELP: &[(&str, &str)] = &[
-    ("Enter", "send to both (browse: back to compose)"),
-    ("Alt+Enter, Ctrl+J", "new line"),
-    ("Esc", "stop streaming, else browse mode (browse: compose)"),
-    (
-        "Ctrl+C / Ctrl+Q",
-        "stop, else clear the draft, else quit / quit (browse: q)",
-    ),
-    (
-        "Alt+1..4",
-        "vote A better / B better / tie / both bad (browse: 1..4)",
-    ),
-    ("Tab, h / l", "focus the other pane"),
-    (
-        "PgUp/PgDn, wheel",
-        "scroll (browse: j/k, arrows, g top, G bottom)",
-    ),
-    (
-        "Up / Down",
-        "earlier prompts (on the first / last input line)",
-    ),
-    ("Ctrl+P / m", "pick the focused pane's model"),
-    ("Ctrl+N / n", "new conversation"),
-    (
-        "r · s · y",
-        "regenerate last turn · swap models · copy answer",
-    ),
-    (
-        "L · t · e · S",
-        "layout · theme (live preview) · reasoning · sync scroll",
-    ),
-    ("b", "blind mode for the next conversation"),
-    ("F1 / ?", "this help"),
-];
-
-fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let width = area.width.min(80);
-    let height = (HELP.len() as u16 + 4).min(area.height);
+/// Every key of compose and browse mode, from the keymap: side by side where the
+/// screen is wide enough, else the mode the user is in.
+fn draw_help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let width = if area.width >= keys::HELP_WIDTH {
+        keys::HELP_WIDTH
+    } else {
+        area.width.min(keys::ONE_SECTION_WIDTH)
+    };
+    let lines = keys::help_lines(state, theme, usize::from(width.saturating_sub(2)));
+    let height = (lines.len() as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let key_style = Style::default()
-        .fg(theme.heading)
-        .add_modifier(Modifier::BOLD);
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(format!("{key:>18}  "), key_style),
-                Span::styled(*what, Style::default().fg(theme.fg)),
-            ])
-        })
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::styled(
-        "any key closes this help",
-        Style::default().fg(theme.dim),
-    ));
     clear_popup(frame, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -941,6 +873,10 @@ fn draw_help(frame: &mut Frame, area: Rect, theme: &Theme) {
                 .border_type(BorderType::Rounded)
                 .border_style(Style::default().fg(theme.border_focused))
                 .title(" Keys ")
+                .title_bottom(Line::styled(
+                    " any key closes this help ",
+                    Style::default().fg(theme.dim),
+                ))
                 .style(Style::default().bg(theme.bg)),
         ),
         popup,

@@ -36,8 +36,17 @@ fn join(hints: &[Hint]) -> String {
         .join(" · ")
 }
 
-/// The widest a help section is drawn.
-const SECTION_WIDTH: usize = 46;
+/// The narrowest a help section is drawn side by side with the other.
+const SECTION_WIDTH: usize = 50;
+
+/// The help popup's widest: two sections, the gap between them, and the border.
+pub const HELP_WIDTH: u16 = 2 * SECTION_WIDTH as u16 + 2 + 2;
+
+/// The help popup's widest with one section.
+pub const ONE_SECTION_WIDTH: u16 = 80;
+
+/// The widest list of keys that shares its line with its words.
+const KEYS_WIDTH: usize = 18;
 
 /// The help's lines for a popup `room` cells wide inside its border: compose and
 /// browse side by side where both fit, else the mode the user is in.
@@ -46,7 +55,7 @@ pub fn help_lines(state: &State, theme: &Theme, room: usize) -> Vec<Line<'static
         Mode::Compose => KeyMode::Compose,
         Mode::Browse => KeyMode::Browse,
     };
-    let modes = if room >= 2 * SECTION_WIDTH + 2 {
+    let modes = if room + 2 >= usize::from(HELP_WIDTH) {
         vec![KeyMode::Compose, KeyMode::Browse]
     } else {
         vec![current]
@@ -90,27 +99,36 @@ fn section(mode: KeyMode, theme: &Theme, room: usize) -> Vec<Line<'static>> {
     let key_style = Style::default()
         .fg(theme.heading)
         .add_modifier(Modifier::BOLD);
-    // Keys take what the longest needs, up to half the room.
+    // Keys take what most need; a longer list of keys gets a line of its own, with
+    // its words below it.
     let keys_width = rows
         .iter()
         .map(|r| width(&r.keys))
+        .filter(|&w| w <= KEYS_WIDTH)
         .max()
         .unwrap_or(0)
         .min(room / 2);
+    let indent = " ".repeat(keys_width + 2);
     let mut lines = vec![Line::styled(
         truncate(heading, room),
         Style::default().fg(theme.dim).add_modifier(Modifier::BOLD),
     )];
-    lines.extend(rows.iter().map(|HelpRow { keys, what }| {
-        let keys = truncate(keys, keys_width);
-        let pad = keys_width - width(&keys);
-        let what = truncate(what, room.saturating_sub(keys_width + 2));
-        Line::from(vec![
-            Span::raw(" ".repeat(pad)),
-            Span::styled(keys, key_style),
-            Span::raw("  "),
-            Span::styled(what, Style::default().fg(theme.fg)),
-        ])
-    }));
+    for HelpRow { keys, what } in rows {
+        let what = Span::styled(
+            truncate(what, room.saturating_sub(keys_width + 2)),
+            Style::default().fg(theme.fg),
+        );
+        if width(&keys) > keys_width {
+            lines.push(Line::styled(truncate(&keys, room), key_style));
+            lines.push(Line::from(vec![Span::raw(indent.clone()), what]));
+        } else {
+            let pad = " ".repeat(keys_width + 2 - width(&keys));
+            lines.push(Line::from(vec![
+                Span::styled(keys, key_style),
+                Span::raw(pad),
+                what,
+            ]));
+        }
+    }
     lines
 }
