@@ -189,3 +189,49 @@ async fn quitting_right_after_a_vote_still_records_it_in_the_conversation() {
     let saved = saved_conversation(&data_dir);
     assert!(!saved["turns"][0]["vote"].is_null(), "{saved}");
 }
+
+/// Waits (with a deadline) until the saved conversation holds `turns` ended turns.
+async fn wait_for_turns(data_dir: &std::path::Path, turns: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let folder = data_dir.join("conversations");
+    loop {
+        let saved = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| std::fs::read(entry.path()).ok())
+            .filter_map(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .any(|file| file["turns"].as_array().is_some_and(|t| t.len() >= turns));
+        if saved {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{turns} turns never saved");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_turn_goes_over_the_connection_of_the_first() {
+    let replies = || {
+        MockServer::keep_alive(vec![
+            Reply::sse(&openai_stream(&["One."], 4, 1)),
+            Reply::sse(&openai_stream(&["Two."], 4, 1)),
+        ])
+    };
+    let (a, b) = (replies(), replies());
+    let (state, _, _dir) = run_app(&a, &b, |keys, data_dir| async move {
+        send_prompt(&keys, "first");
+        wait_for_turns(&data_dir, 1).await;
+        send_prompt(&keys, "second");
+        wait_for_turns(&data_dir, 2).await;
+        keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
+            .expect("quit");
+    })
+    .await;
+    assert_eq!(state.turns[1].answer(Side::A).text, "Two.");
+    for server in [&a, &b] {
+        let ports: Vec<u16> = server.requests().iter().map(|r| r.peer_port).collect();
+        assert_eq!(ports.len(), 2);
+        assert_eq!(ports[0], ports[1], "a new connection for turn 2");
+    }
+}

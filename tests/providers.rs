@@ -728,3 +728,34 @@ async fn a_page_that_is_not_a_stream_is_malformed() {
     assert_eq!(err.kind, ErrorKind::Malformed);
     assert!(err.message.contains("text/html"), "{}", err.message);
 }
+
+/// The client ports three turns of one model came from, sent as the app sends them
+/// (`reuse`: through one `Providers`), else with a provider built for each turn.
+async fn ports_of_three_turns(reuse: bool) -> Vec<u16> {
+    let replies = (1..=3)
+        .map(|turn| Reply::sse(&openai_stream(&[&format!("turn {turn}")], 3, 2)))
+        .collect();
+    let server = MockServer::keep_alive(replies);
+    let model = model(endpoint(server.url()));
+    let mut providers = duel::provider::Providers::default();
+    for turn in 1..=3 {
+        let events = if reuse {
+            let provider = providers.get(&model);
+            common::events::run_with(provider.as_ref(), &model, ask("hi")).await
+        } else {
+            run(&model, ask("hi")).await
+        };
+        assert_eq!(text(&events), format!("turn {turn}"));
+    }
+    server.requests().iter().map(|r| r.peer_port).collect()
+}
+
+#[tokio::test]
+async fn turns_two_and_three_reuse_the_connection_of_turn_one() {
+    let ports = ports_of_three_turns(true).await;
+    assert_eq!(ports.len(), 3);
+    assert!(ports.iter().all(|&p| p == ports[0]), "{ports:?}");
+    // What duel did before: a new client each turn, so a new connection each turn.
+    let ports = ports_of_three_turns(false).await;
+    assert!(ports[0] != ports[1] && ports[1] != ports[2], "{ports:?}");
+}

@@ -631,3 +631,26 @@ async fn transport_errors_never_show_the_url_with_its_secrets() {
     assert_eq!(error(&events).kind, ErrorKind::Network);
     assert_eq!(chat_requests(&server).len(), 3);
 }
+
+#[tokio::test]
+async fn the_app_s_provider_registry_fetches_the_token_once_for_three_turns() {
+    // The run loop asks `Providers` for a model's provider at every turn.
+    let server = MockServer::keep_alive(vec![
+        token_reply(TOKEN),
+        stream(&["一"], 1, 1),
+        stream(&["二"], 1, 1),
+        stream(&["三"], 1, 1),
+    ]);
+    let model = model(endpoint(&server, "REGISTRY"));
+    let mut providers = provider::Providers::default();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let provider = providers.get(&model);
+        answers.push(text(&run_with(provider.as_ref(), &model, ask()).await));
+    }
+    assert_eq!(answers, ["一", "二", "三"]);
+    let requests = server.requests();
+    assert_eq!(requests.iter().filter(|r| is_token_request(r)).count(), 1);
+    let ports: std::collections::BTreeSet<u16> = requests.iter().map(|r| r.peer_port).collect();
+    assert_eq!(ports.len(), 1, "token and three turns on one connection");
+}

@@ -57,6 +57,7 @@ where
         tx,
         data_dir: state.data_dir.clone(),
         votes_path: state.data_dir.join(state.votes_file),
+        providers: provider::Providers::default(),
         streams: [None, None],
         writes: Vec::new(),
         theme,
@@ -175,6 +176,8 @@ struct World {
     tx: UnboundedSender<Msg>,
     data_dir: PathBuf,
     votes_path: PathBuf,
+    /// Every model's provider, built once and kept: turns reuse their connections.
+    providers: provider::Providers,
     streams: [Option<JoinHandle<()>>; 2],
     writes: Vec<JoinHandle<()>>,
     theme: Theme,
@@ -192,7 +195,7 @@ impl World {
                 request,
             } => {
                 self.stop(side);
-                let provider = provider::build(&model);
+                let provider = self.providers.get(&model);
                 let tx = self.tx.clone();
                 self.streams[side.index()] = Some(tokio::spawn(async move {
                     stream_side(provider, *request, side, generation, tx).await;

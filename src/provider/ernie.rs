@@ -69,8 +69,9 @@ impl ChatError {
 }
 
 impl Ernie {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    /// Sends through `client`, shared with every other model of the process so that
+    /// connections are kept and reused (see `Providers`).
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self {
             endpoint,
             client,

@@ -19,8 +19,9 @@ pub struct OpenAi {
 }
 
 impl OpenAi {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    /// Sends through `client`, shared with every other model of the process so that
+    /// connections are kept and reused (see `Providers`).
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self { endpoint, client }
     }
 

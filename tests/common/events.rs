@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use duel::config::ModelSpec;
 use duel::provider::{
-    self, ChatRequest, Finish, Message, ProviderError, RetryPolicy, StreamEvent, Usage,
+    self, ChatRequest, Finish, Message, Provider, ProviderError, RetryPolicy, StreamEvent, Usage,
 };
 
 /// Short waits so that three attempts stay well under a second.
@@ -14,12 +14,21 @@ pub const FAST_RETRY: RetryPolicy = RetryPolicy {
     max_wait: Duration::from_millis(50),
 };
 
-/// Streams one answer with fast retries; every event it produced, in order.
+/// Streams one answer with fast retries, through a provider of its own; every event
+/// it produced, in order.
 pub async fn run(model: &ModelSpec, messages: Vec<Message>) -> Vec<StreamEvent> {
-    let provider = provider::build(model);
+    run_with(provider::build(model).as_ref(), model, messages).await
+}
+
+/// `run` through a given provider.
+pub async fn run_with(
+    provider: &dyn Provider,
+    model: &ModelSpec,
+    messages: Vec<Message>,
+) -> Vec<StreamEvent> {
     let req = ChatRequest::for_model(model, messages);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    provider::stream_with(provider.as_ref(), &req, tx, FAST_RETRY).await;
+    provider::stream_with(provider, &req, tx, FAST_RETRY).await;
     let mut events = Vec::new();
     while let Ok(event) = rx.try_recv() {
         events.push(event);

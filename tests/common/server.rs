@@ -50,6 +50,8 @@ pub struct Recorded {
     /// Header names lowercased; a repeated header keeps its last value.
     pub headers: BTreeMap<String, String>,
     pub body: String,
+    /// The client's port: requests on one connection share it.
+    pub peer_port: u16,
 }
 
 impl Recorded {
@@ -198,7 +200,19 @@ fn openai_delta(delta: serde_json::Value) -> String {
 
 impl MockServer {
     /// Starts serving on `127.0.0.1` at a free port. `replies` must not be empty.
+    /// Each connection takes one request and is closed after its reply.
     pub fn start(replies: Vec<Reply>) -> MockServer {
+        Self::serving(replies, false)
+    }
+
+    /// Like `start`, but a connection stays open for request after request, as a
+    /// real server's does: each reply goes out whole, with its length (its sleeps,
+    /// hangs and floods are left out).
+    pub fn keep_alive(replies: Vec<Reply>) -> MockServer {
+        Self::serving(replies, true)
+    }
+
+    fn serving(replies: Vec<Reply>, keep_alive: bool) -> MockServer {
         assert!(!replies.is_empty(), "MockServer needs at least one reply");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         listener
@@ -210,7 +224,7 @@ impl MockServer {
         let recorded = Arc::clone(&requests);
         let thread = std::thread::Builder::new()
             .name(format!("mock-server-{}", addr.port()))
-            .spawn(move || serve(listener, Arc::new(replies), recorded, stop))
+            .spawn(move || serve(listener, Arc::new(replies), recorded, stop, keep_alive))
             .expect("spawn the server thread");
         MockServer {
             addr,
@@ -266,6 +280,7 @@ fn serve(
     replies: Arc<Vec<Reply>>,
     requests: Arc<Mutex<Vec<Recorded>>>,
     mut stop: oneshot::Receiver<()>,
+    keep_alive: bool,
 ) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -277,8 +292,9 @@ fn serve(
             tokio::select! {
                 _ = &mut stop => break,
                 accepted = listener.accept() => {
-                    let Ok((socket, _)) = accepted else { continue };
-                    tokio::spawn(handle(socket, Arc::clone(&replies), Arc::clone(&requests)));
+                    let Ok((socket, peer)) = accepted else { continue };
+                    let (replies, requests) = (Arc::clone(&replies), Arc::clone(&requests));
+                    tokio::spawn(handle(socket, peer.port(), replies, requests, keep_alive));
                 }
             }
         }
@@ -288,20 +304,50 @@ fn serve(
 
 async fn handle(
     mut socket: TcpStream,
+    peer_port: u16,
     replies: Arc<Vec<Reply>>,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    keep_alive: bool,
 ) {
     let _ = socket.set_nodelay(true);
-    let Some(request) = read_request(&mut socket).await else {
-        return;
-    };
-    let index = {
-        let mut requests = lock(&requests);
-        requests.push(request);
-        requests.len() - 1
-    };
-    let reply = &replies[index.min(replies.len() - 1)];
-    let _ = send(&mut socket, reply).await;
+    while let Some(mut request) = read_request(&mut socket).await {
+        request.peer_port = peer_port;
+        let index = {
+            let mut requests = lock(&requests);
+            requests.push(request);
+            requests.len() - 1
+        };
+        let reply = &replies[index.min(replies.len() - 1)];
+        if !keep_alive {
+            let _ = send(&mut socket, reply).await;
+            return;
+        }
+        if send_whole(&mut socket, reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A reply in one piece, with its length, leaving the connection open.
+async fn send_whole(socket: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
+    let body: Vec<u8> = reply
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Write(bytes) => Some(bytes.as_slice()),
+            _ => None,
+        })
+        .flatten()
+        .copied()
+        .collect();
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    socket.write_all(head.as_bytes()).await?;
+    socket.write_all(&body).await?;
+    socket.flush().await
 }
 
 async fn send(socket: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
@@ -373,6 +419,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        peer_port: 0,
     })
 }
 
