@@ -1,6 +1,10 @@
 //! Rendering. `draw` is pure: it reads the state and theme and paints a frame.
 
 pub mod draw;
+mod layout;
 pub mod markdown;
+mod pane;
+mod popup;
+mod status;
 
 pub use draw::{ViewCache, draw};
