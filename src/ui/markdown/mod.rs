@@ -712,6 +712,89 @@ mod tests {
         }
     }
 
+    /// Words a long paragraph streams in: plain ones (which only grow its last line),
+    /// wide and long ones, and a few that end the paragraph or start markup.
+    const WORDS: &[&str] = &[
+        "tok ",
+        "word, ",
+        "所有权 ",
+        "👍 ",
+        "  ",
+        "supercalifragilistic ",
+        "(a) ",
+        "x",
+        "1. ",
+        "*em* ",
+        "`c` ",
+        "\n",
+        "\n\n",
+        "- ",
+        "# ",
+        "```rust\n",
+        "let x = 1;\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(11),
+            ..Default::default()
+        })]
+
+        /// A paragraph that grows by its last line only (and whatever ends it, and a
+        /// change of width or theme on the way) draws what rendering it whole draws.
+        #[test]
+        fn a_growing_paragraph_rewrapped_by_its_last_line_matches_a_whole_render(
+            lead in 0usize..3,
+            words in proptest::collection::vec(
+                proptest::prop_oneof![8 => 0usize..7, 1 => 0..WORDS.len()], 0..120),
+            cuts in proptest::collection::vec(1usize..12, 1..20),
+            widths in proptest::collection::vec(1usize..50, 1..3),
+        ) {
+            let text: String = ["", "# Title\n\n", "- item\n\n"][lead].chars()
+                .chain(words.iter().flat_map(|&i| WORDS[i].chars()))
+                .collect();
+            let themes = [Theme::default(), Theme::plain("plain")];
+            let mut streamed = Streamed::default();
+            let mut highlights = Highlights::default();
+            let mut end = 0;
+            for (step, cut) in cuts.iter().cycle().enumerate() {
+                end = (end + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                let width = widths[step / 7 % widths.len()];
+                let theme = &themes[step / 11 % 2];
+                streamed.update(&text[..end], width, theme, &mut highlights);
+                let whole = render(&text[..end], width, theme);
+                let lines: Vec<_> = streamed.lines().cloned().collect();
+                proptest::prop_assert_eq!(&lines, &whole, "{:?} at width {}", &text[..end], width);
+                if end == text.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_paragraph_stays_on_the_last_line_path() {
+        let theme = Theme::default();
+        let mut streamed = Streamed::default();
+        let mut highlights = Highlights::default();
+        let mut text = String::from("# Heading\n\nOne");
+        streamed.update(&text, 20, &theme, &mut highlights);
+        assert!(streamed.tail.is_some());
+        for i in 0..500 {
+            text.push_str(&format!(" tok{i} 中文"));
+            streamed.update(&text, 20, &theme, &mut highlights);
+            // Still a paragraph of plain text: the next token grows its last line.
+            assert!(streamed.tail.is_some());
+        }
+        let lines: Vec<_> = streamed.lines().cloned().collect();
+        assert_eq!(lines, render(&text, 20, &theme));
+    }
+
     #[test]
     fn a_streamed_render_keeps_finished_blocks() {
         let theme = Theme::default();

@@ -1,10 +1,10 @@
 //! An answer rendered as it streams: the blocks that can no longer change are kept.
 
-use pulldown_cmark::{Event, Options, Parser};
-use ratatui::text::Line;
+use pulldown_cmark::{Event, Options, Parser, Tag};
+use ratatui::text::{Line, Span};
 
 use super::{Highlights, Renderer};
-use crate::text::sanitize;
+use crate::text::{sanitize, wrap_spans};
 use crate::theme::Theme;
 
 /// A growing answer rendered as it streams: only its last two top-level blocks, which
@@ -24,6 +24,9 @@ pub struct Streamed {
     pub(super) pending: String,
     /// The lines of `pending`.
     live: Vec<Line<'static>>,
+    /// Where in `pending` the last block starts when it is a paragraph of one line of
+    /// plain text (see `plain`): more plain text only changes its last wrapped line.
+    pub(super) tail: Option<usize>,
 }
 
 impl Streamed {
@@ -41,8 +44,12 @@ impl Streamed {
         } else if text.len() == self.seen && self.seen > 0 {
             return;
         }
-        self.pending.push_str(&sanitize(&text[self.seen..]));
+        let new = sanitize(&text[self.seen..]);
         self.seen = text.len();
+        if self.grow_tail(&new, width) {
+            return;
+        }
+        self.pending.push_str(&new);
         let mut part = render_part(&self.pending, width, theme, self.start, highlights);
         // The last two blocks stay live: the next line can still join the last block
         // to the one before it (`*` is an empty list item until a second `*` makes it
@@ -53,12 +60,62 @@ impl Streamed {
             .starved
             .unwrap_or(usize::MAX)
             .min(part.blocks.len().saturating_sub(2));
+        let mut drained = 0;
         if let Some(&(offset, line, start)) = part.blocks.get(keep).filter(|_| keep > 0) {
             self.done.extend(part.lines.drain(..line));
             self.pending.drain(..offset);
             self.start = start;
+            drained = offset;
         }
         self.live = part.lines;
+        self.tail = part
+            .blocks
+            .last()
+            .filter(|_| part.last_is_paragraph)
+            .and_then(|&(offset, ..)| offset.checked_sub(drained))
+            .filter(|&offset| {
+                let paragraph = &self.pending[offset..];
+                let first = paragraph.trim_start_matches(' ').chars().next();
+                first.is_some_and(char::is_alphabetic) && paragraph.chars().all(plain)
+            });
+    }
+
+    /// Takes in `new` text without parsing the answer again when it only extends a
+    /// last paragraph of plain text: the lines above the last wrapped one cannot change
+    /// (each was ended by a character past the width, which is still there), so only
+    /// the last line is wrapped again, and a frame costs the new text, not the
+    /// paragraph. False when it does not apply; nothing is changed then.
+    fn grow_tail(&mut self, new: &str, width: usize) -> bool {
+        // A one-cell pane cuts wide characters: its lines are not the text's suffixes.
+        let Some(offset) = self.tail.filter(|_| width >= 2) else {
+            return false;
+        };
+        if !new.chars().all(plain) {
+            return false;
+        }
+        let Some(last) = self.live.last() else {
+            return false;
+        };
+        let Some(style) = last.spans.first().map(|s| s.style) else {
+            return false;
+        };
+        if last.spans.iter().any(|s| s.style != style) {
+            return false;
+        }
+        let shown: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+        let before = self.pending[offset..].trim_matches(' ');
+        if shown.is_empty() || !before.ends_with(&shown) {
+            return false;
+        }
+        // The last line starts here, in the paragraph as trimmed.
+        let from = before.len() - shown.len();
+        let start = self.pending.len() - self.pending[offset..].trim_start_matches(' ').len();
+        self.pending.push_str(new);
+        let after = self.pending[start..].trim_end_matches(' ');
+        let wrapped = wrap_spans(&[Span::styled(&after[from..], style)], width);
+        self.live.pop();
+        self.live.extend(wrapped);
+        true
     }
 
     pub fn reset(&mut self) {
@@ -93,6 +150,20 @@ pub(super) struct Part {
     blocks: Vec<(usize, usize, Start)>,
     /// The first top-level block whose code highlighting ran out of budget.
     starved: Option<usize>,
+    /// Whether the last top-level block is a paragraph.
+    last_is_paragraph: bool,
+}
+
+/// Text that cannot start or end any Markdown construct inside a paragraph's line:
+/// appended to one, it stays that paragraph's plain text.
+fn plain(c: char) -> bool {
+    c == ' '
+        || c.is_alphanumeric()
+        || matches!(
+            c,
+            ',' | '.' | ';' | '?' | '\'' | '"' | '(' | ')' | '/' | '%'
+        )
+        || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
 }
 
 /// Renders sanitised `text` as the continuation described by `start`.
@@ -113,6 +184,7 @@ pub(super) fn render_part(
     let mut blocks = Vec::new();
     let mut starved = None;
     let mut depth = 0usize;
+    let mut last_is_paragraph = false;
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         if depth == 0 {
             let start = Start {
@@ -123,6 +195,7 @@ pub(super) fn render_part(
             // after the indent that makes it one.
             let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
             blocks.push((line_start, renderer.out.len(), start));
+            last_is_paragraph = matches!(event, Event::Start(Tag::Paragraph));
         }
         match event {
             Event::Start(_) => depth += 1,
@@ -138,5 +211,6 @@ pub(super) fn render_part(
         lines: renderer.finish(),
         blocks,
         starved,
+        last_is_paragraph,
     }
 }
