@@ -8,7 +8,7 @@ mod common;
 use common::{SIZES, sample_answer};
 use duel::text::wrap_text;
 use duel::theme::Theme;
-use duel::ui::markdown::render;
+use duel::ui::markdown::{Highlights, render, render_with};
 use ratatui::style::Style;
 
 fn main() {
@@ -28,10 +28,11 @@ fn baseline_plain_wrap(bencher: divan::Bencher, len: usize) {
 fn markdown_cached(bencher: divan::Bencher, len: usize) {
     let text = sample_answer(len);
     let theme = Theme::default();
+    let mut highlights = Highlights::default();
     for _ in 0..(len / 10_000 + 1) {
-        render(&text, 80, &theme);
+        render_with(&text, 80, &theme, &mut highlights);
     }
-    bencher.bench(|| render(&text, 80, &theme));
+    bencher.bench_local(|| render_with(&text, 80, &theme, &mut highlights));
 }
 
 /// Markdown without code blocks: prose, lists, tables only.

@@ -2,6 +2,10 @@
 
 pub mod draw;
 pub mod keys;
+mod layout;
 pub mod markdown;
+mod pane;
+mod popup;
+mod status;
 
 pub use draw::{ViewCache, draw};

@@ -2,172 +2,46 @@
 //! text while an answer streams, so every construct must render sensibly half-finished
 //! (an unclosed code fence is a code block until the end, as CommonMark says).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::mem;
-use std::sync::LazyLock;
+mod highlight;
+mod stream;
+mod table;
 
-use pulldown_cmark::{
-    Alignment, BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
-};
+use std::mem;
+
+use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Tag, TagEnd};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use syntect::easy::HighlightLines;
-use syntect::highlighting::{FontStyle, HighlightState, Style as SynStyle, ThemeSet};
-use syntect::parsing::{ParseState, SyntaxReference, SyntaxSet};
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::text::{sanitize, width as text_width, wrap_spans};
 use crate::theme::Theme;
+pub use highlight::Highlights;
+pub use stream::Streamed;
+use stream::{Start, render_part};
+use table::{MIN_COLUMN, TableBuf};
 
 /// Content keeps at least this many cells; deeper nesting gives up its indent first.
 const MIN_CONTENT: usize = 8;
-/// Starts a code line's continuation when it is cut at the pane's edge.
-const CODE_CONTINUATION: &str = "↪ ";
 /// Code lines one render highlights from scratch at most (~250 µs each); the rest show
 /// plain until a later render, as a huge answer arriving at once would freeze the pane.
 const MAX_FRESH_LINES: usize = 200;
-/// Lines longer than this are not highlighted (syntect is slow on huge lines).
-const MAX_HIGHLIGHT_LINE: usize = 4096;
-/// A table column narrower than this could not hold a wide (CJK) character.
-const MIN_COLUMN: usize = 2;
-/// A table is drawn only when each column can show this much of its longest word.
-const READABLE_COLUMN: usize = 6;
 /// List bullets by nesting depth.
 const BULLETS: [&str; 3] = ["• ", "◦ ", "▪ "];
 
 /// Renders `text` (raw model output; sanitised here) as lines at most `width` cells wide.
+/// Code blocks are highlighted afresh: `render_with` keeps them in a cache.
 pub fn render(text: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
-    render_part(&sanitize(text), width, theme, Start::default()).lines
+    render_with(text, width, theme, &mut Highlights::default())
 }
 
-/// A growing answer rendered as it streams: only its last two top-level blocks, which
-/// the next token can still change, are rendered again; the lines of the blocks above
-/// them are kept. A frame then costs the last blocks, not the whole answer.
-#[derive(Default)]
-pub struct Streamed {
+/// `render`, with code blocks highlighted from (and kept in) `highlights`.
+pub fn render_with(
+    text: &str,
     width: usize,
-    theme: String,
-    /// Bytes of the raw answer taken in.
-    seen: usize,
-    /// The lines of the blocks that can no longer change.
-    done: Vec<Line<'static>>,
-    /// How rendering goes on after `done`.
-    start: Start,
-    /// The sanitised text from the first block that may still change.
-    pending: String,
-    /// The lines of `pending`.
-    live: Vec<Line<'static>>,
-}
-
-impl Streamed {
-    /// Takes in `text`, the answer so far. It must extend the text of the previous call
-    /// (an answer only grows); `reset` starts over for another one.
-    pub fn update(&mut self, text: &str, width: usize, theme: &Theme) {
-        if self.width != width
-            || self.theme != theme.name
-            || text.len() < self.seen
-            || !text.is_char_boundary(self.seen)
-        {
-            self.reset();
-            self.width = width;
-            self.theme.clone_from(&theme.name);
-        } else if text.len() == self.seen && self.seen > 0 {
-            return;
-        }
-        self.pending.push_str(&sanitize(&text[self.seen..]));
-        self.seen = text.len();
-        let mut part = render_part(&self.pending, width, theme, self.start);
-        // The last two blocks stay live: the next line can still join the last block
-        // to the one before it (`*` is an empty list item until a second `*` makes it
-        // the start of a paragraph that continues the item above). Blocks whose code
-        // could not all be highlighted in this render stay live too, so a later render
-        // colours them.
-        let keep = part
-            .starved
-            .unwrap_or(usize::MAX)
-            .min(part.blocks.len().saturating_sub(2));
-        if let Some(&(offset, line, start)) = part.blocks.get(keep).filter(|_| keep > 0) {
-            self.done.extend(part.lines.drain(..line));
-            self.pending.drain(..offset);
-            self.start = start;
-        }
-        self.live = part.lines;
-    }
-
-    pub fn reset(&mut self) {
-        *self = Self::default();
-    }
-
-    pub fn len(&self) -> usize {
-        self.done.len() + self.live.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn lines(&self) -> impl Iterator<Item = &Line<'static>> + Clone {
-        self.done.iter().chain(&self.live)
-    }
-}
-
-/// Where a render begins: after lines already shown or not, and whether a blank line
-/// is owed before its first block.
-#[derive(Clone, Copy, Default)]
-struct Start {
-    after_lines: bool,
-    blank_pending: bool,
-}
-
-struct Part {
-    lines: Vec<Line<'static>>,
-    /// Each top-level block: its byte offset, its first line, and how a render that
-    /// begins with it must start to draw the same lines.
-    blocks: Vec<(usize, usize, Start)>,
-    /// The first top-level block whose code highlighting ran out of budget.
-    starved: Option<usize>,
-}
-
-/// Renders sanitised `text` as the continuation described by `start`.
-fn render_part(text: &str, width: usize, theme: &Theme, start: Start) -> Part {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_GFM;
-    let mut renderer = Renderer::new(width.max(1), theme);
-    renderer.after_lines = start.after_lines;
-    renderer.blank_pending = start.blank_pending;
-    let mut blocks = Vec::new();
-    let mut starved = None;
-    let mut depth = 0usize;
-    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
-        if depth == 0 {
-            let start = Start {
-                after_lines: renderer.after_lines || !renderer.out.is_empty(),
-                blank_pending: renderer.blank_pending,
-            };
-            // From the start of its line: an indented code block's range starts
-            // after the indent that makes it one.
-            let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
-            blocks.push((line_start, renderer.out.len(), start));
-        }
-        match event {
-            Event::Start(_) => depth += 1,
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        renderer.event(event);
-        if starved.is_none() && renderer.fresh_lines == 0 {
-            starved = Some(blocks.len() - 1);
-        }
-    }
-    Part {
-        lines: renderer.finish(),
-        blocks,
-        starved,
-    }
+    theme: &Theme,
+    highlights: &mut Highlights,
+) -> Vec<Line<'static>> {
+    render_part(&sanitize(text), width, theme, Start::default(), highlights).lines
 }
 
 /// What a line inside a block quote or list item starts with.
@@ -192,16 +66,10 @@ struct CodeBuf {
     text: String,
 }
 
-#[derive(Default)]
-struct TableBuf {
-    aligns: Vec<Alignment>,
-    rows: Vec<Vec<Vec<Span<'static>>>>,
-    header_rows: usize,
-}
-
 struct Renderer<'t> {
     width: usize,
     theme: &'t Theme,
+    highlights: &'t mut Highlights,
     out: Vec<Line<'static>>,
     /// The logical line being built (a paragraph, a heading, a table cell).
     spans: Vec<Span<'static>>,
@@ -221,10 +89,11 @@ struct Renderer<'t> {
 }
 
 impl<'t> Renderer<'t> {
-    fn new(width: usize, theme: &'t Theme) -> Self {
+    fn new(width: usize, theme: &'t Theme, highlights: &'t mut Highlights) -> Self {
         Self {
             width,
             theme,
+            highlights,
             out: Vec::new(),
             spans: Vec::new(),
             styles: vec![Style::default().fg(theme.fg)],
@@ -682,183 +551,6 @@ impl<'t> Renderer<'t> {
         }
         self.out.push(line);
     }
-
-    fn code_block(&mut self, lang: &str, code: &str) {
-        let width = self.content_width();
-        let bg = self.theme.code_bg;
-        let base = Style::default().fg(self.theme.fg).bg(bg);
-        let label = if lang.is_empty() { "code" } else { lang };
-        let label = crate::text::truncate(label, width);
-        let pad = width - text_width(&label);
-        self.push_line(vec![
-            Span::styled(label, self.dim().bg(bg).add_modifier(Modifier::ITALIC)),
-            Span::styled(" ".repeat(pad), base),
-        ]);
-
-        let highlighted = highlight(code, lang, self.theme, &mut self.fresh_lines);
-        let code = code.strip_suffix('\n').unwrap_or(code);
-        if code.is_empty() {
-            return;
-        }
-        let continuation = (width >= 2 * MIN_CONTENT).then(|| {
-            Span::styled(
-                CODE_CONTINUATION,
-                self.dim().bg(bg).add_modifier(Modifier::DIM),
-            )
-        });
-        for (i, line) in code.split('\n').enumerate() {
-            let pieces: &[(Style, usize)] = match &highlighted {
-                Some(lines) => lines.get(i).map_or(&[], Vec::as_slice),
-                None => &[],
-            };
-            let plain = [(base, line.len())];
-            let pieces = if pieces.is_empty() {
-                &plain[..]
-            } else {
-                pieces
-            };
-            for row in cut_code(line, pieces, width, continuation.as_ref(), base) {
-                self.push_line(row);
-            }
-        }
-    }
-
-    fn table(&mut self, table: TableBuf) {
-        let width = self.content_width();
-        let columns = table
-            .rows
-            .iter()
-            .map(Vec::len)
-            .max()
-            .unwrap_or(0)
-            .max(table.aligns.len());
-        if columns == 0 {
-            return;
-        }
-        // Widest content and widest unbreakable word per column.
-        let mut natural = vec![1; columns];
-        let mut word = vec![1; columns];
-        for row in &table.rows {
-            for (c, cell) in row.iter().enumerate() {
-                let w: usize = cell.iter().map(Span::width).sum();
-                natural[c] = natural[c].max(w);
-                word[c] = word[c].max(longest_word(cell));
-            }
-        }
-        // Each column costs "│ " before and " " after it, plus the closing "│".
-        let frame = 3 * columns + 1;
-        let readable: usize = word.iter().map(|&w| w.min(READABLE_COLUMN)).sum();
-        if width < frame + readable.max(MIN_COLUMN * columns) {
-            // Columns a few cells wide are harder to read than the rows spelled out.
-            return self.table_as_list(table);
-        }
-        let room = width - frame;
-        let widths = if word.iter().sum::<usize>() <= room {
-            // Whole words first, then the rest in proportion to what each column lacks.
-            let extra: Vec<usize> = natural.iter().zip(&word).map(|(n, w)| n - w).collect();
-            let more = fit_columns(&extra, room - word.iter().sum::<usize>(), 0);
-            word.iter().zip(more).map(|(w, m)| w + m).collect()
-        } else {
-            fit_columns(&word, room, MIN_COLUMN)
-        };
-        let border = self.dim();
-        let rule = |left: &str, mid: &str, right: &str| {
-            let mut s = String::from(left);
-            for (c, w) in widths.iter().enumerate() {
-                if c > 0 {
-                    s.push_str(mid);
-                }
-                s.push_str(&"─".repeat(w + 2));
-            }
-            s.push_str(right);
-            vec![Span::styled(s, border)]
-        };
-        let wrapped: Vec<Vec<Vec<Line<'static>>>> = table
-            .rows
-            .iter()
-            .map(|row| {
-                (0..columns)
-                    .map(|c| match row.get(c) {
-                        Some(cell) if cell.iter().map(Span::width).sum::<usize>() <= widths[c] => {
-                            vec![Line::from(cell.clone())]
-                        }
-                        Some(cell) if !cell.is_empty() => wrap_spans(cell, widths[c]),
-                        _ => Vec::new(),
-                    })
-                    .collect()
-            })
-            .collect();
-        let body_wraps = wrapped
-            .iter()
-            .skip(table.header_rows)
-            .any(|row| row.iter().any(|cell| cell.len() > 1));
-
-        self.push_line(rule("┌", "┬", "┐"));
-        for (r, row) in wrapped.into_iter().enumerate() {
-            if r > 0 && (r == table.header_rows || (r > table.header_rows && body_wraps)) {
-                // Rows that take several lines need a line between them to read apart.
-                self.push_line(rule("├", "┼", "┤"));
-            }
-            let height = row.iter().map(Vec::len).max().unwrap_or(0).max(1);
-            for i in 0..height {
-                let mut spans = Vec::with_capacity(3 * columns + 1);
-                for (c, cell) in row.iter().enumerate() {
-                    spans.push(Span::styled(if c == 0 { "│ " } else { " │ " }, border));
-                    let line = cell.get(i);
-                    let used = line.map_or(0, Line::width);
-                    let gap = widths[c] - used.min(widths[c]);
-                    let (before, after) = match table.aligns.get(c) {
-                        Some(Alignment::Right) => (gap, 0),
-                        Some(Alignment::Center) => (gap / 2, gap - gap / 2),
-                        _ => (0, gap),
-                    };
-                    if before > 0 {
-                        spans.push(Span::raw(" ".repeat(before)));
-                    }
-                    if let Some(line) = line {
-                        spans.extend(line.spans.iter().cloned());
-                    }
-                    if after > 0 {
-                        spans.push(Span::raw(" ".repeat(after)));
-                    }
-                }
-                spans.push(Span::styled(" │", border));
-                self.push_line(spans);
-            }
-        }
-        self.push_line(rule("└", "┴", "┘"));
-    }
-
-    /// A table too wide for even two cells per column: each row as "header: value" lines.
-    fn table_as_list(&mut self, table: TableBuf) {
-        let width = self.content_width();
-        let (head, body) = table.rows.split_at(table.header_rows.min(table.rows.len()));
-        let head = head.first();
-        for (r, row) in body.iter().enumerate() {
-            if r > 0 {
-                let rule = "─".repeat(width);
-                self.push_line(vec![Span::styled(rule, self.dim())]);
-            }
-            for (c, cell) in row.iter().enumerate() {
-                let mut spans = Vec::new();
-                if let Some(name) = head.and_then(|h| h.get(c)) {
-                    spans.extend(name.iter().cloned());
-                    spans.push(Span::styled(": ", self.dim()));
-                }
-                spans.extend(cell.iter().cloned());
-                for line in wrap_spans(&spans, width) {
-                    self.push_line(line.spans);
-                }
-            }
-        }
-        if body.is_empty() {
-            for cell in head.into_iter().flatten() {
-                for line in wrap_spans(cell, width) {
-                    self.push_line(line.spans);
-                }
-            }
-        }
-    }
 }
 
 fn heading_level(level: HeadingLevel) -> usize {
@@ -870,22 +562,6 @@ fn heading_level(level: HeadingLevel) -> usize {
         HeadingLevel::H5 => 5,
         HeadingLevel::H6 => 6,
     }
-}
-
-/// The widest run of a cell that cannot break: a word, or one wide character.
-fn longest_word(cell: &[Span<'_>]) -> usize {
-    let mut longest = 0;
-    let mut run = 0;
-    for g in cell.iter().flat_map(|s| s.content.graphemes(true)) {
-        let w = text_width(g);
-        if g == " " || w > 1 {
-            longest = longest.max(run).max(w);
-            run = 0;
-        } else {
-            run += w;
-        }
-    }
-    longest.max(run)
 }
 
 /// Cuts a line's spans to at most `max` cells.
@@ -919,310 +595,18 @@ fn fit(line: &mut Line<'static>, max: usize) {
     line.spans = keep;
 }
 
-/// Column widths for `room` cells: narrow columns keep their width, wide ones share
-/// the rest in proportion to their content, none below `min` (or its content).
-/// Needs `room >= min * natural.len()`.
-fn fit_columns(natural: &[usize], room: usize, min: usize) -> Vec<usize> {
-    if natural.iter().sum::<usize>() <= room {
-        return natural.to_vec();
-    }
-    let floor = |c: usize| natural[c].min(min);
-    let mut widths = natural.to_vec();
-    let mut open: Vec<usize> = (0..natural.len()).collect();
-    let mut left = room;
-    loop {
-        let share = left / open.len().max(1);
-        let (small, wide): (Vec<usize>, Vec<usize>) =
-            open.iter().partition(|&&c| natural[c] <= share);
-        if small.is_empty() {
-            let total: usize = wide.iter().map(|&c| natural[c]).sum();
-            for &c in &wide {
-                widths[c] = (natural[c] * left / total.max(1)).max(floor(c));
-            }
-            let mut used: usize = wide.iter().map(|&c| widths[c]).sum();
-            // Rounding: take back from the widest, hand out to the most shortchanged.
-            while used > left {
-                let Some(&c) = wide
-                    .iter()
-                    .filter(|&&c| widths[c] > floor(c))
-                    .max_by_key(|&&c| widths[c])
-                else {
-                    break;
-                };
-                widths[c] -= 1;
-                used -= 1;
-            }
-            while used < left {
-                let Some(&c) = wide
-                    .iter()
-                    .filter(|&&c| widths[c] < natural[c])
-                    .max_by_key(|&&c| natural[c] - widths[c])
-                else {
-                    break;
-                };
-                widths[c] += 1;
-                used += 1;
-            }
-            return widths;
-        }
-        for &c in &small {
-            left -= natural[c];
-        }
-        open = wide;
-        if open.is_empty() {
-            return widths;
-        }
-    }
-}
-
-/// One code line as rows of at most `width` cells: cut, never word-wrapped, each
-/// continuation row starting with `continuation`, padded with the code background.
-fn cut_code(
-    line: &str,
-    pieces: &[(Style, usize)],
-    width: usize,
-    continuation: Option<&Span<'static>>,
-    base: Style,
-) -> Vec<Vec<Span<'static>>> {
-    let mut rows = Vec::new();
-    let mut row: Vec<Span<'static>> = Vec::new();
-    let mut used = 0;
-    let mut offset = 0;
-    for &(style, len) in pieces {
-        let end = (offset + len).min(line.len());
-        let Some(text) = line.get(offset..end) else {
-            break;
-        };
-        offset = end;
-        let w = text_width(text);
-        // The common case: the whole piece fits as it is.
-        if used + w <= width {
-            used += w;
-            row.push(Span::styled(text.to_owned(), style));
-            continue;
-        }
-        let mut start = 0;
-        for (i, g) in text.grapheme_indices(true) {
-            let gw = text_width(g);
-            if used + gw > width && used > 0 {
-                if i > start {
-                    row.push(Span::styled(text[start..i].to_owned(), style));
-                }
-                pad(&mut row, width - used.min(width), base);
-                rows.push(mem::take(&mut row));
-                used = 0;
-                start = i;
-                if let Some(mark) = continuation {
-                    used = mark.width();
-                    row.push(mark.clone());
-                }
-            }
-            used += gw;
-        }
-        if start < text.len() {
-            row.push(Span::styled(text[start..].to_owned(), style));
-        }
-    }
-    pad(&mut row, width.saturating_sub(used), base);
-    rows.push(row);
-    rows
-}
-
-fn pad(row: &mut Vec<Span<'static>>, cells: usize, style: Style) {
-    if cells > 0 {
-        row.push(Span::styled(" ".repeat(cells), style));
-    }
-}
-
-struct Highlighting {
-    syntaxes: SyntaxSet,
-    themes: ThemeSet,
-}
-
-/// syntect's bundled grammars and themes, loaded once on the first code block.
-static HIGHLIGHTING: LazyLock<Highlighting> = LazyLock::new(|| Highlighting {
-    syntaxes: SyntaxSet::load_defaults_newlines(),
-    themes: ThemeSet::load_defaults(),
-});
-
-/// A highlighted prefix of a code block: its complete lines and the parser state after them.
-struct Highlighted {
-    text: String,
-    lines: Vec<Vec<(SynStyle, usize)>>,
-    state: (HighlightState, ParseState),
-}
-
-thread_local! {
-    /// Recent code blocks by syntax theme, language and first line, so a block growing
-    /// token by token (and the finished blocks above it) is highlighted from its last
-    /// complete line, not from the top on every render: syntect with the pure-Rust regex
-    /// engine takes a few hundred microseconds per line. Per thread: drawing is on one.
-    static HIGHLIGHTED: RefCell<HashMap<u64, Vec<Highlighted>>> = RefCell::new(HashMap::new());
-}
-/// Past this many cached blocks the cache starts over, which bounds its memory.
-const HIGHLIGHTED_KEPT: usize = 4096;
-
-fn cache_key(theme: &str, syntax: &str, first_line: &str) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    (theme, syntax, first_line).hash(&mut hasher);
-    hasher.finish()
-}
-
-/// Styles and byte lengths for the first lines of `code` (all of them unless `budget`,
-/// the lines this render may still highlight afresh, runs out); `None` for plain code.
-fn highlight(
-    code: &str,
-    lang: &str,
-    theme: &Theme,
-    budget: &mut usize,
-) -> Option<Vec<Vec<(Style, usize)>>> {
-    if theme.syntax == "none"
-        || lang.is_empty()
-        || code.split('\n').any(|l| l.len() > MAX_HIGHLIGHT_LINE)
-    {
-        return None;
-    }
-    let hl = &*HIGHLIGHTING;
-    let syntax = find_syntax(&hl.syntaxes, lang)?;
-    let (syn_theme, theme_name) = match hl.themes.themes.get(&theme.syntax) {
-        Some(t) => (t, theme.syntax.as_str()),
-        None => {
-            // An unknown name still highlights, in a built-in of the same lightness.
-            let name = if theme.dark {
-                "base16-ocean.dark"
-            } else {
-                "InspiredGitHub"
-            };
-            (hl.themes.themes.get(name)?, name)
-        }
-    };
-
-    HIGHLIGHTED.with_borrow_mut(|cache| {
-        highlight_cached(code, syntax, syn_theme, theme_name, theme, budget, cache)
-    })
-}
-
-fn highlight_cached(
-    code: &str,
-    syntax: &SyntaxReference,
-    syn_theme: &syntect::highlighting::Theme,
-    theme_name: &str,
-    theme: &Theme,
-    budget: &mut usize,
-    cache: &mut HashMap<u64, Vec<Highlighted>>,
-) -> Option<Vec<Vec<(Style, usize)>>> {
-    let hl = &*HIGHLIGHTING;
-    let key = code
-        .find('\n')
-        .map(|i| cache_key(theme_name, &syntax.name, &code[..=i]));
-    let cached = key.and_then(|key| {
-        let blocks = cache.get_mut(&key)?;
-        let i = (0..blocks.len())
-            .filter(|&i| code.starts_with(&blocks[i].text))
-            .max_by_key(|&i| blocks[i].text.len())?;
-        Some(blocks.swap_remove(i))
-    });
-    let mut entry = cached.unwrap_or_else(|| Highlighted {
-        text: String::new(),
-        lines: Vec::new(),
-        state: HighlightLines::new(syntax, syn_theme).state(),
-    });
-    // Complete lines extend the cached prefix; an unfinished last one is done apart.
-    let rest = &code[entry.text.len()..];
-    let (complete, partial) = match rest.rfind('\n') {
-        Some(i) => rest.split_at(i + 1),
-        None => ("", rest),
-    };
-    let mut lines = HighlightLines::from_state(syn_theme, entry.state.0, entry.state.1);
-    for line in complete.split_inclusive('\n') {
-        if *budget == 0 {
-            break;
-        }
-        *budget -= 1;
-        let ranges = lines.highlight_line(line, &hl.syntaxes).ok()?;
-        entry
-            .lines
-            .push(ranges.iter().map(|(s, t)| (*s, t.len())).collect());
-        entry.text.push_str(line);
-    }
-    entry.state = lines.state();
-    // Only when every complete line was highlighted: otherwise the budget ran out.
-    let partial =
-        if partial.is_empty() || *budget == 0 || entry.text.len() + partial.len() < code.len() {
-            None
-        } else {
-            *budget -= 1;
-            let (h, p) = entry.state.clone();
-            let mut lines = HighlightLines::from_state(syn_theme, h, p);
-            // The grammars expect each line to end with a newline.
-            let owned = format!("{partial}\n");
-            let ranges = lines.highlight_line(&owned, &hl.syntaxes).ok()?;
-            Some(
-                ranges
-                    .iter()
-                    .map(|(s, t)| (convert(*s, theme), t.len()))
-                    .collect(),
-            )
-        };
-    let out = entry
-        .lines
-        .iter()
-        .map(|l| l.iter().map(|&(s, n)| (convert(s, theme), n)).collect())
-        .chain(partial)
-        .collect();
-    if let Some(key) = key.filter(|_| !entry.text.is_empty()) {
-        if cache.len() >= HIGHLIGHTED_KEPT {
-            cache.clear();
-        }
-        cache.entry(key).or_default().push(entry);
-    }
-    Some(out)
-}
-
-fn find_syntax<'a>(syntaxes: &'a SyntaxSet, lang: &str) -> Option<&'a SyntaxReference> {
-    let lang = lang.to_ascii_lowercase();
-    let token = match lang.as_str() {
-        "shell" | "console" | "zsh" | "sh" => "bash",
-        "c++" => "cpp",
-        "golang" => "go",
-        "ts" | "typescript" | "tsx" | "jsx" => "js",
-        "py3" | "python3" => "py",
-        other => other,
-    };
-    syntaxes
-        .find_syntax_by_token(token)
-        .filter(|s| s.name != "Plain Text")
-}
-
-/// A syntect style as a ratatui one, on the theme's code background.
-fn convert(style: SynStyle, theme: &Theme) -> Style {
-    let fg = style.foreground;
-    let mut out = Style::default()
-        .fg(Color::Rgb(fg.r, fg.g, fg.b))
-        .bg(theme.code_bg);
-    if style.font_style.contains(FontStyle::BOLD) {
-        out = out.add_modifier(Modifier::BOLD);
-    }
-    if style.font_style.contains(FontStyle::ITALIC) {
-        out = out.add_modifier(Modifier::ITALIC);
-    }
-    if style.font_style.contains(FontStyle::UNDERLINE) {
-        out = out.add_modifier(Modifier::UNDERLINED);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::table::{fit_columns, longest_word};
     use super::*;
 
     #[test]
     fn highlighting_a_growing_block_from_the_cache_matches_a_fresh_start() {
         let answer = "```rust\nfn main() {\n    let s = \"/* not a comment\";\n    /* a comment\n    that spans lines */\n    println!(\"{s}\");\n}\n```\n";
         let theme = Theme::default();
+        let mut highlights = Highlights::default();
         for end in (0..=answer.len()).filter(|&i| answer.is_char_boundary(i)) {
-            let cached = render(&answer[..end], 40, &theme);
-            HIGHLIGHTED.with_borrow_mut(HashMap::clear);
+            let cached = render_with(&answer[..end], 40, &theme, &mut highlights);
             let fresh = render(&answer[..end], 40, &theme);
             assert_eq!(cached, fresh, "{:?}", &answer[..end]);
         }
@@ -1246,9 +630,10 @@ mod tests {
                 .count()
         };
         // The language label is coloured too.
-        let first = render(&answer, 40, &theme);
+        let mut highlights = Highlights::default();
+        let first = render_with(&answer, 40, &theme, &mut highlights);
         assert_eq!(coloured(&first), 1 + MAX_FRESH_LINES);
-        let second = render(&answer, 40, &theme);
+        let second = render_with(&answer, 40, &theme, &mut highlights);
         assert_eq!(coloured(&second), 1 + MAX_FRESH_LINES + 50);
     }
 
@@ -1309,13 +694,14 @@ mod tests {
             let text: String = pieces.iter().map(|&i| PIECES[i]).collect();
             let theme = Theme::default();
             let mut streamed = Streamed::default();
+        let mut highlights = Highlights::default();
             let mut end = 0;
             for cut in cuts.iter().cycle() {
                 end = (end + cut).min(text.len());
                 while !text.is_char_boundary(end) {
                     end += 1;
                 }
-                streamed.update(&text[..end], width, &theme);
+                streamed.update(&text[..end], width, &theme, &mut highlights);
                 let whole = render(&text[..end], width, &theme);
                 let lines: Vec<_> = streamed.lines().cloned().collect();
                 proptest::prop_assert_eq!(&lines, &whole, "{:?}", &text[..end]);
@@ -1326,14 +712,98 @@ mod tests {
         }
     }
 
+    /// Words a long paragraph streams in: plain ones (which only grow its last line),
+    /// wide and long ones, and a few that end the paragraph or start markup.
+    const WORDS: &[&str] = &[
+        "tok ",
+        "word, ",
+        "所有权 ",
+        "👍 ",
+        "  ",
+        "supercalifragilistic ",
+        "(a) ",
+        "x",
+        "1. ",
+        "*em* ",
+        "`c` ",
+        "\n",
+        "\n\n",
+        "- ",
+        "# ",
+        "```rust\n",
+        "let x = 1;\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(11),
+            ..Default::default()
+        })]
+
+        /// A paragraph that grows by its last line only (and whatever ends it, and a
+        /// change of width or theme on the way) draws what rendering it whole draws.
+        #[test]
+        fn a_growing_paragraph_rewrapped_by_its_last_line_matches_a_whole_render(
+            lead in 0usize..3,
+            words in proptest::collection::vec(
+                proptest::prop_oneof![8 => 0usize..7, 1 => 0..WORDS.len()], 0..120),
+            cuts in proptest::collection::vec(1usize..12, 1..20),
+            widths in proptest::collection::vec(1usize..50, 1..3),
+        ) {
+            let text: String = ["", "# Title\n\n", "- item\n\n"][lead].chars()
+                .chain(words.iter().flat_map(|&i| WORDS[i].chars()))
+                .collect();
+            let themes = [Theme::default(), Theme::plain("plain")];
+            let mut streamed = Streamed::default();
+            let mut highlights = Highlights::default();
+            let mut end = 0;
+            for (step, cut) in cuts.iter().cycle().enumerate() {
+                end = (end + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                let width = widths[step / 7 % widths.len()];
+                let theme = &themes[step / 11 % 2];
+                streamed.update(&text[..end], width, theme, &mut highlights);
+                let whole = render(&text[..end], width, theme);
+                let lines: Vec<_> = streamed.lines().cloned().collect();
+                proptest::prop_assert_eq!(&lines, &whole, "{:?} at width {}", &text[..end], width);
+                if end == text.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_paragraph_stays_on_the_last_line_path() {
+        let theme = Theme::default();
+        let mut streamed = Streamed::default();
+        let mut highlights = Highlights::default();
+        let mut text = String::from("# Heading\n\nOne");
+        streamed.update(&text, 20, &theme, &mut highlights);
+        assert!(streamed.tail.is_some());
+        for i in 0..500 {
+            text.push_str(&format!(" tok{i} 中文"));
+            streamed.update(&text, 20, &theme, &mut highlights);
+            // Still a paragraph of plain text: the next token grows its last line.
+            assert!(streamed.tail.is_some());
+        }
+        let lines: Vec<_> = streamed.lines().cloned().collect();
+        assert_eq!(lines, render(&text, 20, &theme));
+    }
+
     #[test]
     fn a_streamed_render_keeps_finished_blocks() {
         let theme = Theme::default();
         let mut streamed = Streamed::default();
+        let mut highlights = Highlights::default();
         let mut text = String::from("# Heading\n\nFirst paragraph.\n\n");
-        streamed.update(&text, 40, &theme);
+        streamed.update(&text, 40, &theme, &mut highlights);
         text.push_str("Second paragraph, still");
-        streamed.update(&text, 40, &theme);
+        streamed.update(&text, 40, &theme, &mut highlights);
         // Only the last two blocks are held as text to render again.
         assert_eq!(
             streamed.pending,
@@ -1342,10 +812,10 @@ mod tests {
         assert_eq!(streamed.done.len(), 1);
 
         // Another answer (shorter text) starts over.
-        streamed.update("New", 40, &theme);
+        streamed.update("New", 40, &theme, &mut highlights);
         assert_eq!(streamed.lines().count(), 1);
         // So does another width.
-        streamed.update("New answer", 20, &theme);
+        streamed.update("New answer", 20, &theme, &mut highlights);
         assert_eq!(
             streamed.lines().collect::<Vec<_>>(),
             render("New answer", 20, &theme).iter().collect::<Vec<_>>()
