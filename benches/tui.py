@@ -10,7 +10,8 @@
   per second, peak RSS, and whether every token reached the saved conversation;
   baseline: two `curl -N` reading the same two streams at the same time. Once as
   prose in paragraphs of 60 tokens, once as a single paragraph (the worst case: the
-  block still streaming is the whole answer).
+  block still streaming is the whole answer), once as a single code block in lines of 8
+  tokens (highlighted as it grows). `--only load` runs the loads alone.
 - keystroke: Page Up / Page Down to the end of the frame that shows it, with a
   1 MB Markdown answer in each pane, against the same with 10 KB answers; RSS.
 
@@ -114,6 +115,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def token(i, paragraph):
+    if paragraph < 0:
+        # One fenced code block, `-paragraph` tokens a line.
+        start = "```rust\n" if i == 0 else ""
+        return f"{start}tok{i}" + ("\n" if (i + 1) % -paragraph == 0 else " ")
     end = paragraph and (i + 1) % paragraph == 0
     return f"tok{i}\n\n" if end else f"tok{i} "
 
@@ -298,7 +303,9 @@ def load(opts, tmp, url, paragraph):
     tui.quit()
     expected = paced_text(total, paragraph)
     lost = [side for side, rec in (("A", a), ("B", b)) if rec["answer"] != expected]
-    shape = f"paragraphs of {paragraph} tokens" if paragraph else "one paragraph"
+    shape = (f"paragraphs of {paragraph} tokens" if paragraph > 0
+             else f"one code block, lines of {-paragraph} tokens" if paragraph < 0
+             else "one paragraph")
     print(f"load: 2 panes x {opts.rate} tokens/s for {opts.secs} s "
           f"({total} tokens each, {shape})")
     print(f"  curl -N x2 (baseline)  CPU {100 * curl_cpu / curl_wall:5.1f} % of one core")
@@ -336,23 +343,28 @@ def main():
     args.add_argument("--rate", type=int, default=1000)
     args.add_argument("--runs", type=int, default=10)
     args.add_argument("--keys", type=int, default=40)
+    args.add_argument("--only", choices=["all", "load", "keys"], default="all")
     args.add_argument("--duel", default=os.path.join(ROOT, "target", "release", "duel"))
     opts = args.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as tmp:
-        start_up(opts, tmp)
-        small = keystrokes(opts, tmp, url, 10_000, "keys-10k")
-        large = keystrokes(opts, tmp, url, 1_000_000, "keys-1m")
-        print(f"keystroke to frame (Page Up/Down), median and p95 of {opts.keys}")
-        print(f"  2 x 10 KB answers (baseline)  {small[0] * 1000:6.2f} ms  "
-              f"p95 {small[1] * 1000:6.2f} ms  1.00x  RSS {small[2]:.1f} MB")
-        print(f"  2 x 1 MB answers              {large[0] * 1000:6.2f} ms  "
-              f"p95 {large[1] * 1000:6.2f} ms  {large[0] / small[0]:.2f}x  "
-              f"RSS {large[2]:.1f} MB")
-        load(opts, tmp, url, 60)
-        load(opts, tmp, url, 0)
+        if opts.only in ("all", "keys"):
+            if opts.only == "all":
+                start_up(opts, tmp)
+            small = keystrokes(opts, tmp, url, 10_000, "keys-10k")
+            large = keystrokes(opts, tmp, url, 1_000_000, "keys-1m")
+            print(f"keystroke to frame (Page Up/Down), median and p95 of {opts.keys}")
+            print(f"  2 x 10 KB answers (baseline)  {small[0] * 1000:6.2f} ms  "
+                  f"p95 {small[1] * 1000:6.2f} ms  1.00x  RSS {small[2]:.1f} MB")
+            print(f"  2 x 1 MB answers              {large[0] * 1000:6.2f} ms  "
+                  f"p95 {large[1] * 1000:6.2f} ms  {large[0] / small[0]:.2f}x  "
+                  f"RSS {large[2]:.1f} MB")
+        if opts.only in ("all", "load"):
+            load(opts, tmp, url, 60)
+            load(opts, tmp, url, 0)
+            load(opts, tmp, url, -8)
     server.shutdown()
 
 
