@@ -59,6 +59,7 @@ where
         writes: Vec::new(),
         theme,
         clipboard: None,
+        providers: provider::Providers::new(),
     };
     let mut cache = ViewCache::default();
     let size = terminal.size()?;
@@ -185,6 +186,9 @@ struct World {
     theme: Theme,
     /// The native clipboard, kept open: on X11 it serves the copied text while it lives.
     clipboard: Option<arboard::Clipboard>,
+    /// Kept for the whole run, so that each turn reuses the connections (and ERNIE's
+    /// token) of the turns before it.
+    providers: provider::Providers,
 }
 
 impl World {
@@ -197,7 +201,7 @@ impl World {
                 request,
             } => {
                 self.stop(side);
-                let provider = provider::build(&model);
+                let provider = self.providers.get(&model);
                 let tx = self.tx.clone();
                 self.streams[side.index()] = Some(tokio::spawn(async move {
                     stream_side(provider, *request, side, generation, tx).await;

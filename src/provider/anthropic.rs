@@ -24,8 +24,7 @@ pub struct Anthropic {
 }
 
 impl Anthropic {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self { endpoint, client }
     }
 

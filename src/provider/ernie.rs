@@ -69,8 +69,7 @@ impl ChatError {
 }
 
 impl Ernie {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self {
             endpoint,
             client,

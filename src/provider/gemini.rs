@@ -26,8 +26,7 @@ pub struct Gemini {
 }
 
 impl Gemini {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self { endpoint, client }
     }
 

@@ -10,6 +10,7 @@ pub mod http;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+mod registry;
 pub mod sse;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use error::{ErrorKind, ProviderError};
+pub use registry::Providers;
 
 use crate::config::{Endpoint, ModelSpec, WireKind};
 
@@ -338,20 +340,27 @@ fn too_long(limit: usize) -> ProviderError {
     .with_hint("max_answer_bytes in the model's config raises the limit")
 }
 
-/// The provider for a model's endpoint. Building never fails: a missing key is
-/// reported by the first attempt, in the pane.
+/// The provider for a model's endpoint, on a client of its own. Building never fails:
+/// a missing key is reported by the first attempt, in the pane. The app keeps its
+/// providers in a `Providers` instead, so that turns share connections.
 pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
+    with_client(model, http_client(&model.endpoint))
+}
+
+/// The provider for a model's endpoint, sending on `client`.
+fn with_client(model: &ModelSpec, client: reqwest::Client) -> Arc<dyn Provider> {
+    let endpoint = model.endpoint.clone();
     match model.endpoint.kind {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
-        WireKind::OpenAi => Arc::new(openai::OpenAi::new(model.endpoint.clone())),
-        WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(model.endpoint.clone())),
-        WireKind::Gemini => Arc::new(gemini::Gemini::new(model.endpoint.clone())),
-        WireKind::Ollama => Arc::new(ollama::Ollama::new(model.endpoint.clone())),
-        WireKind::Ernie => Arc::new(ernie::Ernie::new(model.endpoint.clone())),
+        WireKind::OpenAi => Arc::new(openai::OpenAi::new(endpoint, client)),
+        WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(endpoint, client)),
+        WireKind::Gemini => Arc::new(gemini::Gemini::new(endpoint, client)),
+        WireKind::Ollama => Arc::new(ollama::Ollama::new(endpoint, client)),
+        WireKind::Ernie => Arc::new(ernie::Ernie::new(endpoint, client)),
     }
 }
 
-/// An HTTP client for one endpoint: its connect timeout, no total deadline (a stream
+/// An HTTP client with the endpoint's connect timeout, no total deadline (a stream
 /// is bounded by the endpoint's idle timeout instead).
 pub fn http_client(endpoint: &Endpoint) -> reqwest::Client {
     reqwest::Client::builder()

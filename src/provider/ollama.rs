@@ -16,8 +16,7 @@ pub struct Ollama {
 }
 
 impl Ollama {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self { endpoint, client }
     }
 

@@ -19,8 +19,7 @@ pub struct OpenAi {
 }
 
 impl OpenAi {
-    pub fn new(endpoint: Endpoint) -> Self {
-        let client = super::http_client(&endpoint);
+    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self { endpoint, client }
     }
 

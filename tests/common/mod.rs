@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod keepalive;
 pub mod models;
 pub mod props;
 pub mod server;
