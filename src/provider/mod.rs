@@ -12,6 +12,7 @@ pub mod ollama;
 pub mod openai;
 mod registry;
 pub mod sse;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use error::{ErrorKind, ProviderError};
 pub use registry::Providers;
 
 use crate::config::{Endpoint, ModelSpec, WireKind};
+use wire::Http;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -352,10 +354,10 @@ fn with_client(model: &ModelSpec, client: reqwest::Client) -> Arc<dyn Provider> 
     let endpoint = model.endpoint.clone();
     match model.endpoint.kind {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
-        WireKind::OpenAi => Arc::new(openai::OpenAi::new(endpoint, client)),
-        WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(endpoint, client)),
-        WireKind::Gemini => Arc::new(gemini::Gemini::new(endpoint, client)),
-        WireKind::Ollama => Arc::new(ollama::Ollama::new(endpoint, client)),
+        WireKind::OpenAi => Arc::new(Http::new(openai::OpenAi::new(endpoint), client)),
+        WireKind::Anthropic => Arc::new(Http::new(anthropic::Anthropic::new(endpoint), client)),
+        WireKind::Gemini => Arc::new(Http::new(gemini::Gemini::new(endpoint), client)),
+        WireKind::Ollama => Arc::new(Http::new(ollama::Ollama::new(endpoint), client)),
         WireKind::Ernie => Arc::new(ernie::Ernie::new(endpoint, client)),
     }
 }
