@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
@@ -9,7 +11,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage, Text, error_fields, error_fields_of};
-use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Role, Sink, Usage, sse};
+use super::wire::Wire;
+use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, sse};
 use crate::config::Endpoint;
 
 /// The API version every request names; the event shapes below are this version's.
@@ -18,60 +21,78 @@ pub const API_VERSION: &str = "2023-06-01";
 /// The Messages API requires `max_tokens`; this is sent when the model sets none.
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
+/// The API's name in messages that ask whether `base_url` is right.
+const API: &str = "the Anthropic Messages API";
+
 pub struct Anthropic {
     endpoint: Endpoint,
-    client: reqwest::Client,
 }
 
 impl Anthropic {
-    /// Sends through `client`, shared with every other model of the process so that
-    /// connections are kept and reused (see `Providers`).
-    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
-        Self { endpoint, client }
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+}
+
+impl Wire for Anthropic {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn url(&self) -> String {
+    fn url(&self, _req: &ChatRequest) -> String {
         format!(
             "{}/v1/messages",
             self.endpoint.base_url.trim_end_matches('/')
         )
     }
 
-    async fn run(&self, req: &ChatRequest, sink: &mut Sink) -> Result<Finish, ProviderError> {
-        let key = http::api_key(&self.endpoint)?;
-        let mut request = self
-            .client
-            .post(self.url())
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .header("anthropic-version", API_VERSION)
-            .json(&request_body(req));
-        request = http::with_endpoint_headers(request, &self.endpoint);
-        if let Some(key) = key {
-            request = request.header("x-api-key", key);
-        }
-        let response = http::send(&self.endpoint, request).await?;
+    fn body(&self, req: &ChatRequest) -> Value {
+        request_body(req)
+    }
 
-        if !response.status().is_success() {
-            return Err(
-                http::status_error(&self.endpoint, response, &req.model_id, classify_body).await,
-            );
-        }
-        if http::is_json(&response) {
-            let body = http::read_error_body(response, self.endpoint.idle_timeout).await;
-            return self.whole_answer(&body, &req.model_id, sink);
-        }
+    fn headers(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        let request = request.header("anthropic-version", API_VERSION);
+        Ok(match http::api_key(&self.endpoint)? {
+            Some(key) => request.header("x-api-key", key),
+            None => request,
+        })
+    }
+
+    fn failed(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+        model: &str,
+    ) -> ProviderError {
+        http::status_error(
+            &self.endpoint,
+            status,
+            retry_after,
+            body,
+            model,
+            classify_body,
+        )
+    }
+
+    fn decode<'a>(
+        &'a self,
+        response: reqwest::Response,
+        _model: &'a str,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
-        decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
+        Box::pin(async move {
+            decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
+        })
     }
 
     /// A 200 with a JSON body: an error, or a whole message from a server (a proxy)
     /// that ignored `stream`.
-    fn whole_answer(
-        &self,
-        body: &str,
-        model: &str,
-        sink: &mut Sink,
-    ) -> Result<Finish, ProviderError> {
+    fn whole(&self, body: &str, model: &str, sink: &mut Sink) -> Result<Finish, ProviderError> {
         let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
         if value.get("type").and_then(Value::as_str) == Some("error") {
             let (kind, message) = classify_body(200, body);
@@ -101,16 +122,6 @@ impl Anthropic {
             .get("stop_reason")
             .and_then(Value::as_str)
             .map_or(Finish::Stop, stop_reason))
-    }
-}
-
-impl Provider for Anthropic {
-    fn attempt<'a>(
-        &'a self,
-        req: &'a ChatRequest,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
-        Box::pin(self.run(req, sink))
     }
 }
 
@@ -149,16 +160,9 @@ where
             return Ok(finish);
         }
     }
-    if state.events == 0 && garbage.lines > 0 {
-        return Err(garbage.only_garbage(endpoint, "the Anthropic Messages API"));
-    }
-    // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
-    if state.events == 0 && !content_type.starts_with("text/event-stream") {
-        return Err(http::not_an_event_stream(
-            content_type,
-            endpoint,
-            "the Anthropic Messages API",
-        ));
+    if let Some(err) = http::not_the_api(state.events, &garbage, Some(content_type), endpoint, API)
+    {
+        return Err(err);
     }
     Err(http::ended_early(sink, "message_stop"))
 }

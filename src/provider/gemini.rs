@@ -14,60 +14,95 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage};
-use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Role, Sink, Usage, sse};
+use super::wire::Wire;
+use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, sse};
 use crate::config::Endpoint;
 
 /// How many of the stream's last bytes are kept to find a raw error object in.
 const RAW_TAIL: usize = 64 * 1024;
 
+/// The API's name in messages that ask whether `base_url` is right.
+const API: &str = "the Gemini API";
+
 pub struct Gemini {
     endpoint: Endpoint,
-    client: reqwest::Client,
 }
 
 impl Gemini {
-    /// Sends through `client`, shared with every other model of the process so that
-    /// connections are kept and reused (see `Providers`).
-    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
-        Self { endpoint, client }
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+}
+
+impl Wire for Gemini {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn url(&self, model: &str) -> String {
+    fn url(&self, req: &ChatRequest) -> String {
         let base = self.endpoint.base_url.trim_end_matches('/');
         // Tolerate a base_url that already names the API version.
         let base = base.strip_suffix("/v1beta").unwrap_or(base);
         // The API's own model names read `models/gemini-…`; either form works here.
+        let model = req.model_id.as_str();
         let model = model.strip_prefix("models/").unwrap_or(model);
         format!("{base}/v1beta/models/{model}:streamGenerateContent?alt=sse")
     }
 
-    async fn run(&self, req: &ChatRequest, sink: &mut Sink) -> Result<Finish, ProviderError> {
-        let key = http::api_key(&self.endpoint)?;
-        let mut request = self
-            .client
-            .post(self.url(&req.model_id))
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .json(&request_body(req));
-        request = http::with_endpoint_headers(request, &self.endpoint);
-        if let Some(key) = key {
-            request = request.header("x-goog-api-key", key);
-        }
-        let response = http::send(&self.endpoint, request).await?;
-        let idle = self.endpoint.idle_timeout;
-
-        let status = response.status().as_u16();
-        if !response.status().is_success() {
-            let retry_after = http::retry_after(response.headers());
-            let body = http::read_error_body(response, idle).await;
-            return Err(self.body_error(status, &body, &req.model_id, retry_after));
-        }
-        if http::is_json(&response) {
-            let body = http::read_error_body(response, idle).await;
-            return self.whole_answer(&body, &req.model_id, sink);
-        }
-        self.decode_stream(response, sink).await
+    fn body(&self, req: &ChatRequest) -> Value {
+        request_body(req)
     }
 
+    fn headers(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        Ok(match http::api_key(&self.endpoint)? {
+            Some(key) => request.header("x-goog-api-key", key),
+            None => request,
+        })
+    }
+
+    fn failed(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+        model: &str,
+    ) -> ProviderError {
+        self.body_error(status, body, model, retry_after)
+    }
+
+    /// A 200 with a JSON body: an error, or the whole answer as one chunk or as the
+    /// array of chunks a server sends when `alt=sse` was ignored.
+    fn whole(&self, body: &str, model: &str, sink: &mut Sink) -> Result<Finish, ProviderError> {
+        let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
+        if value.get("error").is_some_and(Value::is_object) {
+            return Err(self.body_error(200, body, model, None));
+        }
+        let mut state = State::default();
+        match &value {
+            Value::Array(chunks) => {
+                for chunk in chunks {
+                    state.chunk(chunk, sink)?;
+                }
+            }
+            chunk => state.chunk(chunk, sink)?,
+        }
+        state.end(sink)
+    }
+
+    fn decode<'a>(
+        &'a self,
+        response: reqwest::Response,
+        _model: &'a str,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+        Box::pin(self.decode_stream(response, sink))
+    }
+}
+
+impl Gemini {
     async fn decode_stream(
         &self,
         response: reqwest::Response,
@@ -104,40 +139,15 @@ impl Gemini {
             if let Some(err) = self.raw_error(&lock(&raw)) {
                 return Err(err);
             }
-            if state.chunks == 0 && garbage.lines > 0 {
-                return Err(garbage.only_garbage(&self.endpoint, "the Gemini API"));
+            if let Some(err) = http::not_the_api(
+                state.chunks,
+                &garbage,
+                Some(&content_type),
+                &self.endpoint,
+                API,
+            ) {
+                return Err(err);
             }
-            if state.chunks == 0 && !content_type.starts_with("text/event-stream") {
-                return Err(http::not_an_event_stream(
-                    &content_type,
-                    &self.endpoint,
-                    "the Gemini API",
-                ));
-            }
-        }
-        state.end(sink)
-    }
-
-    /// A 200 with a JSON body: an error, or the whole answer as one chunk or as the
-    /// array of chunks a server sends when `alt=sse` was ignored.
-    fn whole_answer(
-        &self,
-        body: &str,
-        model: &str,
-        sink: &mut Sink,
-    ) -> Result<Finish, ProviderError> {
-        let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
-        if value.get("error").is_some_and(Value::is_object) {
-            return Err(self.body_error(200, body, model, None));
-        }
-        let mut state = State::default();
-        match &value {
-            Value::Array(chunks) => {
-                for chunk in chunks {
-                    state.chunk(chunk, sink)?;
-                }
-            }
-            chunk => state.chunk(chunk, sink)?,
         }
         state.end(sink)
     }
@@ -174,16 +184,6 @@ impl Gemini {
             Some(hint) if kind != ErrorKind::NotFound => err.with_hint(hint),
             _ => err,
         })
-    }
-}
-
-impl Provider for Gemini {
-    fn attempt<'a>(
-        &'a self,
-        req: &'a ChatRequest,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
-        Box::pin(self.run(req, sink))
     }
 }
 

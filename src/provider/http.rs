@@ -47,9 +47,11 @@ pub fn with_endpoint_headers(
 }
 
 /// Sends the request and waits for the response head for at most the idle timeout.
+/// A URL that carries a secret (`secret_url`, ERNIE's token) is left out of errors.
 pub async fn send(
     endpoint: &Endpoint,
     request: reqwest::RequestBuilder,
+    secret_url: bool,
 ) -> Result<reqwest::Response, ProviderError> {
     let idle = endpoint.idle_timeout;
     match tokio::time::timeout(idle, request.send()).await {
@@ -61,6 +63,7 @@ pub async fn send(
             "{} accepted the connection but did not answer",
             endpoint.base_url
         ))),
+        Ok(Err(err)) if secret_url => Err(send_error(endpoint, &err.without_url())),
         Ok(Err(err)) => Err(send_error(endpoint, &err)),
         Ok(Ok(response)) => not_redirected(endpoint, response),
     }
@@ -116,19 +119,18 @@ pub fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
     ))
 }
 
-/// A non-success response as an error, read and classified by the kind's `classify`
-/// from the status and the body; `Retry-After` is kept for the retry driver.
-pub async fn status_error(
+/// A non-success response as an error, classified by the kind's `classify` from the
+/// status and the body; `Retry-After` is kept for the retry driver.
+pub fn status_error(
     endpoint: &Endpoint,
-    response: reqwest::Response,
+    status: u16,
+    retry_after: Option<Duration>,
+    body: &str,
     model: &str,
     classify: impl FnOnce(u16, &str) -> (ErrorKind, Option<String>),
 ) -> ProviderError {
-    let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
-    let body = read_error_body(response, endpoint.idle_timeout).await;
-    let (kind, message) = classify(status, &body);
-    http_error(endpoint, status, kind, message, &body, model).with_retry_after(retry_after)
+    let (kind, message) = classify(status, body);
+    http_error(endpoint, status, kind, message, body, model).with_retry_after(retry_after)
 }
 
 /// An error for an HTTP status: the provider's message (or the start of the body),
@@ -219,50 +221,51 @@ pub fn error_fields_of(value: &Value) -> (String, Option<String>) {
     (code, message)
 }
 
+/// The words in an error's code or message that tell its kind, kind by kind in the
+/// order they are checked. A word of digits is a whole code (Zhipu's `1113`), never
+/// part of a number in the message.
+pub type Words = [(ErrorKind, &'static [&'static str])];
+
+/// What a wire kind (or the services behind it) says in its error codes and messages.
+pub struct Codes {
+    /// Checked first, whatever the status.
+    pub always: &'static Words,
+    /// Checked in a stream, where no status tells.
+    pub in_stream: &'static Words,
+}
+
 /// The kind of a failure, from the HTTP status (when there was one), the provider's
-/// code and its message.
-pub fn classify(status: Option<u16>, code: &str, message: &str) -> ErrorKind {
-    let code = code.to_ascii_lowercase();
-    let message = message.to_ascii_lowercase();
-    let says = |needles: &[&str]| {
-        needles
-            .iter()
-            .any(|n| code.contains(n) || message.contains(n))
-    };
-    if says(&[
-        "insufficient_quota",
-        "arrearage",
-        "allocationquota",
-        "insufficient balance",
-    ]) || code.split_whitespace().any(|c| c == "1113")
-        || status == Some(402)
-    {
+/// code and its message, read with the kind's `codes`.
+pub fn classify(status: Option<u16>, code: &str, message: &str, codes: &Codes) -> ErrorKind {
+    // A bill to pay, whatever else the body says.
+    if status == Some(402) {
         return ErrorKind::Quota;
     }
-    if says(&[
-        "data_inspection_failed",
-        "datainspectionfailed",
-        "content_filter",
-        "inappropriate content",
-    ]) || code.split_whitespace().any(|c| c == "1301")
-    {
-        return ErrorKind::Filtered;
-    }
-    if says(&[
-        "context_length_exceeded",
-        "tokens_too_long",
-        "characters_too_long",
-        "range of input length",
-    ]) {
-        return ErrorKind::ContextTooLong;
+    let code = code.to_ascii_lowercase();
+    let message = message.to_ascii_lowercase();
+    let said = |words: &Words| {
+        words.iter().find_map(|(kind, words)| {
+            words
+                .iter()
+                .any(|word| says(&code, &message, word))
+                .then_some(*kind)
+        })
+    };
+    if let Some(kind) = said(codes.always) {
+        return kind;
     }
     match status {
         Some(status) => status_kind(status),
-        // In a stream: only the code tells.
-        None if says(&["rate_limit", "throttling"]) => ErrorKind::RateLimit,
-        None if says(&["invalid_api_key", "authentication"]) => ErrorKind::Auth,
-        None => ErrorKind::Server,
+        None => said(codes.in_stream).unwrap_or(ErrorKind::Server),
     }
+}
+
+/// Whether the lowercased `code` or `message` holds `word`.
+fn says(code: &str, message: &str, word: &str) -> bool {
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        return code.split_whitespace().any(|c| c == word);
+    }
+    code.contains(word) || message.contains(word)
 }
 
 /// The kind an HTTP status means on its own, when the body says nothing more precise.
@@ -396,6 +399,28 @@ pub fn ended_early(sink: &Sink, marker: &str) -> ProviderError {
     }
 }
 
+/// Why a stream that never reached its end failed, when it was not a stream of the
+/// API at all: no line of it was JSON (`garbage`), or it had no events and was not an
+/// event stream (`content_type`, for the SSE kinds). `None`: it was cut early.
+pub fn not_the_api(
+    chunks: usize,
+    garbage: &Garbage,
+    content_type: Option<&str>,
+    endpoint: &Endpoint,
+    api: &str,
+) -> Option<ProviderError> {
+    if chunks > 0 {
+        return None;
+    }
+    if garbage.lines > 0 {
+        return Some(garbage.only_garbage(endpoint, api));
+    }
+    // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
+    content_type
+        .filter(|ct| !ct.starts_with("text/event-stream"))
+        .map(|ct| not_an_event_stream(ct, endpoint, api))
+}
+
 /// The error for a 200 that is not an event stream at all (a login portal, a wrong
 /// `base_url`); `expected` names the API, as in `only_garbage`.
 pub fn not_an_event_stream(
@@ -444,77 +469,6 @@ mod tests {
         // The HTTP-date form: a date past is no wait, one far ahead the cap.
         assert_eq!(wait("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         assert_eq!(wait("Fri, 31 Dec 2100 23:59:59 GMT"), Some(MAX_RETRY_WAIT));
-    }
-
-    #[test]
-    fn classifies_provider_codes() {
-        let kind = |status, body: &str| {
-            let (code, message) = error_fields(body);
-            classify(status, &code, &message.unwrap_or_default())
-        };
-        let openai = |code: &str| format!(r#"{{"error":{{"message":"m","code":"{code}"}}}}"#);
-        assert_eq!(kind(Some(401), &openai("invalid_api_key")), ErrorKind::Auth);
-        assert_eq!(
-            kind(Some(429), &openai("insufficient_quota")),
-            ErrorKind::Quota
-        );
-        assert_eq!(
-            kind(Some(429), &openai("rate_limit_exceeded")),
-            ErrorKind::RateLimit
-        );
-        assert_eq!(
-            kind(Some(400), &openai("context_length_exceeded")),
-            ErrorKind::ContextTooLong
-        );
-        assert_eq!(
-            kind(Some(400), &openai("tokens_too_long")),
-            ErrorKind::ContextTooLong
-        );
-        assert_eq!(
-            kind(Some(400), &openai("invalid_argument")),
-            ErrorKind::BadRequest
-        );
-        assert_eq!(
-            kind(Some(404), &openai("model_not_found")),
-            ErrorKind::NotFound
-        );
-        assert_eq!(kind(Some(503), &openai("overloaded")), ErrorKind::Server);
-        assert_eq!(kind(Some(402), "{}"), ErrorKind::Quota);
-        // DashScope native shapes, flat.
-        assert_eq!(
-            kind(
-                Some(400),
-                r#"{"code":"Arrearage","message":"Access denied"}"#
-            ),
-            ErrorKind::Quota
-        );
-        assert_eq!(
-            kind(
-                Some(400),
-                r#"{"code":"DataInspectionFailed","message":"Input data may contain inappropriate content."}"#
-            ),
-            ErrorKind::Filtered
-        );
-        assert_eq!(
-            kind(
-                Some(400),
-                r#"{"code":"InvalidParameter","message":"Range of input length should be [1, 30720]"}"#
-            ),
-            ErrorKind::ContextTooLong
-        );
-        // Zhipu: numeric business codes; 1113 (arrears) arrives as a 429.
-        assert_eq!(
-            kind(
-                Some(429),
-                r#"{"error":{"code":"1113","message":"余额不足"}}"#
-            ),
-            ErrorKind::Quota
-        );
-        assert_eq!(
-            kind(None, &openai("data_inspection_failed")),
-            ErrorKind::Filtered
-        );
-        assert_eq!(kind(None, &openai("server_error")), ErrorKind::Server);
     }
 
     #[test]

@@ -10,9 +10,10 @@ pub mod http;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+mod registry;
 pub mod sse;
+pub mod wire;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,8 +24,10 @@ use tokio::sync::mpsc::UnboundedSender;
 pub use crate::domain::{
     ErrorKind, Finish, Message, ProviderError, Retry, Role, StreamEvent, Usage,
 };
+pub use registry::Providers;
 
-use crate::config::{ModelSpec, WireKind};
+use crate::config::{Endpoint, ModelSpec, WireKind};
+use wire::Http;
 
 /// What one side sends for one turn. `messages` holds the user/assistant history and
 /// ends with this turn's user prompt; the system prompt is kept apart because wire
@@ -247,70 +250,36 @@ fn too_long(limit: usize) -> ProviderError {
     .with_hint("max_answer_bytes in the model's config raises the limit")
 }
 
-/// The provider for a model's endpoint, with an HTTP client of its own: for one-off
-/// use (a test, one `ask`). The app keeps its providers in `Providers`, so turns reuse
-/// connections. Building never fails: a missing key is reported by the first attempt.
+/// The provider for a model's endpoint, on a client of its own. Building never fails:
+/// a missing key is reported by the first attempt, in the pane. The app keeps its
+/// providers in a `Providers` instead, so that turns share connections.
 pub fn build(model: &ModelSpec) -> Arc<dyn Provider> {
-    build_with(model, http_client(model.endpoint.connect_timeout))
+    with_client(model, http_client(&model.endpoint))
 }
 
-/// The provider for a model's endpoint, sending through `client`.
-pub fn build_with(model: &ModelSpec, client: reqwest::Client) -> Arc<dyn Provider> {
+/// The provider for a model's endpoint, sending on `client`.
+fn with_client(model: &ModelSpec, client: reqwest::Client) -> Arc<dyn Provider> {
     let endpoint = model.endpoint.clone();
     match model.endpoint.kind {
         WireKind::Demo => Arc::new(demo::Demo::new(&model.model_id)),
-        WireKind::OpenAi => Arc::new(openai::OpenAi::new(endpoint, client)),
-        WireKind::Anthropic => Arc::new(anthropic::Anthropic::new(endpoint, client)),
-        WireKind::Gemini => Arc::new(gemini::Gemini::new(endpoint, client)),
-        WireKind::Ollama => Arc::new(ollama::Ollama::new(endpoint, client)),
+        WireKind::OpenAi => Arc::new(Http::new(openai::OpenAi::new(endpoint), client)),
+        WireKind::Anthropic => Arc::new(Http::new(anthropic::Anthropic::new(endpoint), client)),
+        WireKind::Gemini => Arc::new(Http::new(gemini::Gemini::new(endpoint), client)),
+        WireKind::Ollama => Arc::new(Http::new(ollama::Ollama::new(endpoint), client)),
         WireKind::Ernie => Arc::new(ernie::Ernie::new(endpoint, client)),
     }
 }
 
-/// An HTTP client with this connect timeout and no total deadline (a stream is
-/// bounded by its endpoint's idle timeout instead). It keeps connections open for
-/// the next request to the same host.
-pub fn http_client(connect_timeout: Duration) -> reqwest::Client {
+/// An HTTP client with the endpoint's connect timeout, no total deadline (a stream
+/// is bounded by the endpoint's idle timeout instead).
+pub fn http_client(endpoint: &Endpoint) -> reqwest::Client {
     reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
+        .connect_timeout(endpoint.connect_timeout)
         // A redirected POST comes back as a GET without the prompt; never follow.
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("duel/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
-}
-
-/// The providers of one process, each built the first time its model is used and
-/// kept from then on: turn 2 reuses turn 1's connection (no new TCP and TLS
-/// handshake) and ERNIE's access token is fetched once per expiry. Models share one
-/// HTTP client; a model whose endpoint asks for another connect timeout gets a client
-/// of its own, as reqwest sets that timeout per client.
-#[derive(Default)]
-pub struct Providers {
-    clients: HashMap<Duration, reqwest::Client>,
-    built: HashMap<String, (ModelSpec, Arc<dyn Provider>)>,
-}
-
-impl Providers {
-    /// The provider for `model`, built on first use; a model whose settings changed
-    /// since is built anew.
-    pub fn get(&mut self, model: &ModelSpec) -> Arc<dyn Provider> {
-        if let Some((spec, provider)) = self.built.get(&model.name)
-            && spec == model
-        {
-            return Arc::clone(provider);
-        }
-        let timeout = model.endpoint.connect_timeout;
-        let client = self
-            .clients
-            .entry(timeout)
-            .or_insert_with(|| http_client(timeout))
-            .clone();
-        let provider = build_with(model, client);
-        self.built
-            .insert(model.name.clone(), (model.clone(), Arc::clone(&provider)));
-        provider
-    }
 }
 
 #[cfg(test)]

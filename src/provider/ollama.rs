@@ -1,60 +1,100 @@
 //! The `ollama` wire kind: Ollama's native `/api/chat`, which streams NDJSON and
 //! reports errors as `{"error":"…"}`, before or inside the stream.
 
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage};
-use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Sink, Usage, ndjson};
+use super::wire::{self, Wire};
+use super::{ChatRequest, ErrorKind, Finish, ProviderError, Sink, Usage, ndjson};
 use crate::config::Endpoint;
+
+/// The API's name in messages that ask whether `base_url` is right.
+const API: &str = "an Ollama server (/api/chat)";
 
 pub struct Ollama {
     endpoint: Endpoint,
-    client: reqwest::Client,
 }
 
 impl Ollama {
-    /// Sends through `client`, shared with every other model of the process so that
-    /// connections are kept and reused (see `Providers`).
-    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
-        Self { endpoint, client }
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+}
+
+impl Wire for Ollama {
+    const ACCEPT: &'static str = "application/x-ndjson";
+    // The stream is NDJSON whatever its content type says.
+    const WHOLE_JSON: bool = false;
+
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn url(&self) -> String {
+    fn url(&self, _req: &ChatRequest) -> String {
         format!("{}/api/chat", self.endpoint.base_url.trim_end_matches('/'))
     }
 
-    async fn run(&self, req: &ChatRequest, sink: &mut Sink) -> Result<Finish, ProviderError> {
-        // A local Ollama needs no key; one behind a proxy may be given one.
-        let key = http::api_key(&self.endpoint)?;
-        let mut request = self
-            .client
-            .post(self.url())
-            .header(reqwest::header::ACCEPT, "application/x-ndjson")
-            .json(&request_body(req));
-        request = http::with_endpoint_headers(request, &self.endpoint);
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        let response = http::send(&self.endpoint, request)
-            .await
-            .map_err(|err| self.unreachable(err))?;
-
-        if !response.status().is_success() {
-            let err =
-                http::status_error(&self.endpoint, response, &req.model_id, |status, body| {
-                    let message = http::error_fields(body).1;
-                    let kind = classify(Some(status), message.as_deref().unwrap_or(""));
-                    (kind, message)
-                })
-                .await;
-            return Err(self.with_hint(err, &req.model_id));
-        }
-        self.decode_stream(response, &req.model_id, sink).await
+    fn body(&self, req: &ChatRequest) -> Value {
+        request_body(req)
     }
 
+    /// A local Ollama needs no key; one behind a proxy may be given one.
+    fn headers(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        wire::bearer(&self.endpoint, request)
+    }
+
+    /// Connection failures at Ollama's address almost always mean it is not running.
+    fn unreachable(&self, err: ProviderError) -> ProviderError {
+        if err.kind != ErrorKind::Network {
+            return err;
+        }
+        err.with_hint(format!(
+            "is Ollama running? (`ollama serve`) at {}",
+            self.endpoint.base_url
+        ))
+    }
+
+    fn failed(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+        model: &str,
+    ) -> ProviderError {
+        let err = http::status_error(
+            &self.endpoint,
+            status,
+            retry_after,
+            body,
+            model,
+            |status, body| {
+                let message = http::error_fields(body).1;
+                let kind = classify(Some(status), message.as_deref().unwrap_or(""));
+                (kind, message)
+            },
+        );
+        self.with_hint(err, model)
+    }
+
+    fn decode<'a>(
+        &'a self,
+        response: reqwest::Response,
+        model: &'a str,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+        Box::pin(self.decode_stream(response, model, sink))
+    }
+}
+
+impl Ollama {
     async fn decode_stream(
         &self,
         response: reqwest::Response,
@@ -99,21 +139,10 @@ impl Ollama {
                 return Ok(done_reason(chunk.done_reason.as_deref()));
             }
         }
-        if chunks == 0 && garbage.lines > 0 {
-            return Err(garbage.only_garbage(&self.endpoint, "an Ollama server (/api/chat)"));
+        if let Some(err) = http::not_the_api(chunks, &garbage, None, &self.endpoint, API) {
+            return Err(err);
         }
         Err(http::ended_early(sink, "done:true"))
-    }
-
-    /// Connection failures at Ollama's address almost always mean it is not running.
-    fn unreachable(&self, err: ProviderError) -> ProviderError {
-        if err.kind != ErrorKind::Network {
-            return err;
-        }
-        err.with_hint(format!(
-            "is Ollama running? (`ollama serve`) at {}",
-            self.endpoint.base_url
-        ))
     }
 
     /// An unknown model is fixed by pulling it, not by checking a key or URL.
@@ -125,16 +154,6 @@ impl Ollama {
             ),
             _ => err,
         }
-    }
-}
-
-impl Provider for Ollama {
-    fn attempt<'a>(
-        &'a self,
-        req: &'a ChatRequest,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
-        Box::pin(self.run(req, sink))
     }
 }
 
@@ -210,7 +229,9 @@ fn classify(status: Option<u16>, message: &str) -> ErrorKind {
     if lower.contains("not found") || lower.contains("try pulling") {
         return ErrorKind::NotFound;
     }
-    http::classify(status, "", message)
+    // Past that, a message is read for the OpenAI kind's words: those of a proxy
+    // in front of Ollama, or Ollama's own `/v1`.
+    super::openai::classify(status, "", message)
 }
 
 #[cfg(test)]

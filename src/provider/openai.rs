@@ -3,70 +3,75 @@
 
 use std::borrow::Cow;
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, Garbage, Text, classify, error_fields, error_fields_of};
-use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Sink, Usage, sse};
+use super::http::{self, Codes, Garbage, Text, error_fields, error_fields_of};
+use super::wire::{self, Wire};
+use super::{ChatRequest, ErrorKind, Finish, ProviderError, Sink, Usage, sse};
 use crate::config::Endpoint;
+
+/// The API's name in messages that ask whether `base_url` is right.
+const API: &str = "an OpenAI-compatible endpoint";
 
 pub struct OpenAi {
     endpoint: Endpoint,
-    client: reqwest::Client,
 }
 
 impl OpenAi {
-    /// Sends through `client`, shared with every other model of the process so that
-    /// connections are kept and reused (see `Providers`).
-    pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
-        Self { endpoint, client }
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+}
+
+impl Wire for OpenAi {
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
-    fn url(&self) -> String {
+    fn url(&self, _req: &ChatRequest) -> String {
         format!(
             "{}/chat/completions",
             self.endpoint.base_url.trim_end_matches('/')
         )
     }
 
-    async fn run(&self, req: &ChatRequest, sink: &mut Sink) -> Result<Finish, ProviderError> {
-        let key = http::api_key(&self.endpoint)?;
-        let mut request = self
-            .client
-            .post(self.url())
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .json(&request_body(req));
-        request = http::with_endpoint_headers(request, &self.endpoint);
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        let response = http::send(&self.endpoint, request).await?;
-        let idle = self.endpoint.idle_timeout;
+    fn body(&self, req: &ChatRequest) -> Value {
+        request_body(req)
+    }
 
-        if !response.status().is_success() {
-            return Err(
-                http::status_error(&self.endpoint, response, &req.model_id, classify_body).await,
-            );
-        }
-        if http::is_json(&response) {
-            let body = http::read_error_body(response, idle).await;
-            return self.whole_answer(&body, &req.model_id, sink);
-        }
-        let content_type = http::content_type(&response).unwrap_or("none").to_owned();
-        decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
+    fn headers(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        wire::bearer(&self.endpoint, request)
+    }
+
+    fn failed(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+        model: &str,
+    ) -> ProviderError {
+        http::status_error(
+            &self.endpoint,
+            status,
+            retry_after,
+            body,
+            model,
+            classify_body,
+        )
     }
 
     /// A 200 with a JSON body: an error some gateways send this way, or a whole
     /// answer from a server that ignored `stream`.
-    fn whole_answer(
-        &self,
-        body: &str,
-        model: &str,
-        sink: &mut Sink,
-    ) -> Result<Finish, ProviderError> {
+    fn whole(&self, body: &str, model: &str, sink: &mut Sink) -> Result<Finish, ProviderError> {
         let value: Value = serde_json::from_str(body).map_err(|_| http::not_a_stream(body))?;
         if value.get("error").is_some_and(|e| !e.is_null()) {
             let (kind, message) = classify_body(200, body);
@@ -106,15 +111,17 @@ impl OpenAi {
         };
         Ok(finish.unwrap_or(Finish::Stop))
     }
-}
 
-impl Provider for OpenAi {
-    fn attempt<'a>(
+    fn decode<'a>(
         &'a self,
-        req: &'a ChatRequest,
+        response: reqwest::Response,
+        _model: &'a str,
         sink: &'a mut Sink,
     ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
-        Box::pin(self.run(req, sink))
+        let content_type = http::content_type(&response).unwrap_or("none").to_owned();
+        Box::pin(async move {
+            decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
+        })
     }
 }
 
@@ -158,16 +165,8 @@ where
             finish = Some(reason);
         }
     }
-    // A page that is not SSE at all (a login portal, a wrong base_url) has no events.
-    if chunks == 0 && garbage.lines == 0 && !content_type.starts_with("text/event-stream") {
-        return Err(http::not_an_event_stream(
-            content_type,
-            endpoint,
-            "an OpenAI-compatible endpoint",
-        ));
-    }
-    if chunks == 0 && garbage.lines > 0 {
-        return Err(garbage.only_garbage(endpoint, "an OpenAI-compatible endpoint"));
+    if let Some(err) = http::not_the_api(chunks, &garbage, Some(content_type), endpoint, API) {
+        return Err(err);
     }
     Err(http::ended_early(sink, "[DONE]"))
 }
@@ -304,6 +303,58 @@ fn finish_reason(reason: &str) -> Result<Option<Finish>, ProviderError> {
     }))
 }
 
+/// What the services behind the OpenAI kind say in their error codes and messages.
+/// OpenAI's own codes come first; the presets that copy its wire add theirs.
+pub const CODES: Codes = Codes {
+    always: &[
+        (
+            ErrorKind::Quota,
+            &[
+                "insufficient_quota",
+                // DashScope: an unpaid bill, a used-up quota.
+                "arrearage",
+                "allocationquota",
+                // DeepSeek.
+                "insufficient balance",
+                // Zhipu: the account is in arrears (sent as a 429).
+                "1113",
+            ],
+        ),
+        (
+            ErrorKind::Filtered,
+            &[
+                "content_filter",
+                // DashScope, in its native and compatible-mode spellings.
+                "data_inspection_failed",
+                "datainspectionfailed",
+                "inappropriate content",
+                // Zhipu: unsafe content.
+                "1301",
+            ],
+        ),
+        (
+            ErrorKind::ContextTooLong,
+            &[
+                "context_length_exceeded",
+                // Qianfan v2.
+                "tokens_too_long",
+                "characters_too_long",
+                // DashScope.
+                "range of input length",
+            ],
+        ),
+    ],
+    in_stream: &[
+        (ErrorKind::RateLimit, &["rate_limit", "throttling"]),
+        (ErrorKind::Auth, &["invalid_api_key", "authentication"]),
+    ],
+};
+
+/// The kind of an OpenAI-compatible failure.
+pub fn classify(status: Option<u16>, code: &str, message: &str) -> ErrorKind {
+    http::classify(status, code, message, &CODES)
+}
+
 /// An `{"error": …}` object inside a 200 stream.
 fn stream_error(error: &Value) -> ProviderError {
     let (code, message) = error_fields_of(&json!({ "error": error }));
@@ -386,5 +437,76 @@ mod tests {
         );
         assert_eq!(finish_reason("null").ok(), Some(None));
         assert!(finish_reason("network_error").is_err());
+    }
+
+    #[test]
+    fn classifies_provider_codes() {
+        let kind = |status, body: &str| {
+            let (code, message) = error_fields(body);
+            classify(status, &code, &message.unwrap_or_default())
+        };
+        let openai = |code: &str| format!(r#"{{"error":{{"message":"m","code":"{code}"}}}}"#);
+        assert_eq!(kind(Some(401), &openai("invalid_api_key")), ErrorKind::Auth);
+        assert_eq!(
+            kind(Some(429), &openai("insufficient_quota")),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(Some(429), &openai("rate_limit_exceeded")),
+            ErrorKind::RateLimit
+        );
+        assert_eq!(
+            kind(Some(400), &openai("context_length_exceeded")),
+            ErrorKind::ContextTooLong
+        );
+        assert_eq!(
+            kind(Some(400), &openai("tokens_too_long")),
+            ErrorKind::ContextTooLong
+        );
+        assert_eq!(
+            kind(Some(400), &openai("invalid_argument")),
+            ErrorKind::BadRequest
+        );
+        assert_eq!(
+            kind(Some(404), &openai("model_not_found")),
+            ErrorKind::NotFound
+        );
+        assert_eq!(kind(Some(503), &openai("overloaded")), ErrorKind::Server);
+        assert_eq!(kind(Some(402), "{}"), ErrorKind::Quota);
+        // DashScope native shapes, flat.
+        assert_eq!(
+            kind(
+                Some(400),
+                r#"{"code":"Arrearage","message":"Access denied"}"#
+            ),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(
+                Some(400),
+                r#"{"code":"DataInspectionFailed","message":"Input data may contain inappropriate content."}"#
+            ),
+            ErrorKind::Filtered
+        );
+        assert_eq!(
+            kind(
+                Some(400),
+                r#"{"code":"InvalidParameter","message":"Range of input length should be [1, 30720]"}"#
+            ),
+            ErrorKind::ContextTooLong
+        );
+        // Zhipu: numeric business codes; 1113 (arrears) arrives as a 429.
+        assert_eq!(
+            kind(
+                Some(429),
+                r#"{"error":{"code":"1113","message":"余额不足"}}"#
+            ),
+            ErrorKind::Quota
+        );
+        assert_eq!(
+            kind(None, &openai("data_inspection_failed")),
+            ErrorKind::Filtered
+        );
+        assert_eq!(kind(None, &openai("server_error")), ErrorKind::Server);
     }
 }

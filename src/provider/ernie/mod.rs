@@ -3,7 +3,7 @@
 //! `data:` line per sentence and ends at `is_end:true`; errors come as JSON with an
 //! `error_code`, usually with HTTP 200.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
@@ -11,66 +11,40 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
+mod token;
+
 use super::http::{self, Garbage};
+use super::wire::{self, Wire};
 use super::{
     ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, Role, Sink, Usage, ndjson,
 };
 use crate::config::Endpoint;
 
-/// The longest a token is trusted, whatever `expires_in` says (aichat used a day too).
-const TOKEN_LIFETIME_CAP: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// The env var names the `ernie` preset uses, for messages when the config names none.
 const DEFAULT_AK_ENV: &str = "QIANFAN_AK";
 const DEFAULT_SK_ENV: &str = "QIANFAN_SK";
+
+/// The API's name in messages that ask whether `base_url` is right.
+const API: &str = "Baidu's legacy ERNIE API";
+
+/// The words of error codes 110 and 111, by which a refused token is told.
+const TOKEN_REFUSED: &str = "the access token is invalid or expired";
 
 pub struct Ernie {
     endpoint: Endpoint,
     client: reqwest::Client,
     /// Held while a token is fetched, so concurrent answers fetch it once.
-    token: Mutex<Option<Token>>,
+    token: Mutex<Option<token::Token>>,
 }
 
-struct Token {
-    value: String,
-    expires: Instant,
-}
-
-struct Keys {
-    api_key: String,
-    secret_key: String,
-}
-
-/// How a chat request failed: a refused token is worth one refresh, nothing else is.
-enum ChatError {
-    TokenRejected(ProviderError),
-    Failed(ProviderError),
-}
-
-impl From<ProviderError> for ChatError {
-    fn from(err: ProviderError) -> Self {
-        ChatError::Failed(err)
-    }
-}
-
-impl ChatError {
-    fn map(self, f: impl FnOnce(ProviderError) -> ProviderError) -> Self {
-        match self {
-            ChatError::TokenRejected(err) => ChatError::TokenRejected(f(err)),
-            ChatError::Failed(err) => ChatError::Failed(f(err)),
-        }
-    }
-
-    fn into_error(self) -> ProviderError {
-        match self {
-            ChatError::TokenRejected(err) | ChatError::Failed(err) => err,
-        }
-    }
+/// One chat attempt on a token: the ERNIE wire, for the shared request pipeline.
+struct Chat<'a> {
+    ernie: &'a Ernie,
+    /// The chat URL, its query carrying the token.
+    url: reqwest::Url,
 }
 
 impl Ernie {
-    /// Sends through `client`, shared with every other model of the process so that
-    /// connections are kept and reused (see `Providers`).
     pub fn new(endpoint: Endpoint, client: reqwest::Client) -> Self {
         Self {
             endpoint,
@@ -97,156 +71,18 @@ impl Ernie {
             .unwrap_or(DEFAULT_SK_ENV)
     }
 
-    /// The API key and the secret key; `MissingKey` naming every var that is unset.
-    fn keys(&self) -> Result<Keys, ProviderError> {
-        let api_key = self.endpoint.api_key();
-        let secret_key = std::env::var(self.sk_env())
-            .ok()
-            .filter(|v| !v.trim().is_empty());
-        match (api_key, secret_key) {
-            (Some(api_key), Some(secret_key)) => Ok(Keys {
-                api_key,
-                secret_key,
-            }),
-            (api_key, secret_key) => {
-                let missing: Vec<&str> = [
-                    api_key.is_none().then(|| self.ak_env()),
-                    secret_key.is_none().then(|| self.sk_env()),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                let exports: Vec<String> =
-                    missing.iter().map(|v| format!("export {v}=…")).collect();
-                Err(ProviderError::new(
-                    ErrorKind::MissingKey,
-                    format!("no ERNIE keys: set {}", missing.join(" and ")),
-                )
-                .with_hint(format!(
-                    "{} (the legacy ERNIE API trades the API key and the secret key for a token; or try `duel --demo`)",
-                    exports.join("; ")
-                )))
-            }
-        }
-    }
-
     async fn run(&self, req: &ChatRequest, sink: &mut Sink) -> Result<Finish, ProviderError> {
         let keys = self.keys()?;
         let token = self.token(&keys).await?;
         match self.chat(req, &token, sink).await {
-            Ok(finish) => Ok(finish),
-            Err(ChatError::TokenRejected(err)) if !sink.answered() => {
+            // A refused token is worth one refresh, nothing else is.
+            Err(err) if token_refused(&err) && !sink.answered() => {
                 tracing::info!(message = %err.message, "ERNIE refused the access token; fetching a new one once");
                 self.forget_token(&token).await;
                 let token = self.token(&keys).await?;
-                self.chat(req, &token, sink)
-                    .await
-                    .map_err(ChatError::into_error)
+                self.chat(req, &token, sink).await
             }
-            Err(err) => Err(err.into_error()),
-        }
-    }
-
-    /// The cached token, or a new one when there is none or it expired.
-    async fn token(&self, keys: &Keys) -> Result<String, ProviderError> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| t.expires > Instant::now()) {
-            return Ok(token.value.clone());
-        }
-        let token = self.fetch_token(keys).await?;
-        let value = token.value.clone();
-        *cached = Some(token);
-        Ok(value)
-    }
-
-    /// Drops the cached token if it is still the one the server refused.
-    async fn forget_token(&self, refused: &str) {
-        let mut cached = self.token.lock().await;
-        if cached.as_ref().is_some_and(|t| t.value == refused) {
-            *cached = None;
-        }
-    }
-
-    async fn fetch_token(&self, keys: &Keys) -> Result<Token, ProviderError> {
-        let url = self.url(
-            "/oauth/2.0/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", keys.api_key.as_str()),
-                ("client_secret", keys.secret_key.as_str()),
-            ],
-        )?;
-        let request = http::with_endpoint_headers(self.client.post(url), &self.endpoint);
-        let response = self.send(request).await?;
-        let status = response.status().as_u16();
-        let retry_after = http::retry_after(response.headers());
-        let body = http::read_error_body(response, self.endpoint.idle_timeout).await;
-        let value: Option<Value> = serde_json::from_str(&body).ok();
-        let field = |name: &str| {
-            value
-                .as_ref()
-                .and_then(|v| v.get(name))
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-
-        if let Some(error) = field("error") {
-            let description = field("error_description").unwrap_or(error);
-            return Err(ProviderError::new(
-                ErrorKind::Auth,
-                format!("the token endpoint refused the keys: {description} ({error})"),
-            )
-            .with_status(status)
-            .with_hint(self.token_hint(description)));
-        }
-        if !(200..300).contains(&status) {
-            let kind = http::status_kind(status);
-            let err = ProviderError::new(kind, http::body_message(status, &body))
-                .with_status(status)
-                .with_retry_after(retry_after);
-            return Err(match kind {
-                ErrorKind::Auth => err.with_hint(self.token_hint("")),
-                _ => err,
-            });
-        }
-        let Some(access_token) = field("access_token") else {
-            return Err(ProviderError::new(
-                ErrorKind::Malformed,
-                "the token endpoint answered without an access_token",
-            )
-            .with_hint(format!(
-                "is {} Baidu's AI platform (https://aip.baidubce.com)?",
-                self.endpoint.base_url
-            )));
-        };
-        let lifetime = value
-            .as_ref()
-            .and_then(|v| v.get("expires_in"))
-            .and_then(Value::as_u64)
-            .map_or(TOKEN_LIFETIME_CAP, |secs| {
-                Duration::from_secs(secs).min(TOKEN_LIFETIME_CAP)
-            });
-        Ok(Token {
-            value: access_token.to_owned(),
-            expires: Instant::now() + lifetime,
-        })
-    }
-
-    /// Which key to check, from Baidu's own words when they tell.
-    fn token_hint(&self, description: &str) -> String {
-        let (ak, sk) = (self.ak_env(), self.sk_env());
-        let ak = match self.endpoint.api_key {
-            Some(_) => "the api_key in the config file",
-            None => ak,
-        };
-        let lower = description.to_ascii_lowercase();
-        if lower.contains("unknown client id") {
-            format!("check {ak} (the API Key of the Qianfan app)")
-        } else if lower.contains("client authentication failed") {
-            format!("check {sk} (the Secret Key of the Qianfan app)")
-        } else {
-            format!("check {ak} (API Key) and {sk} (Secret Key)")
+            result => result,
         }
     }
 
@@ -255,48 +91,24 @@ impl Ernie {
         req: &ChatRequest,
         token: &str,
         sink: &mut Sink,
-    ) -> Result<Finish, ChatError> {
+    ) -> Result<Finish, ProviderError> {
         let path = format!(
             "/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{}",
             req.model_id.trim_matches('/')
         );
         let url = self.url(&path, &[("access_token", token)])?;
-        let request = self
-            .client
-            .post(url)
-            .header(reqwest::header::ACCEPT, "text/event-stream")
-            .json(&request_body(req));
-        let request = http::with_endpoint_headers(request, &self.endpoint);
-        let response = self.send(request).await?;
-        let status = response.status().as_u16();
-        let idle = self.endpoint.idle_timeout;
-
-        if !response.status().is_success() {
-            let retry_after = http::retry_after(response.headers());
-            let body = http::read_error_body(response, idle).await;
-            let err = match code_of(&body) {
-                Some((code, message)) => self.code_error(code, &message, &req.model_id),
-                None => {
-                    let kind = http::status_kind(status);
-                    ChatError::Failed(self.with_hint(
-                        ProviderError::new(kind, http::body_message(status, &body)),
-                        &req.model_id,
-                    ))
-                }
-            };
-            return Err(err.map(|e| e.with_status(status).with_retry_after(retry_after)));
-        }
-        if http::is_json(&response) {
-            // The usual way ERNIE reports an error, even for a streamed request.
-            let body = http::read_error_body(response, idle).await;
-            return self.whole_body(&body, &req.model_id, sink);
-        }
-        self.decode_stream(response, &req.model_id, sink).await
+        let chat = Chat { ernie: self, url };
+        wire::attempt(&chat, &self.client, req, sink).await
     }
 
     /// A 200 with a JSON body: an `error_code`, or a whole answer from a server that
     /// ignored `stream`.
-    fn whole_body(&self, body: &str, model: &str, sink: &mut Sink) -> Result<Finish, ChatError> {
+    fn whole_body(
+        &self,
+        body: &str,
+        model: &str,
+        sink: &mut Sink,
+    ) -> Result<Finish, ProviderError> {
         if let Some((code, message)) = code_of(body) {
             return Err(self.code_error(code, &message, model));
         }
@@ -305,7 +117,7 @@ impl Ernie {
                 let finish = self.decode_chunk(chunk, model, sink)?;
                 Ok(finish.unwrap_or(Finish::Stop))
             }
-            _ => Err(http::not_a_stream(body).into()),
+            _ => Err(http::not_a_stream(body)),
         }
     }
 
@@ -314,7 +126,7 @@ impl Ernie {
         response: reqwest::Response,
         model: &str,
         sink: &mut Sink,
-    ) -> Result<Finish, ChatError> {
+    ) -> Result<Finish, ProviderError> {
         // Lines, not SSE events: an error may come as a bare JSON line, which an SSE
         // parser would drop. The errors lose the URL, which carries the token.
         let bytes = response.bytes_stream().map_err(reqwest::Error::without_url);
@@ -346,12 +158,10 @@ impl Ernie {
                 return Ok(finish);
             }
         }
-        if chunks == 0 && garbage.lines > 0 {
-            return Err(garbage
-                .only_garbage(&self.endpoint, "Baidu's legacy ERNIE API")
-                .into());
+        if let Some(err) = http::not_the_api(chunks, &garbage, None, &self.endpoint, API) {
+            return Err(err);
         }
-        Err(http::ended_early(sink, "is_end").into())
+        Err(http::ended_early(sink, "is_end"))
     }
 
     /// Passes one chunk's text and usage on; returns its finish reason, if any.
@@ -360,17 +170,15 @@ impl Ernie {
         chunk: Chunk,
         model: &str,
         sink: &mut Sink,
-    ) -> Result<Option<Finish>, ChatError> {
+    ) -> Result<Option<Finish>, ProviderError> {
         if let Some(code) = chunk.error_code.filter(|&c| c != 0) {
             return Err(self.code_error(code, chunk.error_msg.as_deref().unwrap_or(""), model));
         }
         if chunk.need_clear_history {
             return Err(
-                ProviderError::new(ErrorKind::Filtered, "the input was judged unsafe")
-                    .with_hint(
-                        "start a new conversation: ERNIE asks for this history to be cleared",
-                    )
-                    .into(),
+                ProviderError::new(ErrorKind::Filtered, "the input was judged unsafe").with_hint(
+                    "start a new conversation: ERNIE asks for this history to be cleared",
+                ),
             );
         }
         // A flagged sentence is not shown: the filter stopped the answer there.
@@ -390,18 +198,13 @@ impl Ernie {
     }
 
     /// An `error_code` as an error in plain words, with a hint where one helps.
-    fn code_error(&self, code: i64, provider_message: &str, model: &str) -> ChatError {
+    fn code_error(&self, code: i64, provider_message: &str, model: &str) -> ProviderError {
         let (kind, words) = code_meaning(code);
         let message = match provider_message.trim() {
             "" => format!("{words} (error_code {code})"),
             said => format!("{words} (error_code {code}: {said})"),
         };
-        let err = self.with_hint(ProviderError::new(kind, message), model);
-        if matches!(code, 110 | 111) {
-            ChatError::TokenRejected(err)
-        } else {
-            ChatError::Failed(err)
-        }
+        self.with_hint(ProviderError::new(kind, message), model)
     }
 
     fn with_hint(&self, err: ProviderError, model: &str) -> ProviderError {
@@ -440,45 +243,6 @@ impl Ernie {
             ))
         })
     }
-
-    /// Sends a request whose URL carries a secret: reqwest's errors lose the URL.
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, ProviderError> {
-        let idle = self.endpoint.idle_timeout;
-        match tokio::time::timeout(idle, request.send()).await {
-            Err(_elapsed) => Err(ProviderError::new(
-                ErrorKind::Timeout,
-                format!("no response within {} s", idle.as_secs_f64()),
-            )
-            .with_hint(format!(
-                "{} accepted the connection but did not answer",
-                self.endpoint.base_url
-            ))),
-            Ok(Err(err)) => Err(http::send_error(&self.endpoint, &err.without_url())),
-            Ok(Ok(response)) => http::not_redirected(&self.endpoint, response),
-        }
-    }
-
-    /// The error with every key and token value cut out, in case a server echoed one.
-    async fn redact(&self, mut err: ProviderError) -> ProviderError {
-        let mut secrets = Vec::new();
-        if let Ok(keys) = self.keys() {
-            secrets.push(keys.api_key);
-            secrets.push(keys.secret_key);
-        }
-        if let Some(token) = self.token.lock().await.as_ref() {
-            secrets.push(token.value.clone());
-        }
-        for secret in secrets.iter().filter(|s| s.len() >= 4) {
-            err.message = err.message.replace(secret.as_str(), "…");
-            if let Some(hint) = &mut err.hint {
-                *hint = hint.replace(secret.as_str(), "…");
-            }
-        }
-        err
-    }
 }
 
 impl Provider for Ernie {
@@ -494,6 +258,67 @@ impl Provider for Ernie {
             }
         })
     }
+}
+
+impl Wire for Chat<'_> {
+    // The token is in the URL.
+    const SECRET_URL: bool = true;
+
+    fn endpoint(&self) -> &Endpoint {
+        &self.ernie.endpoint
+    }
+
+    fn url(&self, _req: &ChatRequest) -> String {
+        self.url.to_string()
+    }
+
+    fn body(&self, req: &ChatRequest) -> Value {
+        request_body(req)
+    }
+
+    /// The token in the URL is the whole authentication.
+    fn headers(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+        Ok(request)
+    }
+
+    fn failed(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+        model: &str,
+    ) -> ProviderError {
+        let err = match code_of(body) {
+            Some((code, message)) => self.ernie.code_error(code, &message, model),
+            None => self.ernie.with_hint(
+                ProviderError::new(http::status_kind(status), http::body_message(status, body)),
+                model,
+            ),
+        };
+        err.with_status(status).with_retry_after(retry_after)
+    }
+
+    /// The usual way ERNIE reports an error, even for a streamed request.
+    fn whole(&self, body: &str, model: &str, sink: &mut Sink) -> Result<Finish, ProviderError> {
+        self.ernie.whole_body(body, model, sink)
+    }
+
+    fn decode<'a>(
+        &'a self,
+        response: reqwest::Response,
+        model: &'a str,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+        Box::pin(self.ernie.decode_stream(response, model, sink))
+    }
+}
+
+/// Whether ERNIE refused the access token (error codes 110 and 111).
+fn token_refused(err: &ProviderError) -> bool {
+    err.message.starts_with(TOKEN_REFUSED)
 }
 
 /// The JSON of a `data:` line, or of a bare JSON line (an in-stream error); `None`
@@ -527,7 +352,7 @@ fn code_of(body: &str) -> Option<(i64, String)> {
 /// What an `error_code` means, in plain words (PROVIDERS.md §2b).
 fn code_meaning(code: i64) -> (ErrorKind, String) {
     let (kind, words) = match code {
-        110 | 111 => (ErrorKind::Auth, "the access token is invalid or expired"),
+        110 | 111 => (ErrorKind::Auth, TOKEN_REFUSED),
         17 => (
             ErrorKind::Quota,
             "the daily request limit was reached, or the service is not paid for",

@@ -1,0 +1,128 @@
+//! The one request pipeline of the HTTP wire kinds. A kind says only what is its own
+//! (where the request goes, its body and headers, what an error body means, how its
+//! answer is decoded); `attempt` sends it and routes the response the same way for
+//! every kind: an error status, a whole JSON answer, or a stream.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use super::http;
+use super::{ChatRequest, Finish, Provider, ProviderError, Sink};
+use crate::config::Endpoint;
+
+/// What differs between the HTTP wire kinds.
+pub trait Wire: Send + Sync {
+    /// The media type the answer is asked for in.
+    const ACCEPT: &'static str = "text/event-stream";
+    /// Whether a 200 with a JSON body is read as a whole answer (or an error) rather
+    /// than as the stream.
+    const WHOLE_JSON: bool = true;
+    /// Whether the URL carries a secret (ERNIE's token): errors then leave it out.
+    const SECRET_URL: bool = false;
+
+    fn endpoint(&self) -> &Endpoint;
+
+    fn url(&self, req: &ChatRequest) -> String;
+
+    fn body(&self, req: &ChatRequest) -> Value;
+
+    /// The request with the key, and any header of the API's own, added; `MissingKey`
+    /// when the key's env var is not set.
+    fn headers(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ProviderError>;
+
+    /// A failed send, as the kind explains it (Ollama: is it running?).
+    fn unreachable(&self, err: ProviderError) -> ProviderError {
+        err
+    }
+
+    /// The error of a non-success response.
+    fn failed(
+        &self,
+        status: u16,
+        retry_after: Option<Duration>,
+        body: &str,
+        model: &str,
+    ) -> ProviderError;
+
+    /// A 200 with a JSON body: an error some servers send this way, or a whole answer
+    /// from a server that ignored `stream`.
+    fn whole(&self, body: &str, _model: &str, _sink: &mut Sink) -> Result<Finish, ProviderError> {
+        Err(http::not_a_stream(body))
+    }
+
+    /// Decodes the streamed answer into `sink`.
+    fn decode<'a>(
+        &'a self,
+        response: reqwest::Response,
+        model: &'a str,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>>;
+}
+
+/// Sends one attempt of `req` the way `wire` spells it and decodes what comes back.
+pub async fn attempt<W: Wire>(
+    wire: &W,
+    client: &reqwest::Client,
+    req: &ChatRequest,
+    sink: &mut Sink,
+) -> Result<Finish, ProviderError> {
+    let endpoint = wire.endpoint();
+    let request = client
+        .post(wire.url(req))
+        .header(reqwest::header::ACCEPT, W::ACCEPT)
+        .json(&wire.body(req));
+    let request = wire.headers(http::with_endpoint_headers(request, endpoint))?;
+    let response = http::send(endpoint, request, W::SECRET_URL)
+        .await
+        .map_err(|err| wire.unreachable(err))?;
+    let idle = endpoint.idle_timeout;
+    if !response.status().is_success() {
+        let status = response.status().as_u16();
+        let retry_after = http::retry_after(response.headers());
+        let body = http::read_error_body(response, idle).await;
+        return Err(wire.failed(status, retry_after, &body, &req.model_id));
+    }
+    if W::WHOLE_JSON && http::is_json(&response) {
+        let body = http::read_error_body(response, idle).await;
+        return wire.whole(&body, &req.model_id, sink);
+    }
+    wire.decode(response, &req.model_id, sink).await
+}
+
+/// A wire kind with the client it sends on: a provider.
+pub struct Http<W> {
+    wire: W,
+    client: reqwest::Client,
+}
+
+impl<W> Http<W> {
+    pub fn new(wire: W, client: reqwest::Client) -> Self {
+        Self { wire, client }
+    }
+}
+
+impl<W: Wire> Provider for Http<W> {
+    fn attempt<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        sink: &'a mut Sink,
+    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+        Box::pin(attempt(&self.wire, &self.client, req, sink))
+    }
+}
+
+/// The key as a bearer token, when the endpoint has one (OpenAI-compatible, Ollama).
+pub fn bearer(
+    endpoint: &Endpoint,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::RequestBuilder, ProviderError> {
+    Ok(match http::api_key(endpoint)? {
+        Some(key) => request.bearer_auth(key),
+        None => request,
+    })
+}
