@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-cargo bench --quiet --bench decoder --bench render --bench frame --bench stats
+cargo bench --quiet --bench decoder --bench render --bench frame --bench stats --bench reuse
 python3 benches/e2e.py
 python3 benches/tui.py
 python3 benches/flood.py
