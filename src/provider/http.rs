@@ -119,20 +119,6 @@ pub fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
     ))
 }
 
-/// A non-success response as an error, classified by the kind's `classify` from the
-/// status and the body; `Retry-After` is kept for the retry driver.
-pub fn status_error(
-    endpoint: &Endpoint,
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    model: &str,
-    classify: impl FnOnce(u16, &str) -> (ErrorKind, Option<String>),
-) -> ProviderError {
-    let (kind, message) = classify(status, body);
-    http_error(endpoint, status, kind, message, body, model).with_retry_after(retry_after)
-}
-
 /// An error for an HTTP status: the provider's message (or the start of the body),
 /// the status and a hint for the kind.
 pub fn http_error(
