@@ -132,12 +132,8 @@ where
         if state.block_delta(data, sink) {
             continue;
         }
-        let value: Value = match serde_json::from_str(data) {
-            Ok(value) => value,
-            Err(err) => {
-                garbage.skip(&err, data);
-                continue;
-            }
+        let Some(value) = garbage.parse::<Value>(data) else {
+            continue;
         };
         if let Some(finish) = state.event(&event.event, &value, sink)? {
             return Ok(finish);

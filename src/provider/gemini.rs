@@ -123,9 +123,8 @@ impl Gemini {
             if data.is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Value>(data) {
-                Ok(value) => state.chunk(&value, sink)?,
-                Err(err) => garbage.skip(&err, data),
+            if let Some(value) = garbage.parse::<Value>(data) {
+                state.chunk(&value, sink)?;
             }
         }
         if state.finish.is_none() {

@@ -327,7 +327,18 @@ pub struct Garbage {
 }
 
 impl Garbage {
-    pub fn skip(&mut self, err: &serde_json::Error, data: &str) {
+    /// `data` as a `T`, or `None` when it is not one: then it is counted and skipped.
+    pub fn parse<'a, T: Deserialize<'a>>(&mut self, data: &'a str) -> Option<T> {
+        match serde_json::from_str(data) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.skip(&err, data);
+                None
+            }
+        }
+    }
+
+    fn skip(&mut self, err: &serde_json::Error, data: &str) {
         self.lines += 1;
         tracing::warn!(
             garbage = self.lines,

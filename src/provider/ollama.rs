@@ -87,12 +87,8 @@ impl Ollama {
         let mut garbage = Garbage::default();
         while let Some(line) = lines.next().await {
             let line = line?;
-            let chunk: Chunk = match serde_json::from_str(&line) {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    garbage.skip(&err, &line);
-                    continue;
-                }
+            let Some(chunk) = garbage.parse::<Chunk>(&line) else {
+                continue;
             };
             chunks += 1;
             if let Some(error) = chunk.error {

@@ -133,12 +133,8 @@ where
             // request interrupts the running one: the answer is truncated.
             return finish.ok_or_else(|| http::ended_early(sink, "a finish_reason"));
         }
-        let chunk: Chunk = match serde_json::from_str(data) {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                garbage.skip(&err, data);
-                continue;
-            }
+        let Some(chunk) = garbage.parse::<Chunk>(data) else {
+            continue;
         };
         chunks += 1;
         if let Some(error) = &chunk.error {

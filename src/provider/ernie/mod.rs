@@ -138,12 +138,8 @@ impl Ernie {
             let Some(payload) = payload(&line) else {
                 continue;
             };
-            let chunk: Chunk = match serde_json::from_str(payload) {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    garbage.skip(&err, payload);
-                    continue;
-                }
+            let Some(chunk) = garbage.parse::<Chunk>(payload) else {
+                continue;
             };
             chunks += 1;
             let is_end = chunk.is_end;
