@@ -1186,7 +1186,9 @@ fn update_is_a_function_of_its_inputs() {
     let wall: jiff::Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
     let run = || {
         let mut state = state();
+        // What State::new read from the clocks, set alike for both runs.
         state.clock = duel::app::state::Clock::new(start, wall);
+        state.created = wall;
         let at = |ms: u64| start + Duration::from_millis(ms);
         let mut effects = Vec::new();
         for (i, c) in "hello".chars().enumerate() {
@@ -1214,6 +1216,8 @@ fn update_is_a_function_of_its_inputs() {
         (format!("{effects:?}"), state.conversation)
     };
     let (first, conversation) = run();
+    // Any clock read inside update would now show as a different time.
+    std::thread::sleep(Duration::from_millis(5));
     assert_eq!(run(), (first.clone(), conversation));
     assert!(
         first.contains("2026-11-29T10:01:01"),

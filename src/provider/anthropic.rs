@@ -2,16 +2,15 @@
 
 use std::borrow::Cow;
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage, Text, error_fields, error_fields_of};
-use super::wire::Wire;
+use reqwest::Response;
+
+use super::wire::{Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, sse};
 use crate::config::Endpoint;
 
@@ -50,10 +49,7 @@ impl Wire for Anthropic {
         request_body(req)
     }
 
-    fn headers(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+    fn headers(&self, request: Request) -> Result<Request, ProviderError> {
         let request = request.header("anthropic-version", API_VERSION);
         Ok(match http::api_key(&self.endpoint)? {
             Some(key) => request.header("x-api-key", key),
@@ -61,29 +57,16 @@ impl Wire for Anthropic {
         })
     }
 
-    fn failed(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &str,
-        model: &str,
-    ) -> ProviderError {
-        http::status_error(
-            &self.endpoint,
-            status,
-            retry_after,
-            body,
-            model,
-            classify_body,
-        )
+    fn failed(&self, failure: &Failure) -> ProviderError {
+        failure.classified(&self.endpoint, classify_body)
     }
 
     fn decode<'a>(
         &'a self,
-        response: reqwest::Response,
+        response: Response,
         _model: &'a str,
         sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    ) -> Outcome<'a> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
         Box::pin(async move {
             decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
@@ -149,12 +132,8 @@ where
         if state.block_delta(data, sink) {
             continue;
         }
-        let value: Value = match serde_json::from_str(data) {
-            Ok(value) => value,
-            Err(err) => {
-                garbage.skip(&err, data);
-                continue;
-            }
+        let Some(value) = garbage.parse::<Value>(data) else {
+            continue;
         };
         if let Some(finish) = state.event(&event.event, &value, sink)? {
             return Ok(finish);

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage};
-use super::wire::Wire;
+use reqwest::Response;
+
+use super::wire::{Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, sse};
 use crate::config::Endpoint;
 
@@ -53,24 +54,16 @@ impl Wire for Gemini {
         request_body(req)
     }
 
-    fn headers(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+    fn headers(&self, request: Request) -> Result<Request, ProviderError> {
         Ok(match http::api_key(&self.endpoint)? {
             Some(key) => request.header("x-goog-api-key", key),
             None => request,
         })
     }
 
-    fn failed(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &str,
-        model: &str,
-    ) -> ProviderError {
-        self.body_error(status, body, model, retry_after)
+    fn failed(&self, failure: &Failure) -> ProviderError {
+        let f = failure;
+        self.body_error(f.status, f.body, f.model, f.retry_after)
     }
 
     /// A 200 with a JSON body: an error, or the whole answer as one chunk or as the
@@ -94,10 +87,10 @@ impl Wire for Gemini {
 
     fn decode<'a>(
         &'a self,
-        response: reqwest::Response,
+        response: Response,
         _model: &'a str,
         sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    ) -> Outcome<'a> {
         Box::pin(self.decode_stream(response, sink))
     }
 }
@@ -130,9 +123,8 @@ impl Gemini {
             if data.is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Value>(data) {
-                Ok(value) => state.chunk(&value, sink)?,
-                Err(err) => garbage.skip(&err, data),
+            if let Some(value) = garbage.parse::<Value>(data) {
+                state.chunk(&value, sink)?;
             }
         }
         if state.finish.is_none() {

@@ -119,20 +119,6 @@ pub fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
     ))
 }
 
-/// A non-success response as an error, classified by the kind's `classify` from the
-/// status and the body; `Retry-After` is kept for the retry driver.
-pub fn status_error(
-    endpoint: &Endpoint,
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &str,
-    model: &str,
-    classify: impl FnOnce(u16, &str) -> (ErrorKind, Option<String>),
-) -> ProviderError {
-    let (kind, message) = classify(status, body);
-    http_error(endpoint, status, kind, message, body, model).with_retry_after(retry_after)
-}
-
 /// An error for an HTTP status: the provider's message (or the start of the body),
 /// the status and a hint for the kind.
 pub fn http_error(
@@ -341,7 +327,18 @@ pub struct Garbage {
 }
 
 impl Garbage {
-    pub fn skip(&mut self, err: &serde_json::Error, data: &str) {
+    /// `data` as a `T`, or `None` when it is not one: then it is counted and skipped.
+    pub fn parse<'a, T: Deserialize<'a>>(&mut self, data: &'a str) -> Option<T> {
+        match serde_json::from_str(data) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.skip(&err, data);
+                None
+            }
+        }
+    }
+
+    fn skip(&mut self, err: &serde_json::Error, data: &str) {
         self.lines += 1;
         tracing::warn!(
             garbage = self.lines,

@@ -1,15 +1,14 @@
 //! The `ollama` wire kind: Ollama's native `/api/chat`, which streams NDJSON and
 //! reports errors as `{"error":"…"}`, before or inside the stream.
 
-use std::time::Duration;
-
 use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Garbage};
-use super::wire::{self, Wire};
+use reqwest::Response;
+
+use super::wire::{self, Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Sink, Usage, ndjson};
 use crate::config::Endpoint;
 
@@ -44,10 +43,7 @@ impl Wire for Ollama {
     }
 
     /// A local Ollama needs no key; one behind a proxy may be given one.
-    fn headers(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+    fn headers(&self, request: Request) -> Result<Request, ProviderError> {
         wire::bearer(&self.endpoint, request)
     }
 
@@ -62,34 +58,16 @@ impl Wire for Ollama {
         ))
     }
 
-    fn failed(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &str,
-        model: &str,
-    ) -> ProviderError {
-        let err = http::status_error(
-            &self.endpoint,
-            status,
-            retry_after,
-            body,
-            model,
-            |status, body| {
-                let message = http::error_fields(body).1;
-                let kind = classify(Some(status), message.as_deref().unwrap_or(""));
-                (kind, message)
-            },
-        );
-        self.with_hint(err, model)
+    fn failed(&self, failure: &Failure) -> ProviderError {
+        let err = failure.classified(&self.endpoint, |status, body| {
+            let message = http::error_fields(body).1;
+            let kind = classify(Some(status), message.as_deref().unwrap_or(""));
+            (kind, message)
+        });
+        self.with_hint(err, failure.model)
     }
 
-    fn decode<'a>(
-        &'a self,
-        response: reqwest::Response,
-        model: &'a str,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    fn decode<'a>(&'a self, response: Response, model: &'a str, sink: &'a mut Sink) -> Outcome<'a> {
         Box::pin(self.decode_stream(response, model, sink))
     }
 }
@@ -109,12 +87,8 @@ impl Ollama {
         let mut garbage = Garbage::default();
         while let Some(line) = lines.next().await {
             let line = line?;
-            let chunk: Chunk = match serde_json::from_str(&line) {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    garbage.skip(&err, &line);
-                    continue;
-                }
+            let Some(chunk) = garbage.parse::<Chunk>(&line) else {
+                continue;
             };
             chunks += 1;
             if let Some(error) = chunk.error {

@@ -3,16 +3,15 @@
 
 use std::borrow::Cow;
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, Codes, Garbage, Text, error_fields, error_fields_of};
-use super::wire::{self, Wire};
+use reqwest::Response;
+
+use super::wire::{self, Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Sink, Usage, sse};
 use crate::config::Endpoint;
 
@@ -45,28 +44,12 @@ impl Wire for OpenAi {
         request_body(req)
     }
 
-    fn headers(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+    fn headers(&self, request: Request) -> Result<Request, ProviderError> {
         wire::bearer(&self.endpoint, request)
     }
 
-    fn failed(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &str,
-        model: &str,
-    ) -> ProviderError {
-        http::status_error(
-            &self.endpoint,
-            status,
-            retry_after,
-            body,
-            model,
-            classify_body,
-        )
+    fn failed(&self, failure: &Failure) -> ProviderError {
+        failure.classified(&self.endpoint, classify_body)
     }
 
     /// A 200 with a JSON body: an error some gateways send this way, or a whole
@@ -114,10 +97,10 @@ impl Wire for OpenAi {
 
     fn decode<'a>(
         &'a self,
-        response: reqwest::Response,
+        response: Response,
         _model: &'a str,
         sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    ) -> Outcome<'a> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
         Box::pin(async move {
             decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
@@ -150,12 +133,8 @@ where
             // request interrupts the running one: the answer is truncated.
             return finish.ok_or_else(|| http::ended_early(sink, "a finish_reason"));
         }
-        let chunk: Chunk = match serde_json::from_str(data) {
-            Ok(chunk) => chunk,
-            Err(err) => {
-                garbage.skip(&err, data);
-                continue;
-            }
+        let Some(chunk) = garbage.parse::<Chunk>(data) else {
+            continue;
         };
         chunks += 1;
         if let Some(error) = &chunk.error {

@@ -6,11 +6,40 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use reqwest::Response;
 use serde_json::Value;
 
 use super::http;
-use super::{ChatRequest, Finish, Provider, ProviderError, Sink};
+use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Sink};
 use crate::config::Endpoint;
+
+/// A request being built.
+pub type Request = reqwest::RequestBuilder;
+
+/// The end of an attempt: how the answer finished, or the error that ended it.
+pub type Outcome<'a> = BoxFuture<'a, Result<Finish, ProviderError>>;
+
+/// A response with a non-success status, its body read.
+pub struct Failure<'a> {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: &'a str,
+    pub model: &'a str,
+}
+
+impl Failure<'_> {
+    /// The error, classified by the kind's `classify` from the status and the body;
+    /// `Retry-After` is kept for the retry driver.
+    pub fn classified(
+        &self,
+        endpoint: &Endpoint,
+        classify: impl FnOnce(u16, &str) -> (ErrorKind, Option<String>),
+    ) -> ProviderError {
+        let (kind, message) = classify(self.status, self.body);
+        http::http_error(endpoint, self.status, kind, message, self.body, self.model)
+            .with_retry_after(self.retry_after)
+    }
+}
 
 /// What differs between the HTTP wire kinds.
 pub trait Wire: Send + Sync {
@@ -30,10 +59,7 @@ pub trait Wire: Send + Sync {
 
     /// The request with the key, and any header of the API's own, added; `MissingKey`
     /// when the key's env var is not set.
-    fn headers(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ProviderError>;
+    fn headers(&self, request: Request) -> Result<Request, ProviderError>;
 
     /// A failed send, as the kind explains it (Ollama: is it running?).
     fn unreachable(&self, err: ProviderError) -> ProviderError {
@@ -41,13 +67,7 @@ pub trait Wire: Send + Sync {
     }
 
     /// The error of a non-success response.
-    fn failed(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &str,
-        model: &str,
-    ) -> ProviderError;
+    fn failed(&self, failure: &Failure) -> ProviderError;
 
     /// A 200 with a JSON body: an error some servers send this way, or a whole answer
     /// from a server that ignored `stream`.
@@ -56,12 +76,7 @@ pub trait Wire: Send + Sync {
     }
 
     /// Decodes the streamed answer into `sink`.
-    fn decode<'a>(
-        &'a self,
-        response: reqwest::Response,
-        model: &'a str,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>>;
+    fn decode<'a>(&'a self, response: Response, model: &'a str, sink: &'a mut Sink) -> Outcome<'a>;
 }
 
 /// Sends one attempt of `req` the way `wire` spells it and decodes what comes back.
@@ -85,7 +100,12 @@ pub async fn attempt<W: Wire>(
         let status = response.status().as_u16();
         let retry_after = http::retry_after(response.headers());
         let body = http::read_error_body(response, idle).await;
-        return Err(wire.failed(status, retry_after, &body, &req.model_id));
+        return Err(wire.failed(&Failure {
+            status,
+            retry_after,
+            body: &body,
+            model: &req.model_id,
+        }));
     }
     if W::WHOLE_JSON && http::is_json(&response) {
         let body = http::read_error_body(response, idle).await;
@@ -107,20 +127,13 @@ impl<W> Http<W> {
 }
 
 impl<W: Wire> Provider for Http<W> {
-    fn attempt<'a>(
-        &'a self,
-        req: &'a ChatRequest,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    fn attempt<'a>(&'a self, req: &'a ChatRequest, sink: &'a mut Sink) -> Outcome<'a> {
         Box::pin(attempt(&self.wire, &self.client, req, sink))
     }
 }
 
 /// The key as a bearer token, when the endpoint has one (OpenAI-compatible, Ollama).
-pub fn bearer(
-    endpoint: &Endpoint,
-    request: reqwest::RequestBuilder,
-) -> Result<reqwest::RequestBuilder, ProviderError> {
+pub fn bearer(endpoint: &Endpoint, request: Request) -> Result<Request, ProviderError> {
     Ok(match http::api_key(endpoint)? {
         Some(key) => request.bearer_auth(key),
         None => request,

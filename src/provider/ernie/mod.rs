@@ -3,9 +3,6 @@
 //! `data:` line per sentence and ends at `is_end:true`; errors come as JSON with an
 //! `error_code`, usually with HTTP 200.
 
-use std::time::Duration;
-
-use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -14,7 +11,9 @@ use tokio::sync::Mutex;
 mod token;
 
 use super::http::{self, Garbage};
-use super::wire::{self, Wire};
+use reqwest::Response;
+
+use super::wire::{self, Failure, Outcome, Request, Wire};
 use super::{
     ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, Role, Sink, Usage, ndjson,
 };
@@ -139,12 +138,8 @@ impl Ernie {
             let Some(payload) = payload(&line) else {
                 continue;
             };
-            let chunk: Chunk = match serde_json::from_str(payload) {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    garbage.skip(&err, payload);
-                    continue;
-                }
+            let Some(chunk) = garbage.parse::<Chunk>(payload) else {
+                continue;
             };
             chunks += 1;
             let is_end = chunk.is_end;
@@ -246,11 +241,7 @@ impl Ernie {
 }
 
 impl Provider for Ernie {
-    fn attempt<'a>(
-        &'a self,
-        req: &'a ChatRequest,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    fn attempt<'a>(&'a self, req: &'a ChatRequest, sink: &'a mut Sink) -> Outcome<'a> {
         Box::pin(async move {
             match self.run(req, sink).await {
                 Ok(finish) => Ok(finish),
@@ -277,20 +268,17 @@ impl Wire for Chat<'_> {
     }
 
     /// The token in the URL is the whole authentication.
-    fn headers(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ProviderError> {
+    fn headers(&self, request: Request) -> Result<Request, ProviderError> {
         Ok(request)
     }
 
-    fn failed(
-        &self,
-        status: u16,
-        retry_after: Option<Duration>,
-        body: &str,
-        model: &str,
-    ) -> ProviderError {
+    fn failed(&self, failure: &Failure) -> ProviderError {
+        let Failure {
+            status,
+            retry_after,
+            body,
+            model,
+        } = *failure;
         let err = match code_of(body) {
             Some((code, message)) => self.ernie.code_error(code, &message, model),
             None => self.ernie.with_hint(
@@ -306,12 +294,7 @@ impl Wire for Chat<'_> {
         self.ernie.whole_body(body, model, sink)
     }
 
-    fn decode<'a>(
-        &'a self,
-        response: reqwest::Response,
-        model: &'a str,
-        sink: &'a mut Sink,
-    ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
+    fn decode<'a>(&'a self, response: Response, model: &'a str, sink: &'a mut Sink) -> Outcome<'a> {
         Box::pin(self.ernie.decode_stream(response, model, sink))
     }
 }
