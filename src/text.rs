@@ -51,7 +51,7 @@ pub fn width(s: &str) -> usize {
 ///
 /// Only the line being laid out is held as cells, so wrapping one enormous paragraph
 /// costs memory for a line, not for the paragraph.
-pub fn wrap_spans(spans: &[Span<'_>], width: usize) -> Vec<Line<'static>> {
+pub(crate) fn wrap_spans(spans: &[Span<'_>], width: usize) -> Vec<Line<'static>> {
     let width = width.max(1);
     let mut cells = graphemes(spans).peekable();
     if cells.peek().is_none() {

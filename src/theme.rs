@@ -26,7 +26,7 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// The theme every missing role falls back to.
-pub const DEFAULT_THEME: &str = "default";
+const DEFAULT_THEME: &str = "default";
 
 /// Every colour role of SPEC §7, resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,7 +60,7 @@ pub struct Theme {
 macro_rules! roles {
     ($($role:ident),* $(,)?) => {
         /// The colour keys of a theme file, in the order of SPEC §7.
-        pub const ROLES: &[&str] = &[$(stringify!($role)),*];
+        const ROLES: &[&str] = &[$(stringify!($role)),*];
 
         impl Theme {
             /// Sets a role by its name; false when there is no such role.
@@ -257,7 +257,7 @@ pub fn list(config_dir: Option<&Path>) -> Vec<ThemeInfo> {
 }
 
 /// Parses a colour: `#rrggbb` (or `#rgb`), an ANSI name, an index 0–255, or `reset`.
-pub fn parse_color(s: &str) -> Option<Color> {
+fn parse_color(s: &str) -> Option<Color> {
     let s = s.trim();
     if let Some(hex) = s.strip_prefix('#') {
         let digits: Vec<u8> = hex

@@ -6,7 +6,7 @@
 mod error;
 mod fields;
 mod load;
-pub mod presets;
+pub(crate) mod presets;
 mod sections;
 mod suggest;
 
@@ -113,7 +113,7 @@ impl ModelSpec {
     }
 
     /// Which model answers, as an answer and the vote log name it.
-    pub fn model_ref(&self) -> ModelRef {
+    pub(crate) fn model_ref(&self) -> ModelRef {
         ModelRef {
             name: self.name.clone(),
             provider: self.provider.clone(),
@@ -160,8 +160,8 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Whether a model can be used as configured.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,7 +182,7 @@ impl KeyStatus {
     }
 
     /// A short description for `duel models`, never the key itself.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             KeyStatus::NotNeeded => "not needed".into(),
             KeyStatus::InConfig => "set (config file)".into(),
@@ -304,7 +304,7 @@ pub fn data_dir(explicit: Option<PathBuf>) -> PathBuf {
 
 /// The login name, for `judge` when config names none: `USER`, `LOGNAME` or
 /// `USERNAME`, else the account's own name (as `whoami` prints it).
-pub fn login_name() -> String {
+pub(crate) fn login_name() -> String {
     login_name_from(|v| std::env::var(v).ok(), || whoami::username().ok())
 }
 
@@ -323,10 +323,10 @@ fn login_name_from(
 /// The most text one answer may hold unless its model says otherwise: 2 MiB, four
 /// times the longest answer (with reasoning) any model sends today, so only a server
 /// that never stops reaches it.
-pub const DEFAULT_MAX_ANSWER_BYTES: u32 = 2 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_ANSWER_BYTES: u32 = 2 * 1024 * 1024;
 
 /// The names of the two offline demo models of `duel --demo` (provider `demo`).
-pub const DEMO_MODELS: [&str; 2] = ["demo-brisk", "demo-thoughtful"];
+pub(crate) const DEMO_MODELS: [&str; 2] = ["demo-brisk", "demo-thoughtful"];
 
 /// The two offline demo models of `duel --demo`.
 pub fn demo_config(base: &Config) -> Config {

@@ -3,7 +3,7 @@
 use super::{Endpoint, WireKind};
 
 /// Every preset name, in the order the SPEC lists them (and error messages show them).
-pub const PRESET_NAMES: &[&str] = &[
+pub(crate) const PRESET_NAMES: &[&str] = &[
     "dashscope",
     "dashscope-intl",
     "qianfan",
@@ -18,7 +18,7 @@ pub const PRESET_NAMES: &[&str] = &[
 ];
 
 /// The endpoint of a built-in preset, or `None` when `name` is not one.
-pub fn preset(name: &str) -> Option<Endpoint> {
+pub(crate) fn preset(name: &str) -> Option<Endpoint> {
     let (kind, base_url, key_env) = match name {
         "dashscope" => (
             WireKind::OpenAi,

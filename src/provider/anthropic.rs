@@ -15,10 +15,10 @@ use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, ss
 use crate::config::Endpoint;
 
 /// The API version every request names; the event shapes below are this version's.
-pub const API_VERSION: &str = "2023-06-01";
+const API_VERSION: &str = "2023-06-01";
 
 /// The Messages API requires `max_tokens`; this is sent when the model sets none.
-pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 /// The API's name in messages that ask whether `base_url` is right.
 const API: &str = "the Anthropic Messages API";
@@ -148,7 +148,7 @@ where
 
 /// The JSON body: the model's extra fields (e.g. `thinking`) beside the standard ones,
 /// the system prompt at the top level, and only user/assistant turns in `messages`.
-pub fn request_body(req: &ChatRequest) -> Value {
+pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let mut body: Map<String, Value> = req.extra.clone();
     body.insert("model".into(), json!(req.model_id));
     body.insert(

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use super::{ChatRequest, Finish, Provider, ProviderError, Role, Sink, Usage};
 
 /// Overrides the pause between tokens, in milliseconds (0 streams at once).
-pub const DELAY_ENV: &str = "DUEL_DEMO_DELAY_MS";
+const DELAY_ENV: &str = "DUEL_DEMO_DELAY_MS";
 
 /// How much of the prompt is quoted back.
 const QUOTE_CHARS: usize = 60;

@@ -4,7 +4,7 @@ pub use crate::domain::{ErrorKind, ProviderError};
 
 /// An error and its sources on one line: transport errors hide the useful part
 /// ("connection refused") in their source chain.
-pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -20,7 +20,7 @@ pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// The innermost source of an error: for a failed connect, the OS's own words
 /// ("Connection refused (os error 111)").
-pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = err;
     while let Some(source) = cause.source() {
         cause = source;

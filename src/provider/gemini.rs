@@ -182,7 +182,7 @@ impl Gemini {
 /// The JSON body. The model's extra fields sit at the top level; an extra
 /// `generationConfig` (e.g. with `thinkingConfig`) is merged with the generated one,
 /// whose own settings win where both name the same key.
-pub fn request_body(req: &ChatRequest) -> Value {
+pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let mut body: Map<String, Value> = req.extra.clone();
     let mut config = match body.remove("generationConfig") {
         Some(Value::Object(config)) => config,

@@ -14,9 +14,9 @@ use super::{ErrorKind, MAX_RETRY_WAIT, ProviderError, Sink};
 use crate::config::Endpoint;
 
 /// How much of an error body is read; the message is near the start.
-pub const MAX_ERROR_BODY: usize = 64 * 1024;
+const MAX_ERROR_BODY: usize = 64 * 1024;
 /// How much of a non-JSON error body is shown.
-pub const MAX_SHOWN_BODY: usize = 300;
+const MAX_SHOWN_BODY: usize = 300;
 
 /// The endpoint's key; `MissingKey` when it names an env var that is not set.
 pub fn api_key(endpoint: &Endpoint) -> Result<Option<String>, ProviderError> {
@@ -29,14 +29,14 @@ pub fn api_key(endpoint: &Endpoint) -> Result<Option<String>, ProviderError> {
     Ok(key)
 }
 
-pub fn missing_key(var: &str) -> ProviderError {
+fn missing_key(var: &str) -> ProviderError {
     ProviderError::new(ErrorKind::MissingKey, format!("no API key: set {var}")).with_hint(format!(
         "export {var}=… (or try `duel --demo`, which works offline)"
     ))
 }
 
 /// The request with the endpoint's own extra headers added.
-pub fn with_endpoint_headers(
+pub(crate) fn with_endpoint_headers(
     mut request: reqwest::RequestBuilder,
     endpoint: &Endpoint,
 ) -> reqwest::RequestBuilder {
@@ -71,7 +71,7 @@ pub async fn send(
 
 /// A redirect as an error that says where to (the host only: the rest may carry a
 /// token) and that the base URL is the likely fault. The client follows none.
-pub fn not_redirected(
+fn not_redirected(
     endpoint: &Endpoint,
     response: reqwest::Response,
 ) -> Result<reqwest::Response, ProviderError> {
@@ -98,7 +98,7 @@ pub fn not_redirected(
 }
 
 /// A failed send: a bad request builder, or a connection that could not be made.
-pub fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
+fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
     let base = &endpoint.base_url;
     if err.is_builder() {
         return ProviderError::new(ErrorKind::BadRequest, describe(err))
@@ -121,7 +121,7 @@ pub fn send_error(endpoint: &Endpoint, err: &reqwest::Error) -> ProviderError {
 
 /// An error for an HTTP status: the provider's message (or the start of the body),
 /// the status and a hint for the kind.
-pub fn http_error(
+pub(crate) fn http_error(
     endpoint: &Endpoint,
     status: u16,
     kind: ErrorKind,
@@ -139,7 +139,7 @@ pub fn http_error(
 
 /// `text` with the endpoint's key cut out: some providers and proxies echo the key in
 /// their error message, which would carry it to the screen, the logs and the votes.
-pub fn redact_key(endpoint: &Endpoint, text: &str) -> String {
+fn redact_key(endpoint: &Endpoint, text: &str) -> String {
     match endpoint.api_key() {
         Some(key) if key.trim().len() >= 4 => text.replace(key.trim(), "…"),
         _ => text.to_owned(),
@@ -147,7 +147,7 @@ pub fn redact_key(endpoint: &Endpoint, text: &str) -> String {
 }
 
 /// What to show when the body has no message field.
-pub fn body_message(status: u16, body: &str) -> String {
+pub(crate) fn body_message(status: u16, body: &str) -> String {
     let body = body.trim();
     if body.is_empty() {
         format!("HTTP {status} with an empty body")
@@ -179,14 +179,14 @@ pub fn hint(endpoint: &Endpoint, kind: ErrorKind, model: &str) -> Option<String>
 /// The error code (or type) and message of an error body, in any of the shapes
 /// providers use: `{"error":{"code","type","message"}}`, `{"code","message"}`,
 /// `{"error":"…"}`.
-pub fn error_fields(body: &str) -> (String, Option<String>) {
+pub(crate) fn error_fields(body: &str) -> (String, Option<String>) {
     match serde_json::from_str::<Value>(body) {
         Ok(value) => error_fields_of(&value),
         Err(_) => (String::new(), None),
     }
 }
 
-pub fn error_fields_of(value: &Value) -> (String, Option<String>) {
+pub(crate) fn error_fields_of(value: &Value) -> (String, Option<String>) {
     let error = value
         .get("error")
         .filter(|e| e.is_object())
@@ -210,10 +210,10 @@ pub fn error_fields_of(value: &Value) -> (String, Option<String>) {
 /// The words in an error's code or message that tell its kind, kind by kind in the
 /// order they are checked. A word of digits is a whole code (Zhipu's `1113`), never
 /// part of a number in the message.
-pub type Words = [(ErrorKind, &'static [&'static str])];
+pub(crate) type Words = [(ErrorKind, &'static [&'static str])];
 
 /// What a wire kind (or the services behind it) says in its error codes and messages.
-pub struct Codes {
+pub(crate) struct Codes {
     /// Checked first, whatever the status.
     pub always: &'static Words,
     /// Checked in a stream, where no status tells.
@@ -222,7 +222,7 @@ pub struct Codes {
 
 /// The kind of a failure, from the HTTP status (when there was one), the provider's
 /// code and its message, read with the kind's `codes`.
-pub fn classify(status: Option<u16>, code: &str, message: &str, codes: &Codes) -> ErrorKind {
+pub(crate) fn classify(status: Option<u16>, code: &str, message: &str, codes: &Codes) -> ErrorKind {
     // A bill to pay, whatever else the body says.
     if status == Some(402) {
         return ErrorKind::Quota;
@@ -255,7 +255,7 @@ fn says(code: &str, message: &str, word: &str) -> bool {
 }
 
 /// The kind an HTTP status means on its own, when the body says nothing more precise.
-pub fn status_kind(status: u16) -> ErrorKind {
+pub(crate) fn status_kind(status: u16) -> ErrorKind {
     match status {
         401 | 403 => ErrorKind::Auth,
         402 => ErrorKind::Quota,
@@ -269,7 +269,7 @@ pub fn status_kind(status: u16) -> ErrorKind {
 
 /// `Retry-After`: seconds, or an HTTP date. Whatever a server writes there, the wait
 /// is at most `MAX_RETRY_WAIT` and unreadable values are ignored.
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -285,7 +285,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 
 /// A server's wait in seconds as a `Duration`, clamped to `MAX_RETRY_WAIT`; `None`
 /// for a negative or not-a-number value.
-pub fn wait_of_secs(secs: f64) -> Option<Duration> {
+pub(crate) fn wait_of_secs(secs: f64) -> Option<Duration> {
     if secs.is_nan() || secs < 0.0 {
         return None;
     }
@@ -300,13 +300,13 @@ pub fn content_type(response: &reqwest::Response) -> Option<&str> {
         .map(str::trim)
 }
 
-pub fn is_json(response: &reqwest::Response) -> bool {
+pub(crate) fn is_json(response: &reqwest::Response) -> bool {
     content_type(response).is_some_and(|ct| ct.starts_with("application/json"))
 }
 
 /// The start of a body, read with the idle timeout; whatever arrived is kept if the
 /// read fails midway.
-pub async fn read_error_body(response: reqwest::Response, idle: Duration) -> String {
+pub(crate) async fn read_error_body(response: reqwest::Response, idle: Duration) -> String {
     let mut body = Vec::new();
     let mut bytes = response.bytes_stream();
     while body.len() < MAX_ERROR_BODY {
@@ -322,7 +322,7 @@ pub async fn read_error_body(response: reqwest::Response, idle: Duration) -> Str
 /// Counts and logs stream lines that are not JSON, so a stray line is skipped but a
 /// stream of nothing else is reported.
 #[derive(Default)]
-pub struct Garbage {
+pub(crate) struct Garbage {
     pub lines: usize,
 }
 
@@ -349,7 +349,7 @@ impl Garbage {
     }
 
     /// The error for a stream in which no line was JSON.
-    pub fn only_garbage(&self, endpoint: &Endpoint, expected: &str) -> ProviderError {
+    fn only_garbage(&self, endpoint: &Endpoint, expected: &str) -> ProviderError {
         ProviderError::new(
             ErrorKind::Malformed,
             format!(
@@ -368,7 +368,7 @@ impl Garbage {
 pub struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
 
 /// The error for a 200 whose JSON body was neither an error nor an answer.
-pub fn not_a_stream(body: &str) -> ProviderError {
+pub(crate) fn not_a_stream(body: &str) -> ProviderError {
     ProviderError::new(
         ErrorKind::Malformed,
         format!(
@@ -381,7 +381,7 @@ pub fn not_a_stream(body: &str) -> ProviderError {
 /// How a stream that ended without its end marker failed: cut off when some answer
 /// had arrived (`marker` names the end it never saw), else in plain words that
 /// nothing came at all (servers do this when the prompt overflows the context).
-pub fn ended_early(sink: &Sink, marker: &str) -> ProviderError {
+pub(crate) fn ended_early(sink: &Sink, marker: &str) -> ProviderError {
     if sink.answered() {
         ProviderError::new(
             ErrorKind::CutOff,
@@ -399,7 +399,7 @@ pub fn ended_early(sink: &Sink, marker: &str) -> ProviderError {
 /// Why a stream that never reached its end failed, when it was not a stream of the
 /// API at all: no line of it was JSON (`garbage`), or it had no events and was not an
 /// event stream (`content_type`, for the SSE kinds). `None`: it was cut early.
-pub fn not_the_api(
+pub(crate) fn not_the_api(
     chunks: usize,
     garbage: &Garbage,
     content_type: Option<&str>,
@@ -420,7 +420,7 @@ pub fn not_the_api(
 
 /// The error for a 200 that is not an event stream at all (a login portal, a wrong
 /// `base_url`); `expected` names the API, as in `only_garbage`.
-pub fn not_an_event_stream(
+fn not_an_event_stream(
     content_type: &str,
     endpoint: &Endpoint,
     expected: &str,
@@ -433,7 +433,7 @@ pub fn not_an_event_stream(
 }
 
 /// `text` cut to at most `max` characters, marked with an ellipsis when cut.
-pub fn shorten(text: &str, max: usize) -> String {
+fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),

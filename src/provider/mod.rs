@@ -93,7 +93,7 @@ impl Sink {
     }
 
     /// A sink that takes at most `limit` bytes of text.
-    pub fn with_limit(tx: UnboundedSender<StreamEvent>, limit: usize) -> Self {
+    fn with_limit(tx: UnboundedSender<StreamEvent>, limit: usize) -> Self {
         Self {
             tx,
             answered: false,
@@ -154,11 +154,11 @@ pub trait Provider: Send + Sync {
 }
 
 /// Retries allowed for a request that failed before any answer text arrived.
-pub const MAX_RETRIES: u32 = 2;
+const MAX_RETRIES: u32 = 2;
 
 /// The longest wait before a retry, whatever `Retry-After` asks: a pane should not
 /// look frozen for minutes.
-pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// How `stream` retries a failure that came before any text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,7 +272,7 @@ fn with_client(model: &ModelSpec, client: reqwest::Client) -> Arc<dyn Provider> 
 
 /// An HTTP client with the endpoint's connect timeout, no total deadline (a stream
 /// is bounded by the endpoint's idle timeout instead).
-pub fn http_client(endpoint: &Endpoint) -> reqwest::Client {
+pub(crate) fn http_client(endpoint: &Endpoint) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(endpoint.connect_timeout)
         // A redirected POST comes back as a GET without the prompt; never follow.

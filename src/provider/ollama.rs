@@ -134,7 +134,7 @@ impl Ollama {
 /// The JSON body. Sampling settings go in `options`, merged into any `options` the
 /// model's extra fields already carry (e.g. `num_ctx`); other extra fields (e.g.
 /// `think`) stay at the top level.
-pub fn request_body(req: &ChatRequest) -> Value {
+pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let mut body: Map<String, Value> = req.extra.clone();
     body.insert("model".into(), json!(req.model_id));
     body.insert("messages".into(), json!(req.history_with_system()));

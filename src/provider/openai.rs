@@ -151,7 +151,7 @@ where
 }
 
 /// The JSON body: the standard fields, with the model's extra fields beside them.
-pub fn request_body(req: &ChatRequest) -> Value {
+pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let mut body: Map<String, Value> = req.extra.clone();
     body.insert("model".into(), json!(req.model_id));
     body.insert("messages".into(), json!(req.history_with_system()));
@@ -284,7 +284,7 @@ fn finish_reason(reason: &str) -> Result<Option<Finish>, ProviderError> {
 
 /// What the services behind the OpenAI kind say in their error codes and messages.
 /// OpenAI's own codes come first; the presets that copy its wire add theirs.
-pub const CODES: Codes = Codes {
+const CODES: Codes = Codes {
     always: &[
         (
             ErrorKind::Quota,
@@ -330,7 +330,7 @@ pub const CODES: Codes = Codes {
 };
 
 /// The kind of an OpenAI-compatible failure.
-pub fn classify(status: Option<u16>, code: &str, message: &str) -> ErrorKind {
+pub(crate) fn classify(status: Option<u16>, code: &str, message: &str) -> ErrorKind {
     http::classify(status, code, message, &CODES)
 }
 

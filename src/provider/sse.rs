@@ -19,7 +19,7 @@ use super::error::{ErrorKind, ProviderError, describe};
 
 /// The largest single line or event accepted; a bigger one ends the stream as
 /// malformed instead of growing memory without bound.
-pub const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
 

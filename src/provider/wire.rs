@@ -30,7 +30,7 @@ pub struct Failure<'a> {
 impl Failure<'_> {
     /// The error, classified by the kind's `classify` from the status and the body;
     /// `Retry-After` is kept for the retry driver.
-    pub fn classified(
+    pub(crate) fn classified(
         &self,
         endpoint: &Endpoint,
         classify: impl FnOnce(u16, &str) -> (ErrorKind, Option<String>),
@@ -115,7 +115,7 @@ pub async fn attempt<W: Wire>(
 }
 
 /// A wire kind with the client it sends on: a provider.
-pub struct Http<W> {
+pub(crate) struct Http<W> {
     wire: W,
     client: reqwest::Client,
 }
@@ -133,7 +133,7 @@ impl<W: Wire> Provider for Http<W> {
 }
 
 /// The key as a bearer token, when the endpoint has one (OpenAI-compatible, Ollama).
-pub fn bearer(endpoint: &Endpoint, request: Request) -> Result<Request, ProviderError> {
+pub(crate) fn bearer(endpoint: &Endpoint, request: Request) -> Result<Request, ProviderError> {
     Ok(match http::api_key(endpoint)? {
         Some(key) => request.bearer_auth(key),
         None => request,

@@ -12,7 +12,7 @@ use crate::theme::Theme;
 /// The footer's hints for what the keys do now: those that give way when room is
 /// short (most important first), and the pinned ones (help, quit), each joined
 /// with ` · `.
-pub fn footer_hints(state: &State) -> (String, String) {
+pub(crate) fn footer_hints(state: &State) -> (String, String) {
     let mode = match state.mode {
         Mode::Compose => KeyMode::Compose,
         Mode::Browse => KeyMode::Browse,
@@ -22,7 +22,7 @@ pub fn footer_hints(state: &State) -> (String, String) {
 }
 
 /// The picker's own hints, for its bottom border.
-pub fn picker_hints() -> String {
+pub(crate) fn picker_hints() -> String {
     let (cut, pinned) = keymap::hints(KeyMode::Picker, false);
     let hints = join(&[cut, pinned].concat());
     format!(" type to filter · {hints} ")
@@ -40,17 +40,17 @@ fn join(hints: &[Hint]) -> String {
 const SECTION_WIDTH: usize = 50;
 
 /// The help popup's widest: two sections, the gap between them, and the border.
-pub const HELP_WIDTH: u16 = 2 * SECTION_WIDTH as u16 + 2 + 2;
+pub(crate) const HELP_WIDTH: u16 = 2 * SECTION_WIDTH as u16 + 2 + 2;
 
 /// The help popup's widest with one section.
-pub const ONE_SECTION_WIDTH: u16 = 80;
+pub(crate) const ONE_SECTION_WIDTH: u16 = 80;
 
 /// The widest list of keys that shares its line with its words.
 const KEYS_WIDTH: usize = 18;
 
 /// The help's lines for a popup `room` cells wide inside its border: compose and
 /// browse side by side where both fit, else the mode the user is in.
-pub fn help_lines(state: &State, theme: &Theme, room: usize) -> Vec<Line<'static>> {
+pub(crate) fn help_lines(state: &State, theme: &Theme, room: usize) -> Vec<Line<'static>> {
     let current = match state.mode {
         Mode::Compose => KeyMode::Compose,
         Mode::Browse => KeyMode::Browse,

@@ -166,7 +166,7 @@ fn winner(vote: Vote) -> &'static str {
 }
 
 /// Unix seconds, with the milliseconds, of an RFC 3339 time.
-pub fn unix_seconds(time: &str) -> Option<f64> {
+fn unix_seconds(time: &str) -> Option<f64> {
     let at: jiff::Timestamp = time.parse().ok()?;
     Some(at.as_millisecond() as f64 / 1000.0)
 }
@@ -230,7 +230,7 @@ const ERROR_COLUMNS: [&str; 2] = ["error_a", "error_b"];
 
 /// The CSV header: the record's scalar fields, each side's with `_a`/`_b`, the two
 /// sides' errors, then the prompt.
-pub fn csv_header() -> Vec<String> {
+fn csv_header() -> Vec<String> {
     let mut header: Vec<String> = [
         "id",
         "time",

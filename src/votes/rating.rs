@@ -34,15 +34,15 @@ use serde::Serialize;
 use crate::domain::Vote;
 
 /// The L2 prior on θ (a Gaussian with standard deviation 1/√λ = 10).
-pub const PRIOR: f64 = 0.01;
+const PRIOR: f64 = 0.01;
 /// The bootstrap's fixed seed: reruns print the same intervals.
-pub const SEED: u64 = 0x6475_656c_2d62_7473;
+const SEED: u64 = 0x6475_656c_2d62_7473;
 /// Rounds when `--bootstrap` is not given.
-pub const DEFAULT_ROUNDS: u32 = 1000;
+pub(crate) const DEFAULT_ROUNDS: u32 = 1000;
 /// Below this many battles a rating is marked as a rough guess.
-pub const FEW_BATTLES: u32 = 10;
+pub(crate) const FEW_BATTLES: u32 = 10;
 /// The mean rating over the models.
-pub const MEAN_RATING: f64 = 1000.0;
+const MEAN_RATING: f64 = 1000.0;
 
 /// Rating points per unit of θ: 400 per factor of 10 in odds.
 fn scale() -> f64 {
@@ -459,7 +459,7 @@ pub struct ModelStats {
 }
 
 impl ModelStats {
-    pub fn few_battles(&self) -> bool {
+    pub(crate) fn few_battles(&self) -> bool {
         self.battles < FEW_BATTLES
     }
 }
@@ -507,7 +507,7 @@ impl PositionBias {
     }
 
     /// Whether the interval excludes a fair 50%, and which side it leans to.
-    pub fn favoured(&self) -> Option<&'static str> {
+    pub(crate) fn favoured(&self) -> Option<&'static str> {
         match (self.ci_low, self.ci_high) {
             (Some(low), _) if low > 0.5 => Some("A"),
             (_, Some(high)) if high < 0.5 => Some("B"),
@@ -517,7 +517,7 @@ impl PositionBias {
 }
 
 /// The Wilson score interval at 95% for `k` successes in `n` trials.
-pub fn wilson(k: f64, n: f64) -> (f64, f64) {
+fn wilson(k: f64, n: f64) -> (f64, f64) {
     const Z: f64 = 1.959_963_984_540_054;
     let p = k / n;
     let z2 = Z * Z;

@@ -416,7 +416,7 @@ struct WireUsage {
 
 /// The JSON body: the system prompt top-level, a history ERNIE accepts, its own
 /// parameter names and ranges, and the model's extra fields.
-pub fn request_body(req: &ChatRequest) -> Value {
+pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let (system, messages) = valid_history(req);
     let mut body: Map<String, Value> = req.extra.clone();
     body.insert("messages".into(), json!(messages));

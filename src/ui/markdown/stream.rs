@@ -118,7 +118,7 @@ impl Streamed {
         true
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         *self = Self::default();
     }
 
