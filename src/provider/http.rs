@@ -420,11 +420,7 @@ pub(crate) fn not_the_api(
 
 /// The error for a 200 that is not an event stream at all (a login portal, a wrong
 /// `base_url`); `expected` names the API, as in `only_garbage`.
-fn not_an_event_stream(
-    content_type: &str,
-    endpoint: &Endpoint,
-    expected: &str,
-) -> ProviderError {
+fn not_an_event_stream(content_type: &str, endpoint: &Endpoint, expected: &str) -> ProviderError {
     ProviderError::new(
         ErrorKind::Malformed,
         format!("expected an event stream, got content type {content_type}"),
