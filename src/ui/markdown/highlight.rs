@@ -33,17 +33,28 @@ impl Renderer<'_> {
             Span::styled(label, self.dim().bg(bg).add_modifier(Modifier::ITALIC)),
             Span::styled(" ".repeat(pad), base),
         ]);
+        self.code_lines(lang, code, 0);
+    }
 
+    /// The rows of a code block's lines from line `from` on (the label above them is
+    /// drawn apart). Returns how many rows its last line took: a block still
+    /// streaming grows by that line, so a later call from it replaces those rows.
+    pub(super) fn code_lines(&mut self, lang: &str, code: &str, from: usize) -> usize {
+        let width = self.content_width();
+        let bg = self.theme.code_bg;
+        let base = Style::default().fg(self.theme.fg).bg(bg);
         let highlighted = highlight(
             code,
             lang,
+            from,
             self.theme,
             &mut self.fresh_lines,
             self.highlights,
         );
+        let broken = code.ends_with('\n');
         let code = code.strip_suffix('\n').unwrap_or(code);
         if code.is_empty() {
-            return;
+            return 0;
         }
         let continuation = (width >= 2 * MIN_CONTENT).then(|| {
             Span::styled(
@@ -51,9 +62,10 @@ impl Renderer<'_> {
                 self.dim().bg(bg).add_modifier(Modifier::DIM),
             )
         });
-        for (i, line) in code.split('\n').enumerate() {
+        let mut last_rows = 0;
+        for (i, line) in code.split('\n').enumerate().skip(from) {
             let pieces: &[(Style, usize)] = match &highlighted {
-                Some(lines) => lines.get(i).map_or(&[], Vec::as_slice),
+                Some(lines) => lines.get(i - from).map_or(&[], Vec::as_slice),
                 None => &[],
             };
             let plain = [(base, line.len())];
@@ -62,10 +74,14 @@ impl Renderer<'_> {
             } else {
                 pieces
             };
-            for row in cut_code(line, pieces, width, continuation.as_ref(), base) {
+            let rows = cut_code(line, pieces, width, continuation.as_ref(), base);
+            last_rows = rows.len();
+            for row in rows {
                 self.push_line(row);
             }
         }
+        // A block ending in a line break has an empty last line, drawn as nothing.
+        if broken { 0 } else { last_rows }
     }
 }
 
@@ -165,11 +181,13 @@ fn cache_key(theme: &str, syntax: &str, first_line: &str) -> u64 {
     hasher.finish()
 }
 
-/// Styles and byte lengths for the first lines of `code` (all of them unless `budget`,
-/// the lines this render may still highlight afresh, runs out); `None` for plain code.
+/// Styles and byte lengths for the lines of `code` from line `from` on (up to where
+/// `budget`, the lines this render may still highlight afresh, runs out); `None` for
+/// plain code.
 fn highlight(
     code: &str,
     lang: &str,
+    from: usize,
     theme: &Theme,
     budget: &mut usize,
     highlights: &mut Highlights,
@@ -197,6 +215,7 @@ fn highlight(
 
     highlight_cached(
         code,
+        from,
         syntax,
         syn_theme,
         theme_name,
@@ -206,8 +225,12 @@ fn highlight(
     )
 }
 
+// The parts of one highlighting job, each from a different owner; a struct made for
+// this one call would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn highlight_cached(
     code: &str,
+    from: usize,
     syntax: &SyntaxReference,
     syn_theme: &syntect::highlighting::Theme,
     theme_name: &str,
@@ -268,9 +291,11 @@ fn highlight_cached(
                     .collect(),
             )
         };
+    // Lines above `from` are drawn already: only the rest are converted.
     let out = entry
         .lines
         .iter()
+        .skip(from)
         .map(|l| l.iter().map(|&(s, n)| (convert(s, theme), n)).collect())
         .chain(partial)
         .collect();

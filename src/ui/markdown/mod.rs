@@ -777,6 +777,100 @@ mod tests {
         }
     }
 
+    /// Pieces of code a block streams: tokens, spaces, line breaks, CJK, a line too
+    /// long to highlight, and what closes the block.
+    const CODE: &[&str] = &[
+        "let",
+        " ",
+        "x",
+        " = ",
+        "1",
+        ";",
+        "\n",
+        "fn main() {",
+        "}",
+        "\n\n",
+        "    ",
+        "中文",
+        "\"s\"",
+        "// note",
+        "#",
+        "*",
+        "<",
+        "\t",
+        "```",
+        "~~~",
+        "`",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(128),
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(12),
+            ..Default::default()
+        })]
+
+        /// A code block that grows by its last line and new lines below (and whatever
+        /// closes it, and a change of width or theme on the way) draws what rendering
+        /// it whole draws.
+        #[test]
+        fn a_growing_code_block_drawn_by_its_last_lines_matches_a_whole_render(
+            lead in 0usize..3,
+            lang in 0usize..4,
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![12 => 0usize..17, 1 => 0..CODE.len()], 0..160),
+            cuts in proptest::collection::vec(1usize..16, 1..20),
+            widths in proptest::collection::vec(1usize..40, 1..3),
+        ) {
+            let text: String = ["", "Intro.\n\n", "- item\n\n"][lead].chars()
+                .chain(["```rust\n", "```\n", "~~~python\n", "```nosuchlang\n"][lang].chars())
+                .chain(pieces.iter().flat_map(|&i| CODE[i].chars()))
+                .collect();
+            let themes = [Theme::default(), Theme::plain("plain")];
+            let mut streamed = Streamed::default();
+            let mut highlights = Highlights::default();
+            let mut end = 0;
+            for (step, cut) in cuts.iter().cycle().enumerate() {
+                end = (end + cut).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                let width = widths[step / 9 % widths.len()];
+                let theme = &themes[step / 13 % 2];
+                streamed.update(&text[..end], width, theme, &mut highlights);
+                let whole = render(&text[..end], width, theme);
+                let lines: Vec<_> = streamed.lines().cloned().collect();
+                proptest::prop_assert_eq!(&lines, &whole, "{:?} at width {}", &text[..end], width);
+                if end == text.len() {
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_code_block_stays_on_the_last_lines_path() {
+        let theme = Theme::default();
+        let mut streamed = Streamed::default();
+        let mut highlights = Highlights::default();
+        let mut text = String::from("Here:\n\n```rust\nfn main() {\n");
+        streamed.update(&text, 30, &theme, &mut highlights);
+        assert!(streamed.code.is_some());
+        // Fewer lines than one render highlights afresh, so the whole render below
+        // colours them all too.
+        for i in 0..150 {
+            text.push_str(&format!("    let x{i} = {i};"));
+            streamed.update(&text, 30, &theme, &mut highlights);
+            text.push('\n');
+            streamed.update(&text, 30, &theme, &mut highlights);
+            // Still open: the next token grows its last line or adds one.
+            assert!(streamed.code.is_some());
+        }
+        let lines: Vec<_> = streamed.lines().cloned().collect();
+        assert_eq!(lines, render(&text, 30, &theme));
+    }
+
     #[test]
     fn a_long_paragraph_stays_on_the_last_line_path() {
         let theme = Theme::default();

@@ -1,8 +1,9 @@
 //! An answer rendered as it streams: the blocks that can no longer change are kept.
 
-use pulldown_cmark::{Event, Options, Parser, Tag};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use ratatui::text::{Line, Span};
 
+use super::table::MIN_COLUMN;
 use super::{Highlights, Renderer};
 use crate::text::{sanitize, wrap_spans};
 use crate::theme::Theme;
@@ -27,6 +28,20 @@ pub struct Streamed {
     /// Where in `pending` the last block starts when it is a paragraph of one line of
     /// plain text (see `plain`): more plain text only changes its last wrapped line.
     pub(super) tail: Option<usize>,
+    /// The last block when it is a code block still open: more code only changes its
+    /// last line and adds lines below it.
+    pub(super) code: Option<OpenCode>,
+}
+
+/// A fenced code block at the end of an answer, its closing fence not yet streamed.
+pub(super) struct OpenCode {
+    lang: String,
+    /// Where its code starts in `pending` (after the fence line).
+    start: usize,
+    /// Its last line (the one still growing) and the rows that line takes at the end
+    /// of `live`.
+    last: usize,
+    rows: usize,
 }
 
 impl Streamed {
@@ -46,7 +61,7 @@ impl Streamed {
         }
         let new = sanitize(&text[self.seen..]);
         self.seen = text.len();
-        if self.grow_tail(&new, width) {
+        if self.grow_tail(&new, width) || self.grow_code(&new, width, theme, highlights) {
             return;
         }
         self.pending.push_str(&new);
@@ -78,6 +93,96 @@ impl Streamed {
                 let first = paragraph.trim_start_matches(' ').chars().next();
                 first.is_some_and(char::is_alphabetic) && paragraph.chars().all(plain)
             });
+        self.code = part
+            .blocks
+            .last()
+            .filter(|_| part.last_is_fence && part.starved.is_none())
+            .and_then(|&(offset, ..)| offset.checked_sub(drained))
+            .and_then(|offset| self.open_code(offset, width, theme, highlights));
+    }
+
+    /// The last block, at `offset` in `pending`, as an `OpenCode` if it is a fenced
+    /// code block at the left edge whose closing fence cannot have come yet: nothing
+    /// after its fence line holds a backtick or a tilde.
+    fn open_code(
+        &self,
+        offset: usize,
+        width: usize,
+        theme: &Theme,
+        highlights: &mut Highlights,
+    ) -> Option<OpenCode> {
+        let block = &self.pending[offset..];
+        if !(block.starts_with("```") || block.starts_with("~~~")) || width < MIN_CODE_WIDTH {
+            return None;
+        }
+        let (fence, code) = block.split_once('\n')?;
+        // A lone line break draws nothing yet, but its empty line shows once more
+        // comes: the rows above the last line would not be all there.
+        if code.contains(['`', '~']) || code == "\n" || spaces_only(last_line(code)) {
+            return None;
+        }
+        let lang = fence
+            .trim_start_matches(['`', '~'])
+            .trim_start()
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let last = code.matches('\n').count();
+        let mut renderer = Renderer::new(width, theme, highlights);
+        let rows = renderer.code_lines(&lang, code, last);
+        // The parser keeps a trailing line of spaces out of the block: only a block
+        // whose last line draws as the whole render drew it may grow by that line.
+        let drawn = renderer.finish();
+        if drawn.len() != rows || !self.live.ends_with(&drawn) {
+            return None;
+        }
+        Some(OpenCode {
+            lang,
+            start: self.pending.len() - code.len(),
+            last,
+            rows,
+        })
+    }
+
+    /// Takes in `new` code for a code block still open without parsing the answer
+    /// again: the rows of its lines above the last one cannot change (each line's
+    /// highlighting depends only on the lines above it), so the last line's rows are
+    /// drawn again and the new lines' rows added. False when it does not apply (the
+    /// new text may close the block); nothing is changed then.
+    fn grow_code(
+        &mut self,
+        new: &str,
+        width: usize,
+        theme: &Theme,
+        highlights: &mut Highlights,
+    ) -> bool {
+        let Some(open) = &self.code else {
+            return false;
+        };
+        if new.contains(['`', '~']) || open.rows > self.live.len() {
+            return false;
+        }
+        let code = format!("{}{new}", &self.pending[open.start..]);
+        if code == "\n" || spaces_only(last_line(&code)) {
+            return false;
+        }
+        let mut renderer = Renderer::new(width, theme, highlights);
+        let rows = renderer.code_lines(&open.lang, &code, open.last);
+        // Out of highlighting budget: the full render colours what it can.
+        if renderer.fresh_lines == 0 {
+            return false;
+        }
+        let lines = renderer.finish();
+        let keep = self.live.len() - open.rows;
+        self.live.truncate(keep);
+        self.live.extend(lines);
+        self.pending.push_str(new);
+        if let Some(open) = &mut self.code {
+            open.last = code.matches('\n').count();
+            open.rows = rows;
+        }
+        true
     }
 
     /// Takes in `new` text without parsing the answer again when it only extends a
@@ -152,7 +257,24 @@ pub(super) struct Part {
     starved: Option<usize>,
     /// Whether the last top-level block is a paragraph.
     last_is_paragraph: bool,
+    /// Whether the last top-level block is a fenced code block.
+    last_is_fence: bool,
 }
+
+/// The line of `code` still growing.
+fn last_line(code: &str) -> &str {
+    code.rsplit('\n').next().unwrap_or_default()
+}
+
+/// A line of spaces alone: at the end of an answer the parser leaves it out of the
+/// code block (and trims the line before), until more comes.
+fn spaces_only(line: &str) -> bool {
+    !line.is_empty() && line.trim_matches(' ').is_empty()
+}
+
+/// The narrowest pane a code block grows in without a full render (narrower ones fit
+/// their lines to the pane, which a row drawn alone would not).
+const MIN_CODE_WIDTH: usize = MIN_COLUMN;
 
 /// Text that cannot start or end any Markdown construct inside a paragraph's line:
 /// appended to one, it stays that paragraph's plain text.
@@ -185,6 +307,7 @@ pub(super) fn render_part(
     let mut starved = None;
     let mut depth = 0usize;
     let mut last_is_paragraph = false;
+    let mut last_is_fence = false;
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         if depth == 0 {
             let start = Start {
@@ -196,6 +319,10 @@ pub(super) fn render_part(
             let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
             blocks.push((line_start, renderer.out.len(), start));
             last_is_paragraph = matches!(event, Event::Start(Tag::Paragraph));
+            last_is_fence = matches!(
+                event,
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_)))
+            );
         }
         match event {
             Event::Start(_) => depth += 1,
@@ -212,5 +339,6 @@ pub(super) fn render_part(
         blocks,
         starved,
         last_is_paragraph,
+        last_is_fence,
     }
 }
