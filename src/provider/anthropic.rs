@@ -34,15 +34,10 @@ impl Anthropic {
 }
 
 impl Wire for Anthropic {
+    const PATH: &'static str = "/v1/messages";
+
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
-    }
-
-    fn url(&self, _req: &ChatRequest) -> String {
-        format!(
-            "{}/v1/messages",
-            self.endpoint.base_url.trim_end_matches('/')
-        )
     }
 
     fn body(&self, req: &ChatRequest) -> Value {

@@ -26,16 +26,14 @@ impl Ollama {
 }
 
 impl Wire for Ollama {
+    const PATH: &'static str = "/api/chat";
+
     const ACCEPT: &'static str = "application/x-ndjson";
     // The stream is NDJSON whatever its content type says.
     const WHOLE_JSON: bool = false;
 
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
-    }
-
-    fn url(&self, _req: &ChatRequest) -> String {
-        format!("{}/api/chat", self.endpoint.base_url.trim_end_matches('/'))
     }
 
     fn body(&self, req: &ChatRequest) -> Value {

@@ -29,15 +29,10 @@ impl OpenAi {
 }
 
 impl Wire for OpenAi {
+    const PATH: &'static str = "/chat/completions";
+
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
-    }
-
-    fn url(&self, _req: &ChatRequest) -> String {
-        format!(
-            "{}/chat/completions",
-            self.endpoint.base_url.trim_end_matches('/')
-        )
     }
 
     fn body(&self, req: &ChatRequest) -> Value {

@@ -51,9 +51,16 @@ pub trait Wire: Send + Sync {
     /// Whether the URL carries a secret (ERNIE's token): errors then leave it out.
     const SECRET_URL: bool = false;
 
+    /// Where the request goes, after the endpoint's `base_url`.
+    const PATH: &'static str = "";
+
     fn endpoint(&self) -> &Endpoint;
 
-    fn url(&self, req: &ChatRequest) -> String;
+    /// The request's URL: `base_url` and `PATH`, unless the kind puts more in it.
+    fn url(&self, _req: &ChatRequest) -> String {
+        let base = self.endpoint().base_url.trim_end_matches('/');
+        format!("{base}{}", Self::PATH)
+    }
 
     fn body(&self, req: &ChatRequest) -> Value;
 
