@@ -6,6 +6,7 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::state::Mode;
 use crate::domain::Vote;
 
 /// Where the keys go: the input, the panes, or an open picker.
@@ -16,6 +17,15 @@ pub enum KeyMode {
     Picker,
     /// The help is open: any key closes it, and only these act as well.
     Help,
+}
+
+impl From<Mode> for KeyMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Compose => KeyMode::Compose,
+            Mode::Browse => KeyMode::Browse,
+        }
+    }
 }
 
 /// What a key does.

@@ -5,7 +5,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::app::keymap::{self, HelpRow, Hint, KeyMode};
-use crate::app::state::{Mode, State};
+use crate::app::state::State;
 use crate::text::{truncate, width};
 use crate::theme::Theme;
 
@@ -13,11 +13,7 @@ use crate::theme::Theme;
 /// short (most important first), and the pinned ones (help, quit), each joined
 /// with ` · `.
 pub(crate) fn footer_hints(state: &State) -> (String, String) {
-    let mode = match state.mode {
-        Mode::Compose => KeyMode::Compose,
-        Mode::Browse => KeyMode::Browse,
-    };
-    let (cut, pinned) = keymap::hints(mode, state.streaming());
+    let (cut, pinned) = keymap::hints(state.mode.into(), state.streaming());
     (join(&cut), join(&pinned))
 }
 
@@ -51,10 +47,7 @@ const KEYS_WIDTH: usize = 18;
 /// The help's lines for a popup `room` cells wide inside its border: compose and
 /// browse side by side where both fit, else the mode the user is in.
 pub(crate) fn help_lines(state: &State, theme: &Theme, room: usize) -> Vec<Line<'static>> {
-    let current = match state.mode {
-        Mode::Compose => KeyMode::Compose,
-        Mode::Browse => KeyMode::Browse,
-    };
+    let current = KeyMode::from(state.mode);
     let modes = if room + 2 >= usize::from(HELP_WIDTH) {
         vec![KeyMode::Compose, KeyMode::Browse]
     } else {

@@ -61,10 +61,7 @@ fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
     } else if state.show_help {
         KeyMode::Help
     } else {
-        match state.mode {
-            Mode::Compose => KeyMode::Compose,
-            Mode::Browse => KeyMode::Browse,
-        }
+        state.mode.into()
     };
     let action = keymap::action(mode, &key, state.streaming());
     if action == Some(Action::Quit) {
