@@ -675,6 +675,35 @@ mod tests {
         "3) three\n",
     ];
 
+    /// Streams `text` in pieces `cuts` bytes long, changing width and theme on the
+    /// way, and checks that each step draws what rendering the text so far whole draws.
+    fn streams_like_a_whole_render(
+        text: &str,
+        cuts: &[usize],
+        widths: &[usize],
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let themes = [Theme::default(), Theme::plain("plain")];
+        let mut streamed = Streamed::default();
+        let mut highlights = Highlights::default();
+        let mut end = 0;
+        for (step, cut) in cuts.iter().cycle().enumerate() {
+            end = (end + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let width = widths[step / 7 % widths.len()];
+            let theme = &themes[step / 11 % 2];
+            streamed.update(&text[..end], width, theme, &mut highlights);
+            let whole = render(&text[..end], width, theme);
+            let lines: Vec<_> = streamed.lines().cloned().collect();
+            proptest::prop_assert_eq!(&lines, &whole, "{:?} at width {}", &text[..end], width);
+            if end == text.len() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig {
             cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
@@ -755,25 +784,7 @@ mod tests {
             let text: String = ["", "# Title\n\n", "- item\n\n"][lead].chars()
                 .chain(words.iter().flat_map(|&i| WORDS[i].chars()))
                 .collect();
-            let themes = [Theme::default(), Theme::plain("plain")];
-            let mut streamed = Streamed::default();
-            let mut highlights = Highlights::default();
-            let mut end = 0;
-            for (step, cut) in cuts.iter().cycle().enumerate() {
-                end = (end + cut).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                let width = widths[step / 7 % widths.len()];
-                let theme = &themes[step / 11 % 2];
-                streamed.update(&text[..end], width, theme, &mut highlights);
-                let whole = render(&text[..end], width, theme);
-                let lines: Vec<_> = streamed.lines().cloned().collect();
-                proptest::prop_assert_eq!(&lines, &whole, "{:?} at width {}", &text[..end], width);
-                if end == text.len() {
-                    break;
-                }
-            }
+            streams_like_a_whole_render(&text, &cuts, &widths)?;
         }
     }
 
@@ -827,25 +838,7 @@ mod tests {
                 .chain(["```rust\n", "```\n", "~~~python\n", "```nosuchlang\n"][lang].chars())
                 .chain(pieces.iter().flat_map(|&i| CODE[i].chars()))
                 .collect();
-            let themes = [Theme::default(), Theme::plain("plain")];
-            let mut streamed = Streamed::default();
-            let mut highlights = Highlights::default();
-            let mut end = 0;
-            for (step, cut) in cuts.iter().cycle().enumerate() {
-                end = (end + cut).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
-                let width = widths[step / 9 % widths.len()];
-                let theme = &themes[step / 13 % 2];
-                streamed.update(&text[..end], width, theme, &mut highlights);
-                let whole = render(&text[..end], width, theme);
-                let lines: Vec<_> = streamed.lines().cloned().collect();
-                proptest::prop_assert_eq!(&lines, &whole, "{:?} at width {}", &text[..end], width);
-                if end == text.len() {
-                    break;
-                }
-            }
+            streams_like_a_whole_render(&text, &cuts, &widths)?;
         }
     }
 
