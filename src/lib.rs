@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod domain;
+pub mod eval;
 pub mod provider;
 pub mod text;
 pub mod theme;

@@ -1,0 +1,4 @@
+//! Evaluation at scale (SPEC §8, issue 13): prompt suites first; batch runs, the
+//! review queue and the model judge build on them.
+
+pub mod suite;
