@@ -1,4 +1,5 @@
 //! Evaluation at scale (SPEC §8, issue 13): prompt suites first; batch runs, the
 //! review queue and the model judge build on them.
 
+pub mod run;
 pub mod suite;

@@ -5,6 +5,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use super::VoteRecord;
 
 pub const FILE_NAME: &str = "votes.jsonl";
@@ -20,6 +23,13 @@ pub fn append(path: &Path, record: &VoteRecord) -> io::Result<()> {
 /// Appends `records`, one line each, with a single write. Returns only once they are
 /// on disk.
 pub(crate) fn append_all(path: &Path, records: &[VoteRecord]) -> io::Result<()> {
+    append_jsonl(path, records)
+}
+
+/// Appends `records` to a JSON-lines file as one write under an exclusive lock, synced
+/// to disk before it returns; a line torn by an earlier crash is ended first, and a
+/// write that fails part way is taken back. The vote log and a run's answers use it.
+pub(crate) fn append_jsonl<T: Serialize>(path: &Path, records: &[T]) -> io::Result<()> {
     let mut lines = Vec::new();
     for record in records {
         serde_json::to_writer(&mut lines, record).map_err(io::Error::other)?;
@@ -76,6 +86,11 @@ pub struct Skipped {
 /// Every readable record of the log, and the lines that were skipped (torn or
 /// corrupt lines never stop a reader). A missing file is an empty log.
 pub fn read(path: &Path) -> io::Result<(Vec<VoteRecord>, Vec<Skipped>)> {
+    read_jsonl(path)
+}
+
+/// Every line of a JSON-lines file that reads as a `T`, and the lines skipped.
+pub(crate) fn read_jsonl<T: DeserializeOwned>(path: &Path) -> io::Result<(Vec<T>, Vec<Skipped>)> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
@@ -88,7 +103,7 @@ pub fn read(path: &Path) -> io::Result<(Vec<VoteRecord>, Vec<Skipped>)> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<VoteRecord>(&line) {
+        match serde_json::from_slice::<T>(&line) {
             Ok(record) => records.push(record),
             Err(e) => skipped.push(Skipped {
                 line: i + 1,

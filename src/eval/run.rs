@@ -1,0 +1,255 @@
+//! A batch run on disk (SPEC §8): `<data dir>/runs/<run id>/run.json` says what the
+//! run is (name, suite and its sha256, models, settings, created), and
+//! `answers.jsonl` holds one line per item and model, appended and synced to disk as
+//! each answer finishes, so a run stopped at any moment resumes by asking only for
+//! what is missing.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::suite::Item;
+use crate::domain::Finish;
+use crate::votes::SideRecord;
+use crate::votes::log::{self, Skipped};
+
+/// The folder of every run, in the data dir.
+pub const RUNS_DIR: &str = "runs";
+const INFO_FILE: &str = "run.json";
+const ANSWERS_FILE: &str = "answers.jsonl";
+
+/// What a run is: `run.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    pub name: Option<String>,
+    /// The suite as given on the command line.
+    pub suite: PathBuf,
+    /// The suite's content when the run began, so a resume can tell it changed.
+    pub suite_sha256: String,
+    pub models: Vec<String>,
+    /// The settings the run was started with (concurrency, …), as given.
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// RFC 3339, UTC.
+    pub created: String,
+}
+
+/// One finished answer: `answers.jsonl`, a line each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnswerRecord {
+    pub item: String,
+    #[serde(flatten)]
+    pub side: SideRecord,
+}
+
+/// A run's folder.
+#[derive(Clone, Debug)]
+pub struct Run {
+    dir: PathBuf,
+    pub info: RunInfo,
+}
+
+impl Run {
+    /// Writes a new run's `run.json` (whole or not at all) in its own folder.
+    pub fn create(data_dir: &Path, info: RunInfo) -> io::Result<Run> {
+        let dir = data_dir.join(RUNS_DIR).join(&info.id);
+        std::fs::create_dir_all(&dir)?;
+        let json = serde_json::to_vec_pretty(&info).map_err(io::Error::other)?;
+        let temp = dir.join(format!(".{INFO_FILE}.tmp"));
+        std::fs::write(&temp, json)?;
+        std::fs::File::open(&temp)?.sync_all()?;
+        std::fs::rename(&temp, dir.join(INFO_FILE))?;
+        Ok(Run { dir, info })
+    }
+
+    /// The run `id` of the data dir.
+    pub fn open(data_dir: &Path, id: &str) -> io::Result<Run> {
+        let dir = data_dir.join(RUNS_DIR).join(id);
+        let bytes = std::fs::read(dir.join(INFO_FILE))?;
+        let info = serde_json::from_slice(&bytes).map_err(io::Error::other)?;
+        Ok(Run { dir, info })
+    }
+
+    /// Every run of the data dir, oldest first; folders that are not runs are passed over.
+    pub fn list(data_dir: &Path) -> io::Result<Vec<Run>> {
+        let entries = match std::fs::read_dir(data_dir.join(RUNS_DIR)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut runs: Vec<Run> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let id = entry.file_name().into_string().ok()?;
+                Run::open(data_dir, &id).ok()
+            })
+            .collect();
+        runs.sort_by(|a, b| a.info.created.cmp(&b.info.created));
+        Ok(runs)
+    }
+
+    /// Appends one finished answer; returns once it is on disk.
+    pub fn append(&self, answer: &AnswerRecord) -> io::Result<()> {
+        log::append_jsonl(&self.dir.join(ANSWERS_FILE), std::slice::from_ref(answer))
+    }
+
+    /// Every answer recorded so far, and the lines that could not be read (a line
+    /// torn by a kill is skipped, and its answer asked for again).
+    pub fn answers(&self) -> io::Result<(Vec<AnswerRecord>, Vec<Skipped>)> {
+        log::read_jsonl(&self.dir.join(ANSWERS_FILE))
+    }
+
+    /// The (item, model) answers `items` still need: neither recorded nor recorded as
+    /// finished. An answer that failed is asked for again; one cut at its length limit
+    /// or stopped by a filter is an answer and kept.
+    pub fn missing<'i>(&self, items: &'i [Item]) -> io::Result<Vec<(&'i Item, String)>> {
+        let (answers, _) = self.answers()?;
+        let done: HashSet<(&str, &str)> = answers
+            .iter()
+            .filter(|a| !matches!(a.side.finish, Finish::Error | Finish::Cancelled))
+            .map(|a| (a.item.as_str(), a.side.model.as_str()))
+            .collect();
+        Ok(items
+            .iter()
+            .flat_map(|item| self.info.models.iter().map(move |model| (item, model)))
+            .filter(|(item, model)| !done.contains(&(item.id.as_str(), model.as_str())))
+            .map(|(item, model)| (item, model.clone()))
+            .collect())
+    }
+}
+
+/// The hex sha256 of a suite's bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Message, Role};
+
+    fn info(id: &str, created: &str) -> RunInfo {
+        RunInfo {
+            id: id.into(),
+            name: Some("pilot".into()),
+            suite: "suite.jsonl".into(),
+            suite_sha256: sha256_hex(b"{\"prompt\":\"x\"}\n"),
+            models: vec!["qwen-plus".into(), "ernie-4.5".into()],
+            settings: serde_json::Map::new(),
+            created: created.into(),
+        }
+    }
+
+    fn item(id: &str) -> Item {
+        Item {
+            id: id.into(),
+            messages: vec![Message::new(Role::User, format!("prompt {id}"))],
+            category: None,
+            reference: None,
+            fields: Default::default(),
+        }
+    }
+
+    fn answer(item: &str, model: &str, finish: Finish) -> AnswerRecord {
+        AnswerRecord {
+            item: item.into(),
+            side: SideRecord {
+                model: model.into(),
+                provider: "p".into(),
+                model_id: model.into(),
+                history: None,
+                answer: "a".into(),
+                reasoning: None,
+                finish,
+                error: None,
+                ttft_ms: Some(10),
+                total_ms: Some(20),
+                input_tokens: None,
+                output_tokens: None,
+                output_tokens_estimate: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_run_resumes_with_only_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = Run::create(dir.path(), info("r1", "2026-11-29T10:00:00.000Z")).unwrap();
+        let items = [item("1"), item("2")];
+        assert_eq!(run.missing(&items).unwrap().len(), 4);
+        run.append(&answer("1", "qwen-plus", Finish::Stop)).unwrap();
+        run.append(&answer("1", "ernie-4.5", Finish::Error))
+            .unwrap();
+        run.append(&answer("2", "ernie-4.5", Finish::Length))
+            .unwrap();
+        // A kill mid-write leaves half a line: skipped, never fatal.
+        let path = dir.path().join(RUNS_DIR).join("r1").join(ANSWERS_FILE);
+        let mut torn = std::fs::read(&path).unwrap();
+        torn.extend_from_slice(b"{\"item\":\"2\",\"mod");
+        std::fs::write(&path, torn).unwrap();
+
+        let reopened = Run::open(dir.path(), "r1").unwrap();
+        assert_eq!(reopened.info, run.info);
+        let missing: Vec<(String, String)> = reopened
+            .missing(&items)
+            .unwrap()
+            .into_iter()
+            .map(|(item, model)| (item.id.clone(), model))
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                ("1".to_owned(), "ernie-4.5".to_owned()),
+                ("2".to_owned(), "qwen-plus".to_owned())
+            ],
+            "a failed answer is asked again; a cut one is kept"
+        );
+        // The next answer after the torn line is whole.
+        reopened
+            .append(&answer("2", "qwen-plus", Finish::Stop))
+            .unwrap();
+        let (answers, skipped) = reopened.answers().unwrap();
+        assert_eq!(answers.len(), 4);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(reopened.missing(&items).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_answer_line_is_the_spec_s_side_fields_with_item_and_model() {
+        let line = serde_json::to_value(answer("7", "qwen-plus", Finish::Stop)).unwrap();
+        assert_eq!(line["item"], "7");
+        assert_eq!(line["model"], "qwen-plus");
+        assert_eq!(line["finish"], "stop");
+        assert_eq!(line["ttft_ms"], 10);
+    }
+
+    #[test]
+    fn runs_are_listed_oldest_first_and_stray_folders_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Run::list(dir.path()).unwrap().is_empty());
+        Run::create(dir.path(), info("b", "2026-11-29T11:00:00.000Z")).unwrap();
+        Run::create(dir.path(), info("a", "2026-11-29T10:00:00.000Z")).unwrap();
+        std::fs::create_dir_all(dir.path().join(RUNS_DIR).join("junk")).unwrap();
+        let ids: Vec<String> = Run::list(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.info.id)
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+    }
+
+    #[test]
+    fn the_suite_digest_is_sha256() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
