@@ -1,6 +1,7 @@
 //! Evaluation at scale (SPEC §8, issue 13): prompt suites first; batch runs, the
 //! review queue and the model judge build on them.
 
+pub mod agreement;
 pub mod limit;
 pub mod run;
 pub mod suite;

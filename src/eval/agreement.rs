@@ -1,0 +1,197 @@
+//! How far to trust a judge (SPEC §8, `duel stats --agreement`): a model judge's
+//! verdict in its fixed form, the two orders of one pair made into one vote (a verdict
+//! that flips with the order is a tie, MT-bench's conservative rule), and agreement
+//! between two judges: with ties, without ties, and Cohen's kappa with a bootstrap 95 %
+//! interval.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::domain::Vote;
+
+/// A judge's verdict on one pair, as A, B and tie; `both_bad` counts as a tie, as it
+/// does in the ratings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    A,
+    B,
+    Tie,
+}
+
+impl Verdict {
+    pub fn of(vote: Vote) -> Self {
+        match vote {
+            Vote::A => Verdict::A,
+            Vote::B => Verdict::B,
+            Vote::Tie | Vote::BothBad => Verdict::Tie,
+        }
+    }
+
+    /// The same verdict with the two answers' places swapped.
+    pub fn swapped(self) -> Self {
+        match self {
+            Verdict::A => Verdict::B,
+            Verdict::B => Verdict::A,
+            Verdict::Tie => Verdict::Tie,
+        }
+    }
+
+    /// The verdict a model judge wrote: `[[A]]`, `[[B]]` or `[[C]]` (a tie). None when
+    /// it wrote none, or more than one kind.
+    pub fn parse(text: &str) -> Option<Self> {
+        let found: Vec<Verdict> = [
+            ("[[A]]", Verdict::A),
+            ("[[B]]", Verdict::B),
+            ("[[C]]", Verdict::Tie),
+        ]
+        .into_iter()
+        .filter(|(mark, _)| text.contains(mark))
+        .map(|(_, verdict)| verdict)
+        .collect();
+        match found.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+}
+
+/// One vote from a pair judged in both orders: `first` with the answers as A and B,
+/// `second` with them swapped (as the judge wrote it, before swapping back). A verdict
+/// that does not survive the swap is a tie.
+pub fn both_orders(first: Verdict, second: Verdict) -> Verdict {
+    if first == second.swapped() {
+        first
+    } else {
+        Verdict::Tie
+    }
+}
+
+/// How two judges agree on the items both judged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agreement {
+    pub items: usize,
+    /// The share of items with the same verdict, ties included.
+    pub agree: f64,
+    /// The same among items where neither judge said tie; `None` without such items.
+    pub agree_no_ties: Option<f64>,
+    pub kappa: f64,
+    /// The bootstrap 95 % interval of kappa.
+    pub kappa_low: f64,
+    pub kappa_high: f64,
+}
+
+/// Bootstrap rounds for kappa's interval.
+const ROUNDS: usize = 1000;
+
+/// Agreement over `pairs` (each item's verdict by the first judge and by the second),
+/// with a seeded bootstrap so the interval is the same on every run. None without items.
+pub fn agreement(pairs: &[(Verdict, Verdict)], seed: u64) -> Option<Agreement> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let same = pairs.iter().filter(|(a, b)| a == b).count();
+    let decided: Vec<_> = pairs
+        .iter()
+        .filter(|(a, b)| *a != Verdict::Tie && *b != Verdict::Tie)
+        .collect();
+    let agree_no_ties = (!decided.is_empty())
+        .then(|| decided.iter().filter(|(a, b)| a == b).count() as f64 / decided.len() as f64);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut sample = Vec::with_capacity(pairs.len());
+    let mut kappas: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            sample.clear();
+            sample.extend((0..pairs.len()).map(|_| pairs[rng.random_range(0..pairs.len())]));
+            kappa(&sample)
+        })
+        .collect();
+    kappas.sort_by(f64::total_cmp);
+    Some(Agreement {
+        items: pairs.len(),
+        agree: same as f64 / pairs.len() as f64,
+        agree_no_ties,
+        kappa: kappa(pairs),
+        kappa_low: kappas[ROUNDS * 25 / 1000],
+        kappa_high: kappas[ROUNDS * 975 / 1000 - 1],
+    })
+}
+
+/// Cohen's kappa: agreement beyond what the two judges' own verdict rates would give
+/// by chance. 1 when both always give one and the same verdict (nothing to tell apart).
+pub fn kappa(pairs: &[(Verdict, Verdict)]) -> f64 {
+    let n = pairs.len() as f64;
+    if n == 0.0 {
+        return 0.0;
+    }
+    let observed = pairs.iter().filter(|(a, b)| a == b).count() as f64 / n;
+    let chance: f64 = [Verdict::A, Verdict::B, Verdict::Tie]
+        .iter()
+        .map(|v| {
+            let first = pairs.iter().filter(|(a, _)| a == v).count() as f64 / n;
+            let second = pairs.iter().filter(|(_, b)| b == v).count() as f64 / n;
+            first * second
+        })
+        .sum();
+    if (1.0 - chance).abs() < f64::EPSILON {
+        return 1.0;
+    }
+    (observed - chance) / (1.0 - chance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Verdict::{A, B, Tie};
+
+    #[test]
+    fn a_verdict_is_read_from_its_fixed_form_only() {
+        assert_eq!(Verdict::parse("B is clearer. [[B]]"), Some(B));
+        assert_eq!(Verdict::parse("Equal. [[C]]"), Some(Tie));
+        assert_eq!(Verdict::parse("[[A]] ... so [[A]]"), Some(A));
+        assert_eq!(Verdict::parse("A, I think"), None);
+        assert_eq!(Verdict::parse("[[A]] or maybe [[B]]"), None);
+    }
+
+    #[test]
+    fn a_verdict_that_flips_with_the_order_is_a_tie() {
+        // The judge sees (x, y) then (y, x); "x better" reads A then B.
+        assert_eq!(both_orders(A, B), A);
+        assert_eq!(both_orders(B, A), B);
+        // Always the first position: not to be trusted on this pair.
+        assert_eq!(both_orders(A, A), Tie);
+        assert_eq!(both_orders(Tie, Tie), Tie);
+        assert_eq!(both_orders(A, Tie), Tie);
+    }
+
+    #[test]
+    fn kappa_matches_a_hand_computed_table() {
+        // 10 items: both A ×4, both B ×2, both tie ×1, A/B ×1, B/tie ×1, tie/A ×1.
+        let mut pairs = vec![(A, A); 4];
+        pairs.extend([(B, B), (B, B), (Tie, Tie), (A, B), (B, Tie), (Tie, A)]);
+        // Observed 7/10. First judge: A 5, B 3, tie 2; second: A 5, B 3, tie 2.
+        // Chance = .5·.5 + .3·.3 + .2·.2 = .38; kappa = (.7 − .38) / .62.
+        let got = kappa(&pairs);
+        assert!((got - 0.32 / 0.62).abs() < 1e-12, "{got}");
+        let agreement = agreement(&pairs, 7).unwrap();
+        assert_eq!(agreement.items, 10);
+        assert!((agreement.agree - 0.7).abs() < 1e-12);
+        // Without ties: (A,A)×4, (B,B)×2, (A,B): 6 of 7.
+        assert!((agreement.agree_no_ties.unwrap() - 6.0 / 7.0).abs() < 1e-12);
+        assert!(agreement.kappa_low <= agreement.kappa && agreement.kappa <= agreement.kappa_high);
+        assert_eq!(agreement, super::agreement(&pairs, 7).unwrap(), "seeded");
+    }
+
+    #[test]
+    fn perfect_and_chance_agreement_are_one_and_about_zero() {
+        let perfect = [(A, A), (B, B), (Tie, Tie), (A, A)];
+        assert!((kappa(&perfect) - 1.0).abs() < 1e-12);
+        // Independent judges: every combination once.
+        let independent: Vec<_> = [A, B, Tie]
+            .iter()
+            .flat_map(|&a| [A, B, Tie].map(move |b| (a, b)))
+            .collect();
+        assert!(kappa(&independent).abs() < 1e-12);
+        assert_eq!(agreement(&[], 1), None);
+        assert_eq!(agreement(&[(Tie, A)], 1).unwrap().agree_no_ties, None);
+    }
+}
