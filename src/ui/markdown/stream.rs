@@ -163,23 +163,28 @@ impl Streamed {
         if new.contains(['`', '~']) || open.rows > self.live.len() {
             return false;
         }
-        let code = format!("{}{new}", &self.pending[open.start..]);
-        if code == "\n" || spaces_only(last_line(&code)) {
+        // The code grows in place in `pending` (taken back if this does not apply):
+        // neither it nor its line count is copied or counted again.
+        let before = self.pending.len();
+        self.pending.push_str(new);
+        let code = &self.pending[open.start..];
+        if code == "\n" || spaces_only(last_line(code)) {
+            self.pending.truncate(before);
             return false;
         }
         let mut renderer = Renderer::new(width, theme, highlights);
-        let rows = renderer.code_lines(&open.lang, &code, open.last);
+        let rows = renderer.code_lines(&open.lang, code, open.last);
         // Out of highlighting budget: the full render colours what it can.
         if renderer.fresh_lines == 0 {
+            self.pending.truncate(before);
             return false;
         }
         let lines = renderer.finish();
         let keep = self.live.len() - open.rows;
         self.live.truncate(keep);
         self.live.extend(lines);
-        self.pending.push_str(new);
         if let Some(open) = &mut self.code {
-            open.last = code.matches('\n').count();
+            open.last += new.matches('\n').count();
             open.rows = rows;
         }
         true
