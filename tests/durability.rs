@@ -59,6 +59,11 @@ fn record(judge: &str, turn: u32) -> VoteRecord {
         prompt: format!("prompt {turn}"),
         a: side("alpha", &answer),
         b: side("beta", &answer),
+        run: None,
+        item: None,
+        category: None,
+        reason: None,
+        verdicts: None,
     }
 }
 

@@ -357,6 +357,11 @@ mod tests {
             prompt: "p".into(),
             a: side(a),
             b: side(b),
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
         }
     }
 

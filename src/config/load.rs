@@ -104,6 +104,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
 
     let pair = ctx.pair(root, &models)?;
     let arena = ctx.arena(root, &models)?;
+    let judge = ctx.judge(root)?;
     if let (Some(span), Some(path)) = (ctx.api_key_at.clone(), path)
         && readable_by_others(path)
     {
@@ -122,6 +123,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
         ui,
         pair,
         arena,
+        judge,
         models,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
     })
@@ -809,6 +811,51 @@ thinking = { type = "enabled", budget_tokens = 2048 }
             vec![
                 r#"config.toml:2:1: providers.openai.secret_key_env is only used by kind = "ernie" (ignored)"#
             ]
+        );
+    }
+
+    #[test]
+    fn a_provider_s_pace_for_batch_and_judge() {
+        let c = ok(r#"
+[providers.dashscope]
+rpm = 60
+concurrency = 8
+
+[[models]]
+name = "qwen-plus"
+provider = "dashscope"
+"#);
+        let ep = &c.model("qwen-plus").unwrap().endpoint;
+        assert_eq!((ep.rpm, ep.concurrency), (Some(60), Some(8)));
+        assert_eq!(
+            ok("[[models]]\nname = \"m\"\nprovider = \"openai\"\n")
+                .model("m")
+                .unwrap()
+                .endpoint
+                .rpm,
+            None,
+            "no pacing unless asked"
+        );
+        let e = err("[providers.openai]\nrpm = 0\n");
+        assert_err(&e, 2, 7, &["providers.openai.rpm", "above 0", "60"]);
+        let e = err("[providers.openai]\nconcurrency = \"lots\"\n");
+        assert_err(&e, 2, 15, &["providers.openai.concurrency", "whole number"]);
+    }
+
+    #[test]
+    fn a_judge_template_must_show_the_judge_the_prompt_and_both_answers() {
+        let c = ok(
+            "[judge]\ntemplate = \"Q: {prompt}\\nA: {answer_a}\\nB: {answer_b}\\nRef: {reference}\"\n",
+        );
+        assert!(c.judge.template.unwrap().contains("{reference}"));
+        assert_eq!(ok("").judge.template, None, "the built-in template");
+        let e = err("[judge]\ntemplate = \"Which is better, {answer_a} or {answer_b}?\"\n");
+        assert_err(&e, 2, 12, &["judge.template", "{prompt}"]);
+        let c = ok("[judge]\ntemplat = \"x\"\n");
+        assert!(
+            c.warnings.iter().any(|w| w.contains("templat")),
+            "{:?}",
+            c.warnings
         );
     }
 }

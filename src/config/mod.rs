@@ -33,6 +33,7 @@ pub struct Config {
     pub ui: UiConfig,
     pub pair: Pair,
     pub arena: Arena,
+    pub judge: JudgeConfig,
     /// Every usable model, in config order; names are unique.
     pub models: Vec<ModelSpec>,
     /// Non-fatal findings (unknown keys, …), shown before the TUI starts and in the status line.
@@ -44,6 +45,18 @@ impl Config {
         self.models.iter().find(|m| m.name == name)
     }
 }
+
+/// `[judge]`: how `duel judge` asks a model for its verdict.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JudgeConfig {
+    /// The pairwise prompt with `{prompt}`, `{answer_a}`, `{answer_b}` and
+    /// `{reference}` in it; `None`: the built-in one.
+    pub template: Option<String>,
+}
+
+/// The placeholders a judge template must have: without one of them the judge would
+/// not see what it judges.
+pub const TEMPLATE_NEEDS: [&str; 3] = ["{prompt}", "{answer_a}", "{answer_b}"];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UiConfig {
@@ -139,6 +152,12 @@ pub struct Endpoint {
     pub connect_timeout: Duration,
     /// No byte for this long ends the answer as a timeout.
     pub idle_timeout: Duration,
+    /// `duel batch` and `duel judge`: at most this many requests a minute to the
+    /// provider; `None`: no pacing.
+    pub rpm: Option<u32>,
+    /// `duel batch` and `duel judge`: at most this many requests to the provider at
+    /// once; `None`: the command's `--concurrency` alone bounds them.
+    pub concurrency: Option<u32>,
 }
 
 impl fmt::Debug for Endpoint {
@@ -156,6 +175,8 @@ impl fmt::Debug for Endpoint {
             )
             .field("connect_timeout", &self.connect_timeout)
             .field("idle_timeout", &self.idle_timeout)
+            .field("rpm", &self.rpm)
+            .field("concurrency", &self.concurrency)
             .finish()
     }
 }
@@ -204,6 +225,8 @@ impl Endpoint {
             headers: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            rpm: None,
+            concurrency: None,
         }
     }
 

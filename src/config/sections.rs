@@ -1,5 +1,5 @@
 //! The sections of a config file: `[ui]`, `[defaults]`, `[providers.*]`,
-//! `[[models]]`, `[pair]` and `[arena]`, each read into its resolved form.
+//! `[[models]]`, `[pair]`, `[arena]` and `[judge]`, each read into its resolved form.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -10,12 +10,24 @@ use super::error::{ConfigError, line_col};
 use super::fields::{Ctx, as_f64, join_path};
 use super::presets::{PRESET_NAMES, preset};
 use super::suggest::did_you_mean_quoted;
-use super::{Arena, Endpoint, Layout, ModelSpec, Pair, UiConfig, WireKind, login_name};
+use super::{
+    Arena, Endpoint, JudgeConfig, Layout, ModelSpec, Pair, TEMPLATE_NEEDS, UiConfig, WireKind,
+    login_name,
+};
 
-pub(super) const ROOT_KEYS: &[&str] = &["ui", "pair", "arena", "defaults", "models", "providers"];
+pub(super) const ROOT_KEYS: &[&str] = &[
+    "ui",
+    "pair",
+    "arena",
+    "judge",
+    "defaults",
+    "models",
+    "providers",
+];
 const UI_KEYS: &[&str] = &["theme", "layout", "blind"];
 const PAIR_KEYS: &[&str] = &["a", "b"];
 const ARENA_KEYS: &[&str] = &["judge", "weights"];
+const JUDGE_KEYS: &[&str] = &["template"];
 const SAMPLING_KEYS: &[&str] = &[
     "system",
     "temperature",
@@ -54,6 +66,8 @@ const PROVIDER_KEYS: &[&str] = &[
     "connect_timeout_secs",
     "idle_timeout_secs",
     "secret_key_env",
+    "rpm",
+    "concurrency",
 ];
 const KINDS: &str = "openai, anthropic, gemini, ollama, ernie";
 
@@ -244,6 +258,12 @@ impl Ctx<'_> {
         }
         if let Some(d) = self.seconds(t, "idle_timeout_secs", path, "120")? {
             ep.idle_timeout = d;
+        }
+        if let Some(rpm) = self.positive_int(t, "rpm", path, "60")? {
+            ep.rpm = Some(rpm);
+        }
+        if let Some(n) = self.positive_int(t, "concurrency", path, "8")? {
+            ep.concurrency = Some(n);
         }
 
         if ep.kind == WireKind::Ernie {
@@ -507,5 +527,35 @@ impl Ctx<'_> {
             }
         }
         Ok(Arena { judge, weights })
+    }
+}
+
+impl Ctx<'_> {
+    /// `[judge]`: a template must name the prompt and both answers.
+    pub(super) fn judge(&mut self, root: &DeTable<'_>) -> Result<JudgeConfig, ConfigError> {
+        let Some(t) = self.section(root, "judge")? else {
+            return Ok(JudgeConfig::default());
+        };
+        self.unknown_keys(t, "judge", JUDGE_KEYS);
+        let like = r#""Which answer is better? {prompt} {answer_a} {answer_b} …""#;
+        let Some((template, span)) = self.string(t, "template", "judge", like)? else {
+            return Ok(JudgeConfig::default());
+        };
+        let missing: Vec<&str> = TEMPLATE_NEEDS
+            .into_iter()
+            .filter(|p| !template.contains(p))
+            .collect();
+        if !missing.is_empty() {
+            return Err(self.err(
+                span,
+                format!(
+                    "judge.template lacks {}: the judge must see the prompt and both answers",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        Ok(JudgeConfig {
+            template: Some(template.to_owned()),
+        })
     }
 }

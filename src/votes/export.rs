@@ -353,6 +353,11 @@ mod tests {
             prompt: "second, with \"quotes\"\nand a line".into(),
             a: side("qwen-plus", "answer A", history("first A")),
             b: side("ernie-4.5", "answer B", history("first B")),
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
         }
     }
 

@@ -153,6 +153,11 @@ mod tests {
             prompt: "p".into(),
             a: side("qwen-plus"),
             b: side("ernie-4.5"),
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
         }
     }
 

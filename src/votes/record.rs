@@ -146,6 +146,22 @@ pub struct VoteRecord {
     pub prompt: String,
     pub a: SideRecord,
     pub b: SideRecord,
+    /// The batch run (SPEC §8) whose pair this vote judged; absent for a chat turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The suite item of that run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// The item's category, when the suite gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// A model judge's short reason for its verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A model judge's raw verdict in each order (`A`, `B` or `C` for a tie), the
+    /// first with `a` shown as A, the second with the answers swapped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdicts: Option<Vec<String>>,
 }
 
 /// The attempt of a record or turn that does not say: the first answers.

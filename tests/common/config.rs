@@ -119,6 +119,7 @@ pub fn in_memory(models: Vec<ModelSpec>, judge: &str) -> Config {
             judge: judge.into(),
             weights: Default::default(),
         },
+        judge: Default::default(),
         models,
         warnings: Vec::new(),
     }

@@ -44,6 +44,11 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
         prompt: state.turns[index].prompt.clone(),
         a,
         b,
+        run: None,
+        item: None,
+        category: None,
+        reason: None,
+        verdicts: None,
     };
     state.turns[index].vote = Some(vote);
     // The vote reveals a blind conversation's names.
