@@ -3,5 +3,6 @@
 
 pub mod agreement;
 pub mod limit;
+pub mod pairs;
 pub mod run;
 pub mod suite;

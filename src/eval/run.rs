@@ -19,6 +19,9 @@ use crate::votes::log::{self, Skipped};
 pub const RUNS_DIR: &str = "runs";
 const INFO_FILE: &str = "run.json";
 const ANSWERS_FILE: &str = "answers.jsonl";
+/// The run's own copy of its suite, `suite.<ext>`: review, judge and resume read the
+/// items from it, whatever became of the file the run was started from.
+const SUITE_STEM: &str = "suite";
 
 /// What a run is: `run.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +92,32 @@ impl Run {
             .collect();
         runs.sort_by(|a, b| a.info.created.cmp(&b.info.created));
         Ok(runs)
+    }
+
+    /// Keeps a copy of the suite the run was started from (written whole or not at all).
+    pub fn keep_suite(&self, bytes: &[u8]) -> io::Result<()> {
+        let name = self.suite_copy_name();
+        let temp = self.dir.join(format!(".{name}.tmp"));
+        std::fs::write(&temp, bytes)?;
+        std::fs::File::open(&temp)?.sync_all()?;
+        std::fs::rename(&temp, self.dir.join(name))
+    }
+
+    /// The items of the run, from its copy of the suite.
+    pub fn items(&self) -> Result<Vec<Item>, super::suite::SuiteError> {
+        super::suite::load(&self.dir.join(self.suite_copy_name()))
+    }
+
+    fn suite_copy_name(&self) -> String {
+        match self.info.suite.extension().and_then(|e| e.to_str()) {
+            Some(ext) => format!("{SUITE_STEM}.{}", ext.to_ascii_lowercase()),
+            None => SUITE_STEM.to_owned(),
+        }
+    }
+
+    /// The run's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Appends one finished answer; returns once it is on disk.
@@ -243,6 +272,17 @@ mod tests {
             .map(|r| r.info.id)
             .collect();
         assert_eq!(ids, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_run_reads_its_items_from_its_own_copy_of_the_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = Run::create(dir.path(), info("r", "2026-11-29T10:00:00.000Z")).unwrap();
+        run.keep_suite(b"{\"id\":\"q1\",\"prompt\":\"hello\"}\n")
+            .unwrap();
+        let items = Run::open(dir.path(), "r").unwrap().items().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!((items[0].id.as_str(), items[0].prompt()), ("q1", "hello"));
     }
 
     #[test]
