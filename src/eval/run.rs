@@ -94,6 +94,40 @@ impl Run {
         Ok(runs)
     }
 
+    /// The run `wanted` names: `last` (the newest), a whole id, a run's `--name`, or an
+    /// unambiguous id prefix. The error says what to type instead.
+    pub fn find(data_dir: &Path, wanted: &str) -> Result<Run, String> {
+        let mut runs = Run::list(data_dir)
+            .map_err(|e| format!("reading the runs in {}: {e}", data_dir.display()))?;
+        if runs.is_empty() {
+            return Err(format!(
+                "no runs in {} yet; start one with `duel batch SUITE`",
+                data_dir.join(RUNS_DIR).display()
+            ));
+        }
+        if wanted == "last" {
+            return runs.pop().ok_or_else(String::new);
+        }
+        if let Some(i) = runs.iter().position(|r| r.info.id == wanted) {
+            return Ok(runs.swap_remove(i));
+        }
+        let named: Vec<usize> = (0..runs.len())
+            .filter(|&i| runs[i].info.name.as_deref() == Some(wanted))
+            .collect();
+        let prefixed: Vec<usize> = (0..runs.len())
+            .filter(|&i| runs[i].info.id.starts_with(wanted))
+            .collect();
+        match (named.as_slice(), prefixed.as_slice()) {
+            // The newest of that name: a name given twice means the latest run.
+            (&[.., last], _) | (&[], &[last]) => Ok(runs.swap_remove(last)),
+            (&[], &[]) => Err(format!("no run is named {wanted:?}; see `duel runs`")),
+            (&[], many) => Err(format!(
+                "{} runs start with {wanted:?}; give more of the id (see `duel runs`)",
+                many.len()
+            )),
+        }
+    }
+
     /// Keeps a copy of the suite the run was started from (written whole or not at all).
     pub fn keep_suite(&self, bytes: &[u8]) -> io::Result<()> {
         let name = self.suite_copy_name();
@@ -283,6 +317,36 @@ mod tests {
         let items = Run::open(dir.path(), "r").unwrap().items().unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!((items[0].id.as_str(), items[0].prompt()), ("q1", "hello"));
+    }
+
+    #[test]
+    fn a_run_is_found_by_last_id_prefix_or_name() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            Run::find(dir.path(), "last")
+                .unwrap_err()
+                .contains("duel batch")
+        );
+        Run::create(
+            dir.path(),
+            info("qa-20261129-100000", "2026-11-29T10:00:00.000Z"),
+        )
+        .unwrap();
+        Run::create(
+            dir.path(),
+            info("qa-20261129-110000", "2026-11-29T11:00:00.000Z"),
+        )
+        .unwrap();
+        let id = |wanted: &str| Run::find(dir.path(), wanted).map(|r| r.info.id);
+        assert_eq!(id("last").unwrap(), "qa-20261129-110000");
+        assert_eq!(id("qa-20261129-10").unwrap(), "qa-20261129-100000");
+        assert_eq!(
+            id("pilot").unwrap(),
+            "qa-20261129-110000",
+            "the newest of a name"
+        );
+        assert!(id("qa-").unwrap_err().contains("2 runs"));
+        assert!(id("nope").unwrap_err().contains("duel runs"));
     }
 
     #[test]
