@@ -79,6 +79,50 @@ pub enum Command {
     History(HistoryArgs),
     /// Built-in and user themes.
     Themes,
+    /// Answer every item of a prompt suite with two models (or every model of
+    /// --models) into a run, each answer saved as it finishes; resumable.
+    Batch(BatchArgs),
+    /// Batch runs: id, name, suite, models, items, answered, failed, votes.
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The prompt suite: .jsonl (`prompt` or `messages`, optional `id`, `category`,
+    /// `reference`), .csv (a `prompt` column) or .txt (one prompt a line).
+    #[arg(value_name = "SUITE", required_unless_present = "resume")]
+    pub suite: Option<PathBuf>,
+
+    /// Ask only for the answers this run is still missing (`last`, an id, a prefix or
+    /// a run's name).
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["suite", "models", "name"])]
+    pub resume: Option<String>,
+
+    /// Every model of this list answers every item (at least two; comma-separated),
+    /// instead of the pair of --a/--b or [pair].
+    #[arg(long, value_name = "M1,M2,…", value_delimiter = ',')]
+    pub models: Vec<String>,
+
+    /// At most this many requests in flight at once (each provider's own `rpm` and
+    /// `concurrency` from config apply as well).
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+
+    /// A name for the run (`duel runs` shows it; `duel review NAME` finds it).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

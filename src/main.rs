@@ -48,6 +48,9 @@ fn main() -> ExitCode {
             ));
         }
         Some(Command::Themes) => return finish(commands::themes()),
+        Some(Command::Runs(args)) => {
+            return finish(commands::runs(args, &config::data_dir(cli.global.data_dir)));
+        }
         _ => {}
     }
 
@@ -83,13 +86,21 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Ask(args)) => finish(runtime.block_on(commands::ask(&a, &b, args))),
         Some(Command::Models(args)) => finish(runtime.block_on(commands::models(&config, args))),
+        Some(Command::Batch(args)) => finish(runtime.block_on(commands::batch(
+            &config,
+            args,
+            [&a, &b],
+            cli.a.is_some() || cli.b.is_some(),
+            &data_dir,
+        ))),
         // Handled above, before the config is read.
         Some(
             Command::Init
             | Command::Stats(_)
             | Command::Export(_)
             | Command::History(_)
-            | Command::Themes,
+            | Command::Themes
+            | Command::Runs(_),
         ) => ExitCode::SUCCESS,
         None => start_tui(&cli, &config, [a, b], data_dir, &runtime),
     }

@@ -2,11 +2,15 @@
 //! (streaming one answer, aligned tables, reading vote logs) lives here.
 
 mod ask;
+mod batch;
 mod export;
 mod history;
 mod init;
 mod models;
+mod progress;
+mod runs;
 mod stats;
+mod summary;
 mod themes;
 
 use std::collections::HashSet;
@@ -26,10 +30,12 @@ use crate::votes::VoteRecord;
 use crate::votes::log::{self, DEMO_FILE_NAME};
 
 pub use ask::ask;
+pub use batch::batch;
 pub use export::export;
 pub use history::history;
 pub use init::init;
 pub use models::models;
+pub use runs::runs;
 pub use stats::stats;
 pub use themes::themes;
 
@@ -52,6 +58,22 @@ pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
     };
     tokio::join!(drive, collect);
     answer
+}
+
+/// Resolves when the user asks a long command to stop: Ctrl+C (SIGINT) or SIGTERM.
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without signal handlers the default action (ending the process) applies.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
 }
 
 /// Prints rows as aligned columns (display widths, so CJK lines up).

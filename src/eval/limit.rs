@@ -15,8 +15,15 @@ pub struct Limiter {
     slots: Arc<Semaphore>,
     /// The gap between two starts; none without an `rpm`.
     gap: Option<Duration>,
+    pace: Mutex<Pace>,
+}
+
+#[derive(Debug, Default)]
+struct Pace {
     /// The earliest moment the next request may start.
-    next: Mutex<Option<Instant>>,
+    next: Option<Instant>,
+    /// No request starts before this: the provider said to wait.
+    held_until: Option<Instant>,
 }
 
 /// A request's place among those in flight; dropping it frees the place.
@@ -34,7 +41,7 @@ impl Limiter {
             gap: rpm
                 .filter(|&rpm| rpm > 0)
                 .map(|rpm| Duration::from_secs(60) / rpm),
-            next: Mutex::new(None),
+            pace: Mutex::new(Pace::default()),
         }
     }
 
@@ -46,28 +53,40 @@ impl Limiter {
                 break slot;
             }
         };
-        let at = {
-            let mut next = self.lock();
-            let now = Instant::now();
-            let at = next.map_or(now, |next| next.max(now));
-            *next = Some(at + self.gap.unwrap_or_default());
-            at
-        };
-        tokio::time::sleep_until(at).await;
-        Turn { _slot: slot }
+        loop {
+            let at = {
+                let mut pace = self.lock();
+                let now = Instant::now();
+                let at = [pace.next, pace.held_until]
+                    .into_iter()
+                    .flatten()
+                    .fold(now, Instant::max);
+                pace.next = Some(at + self.gap.unwrap_or_default());
+                at
+            };
+            tokio::time::sleep_until(at).await;
+            // A 429 that came while this one waited holds it back too.
+            if self
+                .lock()
+                .held_until
+                .is_none_or(|until| until <= Instant::now())
+            {
+                return Turn { _slot: slot };
+            }
+        }
     }
 
     /// The provider said to wait (a 429 and its `Retry-After`): no request to it
     /// starts before `wait` has passed.
     pub fn hold(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut next = self.lock();
-        *next = Some(next.map_or(until, |next| next.max(until)));
+        let mut pace = self.lock();
+        pace.held_until = Some(pace.held_until.map_or(until, |held| held.max(until)));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        // A panic elsewhere while holding it leaves a valid instant behind.
-        self.next
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
+        // A panic elsewhere while holding it leaves valid instants behind.
+        self.pace
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -126,5 +145,20 @@ mod tests {
         let t0 = Instant::now();
         let _turn = limiter.start().await;
         assert_eq!(t0.elapsed(), Duration::from_secs(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_also_holds_back_requests_already_waiting_for_their_start() {
+        // At 60 a minute, three requests are due at 0, 1 and 2 s. The first goes out
+        // and is refused with Retry-After: 10 s: the two waiting must not go before.
+        let limiter = Arc::new(Limiter::new(Some(60), 10));
+        let waiting = tokio::spawn(starts(Arc::clone(&limiter), 3, Duration::ZERO));
+        tokio::task::yield_now().await;
+        limiter.hold(Duration::from_secs(10));
+        assert_eq!(
+            waiting.await.unwrap(),
+            [0.0, 10.0, 11.0],
+            "spaced again after the wait"
+        );
     }
 }

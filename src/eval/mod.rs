@@ -2,6 +2,7 @@
 //! review queue and the model judge build on them.
 
 pub mod agreement;
+pub mod batch;
 pub mod limit;
 pub mod pairs;
 pub mod run;

@@ -52,6 +52,8 @@ pub struct Recorded {
     pub body: String,
     /// The client's port: requests on one connection share it.
     pub peer_port: u16,
+    /// When the whole request had arrived.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -212,8 +214,22 @@ impl MockServer {
         Self::serving(replies, true)
     }
 
+    /// A server whose reply to each request is `reply(request, index)`: it can answer
+    /// by what was asked (a batch test's items arrive in any order).
+    pub fn respond(
+        reply: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+    ) -> MockServer {
+        Self::serving_with(Arc::new(reply), false)
+    }
+
     fn serving(replies: Vec<Reply>, keep_alive: bool) -> MockServer {
         assert!(!replies.is_empty(), "MockServer needs at least one reply");
+        let by_order =
+            move |_: &Recorded, index: usize| replies[index.min(replies.len() - 1)].clone();
+        Self::serving_with(Arc::new(by_order), keep_alive)
+    }
+
+    fn serving_with(replies: Responder, keep_alive: bool) -> MockServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         listener
             .set_nonblocking(true)
@@ -224,7 +240,7 @@ impl MockServer {
         let recorded = Arc::clone(&requests);
         let thread = std::thread::Builder::new()
             .name(format!("mock-server-{}", addr.port()))
-            .spawn(move || serve(listener, Arc::new(replies), recorded, stop, keep_alive))
+            .spawn(move || serve(listener, replies, recorded, stop, keep_alive))
             .expect("spawn the server thread");
         MockServer {
             addr,
@@ -275,9 +291,12 @@ fn lock(requests: &Mutex<Vec<Recorded>>) -> std::sync::MutexGuard<'_, Vec<Record
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Chooses the reply to a request, given its index in arrival order.
+type Responder = Arc<dyn Fn(&Recorded, usize) -> Reply + Send + Sync>;
+
 fn serve(
     listener: std::net::TcpListener,
-    replies: Arc<Vec<Reply>>,
+    replies: Responder,
     requests: Arc<Mutex<Vec<Recorded>>>,
     mut stop: oneshot::Receiver<()>,
     keep_alive: bool,
@@ -305,7 +324,7 @@ fn serve(
 async fn handle(
     mut socket: TcpStream,
     peer_port: u16,
-    replies: Arc<Vec<Reply>>,
+    replies: Responder,
     requests: Arc<Mutex<Vec<Recorded>>>,
     keep_alive: bool,
 ) {
@@ -314,10 +333,10 @@ async fn handle(
         request.peer_port = peer_port;
         let index = {
             let mut requests = lock(&requests);
-            requests.push(request);
+            requests.push(request.clone());
             requests.len() - 1
         };
-        let reply = &replies[index.min(replies.len() - 1)];
+        let reply = &replies(&request, index);
         if !keep_alive {
             let _ = send(&mut socket, reply).await;
             return;
@@ -420,6 +439,7 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         peer_port: 0,
+        at: Instant::now(),
     })
 }
 

@@ -1,0 +1,387 @@
+//! `duel batch`: every item of a prompt suite answered by every model of the run, each
+//! answer on disk the moment it finishes, so that a run stopped at any point resumes
+//! by asking only for what is missing.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::UsageError;
+use super::progress::{Finished, Lane, Progress};
+use super::summary::{ModelSummary, Tally};
+use crate::cli::BatchArgs;
+use crate::config::{Config, ModelSpec};
+use crate::eval::batch::{self, Request, Retries};
+use crate::eval::run::{AnswerRecord, Run, RunInfo, sha256_hex};
+use crate::eval::suite::{self, Item};
+use crate::votes::SideRecord;
+use crate::votes::record::timestamp;
+
+/// A run ready to go: its items, its models, and the answers it still needs.
+struct Plan {
+    run: Run,
+    items: Vec<Item>,
+    models: Vec<ModelSpec>,
+    /// (item, model) indices still to ask, item by item.
+    jobs: Vec<(usize, usize)>,
+    /// Whether an existing run is being resumed.
+    resumed: bool,
+    tally: Tally,
+}
+
+/// `duel batch SUITE` / `duel batch --resume RUN`. `pair` is the TUI's pair (from
+/// `--a`/`--b` or `[pair]`), used when `--models` is not given.
+pub async fn batch(
+    config: &Config,
+    args: &BatchArgs,
+    pair: [&ModelSpec; 2],
+    pair_flags: bool,
+    data_dir: &Path,
+) -> anyhow::Result<u8> {
+    if pair_flags && !args.models.is_empty() {
+        return Err(UsageError("give either --a/--b or --models, not both".into()).into());
+    }
+    let plan = match &args.resume {
+        Some(wanted) => resume(config, wanted, data_dir)?,
+        None => new_or_same(config, args, pair, data_dir)?,
+    };
+    let Plan {
+        run,
+        items,
+        models,
+        jobs,
+        resumed,
+        mut tally,
+    } = plan;
+    let id = run.info.id.clone();
+    if resumed {
+        crate::say!(
+            "resuming run {id}: {} of {} answers are missing",
+            jobs.len(),
+            items.len() * models.len()
+        );
+    } else {
+        crate::say!(
+            "run {id}: {} items × {} models = {} answers",
+            items.len(),
+            models.len(),
+            jobs.len()
+        );
+    }
+
+    let started = Instant::now();
+    let concurrency = args.concurrency as usize;
+    let mut progress = Progress::new(
+        models
+            .iter()
+            .map(|m| {
+                let left = jobs.iter().filter(|(_, j)| &models[*j] == m).count() as u64;
+                Lane {
+                    name: m.name.clone(),
+                    total: items.len() as u64,
+                    done: items.len() as u64 - left,
+                }
+            })
+            .collect(),
+        jobs.iter().fold(HashMap::new(), |mut sizes, (item, _)| {
+            *sizes.entry(*item).or_insert(0) += 1;
+            sizes
+        }),
+    );
+    let requests = jobs.iter().map(|&(item, model)| Request {
+        key: item,
+        model,
+        messages: items[item].messages.clone(),
+    });
+    let mut running = batch::start(&models, requests, concurrency, Retries::default());
+    let mut asked = 0usize;
+    // Made once: a signal that comes while an answer is being written still counts.
+    let stop = super::interrupted();
+    tokio::pin!(stop);
+    let stopped = loop {
+        let done = tokio::select! {
+            done = running.done.recv() => done,
+            () = &mut stop => break true,
+        };
+        let Some(done) = done else { break false };
+        let side = SideRecord::of(&done.answer, Some(done.history));
+        let item = &items[done.key];
+        run.append(&AnswerRecord {
+            item: item.id.clone(),
+            side: side.clone(),
+        })
+        .with_context(|| {
+            format!(
+                "writing an answer to {}; every answer written before is kept: `duel batch --resume {id}` goes on",
+                run.dir().display()
+            )
+        })?;
+        asked += 1;
+        progress.finished(Finished {
+            lane: done.model,
+            group: done.key,
+            label: &format!("item {}", item.id),
+            summary: super::summary::one_line(&side),
+            failed: side.error.is_some(),
+            tokens: side.output_tokens.unwrap_or_default(),
+        });
+        tally.add(&item.id, side);
+    };
+    drop(running);
+    progress.finish();
+
+    let summary = Summary {
+        run: &id,
+        name: run.info.name.as_deref(),
+        suite: &run.info.suite.display().to_string(),
+        items: items.len(),
+        asked,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        stopped,
+        models: tally.summaries(&models),
+    };
+    print_summary(&summary, args.json)?;
+    let missing = summary
+        .models
+        .iter()
+        .map(|m| items.len() - m.answered)
+        .sum::<usize>();
+    if stopped {
+        crate::say!(
+            "stopped: {asked} answer(s) kept; `duel batch --resume {id}` asks for the {missing} still missing"
+        );
+        return Ok(130);
+    }
+    Ok(u8::from(missing > 0))
+}
+
+/// A new run of `args.suite`, or the latest run of the same suite content, models and
+/// name when it still misses answers: the same command again goes on where it stopped.
+fn new_or_same(
+    config: &Config,
+    args: &BatchArgs,
+    pair: [&ModelSpec; 2],
+    data_dir: &Path,
+) -> anyhow::Result<Plan> {
+    let Some(path) = &args.suite else {
+        return Err(UsageError("give a suite file, or --resume RUN".into()).into());
+    };
+    let models: Vec<ModelSpec> = if args.models.is_empty() {
+        pair.into_iter().cloned().collect()
+    } else {
+        args.models
+            .iter()
+            .map(|name| model(config, name, "--models"))
+            .collect::<Result<_, _>>()?
+    };
+    if models.len() < 2 {
+        return Err(UsageError("--models needs at least two models".into()).into());
+    }
+    for (i, m) in models.iter().enumerate() {
+        if models[..i].iter().any(|other| other.name == m.name) {
+            return Err(UsageError(format!(
+                "{} is named twice: a batch compares different models",
+                m.name
+            ))
+            .into());
+        }
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| UsageError(format!("{}: cannot read the suite: {e}", path.display())))?;
+    let items = suite::load(path).map_err(|e| UsageError(e.to_string()))?;
+    let sha = sha256_hex(&bytes);
+    let names: Vec<String> = models.iter().map(|m| m.name.clone()).collect();
+
+    let same = Run::list(data_dir)
+        .with_context(|| format!("reading the runs in {}", data_dir.display()))?
+        .into_iter()
+        .rev()
+        .find(|r| r.info.suite_sha256 == sha && r.info.models == names && r.info.name == args.name);
+    if let Some(run) = same {
+        let plan = plan(run, items, models, true)?;
+        if plan.jobs.is_empty() {
+            let id = &plan.run.info.id;
+            return Err(UsageError(format!(
+                "run {id} already has every answer of this suite from these models; look at it with `duel review {id}` or `duel judge {id} --with MODEL`, or start another with --name"
+            ))
+            .into());
+        }
+        return Ok(plan);
+    }
+
+    let mut settings = serde_json::Map::new();
+    settings.insert("concurrency".into(), args.concurrency.into());
+    for m in &models {
+        settings.insert(
+            m.name.clone(),
+            serde_json::json!({
+                "provider": m.provider,
+                "model_id": m.model_id,
+                "system": m.system,
+                "temperature": m.temperature,
+                "top_p": m.top_p,
+                "max_tokens": m.max_tokens,
+            }),
+        );
+    }
+    let now = jiff::Timestamp::now();
+    let info = RunInfo {
+        id: fresh_id(data_dir, path, now),
+        name: args.name.clone(),
+        suite: path.clone(),
+        suite_sha256: sha,
+        models: names,
+        settings,
+        created: timestamp(now),
+    };
+    let run = Run::create(data_dir, info)
+        .and_then(|run| run.keep_suite(&bytes).map(|()| run))
+        .with_context(|| format!("creating the run in {}", data_dir.display()))?;
+    plan(run, items, models, false)
+}
+
+/// `--resume RUN`: the run's own items and models.
+fn resume(config: &Config, wanted: &str, data_dir: &Path) -> anyhow::Result<Plan> {
+    let run = Run::find(data_dir, wanted).map_err(|e| UsageError(format!("--resume: {e}")))?;
+    let items = run
+        .items()
+        .map_err(|e| UsageError(format!("run {}: {e}", run.info.id)))?;
+    let models = run
+        .info
+        .models
+        .iter()
+        .map(|name| model(config, name, &format!("run {}", run.info.id)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Ok(bytes) = std::fs::read(&run.info.suite)
+        && sha256_hex(&bytes) != run.info.suite_sha256
+    {
+        crate::say!(
+            "note: {} changed since run {} began; the run goes on with its own copy",
+            run.info.suite.display(),
+            run.info.id
+        );
+    }
+    plan(run, items, models, true)
+}
+
+fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> anyhow::Result<Plan> {
+    let (answers, skipped) = run
+        .answers()
+        .with_context(|| format!("reading the answers of run {}", run.info.id))?;
+    if !skipped.is_empty() {
+        crate::say!(
+            "note: {} unreadable line(s) in run {} (a write cut short); those answers are asked again",
+            skipped.len(),
+            run.info.id
+        );
+    }
+    let mut tally = Tally::default();
+    for answer in answers {
+        tally.add(&answer.item, answer.side);
+    }
+    let index: HashMap<&str, usize> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.as_str(), i))
+        .collect();
+    let item_index: HashMap<&str, usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (item.id.as_str(), i))
+        .collect();
+    let jobs = run
+        .missing(&items)
+        .with_context(|| format!("reading the answers of run {}", run.info.id))?
+        .into_iter()
+        .filter_map(|(item, model)| {
+            Some((item_index[item.id.as_str()], *index.get(model.as_str())?))
+        })
+        .collect();
+    Ok(Plan {
+        run,
+        items,
+        models,
+        jobs,
+        resumed,
+        tally,
+    })
+}
+
+fn model(config: &Config, name: &str, whose: &str) -> Result<ModelSpec, UsageError> {
+    config.model(name).cloned().ok_or_else(|| {
+        let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
+        UsageError(format!(
+            "{whose}: {name:?} does not name a configured model (models: {}); see `duel models`",
+            names.join(", ")
+        ))
+    })
+}
+
+/// `<suite name>-<yyyymmdd-hhmmss>`, made unique in the data dir.
+fn fresh_id(data_dir: &Path, suite: &Path, now: jiff::Timestamp) -> String {
+    let stem: String = suite
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(24)
+        .collect();
+    let stem = stem.trim_matches('-');
+    let stem = if stem.is_empty() { "run" } else { stem };
+    let base = format!("{stem}-{}", now.strftime("%Y%m%d-%H%M%S"));
+    let runs = data_dir.join(crate::eval::run::RUNS_DIR);
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|id| !runs.join(id).exists())
+        .unwrap_or(base)
+}
+
+/// What `duel batch` prints at the end, and `--json` prints as JSON.
+#[derive(Serialize)]
+struct Summary<'a> {
+    run: &'a str,
+    name: Option<&'a str>,
+    suite: &'a str,
+    items: usize,
+    /// Answers asked for by this command.
+    asked: usize,
+    elapsed_ms: u64,
+    /// Stopped by Ctrl+C before the end.
+    stopped: bool,
+    models: Vec<ModelSummary>,
+}
+
+fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, summary)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "run {} · {} · {} items · {} answer(s) asked in {:.1} s",
+        summary.run,
+        summary.suite,
+        summary.items,
+        summary.asked,
+        summary.elapsed_ms as f64 / 1000.0
+    )?;
+    super::summary::print_table(&mut out, &summary.models, summary.items)?;
+    writeln!(
+        out,
+        "next: `duel review {0}` to vote blind, `duel judge {0} --with MODEL` for a model judge, `duel stats --run {0}`",
+        summary.run
+    )?;
+    out.flush()
+}

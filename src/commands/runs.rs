@@ -1,0 +1,116 @@
+//! `duel runs`: the batch runs of the data dir, oldest first, with how far each got
+//! and how many votes its pairs have. Needs no config file.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{load, print_rows};
+use crate::cli::RunsArgs;
+use crate::domain::Finish;
+use crate::eval::run::Run;
+use crate::votes::log::FILE_NAME;
+
+#[derive(Serialize)]
+struct RunRow {
+    id: String,
+    name: Option<String>,
+    suite: String,
+    models: Vec<String>,
+    created: String,
+    /// None when the run's copy of its suite cannot be read.
+    items: Option<usize>,
+    /// (item, model) answers that came back.
+    answered: usize,
+    /// (item, model) answers whose every attempt failed so far.
+    failed: usize,
+    votes: usize,
+    /// Votes by judge (people and `llm:` model judges).
+    votes_by_judge: BTreeMap<String, usize>,
+}
+
+/// `duel runs`.
+pub fn runs(args: &RunsArgs, data_dir: &Path) -> anyhow::Result<u8> {
+    let runs = Run::list(data_dir)?;
+    let votes = load(&[data_dir.join(FILE_NAME)], false)?.records;
+    let mut by_run: HashMap<&str, BTreeMap<String, usize>> = HashMap::new();
+    for v in &votes {
+        if let Some(run) = &v.run {
+            *by_run
+                .entry(run.as_str())
+                .or_default()
+                .entry(v.judge.clone())
+                .or_default() += 1;
+        }
+    }
+    let rows: Vec<RunRow> = runs
+        .iter()
+        .map(|run| {
+            let (answers, _) = run.answers().unwrap_or_default();
+            let mut answered = HashSet::new();
+            let mut tried = HashSet::new();
+            for a in &answers {
+                let key = (a.item.as_str(), a.side.model.as_str());
+                tried.insert(key);
+                if !matches!(a.side.finish, Finish::Error | Finish::Cancelled) {
+                    answered.insert(key);
+                }
+            }
+            let votes_by_judge = by_run.remove(run.info.id.as_str()).unwrap_or_default();
+            RunRow {
+                id: run.info.id.clone(),
+                name: run.info.name.clone(),
+                suite: run.info.suite.display().to_string(),
+                models: run.info.models.clone(),
+                created: run.info.created.clone(),
+                items: run.items().ok().map(|items| items.len()),
+                answered: answered.len(),
+                failed: tried.len() - answered.len(),
+                votes: votes_by_judge.values().sum(),
+                votes_by_judge,
+            }
+        })
+        .collect();
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "no runs yet in {}; start one with `duel batch SUITE`",
+            data_dir.display()
+        )?;
+        return Ok(0);
+    }
+    let mut table = vec![
+        [
+            "id", "name", "suite", "models", "items", "answered", "failed", "votes",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for r in &rows {
+        let wanted = r.items.map(|n| n * r.models.len());
+        table.push(vec![
+            r.id.clone(),
+            r.name.clone().unwrap_or_else(|| "—".into()),
+            r.suite.clone(),
+            r.models.join(", "),
+            r.items.map_or_else(|| "?".into(), |n| n.to_string()),
+            match wanted {
+                Some(w) => format!("{}/{w}", r.answered),
+                None => r.answered.to_string(),
+            },
+            r.failed.to_string(),
+            r.votes.to_string(),
+        ]);
+    }
+    print_rows(&mut out, &table)?;
+    Ok(0)
+}

@@ -1,0 +1,305 @@
+//! The figures per model at the end of `duel batch` (answered, failed by kind,
+//! median time to first token and speed, tokens in and out), from every answer of the
+//! run: those from before a resume as well as this command's.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::print_rows;
+use crate::config::ModelSpec;
+use crate::domain::Finish;
+use crate::votes::SideRecord;
+
+/// The latest outcome of each (item, model), reduced to what the summary needs.
+#[derive(Default)]
+pub(crate) struct Tally {
+    latest: HashMap<(String, String), Outcome>,
+}
+
+struct Outcome {
+    /// The failure's kind, as its message begins ("rate limited"); none for an answer.
+    failed: Option<String>,
+    ttft_ms: Option<u64>,
+    tokens_per_sec: Option<f64>,
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+/// One model's figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct ModelSummary {
+    pub model: String,
+    /// Items with an answer (cut at the length limit or filtered included).
+    pub answered: usize,
+    /// Items whose latest attempt failed.
+    pub failed: usize,
+    /// Failures by kind.
+    pub failures: BTreeMap<String, usize>,
+    pub ttft_ms_median: Option<u64>,
+    /// Output tokens a second after the first token, median over answers.
+    pub tokens_per_sec_median: Option<f64>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+impl Tally {
+    /// Takes in an answer to `item`; a finished answer is never replaced by a failure.
+    pub fn add(&mut self, item: &str, side: SideRecord) {
+        let failed = matches!(side.finish, Finish::Error | Finish::Cancelled).then(|| {
+            let error = side.error.as_deref().unwrap_or("stopped");
+            kind_of(error).to_owned()
+        });
+        let key = (item.to_owned(), side.model.clone());
+        if failed.is_some() && self.latest.get(&key).is_some_and(|o| o.failed.is_none()) {
+            return;
+        }
+        let tokens = side
+            .output_tokens
+            .or(side.output_tokens_estimate.as_ref().map(|e| e.tokens))
+            .unwrap_or(0);
+        let tokens_per_sec = match (side.ttft_ms, side.total_ms) {
+            (Some(first), Some(total)) if total > first + 50 && tokens > 0 => {
+                Some(tokens as f64 * 1000.0 / (total - first) as f64)
+            }
+            _ => None,
+        };
+        self.latest.insert(
+            key,
+            Outcome {
+                failed,
+                ttft_ms: side.ttft_ms,
+                tokens_per_sec,
+                input_tokens: side.input_tokens.unwrap_or(0),
+                output_tokens: tokens,
+            },
+        );
+    }
+
+    /// The figures of each of `models`, in that order.
+    pub fn summaries(&self, models: &[ModelSpec]) -> Vec<ModelSummary> {
+        models
+            .iter()
+            .map(|m| {
+                let outcomes: Vec<&Outcome> = self
+                    .latest
+                    .iter()
+                    .filter(|((_, model), _)| *model == m.name)
+                    .map(|(_, o)| o)
+                    .collect();
+                let mut failures = BTreeMap::new();
+                for kind in outcomes.iter().filter_map(|o| o.failed.as_ref()) {
+                    *failures.entry(kind.clone()).or_insert(0) += 1;
+                }
+                let answered: Vec<&&Outcome> =
+                    outcomes.iter().filter(|o| o.failed.is_none()).collect();
+                ModelSummary {
+                    model: m.name.clone(),
+                    answered: answered.len(),
+                    failed: outcomes.len() - answered.len(),
+                    failures,
+                    ttft_ms_median: median(answered.iter().filter_map(|o| o.ttft_ms)),
+                    tokens_per_sec_median: median_f64(
+                        answered.iter().filter_map(|o| o.tokens_per_sec),
+                    ),
+                    input_tokens: answered.iter().map(|o| o.input_tokens).sum(),
+                    output_tokens: answered.iter().map(|o| o.output_tokens).sum(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// An error message's kind: the words before its HTTP status or provider message.
+fn kind_of(error: &str) -> &str {
+    let end = [error.find(" (HTTP"), error.find(':')]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(error.len());
+    error[..end].trim()
+}
+
+fn median(values: impl Iterator<Item = u64>) -> Option<u64> {
+    let mut v: Vec<u64> = values.collect();
+    v.sort_unstable();
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[n / 2]),
+        n => Some((v[n / 2 - 1] + v[n / 2]) / 2),
+    }
+}
+
+fn median_f64(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(v[n / 2]),
+        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// One answer in a few words, for a progress line: `qwen-plus ok 512 tok 1.2 s`.
+pub(crate) fn one_line(side: &SideRecord) -> String {
+    if let Some(error) = &side.error {
+        return format!("{} failed: {error}", side.model);
+    }
+    let tokens = side
+        .output_tokens
+        .map(|t| format!("{t} tok"))
+        .or_else(|| {
+            side.output_tokens_estimate
+                .as_ref()
+                .map(|e| format!("≈{} tok", e.tokens))
+        })
+        .unwrap_or_else(|| "— tok".into());
+    let total = side
+        .total_ms
+        .map_or_else(|| "—".into(), |ms| format!("{:.1} s", ms as f64 / 1000.0));
+    let finish = match side.finish {
+        Finish::Stop => "ok",
+        other => other.as_str(),
+    };
+    format!("{} {finish} {tokens} {total}", side.model)
+}
+
+/// The summary as a table, a row per model.
+pub(crate) fn print_table(
+    out: &mut impl Write,
+    models: &[ModelSummary],
+    items: usize,
+) -> io::Result<()> {
+    let mut rows = vec![
+        [
+            "model",
+            "answered",
+            "failed",
+            "median TTFT",
+            "tok/s",
+            "tokens in",
+            "tokens out",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for m in models {
+        let failed = if m.failures.is_empty() {
+            "0".to_owned()
+        } else {
+            let kinds: Vec<String> = m.failures.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            format!("{} ({})", m.failed, kinds.join(", "))
+        };
+        rows.push(vec![
+            m.model.clone(),
+            format!("{}/{items}", m.answered),
+            failed,
+            m.ttft_ms_median
+                .map_or_else(|| "—".into(), |ms| format!("{ms} ms")),
+            m.tokens_per_sec_median
+                .map_or_else(|| "—".into(), |t| format!("{t:.1}")),
+            m.input_tokens.to_string(),
+            m.output_tokens.to_string(),
+        ]);
+    }
+    print_rows(out, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(
+        model: &str,
+        finish: Finish,
+        error: Option<&str>,
+        ttft: u64,
+        tokens: u64,
+    ) -> SideRecord {
+        SideRecord {
+            model: model.into(),
+            provider: "p".into(),
+            model_id: model.into(),
+            history: None,
+            answer: "x".into(),
+            reasoning: None,
+            finish,
+            error: error.map(Into::into),
+            ttft_ms: Some(ttft),
+            total_ms: Some(ttft + 1000),
+            input_tokens: Some(10),
+            output_tokens: Some(tokens),
+            output_tokens_estimate: None,
+        }
+    }
+
+    #[test]
+    fn the_latest_outcome_of_each_item_counts_and_an_answer_is_never_undone() {
+        let mut tally = Tally::default();
+        tally.add(
+            "1",
+            side(
+                "m",
+                Finish::Error,
+                Some("rate limited (HTTP 429): slow down"),
+                0,
+                0,
+            ),
+        );
+        tally.add("1", side("m", Finish::Stop, None, 100, 50));
+        tally.add(
+            "1",
+            side("m", Finish::Error, Some("server error (HTTP 500)"), 0, 0),
+        );
+        tally.add("2", side("m", Finish::Stop, None, 300, 100));
+        tally.add("3", side("m", Finish::Length, None, 200, 200));
+        tally.add(
+            "4",
+            side("m", Finish::Error, Some("rate limited (HTTP 429)"), 0, 0),
+        );
+        tally.add(
+            "5",
+            side(
+                "m",
+                Finish::Error,
+                Some("timed out: no byte for 120 s"),
+                0,
+                0,
+            ),
+        );
+        let m = ModelSpec::new(
+            "m",
+            "p",
+            "m",
+            crate::config::Endpoint::new(crate::config::WireKind::OpenAi, "http://x"),
+        );
+        let [s] = <[ModelSummary; 1]>::try_from(tally.summaries(&[m])).unwrap();
+        assert_eq!((s.answered, s.failed), (3, 2));
+        assert_eq!(
+            s.failures,
+            BTreeMap::from([("rate limited".into(), 1), ("timed out".into(), 1)])
+        );
+        assert_eq!(s.ttft_ms_median, Some(200));
+        assert_eq!(s.tokens_per_sec_median, Some(100.0));
+        assert_eq!((s.input_tokens, s.output_tokens), (30, 350));
+    }
+
+    #[test]
+    fn a_line_says_how_each_answer_went() {
+        assert_eq!(
+            one_line(&side("qwen", Finish::Stop, None, 100, 512)),
+            "qwen ok 512 tok 1.1 s"
+        );
+        assert_eq!(
+            one_line(&side(
+                "ernie",
+                Finish::Error,
+                Some("rate limited (HTTP 429)"),
+                0,
+                0
+            )),
+            "ernie failed: rate limited (HTTP 429)"
+        );
+    }
+}
