@@ -84,6 +84,35 @@ pub enum Command {
     Batch(BatchArgs),
     /// Batch runs: id, name, suite, models, items, answered, failed, votes.
     Runs(RunsArgs),
+    /// Have a configured model judge every pair of a run, in both orders; its votes
+    /// go to the vote log as `llm:MODEL`.
+    Judge(JudgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// The run: `last`, an id, a prefix of one, or a run's name.
+    #[arg(value_name = "RUN")]
+    pub run: String,
+
+    /// The model that judges (a name from the config).
+    #[arg(long = "with", value_name = "MODEL")]
+    pub with: String,
+
+    /// The pairwise prompt, with {prompt}, {answer_a}, {answer_b} and {reference}
+    /// (default: `[judge] template`, else the built-in one the README shows).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// At most this many requests to the judge at once (its provider's `rpm` and
+    /// `concurrency` apply as well).
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub concurrency: u32,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -86,6 +86,9 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Ask(args)) => finish(runtime.block_on(commands::ask(&a, &b, args))),
         Some(Command::Models(args)) => finish(runtime.block_on(commands::models(&config, args))),
+        Some(Command::Judge(args)) => {
+            finish(runtime.block_on(commands::judge(&config, args, &data_dir)))
+        }
         Some(Command::Batch(args)) => finish(runtime.block_on(commands::batch(
             &config,
             args,

@@ -94,6 +94,7 @@ impl Progress {
                 bar.set_style(style.clone());
                 bar.set_prefix(sanitize(&lane.name));
                 bar.set_position(lane.done);
+                bar.set_message("failed 0 · 0 tok");
                 bar.reset_eta();
                 bar.enable_steady_tick(Duration::from_millis(250));
                 bar

@@ -3,6 +3,7 @@
 
 pub mod agreement;
 pub mod batch;
+pub mod judge;
 pub mod limit;
 pub mod pairs;
 pub mod run;

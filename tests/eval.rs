@@ -1,7 +1,8 @@
-//! `duel batch` and `duel runs`, run as a user would against loopback servers that
-//! answer each request by what it asks: every item answered by every model, each
-//! answer on disk as it finishes, a run killed with SIGKILL resumed by asking only
-//! for what is missing, a 429 storm ridden out, a cut stream never sent again.
+//! `duel batch`, `duel runs` and `duel judge`, run as a user would against loopback
+//! servers that answer each request by what it asks: every item answered by every
+//! model, each answer on disk as it finishes, a run killed with SIGKILL resumed by
+//! asking only for what is missing, a 429 storm ridden out, a cut stream never sent
+//! again; judges whose verdicts follow known rules, both orders, resume.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
 
@@ -56,13 +57,19 @@ impl Home {
         self.dir.path()
     }
 
-    fn config(&self, url: &str, models: &[(&str, &str)], provider_lines: &str) -> String {
+    /// A config of `models`, each (name, provider); `urls` gives each provider's
+    /// server, and every provider gets `provider_lines`.
+    fn config_on(
+        &self,
+        urls: &[(&str, &str)],
+        models: &[(&str, &str)],
+        provider_lines: &str,
+    ) -> String {
         let mut toml = format!(
             "[pair]\na = \"{}\"\nb = \"{}\"\n\n[arena]\njudge = \"alice\"\n",
             models[0].0, models[1].0
         );
-        let providers: BTreeSet<&str> = models.iter().map(|(_, p)| *p).collect();
-        for p in providers {
+        for (p, url) in urls {
             toml += &format!(
                 "\n[providers.{p}]\nkind = \"openai\"\nbase_url = \"{url}/v1\"\napi_key_env = \"DUEL_BATCH_KEY\"\n{provider_lines}\n"
             );
@@ -73,6 +80,13 @@ impl Home {
         let path = self.path().join("config.toml");
         std::fs::write(&path, toml).unwrap();
         path.to_string_lossy().into_owned()
+    }
+
+    /// `models` on `url`, every provider with `provider_lines`.
+    fn config(&self, url: &str, models: &[(&str, &str)], provider_lines: &str) -> String {
+        let providers: BTreeSet<&str> = models.iter().map(|(_, p)| *p).collect();
+        let urls: Vec<(&str, &str)> = providers.into_iter().map(|p| (p, url)).collect();
+        self.config_on(&urls, models, provider_lines)
     }
 
     fn suite(&self, name: &str, text: &str) -> String {
@@ -428,4 +442,205 @@ fn a_stream_cut_after_text_is_recorded_as_failed_and_never_sent_again() {
         failed[0]["answer"], "half an ans",
         "the partial answer is kept"
     );
+}
+
+/// The answers alpha and beta gave, from a run made by `duel batch` on an echo server.
+fn answered_run(home: &Home, items: usize) -> MockServer {
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let config = home.config(&answers.url(), &PAIR, "");
+    let suite = home.suite("suite.jsonl", &numbered_suite(items));
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite, "--name", "pilot"]));
+    assert_eq!(code, 0, "{err}");
+    answers
+}
+
+/// A judge server whose verdict is `rule(answer A, answer B, question)`.
+fn judge_server(rule: impl Fn(&str, &str, &str) -> String + Send + Sync + 'static) -> MockServer {
+    MockServer::respond(move |r, _| {
+        let (_, prompt) = asked(r);
+        let between = |start: &str, end: &str| {
+            let from = prompt.find(start).unwrap() + start.len();
+            let to = prompt[from..].find(end).unwrap() + from;
+            prompt[from..to].trim().to_owned()
+        };
+        let a = between("[Answer A]", "[End of answer A]");
+        let b = between("[Answer B]", "[End of answer B]");
+        let question = between("[Question]", "[Reference answer]");
+        let text = rule(&a, &b, &question);
+        Reply::sse(&openai_stream(&[&text], 300, 20))
+    })
+}
+
+/// A config with alpha and beta on the answer server and `judge` on its own.
+fn judge_config(home: &Home, answers: &MockServer, judge: &MockServer) -> String {
+    home.config_on(
+        &[
+            ("left", &answers.url()),
+            ("right", &answers.url()),
+            ("bench", &judge.url()),
+        ],
+        &[("alpha", "left"), ("beta", "right"), ("judge", "bench")],
+        "",
+    )
+}
+
+/// The vote log's records.
+fn votes(home: &Home) -> Vec<Value> {
+    std::fs::read_to_string(home.path().join("data").join("votes.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_consistent_judge_votes_every_pair_in_both_orders_and_a_second_run_asks_nothing() {
+    let home = Home::new();
+    let answers = answered_run(&home, 4);
+    // Prefers alpha's answer wherever it is shown.
+    let judge = judge_server(|a, b, _| {
+        let pick = if a.starts_with("alpha") {
+            "A"
+        } else if b.starts_with("alpha") {
+            "B"
+        } else {
+            "C"
+        };
+        format!("The answer that says alpha is clearer.\n\n[[{pick}]]")
+    });
+    let config = judge_config(&home, &answers, &judge);
+    let (code, out, err) =
+        run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["pairs"], 4);
+    assert_eq!(summary["judged"], 4);
+    assert_eq!(summary["wins"]["alpha"], 4);
+    assert_eq!(summary["ties"], 0);
+    assert_eq!(judge.requests().len(), 8, "each pair in both orders");
+
+    let votes = votes(&home);
+    assert_eq!(votes.len(), 4);
+    for v in &votes {
+        assert_eq!(v["judge"], "llm:judge");
+        assert_eq!(v["vote"], "a", "alpha is a, the run's first model");
+        assert_eq!(v["a"]["model"], "alpha");
+        assert_eq!(v["verdicts"], serde_json::json!(["A", "B"]));
+        assert_eq!(v["reason"], "The answer that says alpha is clearer.");
+        assert_eq!(v["blind"], true);
+        assert!(v["run"].as_str().unwrap().starts_with("suite-"));
+        assert!(v["item"].as_str().unwrap().starts_with('q'));
+    }
+    // The items asked in the second order really were swapped.
+    let shown_first: BTreeSet<bool> = judge
+        .requests()
+        .iter()
+        .map(|r| asked(r).1.contains("[Answer A]\nalpha"))
+        .collect();
+    assert_eq!(shown_first.len(), 2, "alpha shown as A and as B");
+
+    let (code, out, err) = run(&mut home.duel(&config, &["judge", "last", "--with", "judge"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("judged 4 of 4 pair(s)"), "{out}");
+    assert_eq!(judge.requests().len(), 8, "nothing asked again");
+}
+
+#[test]
+fn a_judge_that_always_prefers_the_first_position_gives_only_ties() {
+    let home = Home::new();
+    let answers = answered_run(&home, 3);
+    let judge = judge_server(|_, _, _| "The first one. [[A]]".into());
+    let config = judge_config(&home, &answers, &judge);
+    let (code, out, err) = run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("ties 3 (3 of them a verdict that flipped with the order)"),
+        "{out}"
+    );
+    for v in votes(&home) {
+        assert_eq!(v["vote"], "tie");
+        assert_eq!(v["verdicts"], serde_json::json!(["A", "A"]));
+    }
+}
+
+#[test]
+fn an_answer_without_a_verdict_is_asked_once_more_then_given_up() {
+    let home = Home::new();
+    let answers = answered_run(&home, 2);
+    // question 1: no verdict the first time it is asked in each order, then one.
+    // question 2: never a verdict.
+    let seen = std::sync::Mutex::new(BTreeSet::new());
+    let judge = judge_server(move |a, _, question| {
+        let first_time = seen.lock().unwrap().insert(format!("{question}|{a}"));
+        match (question, first_time) {
+            ("question 1", true) | ("question 2", _) => "Both are fine, I think.".into(),
+            _ => "Tie. [[C]]".into(),
+        }
+    });
+    let config = judge_config(&home, &answers, &judge);
+    let (code, out, err) =
+        run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge", "--json"]));
+    assert_eq!(code, 1, "a pair could not be judged: {err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["judged"], 1);
+    assert_eq!(summary["given_up"], 1);
+    assert_eq!(
+        summary["unparsed"], 6,
+        "question 1 once in each order, question 2 twice in each"
+    );
+    assert_eq!(judge.requests().len(), 8, "every order asked at most twice");
+    let judgments =
+        std::fs::read_to_string(home.answers_file().with_file_name("judgments.jsonl")).unwrap();
+    let unparsed = judgments
+        .lines()
+        .filter(|l| serde_json::from_str::<Value>(l).unwrap()["verdict"].is_null())
+        .count();
+    assert_eq!(
+        unparsed, 6,
+        "every answer without a verdict is kept as such"
+    );
+
+    // Given up means given up: the same command asks nothing more.
+    let before = judge.requests().len();
+    let (_, out, _) =
+        run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge", "--json"]));
+    let again: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(again["given_up"], 1);
+    assert_eq!(judge.requests().len(), before);
+}
+
+#[test]
+fn a_judging_that_failed_midway_asks_only_for_the_missing_orders_next_time() {
+    let home = Home::new();
+    let answers = answered_run(&home, 3);
+    // The judge's server refuses every request about question 2 the first time.
+    let failing = MockServer::respond(|r, _| {
+        if asked(r).1.contains("[Question]\nquestion 2") {
+            Reply::json(400, r#"{"error":{"message":"bad request"}}"#)
+        } else {
+            Reply::sse(&openai_stream(&["[[C]]"], 1, 1))
+        }
+    });
+    let config = judge_config(&home, &answers, &failing);
+    let (code, out, _) =
+        run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge", "--json"]));
+    assert_eq!(code, 1);
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (summary["judged"].as_u64(), summary["failed"].as_u64()),
+        (Some(2), Some(2))
+    );
+
+    let judge_ok = judge_server(|a, _, _| {
+        let pick = if a.starts_with("alpha") { "A" } else { "B" };
+        format!("[[{pick}]]")
+    });
+    let config = judge_config(&home, &answers, &judge_ok);
+    let (code, out, err) =
+        run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["judged"], 3);
+    assert_eq!(judge_ok.requests().len(), 2, "only question 2's two orders");
+    assert_eq!(votes(&home).len(), 3);
 }

@@ -1,0 +1,428 @@
+//! `duel judge RUN --with MODEL`: a configured model judges every pair of a run in
+//! both orders. Each answer of the judge goes to the run's `judgments.jsonl` as it
+//! arrives; once both orders of a pair have a verdict, one vote goes to the vote log
+//! (a verdict that flips with the order is a tie). A stopped judging resumes where it
+//! stopped, asking only for the orders still without a verdict.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::UsageError;
+use super::progress::{Finished, Lane, Progress};
+use crate::cli::JudgeArgs;
+use crate::config::{Config, TEMPLATE_NEEDS};
+use crate::domain::{Message, Role, Vote};
+use crate::eval::agreement::{Verdict, both_orders};
+use crate::eval::batch::{self, Request, Retries};
+use crate::eval::judge::{self, DEFAULT_TEMPLATE, Judgment, MAX_UNPARSED};
+use crate::eval::pairs::{self, Pair};
+use crate::eval::run::Run;
+use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
+use crate::votes::record::{SCHEMA, timestamp};
+use crate::votes::{SideRecord, VoteRecord};
+
+/// What this command did, printed at the end (`--json`: as JSON).
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    run: String,
+    judge: String,
+    /// Pairs the run has ready to judge.
+    pairs: usize,
+    /// Pairs with this judge's vote, before and after this command.
+    judged_before: usize,
+    judged: usize,
+    /// Requests sent to the judge by this command.
+    asked: usize,
+    /// Among the votes this command wrote: verdicts per model (wins), ties, and ties
+    /// that came from a verdict flipping with the order.
+    wins: BTreeMap<String, usize>,
+    ties: usize,
+    flipped: usize,
+    /// Answers of the judge that held no verdict (each such order is asked once more).
+    unparsed: usize,
+    /// Pairs given up: an order twice without a verdict.
+    given_up: usize,
+    /// Requests that failed (asked again by the next `duel judge`).
+    failed: usize,
+    /// Pairs still waiting for an answer from `duel batch`.
+    waiting: usize,
+    stopped: bool,
+}
+
+/// `duel judge`.
+pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow::Result<u8> {
+    let model = config.model(&args.with).cloned().ok_or_else(|| {
+        let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
+        UsageError(format!(
+            "--with {:?} does not name a configured model (models: {}); see `duel models`",
+            args.with,
+            names.join(", ")
+        ))
+    })?;
+    let template = template(config, args)?;
+    let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
+    let items = run
+        .items()
+        .map_err(|e| UsageError(format!("run {}: {e}", run.info.id)))?;
+    let found = pairs::pairs(&run, &items)
+        .with_context(|| format!("reading the answers of run {}", run.info.id))?;
+    let judge_name = format!("llm:{}", model.name);
+    let id = run.info.id.clone();
+    let demo = found
+        .ready
+        .iter()
+        .any(|p| p.answers.iter().any(SideRecord::is_demo));
+    let votes_path = data_dir.join(if demo { DEMO_FILE_NAME } else { FILE_NAME });
+    let (votes, _) =
+        log::read(&votes_path).with_context(|| format!("reading {}", votes_path.display()))?;
+    let voted = pairs::voted_by(&votes, &judge_name);
+    drop(votes);
+    let said = judge::record(run.dir(), &id, &judge_name)
+        .with_context(|| format!("reading the judgments of run {id}"))?;
+
+    let mut summary = Summary {
+        run: id.clone(),
+        judge: judge_name.clone(),
+        pairs: found.ready.len(),
+        waiting: found.waiting,
+        ..Summary::default()
+    };
+    // Each pair still to vote on, with what is known of its two orders.
+    let mut open: Vec<Open> = Vec::new();
+    for pair in found.ready {
+        let key = pair.key(&id);
+        if voted.contains(&key) {
+            summary.judged_before += 1;
+            continue;
+        }
+        let known = [1u8, 2].map(|order| said.verdicts.get(&(key.clone(), order)).cloned());
+        let tries = [1u8, 2].map(|order| {
+            said.unparsed
+                .get(&(key.clone(), order))
+                .copied()
+                .unwrap_or(0)
+        });
+        if tries.iter().any(|&n| n >= MAX_UNPARSED) && known.iter().any(Option::is_none) {
+            summary.given_up += 1;
+            continue;
+        }
+        open.push(Open { pair, known, tries });
+    }
+    summary.judged = summary.judged_before;
+
+    // Pairs judged in both orders before a stop get their vote without a request.
+    let cast = |open: &Open, summary: &mut Summary| -> anyhow::Result<()> {
+        let record = vote_record(open, &judge_name, &id)?;
+        log::append(&votes_path, &record)
+            .with_context(|| format!("writing a vote to {}", votes_path.display()))?;
+        tally(summary, &record, &open.pair);
+        Ok(())
+    };
+    for o in open.iter().filter(|o| o.known.iter().all(Option::is_some)) {
+        cast(o, &mut summary)?;
+    }
+    open.retain(|o| o.known.iter().any(Option::is_none));
+
+    let started = Instant::now();
+    let to_ask: usize = open
+        .iter()
+        .map(|o| o.known.iter().filter(|k| k.is_none()).count())
+        .sum();
+    crate::say!(
+        "{judge_name} judges run {id}: {} pair(s) in both orders, {to_ask} request(s){}",
+        open.len(),
+        if summary.judged_before > 0 {
+            format!(" ({} judged before)", summary.judged_before)
+        } else {
+            String::new()
+        }
+    );
+    let mut progress = Progress::new(
+        vec![Lane {
+            name: judge_name.clone(),
+            total: to_ask as u64,
+            done: 0,
+        }],
+        open.iter()
+            .enumerate()
+            .map(|(i, o)| (i, o.known.iter().filter(|k| k.is_none()).count()))
+            .collect(),
+    );
+    let judgments_path = judge::judgments_path(run.dir());
+    let stop = super::interrupted();
+    tokio::pin!(stop);
+    // A second round asks again the orders whose first answer held no verdict.
+    let mut round: Vec<(usize, u8)> = open
+        .iter()
+        .enumerate()
+        .flat_map(|(i, o)| {
+            (1u8..=2)
+                .filter(move |&order| o.known[usize::from(order - 1)].is_none())
+                .map(move |order| (i, order))
+        })
+        .collect();
+    while !round.is_empty() && !summary.stopped {
+        let requests: Vec<Request<(usize, u8)>> = round
+            .iter()
+            .map(|&(i, order)| Request {
+                key: (i, order),
+                model: 0,
+                messages: vec![Message::new(
+                    Role::User,
+                    judge::prompt(&template, &open[i].pair, order),
+                )],
+            })
+            .collect();
+        let mut again = Vec::new();
+        let mut running = batch::start(
+            std::slice::from_ref(&model),
+            requests,
+            args.concurrency as usize,
+            Retries::default(),
+        );
+        loop {
+            let done = tokio::select! {
+                done = running.done.recv() => done,
+                () = &mut stop => { summary.stopped = true; break }
+            };
+            let Some(done) = done else { break };
+            summary.asked += 1;
+            let (i, order) = done.key;
+            let side = SideRecord::of(&done.answer, None);
+            let verdict = if side.error.is_none() {
+                Verdict::parse(&side.answer)
+            } else {
+                None
+            };
+            let o = &mut open[i];
+            let judgment = Judgment {
+                judge: judge_name.clone(),
+                item: o.pair.item.id.clone(),
+                models: o.pair.models.clone(),
+                order,
+                verdict: verdict.map(|v| judge::spell(v).to_owned()),
+                text: side.answer.clone(),
+                finish: side.finish,
+                error: side.error.clone(),
+                time: timestamp(jiff::Timestamp::now()),
+            };
+            log::append_jsonl(&judgments_path, std::slice::from_ref(&judgment))
+                .with_context(|| format!("writing to {}", judgments_path.display()))?;
+            let last_try = match (verdict, &side.error) {
+                (Some(v), _) => {
+                    o.known[usize::from(order - 1)] = Some((v, side.answer.clone()));
+                    true
+                }
+                (None, Some(_)) => {
+                    summary.failed += 1;
+                    true
+                }
+                (None, None) => {
+                    summary.unparsed += 1;
+                    o.tries[usize::from(order - 1)] += 1;
+                    if o.tries[usize::from(order - 1)] < MAX_UNPARSED {
+                        again.push((i, order));
+                        false
+                    } else {
+                        // Counted once per pair, when its first order is given up.
+                        let other = o.tries[usize::from(2 - order)];
+                        if other < MAX_UNPARSED {
+                            summary.given_up += 1;
+                        }
+                        true
+                    }
+                }
+            };
+            let label = format!(
+                "item {} ({} vs {})",
+                o.pair.item.id, o.pair.models[0], o.pair.models[1]
+            );
+            let words = match (verdict, &side.error) {
+                (Some(v), _) => format!("order {order}: [[{}]]", judge::spell(v)),
+                (None, Some(e)) => format!("order {order} failed: {e}"),
+                (None, None) if last_try => format!("order {order}: no verdict, given up"),
+                (None, None) => format!("order {order}: no verdict, asking once more"),
+            };
+            if last_try {
+                progress.finished(Finished {
+                    lane: 0,
+                    group: i,
+                    label: &label,
+                    summary: words,
+                    failed: verdict.is_none(),
+                    tokens: side.output_tokens.unwrap_or_default(),
+                });
+            }
+            if o.known.iter().all(Option::is_some) {
+                let o = &open[i];
+                cast(o, &mut summary)?;
+            }
+        }
+        drop(running);
+        round = again;
+    }
+    progress.finish();
+    summary.judged = summary.judged_before + summary.wins.values().sum::<usize>() + summary.ties;
+    print(&summary, args.json, started)?;
+    if summary.stopped {
+        crate::say!(
+            "stopped: every verdict so far is kept; the same command goes on where it stopped"
+        );
+        return Ok(130);
+    }
+    Ok(u8::from(summary.failed > 0 || summary.given_up > 0))
+}
+
+/// A pair still to vote on: its two orders' verdicts so far (with the judge's text),
+/// and how many answers of each held no verdict.
+struct Open {
+    pair: Pair,
+    known: [Option<(Verdict, String)>; 2],
+    tries: [usize; 2],
+}
+
+/// The vote of a pair judged in both orders: `a` is the pair's first model, shown as
+/// A in the first order.
+fn vote_record(open: &Open, judge: &str, run: &str) -> anyhow::Result<VoteRecord> {
+    let [Some((first, text)), Some((second, _))] = &open.known else {
+        anyhow::bail!("a pair was voted on before both orders had a verdict");
+    };
+    let vote = match both_orders(*first, *second) {
+        Verdict::A => Vote::A,
+        Verdict::B => Vote::B,
+        Verdict::Tie => Vote::Tie,
+    };
+    let pair = &open.pair;
+    Ok(VoteRecord {
+        schema: SCHEMA,
+        id: uuid::Uuid::new_v4(),
+        time: timestamp(jiff::Timestamp::now()),
+        conversation: uuid::Uuid::new_v4(),
+        turn: 1,
+        attempt: 1,
+        vote,
+        // The judge never sees which model wrote which answer.
+        blind: true,
+        judge: judge.to_owned(),
+        prompt: pair.item.prompt().to_owned(),
+        a: pair.answers[0].clone(),
+        b: pair.answers[1].clone(),
+        run: Some(run.to_owned()),
+        item: Some(pair.item.id.clone()),
+        category: pair.item.category.clone(),
+        reason: Some(judge::reason(text)),
+        verdicts: Some(vec![
+            judge::spell(*first).to_owned(),
+            judge::spell(*second).to_owned(),
+        ]),
+    })
+}
+
+fn tally(summary: &mut Summary, record: &VoteRecord, pair: &Pair) {
+    match record.vote {
+        Vote::A => *summary.wins.entry(pair.models[0].clone()).or_default() += 1,
+        Vote::B => *summary.wins.entry(pair.models[1].clone()).or_default() += 1,
+        Vote::Tie | Vote::BothBad => {
+            summary.ties += 1;
+            let flipped = record
+                .verdicts
+                .as_ref()
+                .is_some_and(|v| v.iter().any(|s| s != "C"));
+            summary.flipped += usize::from(flipped);
+        }
+    }
+}
+
+/// `--template FILE`, else `[judge] template`, else the built-in one.
+fn template(config: &Config, args: &JudgeArgs) -> Result<String, UsageError> {
+    let Some(path) = &args.template else {
+        return Ok(config
+            .judge
+            .template
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned()));
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("--template {}: {e}", path.display())))?;
+    let missing: Vec<&str> = TEMPLATE_NEEDS
+        .into_iter()
+        .filter(|p| !text.contains(p))
+        .collect();
+    if !missing.is_empty() {
+        return Err(UsageError(format!(
+            "--template {}: lacks {}: the judge must see the prompt and both answers",
+            path.display(),
+            missing.join(", ")
+        )));
+    }
+    Ok(text)
+}
+
+fn print(summary: &Summary, json: bool, started: Instant) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, summary)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "{} judged {} of {} pair(s) of run {} ({} this time, {} request(s) in {:.1} s)",
+        summary.judge,
+        summary.judged,
+        summary.pairs,
+        summary.run,
+        summary.judged - summary.judged_before,
+        summary.asked,
+        started.elapsed().as_secs_f64()
+    )?;
+    let wins: Vec<String> = summary
+        .wins
+        .iter()
+        .map(|(m, n)| format!("{m} {n}"))
+        .collect();
+    if !wins.is_empty() || summary.ties > 0 {
+        writeln!(
+            out,
+            "this time: {} · ties {} ({} of them a verdict that flipped with the order)",
+            if wins.is_empty() {
+                "no wins".to_owned()
+            } else {
+                wins.join(" · ")
+            },
+            summary.ties,
+            summary.flipped
+        )?;
+    }
+    if summary.unparsed > 0 || summary.given_up > 0 {
+        writeln!(
+            out,
+            "{} answer(s) held no [[A]]/[[B]]/[[C]] verdict; {} pair(s) given up after asking twice (see judgments.jsonl in the run's folder)",
+            summary.unparsed, summary.given_up
+        )?;
+    }
+    if summary.failed > 0 {
+        writeln!(
+            out,
+            "{} request(s) failed: run the same command again to ask them again",
+            summary.failed
+        )?;
+    }
+    if summary.waiting > 0 {
+        writeln!(
+            out,
+            "{} pair(s) still wait for an answer: `duel batch --resume {}`",
+            summary.waiting, summary.run
+        )?;
+    }
+    writeln!(
+        out,
+        "next: `duel stats --run {0}` for the leaderboard, `duel stats --run {0} --agreement` to compare judges",
+        summary.run
+    )?;
+    out.flush()
+}
