@@ -268,6 +268,11 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_the_built_in_template_as_it_is() {
+        assert!(include_str!("../../README.md").contains(DEFAULT_TEMPLATE));
+    }
+
+    #[test]
     fn a_conversation_is_shown_whole() {
         let p = pair(
             vec![
