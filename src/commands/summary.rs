@@ -218,19 +218,12 @@ mod tests {
         tokens: u64,
     ) -> SideRecord {
         SideRecord {
-            model: model.into(),
-            provider: "p".into(),
-            model_id: model.into(),
-            history: None,
-            answer: "x".into(),
-            reasoning: None,
-            finish,
             error: error.map(Into::into),
             ttft_ms: Some(ttft),
             total_ms: Some(ttft + 1000),
             input_tokens: Some(10),
             output_tokens: Some(tokens),
-            output_tokens_estimate: None,
+            ..SideRecord::sample(model, "x", finish)
         }
     }
 

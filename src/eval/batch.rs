@@ -158,30 +158,26 @@ async fn send<K>(
         sent += 1;
         let answer = once(provider, model, &chat).await;
         drop((slot, turn));
-        let Some(err) = failed_before_text(&answer) else {
-            return Done {
-                key: request.key,
-                model: request.model,
-                answer,
-                history,
-                sent,
+        let again = failed_before_text(&answer).and_then(|err| {
+            let wait = |attempt: u32| {
+                err.retry_after
+                    .unwrap_or_else(|| retries.backoff.saturating_mul(1 << attempt.min(16)))
+                    .min(retries.max_wait)
             };
-        };
-        let wait = |attempt: u32| {
-            err.retry_after
-                .unwrap_or_else(|| retries.backoff.saturating_mul(1 << attempt.min(16)))
-                .min(retries.max_wait)
-        };
-        match err.kind {
-            ErrorKind::RateLimit if rate_limited < retries.rate_limited => {
-                limiter.hold(wait(rate_limited));
-                rate_limited += 1;
+            match err.kind {
+                ErrorKind::RateLimit if rate_limited < retries.rate_limited => {
+                    rate_limited += 1;
+                    Some(Again::AfterHold(wait(rate_limited - 1)))
+                }
+                ErrorKind::Server | ErrorKind::Network if other < retries.other => {
+                    other += 1;
+                    Some(Again::After(wait(other - 1)))
+                }
+                _ => None,
             }
-            ErrorKind::Server | ErrorKind::Network if other < retries.other => {
-                tokio::time::sleep(wait(other)).await;
-                other += 1;
-            }
-            _ => {
+        });
+        match again {
+            None => {
                 return Done {
                     key: request.key,
                     model: request.model,
@@ -190,9 +186,20 @@ async fn send<K>(
                     sent,
                 };
             }
+            // Every request to the provider waits, this one included (its next turn).
+            Some(Again::AfterHold(wait)) => limiter.hold(wait),
+            Some(Again::After(wait)) => tokio::time::sleep(wait).await,
         }
-        tracing::info!(model = %model.name, kind = ?err.kind, sent, "sending again before any text");
+        tracing::info!(model = %model.name, sent, "sending again before any text");
     }
+}
+
+/// How a request that failed before any text goes again.
+enum Again {
+    /// A 429: the whole provider waits this long.
+    AfterHold(Duration),
+    /// A server or network error: this request waits this long.
+    After(Duration),
 }
 
 /// The error of an answer that failed before a word of it arrived.

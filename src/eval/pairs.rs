@@ -134,21 +134,7 @@ mod tests {
     fn answer(item: &str, model: &str, text: &str, finish: Finish) -> AnswerRecord {
         AnswerRecord {
             item: item.into(),
-            side: SideRecord {
-                model: model.into(),
-                provider: "p".into(),
-                model_id: model.into(),
-                history: None,
-                answer: text.into(),
-                reasoning: None,
-                finish,
-                error: None,
-                ttft_ms: None,
-                total_ms: None,
-                input_tokens: None,
-                output_tokens: None,
-                output_tokens_estimate: None,
-            },
+            side: SideRecord::sample(model, text, finish),
         }
     }
 

@@ -224,19 +224,9 @@ mod tests {
         AnswerRecord {
             item: item.into(),
             side: SideRecord {
-                model: model.into(),
-                provider: "p".into(),
-                model_id: model.into(),
-                history: None,
-                answer: "a".into(),
-                reasoning: None,
-                finish,
-                error: None,
                 ttft_ms: Some(10),
                 total_ms: Some(20),
-                input_tokens: None,
-                output_tokens: None,
-                output_tokens_estimate: None,
+                ..SideRecord::sample(model, "a", finish)
             },
         }
     }

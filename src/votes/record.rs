@@ -96,6 +96,27 @@ impl SideRecord {
         answer
     }
 
+    /// A side for tests: `model` answered `answer` and ended with `finish`, nothing
+    /// else known.
+    #[cfg(test)]
+    pub(crate) fn sample(model: &str, answer: &str, finish: Finish) -> Self {
+        Self {
+            model: model.into(),
+            provider: "p".into(),
+            model_id: model.into(),
+            history: None,
+            answer: answer.into(),
+            reasoning: None,
+            finish,
+            error: None,
+            ttft_ms: None,
+            total_ms: None,
+            input_tokens: None,
+            output_tokens: None,
+            output_tokens_estimate: None,
+        }
+    }
+
     /// One of `duel --demo`'s built-in offline models answered.
     pub fn is_demo(&self) -> bool {
         self.provider == "demo" && crate::config::DEMO_MODELS.contains(&self.model.as_str())
