@@ -539,6 +539,14 @@ fn a_consistent_judge_votes_every_pair_in_both_orders_and_a_second_run_asks_noth
         .collect();
     assert_eq!(shown_first.len(), 2, "alpha shown as A and as B");
 
+    let (_, out, _) = run(&mut home.duel(&config, &["runs", "--json"]));
+    let runs: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(runs[0]["votes"], 4);
+    assert_eq!(
+        runs[0]["votes_by_judge"],
+        serde_json::json!({"llm:judge": 4})
+    );
+
     let (code, out, err) = run(&mut home.duel(&config, &["judge", "last", "--with", "judge"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("judged 4 of 4 pair(s)"), "{out}");

@@ -72,6 +72,12 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
     let found = pairs::pairs(&run, &items)
         .with_context(|| format!("reading the answers of run {}", run.info.id))?;
     let judge_name = format!("llm:{}", model.name);
+    if run.info.models.contains(&model.name) {
+        crate::say!(
+            "note: {} judges its own answers; a model judge tends to favour its own (self-enhancement bias), so a third model is the fairer judge",
+            model.name
+        );
+    }
     let id = run.info.id.clone();
     let demo = found
         .ready

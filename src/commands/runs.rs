@@ -11,7 +11,7 @@ use super::{load, print_rows};
 use crate::cli::RunsArgs;
 use crate::domain::Finish;
 use crate::eval::run::Run;
-use crate::votes::log::FILE_NAME;
+use crate::votes::log::{DEMO_FILE_NAME, FILE_NAME};
 
 #[derive(Serialize)]
 struct RunRow {
@@ -34,7 +34,12 @@ struct RunRow {
 /// `duel runs`.
 pub fn runs(args: &RunsArgs, data_dir: &Path) -> anyhow::Result<u8> {
     let runs = Run::list(data_dir)?;
-    let votes = load(&[data_dir.join(FILE_NAME)], false)?.records;
+    // Votes on runs of the offline demo models go to their own log.
+    let votes = load(
+        &[data_dir.join(FILE_NAME), data_dir.join(DEMO_FILE_NAME)],
+        false,
+    )?
+    .records;
     let mut by_run: HashMap<&str, BTreeMap<String, usize>> = HashMap::new();
     for v in &votes {
         if let Some(run) = &v.run {

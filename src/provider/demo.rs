@@ -105,11 +105,48 @@ struct Script {
 
 impl Script {
     fn new(name: &str, style: Style, prompt: &str) -> Self {
+        if prompt.contains("[[A]]") && prompt.contains("[[B]]") {
+            return Self::judge(name, style, prompt);
+        }
         let facts = Facts::of(prompt);
         if facts.chinese {
             Self::chinese(name, style, &facts)
         } else {
             Self::english(name, style, &facts)
+        }
+    }
+
+    /// Asked to judge two answers (`duel judge`, whose prompt asks for `[[A]]` or
+    /// `[[B]]`): brisk prefers the shorter answer, thoughtful the longer, as far as it
+    /// finds them in the built-in template's `[Answer A]` … `[End of answer A]`.
+    fn judge(name: &str, style: Style, prompt: &str) -> Self {
+        let between = |start: &str, end: &str| {
+            let from = prompt.find(start)? + start.len();
+            let to = prompt[from..].find(end)? + from;
+            Some(prompt[from..to].trim().chars().count())
+        };
+        let lengths = (
+            between("[Answer A]", "[End of answer A]"),
+            between("[Answer B]", "[End of answer B]"),
+        );
+        let (verdict, why) = match (lengths, style) {
+            ((Some(a), Some(b)), _) if a == b => ("C", "both answers are as long"),
+            ((Some(a), Some(b)), Style::Brisk) if a < b => ("A", "answer A is shorter"),
+            ((Some(_), Some(_)), Style::Brisk) => ("B", "answer B is shorter"),
+            ((Some(a), Some(b)), Style::Thoughtful) if a > b => ("A", "answer A is longer"),
+            ((Some(_), Some(_)), Style::Thoughtful) => ("B", "answer B is longer"),
+            _ => ("C", "it cannot find the two answers in this template"),
+        };
+        let taste = match style {
+            Style::Brisk => "prefers the shorter answer",
+            Style::Thoughtful => "prefers the longer answer",
+        };
+        Self {
+            reasoning: String::new(),
+            answer: format!(
+                "Offline demo judge `{name}`: a stand-in that {taste}, not a real judgement. \
+                 Here {why}.\n\n[[{verdict}]]"
+            ),
         }
     }
 
@@ -387,6 +424,22 @@ mod tests {
         let fences = b.lines().filter(|l| l.starts_with("```")).count();
         assert_eq!(fences, 2, "the prompt cannot break the fence");
         assert!(b.contains(r#"prompt = "say \"'''hi'''\"""#), "{b}");
+    }
+
+    #[tokio::test]
+    async fn as_a_judge_brisk_prefers_the_shorter_answer_and_thoughtful_the_longer() {
+        let prompt = "Verdict [[A]] or [[B]] or [[C]].\n[Answer A]\nshort\n[End of answer A]\n\
+                      [Answer B]\na much longer answer\n[End of answer B]";
+        let brisk = joined(&answer("demo-brisk", prompt, Duration::ZERO).await, false);
+        let thoughtful = joined(
+            &answer("demo-thoughtful", prompt, Duration::ZERO).await,
+            false,
+        );
+        assert!(
+            brisk.ends_with("[[A]]") && brisk.contains("Offline demo judge"),
+            "{brisk}"
+        );
+        assert!(thoughtful.ends_with("[[B]]"), "{thoughtful}");
     }
 
     #[tokio::test]
