@@ -188,7 +188,11 @@ fn conversation(side: &SideRecord, prompt: &str) -> Vec<Message> {
 
 fn arena_battle(record: &VoteRecord) -> ArenaBattle<'_> {
     ArenaBattle {
-        question_id: record.id.to_string(),
+        // A run's item is one question, whoever judged it.
+        question_id: match (&record.run, &record.item) {
+            (Some(run), Some(item)) => format!("{run}/{item}"),
+            _ => record.id.to_string(),
+        },
         model_a: &record.a.model,
         model_b: &record.b.model,
         winner: winner(record.vote),
@@ -248,8 +252,13 @@ fn csv_header() -> Vec<String> {
     }
     header.extend(ERROR_COLUMNS.map(String::from));
     header.push("prompt".into());
+    header.extend(EVAL_COLUMNS.map(String::from));
     header
 }
+
+/// A batch run's fields, last (after the prompt) so that older columns keep their
+/// places; empty for a chat vote.
+const EVAL_COLUMNS: [&str; 5] = ["run", "item", "category", "reason", "verdicts"];
 
 fn side_cells(side: &SideRecord) -> [String; 8] {
     let number = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
@@ -305,6 +314,10 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
         cells.extend(side_cells(&r.b));
         cells.extend([&r.a, &r.b].map(|side| side.error.clone().unwrap_or_default()));
         cells.push(r.prompt.clone());
+        cells.extend(
+            [&r.run, &r.item, &r.category, &r.reason].map(|v| v.clone().unwrap_or_default()),
+        );
+        cells.push(r.verdicts.as_ref().map(|v| v.join(" ")).unwrap_or_default());
         csv_row(out, &cells)?;
     }
     Ok(records.len())
@@ -552,6 +565,38 @@ mod tests {
     }
 
     #[test]
+    fn a_run_s_vote_keeps_its_item_as_the_question_and_its_judge_s_fields() {
+        let mut r = record(Vote::A);
+        r.run = Some("suite-20261129-031421".into());
+        r.item = Some("math-2".into());
+        r.category = Some("reasoning".into());
+        r.reason = Some("A shows its steps.".into());
+        r.verdicts = Some(vec!["A".into(), "B".into()]);
+        let (_, text) = export(std::slice::from_ref(&r), Format::Arena);
+        let battles: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(battles[0]["question_id"], "suite-20261129-031421/math-2");
+        let (_, text) = export(&[r], Format::Csv);
+        let rows = parse_csv(&text);
+        let tail: Vec<&str> = rows[1]
+            .iter()
+            .rev()
+            .take(5)
+            .rev()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                "suite-20261129-031421",
+                "math-2",
+                "reasoning",
+                "A shows its steps.",
+                "A B"
+            ]
+        );
+    }
+
+    #[test]
     fn csv_has_a_header_and_quotes_what_needs_it() {
         let mut r = record(Vote::BothBad);
         r.prompt = "a, b \"c\"\nd".into();
@@ -567,7 +612,7 @@ mod tests {
             "id,time,conversation,turn,attempt,vote,blind,judge,\
              model_a,provider_a,model_id_a,finish_a,ttft_ms_a,total_ms_a,input_tokens_a,output_tokens_a,\
              model_b,provider_b,model_id_b,finish_b,ttft_ms_b,total_ms_b,input_tokens_b,output_tokens_b,\
-             error_a,error_b,prompt"
+             error_a,error_b,prompt,run,item,category,reason,verdicts"
         );
         let row: std::collections::HashMap<&str, &str> = rows[0]
             .iter()
