@@ -9,3 +9,4 @@ cargo bench --quiet --bench decoder --bench render --bench frame --bench stats -
 python3 benches/e2e.py
 python3 benches/tui.py
 python3 benches/flood.py
+python3 benches/batch.py
