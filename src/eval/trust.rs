@@ -94,8 +94,8 @@ pub struct Trust {
     pub agreement: Vec<JudgeAgreement>,
     /// Every model judge with a vote here, by name.
     pub consistency: Vec<Consistency>,
-    /// Each person's length preference over all their votes here, to set beside the
-    /// model judges'.
+    /// Each person's length preference over their votes here (the latest on each pair
+    /// of a run), to set beside the model judges'.
     pub people: Vec<(String, LengthPreference)>,
 }
 
@@ -138,9 +138,8 @@ pub fn trust(records: &[VoteRecord]) -> Trust {
         if is_model_judge(judge) {
             report.consistency.push(consistency(judge, &votes));
         } else {
-            report
-                .people
-                .push((judge.to_owned(), LengthPreference::of(votes)));
+            let length = LengthPreference::of(latest_per_pair(votes));
+            report.people.push((judge.to_owned(), length));
         }
     }
     report
@@ -204,6 +203,16 @@ fn raw(verdict: &str) -> Option<Verdict> {
     }
 }
 
+/// One judge's `votes`, only the latest on each pair; a vote outside a run is a pair
+/// of its own.
+fn latest_per_pair<'a>(votes: impl IntoIterator<Item = &'a VoteRecord>) -> Vec<&'a VoteRecord> {
+    let mut latest: BTreeMap<Result<PairKey, uuid::Uuid>, &VoteRecord> = BTreeMap::new();
+    for r in votes {
+        keep_latest(latest.entry(PairKey::of(r).ok_or(r.id)), r);
+    }
+    latest.into_values().collect()
+}
+
 /// Both orders' raw verdicts of a model judge's vote, when it kept two readable ones.
 fn both_verdicts(r: &VoteRecord) -> Option<(Verdict, Verdict)> {
     match r.verdicts.as_deref()? {
@@ -215,20 +224,14 @@ fn both_verdicts(r: &VoteRecord) -> Option<(Verdict, Verdict)> {
 /// Position consistency and length preference of one model judge, over its latest
 /// vote on each pair that kept both orders' verdicts.
 fn consistency(judge: &str, votes: &[&VoteRecord]) -> Consistency {
-    // A vote outside a run is a pair of its own.
-    let mut latest: BTreeMap<Result<PairKey, uuid::Uuid>, &VoteRecord> = BTreeMap::new();
-    for r in votes.iter().copied() {
-        if both_verdicts(r).is_some() {
-            keep_latest(latest.entry(PairKey::of(r).ok_or(r.id)), r);
-        }
-    }
+    let latest = latest_per_pair(votes.iter().copied().filter(|r| both_verdicts(r).is_some()));
     let pairs = latest.len();
     let consistent = latest
-        .values()
+        .iter()
         .filter_map(|r| both_verdicts(r))
         .filter(|(first, second)| *first == second.swapped())
         .count();
-    let length = LengthPreference::of(latest.values().copied());
+    let length = LengthPreference::of(latest.iter().copied());
     Consistency {
         judge: judge.to_owned(),
         pairs,
@@ -389,6 +392,12 @@ mod tests {
             same,
             vote("alice", "1", "x", "y", Vote::A),
             vote("alice", "2", "x", "y", Vote::BothBad),
+            // Superseded by the vote on item 1 above (same time, met later wins).
+            {
+                let mut old = vote("alice", "1", "x", "y", Vote::B);
+                old.time = "2026-11-29T10:00:00.000Z".into();
+                old
+            },
         ];
         let report = trust(&records);
         let m = &report.consistency[0];
