@@ -215,6 +215,20 @@ pub struct StatsArgs {
     /// Only votes cast in blind mode.
     #[arg(long)]
     pub blind_only: bool,
+
+    /// Only the votes on this run's pairs: `last`, an id, a name or an id prefix (a run
+    /// id from another machine's log is matched as it is).
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<String>,
+
+    /// Only the votes on suite items of this category.
+    #[arg(long, value_name = "C")]
+    pub category: Option<String>,
+
+    /// Add how far the judges agree on the pairs they share (Cohen's kappa), and each
+    /// model judge's position consistency and taste for longer answers.
+    #[arg(long)]
+    pub agreement: bool,
 }
 
 #[derive(Debug, Args)]

@@ -413,3 +413,329 @@ fn export_dpo_leaves_out_votes_where_a_side_failed_unless_asked() {
         "{out}"
     );
 }
+
+/// A vote on `item` of `run`, `a` shown as A: `winner` is the model that won (None: a
+/// tie). qwen answers at length, ernie briefly.
+fn run_vote(
+    n: u32,
+    (run, item): (&str, u32),
+    (a, b): (&str, &str),
+    winner: Option<&str>,
+    judge: &str,
+) -> Value {
+    let v = match winner {
+        Some(w) if w == a => "a",
+        Some(_) => "b",
+        None => "tie",
+    };
+    let mut r = vote(n, a, b, v, judge, !judge.starts_with("llm:"));
+    r["run"] = json!(run);
+    r["item"] = json!(item.to_string());
+    for side in ["a", "b"] {
+        let long = r[side]["model"] == "qwen-plus";
+        r[side]["answer"] = json!(if long {
+            "a long and careful answer"
+        } else {
+            "brief"
+        });
+    }
+    r
+}
+
+/// A model judge's vote: `verdicts` as it wrote them, the vote their combination.
+fn judged(n: u32, item: u32, (a, b): (&str, &str), verdicts: [&str; 2], judge: &str) -> Value {
+    let winner = match verdicts {
+        ["A", "B"] => Some(a),
+        ["B", "A"] => Some(b),
+        _ => None,
+    };
+    let mut r = run_vote(n, ("r1", item), (a, b), winner, judge);
+    r["verdicts"] = json!(verdicts);
+    r["reason"] = json!("because");
+    r
+}
+
+const E: &str = "ernie-4.5";
+const Q: &str = "qwen-plus";
+
+/// Ten items of run r1 judged by alice, by llm:gpt-4o and by llm:first, which always
+/// picks the answer shown first.
+fn agreement_votes() -> Vec<Value> {
+    // Who won each item, for alice and for gpt-4o (None: a tie).
+    let alice = [E, E, E, E, Q, Q, "", E, Q, ""];
+    let gpt = [E, E, E, Q, Q, Q, "", "", E, E];
+    fn won(w: &str) -> Option<&str> {
+        (!w.is_empty()).then_some(w)
+    }
+    let mut votes = Vec::new();
+    for i in 0..10u32 {
+        // Each judge is shown the two models in its own order.
+        let shown = |flip: bool| if flip { (Q, E) } else { (E, Q) };
+        votes.push(run_vote(
+            i,
+            ("r1", i),
+            shown(i % 2 == 1),
+            won(alice[i as usize]),
+            "alice",
+        ));
+        let (a, b) = shown(i % 2 == 0);
+        let verdicts = match (i, gpt[i as usize]) {
+            // Flips with the order: a tie.
+            (6, _) => ["A", "A"],
+            (7, _) => ["C", "C"],
+            (_, w) if w == a => ["A", "B"],
+            _ => ["B", "A"],
+        };
+        votes.push(judged(100 + i, i, (a, b), verdicts, "llm:gpt-4o"));
+        votes.push(judged(
+            200 + i,
+            i,
+            shown(i % 3 == 0),
+            ["A", "A"],
+            "llm:first",
+        ));
+    }
+    // alice's earlier vote on item 0, later in the log: her latest one counts.
+    let mut early = run_vote(300, ("r1", 0), (E, Q), Some(Q), "alice");
+    early["time"] = json!("2026-11-22T09:00:00.000Z");
+    votes.push(early);
+    votes
+}
+
+#[test]
+fn stats_agreement_matches_hand_computed_kappa() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &agreement_votes(), "");
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["stats", "--agreement", "--json", "--bootstrap", "50"],
+    ));
+    assert_eq!(code, 0, "stderr: {err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    let pairs = json["agreement"].as_array().expect("agreement");
+    let judges: Vec<&Value> = pairs.iter().map(|p| &p["judges"]).collect();
+    assert_eq!(
+        judges,
+        [
+            &json!(["alice", "llm:first"]),
+            &json!(["alice", "llm:gpt-4o"]),
+            &json!(["llm:first", "llm:gpt-4o"])
+        ]
+    );
+    // alice against gpt-4o, who won each item (E ernie, Q qwen, T tie):
+    //   alice  E E E E Q Q T E Q T
+    //   gpt    E E E Q Q Q T T E E
+    // Same on items 0 1 2 4 5 6: observed 6/10.
+    // alice: E 5, Q 3, T 2; gpt: E 5, Q 3, T 2. Chance = .5·.5 + .3·.3 + .2·.2 = .38.
+    // kappa = (.6 − .38) / (1 − .38) = .22 / .62 = 0.3548387…
+    // Without ties (items 0 1 2 3 4 5 8): same on 5 of 7.
+    let gpt = &pairs[1];
+    assert_eq!(gpt["items"], 10);
+    let f = |v: &Value| v.as_f64().expect("a number");
+    assert!((f(&gpt["agree"]) - 0.6).abs() < 1e-9, "{gpt}");
+    assert!((f(&gpt["agree_no_ties"]) - 5.0 / 7.0).abs() < 1e-9, "{gpt}");
+    assert!((f(&gpt["kappa"]) - 0.22 / 0.62).abs() < 1e-9, "{gpt}");
+    assert!(f(&gpt["kappa_low"]) <= f(&gpt["kappa"]) && f(&gpt["kappa"]) <= f(&gpt["kappa_high"]));
+    // llm:first says tie on all ten: alice's ties (2 of 10) agree, and that is
+    // exactly chance: kappa = (.2 − .2) / (1 − .2) = 0. No item without a tie.
+    let first = &pairs[0];
+    assert!((f(&first["agree"]) - 0.2).abs() < 1e-9, "{first}");
+    assert!(f(&first["kappa"]).abs() < 1e-9, "{first}");
+    assert_eq!(first["agree_no_ties"], Value::Null);
+    let mut keys: Vec<&str> = gpt
+        .as_object()
+        .expect("entry")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "agree",
+            "agree_no_ties",
+            "items",
+            "judges",
+            "kappa",
+            "kappa_high",
+            "kappa_low"
+        ]
+    );
+
+    // gpt-4o keeps its verdict on 9 of 10 (item 6 flips); its 8 decisive votes went
+    // to ernie 5 times, to qwen (the longer answer) 3 times.
+    assert_eq!(
+        json["judges_consistency"],
+        json!([
+            {"judge": "llm:first", "pairs": 10, "consistent": 0.0, "longer_preferred": null},
+            {"judge": "llm:gpt-4o", "pairs": 10, "consistent": 0.9, "longer_preferred": 0.375}
+        ])
+    );
+    // Seeded: the same intervals every time.
+    let (_, again, _) = run(&mut duel(
+        home.path(),
+        &["stats", "--agreement", "--json", "--bootstrap", "50"],
+    ));
+    assert_eq!(out, again);
+
+    let (code, text, err) = run(&mut duel(home.path(), &["stats", "--agreement"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("alice vs llm:gpt-4o"))
+        .expect(&text);
+    let cells: Vec<&str> = row
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells[..5],
+        ["alice vs llm:gpt-4o", "10", "60%", "71% of 7", "0.35"],
+        "{text}"
+    );
+    assert!(
+        text.contains("Note: alice vs llm:gpt-4o: only 10 common items"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Note: llm:first: keeps its verdict on only 0% of pairs"),
+        "{text}"
+    );
+    assert!(text.contains("alice (person)"), "{text}");
+    assert!(text.contains("GPT-4 agreed with people on 66%"), "{text}");
+}
+
+#[test]
+fn a_judge_that_always_picks_the_first_answer_only_ever_ties() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &agreement_votes(), "");
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["stats", "--json", "--agreement", "--judge", "llm:first"],
+    ));
+    assert_eq!(code, 0, "stderr: {err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["votes"], 10);
+    for model in json["models"].as_array().expect("models") {
+        assert_eq!(model["battles"], 10, "{model}");
+        assert_eq!(model["ties"], 10, "{model}");
+    }
+    assert_eq!(json["agreement"], json!([]));
+    assert_eq!(json["judges_consistency"][0]["consistent"], 0.0);
+    let (_, text, _) = run(&mut duel(
+        home.path(),
+        &["stats", "--agreement", "--judge", "llm:first"],
+    ));
+    assert!(
+        text.contains("--judge llm:first keeps one judge's votes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn stats_without_shared_items_says_how_to_get_some() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut votes: Vec<Value> = (0..5)
+        .map(|i| run_vote(i, ("r1", i), (E, Q), Some(E), "alice"))
+        .collect();
+    votes.extend((5..10).map(|i| judged(i, i, (Q, E), ["A", "B"], "llm:gpt-4o")));
+    // A chat vote is on no run's pair.
+    votes.push(vote(20, E, Q, "a", "llm:gpt-4o", false));
+    write_log(&data_log(home.path()), &votes, "");
+    let (code, text, err) = run(&mut duel(home.path(), &["stats", "--agreement"]));
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(
+        text.contains("no two judges voted on the same pair of a run"),
+        "{text}"
+    );
+    assert!(text.contains("duel review RUN"), "{text}");
+    assert!(text.contains("duel judge RUN --with MODEL"), "{text}");
+    let (_, out, _) = run(&mut duel(home.path(), &["stats", "--agreement", "--json"]));
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["agreement"], json!([]));
+    assert_eq!(json["judges_consistency"][0]["pairs"], 5);
+    let (_, out, _) = run(&mut duel(home.path(), &["stats", "--json"]));
+    assert!(!out.contains("\"agreement\""), "only when asked: {out}");
+}
+
+#[test]
+fn stats_filters_by_run_and_category() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let nightly = "20261129-nightly-7f3a";
+    let run_dir = home.path().join("data").join("runs").join(nightly);
+    std::fs::create_dir_all(&run_dir).expect("run dir");
+    std::fs::write(
+        run_dir.join("run.json"),
+        json!({
+            "id": nightly, "name": "nightly", "suite": "suite.jsonl", "suite_sha256": "",
+            "models": [Q, E], "settings": {}, "created": "2026-11-29T10:00:00.000Z"
+        })
+        .to_string(),
+    )
+    .expect("run.json");
+    let mut votes = Vec::new();
+    // The nightly run: qwen wins all six, four coding items and two math ones.
+    for i in 0..6 {
+        let mut r = run_vote(i, (nightly, i), (Q, E), Some(Q), "alice");
+        r["category"] = json!(if i < 4 { "coding" } else { "math" });
+        votes.push(r);
+    }
+    // Run r2 from another machine (not in this data dir): ernie wins three coding items.
+    for i in 0..3 {
+        let mut r = run_vote(10 + i, ("r2", i), (Q, E), Some(E), "bob");
+        r["category"] = json!("coding");
+        votes.push(r);
+    }
+    // Two chat votes.
+    votes.push(vote(20, Q, E, "tie", "alice", false));
+    votes.push(vote(21, Q, E, "a", "alice", false));
+    write_log(&data_log(home.path()), &votes, "");
+
+    let stats = |extra: &[&str]| {
+        let mut args = vec!["stats", "--json", "--bootstrap", "20"];
+        args.extend(extra);
+        let (code, out, err) = run(&mut duel(home.path(), &args));
+        assert_eq!(code, 0, "stderr: {err}");
+        (serde_json::from_str::<Value>(&out).expect("JSON"), err)
+    };
+    let qwen = |json: &Value| {
+        let models = json["models"].as_array().expect("models");
+        let q = models.iter().find(|m| m["model"] == Q).expect("qwen");
+        (q["battles"].clone(), q["wins"].clone(), q["losses"].clone())
+    };
+    assert_eq!(stats(&[]).0["votes"], 11);
+    for name in ["nightly", "2026112", nightly, "last"] {
+        let (json, _) = stats(&["--run", name]);
+        assert_eq!(json["votes"], 6, "--run {name}");
+        assert_eq!(qwen(&json), (json!(6), json!(6), json!(0)), "--run {name}");
+    }
+    let (r2, err) = stats(&["--run", "r2"]);
+    assert_eq!(qwen(&r2), (json!(3), json!(0), json!(3)));
+    assert!(err.is_empty(), "{err}");
+    let (coding, _) = stats(&["--category", "coding"]);
+    assert_eq!(qwen(&coding), (json!(7), json!(4), json!(3)));
+    let (math, _) = stats(&["--run", "nightly", "--category", "math", "--matrix"]);
+    assert_eq!(math["votes"], 2);
+    assert_eq!(math["matrix"]["battles"][0][1], 2);
+    let (bob, _) = stats(&["--category", "coding", "--judge", "bob"]);
+    assert_eq!(bob["votes"], 3);
+    let (none, err) = stats(&["--run", "nope"]);
+    assert_eq!(none["votes"], 0);
+    assert!(err.contains("no vote here is on a run \"nope\""), "{err}");
+
+    let (_, text, _) = run(&mut duel(home.path(), &["stats", "--run", "nightly"]));
+    assert!(
+        text.contains(&format!("(only run nightly ({nightly}): 6 of 11 votes)")),
+        "{text}"
+    );
+    let (_, text, _) = run(&mut duel(home.path(), &["stats", "--category", "Coding"]));
+    assert!(
+        text.contains("None of the 11 votes is left after the filter (category Coding)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Categories in these logs: coding, math."),
+        "{text}"
+    );
+}

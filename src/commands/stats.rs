@@ -1,7 +1,9 @@
 //! `duel stats`: the leaderboard from the vote log(s). Needs no config file, provider
 //! or API key.
 
-use std::collections::BTreeMap;
+mod agreement;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -10,6 +12,9 @@ use serde::Serialize;
 
 use super::{load, without_demo};
 use crate::cli::StatsArgs;
+use crate::eval::run::Run;
+use crate::eval::trust::{self, Consistency, JudgeAgreement};
+use crate::say;
 use crate::text::{sanitize, width};
 use crate::votes::VoteRecord;
 use crate::votes::log::FILE_NAME;
@@ -47,7 +52,8 @@ pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
     tally.leaderboard(rounds)
 }
 
-/// SPEC §6's JSON, with `judges` and (on `--matrix`) `matrix` added.
+/// SPEC §6's JSON, with `judges`, (on `--matrix`) `matrix` and (on `--agreement`)
+/// SPEC §8's `agreement` and `judges_consistency` added.
 #[derive(Serialize)]
 struct StatsJson<'a> {
     votes: usize,
@@ -57,6 +63,29 @@ struct StatsJson<'a> {
     judges: &'a [JudgeCount],
     #[serde(skip_serializing_if = "Option::is_none")]
     matrix: Option<&'a Matrix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agreement: Option<&'a [JudgeAgreement]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    judges_consistency: Option<&'a [Consistency]>,
+}
+
+/// The run `--run` names: resolved against the data dir's runs when it names one
+/// there, else taken as a run id as it is, so logs pooled from other machines filter
+/// too. Returns the id and how to name it to the user.
+fn run_filter(data_dir: &Path, wanted: &str, records: &[VoteRecord]) -> (String, String) {
+    match Run::find(data_dir, wanted) {
+        Ok(run) if run.info.id == wanted => (run.info.id, sanitize(wanted)),
+        Ok(run) => {
+            let label = format!("{} ({})", sanitize(wanted), sanitize(&run.info.id));
+            (run.info.id, label)
+        }
+        Err(why) => {
+            if !records.iter().any(|r| r.run.as_deref() == Some(wanted)) {
+                say!("no vote here is on a run {wanted:?}, and the data dir has none such: {why}");
+            }
+            (wanted.to_owned(), sanitize(wanted))
+        }
+    }
 }
 
 /// `duel stats`.
@@ -72,14 +101,31 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         loaded.records = without_demo(loaded.records);
     }
     let total = loaded.records.len();
+    let run = args
+        .run
+        .as_deref()
+        .map(|wanted| run_filter(data_dir, wanted, &loaded.records));
+    let categories: BTreeSet<String> = loaded
+        .records
+        .iter()
+        .filter_map(|r| r.category.clone())
+        .collect();
     let records: Vec<VoteRecord> = loaded
         .records
         .into_iter()
         .filter(|r| args.judge.as_ref().is_none_or(|j| &r.judge == j))
         .filter(|r| !args.blind_only || r.blind)
+        .filter(|r| {
+            run.as_ref()
+                .is_none_or(|(id, _)| r.run.as_ref() == Some(id))
+        })
+        .filter(|r| args.category.is_none() || r.category == args.category)
         .collect();
     let board = leaderboard(&records, args.bootstrap);
     let judges = judges(&records);
+    let trust = args.agreement.then(|| trust::trust(&records));
+    let run_label = run.map(|(_, label)| label);
+    let filters = filters(args, run_label.as_deref());
 
     let mut out = io::stdout().lock();
     if args.json {
@@ -90,13 +136,15 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             position_bias: &board.position_bias,
             judges: &judges,
             matrix: args.matrix.then_some(&board.matrix),
+            agreement: trust.as_ref().map(|t| t.agreement.as_slice()),
+            judges_consistency: trust.as_ref().map(|t| t.consistency.as_slice()),
         };
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
         return Ok(0);
     }
     let text = if records.is_empty() {
-        empty_message(args, &paths, total)
+        empty_message(filters.as_deref(), &paths, total, &categories, args)
     } else {
         let mut text = String::new();
         let source = match paths.as_slice() {
@@ -104,7 +152,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             many => format!("{} logs", many.len()),
         };
         let _ = writeln!(text, "{}", headline(&board, &source));
-        if let Some(filters) = filters(args) {
+        if let Some(filters) = &filters {
             let _ = writeln!(text, "(only {filters}: {} of {total} votes)", records.len());
         }
         if loaded.duplicates > 0 {
@@ -128,14 +176,18 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         }
         text.push('\n');
         text.push_str(&render(&board, &judges, args.matrix));
+        if let Some(trust) = &trust {
+            text.push('\n');
+            text.push_str(&agreement::render(trust, args.judge.as_deref()));
+        }
         text
     };
     write!(out, "{text}")?;
     Ok(0)
 }
 
-/// The filters in force, in words, if any.
-fn filters(args: &StatsArgs) -> Option<String> {
+/// The filters in force, in words, if any; `run` is how to name `--run`'s run.
+fn filters(args: &StatsArgs, run: Option<&str>) -> Option<String> {
     let mut filters = Vec::new();
     if let Some(j) = &args.judge {
         filters.push(format!("judge {}", sanitize(j)));
@@ -143,12 +195,33 @@ fn filters(args: &StatsArgs) -> Option<String> {
     if args.blind_only {
         filters.push("blind votes".to_owned());
     }
+    if let Some(run) = run {
+        filters.push(format!("run {run}"));
+    }
+    if let Some(c) = &args.category {
+        filters.push(format!("category {}", sanitize(c)));
+    }
     (!filters.is_empty()).then(|| filters.join(", "))
 }
 
-fn empty_message(args: &StatsArgs, paths: &[PathBuf], total: usize) -> String {
-    if let (true, Some(filters)) = (total > 0, filters(args)) {
-        return format!("None of the {total} votes is left after the filter ({filters}).\n");
+fn empty_message(
+    filters: Option<&str>,
+    paths: &[PathBuf],
+    total: usize,
+    categories: &BTreeSet<String>,
+    args: &StatsArgs,
+) -> String {
+    if let (true, Some(filters)) = (total > 0, filters) {
+        let mut text = format!("None of the {total} votes is left after the filter ({filters}).\n");
+        if args.category.is_some() {
+            let known: Vec<String> = categories.iter().map(|c| sanitize(c)).collect();
+            if known.is_empty() {
+                text.push_str("No vote in these logs has a category.\n");
+            } else {
+                let _ = writeln!(text, "Categories in these logs: {}.", known.join(", "));
+            }
+        }
+        return text;
     }
     let place = match paths {
         [one] => one.display().to_string(),
@@ -250,13 +323,23 @@ fn table(board: &Leaderboard) -> String {
     layout(&rows, &|c| c == 1)
 }
 
+/// Aligned columns; every cell made inert first (names come from files) and kept on
+/// one line.
 fn layout(rows: &[Vec<String>], left: &dyn Fn(usize) -> bool) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| sanitize(cell).replace('\n', " "))
+                .collect()
+        })
+        .collect();
     let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
         .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
         .collect();
     let mut text = String::new();
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             let pad = " ".repeat(widths[c] - width(cell));

@@ -8,3 +8,4 @@ pub mod limit;
 pub mod pairs;
 pub mod run;
 pub mod suite;
+pub mod trust;

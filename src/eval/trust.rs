@@ -1,0 +1,432 @@
+//! How far to trust a judge, from the vote log (SPEC §8, `duel stats --agreement`):
+//! every two judges compared on the pairs both voted on, and each model judge's
+//! position consistency and taste for longer answers. The maths only; `duel stats`
+//! prints it.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use serde::Serialize;
+
+use super::agreement::{Verdict, agreement};
+use super::pairs::PairKey;
+use crate::domain::Vote;
+use crate::votes::VoteRecord;
+
+/// A model judge signs its votes `llm:MODEL`.
+pub const MODEL_JUDGE_PREFIX: &str = "llm:";
+
+/// The seed of kappa's bootstrap, so the same log always gives the same interval.
+const SEED: u64 = 0x6475_656c;
+
+pub fn is_model_judge(judge: &str) -> bool {
+    judge.starts_with(MODEL_JUDGE_PREFIX)
+}
+
+/// How two judges agree on the pairs both voted on (SPEC §8's `agreement` entry).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JudgeAgreement {
+    pub judges: [String; 2],
+    pub items: usize,
+    pub agree: f64,
+    /// Null when on every common item one of the two said tie.
+    pub agree_no_ties: Option<f64>,
+    pub kappa: f64,
+    pub kappa_low: f64,
+    pub kappa_high: f64,
+    /// The items where neither said tie: what `agree_no_ties` is a share of.
+    #[serde(skip)]
+    pub decided: usize,
+}
+
+/// A model judge's own reliability (SPEC §8's `judges_consistency` entry).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Consistency {
+    pub judge: String,
+    /// The pairs it judged with both orders' verdicts readable.
+    pub pairs: usize,
+    /// The share of those whose verdict survives swapping the answers; null without pairs.
+    pub consistent: Option<f64>,
+    /// The share of its decisive votes between answers of different length that the
+    /// longer answer won; null without such votes.
+    pub longer_preferred: Option<f64>,
+    #[serde(skip)]
+    pub length: LengthPreference,
+}
+
+/// Decisive votes between answers of different length, and how many the longer won.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LengthPreference {
+    pub longer: usize,
+    pub decisive: usize,
+}
+
+impl LengthPreference {
+    pub fn rate(self) -> Option<f64> {
+        (self.decisive > 0).then(|| self.longer as f64 / self.decisive as f64)
+    }
+
+    /// Counts `records`' votes: length is the answer's characters.
+    pub fn of<'a>(records: impl IntoIterator<Item = &'a VoteRecord>) -> Self {
+        let mut out = Self::default();
+        for r in records {
+            let (a, b) = (r.a.answer.chars().count(), r.b.answer.chars().count());
+            let a_won = match r.vote {
+                Vote::A => true,
+                Vote::B => false,
+                Vote::Tie | Vote::BothBad => continue,
+            };
+            if a != b {
+                out.decisive += 1;
+                if a_won == (a > b) {
+                    out.longer += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Everything `--agreement` reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trust {
+    /// Every two judges with common items: people first, then model judges, by name.
+    pub agreement: Vec<JudgeAgreement>,
+    /// Every model judge with a vote here, by name.
+    pub consistency: Vec<Consistency>,
+    /// Each person's length preference over their votes here (the latest on each pair
+    /// of a run), to set beside the model judges'.
+    pub people: Vec<(String, LengthPreference)>,
+}
+
+/// The report over `records` (already filtered as the user asked).
+pub fn trust(records: &[VoteRecord]) -> Trust {
+    let by_judge = verdicts(records);
+    let mut judges: Vec<&str> = by_judge.keys().copied().collect();
+    judges.sort_by_key(|j| (is_model_judge(j), *j));
+    let mut report = Trust::default();
+    for (i, first) in judges.iter().enumerate() {
+        for second in &judges[i + 1..] {
+            let (x, y) = (&by_judge[first], &by_judge[second]);
+            let pairs: Vec<(Verdict, Verdict)> = x
+                .iter()
+                .filter_map(|(key, a)| Some((*a, *y.get(key)?)))
+                .collect();
+            let Some(found) = agreement(&pairs, SEED) else {
+                continue;
+            };
+            report.agreement.push(JudgeAgreement {
+                judges: [(*first).to_owned(), (*second).to_owned()],
+                items: found.items,
+                agree: found.agree,
+                agree_no_ties: found.agree_no_ties,
+                kappa: found.kappa,
+                kappa_low: found.kappa_low,
+                kappa_high: found.kappa_high,
+                decided: pairs
+                    .iter()
+                    .filter(|(a, b)| *a != Verdict::Tie && *b != Verdict::Tie)
+                    .count(),
+            });
+        }
+    }
+    let mut by_name: BTreeMap<&str, Vec<&VoteRecord>> = BTreeMap::new();
+    for r in records {
+        by_name.entry(&r.judge).or_default().push(r);
+    }
+    for (judge, votes) in by_name {
+        if is_model_judge(judge) {
+            report.consistency.push(consistency(judge, &votes));
+        } else {
+            let length = LengthPreference::of(latest_per_pair(votes));
+            report.people.push((judge.to_owned(), length));
+        }
+    }
+    report
+}
+
+/// Each judge's verdict on each pair of a run it voted on, turned to the pair's first
+/// model by name (`A` = `models[0]` won), whichever model it was shown as A. When a
+/// judge voted on a pair more than once, the latest vote counts.
+pub fn verdicts(records: &[VoteRecord]) -> BTreeMap<&str, BTreeMap<PairKey, Verdict>> {
+    let mut latest: BTreeMap<&str, BTreeMap<PairKey, &VoteRecord>> = BTreeMap::new();
+    for r in records {
+        let Some(key) = PairKey::of(r) else {
+            continue;
+        };
+        keep_latest(latest.entry(&r.judge).or_default().entry(key), r);
+    }
+    latest
+        .into_iter()
+        .map(|(judge, votes)| {
+            let turned = votes
+                .into_iter()
+                .map(|(key, r)| {
+                    let verdict = Verdict::of(r.vote);
+                    let verdict = if r.a.model == key.models[0] {
+                        verdict
+                    } else {
+                        verdict.swapped()
+                    };
+                    (key, verdict)
+                })
+                .collect();
+            (judge, turned)
+        })
+        .collect()
+}
+
+/// Puts `r` in the slot unless what is there is newer; at the same time the one met
+/// later in the logs wins. A time that cannot be read counts as oldest.
+fn keep_latest<'a, K: Ord>(slot: Entry<'_, K, &'a VoteRecord>, r: &'a VoteRecord) {
+    let time = |r: &VoteRecord| r.time.parse::<jiff::Timestamp>().ok();
+    match slot {
+        Entry::Vacant(v) => {
+            v.insert(r);
+        }
+        Entry::Occupied(mut o) => {
+            if time(r) >= time(o.get()) {
+                o.insert(r);
+            }
+        }
+    }
+}
+
+/// A model judge's raw verdict as the log keeps it: `A`, `B` or `C` (a tie); the
+/// bracketed form is read too.
+fn raw(verdict: &str) -> Option<Verdict> {
+    match verdict.trim() {
+        "A" => Some(Verdict::A),
+        "B" => Some(Verdict::B),
+        "C" => Some(Verdict::Tie),
+        other => Verdict::parse(other),
+    }
+}
+
+/// One judge's `votes`, only the latest on each pair; a vote outside a run is a pair
+/// of its own.
+fn latest_per_pair<'a>(votes: impl IntoIterator<Item = &'a VoteRecord>) -> Vec<&'a VoteRecord> {
+    let mut latest: BTreeMap<Result<PairKey, uuid::Uuid>, &VoteRecord> = BTreeMap::new();
+    for r in votes {
+        keep_latest(latest.entry(PairKey::of(r).ok_or(r.id)), r);
+    }
+    latest.into_values().collect()
+}
+
+/// Both orders' raw verdicts of a model judge's vote, when it kept two readable ones.
+fn both_verdicts(r: &VoteRecord) -> Option<(Verdict, Verdict)> {
+    match r.verdicts.as_deref()? {
+        [first, second] => Some((raw(first)?, raw(second)?)),
+        _ => None,
+    }
+}
+
+/// Position consistency and length preference of one model judge, over its latest
+/// vote on each pair that kept both orders' verdicts.
+fn consistency(judge: &str, votes: &[&VoteRecord]) -> Consistency {
+    let latest = latest_per_pair(votes.iter().copied().filter(|r| both_verdicts(r).is_some()));
+    let pairs = latest.len();
+    let consistent = latest
+        .iter()
+        .filter_map(|r| both_verdicts(r))
+        .filter(|(first, second)| *first == second.swapped())
+        .count();
+    let length = LengthPreference::of(latest.iter().copied());
+    Consistency {
+        judge: judge.to_owned(),
+        pairs,
+        consistent: (pairs > 0).then(|| consistent as f64 / pairs as f64),
+        longer_preferred: length.rate(),
+        length,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Finish;
+    use crate::votes::SideRecord;
+
+    fn side(model: &str, answer: &str) -> SideRecord {
+        SideRecord {
+            model: model.into(),
+            provider: "p".into(),
+            model_id: model.into(),
+            history: None,
+            answer: answer.into(),
+            reasoning: None,
+            finish: Finish::Stop,
+            error: None,
+            ttft_ms: None,
+            total_ms: None,
+            input_tokens: None,
+            output_tokens: None,
+            output_tokens_estimate: None,
+        }
+    }
+
+    /// `judge`'s vote on item `item` of run `r`, `a` shown as A; x answers briefly,
+    /// y at length.
+    fn vote(judge: &str, item: &str, a: &str, b: &str, vote: Vote) -> VoteRecord {
+        let answer = |m: &str| if m == "x" { "short" } else { "much longer" };
+        VoteRecord {
+            schema: 1,
+            id: uuid::Uuid::new_v4(),
+            time: "2026-11-30T10:00:00.000Z".into(),
+            conversation: uuid::Uuid::new_v4(),
+            turn: 1,
+            attempt: 1,
+            vote,
+            blind: true,
+            judge: judge.into(),
+            prompt: "p".into(),
+            a: side(a, answer(a)),
+            b: side(b, answer(b)),
+            run: Some("r".into()),
+            item: Some(item.into()),
+            category: None,
+            reason: None,
+            verdicts: None,
+        }
+    }
+
+    fn judged(item: &str, a: &str, b: &str, v: Vote, verdicts: [&str; 2]) -> VoteRecord {
+        let mut r = vote("llm:m", item, a, b, v);
+        r.verdicts = Some(verdicts.map(String::from).to_vec());
+        r
+    }
+
+    #[test]
+    fn verdicts_are_turned_to_the_first_model_by_name_and_the_latest_counts() {
+        let mut late = vote("alice", "1", "x", "y", Vote::B);
+        late.time = "2026-11-30T11:00:00.000Z".into();
+        let records = vec![
+            // y shown as A and winning: x lost.
+            vote("alice", "2", "y", "x", Vote::A),
+            late,
+            // Earlier, though later in the log: does not count.
+            vote("alice", "1", "x", "y", Vote::A),
+            vote("alice", "3", "y", "x", Vote::BothBad),
+            // Not a pair of a run.
+            {
+                let mut chat = vote("alice", "4", "x", "y", Vote::A);
+                chat.run = None;
+                chat
+            },
+        ];
+        let found = verdicts(&records);
+        let alice: Vec<(&str, Verdict)> = found["alice"]
+            .iter()
+            .map(|(k, v)| (k.item.as_str(), *v))
+            .collect();
+        assert_eq!(
+            alice,
+            [("1", Verdict::B), ("2", Verdict::B), ("3", Verdict::Tie)]
+        );
+    }
+
+    #[test]
+    fn two_judges_are_compared_whichever_side_each_was_shown() {
+        let records = vec![
+            vote("llm:m", "1", "x", "y", Vote::A),
+            vote("bob", "1", "y", "x", Vote::B),
+            vote("llm:m", "2", "y", "x", Vote::A),
+            vote("bob", "2", "x", "y", Vote::B),
+            vote("llm:m", "3", "x", "y", Vote::Tie),
+            vote("bob", "3", "x", "y", Vote::A),
+            // Only bob: not a common item.
+            vote("bob", "4", "x", "y", Vote::A),
+        ];
+        let report = trust(&records);
+        assert_eq!(report.agreement.len(), 1);
+        let pair = &report.agreement[0];
+        assert_eq!(
+            pair.judges,
+            ["bob".to_owned(), "llm:m".to_owned()],
+            "people first"
+        );
+        assert_eq!(pair.items, 3);
+        assert!((pair.agree - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(pair.decided, 2);
+        assert_eq!(pair.agree_no_ties, Some(1.0));
+        // bob: x x x, m: x y tie over items 1..3: observed 2/3, chance 1·1/3 + 0 = 1/3.
+        assert!((pair.kappa - 0.5).abs() < 1e-12, "{}", pair.kappa);
+    }
+
+    #[test]
+    fn consistency_is_the_share_of_verdicts_that_survive_the_swap() {
+        let records = vec![
+            judged("1", "x", "y", Vote::A, ["A", "B"]),
+            judged("2", "y", "x", Vote::B, ["B", "A"]),
+            // A tie in both orders is consistent.
+            judged("3", "x", "y", Vote::Tie, ["C", "C"]),
+            // Always the first position: a flip, so a tie.
+            judged("4", "x", "y", Vote::Tie, ["A", "A"]),
+            judged("5", "x", "y", Vote::Tie, ["[[A]]", "C"]),
+            // Unreadable or one order only: not counted.
+            judged("6", "x", "y", Vote::Tie, ["A", "?"]),
+            {
+                let mut one = judged("7", "x", "y", Vote::A, ["A", "B"]);
+                one.verdicts = Some(vec!["A".into()]);
+                one
+            },
+        ];
+        let report = trust(&records);
+        let m = &report.consistency[0];
+        assert_eq!(m.judge, "llm:m");
+        assert_eq!(m.pairs, 5);
+        assert_eq!(m.consistent, Some(3.0 / 5.0));
+        assert!(report.people.is_empty());
+    }
+
+    #[test]
+    fn the_longer_answer_rate_counts_decisive_votes_between_different_lengths() {
+        let mut same = judged("5", "x", "x", Vote::A, ["A", "B"]);
+        same.b.answer = "other".into(); // as long as "short"
+        let records = vec![
+            // y is the longer answer.
+            judged("1", "x", "y", Vote::B, ["B", "A"]),
+            judged("2", "y", "x", Vote::A, ["A", "B"]),
+            judged("3", "y", "x", Vote::B, ["B", "A"]),
+            judged("4", "x", "y", Vote::Tie, ["C", "C"]),
+            same,
+            vote("alice", "1", "x", "y", Vote::A),
+            vote("alice", "2", "x", "y", Vote::BothBad),
+            // Superseded by the vote on item 1 above (same time, met later wins).
+            {
+                let mut old = vote("alice", "1", "x", "y", Vote::B);
+                old.time = "2026-11-29T10:00:00.000Z".into();
+                old
+            },
+        ];
+        let report = trust(&records);
+        let m = &report.consistency[0];
+        assert_eq!(
+            m.length,
+            LengthPreference {
+                longer: 2,
+                decisive: 3
+            }
+        );
+        assert_eq!(m.longer_preferred, Some(2.0 / 3.0));
+        assert_eq!(
+            report.people,
+            [(
+                "alice".to_owned(),
+                LengthPreference {
+                    longer: 0,
+                    decisive: 1
+                }
+            )]
+        );
+        assert_eq!(LengthPreference::default().rate(), None);
+    }
+
+    #[test]
+    fn a_judge_without_readable_verdicts_has_no_figures() {
+        let report = trust(&[vote("llm:m", "1", "x", "y", Vote::A)]);
+        let m = &report.consistency[0];
+        assert_eq!((m.pairs, m.consistent, m.longer_preferred), (0, None, None));
+        assert!(report.agreement.is_empty());
+    }
+}
