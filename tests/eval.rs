@@ -539,6 +539,13 @@ fn a_consistent_judge_votes_every_pair_in_both_orders_and_a_second_run_asks_noth
         .collect();
     assert_eq!(shown_first.len(), 2, "alpha shown as A and as B");
 
+    // In the ratings, but no evidence of position bias: both orders were asked.
+    let (_, out, _) = run(&mut home.duel(&config, &["stats", "--json"]));
+    let stats: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stats["models"][0]["model"], "alpha");
+    assert_eq!(stats["models"][0]["wins"], 4);
+    assert_eq!(stats["position_bias"]["a_wins"], 0);
+
     let (_, out, _) = run(&mut home.duel(&config, &["runs", "--json"]));
     let runs: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(runs[0]["votes"], 4);

@@ -47,7 +47,12 @@ fn judges(records: &[VoteRecord]) -> Vec<JudgeCount> {
 pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
     let mut tally = Tally::new();
     for r in records {
-        tally.add(&r.a.model, &r.b.model, r.vote);
+        // A model judge saw both arrangements: its vote says nothing about position.
+        if r.verdicts.is_some() {
+            tally.add_unplaced(&r.a.model, &r.b.model, r.vote);
+        } else {
+            tally.add(&r.a.model, &r.b.model, r.vote);
+        }
     }
     tally.leaderboard(rounds)
 }

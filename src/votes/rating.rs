@@ -83,12 +83,18 @@ impl Tally {
     /// Counts one vote. A vote between a model and itself is no battle (it says
     /// nothing about strength) but still counts for position bias.
     pub fn add(&mut self, model_a: &str, model_b: &str, vote: Vote) {
-        self.votes += 1;
         match vote {
             Vote::A => self.a_wins += 1,
             Vote::B => self.b_wins += 1,
             Vote::Tie | Vote::BothBad => {}
         }
+        self.add_unplaced(model_a, model_b, vote);
+    }
+
+    /// Counts a vote that was not cast on one arrangement of the two answers (a model
+    /// judge asked in both orders): a battle, but nothing about position bias.
+    pub fn add_unplaced(&mut self, model_a: &str, model_b: &str, vote: Vote) {
+        self.votes += 1;
         if model_a == model_b {
             return;
         }
