@@ -79,6 +79,16 @@ pub enum Command {
     History(HistoryArgs),
     /// Built-in and user themes.
     Themes,
+    /// Vote on a batch run's pairs, blind, one pair at a time: those you have not
+    /// voted on yet, resuming where you stopped.
+    Review(ReviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The run: `last` (the newest), its id, an id prefix, or its name.
+    #[arg(value_name = "RUN", default_value = "last")]
+    pub run: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,5 +4,6 @@
 pub mod agreement;
 pub mod limit;
 pub mod pairs;
+pub mod review;
 pub mod run;
 pub mod suite;
