@@ -95,7 +95,7 @@ fn prompt_lines(
     lines.truncate(most - 1);
     lines.push(Line::styled(
         truncate(
-            &format!("… {more} more lines: the whole prompt heads each pane"),
+            &format!("… {more} more lines: each pane begins with the whole prompt"),
             room,
         ),
         Style::default()

@@ -112,7 +112,7 @@ pub(super) fn on_votes_saved(
     let next = if left == 0 {
         format!("every pair of run {run} has your vote · q quits")
     } else {
-        "n: next pair".to_owned()
+        "n next".to_owned()
     };
     state.set_status(
         StatusKind::Success,
