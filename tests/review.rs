@@ -583,3 +583,27 @@ fn review_in_a_terminal_votes_skips_quits_and_resumes() {
     assert_eq!(tui.wait_exit(WAIT), 0);
     assert_eq!(votes::log::read(&log).unwrap().0.len(), 2);
 }
+
+#[test]
+fn the_help_lists_the_review_keys_and_not_the_chat_s() {
+    let dir = run_dir();
+    let mut state = review(dir.path(), JUDGE);
+    let mut cache = ViewCache::default();
+    press(&mut state, '?');
+    for width in [80, 140] {
+        let screen = render(&mut state, &mut cache, width, 24);
+        for words in [
+            "review: one blind pair at a time",
+            "vote A / B / tie / both bad",
+            "next pair without your vote",
+            "previous pair",
+            "skip (it comes back)",
+            "scroll both panes together",
+            "quit (your votes are saved)",
+        ] {
+            assert!(screen.contains(words), "{words:?} at {width}:\n{screen}");
+        }
+        assert!(!screen.contains("regenerate"), "{screen}");
+        assert!(!screen.contains("compose"), "{screen}");
+    }
+}

@@ -819,5 +819,47 @@ mod tests {
             "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop"
         );
         assert_eq!(line(&pinned), "? help · q quit");
+        let (cut, pinned) = hints(Review, false);
+        assert_eq!(
+            line(&cut),
+            "1-4 vote · n next · p prev · x skip · j/k scroll · h/l focus · S sync"
+        );
+        assert_eq!(line(&pinned), "? help · q quit");
+    }
+
+    #[test]
+    fn a_review_votes_moves_and_quits_and_types_nothing() {
+        let key = |c| KeyEvent::new(C::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            action(Review, &key('2'), false),
+            Some(Action::Vote(Vote::B))
+        );
+        assert_eq!(
+            action(
+                Review,
+                &KeyEvent::new(C::Char('4'), KeyModifiers::ALT),
+                false
+            ),
+            Some(Action::Vote(Vote::BothBad))
+        );
+        assert_eq!(action(Review, &key('n'), false), Some(Action::NextPair));
+        assert_eq!(
+            action(Review, &KeyEvent::new(C::Enter, KeyModifiers::NONE), false),
+            Some(Action::NextPair)
+        );
+        assert_eq!(action(Review, &key('p'), false), Some(Action::PreviousPair));
+        assert_eq!(action(Review, &key('x'), false), Some(Action::SkipPair));
+        assert_eq!(
+            action(
+                Review,
+                &KeyEvent::new(C::Char('c'), KeyModifiers::CONTROL),
+                false
+            ),
+            Some(Action::Quit)
+        );
+        // The chat's own keys are not a review's.
+        for c in ['r', 's', 'm', 'b', 't', 'i'] {
+            assert_eq!(action(Review, &key(c), false), None, "{c}");
+        }
     }
 }
