@@ -87,6 +87,9 @@ pub enum Command {
     /// Have a configured model judge every pair of a run, in both orders; its votes
     /// go to the vote log as `llm:MODEL`.
     Judge(JudgeArgs),
+    /// Vote on a batch run's pairs, blind, one pair at a time: those you have not
+    /// voted on yet, resuming where you stopped.
+    Review(ReviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +155,13 @@ pub struct RunsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The run: `last` (the newest), its id, an id prefix, or its name.
+    #[arg(value_name = "RUN", default_value = "last")]
+    pub run: String,
 }
 
 #[derive(Debug, Args)]

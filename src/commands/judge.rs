@@ -22,7 +22,7 @@ use crate::eval::batch::{self, Request, Retries};
 use crate::eval::judge::{self, DEFAULT_TEMPLATE, Judgment, MAX_UNPARSED};
 use crate::eval::pairs::{self, Pair};
 use crate::eval::run::Run;
-use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
+use crate::votes::log;
 use crate::votes::record::{SCHEMA, timestamp};
 use crate::votes::{SideRecord, VoteRecord};
 
@@ -79,11 +79,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         );
     }
     let id = run.info.id.clone();
-    let demo = found
-        .ready
-        .iter()
-        .any(|p| p.answers.iter().any(SideRecord::is_demo));
-    let votes_path = data_dir.join(if demo { DEMO_FILE_NAME } else { FILE_NAME });
+    let votes_path = data_dir.join(pairs::votes_file(&found.ready));
     let (votes, _) =
         log::read(&votes_path).with_context(|| format!("reading {}", votes_path.display()))?;
     let voted = pairs::voted_by(&votes, &judge_name);
