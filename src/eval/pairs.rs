@@ -214,7 +214,10 @@ mod tests {
             ],
         };
         assert_eq!(votes_file(&[pair("qwen-plus", "dashscope")]), "votes.jsonl");
-        assert_eq!(votes_file(&[pair("demo-brisk", "demo")]), "demo-votes.jsonl");
+        assert_eq!(
+            votes_file(&[pair("demo-brisk", "demo")]),
+            "demo-votes.jsonl"
+        );
     }
 
     #[test]
