@@ -231,9 +231,19 @@ pub struct StatsArgs {
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
 
-    /// Only the votes on suite items of this category.
+    /// Only the votes of this category: a suite item's `category`, or the prompt's
+    /// language (`chinese`, `english`, `other`).
     #[arg(long, value_name = "C")]
     pub category: Option<String>,
+
+    /// One compact leaderboard per category (suite categories and prompt languages).
+    #[arg(long)]
+    pub by_category: bool,
+
+    /// How likely A is better than B, and how many more votes between them would
+    /// settle it (default: the top two models).
+    #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 1)]
+    pub pair: Vec<String>,
 
     /// Add how far the judges agree on the pairs they share (Cohen's kappa), and each
     /// model judge's position consistency and taste for longer answers.
