@@ -659,3 +659,16 @@ fn a_judging_that_failed_midway_asks_only_for_the_missing_orders_next_time() {
     assert_eq!(judge_ok.requests().len(), 2, "only question 2's two orders");
     assert_eq!(votes(&home).len(), 3);
 }
+
+#[test]
+fn the_example_suite_runs_offline_through_the_demo_models() {
+    let home = Home::new();
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/suite.jsonl");
+    let mut cmd = duel(home.path(), &["--demo", "batch", suite, "--json"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "0");
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["items"], 8);
+    assert_eq!(summary["asked"], 16);
+}

@@ -835,7 +835,9 @@ fn the_pair_says_how_likely_and_how_many_more_votes_would_settle_it() {
     );
     // (1.96·0.5 + 0.8416·√(0.525·0.475))² / 0.025² = 3137.2: 3138 in all, 3098 more.
     assert!(
-        text.contains("about 3098 more votes between qwen-plus and ernie-4.5 would settle it"),
+        text.contains(
+            "about 3098 more votes between qwen-plus and ernie-4.5 would settle it, in qwen-plus's favour if the rate holds"
+        ),
         "{text}"
     );
     let (code, out, _) = run(&mut duel(
@@ -861,4 +863,22 @@ fn the_pair_says_how_likely_and_how_many_more_votes_would_settle_it() {
     ));
     assert_eq!(code, 2);
     assert!(err.contains("glm-4 has no votes here"), "{err}");
+}
+
+#[test]
+fn the_example_log_in_the_readme_reads_whole() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/votes.jsonl");
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["stats", log, "--json", "--by-category"],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        (json["votes"].as_u64(), json["skipped_lines"].as_u64()),
+        (Some(480), Some(0))
+    );
+    assert_eq!(json["models"].as_array().expect("models").len(), 4);
+    assert_eq!(json["by_category"].as_array().expect("categories").len(), 5);
 }

@@ -70,7 +70,8 @@ pub(super) fn render(d: &Decision) -> String {
             (true, _) =>
                 "enough to settle it (the 95% interval excludes an even split).".to_owned(),
             (false, Some(more)) => format!(
-                "about {more} more votes between {a} and {b} would settle it, if the rate holds."
+                "about {more} more votes between {a} and {b} would settle it, in {}'s favour if the rate holds.",
+                if rate > 0.5 { &a } else { &b }
             ),
             (false, None) =>
                 "an even split so far; more votes settle it only if one of them is really better."
@@ -85,6 +86,7 @@ fn percent(p: f64) -> String {
     match p {
         p if p > 0.999 => ">99.9%".into(),
         p if p < 0.001 => "<0.1%".into(),
+        p if !(0.01..=0.99).contains(&p) => format!("{:.1}%", 100.0 * p),
         p => format!("{:.0}%", 100.0 * p),
     }
 }
