@@ -7,8 +7,10 @@
 mod common;
 
 use std::io::Write;
+use std::time::Duration;
 
 use common::cli::{duel, run};
+use common::tui::{COLS, Sandbox, Tui};
 use duel::commands::html::{self, Page, StyleFigures};
 use duel::commands::plot::chart;
 use duel::domain::Vote;
@@ -367,6 +369,12 @@ fn stats_html_writes_the_page_and_says_where() {
     assert_self_contained(&page);
     assert!(!page.contains("<script>"), "{page}");
     assert!(page.contains(&format!("<dd class=\"votes\">{}</dd>", json["votes"])));
+    // A shared page names the log, not the folders it sits in.
+    assert!(
+        page.contains("<dt>Read from</dt><dd>votes.jsonl</dd>"),
+        "{page}"
+    );
+    assert!(!page.contains(home.path().to_str().unwrap()), "{page}");
     for m in json["models"].as_array().unwrap() {
         let cells = format!(
             "<td class=\"num\">{:.0}</td><td class=\"num\">{:.0}–{:.0}</td>",
@@ -409,4 +417,56 @@ fn stats_html_into_a_missing_folder_fails_and_says_why() {
     ));
     assert_ne!(code, 0);
     assert!(err.contains("board.html"), "{err}");
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// `duel stats --plot ARGS` on a terminal, with `env` set; its bytes once it exited.
+fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> (Tui, String) {
+    let sandbox = Sandbox::new();
+    known_log(sandbox.path());
+    let mut all = vec!["stats", "--plot", "--bootstrap", "50"];
+    all.extend_from_slice(args);
+    let mut cmd = sandbox.command(&all);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let mut tui = Tui::spawn(cmd);
+    assert_eq!(tui.wait_exit(WAIT), 0, "{}", tui.screen());
+    let raw = String::from_utf8_lossy(&tui.output()).into_owned();
+    (tui, raw)
+}
+
+#[test]
+fn stats_plot_on_a_terminal_paints_in_the_theme_at_its_width() {
+    let (tui, raw) = on_a_terminal(&["--theme", "nord"], &[]);
+    // nord's vote colour marks the rating, its success colour the leader's interval.
+    assert!(raw.contains("\x1b[38;2;235;203;139m●\x1b[39m"), "{raw:?}");
+    assert!(raw.contains("\x1b[38;2;163;190;140m├"), "{raw:?}");
+    let screen = tui.screen();
+    let rule = screen.lines().find(|l| l.contains('┬')).expect("the axis");
+    let used = width(rule.trim_end());
+    assert!(used > 100 && used <= usize::from(COLS), "{used}: {screen}");
+}
+
+#[test]
+fn stats_plot_on_a_terminal_under_no_color_is_plain() {
+    let (tui, raw) = on_a_terminal(&["--theme", "nord"], &[("NO_COLOR", "1")]);
+    assert!(!raw.contains('\x1b'), "{raw:?}");
+    assert!(tui.screen().contains("● rating"));
+}
+
+#[test]
+fn stats_plot_with_a_broken_theme_still_draws_and_says_why() {
+    let (tui, raw) = on_a_terminal(&["--theme", "no-such-theme"], &[]);
+    assert!(
+        raw.contains("\x1b[38;"),
+        "the default theme's colours: {raw:?}"
+    );
+    let screen = tui.screen();
+    assert!(
+        screen.contains("the chart uses the default colours: unknown theme"),
+        "{screen}"
+    );
+    assert!(screen.contains("RANK  MODEL"), "{screen}");
 }

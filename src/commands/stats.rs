@@ -148,14 +148,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
     let run_label = run.map(|(_, label)| label);
     let filters = filters(args, run_label.as_deref());
 
-    let source = match paths.as_slice() {
-        [one] => one.display().to_string(),
-        many => format!("{} logs", many.len()),
-    };
     if let Some(path) = &args.html {
         let page = html::Page {
             board: &board,
-            source: &source,
+            source: &html::source_of(&paths),
             filters: filters.as_deref(),
             total,
             style: None,
@@ -189,6 +185,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
         empty_message(filters.as_deref(), &paths, total, &categories, args)
     } else {
         let mut text = String::new();
+        let source = match paths.as_slice() {
+            [one] => one.display().to_string(),
+            many => format!("{} logs", many.len()),
+        };
         let _ = writeln!(text, "{}", headline(&board, &source));
         if let Some(filters) = &filters {
             let _ = writeln!(text, "(only {filters}: {} of {total} votes)", records.len());

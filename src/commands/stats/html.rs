@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::plot::{Axis, label};
 use super::{headline, position_line, thousands};
@@ -65,6 +65,25 @@ pub struct Page<'a> {
     pub style: Option<&'a StyleFigures>,
     /// When the page was made, for its footer.
     pub made: &'a str,
+}
+
+/// The logs as a shared page names them: by file name, since a full path would tell
+/// everyone the reader's folders (and user name).
+pub(super) fn source_of(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    match names.as_slice() {
+        [one] => one.clone(),
+        few if few.len() <= 3 => few.join(", "),
+        many => format!("{} logs", many.len()),
+    }
 }
 
 /// `s` safe as HTML text and inside a quoted attribute, control characters made
