@@ -132,7 +132,7 @@ fn plot_of_an_empty_board_says_so() {
     assert_eq!(text, "No ratings to plot yet.\n");
 }
 
-fn page_of(board: &Leaderboard, style: Option<&StyleFigures>) -> String {
+fn page_of(board: &Leaderboard, style: Option<StyleFigures>) -> String {
     html::page(&Page {
         board,
         source: "votes.jsonl",
@@ -254,7 +254,7 @@ fn the_style_figures_show_only_when_given() {
             ("lists", None, None, None),
         ],
     );
-    let page = page_of(&board, Some(&style));
+    let page = page_of(&board, Some(style));
     assert_self_contained(&page);
     assert!(page.contains("With style held equal"));
     assert!(

@@ -154,6 +154,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
             source: &html::source_of(&paths),
             filters: filters.as_deref(),
             total,
+            // --style-control's fit goes here, mapped with `html::StyleFigures::new`.
             style: None,
             made: &html::now(),
         };

@@ -62,7 +62,8 @@ pub struct Page<'a> {
     pub filters: Option<&'a str>,
     /// Votes in the logs before the filters.
     pub total: usize,
-    pub style: Option<&'a StyleFigures>,
+    /// `--style-control`'s figures, shown in a section of their own when given.
+    pub style: Option<StyleFigures>,
     /// When the page was made, for its footer.
     pub made: &'a str,
 }
@@ -198,7 +199,7 @@ pub fn page(p: &Page<'_>) -> String {
     html.push_str("<h2>Position bias</h2>\n");
     html.push_str(&bias(&board.position_bias));
 
-    if let Some(style) = p.style {
+    if let Some(style) = &p.style {
         html.push_str(&style_section(style, board));
     }
 
