@@ -249,6 +249,16 @@ pub struct StatsArgs {
     /// model judge's position consistency and taste for longer answers.
     #[arg(long)]
     pub agreement: bool,
+
+    /// Add a chart of the ratings and their 95% intervals (in the theme's colours on a
+    /// terminal, plain text when piped).
+    #[arg(long)]
+    pub plot: bool,
+
+    /// Also write one self-contained HTML page to FILE: leaderboard, intervals, the win
+    /// matrix as a heat map and position bias, for sharing (opens without a network).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

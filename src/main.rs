@@ -32,7 +32,8 @@ fn main() -> ExitCode {
         Some(Command::Stats(args)) => {
             return finish(commands::stats(
                 args,
-                &config::data_dir(cli.global.data_dir),
+                &config::data_dir(cli.global.data_dir.clone()),
+                &cli.global,
             ));
         }
         Some(Command::Export(args)) => {

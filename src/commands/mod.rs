@@ -38,7 +38,7 @@ pub use init::init;
 pub use judge::judge;
 pub use models::models;
 pub use runs::runs;
-pub use stats::stats;
+pub use stats::{html, plot, stats};
 pub use themes::themes;
 
 /// A command used the wrong way (exit 2, as SPEC §1 says for usage errors).

@@ -4,16 +4,19 @@
 mod agreement;
 mod category;
 mod decide;
+pub mod html;
+pub mod plot;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{load, without_demo};
-use crate::cli::StatsArgs;
+use crate::cli::{Global, StatsArgs};
 use crate::eval::run::Run;
 use crate::eval::trust::{self, Consistency, JudgeAgreement};
 use crate::say;
@@ -102,8 +105,8 @@ fn run_filter(data_dir: &Path, wanted: &str, records: &[VoteRecord]) -> (String,
     }
 }
 
-/// `duel stats`.
-pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
+/// `duel stats`; `global` gives `--plot` the theme.
+pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Result<u8> {
     let named = !args.logs.is_empty();
     let paths = if named {
         args.logs.clone()
@@ -144,6 +147,21 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         .then(|| category::boards(&records, args.bootstrap));
     let run_label = run.map(|(_, label)| label);
     let filters = filters(args, run_label.as_deref());
+
+    if let Some(path) = &args.html {
+        let page = html::Page {
+            board: &board,
+            source: &html::source_of(&paths),
+            filters: filters.as_deref(),
+            total,
+            // --style-control's fit goes here, mapped with `html::StyleFigures::new`.
+            style: None,
+            made: &html::now(),
+        };
+        html::write(path, &html::page(&page))
+            .with_context(|| format!("writing {}", path.display()))?;
+        say!("wrote the page to {}", path.display());
+    }
 
     let mut out = io::stdout().lock();
     if args.json {
@@ -197,6 +215,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         }
         text.push('\n');
         text.push_str(&render(&board, &judges, args.matrix));
+        if args.plot {
+            text.push('\n');
+            text.push_str(&plot::for_stdout(&board, global));
+        }
         if let Some(decision) = &decision {
             text.push('\n');
             text.push_str(&decide::render(decision));
