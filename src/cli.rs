@@ -229,6 +229,12 @@ pub struct StatsArgs {
     /// model judge's position consistency and taste for longer answers.
     #[arg(long)]
     pub agreement: bool,
+
+    /// Add the ratings with style held equal (LMArena's style control: answer length,
+    /// headers, list items and bold as extra features) and what each style feature is
+    /// worth.
+    #[arg(long)]
+    pub style_control: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! or API key.
 
 mod agreement;
+mod style;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -19,6 +20,7 @@ use crate::text::{sanitize, width};
 use crate::votes::VoteRecord;
 use crate::votes::log::FILE_NAME;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
+use crate::votes::style_control::StyleControl;
 
 /// Votes per judge, most first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -57,8 +59,9 @@ pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
     tally.leaderboard(rounds)
 }
 
-/// SPEC §6's JSON, with `judges`, (on `--matrix`) `matrix` and (on `--agreement`)
-/// SPEC §8's `agreement` and `judges_consistency` added.
+/// SPEC §6's JSON, with `judges`, (on `--matrix`) `matrix`, (on `--agreement`)
+/// SPEC §8's `agreement` and `judges_consistency`, and (on `--style-control`) SPEC §8's
+/// `style_control` added.
 #[derive(Serialize)]
 struct StatsJson<'a> {
     votes: usize,
@@ -72,6 +75,8 @@ struct StatsJson<'a> {
     agreement: Option<&'a [JudgeAgreement]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     judges_consistency: Option<&'a [Consistency]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    style_control: Option<&'a StyleControl>,
 }
 
 /// The run `--run` names: resolved against the data dir's runs when it names one
@@ -129,6 +134,9 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
     let board = leaderboard(&records, args.bootstrap);
     let judges = judges(&records);
     let trust = args.agreement.then(|| trust::trust(&records));
+    let style = args
+        .style_control
+        .then(|| style::fit(&records, args.bootstrap));
     let run_label = run.map(|(_, label)| label);
     let filters = filters(args, run_label.as_deref());
 
@@ -143,6 +151,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             matrix: args.matrix.then_some(&board.matrix),
             agreement: trust.as_ref().map(|t| t.agreement.as_slice()),
             judges_consistency: trust.as_ref().map(|t| t.consistency.as_slice()),
+            style_control: style.as_ref(),
         };
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
@@ -181,6 +190,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         }
         text.push('\n');
         text.push_str(&render(&board, &judges, args.matrix));
+        if let Some(style) = &style {
+            text.push('\n');
+            text.push_str(&style::render(style, &board));
+        }
         if let Some(trust) = &trust {
             text.push('\n');
             text.push_str(&agreement::render(trust, args.judge.as_deref()));
