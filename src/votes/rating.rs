@@ -429,9 +429,14 @@ pub(crate) trait Convex {
     /// The value at `x`; with `derivatives`, also writes the gradient and the Hessian
     /// (row-major, `dim × dim`) over whatever the two buffers held.
     fn eval(&self, x: &[f64], derivatives: Option<(&mut [f64], &mut [f64])>) -> f64;
+    /// The gradient and the Hessian alone, for an objective that saves work without
+    /// the value.
+    fn derivatives(&self, x: &[f64], grad: &mut [f64], hess: &mut [f64]) {
+        self.eval(x, Some((grad, hess)));
+    }
 }
 
-/// When [`newton`] stops, besides after 100 steps.
+/// When [`newton`] stops, besides after 100 steps, and when it trusts a step.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tolerance {
     /// Every component of the gradient below this: converged.
@@ -440,9 +445,12 @@ pub(crate) struct Tolerance {
     pub moved: f64,
     /// A Newton step smaller than this in every variable is taken whole, without
     /// looking at the value there, and is the last: this close to the optimum Newton
-    /// converges quadratically, so what is left is of the order of its square. A
-    /// bootstrap round saves a pass over the data with it. 0: never.
+    /// converges quadratically, so what is left is of the order of its square. 0: never.
     pub last_step: f64,
+    /// A Newton step smaller than this in every variable is taken whole without the
+    /// line search (pure Newton, where the objective is all but quadratic), as long
+    /// as the gradient shrinks; so the value is not needed. 0: never.
+    pub trusted_step: f64,
 }
 
 /// The plain fit's stopping rule.
@@ -450,7 +458,12 @@ const PLAIN_TOLERANCE: Tolerance = Tolerance {
     gradient: 1e-9,
     moved: 1e-12,
     last_step: 0.0,
+    trusted_step: 0.0,
 };
+
+fn largest(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
 
 /// Minimises `objective` from `start` by Newton's method with a backtracking line
 /// search. The value, gradient and Hessian are computed in one pass at each point
@@ -460,12 +473,19 @@ pub(crate) fn newton(objective: &impl Convex, start: &[f64], tolerance: Toleranc
     let mut theta = start.to_vec();
     let mut grad = vec![0.0; n];
     let mut hess = vec![0.0; n * n];
-    let mut f = objective.eval(&theta, Some((&mut grad, &mut hess)));
+    // The value at theta, when it was computed: not yet where the first step may well
+    // be trusted.
+    let mut f = if tolerance.trusted_step > 0.0 {
+        objective.derivatives(&theta, &mut grad, &mut hess);
+        None
+    } else {
+        Some(objective.eval(&theta, Some((&mut grad, &mut hess))))
+    };
     for _ in 0..100 {
         if grad.iter().all(|g| g.abs() < tolerance.gradient) {
             break;
         }
-        let Some(step) = cholesky_solve(&mut hess, &grad, n) else {
+        let Some(mut step) = cholesky_solve(&mut hess, &grad, n) else {
             break;
         };
         if step.iter().all(|s| s.abs() < tolerance.last_step) {
@@ -474,14 +494,38 @@ pub(crate) fn newton(objective: &impl Convex, start: &[f64], tolerance: Toleranc
             }
             break;
         }
+        if step.iter().all(|s| s.abs() < tolerance.trusted_step) {
+            let before = largest(&grad);
+            let next: Vec<f64> = theta.iter().zip(&step).map(|(x, s)| x - s).collect();
+            objective.derivatives(&next, &mut grad, &mut hess);
+            if largest(&grad) < before {
+                let moved = largest(&step);
+                theta = next;
+                f = None;
+                if moved < tolerance.moved {
+                    break;
+                }
+                continue;
+            }
+            // No progress: back to theta, and the line search.
+            f = Some(objective.eval(&theta, Some((&mut grad, &mut hess))));
+            let Some(again) = cholesky_solve(&mut hess, &grad, n) else {
+                break;
+            };
+            step = again;
+        }
+        let f_here = match f {
+            Some(f) => f,
+            None => objective.eval(&theta, None),
+        };
         let slope: f64 = -grad.iter().zip(&step).map(|(g, s)| g * s).sum::<f64>();
         let mut t = 1.0;
         let mut next: Vec<f64>;
         loop {
             next = theta.iter().zip(&step).map(|(x, s)| x - t * s).collect();
             let f_next = objective.eval(&next, Some((&mut grad, &mut hess)));
-            if f_next <= f + 1e-4 * t * slope || t < 1e-10 {
-                f = f_next;
+            if f_next <= f_here + 1e-4 * t * slope || t < 1e-10 {
+                f = Some(f_next);
                 break;
             }
             t /= 2.0;
