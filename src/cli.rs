@@ -87,6 +87,9 @@ pub enum Command {
     /// Have a configured model judge every pair of a run, in both orders; its votes
     /// go to the vote log as `llm:MODEL`.
     Judge(JudgeArgs),
+    /// Vote on a batch run's pairs, blind, one pair at a time: those you have not
+    /// voted on yet, resuming where you stopped.
+    Review(ReviewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +155,13 @@ pub struct RunsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The run: `last` (the newest), its id, an id prefix, or its name.
+    #[arg(value_name = "RUN", default_value = "last")]
+    pub run: String,
 }
 
 #[derive(Debug, Args)]
@@ -221,9 +231,19 @@ pub struct StatsArgs {
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
 
-    /// Only the votes on suite items of this category.
+    /// Only the votes of this category: a suite item's `category`, or the prompt's
+    /// language (`chinese`, `english`, `other`).
     #[arg(long, value_name = "C")]
     pub category: Option<String>,
+
+    /// One compact leaderboard per category (suite categories and prompt languages).
+    #[arg(long)]
+    pub by_category: bool,
+
+    /// How likely A is better than B, and how many more votes between them would
+    /// settle it (default: the top two models).
+    #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 1)]
+    pub pair: Vec<String>,
 
     /// Add how far the judges agree on the pairs they share (Cohen's kappa), and each
     /// model judge's position consistency and taste for longer answers.

@@ -19,7 +19,7 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, conversation, say, theme};
+use duel::{commands, conversation, eval, say, theme};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
@@ -71,6 +71,10 @@ fn main() -> ExitCode {
     }
     let data_dir = config::data_dir(cli.global.data_dir.clone());
     let _log = init_logging(&data_dir);
+    // A review shows a run's models, whatever the pair in config.
+    if let Some(Command::Review(args)) = &cli.command {
+        return review(&cli, &config, &args.run, data_dir);
+    }
 
     let (a, b) = match pair(&config, cli.a.as_deref(), cli.b.as_deref()) {
         Ok(pair) => pair,
@@ -103,7 +107,8 @@ fn main() -> ExitCode {
             | Command::Export(_)
             | Command::History(_)
             | Command::Themes
-            | Command::Runs(_),
+            | Command::Runs(_)
+            | Command::Review(_),
         ) => ExitCode::SUCCESS,
         None => start_tui(&cli, &config, [a, b], data_dir, &runtime),
     }
@@ -118,13 +123,9 @@ fn start_tui(
     data_dir: PathBuf,
     runtime: &tokio::runtime::Runtime,
 ) -> ExitCode {
-    let theme_name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
-    let theme = match theme::load(theme_name, config::config_dir().as_deref()) {
+    let (theme_name, theme) = match load_theme(cli, config) {
         Ok(theme) => theme,
-        Err(e) => {
-            say!("{e}");
-            return ExitCode::from(USAGE);
-        }
+        Err(code) => return code,
     };
     let battle = if cli.battle {
         match battle_pool(config) {
@@ -143,7 +144,7 @@ fn start_tui(
         seed: None,
     };
     let mut state = State::new(config, pair, data_dir, setup);
-    state.theme = theme_name.to_owned();
+    state.theme = theme_name;
     if let Some(wanted) = &cli.resume {
         match conversation::find(&state.data_dir, wanted) {
             Ok(file) => {
@@ -168,6 +169,84 @@ fn start_tui(
         return ExitCode::from(USAGE);
     }
     finish(runtime.block_on(tui(state, theme)))
+}
+
+/// `--theme` over `ui.theme`; an unknown theme is a usage error, said before the
+/// terminal is touched.
+fn load_theme(cli: &Cli, config: &Config) -> Result<(String, theme::Theme), ExitCode> {
+    let name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
+    match theme::load(name, config::config_dir().as_deref()) {
+        Ok(theme) => Ok((name.to_owned(), theme)),
+        Err(e) => {
+            say!("{e}");
+            Err(ExitCode::from(USAGE))
+        }
+    }
+}
+
+/// `duel review [RUN]`: the TUI on the run's pairs this judge has not voted on. A run
+/// that is not there, or has nothing left to review, is said before the screen changes.
+fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> ExitCode {
+    let queue = match eval::review::load(&data_dir, wanted, &config.arena.judge) {
+        Ok(queue) => queue,
+        Err(e @ eval::review::LoadError::Usage(_)) => {
+            say!("review: {e}");
+            return ExitCode::from(USAGE);
+        }
+        Err(e) => {
+            say!("review: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(text) = queue.nothing_left() {
+        println!("{}", duel::text::sanitize(&text));
+        return ExitCode::SUCCESS;
+    }
+    let (theme_name, theme) = match load_theme(cli, config) {
+        Ok(theme) => theme,
+        Err(code) => return code,
+    };
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        say!("duel review needs a terminal (standard input and output are not one)");
+        return ExitCode::from(USAGE);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return finish(Err(e.into())),
+    };
+    let votes_path = data_dir.join(queue.votes_file);
+    let mut state = State::for_review(config, queue, data_dir, None);
+    state.theme = theme_name;
+    let state = match runtime.block_on(on_terminal(state, theme)) {
+        Ok(state) => state,
+        Err(e) => return finish(Err(e)),
+    };
+    if let Some(code) = unsaved_votes(&state, &votes_path) {
+        return finish(code);
+    }
+    if let Some(review) = &state.review {
+        let run = &review.queue.run;
+        let now = review.voted_now();
+        if now > 0 {
+            say!(
+                "{now} vote(s) this session, saved to {}",
+                votes_path.display()
+            );
+        }
+        match review.left() {
+            0 => say!(
+                "all {} pairs of run {run} have your vote; see `duel stats --run {run}`",
+                review.queue.total
+            ),
+            left => say!(
+                "{left} pair(s) of run {run} still wait for your vote: `duel review {run}` goes on"
+            ),
+        }
+        if let Some(waiting) = review.queue.waiting_note() {
+            say!("{waiting}");
+        }
+    }
+    ExitCode::from(exit_code())
 }
 
 /// The pair to compare: `--a`/`--b` over `[pair]`; names must be configured models.
@@ -238,9 +317,54 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Runs the TUI on the real terminal and always gives the terminal back.
+/// Runs the chat on the real terminal and always gives the terminal back.
 async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let votes_path = state.data_dir.join(state.votes_file);
+    let state = on_terminal(state, theme).await?;
+    if let Some(code) = unsaved_votes(&state, &votes_path) {
+        return code;
+    }
+    let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
+    if voted > 0 {
+        say!(
+            "{voted} vote(s) in the last conversation, saved to {}",
+            votes_path.display()
+        );
+    }
+    Ok(exit_code())
+}
+
+/// 130 when SIGINT ended the TUI, as shells expect; else 0.
+fn exit_code() -> u8 {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        130
+    } else {
+        0
+    }
+}
+
+/// Votes that could not be written are never silently dropped: they go to stderr, to
+/// keep, and duel exits 1.
+fn unsaved_votes(state: &State, votes_path: &Path) -> Option<anyhow::Result<u8>> {
+    if state.unsaved.is_empty() {
+        return None;
+    }
+    say!(
+        "{} vote(s) could not be written to {}; here they are, one JSON line each:",
+        state.unsaved.len(),
+        votes_path.display()
+    );
+    for record in &state.unsaved {
+        match serde_json::to_string(record) {
+            Ok(line) => eprintln!("{line}"),
+            Err(e) => return Some(Err(e.into())),
+        }
+    }
+    Some(Ok(1))
+}
+
+/// Runs the app on the real terminal and always gives the terminal back.
+async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<State> {
     let crash_path = state.data_dir.join(CRASH_FILE);
     let mut terminal = ratatui::init();
     // Replaces ratatui's hook, which restores the terminal but then lets the default
@@ -274,31 +398,7 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     .await;
 
     restore_terminal();
-    let state = result?;
-    if !state.unsaved.is_empty() {
-        // Never silently dropped: what could not be written goes to stderr, to keep.
-        say!(
-            "{} vote(s) could not be written to {}; here they are, one JSON line each:",
-            state.unsaved.len(),
-            votes_path.display()
-        );
-        for record in &state.unsaved {
-            eprintln!("{}", serde_json::to_string(record)?);
-        }
-        return Ok(1);
-    }
-    let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
-    if voted > 0 {
-        say!(
-            "{voted} vote(s) in the last conversation, saved to {}",
-            votes_path.display()
-        );
-    }
-    Ok(if INTERRUPTED.load(Ordering::SeqCst) {
-        130
-    } else {
-        0
-    })
+    result
 }
 
 /// Where a panic's details go: the data dir, beside the logs.

@@ -659,3 +659,55 @@ fn a_judging_that_failed_midway_asks_only_for_the_missing_orders_next_time() {
     assert_eq!(judge_ok.requests().len(), 2, "only question 2's two orders");
     assert_eq!(votes(&home).len(), 3);
 }
+
+#[test]
+fn the_example_suite_runs_offline_through_the_demo_models() {
+    let home = Home::new();
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/suite.jsonl");
+    let mut cmd = duel(home.path(), &["--demo", "batch", suite, "--json"]);
+    cmd.env("DUEL_DEMO_DELAY_MS", "0");
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["items"], 8);
+    assert_eq!(summary["asked"], 16);
+}
+
+#[test]
+fn a_template_of_one_s_own_is_what_the_judge_gets_and_one_without_an_answer_is_refused() {
+    let home = Home::new();
+    let answers = answered_run(&home, 2);
+    let judge =
+        judge_server(|a, _, _| format!("[[{}]]", if a.starts_with("alpha") { "A" } else { "B" }));
+    let config = judge_config(&home, &answers, &judge);
+    let broken = home.suite(
+        "broken.txt",
+        "Which is better, {answer_a}? [[A]] or [[B]]\n{prompt}",
+    );
+    let (code, _, err) = run(&mut home.duel(
+        &config,
+        &["judge", "pilot", "--with", "judge", "--template", &broken],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("lacks {answer_b}"), "{err}");
+    assert!(judge.requests().is_empty(), "nothing sent");
+
+    let own = home.suite(
+        "judge.txt",
+        "OUR HOUSE RULES\n[Question]\n{prompt}\n\n[Reference answer]\n{reference}\n\n\
+         [Answer A]\n{answer_a}\n[End of answer A]\n\n[Answer B]\n{answer_b}\n[End of answer B]\n\
+         Say [[A]], [[B]] or [[C]].",
+    );
+    let (code, _, err) = run(&mut home.duel(
+        &config,
+        &["judge", "pilot", "--with", "judge", "--template", &own],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let requests = judge.requests();
+    assert_eq!(requests.len(), 4);
+    assert!(requests.iter().all(|r| {
+        asked(r)
+            .1
+            .starts_with("OUR HOUSE RULES\n[Question]\nquestion ")
+    }));
+}

@@ -733,13 +733,156 @@ fn stats_filters_by_run_and_category() {
     );
     let (_, text, _) = run(&mut duel(home.path(), &["stats", "--category", "Coding"]));
     assert!(
-        text.contains("None of the 11 votes is left after the filter (category Coding)"),
+        text.contains("(only category Coding: 7 of 11 votes)"),
+        "case does not matter: {text}"
+    );
+    let (_, text, _) = run(&mut duel(home.path(), &["stats", "--category", "poetry"]));
+    assert!(
+        text.contains("None of the 11 votes is left after the filter (category poetry)"),
         "{text}"
     );
     assert!(
-        text.contains("Categories in these logs: coding, math."),
+        text.contains("Categories in these logs: coding, english, math."),
+        "the items' categories and the prompts' languages: {text}"
+    );
+}
+
+/// 40 votes: on 20 Chinese prompts qwen wins 16; on 20 coding items (English
+/// prompts) it wins 5.
+fn language_and_code_votes() -> Vec<Value> {
+    (0..40)
+        .map(|n| {
+            let mut v = if n < 20 {
+                vote(n, Q, E, if n < 16 { "a" } else { "b" }, "alice", true)
+            } else {
+                vote(n, Q, E, if n < 25 { "a" } else { "b" }, "alice", true)
+            };
+            if n < 20 {
+                v["prompt"] = json!(format!("请用三句话介绍第{n}个城市的历史"));
+            } else {
+                v["prompt"] = json!(format!("Write a function that parses record {n}"));
+                v["category"] = json!("coding");
+            }
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn by_category_shows_who_wins_where_and_category_also_means_the_prompt_s_language() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &language_and_code_votes(), "");
+    let (code, text, err) = run(&mut duel(home.path(), &["stats", "--by-category"]));
+    assert_eq!(code, 0, "{err}");
+    // coding and english hold the same 20 votes, chinese the other 20.
+    let block = |name: &str| {
+        let start = text
+            .find(&format!("\n{name} · 20 votes"))
+            .unwrap_or_else(|| panic!("{text}"));
+        text[start..]
+            .lines()
+            .skip(3)
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let chinese = block("chinese");
+    assert!(
+        chinese.lines().next().unwrap().contains("qwen-plus"),
         "{text}"
     );
+    assert!(chinese.contains("80.0%"), "{chinese}");
+    let coding = block("coding");
+    assert!(
+        coding.lines().next().unwrap().contains("ernie-4.5"),
+        "{text}"
+    );
+    assert!(coding.contains("75.0%"), "{coding}");
+
+    let json = |args: &[&str]| -> Value {
+        let (code, out, err) = run(&mut duel(
+            home.path(),
+            &[&["stats", "--json"], args].concat(),
+        ));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).expect("JSON")
+    };
+    assert_eq!(json(&["--category", "chinese"])["votes"], 20);
+    assert_eq!(json(&["--category", "English"])["votes"], 20);
+    assert_eq!(json(&["--category", "coding"])["votes"], 20);
+    let boards = json(&["--by-category"])["by_category"].clone();
+    let names: Vec<&str> = boards
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["chinese", "coding", "english"]);
+}
+
+#[test]
+fn the_pair_says_how_likely_and_how_many_more_votes_would_settle_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &language_and_code_votes(), "");
+    // 21 of 40 for qwen: far from settled.
+    let (code, text, _) = run(&mut duel(home.path(), &["stats"]));
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("Enough to decide? qwen-plus against ernie-4.5"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Head to head, qwen-plus won 52% of 40 votes"),
+        "{text}"
+    );
+    // (1.96·0.5 + 0.8416·√(0.525·0.475))² / 0.025² = 3137.2: 3138 in all, 3098 more.
+    assert!(
+        text.contains(
+            "about 3098 more votes between qwen-plus and ernie-4.5 would settle it, in qwen-plus's favour if the rate holds"
+        ),
+        "{text}"
+    );
+    let (code, out, _) = run(&mut duel(
+        home.path(),
+        &[
+            "stats",
+            "--json",
+            "--category",
+            "chinese",
+            "--pair",
+            "ernie-4.5,qwen-plus",
+        ],
+    ));
+    assert_eq!(code, 0);
+    let d = &serde_json::from_str::<Value>(&out).expect("JSON")["decision"];
+    assert_eq!(d["a"], "ernie-4.5");
+    assert_eq!(d["win_rate"], 0.2);
+    assert_eq!(d["settled"], true, "4 of 20 is clear at 95%");
+    assert!(d["prob_a_better"].as_f64().unwrap() < 0.01, "{d}");
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["stats", "--pair", "qwen-plus,glm-4"],
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("glm-4 has no votes here"), "{err}");
+}
+
+#[test]
+fn the_example_log_in_the_readme_reads_whole() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/votes.jsonl");
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["stats", log, "--json", "--by-category"],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        (json["votes"].as_u64(), json["skipped_lines"].as_u64()),
+        (Some(480), Some(0))
+    );
+    assert_eq!(json["models"].as_array().expect("models").len(), 4);
+    assert_eq!(json["by_category"].as_array().expect("categories").len(), 5);
 }
 
 /// 600 votes between two equally strong models: "verbose" writes about three times
@@ -879,6 +1022,8 @@ fn stats_style_control_holds_style_equal() {
         text.contains("headers: never differs between the two answers"),
         "{text}"
     );
+    // Bold varies within the pair: nothing is tied to the models.
+    assert!(!text.contains("barely tell"), "{text}");
     // The verbose model loses points once its length no longer speaks for it.
     let row = text
         .lines()

@@ -17,6 +17,8 @@ pub enum KeyMode {
     Picker,
     /// The help is open: any key closes it, and only these act as well.
     Help,
+    /// `duel review`: one blind pair of a run at a time.
+    Review,
 }
 
 impl From<Mode> for KeyMode {
@@ -24,6 +26,7 @@ impl From<Mode> for KeyMode {
         match mode {
             Mode::Compose => KeyMode::Compose,
             Mode::Browse => KeyMode::Browse,
+            Mode::Review => KeyMode::Review,
         }
     }
 }
@@ -73,6 +76,12 @@ pub enum Action {
     PickerErase,
     PickerPick,
     PickerCancel,
+    /// Review: on to the next pair without a vote.
+    NextPair,
+    /// Review: back to the pair before.
+    PreviousPair,
+    /// Review: pass this pair for now; it comes back.
+    SkipPair,
 }
 
 /// One key, as a binding names it. A character matches whatever Shift it took to
@@ -237,7 +246,7 @@ impl Binding {
 
 use Action as A;
 use KeyCode as C;
-use KeyMode::{Browse, Compose, Help, Picker};
+use KeyMode::{Browse, Compose, Help, Picker, Review};
 
 const fn plain(c: char) -> Key {
     Key::Plain(C::Char(c))
@@ -495,6 +504,98 @@ const BINDINGS: &[Binding] = &[
         "clear the draft, else quit",
     )
     .only(When::Idle),
+    // Review: one blind pair of a run at a time (`duel review`). Nothing streams.
+    bind(
+        Review,
+        &[DIGITS, ALT_DIGITS],
+        A::Vote(Vote::A),
+        "vote A / B / tie / both bad",
+    )
+    .hint("1-4", "vote", When::Always),
+    bind(
+        Review,
+        &[plain('n'), Key::Plain(C::Enter)],
+        A::NextPair,
+        "next pair without your vote",
+    )
+    .hint("n", "next", When::Always),
+    bind(Review, &[plain('p')], A::PreviousPair, "previous pair").hint("p", "prev", When::Always),
+    bind(Review, &[plain('x')], A::SkipPair, "skip (it comes back)").hint(
+        "x",
+        "skip",
+        When::Always,
+    ),
+    bind(
+        Review,
+        &[plain('k'), Key::Plain(C::Up)],
+        A::LineUp,
+        "scroll a line",
+    ),
+    bind(Review, &[plain('j'), Key::Plain(C::Down)], A::LineDown, "").hint(
+        "j/k",
+        "scroll",
+        When::Always,
+    ),
+    bind(
+        Review,
+        &[plain('h'), Key::Plain(C::Left)],
+        A::FocusA,
+        "focus pane A / B",
+    ),
+    bind(Review, &[plain('l'), Key::Plain(C::Right)], A::FocusB, "").hint(
+        "h/l",
+        "focus",
+        When::Always,
+    ),
+    bind(
+        Review,
+        &[Key::Plain(C::Tab), Key::Plain(C::BackTab)],
+        A::FocusOther,
+        "focus the other pane",
+    ),
+    bind(Review, &[Key::Plain(C::PageUp)], A::PageUp, "scroll a page"),
+    bind(Review, &[Key::Plain(C::PageDown)], A::PageDown, ""),
+    bind(
+        Review,
+        &[plain('g'), Key::Plain(C::Home)],
+        A::Top,
+        "top / bottom",
+    ),
+    bind(Review, &[plain('G'), Key::Plain(C::End)], A::Bottom, ""),
+    bind(
+        Review,
+        &[plain('S')],
+        A::ToggleSync,
+        "scroll both panes together",
+    )
+    .hint("S", "sync", When::Always),
+    bind(
+        Review,
+        &[plain('e')],
+        A::ToggleReasoning,
+        "show / fold reasoning",
+    ),
+    bind(
+        Review,
+        &[plain('L')],
+        A::ToggleLayout,
+        "side by side / stacked",
+    ),
+    bind(Review, &[plain('y')], A::Copy, "copy this pane's answer"),
+    bind(
+        Review,
+        &[plain('?'), Key::Plain(C::F(1))],
+        A::Help,
+        "this help",
+    )
+    .pinned("?", "help"),
+    bind(
+        Review,
+        &[plain('q'), Key::Ctrl('q'), Key::Ctrl('c')],
+        A::Quit,
+        "quit (your votes are saved)",
+    )
+    .pinned("q", "quit"),
 ];
 
 /// What `key` does in `mode` now, if anything.
@@ -566,7 +667,7 @@ pub fn help(mode: KeyMode) -> Vec<HelpRow> {
 mod tests {
     use super::*;
 
-    const MODES: [KeyMode; 4] = [Compose, Browse, Picker, Help];
+    const MODES: [KeyMode; 5] = [Compose, Browse, Picker, Help, Review];
 
     /// Every key event a binding could name, in a few spellings.
     fn events() -> Vec<KeyEvent> {
@@ -620,8 +721,8 @@ mod tests {
     }
 
     #[test]
-    fn every_key_of_compose_and_browse_is_in_the_help() {
-        for mode in [Compose, Browse] {
+    fn every_key_of_compose_browse_and_review_is_in_the_help() {
+        for mode in [Compose, Browse, Review] {
             let help = help(mode);
             for binding in BINDINGS.iter().filter(|b| b.mode == mode) {
                 for key in binding.keys {
@@ -641,7 +742,7 @@ mod tests {
     #[test]
     fn the_help_of_each_mode_fits_a_24_line_terminal() {
         // A border above and below, the mode's heading, and the rows.
-        for mode in [Compose, Browse] {
+        for mode in [Compose, Browse, Review] {
             let rows = help(mode).len();
             assert!(rows + 3 <= 24, "{mode:?} has {rows} rows");
         }
@@ -718,5 +819,47 @@ mod tests {
             "Esc/Enter compose · j/k scroll · h/l focus · Ctrl+C stop"
         );
         assert_eq!(line(&pinned), "? help · q quit");
+        let (cut, pinned) = hints(Review, false);
+        assert_eq!(
+            line(&cut),
+            "1-4 vote · n next · p prev · x skip · j/k scroll · h/l focus · S sync"
+        );
+        assert_eq!(line(&pinned), "? help · q quit");
+    }
+
+    #[test]
+    fn a_review_votes_moves_and_quits_and_types_nothing() {
+        let key = |c| KeyEvent::new(C::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            action(Review, &key('2'), false),
+            Some(Action::Vote(Vote::B))
+        );
+        assert_eq!(
+            action(
+                Review,
+                &KeyEvent::new(C::Char('4'), KeyModifiers::ALT),
+                false
+            ),
+            Some(Action::Vote(Vote::BothBad))
+        );
+        assert_eq!(action(Review, &key('n'), false), Some(Action::NextPair));
+        assert_eq!(
+            action(Review, &KeyEvent::new(C::Enter, KeyModifiers::NONE), false),
+            Some(Action::NextPair)
+        );
+        assert_eq!(action(Review, &key('p'), false), Some(Action::PreviousPair));
+        assert_eq!(action(Review, &key('x'), false), Some(Action::SkipPair));
+        assert_eq!(
+            action(
+                Review,
+                &KeyEvent::new(C::Char('c'), KeyModifiers::CONTROL),
+                false
+            ),
+            Some(Action::Quit)
+        );
+        // The chat's own keys are not a review's.
+        for c in ['r', 's', 'm', 'b', 't', 'i'] {
+            assert_eq!(action(Review, &key(c), false), None, "{c}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 pub mod keymap;
 pub mod msg;
 pub mod picker;
+pub mod review;
 pub mod run;
 pub mod state;
 pub mod update;

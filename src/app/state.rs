@@ -21,6 +21,8 @@ pub enum Mode {
     Compose,
     /// Keys act on the panes (scroll, focus, vote).
     Browse,
+    /// `duel review`: one blind pair of a run at a time; there is no input.
+    Review,
 }
 
 /// A pane's scroll position.
@@ -181,6 +183,9 @@ pub struct State {
     pub now: Instant,
     /// The layout of the last frame.
     pub screen: Screen,
+    /// `duel review`: the queue of a run's pairs, the one shown and what became of
+    /// each; `None` in the chat.
+    pub review: Option<super::review::Review>,
 }
 
 impl State {
@@ -232,6 +237,7 @@ impl State {
             next_generation: 1,
             now,
             screen: Screen::default(),
+            review: None,
         };
         state.begin_conversation();
         if let Some(first) = config.warnings.first() {

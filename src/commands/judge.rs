@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -18,11 +18,11 @@ use crate::cli::JudgeArgs;
 use crate::config::{Config, TEMPLATE_NEEDS};
 use crate::domain::{Message, Role, Vote};
 use crate::eval::agreement::{Verdict, both_orders};
-use crate::eval::batch::{self, Request, Retries};
+use crate::eval::batch::{self, Done, Request, Retries};
 use crate::eval::judge::{self, DEFAULT_TEMPLATE, Judgment, MAX_UNPARSED};
 use crate::eval::pairs::{self, Pair};
 use crate::eval::run::Run;
-use crate::votes::log::{self, DEMO_FILE_NAME, FILE_NAME};
+use crate::votes::log;
 use crate::votes::record::{SCHEMA, timestamp};
 use crate::votes::{SideRecord, VoteRecord};
 
@@ -79,11 +79,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         );
     }
     let id = run.info.id.clone();
-    let demo = found
-        .ready
-        .iter()
-        .any(|p| p.answers.iter().any(SideRecord::is_demo));
-    let votes_path = data_dir.join(if demo { DEMO_FILE_NAME } else { FILE_NAME });
+    let votes_path = data_dir.join(pairs::votes_file(&found.ready));
     let (votes, _) =
         log::read(&votes_path).with_context(|| format!("reading {}", votes_path.display()))?;
     let voted = pairs::voted_by(&votes, &judge_name);
@@ -121,49 +117,25 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
     }
     summary.judged = summary.judged_before;
 
-    // Pairs judged in both orders before a stop get their vote without a request.
-    let cast = |open: &Open, summary: &mut Summary| -> anyhow::Result<()> {
-        let record = vote_record(open, &judge_name, &id)?;
-        log::append(&votes_path, &record)
-            .with_context(|| format!("writing a vote to {}", votes_path.display()))?;
-        tally(summary, &record, &open.pair);
-        Ok(())
+    let mut judging = Judging {
+        judge: judge_name.clone(),
+        run: id.clone(),
+        votes_path,
+        judgments_path: judge::judgments_path(run.dir()),
+        open,
+        summary,
     };
-    for o in open.iter().filter(|o| o.known.iter().all(Option::is_some)) {
-        cast(o, &mut summary)?;
+    // Pairs judged in both orders before a stop get their vote without a request.
+    for i in 0..judging.open.len() {
+        if judging.open[i].known.iter().all(Option::is_some) {
+            judging.cast(i)?;
+        }
     }
-    open.retain(|o| o.known.iter().any(Option::is_none));
+    judging.open.retain(|o| o.known.iter().any(Option::is_none));
 
     let started = Instant::now();
-    let to_ask: usize = open
-        .iter()
-        .map(|o| o.known.iter().filter(|k| k.is_none()).count())
-        .sum();
-    crate::say!(
-        "{judge_name} judges run {id}: {} pair(s) in both orders, {to_ask} request(s){}",
-        open.len(),
-        if summary.judged_before > 0 {
-            format!(" ({} judged before)", summary.judged_before)
-        } else {
-            String::new()
-        }
-    );
-    let mut progress = Progress::new(
-        vec![Lane {
-            name: judge_name.clone(),
-            total: to_ask as u64,
-            done: 0,
-        }],
-        open.iter()
-            .enumerate()
-            .map(|(i, o)| (i, o.known.iter().filter(|k| k.is_none()).count()))
-            .collect(),
-    );
-    let judgments_path = judge::judgments_path(run.dir());
-    let stop = super::interrupted();
-    tokio::pin!(stop);
-    // A second round asks again the orders whose first answer held no verdict.
-    let mut round: Vec<(usize, u8)> = open
+    let mut round: Vec<(usize, u8)> = judging
+        .open
         .iter()
         .enumerate()
         .flat_map(|(i, o)| {
@@ -172,7 +144,32 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
                 .map(move |order| (i, order))
         })
         .collect();
-    while !round.is_empty() && !summary.stopped {
+    crate::say!(
+        "{judge_name} judges run {id}: {} pair(s) in both orders, {} request(s){}",
+        judging.open.len(),
+        round.len(),
+        if judging.summary.judged_before > 0 {
+            format!(" ({} judged before)", judging.summary.judged_before)
+        } else {
+            String::new()
+        }
+    );
+    let mut sizes = std::collections::HashMap::new();
+    for &(i, _) in &round {
+        *sizes.entry(i).or_insert(0) += 1;
+    }
+    let mut progress = Progress::new(
+        vec![Lane {
+            name: judge_name.clone(),
+            total: round.len() as u64,
+            done: 0,
+        }],
+        sizes,
+    );
+    let stop = super::interrupted();
+    tokio::pin!(stop);
+    // A second round asks again the orders whose first answer held no verdict.
+    while !round.is_empty() && !judging.summary.stopped {
         let requests: Vec<Request<(usize, u8)>> = round
             .iter()
             .map(|&(i, order)| Request {
@@ -180,7 +177,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
                 model: 0,
                 messages: vec![Message::new(
                     Role::User,
-                    judge::prompt(&template, &open[i].pair, order),
+                    judge::prompt(&template, &judging.open[i].pair, order),
                 )],
             })
             .collect();
@@ -194,86 +191,16 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         loop {
             let done = tokio::select! {
                 done = running.done.recv() => done,
-                () = &mut stop => { summary.stopped = true; break }
+                () = &mut stop => { judging.summary.stopped = true; break }
             };
             let Some(done) = done else { break };
-            summary.asked += 1;
-            let (i, order) = done.key;
-            let side = SideRecord::of(&done.answer, None);
-            let verdict = if side.error.is_none() {
-                Verdict::parse(&side.answer)
-            } else {
-                None
-            };
-            let o = &mut open[i];
-            let judgment = Judgment {
-                judge: judge_name.clone(),
-                item: o.pair.item.id.clone(),
-                models: o.pair.models.clone(),
-                order,
-                verdict: verdict.map(|v| judge::spell(v).to_owned()),
-                text: side.answer.clone(),
-                finish: side.finish,
-                error: side.error.clone(),
-                time: timestamp(jiff::Timestamp::now()),
-            };
-            log::append_jsonl(&judgments_path, std::slice::from_ref(&judgment))
-                .with_context(|| format!("writing to {}", judgments_path.display()))?;
-            let last_try = match (verdict, &side.error) {
-                (Some(v), _) => {
-                    o.known[usize::from(order - 1)] = Some((v, side.answer.clone()));
-                    true
-                }
-                (None, Some(_)) => {
-                    summary.failed += 1;
-                    true
-                }
-                (None, None) => {
-                    summary.unparsed += 1;
-                    o.tries[usize::from(order - 1)] += 1;
-                    if o.tries[usize::from(order - 1)] < MAX_UNPARSED {
-                        again.push((i, order));
-                        false
-                    } else {
-                        // Counted once per pair, when its first order is given up.
-                        let other = o.tries[usize::from(2 - order)];
-                        if other < MAX_UNPARSED {
-                            summary.given_up += 1;
-                        }
-                        true
-                    }
-                }
-            };
-            let label = format!(
-                "item {} ({} vs {})",
-                o.pair.item.id, o.pair.models[0], o.pair.models[1]
-            );
-            let words = match (verdict, &side.error) {
-                (Some(v), _) => format!("order {order}: [[{}]]", judge::spell(v)),
-                (None, Some(e)) => format!("order {order} failed: {e}"),
-                (None, None) if last_try => format!("order {order}: no verdict, given up"),
-                (None, None) => format!("order {order}: no verdict, asking once more"),
-            };
-            if last_try {
-                progress.finished(Finished {
-                    lane: 0,
-                    group: i,
-                    label: &label,
-                    summary: words,
-                    failed: verdict.is_none(),
-                    tokens: side.output_tokens.unwrap_or_default(),
-                });
-            }
-            if o.known.iter().all(Option::is_some) {
-                let o = &open[i];
-                cast(o, &mut summary)?;
-            }
+            again.extend(judging.take(done, &mut progress)?);
         }
         drop(running);
         round = again;
     }
     progress.finish();
-    summary.judged = summary.judged_before + summary.wins.values().sum::<usize>() + summary.ties;
+    let summary = judging.summary;
     print(&summary, args.json, started)?;
     if summary.stopped {
         crate::say!(
@@ -282,6 +209,100 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         return Ok(130);
     }
     Ok(u8::from(summary.failed > 0 || summary.given_up > 0))
+}
+
+/// A judging under way: the pairs still open, where their verdicts and votes go, and
+/// what has happened so far.
+struct Judging {
+    judge: String,
+    run: String,
+    votes_path: PathBuf,
+    judgments_path: PathBuf,
+    open: Vec<Open>,
+    summary: Summary,
+}
+
+impl Judging {
+    /// Takes in one answer of the judge: keeps it in `judgments.jsonl`, and votes once
+    /// both orders of its pair have a verdict. Returns the order to ask once more when
+    /// the answer held no verdict for the first time.
+    fn take(
+        &mut self,
+        done: Done<(usize, u8)>,
+        progress: &mut Progress,
+    ) -> anyhow::Result<Option<(usize, u8)>> {
+        self.summary.asked += 1;
+        let (i, order) = done.key;
+        let side = SideRecord::of(&done.answer, None);
+        let verdict = match side.error {
+            None => Verdict::parse(&side.answer),
+            Some(_) => None,
+        };
+        let o = &mut self.open[i];
+        let judgment = Judgment {
+            judge: self.judge.clone(),
+            item: o.pair.item.id.clone(),
+            models: o.pair.models.clone(),
+            order,
+            verdict: verdict.map(|v| judge::spell(v).to_owned()),
+            text: side.answer.clone(),
+            finish: side.finish,
+            error: side.error.clone(),
+            time: timestamp(jiff::Timestamp::now()),
+        };
+        log::append_jsonl(&self.judgments_path, std::slice::from_ref(&judgment))
+            .with_context(|| format!("writing to {}", self.judgments_path.display()))?;
+        let slot = usize::from(order - 1);
+        let words = match (verdict, &side.error) {
+            (Some(v), _) => {
+                o.known[slot] = Some((v, side.answer.clone()));
+                format!("order {order}: [[{}]]", judge::spell(v))
+            }
+            (None, Some(e)) => {
+                self.summary.failed += 1;
+                format!("order {order} failed: {e}")
+            }
+            (None, None) => {
+                self.summary.unparsed += 1;
+                o.tries[slot] += 1;
+                if o.tries[slot] < MAX_UNPARSED {
+                    return Ok(Some((i, order)));
+                }
+                // Counted once per pair, when its first order is given up.
+                if o.tries[1 - slot] < MAX_UNPARSED {
+                    self.summary.given_up += 1;
+                }
+                format!("order {order}: no verdict, given up")
+            }
+        };
+        let label = format!(
+            "item {} ({} vs {})",
+            o.pair.item.id, o.pair.models[0], o.pair.models[1]
+        );
+        progress.finished(Finished {
+            lane: 0,
+            group: i,
+            label: &label,
+            summary: words,
+            failed: verdict.is_none(),
+            tokens: side.output_tokens.unwrap_or_default(),
+        });
+        if o.known.iter().all(Option::is_some) {
+            self.cast(i)?;
+        }
+        Ok(None)
+    }
+
+    /// Writes the vote of open pair `i`, judged in both orders.
+    fn cast(&mut self, i: usize) -> anyhow::Result<()> {
+        let open = &self.open[i];
+        let record = vote_record(open, &self.judge, &self.run)?;
+        log::append(&self.votes_path, &record)
+            .with_context(|| format!("writing a vote to {}", self.votes_path.display()))?;
+        tally(&mut self.summary, &record, &open.pair);
+        self.summary.judged += 1;
+        Ok(())
+    }
 }
 
 /// A pair still to vote on: its two orders' verdicts so far (with the judge's text),

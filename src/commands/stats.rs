@@ -2,6 +2,8 @@
 //! or API key.
 
 mod agreement;
+mod category;
+mod decide;
 mod style;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +20,7 @@ use crate::eval::trust::{self, Consistency, JudgeAgreement};
 use crate::say;
 use crate::text::{sanitize, width};
 use crate::votes::VoteRecord;
+use crate::votes::decide::Decision;
 use crate::votes::log::FILE_NAME;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
 use crate::votes::style_control::StyleControl;
@@ -75,6 +78,12 @@ struct StatsJson<'a> {
     agreement: Option<&'a [JudgeAgreement]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     judges_consistency: Option<&'a [Consistency]>,
+    /// The top two models, or `--pair`: how likely the first is better, and the votes
+    /// that would settle it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<&'a Decision>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_category: Option<&'a [category::CategoryBoard]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     style_control: Option<&'a StyleControl>,
 }
@@ -115,11 +124,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         .run
         .as_deref()
         .map(|wanted| run_filter(data_dir, wanted, &loaded.records));
-    let categories: BTreeSet<String> = loaded
-        .records
-        .iter()
-        .filter_map(|r| r.category.clone())
-        .collect();
+    let categories: BTreeSet<String> = loaded.records.iter().flat_map(category::of).collect();
     let records: Vec<VoteRecord> = loaded
         .records
         .into_iter()
@@ -129,11 +134,19 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             run.as_ref()
                 .is_none_or(|(id, _)| r.run.as_ref() == Some(id))
         })
-        .filter(|r| args.category.is_none() || r.category == args.category)
+        .filter(|r| {
+            args.category
+                .as_deref()
+                .is_none_or(|c| category::matches(r, c))
+        })
         .collect();
     let board = leaderboard(&records, args.bootstrap);
     let judges = judges(&records);
     let trust = args.agreement.then(|| trust::trust(&records));
+    let decision = decide::pair(&board, &args.pair).map_err(super::UsageError)?;
+    let by_category = args
+        .by_category
+        .then(|| category::boards(&records, args.bootstrap));
     let style = args
         .style_control
         .then(|| style::fit(&records, args.bootstrap));
@@ -151,6 +164,9 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
             matrix: args.matrix.then_some(&board.matrix),
             agreement: trust.as_ref().map(|t| t.agreement.as_slice()),
             judges_consistency: trust.as_ref().map(|t| t.consistency.as_slice()),
+            // SPEC §6's shape stays as it is unless a pair is asked for.
+            decision: decision.as_ref().filter(|_| !args.pair.is_empty()),
+            by_category: by_category.as_deref(),
             style_control: style.as_ref(),
         };
         serde_json::to_writer_pretty(&mut out, &json)?;
@@ -190,9 +206,16 @@ pub fn stats(args: &StatsArgs, data_dir: &Path) -> anyhow::Result<u8> {
         }
         text.push('\n');
         text.push_str(&render(&board, &judges, args.matrix));
+        if let Some(decision) = &decision {
+            text.push('\n');
+            text.push_str(&decide::render(decision));
+        }
         if let Some(style) = &style {
             text.push('\n');
             text.push_str(&style::render(style, &board));
+        }
+        if let Some(boards) = &by_category {
+            text.push_str(&category::render(boards));
         }
         if let Some(trust) = &trust {
             text.push('\n');

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod judge;
 pub mod limit;
 pub mod pairs;
+pub mod review;
 pub mod run;
 pub mod suite;
 pub mod trust;

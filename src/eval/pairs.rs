@@ -95,6 +95,19 @@ pub fn pairs(run: &Run, items: &[Item]) -> io::Result<Pairs> {
     Ok(out)
 }
 
+/// The vote log for the pairs of a run: `demo-votes.jsonl` for a run of the offline
+/// demo models (their votes never reach the real leaderboard), else `votes.jsonl`.
+pub fn votes_file(pairs: &[Pair]) -> &'static str {
+    let demo = pairs
+        .iter()
+        .any(|p| p.answers.iter().any(SideRecord::is_demo));
+    if demo {
+        crate::votes::log::DEMO_FILE_NAME
+    } else {
+        crate::votes::log::FILE_NAME
+    }
+}
+
 /// The pairs `judge` has voted on among `records`.
 pub fn voted_by(records: &[VoteRecord], judge: &str) -> HashSet<PairKey> {
     records
@@ -184,6 +197,26 @@ mod tests {
         assert_eq!(
             found.waiting, 2,
             "item 2's pairs with z wait for its answer"
+        );
+    }
+
+    #[test]
+    fn votes_on_a_run_of_the_demo_models_stay_out_of_the_real_log() {
+        let pair = |model: &str, provider: &str| Pair {
+            item: item("1"),
+            models: [model.into(), "y".into()],
+            answers: [
+                SideRecord {
+                    provider: provider.into(),
+                    ..SideRecord::sample(model, "a", Finish::Stop)
+                },
+                SideRecord::sample("y", "b", Finish::Stop),
+            ],
+        };
+        assert_eq!(votes_file(&[pair("qwen-plus", "dashscope")]), "votes.jsonl");
+        assert_eq!(
+            votes_file(&[pair("demo-brisk", "demo")]),
+            "demo-votes.jsonl"
         );
     }
 

@@ -27,6 +27,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
         draw_too_small(frame, area, theme);
         return Screen::default();
     }
+    if let Some(review) = &state.review {
+        return crate::ui::review::draw_review(frame, area, state, review, theme, cache);
+    }
     let areas = areas(area, state.layout, state.input.lines().len());
     let panes = Side::BOTH.map(|side| {
         draw_pane(
@@ -35,8 +38,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
             state,
             side,
             theme,
-            &mut cache.panes[side.index()],
-            &mut cache.highlights,
+            cache,
+            true,
         )
     });
     draw_input(frame, areas.input, state, theme);

@@ -48,7 +48,9 @@ const KEYS_WIDTH: usize = 18;
 /// browse side by side where both fit, else the mode the user is in.
 pub(crate) fn help_lines(state: &State, theme: &Theme, room: usize) -> Vec<Line<'static>> {
     let current = KeyMode::from(state.mode);
-    let modes = if room + 2 >= usize::from(HELP_WIDTH) {
+    let modes = if current == KeyMode::Review {
+        vec![current]
+    } else if room + 2 >= usize::from(HELP_WIDTH) {
         vec![KeyMode::Compose, KeyMode::Browse]
     } else {
         vec![current]
@@ -87,6 +89,7 @@ fn section(mode: KeyMode, theme: &Theme, room: usize) -> Vec<Line<'static>> {
     let heading = match mode {
         KeyMode::Compose => "compose: typing",
         KeyMode::Browse => "browse: keys act on the panes",
+        KeyMode::Review => "review: one blind pair at a time",
         KeyMode::Picker | KeyMode::Help => "",
     };
     let key_style = Style::default()

@@ -6,6 +6,7 @@ mod layout;
 pub mod markdown;
 mod pane;
 mod popup;
+mod review;
 mod status;
 
 pub use draw::{ViewCache, draw};

@@ -34,10 +34,12 @@ pub struct ViewCache {
 
 #[derive(Default)]
 pub(super) struct PaneCache {
-    /// The conversation, width and theme every cached line was made for.
+    /// The conversation, width and theme every cached line was made for, and whether
+    /// the turns begin with their prompt (a review shows it above the panes instead).
     conversation: Uuid,
     width: usize,
     theme: String,
+    prompts: bool,
     turns: Vec<CachedTurn>,
 }
 
@@ -79,17 +81,20 @@ impl PaneCache {
         &mut self,
         state: &State,
         side: Side,
-        width: usize,
+        look: Look,
         theme: &Theme,
         highlights: &mut Highlights,
     ) {
+        let Look { width, prompts } = look;
         if self.conversation != state.conversation
             || self.width != width
             || self.theme != theme.name
+            || self.prompts != prompts
         {
             self.conversation = state.conversation;
             self.width = width;
             self.theme.clone_from(&theme.name);
+            self.prompts = prompts;
             self.turns.clear();
         }
         let hidden = state.names_hidden();
@@ -110,7 +115,7 @@ impl PaneCache {
                 Some(cached) if cached.key == key => {}
                 // Another stream: another prompt or model, so nothing of it is kept.
                 Some(cached) if cached.key.generation != key.generation => {
-                    *cached = CachedTurn::new(key, turn, side, width, theme, highlights);
+                    *cached = CachedTurn::new(key, turn, side, look, theme, highlights);
                 }
                 // An answer still streaming that is costly to render (one enormous
                 // paragraph, a flood) is brought up to date at most every few times
@@ -127,7 +132,7 @@ impl PaneCache {
                 }
                 None => self
                     .turns
-                    .push(CachedTurn::new(key, turn, side, width, theme, highlights)),
+                    .push(CachedTurn::new(key, turn, side, look, theme, highlights)),
             }
         }
     }
@@ -161,14 +166,19 @@ impl CachedTurn {
         key: TurnKey,
         turn: &Turn,
         side: Side,
-        width: usize,
+        look: Look,
         theme: &Theme,
         highlights: &mut Highlights,
     ) -> Self {
+        let width = look.width;
         let mut cached = Self {
             key,
             next_update: Instant::now(),
-            prompt: prompt_lines(&turn.prompt, width, theme),
+            prompt: if look.prompts {
+                prompt_lines(&turn.prompt, width, theme)
+            } else {
+                Vec::new()
+            },
             label: Vec::new(),
             reasoning: PlainStream::default(),
             thought: Vec::new(),
@@ -251,6 +261,13 @@ impl CachedTurn {
         }
         self.foot = foot_lines(turn, side, key.hidden, width, theme);
     }
+}
+
+/// How a pane lays its turns out: how wide, and whether each begins with its prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Look {
+    width: usize,
+    prompts: bool,
 }
 
 /// Plain text wrapped as it streams: the lines before the last line break are kept.
@@ -409,9 +426,11 @@ pub(super) fn draw_pane(
     state: &State,
     side: Side,
     theme: &Theme,
-    cache: &mut PaneCache,
-    highlights: &mut Highlights,
+    cache: &mut ViewCache,
+    prompts: bool,
 ) -> Viewport {
+    let ViewCache { panes, highlights } = cache;
+    let cache = &mut panes[side.index()];
     let focused = state.focus == side;
     let accent = match side {
         Side::A => theme.pane_a,
@@ -484,7 +503,7 @@ pub(super) fn draw_pane(
             height,
         };
     }
-    cache.refresh(state, side, width, theme, highlights);
+    cache.refresh(state, side, Look { width, prompts }, theme, highlights);
     let total = cache.total_lines();
     let bottom_top = total.saturating_sub(height);
     let top = match state.side(side).scroll {

@@ -117,7 +117,9 @@ fn clear_popup(frame: &mut Frame, popup: Rect) {
 /// Every key of compose and browse mode, from the keymap: side by side where the
 /// screen is wide enough, else the mode the user is in.
 pub(super) fn draw_help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let width = if area.width >= keys::HELP_WIDTH {
+    // A review has one set of keys: one section.
+    let sections = if state.review.is_some() { 1 } else { 2 };
+    let width = if sections == 2 && area.width >= keys::HELP_WIDTH {
         keys::HELP_WIDTH
     } else {
         area.width.min(keys::ONE_SECTION_WIDTH)

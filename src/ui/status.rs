@@ -48,6 +48,7 @@ pub(super) fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &
     let mode = match state.mode {
         Mode::Compose => " COMPOSE ",
         Mode::Browse => " BROWSE ",
+        Mode::Review => " REVIEW ",
     };
     let mut spans = vec![Span::styled(
         mode,

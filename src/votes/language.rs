@@ -2,6 +2,16 @@
 //! English names: "Chinese", "English", "Japanese", …, or "unknown"), so its
 //! `--category chinese|english` filters work on our exports.
 
+/// The language category `duel stats --category` knows a prompt by: `chinese`,
+/// `english` or `other`.
+pub fn category(prompt: &str) -> &'static str {
+    match detect(prompt) {
+        "Chinese" => "chinese",
+        "English" => "english",
+        _ => "other",
+    }
+}
+
 /// The language `prompt` is written in. Code (fenced blocks and inline spans) is left
 /// out first, so a question about code is judged by its words.
 ///

@@ -1,5 +1,6 @@
 //! The vote log (SPEC §5): the record, and the append-only file that holds them.
 
+pub mod decide;
 pub mod export;
 pub mod language;
 pub mod log;

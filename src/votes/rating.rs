@@ -186,6 +186,8 @@ impl Tally {
             matrix: self.matrix(&order),
             models,
             position_bias: PositionBias::new(self.a_wins, self.b_wins),
+            samples,
+            index: self.index.clone(),
         }
     }
 
@@ -676,6 +678,30 @@ pub struct Leaderboard {
     pub models: Vec<ModelStats>,
     pub matrix: Matrix,
     pub position_bias: PositionBias,
+    /// Every bootstrap round's ratings, by model index.
+    samples: Vec<Vec<Option<f64>>>,
+    index: HashMap<String, usize>,
+}
+
+impl Leaderboard {
+    /// The probability that `a` is better than `b`: the share of bootstrap rounds in
+    /// which `a` rates higher (an even round counts half), over the rounds where both
+    /// played. None without such rounds.
+    pub fn prob_better(&self, a: &str, b: &str) -> Option<f64> {
+        let (i, j) = (*self.index.get(a)?, *self.index.get(b)?);
+        let (mut above, mut rounds) = (0.0, 0u32);
+        for round in &self.samples {
+            if let (Some(x), Some(y)) = (round[i], round[j]) {
+                rounds += 1;
+                above += match x.total_cmp(&y) {
+                    std::cmp::Ordering::Greater => 1.0,
+                    std::cmp::Ordering::Equal => 0.5,
+                    std::cmp::Ordering::Less => 0.0,
+                };
+            }
+        }
+        (rounds > 0).then(|| above / f64::from(rounds))
+    }
 }
 
 #[cfg(test)]

@@ -199,6 +199,7 @@ impl StyleVotes {
                     value: Some(value),
                     ci_low: Some(ci_low),
                     ci_high: Some(ci_high),
+                    tied_to_models: !design.within[k],
                 }
             })
             .collect();
@@ -256,6 +257,8 @@ struct Design {
     battles: Vec<u32>,
     /// Whether each feature differs anywhere (a feature that never does is left out).
     varies: [bool; K],
+    /// Whether each feature differs within a pair of models (see [`Coefficient::tied_to_models`]).
+    within: [bool; K],
 }
 
 impl Design {
@@ -279,6 +282,26 @@ impl Design {
                 / n;
             sd[k] = var.sqrt();
             varies[k] &= sd[k] > 0.0;
+        }
+
+        // Whether a feature ever differs between two votes of the same pair of models
+        // (seen from the same side), or in a vote of a model against itself. If not,
+        // it only ever changes with the pair, and the fit can barely tell it from the
+        // models' strengths.
+        let mut first_seen: HashMap<(usize, usize), [f64; K]> = HashMap::new();
+        let mut within = [false; K];
+        for b in &votes.battles {
+            let Some((a, b_)) = b.models else {
+                within = std::array::from_fn(|k| within[k] || b.diff[k] != 0.0);
+                continue;
+            };
+            let (key, d) = if a < b_ {
+                ((a, b_), b.diff)
+            } else {
+                ((b_, a), b.diff.map(|v| -v))
+            };
+            let seen = first_seen.entry(key).or_insert(d);
+            within = std::array::from_fn(|k| within[k] || seen[k] != d[k]);
         }
 
         // Rows keyed by pair and features, oriented from the lower model index.
@@ -350,6 +373,7 @@ impl Design {
             counts,
             battles,
             varies,
+            within,
         })
     }
 
@@ -577,6 +601,12 @@ pub struct Coefficient {
     pub value: Option<f64>,
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
+    /// The feature never differs between two votes of the same pair of models (each
+    /// model always writes the same number of headers, say): it moves only with the
+    /// pair, so the fit can barely tell it from the models' strengths, and both it and
+    /// the ratings come out with wide intervals.
+    #[serde(skip)]
+    pub tied_to_models: bool,
 }
 
 impl Coefficient {
@@ -586,6 +616,7 @@ impl Coefficient {
             value: None,
             ci_low: None,
             ci_high: None,
+            tied_to_models: false,
         }
     }
 
@@ -888,6 +919,46 @@ mod tests {
             // 10⁻⁶ in log odds is 0.00017 rating points.
             assert!(off < 1e-6, "round {round}: {off}");
         }
+    }
+
+    #[test]
+    fn a_feature_that_moves_only_with_the_pair_is_flagged() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+        let mut votes = StyleVotes::new();
+        // Every answer of x has two headers, y one, z none; lengths vary freely.
+        let headers = |m: &str| match m {
+            "x" => 2,
+            "y" => 1,
+            _ => 0,
+        };
+        for _ in 0..300 {
+            let [a, b] = [["x", "y"], ["y", "z"], ["z", "x"], ["y", "x"]][rng.random_range(0..4)];
+            let mut style = |m: &str| Style {
+                tokens: rng.random_range(50..500),
+                headers: headers(m),
+                ..Style::default()
+            };
+            let (sa, sb) = (style(a), style(b));
+            let vote = if rng.random::<f64>() < 0.5 {
+                Vote::A
+            } else {
+                Vote::B
+            };
+            votes.add(a, b, vote, sa, sb);
+        }
+        let fit = votes.fit(20);
+        let [length, headers, ..] = &fit.coefficients[..] else {
+            panic!("four coefficients")
+        };
+        assert!(!length.tied_to_models && length.value.is_some());
+        assert!(headers.tied_to_models && headers.value.is_some());
+        // A vote of a model against itself with different headers unties it.
+        let two = Style {
+            headers: 2,
+            ..Style::default()
+        };
+        votes.add("x", "x", Vote::A, two, Style::default());
+        assert!(!votes.fit(20).coefficients[1].tied_to_models);
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod config;
 pub mod events;
 pub mod models;
 pub mod props;
+pub mod runs;
 pub mod server;
 pub mod tui;

@@ -6,6 +6,7 @@
 mod browse;
 mod compose;
 mod pickers;
+mod review;
 mod scroll;
 mod vote;
 
@@ -24,6 +25,8 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
     match msg {
         Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(state, key, now),
         Msg::Key(_) | Msg::Tick => Vec::new(),
+        // A review has no input to paste into.
+        Msg::Paste(_) if state.review.is_some() => Vec::new(),
         Msg::Paste(text) => {
             compose::paste(state, &text);
             Vec::new()
@@ -40,6 +43,9 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             event,
             pieces,
         } => on_stream(state, side, generation, event, pieces, now),
+        Msg::VotesSaved { ids, result } if state.review.is_some() => {
+            review::on_votes_saved(state, &ids, result)
+        }
         Msg::VotesSaved { ids, result } => vote::on_votes_saved(state, &ids, result),
         Msg::ConversationSaved(result) => {
             if let Err(e) = result {
@@ -85,7 +91,7 @@ fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
             state.show_help = false;
             action.map_or_else(Vec::new, |action| act(state, action, key, now))
         }
-        KeyMode::Compose | KeyMode::Browse => match action {
+        KeyMode::Compose | KeyMode::Browse | KeyMode::Review => match action {
             Some(action) => act(state, action, key, now),
             None if mode == KeyMode::Compose => {
                 state.input.input(key);
@@ -114,7 +120,11 @@ fn act(state: &mut State, action: Action, key: KeyEvent, now: Instant) -> Vec<Ef
             compose::clear_draft(state);
         }
         Action::Quit => return quit(state),
+        Action::Vote(vote) if state.review.is_some() => return review::vote(state, vote),
         Action::Vote(vote) => return vote::vote(state, vote),
+        Action::NextPair => review::next(state),
+        Action::PreviousPair => review::previous(state),
+        Action::SkipPair => review::skip(state),
         Action::FocusOther => state.focus = state.focus.other(),
         Action::FocusA => state.focus = Side::A,
         Action::FocusB => state.focus = Side::B,

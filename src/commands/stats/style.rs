@@ -49,6 +49,22 @@ pub(super) fn render(style: &StyleControl, plain: &Leaderboard) -> String {
     for c in &style.coefficients {
         let _ = writeln!(text, "  {}", coefficient_line(c));
     }
+    let tied: Vec<&str> = style
+        .coefficients
+        .iter()
+        .filter(|c| c.tied_to_models && c.value.is_some())
+        .map(|c| c.feature)
+        .collect();
+    if !tied.is_empty() {
+        let _ = writeln!(
+            text,
+            "* {}: the same in every vote of a pair of models here (each model always \
+             writes alike), so the fit can barely tell {} from the models' strengths; \
+             expect wide intervals on both",
+            tied.join(", "),
+            if tied.len() == 1 { "it" } else { "them" }
+        );
+    }
     if style.votes < FEW_VOTES {
         let _ = writeln!(
             text,

@@ -1,0 +1,128 @@
+//! The review screen (`duel review`): the item's prompt on top under the progress
+//! line, the two answers in the panes as the chat draws them, the status line last.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout as Split, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use crate::app::review::Review;
+use crate::app::state::{Screen, State};
+use crate::config::Layout;
+use crate::domain::{Role, Side};
+use crate::text::{sanitize, truncate, wrap_text};
+use crate::theme::Theme;
+use crate::ui::pane::{ViewCache, draw_pane};
+use crate::ui::popup::draw_help;
+use crate::ui::status::draw_status;
+
+pub(super) fn draw_review(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    review: &Review,
+    theme: &Theme,
+    cache: &mut ViewCache,
+) -> Screen {
+    let room = usize::from(area.width.saturating_sub(2)).max(1);
+    let (prompt, clipped) = prompt_lines(review, theme, room, usize::from(area.height));
+    let [top, panes, status] = Split::vertical([
+        Constraint::Length(u16::try_from(prompt.len() + 2).unwrap_or(u16::MAX)),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(theme.border))
+        .title(Line::styled(
+            format!(" {} ", truncate(&review.progress(), room.saturating_sub(2))),
+            Style::default()
+                .fg(theme.heading)
+                .add_modifier(Modifier::BOLD),
+        ))
+        .title_bottom(
+            Line::styled(
+                format!(" {} ", truncate(&about(review), room.saturating_sub(2))),
+                Style::default().fg(theme.dim),
+            )
+            .right_aligned(),
+        );
+    frame.render_widget(Paragraph::new(prompt).block(block), top);
+
+    let halves = match state.layout {
+        Layout::Columns => Split::horizontal([Constraint::Ratio(1, 2); 2]),
+        Layout::Rows => Split::vertical([Constraint::Ratio(1, 2); 2]),
+    };
+    let areas: [Rect; 2] = halves.areas(panes);
+    // The panes begin with the prompt only where the box above could not hold it all.
+    let panes = Side::BOTH.map(|side| {
+        draw_pane(
+            frame,
+            areas[side.index()],
+            state,
+            side,
+            theme,
+            cache,
+            clipped,
+        )
+    });
+    draw_status(frame, status, state, theme);
+    if state.show_help {
+        draw_help(frame, area, state, theme);
+    }
+    Screen { panes }
+}
+
+/// The prompt wrapped to `room`, at most a quarter of the screen's `height`: a longer
+/// one is cut with a line that says how much more there is and where it is whole.
+/// True when it was cut.
+fn prompt_lines(
+    review: &Review,
+    theme: &Theme,
+    room: usize,
+    height: usize,
+) -> (Vec<Line<'static>>, bool) {
+    let prompt = review.current().map_or("", |e| e.item.prompt());
+    let style = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
+    let mut lines = wrap_text(&sanitize(prompt.trim_end()), style, room);
+    let most = (height.saturating_sub(1) / 4).max(1);
+    if lines.len() <= most {
+        return (lines, false);
+    }
+    let more = lines.len() - (most - 1);
+    lines.truncate(most - 1);
+    lines.push(Line::styled(
+        truncate(
+            &format!("… {more} more lines: each pane begins with the whole prompt"),
+            room,
+        ),
+        Style::default()
+            .fg(theme.dim)
+            .add_modifier(Modifier::ITALIC),
+    ));
+    (lines, true)
+}
+
+/// Which run and item the pair is of: "run pilot · item q-37 · coding".
+fn about(review: &Review) -> String {
+    let mut text = format!("run {}", review.queue.run_label());
+    if let Some(entry) = review.current() {
+        text.push_str(&format!(" · item {}", entry.item.id));
+        if let Some(category) = &entry.item.category {
+            text.push_str(&format!(" · {category}"));
+        }
+        let earlier = entry
+            .item
+            .messages
+            .iter()
+            .filter(|m| m.role != Role::System)
+            .count()
+            .saturating_sub(1);
+        if earlier > 0 {
+            text.push_str(&format!(" · after {earlier} earlier messages"));
+        }
+    }
+    sanitize(&text).replace('\n', " ")
+}
