@@ -42,16 +42,17 @@ FILLERS = {
 }
 
 
-def answer(model, prompt):
-    m = MODELS[model]
-    parts = []
-    for i in range(m["headers"]):
-        parts.append(f"## Part {i + 1}")
+def around(mean):
+    """A count near `mean`: answers of one model differ from each other too."""
+    return max(0, round(rng.gauss(mean, 1.0 + mean / 3)))
+
+
+def answer(model, markdown):
+    headers, lists, bold = markdown
+    parts = [f"## Part {i + 1}" for i in range(headers)]
     parts.append("An answer.")
-    for i in range(m["lists"]):
-        parts.append(f"- point {i + 1}")
-    for i in range(m["bold"]):
-        parts.append(f"**note {i + 1}**")
+    parts += [f"- point {i + 1}" for i in range(lists)]
+    parts += [f"**note {i + 1}**" for i in range(bold)]
     return "\n".join(parts)
 
 
@@ -64,10 +65,10 @@ def norm_diff(a, b):
     return (a - b) / (a + b) if a + b else 0.0
 
 
-def side(model, prompt, tokens):
+def side(model, tokens, markdown):
     m = MODELS[model]
     return {"model": model, "provider": m["provider"], "model_id": model,
-            "answer": answer(model, prompt), "reasoning": None, "finish": "stop", "error": None,
+            "answer": answer(model, markdown), "reasoning": None, "finish": "stop", "error": None,
             "ttft_ms": rng.randint(200, 900), "total_ms": rng.randint(2000, 9000),
             "input_tokens": 30, "output_tokens": tokens}
 
@@ -78,11 +79,13 @@ def main():
         a, b = rng.sample(names, 2)
         (language, category), templates = rng.choice(list(PROMPTS.items()))
         prompt = rng.choice(templates).format(rng.choice(FILLERS[(language, category)]))
-        ta = int(MODELS[a]["tokens"] * rng.uniform(0.7, 1.3))
-        tb = int(MODELS[b]["tokens"] * rng.uniform(0.7, 1.3))
+        ta = int(MODELS[a]["tokens"] * rng.uniform(0.4, 1.6))
+        tb = int(MODELS[b]["tokens"] * rng.uniform(0.4, 1.6))
+        ma = tuple(around(MODELS[a][k]) for k in ("headers", "lists", "bold"))
+        mb = tuple(around(MODELS[b][k]) for k in ("headers", "lists", "bold"))
         logit = (strength(a, language, category) - strength(b, language, category)
                  + 0.8 * norm_diff(ta, tb)
-                 + 0.3 * norm_diff(MODELS[a]["bold"], MODELS[b]["bold"]))
+                 + 0.3 * norm_diff(ma[2], mb[2]))
         u = rng.random()
         if u < 0.1:
             vote = "tie"
@@ -96,7 +99,7 @@ def main():
             "conversation": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "turn": 1, "attempt": 1, "vote": vote, "blind": True,
             "judge": rng.choice(["alice", "bob", "chen"]), "prompt": prompt,
-            "a": side(a, prompt, ta), "b": side(b, prompt, tb),
+            "a": side(a, ta, ma), "b": side(b, tb, mb),
         }
         if n % 2 == 0:
             record["run"] = "example-20261120-090000"

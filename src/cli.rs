@@ -259,6 +259,12 @@ pub struct StatsArgs {
     /// matrix as a heat map and position bias, for sharing (opens without a network).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Add the ratings with style held equal (LMArena's style control: answer length,
+    /// headers, list items and bold as extra features) and what each style feature is
+    /// worth.
+    #[arg(long)]
+    pub style_control: bool,
 }
 
 #[derive(Debug, Args)]

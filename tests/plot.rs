@@ -470,3 +470,35 @@ fn stats_plot_with_a_broken_theme_still_draws_and_says_why() {
     );
     assert!(screen.contains("RANK  MODEL"), "{screen}");
 }
+
+#[test]
+fn stats_html_with_style_control_shows_the_style_figures_of_the_json() {
+    let home = tempfile::tempdir().unwrap();
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/votes.jsonl");
+    let page_path = home.path().join("board.html");
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &[
+            "stats",
+            log,
+            "--json",
+            "--style-control",
+            "--bootstrap",
+            "50",
+            "--html",
+            page_path.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.contains("<h2>With style held equal</h2>"), "{page}");
+    let first = &json["style_control"]["models"][0];
+    let rating = format!("{:.0}", first["rating"].as_f64().unwrap());
+    let name = first["model"].as_str().unwrap();
+    let section = &page[page.find("With style held equal").unwrap()..];
+    assert!(
+        section.contains(name) && section.contains(&rating),
+        "{name} {rating}: {section}"
+    );
+}

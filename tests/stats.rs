@@ -9,6 +9,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use common::cli::{duel, run};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
 fn side(model: &str, answer: &str) -> Value {
@@ -881,4 +883,153 @@ fn the_example_log_in_the_readme_reads_whole() {
     );
     assert_eq!(json["models"].as_array().expect("models").len(), 4);
     assert_eq!(json["by_category"].as_array().expect("categories").len(), 5);
+}
+
+/// 600 votes between two equally strong models: "verbose" writes about three times
+/// the tokens of "terse", and the judge prefers the longer answer whoever wrote it
+/// (log odds 2.5 per unit of (a − b) / (a + b + 1), LMArena's normalised difference).
+/// A third of the answers have a bold span, which decides nothing; no answer has a
+/// header or a list. Alice casts the even votes, bob (blind) the odd.
+fn length_biased_votes() -> Vec<Value> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    (0..600)
+        .map(|n| {
+            let (a, b) = if n % 2 == 0 {
+                ("verbose", "terse")
+            } else {
+                ("terse", "verbose")
+            };
+            let mut answer = |model: &str| {
+                let typical = if model == "verbose" { 600.0 } else { 200.0 };
+                let tokens = (typical * rng.random_range(0.3..1.7)) as u64;
+                let bold = if rng.random::<f64>() < 0.33 {
+                    " with **bold**"
+                } else {
+                    ""
+                };
+                let mut s = side(model, &format!("{model} answers {n}{bold}"));
+                s["output_tokens"] = json!(tokens);
+                (s, tokens as f64)
+            };
+            let ((side_a, ta), (side_b, tb)) = (answer(a), answer(b));
+            let p = 1.0 / (1.0 + (-2.5 * (ta - tb) / (ta + tb + 1.0)).exp());
+            let v = if rng.random::<f64>() < p { "a" } else { "b" };
+            let (judge, blind) = if n % 2 == 0 {
+                ("alice", false)
+            } else {
+                ("bob", true)
+            };
+            let mut record = vote(n, a, b, v, judge, blind);
+            record["a"] = side_a;
+            record["b"] = side_b;
+            record
+        })
+        .collect()
+}
+
+#[test]
+fn stats_style_control_holds_style_equal() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &length_biased_votes(), "");
+    let json = |extra: &[&str]| {
+        let mut args = vec!["stats", "--json", "--bootstrap", "200", "--style-control"];
+        args.extend(extra);
+        let (code, out, err) = run(&mut duel(home.path(), &args));
+        assert_eq!(code, 0, "stderr: {err}");
+        serde_json::from_str::<Value>(&out).expect("JSON")
+    };
+    let all = json(&[]);
+    let keys =
+        |v: &Value| -> Vec<String> { v.as_object().expect("object").keys().cloned().collect() };
+    assert_eq!(keys(&all["style_control"]), ["coefficients", "models"]);
+    let style = all["style_control"]["models"].as_array().expect("models");
+    assert_eq!(style.len(), 2);
+    for m in style {
+        assert_eq!(keys(m), ["ci_high", "ci_low", "model", "rank", "rating"]);
+    }
+    let coefficients = all["style_control"]["coefficients"]
+        .as_array()
+        .expect("coefficients");
+    let features: Vec<&str> = coefficients
+        .iter()
+        .map(|c| c["feature"].as_str().expect("feature"))
+        .collect();
+    assert_eq!(features, ["length", "headers", "lists", "bold"]);
+    for c in coefficients {
+        assert_eq!(keys(c), ["ci_high", "ci_low", "feature", "value"]);
+    }
+
+    let find = |list: &Value, name: &str| -> (f64, f64, f64) {
+        let m = list
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|m| m["model"] == name)
+            .expect(name);
+        let f = |k: &str| m[k].as_f64().expect(k);
+        (f("rating"), f("ci_low"), f("ci_high"))
+    };
+    // The plain ratings tell the two apart: the verbose model looks better.
+    let (_, verbose_low, _) = find(&all["models"], "verbose");
+    let (_, _, terse_high) = find(&all["models"], "terse");
+    assert!(verbose_low > terse_high, "{}", all["models"]);
+    // With style held equal, each rating lies inside the other's interval.
+    let (v, v_low, v_high) = find(&all["style_control"]["models"], "verbose");
+    let (t, t_low, t_high) = find(&all["style_control"]["models"], "terse");
+    assert!(v_low < t && t < v_high, "{}", all["style_control"]);
+    assert!(t_low < v && v < t_high, "{}", all["style_control"]);
+    assert!(style.iter().all(|m| m["rank"] == 1));
+    // Longer answers win, and the interval leaves out 0; bold decides nothing.
+    let length = &coefficients[0];
+    assert!(length["value"].as_f64().expect("value") > 0.0, "{length}");
+    assert!(length["ci_low"].as_f64().expect("low") > 0.0, "{length}");
+    let bold = &coefficients[3];
+    assert!(bold["ci_low"].as_f64().expect("low") < 0.0, "{bold}");
+    assert!(bold["ci_high"].as_f64().expect("high") > 0.0, "{bold}");
+    // Never a header or a list: left out, as nulls.
+    for c in &coefficients[1..3] {
+        assert_eq!(
+            (&c["value"], &c["ci_low"], &c["ci_high"]),
+            (&Value::Null, &Value::Null, &Value::Null)
+        );
+    }
+
+    // The filters apply to it as to the plain ratings.
+    let bob = json(&["--judge", "bob"]);
+    assert_eq!(bob["votes"], 300);
+    assert_ne!(bob["style_control"], all["style_control"]);
+    assert_eq!(
+        json(&["--blind-only"])["style_control"],
+        bob["style_control"]
+    );
+    let nobody = json(&["--judge", "nobody"]);
+    assert_eq!(nobody["style_control"]["models"], json!([]));
+    // Without the flag, no such key.
+    let (_, plain, _) = run(&mut duel(home.path(), &["stats", "--json"]));
+    assert!(!plain.contains("style_control"), "{plain}");
+
+    let (code, text, err) = run(&mut duel(
+        home.path(),
+        &["stats", "--style-control", "--bootstrap", "200"],
+    ));
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(text.contains("With style held equal"), "{text}");
+    assert!(text.contains("95% CI  PLAIN  CHANGE"), "{text}");
+    assert!(text.contains("longer answers win: +"), "{text}");
+    assert!(text.contains("excludes 0)"), "{text}");
+    assert!(text.contains("includes 0: could be chance)"), "{text}");
+    assert!(
+        text.contains("headers: never differs between the two answers"),
+        "{text}"
+    );
+    // Bold varies within the pair: nothing is tied to the models.
+    assert!(!text.contains("barely tell"), "{text}");
+    // The verbose model loses points once its length no longer speaks for it.
+    let row = text
+        .lines()
+        .skip_while(|l| !l.starts_with("With style held equal"))
+        .find(|l| l.contains("verbose"))
+        .expect("verbose's row");
+    let change = row.split_whitespace().last().expect("change");
+    assert!(change.starts_with('-'), "{row}");
 }

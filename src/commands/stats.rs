@@ -6,6 +6,7 @@ mod category;
 mod decide;
 pub mod html;
 pub mod plot;
+mod style;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -25,6 +26,7 @@ use crate::votes::VoteRecord;
 use crate::votes::decide::Decision;
 use crate::votes::log::FILE_NAME;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
+use crate::votes::style_control::StyleControl;
 
 /// Votes per judge, most first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -63,8 +65,9 @@ pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
     tally.leaderboard(rounds)
 }
 
-/// SPEC §6's JSON, with `judges`, (on `--matrix`) `matrix` and (on `--agreement`)
-/// SPEC §8's `agreement` and `judges_consistency` added.
+/// SPEC §6's JSON, with `judges`, (on `--matrix`) `matrix`, (on `--agreement`)
+/// SPEC §8's `agreement` and `judges_consistency`, and (on `--style-control`) SPEC §8's
+/// `style_control` added.
 #[derive(Serialize)]
 struct StatsJson<'a> {
     votes: usize,
@@ -84,6 +87,8 @@ struct StatsJson<'a> {
     decision: Option<&'a Decision>,
     #[serde(skip_serializing_if = "Option::is_none")]
     by_category: Option<&'a [category::CategoryBoard]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    style_control: Option<&'a StyleControl>,
 }
 
 /// The run `--run` names: resolved against the data dir's runs when it names one
@@ -145,6 +150,9 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
     let by_category = args
         .by_category
         .then(|| category::boards(&records, args.bootstrap));
+    let style = args
+        .style_control
+        .then(|| style::fit(&records, args.bootstrap));
     let run_label = run.map(|(_, label)| label);
     let filters = filters(args, run_label.as_deref());
 
@@ -154,8 +162,16 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
             source: &html::source_of(&paths),
             filters: filters.as_deref(),
             total,
-            // --style-control's fit goes here, mapped with `html::StyleFigures::new`.
-            style: None,
+            style: style.as_ref().map(|s| {
+                html::StyleFigures::new(
+                    s.models
+                        .iter()
+                        .map(|m| (m.model.as_str(), m.rating, m.ci_low, m.ci_high)),
+                    s.coefficients
+                        .iter()
+                        .map(|c| (c.feature, c.value, c.ci_low, c.ci_high)),
+                )
+            }),
             made: &html::now(),
         };
         html::write(path, &html::page(&page))
@@ -177,6 +193,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
             // SPEC §6's shape stays as it is unless a pair is asked for.
             decision: decision.as_ref().filter(|_| !args.pair.is_empty()),
             by_category: by_category.as_deref(),
+            style_control: style.as_ref(),
         };
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
@@ -222,6 +239,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Resu
         if let Some(decision) = &decision {
             text.push('\n');
             text.push_str(&decide::render(decision));
+        }
+        if let Some(style) = &style {
+            text.push('\n');
+            text.push_str(&style::render(style, &board));
         }
         if let Some(boards) = &by_category {
             text.push_str(&category::render(boards));

@@ -7,5 +7,6 @@ pub mod log;
 pub mod rating;
 pub mod record;
 pub mod style;
+pub mod style_control;
 
 pub use record::{SideRecord, TokenEstimate, VoteRecord};

@@ -45,7 +45,7 @@ pub(crate) const FEW_BATTLES: u32 = 10;
 const MEAN_RATING: f64 = 1000.0;
 
 /// Rating points per unit of θ: 400 per factor of 10 in odds.
-fn scale() -> f64 {
+pub(crate) fn scale() -> f64 {
     400.0 / std::f64::consts::LN_10
 }
 
@@ -236,43 +236,14 @@ impl Tally {
 
     /// Ratings of every round, `None` for a model with no battle in that round.
     fn bootstrap(&self, start: &[f64], rounds: u32) -> Vec<Vec<Option<f64>>> {
-        if self.battles.is_empty() || rounds == 0 {
+        if self.battles.is_empty() {
             return Vec::new();
         }
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(rounds as usize);
-        let per_thread = (rounds as usize).div_ceil(threads);
-        let all: Vec<u32> = (0..rounds).collect();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = all
-                .chunks(per_thread)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .iter()
-                            .map(|&r| self.round(start, r))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                // A worker only computes; were it to panic, that is a bug to surface.
-                .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        in_parallel(rounds, |r| self.round(start, r))
     }
 
     fn round(&self, start: &[f64], round: u32) -> Vec<Option<f64>> {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED ^ u64::from(round));
-        let mut counts = vec![0u32; self.counts.len()];
-        let len = self.battles.len();
-        for _ in 0..len {
-            // Lemire's multiply-shift: one draw per pick; its bias (< len / 2⁶⁴) is nil.
-            let pick = ((u128::from(rng.next_u64()) * len as u128) >> 64) as usize;
-            counts[self.battles[pick] as usize] += 1;
-        }
+        let counts = resample(&self.battles, self.counts.len(), round);
         let mut battles = vec![0u32; self.names.len()];
         for (p, &(low, high)) in self.pairs.iter().enumerate() {
             let n: u32 = counts[p * 3..p * 3 + 3].iter().sum();
@@ -280,26 +251,72 @@ impl Tally {
             battles[high] += n;
         }
         let theta = fit(self.names.len(), &self.pairs, &counts, start);
-        // Ratings are only defined up to a common shift. Align each round to the full
-        // fit, weighting models by their battles, so a barely-played model swinging
-        // wildly does not drag every other model's interval along with it.
-        let (mut moved, mut weight) = (0.0, 0.0);
-        for i in 0..theta.len() {
-            moved += f64::from(battles[i]) * (theta[i] - start[i]);
-            weight += f64::from(battles[i]);
-        }
-        let shift = if weight > 0.0 { moved / weight } else { 0.0 };
-        let centre = start.iter().sum::<f64>() / start.len() as f64;
-        theta
-            .iter()
-            .zip(battles)
-            .map(|(t, n)| (n > 0).then(|| MEAN_RATING + scale() * (t - shift - centre)))
-            .collect()
+        aligned(&theta, start, &battles)
     }
 }
 
+/// `work(round)` for rounds 0..`rounds`, in round order, spread over the cores.
+pub(crate) fn in_parallel<T: Send>(rounds: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
+    if rounds == 0 {
+        return Vec::new();
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(rounds as usize);
+    let per_thread = (rounds as usize).div_ceil(threads);
+    let all: Vec<u32> = (0..rounds).collect();
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = all
+            .chunks(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(|&r| work(r)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            // A worker only computes; were it to panic, that is a bug to surface.
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// One bootstrap round's draw: `battles` (each a cell index below `cells`) resampled
+/// with replacement to the same size, as counts per cell. Each round has its own
+/// generator, seeded from [`SEED`] and the round number.
+pub(crate) fn resample(battles: &[u32], cells: usize, round: u32) -> Vec<u32> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED ^ u64::from(round));
+    let mut counts = vec![0u32; cells];
+    let len = battles.len();
+    for _ in 0..len {
+        // Lemire's multiply-shift: one draw per pick; its bias (< len / 2⁶⁴) is nil.
+        let pick = ((u128::from(rng.next_u64()) * len as u128) >> 64) as usize;
+        counts[battles[pick] as usize] += 1;
+    }
+    counts
+}
+
+/// A bootstrap round's strengths `theta` as ratings on the full fit's (`start`'s)
+/// scale, `None` for a model without battles in the round.
+///
+/// Ratings are only defined up to a common shift. Each round is aligned to the full
+/// fit, weighting models by their battles, so a barely-played model swinging wildly
+/// does not drag every other model's interval along with it.
+pub(crate) fn aligned(theta: &[f64], start: &[f64], battles: &[u32]) -> Vec<Option<f64>> {
+    let (mut moved, mut weight) = (0.0, 0.0);
+    for i in 0..theta.len() {
+        moved += f64::from(battles[i]) * (theta[i] - start[i]);
+        weight += f64::from(battles[i]);
+    }
+    let shift = if weight > 0.0 { moved / weight } else { 0.0 };
+    let centre = start.iter().sum::<f64>() / start.len() as f64;
+    theta
+        .iter()
+        .zip(battles)
+        .map(|(t, &n)| (n > 0).then(|| MEAN_RATING + scale() * (t - shift - centre)))
+        .collect()
+}
+
 /// θ to ratings, centred so the models average [`MEAN_RATING`].
-fn to_ratings(theta: &[f64]) -> Vec<f64> {
+pub(crate) fn to_ratings(theta: &[f64]) -> Vec<f64> {
     let mean = theta.iter().sum::<f64>() / theta.len().max(1) as f64;
     theta
         .iter()
@@ -314,14 +331,14 @@ pub fn rank(ci_high: f64, bounds: &[(f64, f64)]) -> u32 {
 }
 
 /// The `q` quantile of sorted `values`, interpolating linearly between ranks.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// log(1 + eˣ) without overflow.
-fn softplus(x: f64) -> f64 {
+pub(crate) fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
@@ -358,18 +375,31 @@ fn objective(weights: &[(usize, usize, f64, f64)], theta: &[f64]) -> f64 {
     f
 }
 
-/// Maximum-a-posteriori Bradley–Terry strengths from pair counts, from `start`.
-fn fit(n: usize, pairs: &[(usize, usize)], counts: &[u32], start: &[f64]) -> Vec<f64> {
-    let weights = pair_weights(pairs, counts);
-    let mut theta = start.to_vec();
-    let mut f = objective(&weights, &theta);
-    for _ in 0..100 {
-        let mut grad: Vec<f64> = theta.iter().map(|t| PRIOR * t).collect();
-        let mut hess = vec![0.0; n * n];
+/// The plain fit's objective over its pair weights.
+struct PairFit<'a> {
+    models: usize,
+    weights: &'a [(usize, usize, f64, f64)],
+}
+
+impl Convex for PairFit<'_> {
+    fn dim(&self) -> usize {
+        self.models
+    }
+
+    fn eval(&self, theta: &[f64], derivatives: Option<(&mut [f64], &mut [f64])>) -> f64 {
+        let f = objective(self.weights, theta);
+        let Some((grad, hess)) = derivatives else {
+            return f;
+        };
+        let n = self.models;
+        for (g, t) in grad.iter_mut().zip(theta) {
+            *g = PRIOR * t;
+        }
+        hess.fill(0.0);
         for k in 0..n {
             hess[k * n + k] = PRIOR;
         }
-        for &(i, j, w, total) in &weights {
+        for &(i, j, w, total) in self.weights {
             let p = sigmoid(theta[i] - theta[j]);
             let g = total * p - w;
             grad[i] += g;
@@ -380,20 +410,124 @@ fn fit(n: usize, pairs: &[(usize, usize)], counts: &[u32], start: &[f64]) -> Vec
             hess[i * n + j] -= h;
             hess[j * n + i] -= h;
         }
-        if grad.iter().all(|g| g.abs() < 1e-9) {
+        f
+    }
+}
+
+/// Maximum-a-posteriori Bradley–Terry strengths from pair counts, from `start`.
+fn fit(n: usize, pairs: &[(usize, usize)], counts: &[u32], start: &[f64]) -> Vec<f64> {
+    let weights = pair_weights(pairs, counts);
+    let objective = PairFit {
+        models: n,
+        weights: &weights,
+    };
+    newton(&objective, start, PLAIN_TOLERANCE)
+}
+
+/// A smooth, strictly convex function for [`newton`] to minimise.
+pub(crate) trait Convex {
+    /// The number of variables.
+    fn dim(&self) -> usize;
+    /// The value at `x`; with `derivatives`, also writes the gradient and the Hessian
+    /// (row-major, `dim × dim`) over whatever the two buffers held.
+    fn eval(&self, x: &[f64], derivatives: Option<(&mut [f64], &mut [f64])>) -> f64;
+    /// The gradient and the Hessian alone, for an objective that saves work without
+    /// the value.
+    fn derivatives(&self, x: &[f64], grad: &mut [f64], hess: &mut [f64]) {
+        self.eval(x, Some((grad, hess)));
+    }
+}
+
+/// When [`newton`] stops, besides after 100 steps, and when it trusts a step.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tolerance {
+    /// Every component of the gradient below this: converged.
+    pub gradient: f64,
+    /// A step that moved no variable by more than this was the last.
+    pub moved: f64,
+    /// A Newton step smaller than this in every variable is taken whole, without
+    /// looking at the value there, and is the last: this close to the optimum Newton
+    /// converges quadratically, so what is left is of the order of its square. 0: never.
+    pub last_step: f64,
+    /// A Newton step smaller than this in every variable is taken whole without the
+    /// line search (pure Newton, where the objective is all but quadratic), as long
+    /// as the gradient shrinks; so the value is not needed. 0: never.
+    pub trusted_step: f64,
+}
+
+/// The plain fit's stopping rule.
+const PLAIN_TOLERANCE: Tolerance = Tolerance {
+    gradient: 1e-9,
+    moved: 1e-12,
+    last_step: 0.0,
+    trusted_step: 0.0,
+};
+
+fn largest(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// Minimises `objective` from `start` by Newton's method with a backtracking line
+/// search. The value, gradient and Hessian are computed in one pass at each point
+/// tried, so an accepted point's derivatives are ready for the next step.
+pub(crate) fn newton(objective: &impl Convex, start: &[f64], tolerance: Tolerance) -> Vec<f64> {
+    let n = objective.dim();
+    let mut theta = start.to_vec();
+    let mut grad = vec![0.0; n];
+    let mut hess = vec![0.0; n * n];
+    // The value at theta, when it was computed: not yet where the first step may well
+    // be trusted.
+    let mut f = if tolerance.trusted_step > 0.0 {
+        objective.derivatives(&theta, &mut grad, &mut hess);
+        None
+    } else {
+        Some(objective.eval(&theta, Some((&mut grad, &mut hess))))
+    };
+    for _ in 0..100 {
+        if grad.iter().all(|g| g.abs() < tolerance.gradient) {
             break;
         }
-        let Some(step) = cholesky_solve(&mut hess, &grad, n) else {
+        let Some(mut step) = cholesky_solve(&mut hess, &grad, n) else {
             break;
+        };
+        if step.iter().all(|s| s.abs() < tolerance.last_step) {
+            for (x, s) in theta.iter_mut().zip(&step) {
+                *x -= s;
+            }
+            break;
+        }
+        if step.iter().all(|s| s.abs() < tolerance.trusted_step) {
+            let before = largest(&grad);
+            let next: Vec<f64> = theta.iter().zip(&step).map(|(x, s)| x - s).collect();
+            objective.derivatives(&next, &mut grad, &mut hess);
+            if largest(&grad) < before {
+                let moved = largest(&step);
+                theta = next;
+                f = None;
+                if moved < tolerance.moved {
+                    break;
+                }
+                continue;
+            }
+            // No progress: back to theta, and the line search.
+            f = Some(objective.eval(&theta, Some((&mut grad, &mut hess))));
+            let Some(again) = cholesky_solve(&mut hess, &grad, n) else {
+                break;
+            };
+            step = again;
+        }
+        let f_here = match f {
+            Some(f) => f,
+            None => objective.eval(&theta, None),
         };
         let slope: f64 = -grad.iter().zip(&step).map(|(g, s)| g * s).sum::<f64>();
         let mut t = 1.0;
         let mut next: Vec<f64>;
         loop {
             next = theta.iter().zip(&step).map(|(x, s)| x - t * s).collect();
-            let f_next = objective(&weights, &next);
-            if f_next <= f + 1e-4 * t * slope || t < 1e-10 {
-                f = f_next;
+            let f_next = objective.eval(&next, Some((&mut grad, &mut hess)));
+            if f_next <= f_here + 1e-4 * t * slope || t < 1e-10 {
+                f = Some(f_next);
                 break;
             }
             t /= 2.0;
@@ -404,7 +538,7 @@ fn fit(n: usize, pairs: &[(usize, usize)], counts: &[u32], start: &[f64]) -> Vec
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         theta = next;
-        if moved < 1e-12 {
+        if moved < tolerance.moved {
             break;
         }
     }
@@ -412,7 +546,7 @@ fn fit(n: usize, pairs: &[(usize, usize)], counts: &[u32], start: &[f64]) -> Vec
 }
 
 /// Solves `a·x = b` for a symmetric positive definite `a` (row-major, overwritten).
-fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
+pub(crate) fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
     for j in 0..n {
         let mut d = a[j * n + j];
         for k in 0..j {

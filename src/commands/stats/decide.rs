@@ -67,8 +67,10 @@ pub(super) fn render(d: &Decision) -> String {
         text,
         "{}",
         match (d.settled, d.more_votes) {
-            (true, _) =>
-                "enough to settle it (the 95% interval excludes an even split).".to_owned(),
+            (true, _) => format!(
+                "enough to settle it in {}'s favour (the 95% interval excludes an even split).",
+                if rate > 0.5 { &a } else { &b }
+            ),
             (false, Some(more)) => format!(
                 "about {more} more votes between {a} and {b} would settle it, in {}'s favour if the rate holds.",
                 if rate > 0.5 { &a } else { &b }
