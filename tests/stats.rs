@@ -838,7 +838,7 @@ fn the_pair_says_how_likely_and_how_many_more_votes_would_settle_it() {
     // (1.96·0.5 + 0.8416·√(0.525·0.475))² / 0.025² = 3137.2: 3138 in all, 3098 more.
     assert!(
         text.contains(
-            "about 3098 more votes between qwen-plus and ernie-4.5 would settle it, in qwen-plus's favour if the rate holds"
+            "About 3098 more votes between them would settle it in qwen-plus's favour, if the rate holds."
         ),
         "{text}"
     );

@@ -57,27 +57,27 @@ pub(super) fn render(d: &Decision) -> String {
         );
         return text;
     };
-    let _ = write!(
+    let _ = writeln!(
         text,
-        "  Head to head, {a} won {} of {} votes (a tie counts half): ",
+        "  Head to head, {a} won {} of {} votes (a tie counts half).",
         percent(rate),
         d.battles
     );
+    let ahead = if rate > 0.5 { &a } else { &b };
     let _ = writeln!(
         text,
-        "{}",
+        "  {}",
         match (d.settled, d.more_votes) {
             (true, _) => format!(
-                "enough to settle it in {}'s favour (the 95% interval excludes an even split).",
-                if rate > 0.5 { &a } else { &b }
+                "That settles it in {ahead}'s favour: the 95% interval excludes an even split."
             ),
             (false, Some(more)) => format!(
-                "about {more} more votes between {a} and {b} would settle it, in {}'s favour if the rate holds.",
-                if rate > 0.5 { &a } else { &b }
+                "About {more} more votes between them would settle it in {ahead}'s favour, if the rate holds."
             ),
-            (false, None) =>
-                "an even split so far; more votes settle it only if one of them is really better."
-                    .to_owned(),
+            (false, None) => {
+                "An even split so far: more votes settle it only if one of them is really better."
+                    .to_owned()
+            }
         }
     );
     text
