@@ -711,3 +711,21 @@ fn a_template_of_one_s_own_is_what_the_judge_gets_and_one_without_an_answer_is_r
             .starts_with("OUR HOUSE RULES\n[Question]\nquestion ")
     }));
 }
+
+#[test]
+fn a_missing_key_is_named_before_anything_is_sent_or_any_run_made() {
+    let server = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let home = Home::new();
+    let config = home.config(&server.url(), &PAIR, "");
+    let suite = home.suite("suite.txt", "one\ntwo\n");
+    let mut cmd = home.duel(&config, &["batch", &suite]);
+    cmd.env_remove("DUEL_BATCH_KEY");
+    let (code, _, err) = run(&mut cmd);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("alpha needs DUEL_BATCH_KEY; beta needs DUEL_BATCH_KEY, not set"),
+        "{err}"
+    );
+    assert!(server.requests().is_empty());
+    assert!(!home.runs_dir().exists());
+}

@@ -190,6 +190,7 @@ fn new_or_same(
             .into());
         }
     }
+    super::keys_set(&models)?;
     let bytes = std::fs::read(path)
         .map_err(|e| UsageError(format!("{}: cannot read the suite: {e}", path.display())))?;
     let items = suite::load(path).map_err(|e| UsageError(e.to_string()))?;
@@ -256,6 +257,7 @@ fn resume(config: &Config, wanted: &str, data_dir: &Path) -> anyhow::Result<Plan
         .iter()
         .map(|name| model(config, name, &format!("run {}", run.info.id)))
         .collect::<Result<Vec<_>, _>>()?;
+    super::keys_set(&models)?;
     if let Ok(bytes) = std::fs::read(&run.info.suite)
         && sha256_hex(&bytes) != run.info.suite_sha256
     {

@@ -64,6 +64,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
             names.join(", ")
         ))
     })?;
+    super::keys_set([&model])?;
     let template = template(config, args)?;
     let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
     let items = run

@@ -62,6 +62,27 @@ pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
     answer
 }
 
+/// A batch or a judging would only collect "missing API key" failures, item after
+/// item: say which keys to set before anything is sent or any run is made.
+fn keys_set<'m>(models: impl IntoIterator<Item = &'m ModelSpec>) -> Result<(), UsageError> {
+    let missing: Vec<String> = models
+        .into_iter()
+        .filter_map(|m| match m.endpoint.key_status() {
+            crate::config::KeyStatus::Missing(vars) => {
+                Some(format!("{} needs {}", m.name, vars.join(" and ")))
+            }
+            _ => None,
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "{}, not set; nothing was sent (see `duel models`)",
+        missing.join("; ")
+    )))
+}
+
 /// Resolves when the user asks a long command to stop: Ctrl+C (SIGINT) or SIGTERM.
 async fn interrupted() {
     use tokio::signal::unix::{SignalKind, signal};
