@@ -84,12 +84,12 @@ pub enum Command {
     Batch(BatchArgs),
     /// Batch runs: id, name, suite, models, items, answered, failed, votes.
     Runs(RunsArgs),
-    /// Have a configured model judge every pair of a run, in both orders; its votes
-    /// go to the vote log as `llm:MODEL`.
-    Judge(JudgeArgs),
     /// Vote on a batch run's pairs, blind, one pair at a time: those you have not
     /// voted on yet, resuming where you stopped.
     Review(ReviewArgs),
+    /// Have a configured model judge every pair of a run, in both orders; its votes
+    /// go to the vote log as `llm:MODEL`.
+    Judge(JudgeArgs),
 }
 
 #[derive(Debug, Args)]
