@@ -729,3 +729,44 @@ fn a_missing_key_is_named_before_anything_is_sent_or_any_run_made() {
     assert!(server.requests().is_empty());
     assert!(!home.runs_dir().exists());
 }
+
+#[test]
+fn an_item_s_own_system_message_stands_in_for_the_model_s() {
+    let server = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let home = Home::new();
+    let config = home.config(&server.url(), &PAIR, "");
+    // The models have a system prompt of their own, which the item replaces.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("[defaults]\nsystem = \"Be helpful.\"\n{text}"),
+    )
+    .unwrap();
+    let suite = home.suite(
+        "suite.jsonl",
+        r#"{"id": "s", "messages": [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "hello"}]}
+{"id": "plain", "prompt": "hi"}
+"#,
+    );
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite]));
+    assert_eq!(code, 0, "{err}");
+    for r in server.requests() {
+        let body = r.json();
+        let systems: Vec<&str> = body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["role"] == "system")
+            .map(|m| m["content"].as_str().unwrap())
+            .collect();
+        let expected = if asked(&r).1 == "hello" {
+            "Answer in French."
+        } else {
+            "Be helpful."
+        };
+        assert_eq!(systems, [expected], "one system message: {body}");
+    }
+    let answers = home.answers();
+    let own = answers.iter().find(|a| a["item"] == "s").unwrap();
+    assert_eq!(own["history"][0]["content"], "Answer in French.");
+}
