@@ -78,8 +78,9 @@ pub async fn batch(
     let mut progress = Progress::new(
         models
             .iter()
-            .map(|m| {
-                let left = jobs.iter().filter(|(_, j)| &models[*j] == m).count() as u64;
+            .enumerate()
+            .map(|(i, m)| {
+                let left = jobs.iter().filter(|&&(_, j)| j == i).count() as u64;
                 Lane {
                     name: m.name.clone(),
                     total: items.len() as u64,
