@@ -368,30 +368,39 @@ fn table(board: &Leaderboard) -> String {
     .to_vec();
     let mut rows = vec![header];
     for m in &board.models {
-        let name = sanitize(&m.model);
-        let rating = m.rating.round();
-        rows.push(vec![
-            m.rank.to_string(),
-            if m.few_battles() {
-                format!("{name} *")
-            } else {
-                name
-            },
-            format!("{rating:.0}"),
-            format!(
-                "-{:.0}/+{:.0}",
-                (rating - m.ci_low.round()).max(0.0),
-                (m.ci_high.round() - rating).max(0.0)
-            ),
+        let mut row = rank_cells(m).to_vec();
+        row.extend([
             thousands(m.battles as usize),
             thousands(m.wins as usize),
             thousands(m.ties as usize),
             thousands(m.losses as usize),
             format!("{:.1}%", 100.0 * m.win_rate),
         ]);
+        rows.push(row);
     }
     // Only the model name reads from the left; numbers line up on the right.
     layout(&rows, &|c| c == 1)
+}
+
+/// A model's rank, name (`*` when its battles are few), rating and interval, as the
+/// leaderboards print them.
+fn rank_cells(m: &ModelStats) -> [String; 4] {
+    let name = sanitize(&m.model);
+    let rating = m.rating.round();
+    [
+        m.rank.to_string(),
+        if m.few_battles() {
+            format!("{name} *")
+        } else {
+            name
+        },
+        format!("{rating:.0}"),
+        format!(
+            "-{:.0}/+{:.0}",
+            (rating - m.ci_low.round()).max(0.0),
+            (m.ci_high.round() - rating).max(0.0)
+        ),
+    ]
 }
 
 /// Aligned columns; every cell made inert first (names come from files) and kept on

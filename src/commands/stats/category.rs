@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{layout, leaderboard, thousands};
+use super::{layout, leaderboard, rank_cells, thousands};
 use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::language;
@@ -79,23 +79,12 @@ pub(super) fn render(boards: &[CategoryBoard]) -> String {
                 .to_vec(),
         ];
         for m in &board.models {
-            let rating = m.rating.round();
-            rows.push(vec![
-                m.rank.to_string(),
-                if m.few_battles() {
-                    format!("{} *", m.model)
-                } else {
-                    m.model.clone()
-                },
-                format!("{rating:.0}"),
-                format!(
-                    "-{:.0}/+{:.0}",
-                    (rating - m.ci_low.round()).max(0.0),
-                    (m.ci_high.round() - rating).max(0.0)
-                ),
+            let mut row = rank_cells(m).to_vec();
+            row.extend([
                 thousands(m.battles as usize),
                 format!("{:.1}%", 100.0 * m.win_rate),
             ]);
+            rows.push(row);
         }
         text.push_str(&layout(&rows, &|c| c == 1));
     }
