@@ -210,19 +210,8 @@ mod tests {
 
     fn side(model: &str, item: &str) -> SideRecord {
         SideRecord {
-            model: model.into(),
-            provider: "p".into(),
-            model_id: model.into(),
             history: Some(vec![Message::new(Role::System, "Be brief.")]),
-            answer: format!("{model} on {item}"),
-            reasoning: None,
-            finish: Finish::Stop,
-            error: None,
-            ttft_ms: None,
-            total_ms: None,
-            input_tokens: None,
-            output_tokens: None,
-            output_tokens_estimate: None,
+            ..SideRecord::sample(model, &format!("{model} on {item}"), Finish::Stop)
         }
     }
 

@@ -248,21 +248,7 @@ mod tests {
     use crate::votes::SideRecord;
 
     fn side(model: &str, answer: &str) -> SideRecord {
-        SideRecord {
-            model: model.into(),
-            provider: "p".into(),
-            model_id: model.into(),
-            history: None,
-            answer: answer.into(),
-            reasoning: None,
-            finish: Finish::Stop,
-            error: None,
-            ttft_ms: None,
-            total_ms: None,
-            input_tokens: None,
-            output_tokens: None,
-            output_tokens_estimate: None,
-        }
+        SideRecord::sample(model, answer, Finish::Stop)
     }
 
     /// `judge`'s vote on item `item` of run `r`, `a` shown as A; x answers briefly,
