@@ -26,7 +26,7 @@ use crate::config::ModelSpec;
 use crate::domain::{Answer, Message};
 use crate::provider::{self, ChatRequest};
 use crate::say;
-use crate::text::sanitize;
+use crate::text::{sanitize, width};
 use crate::votes::VoteRecord;
 use crate::votes::log::{self, DEMO_FILE_NAME};
 
@@ -99,10 +99,16 @@ async fn interrupted() {
     }
 }
 
-/// Prints rows as aligned columns (display widths, so CJK lines up).
+/// Prints rows as aligned columns, every one read from the left.
 fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
-    // Names, URLs and errors come from files and servers: never terminal control.
-    let table: Vec<Vec<String>> = table
+    write!(out, "{}", layout(table, &|_| true))
+}
+
+/// Aligned columns (display widths, so CJK lines up), `left(c)` saying which read from
+/// the left; every cell made inert first (names, URLs and errors come from files and
+/// servers) and kept on one line.
+pub(crate) fn layout(rows: &[Vec<String>], left: &dyn Fn(usize) -> bool) -> String {
+    let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             row.iter()
@@ -110,27 +116,30 @@ fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
                 .collect()
         })
         .collect();
-    let columns = table[0].len();
+    let columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            table
-                .iter()
-                .map(|r| crate::text::width(&r[c]))
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
         .collect();
-    for row in &table {
+    let mut text = String::new();
+    for row in &rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if c + 1 < columns {
-                line.push_str(&" ".repeat(widths[c] - crate::text::width(cell) + 2));
+            let pad = " ".repeat(widths[c] - width(cell));
+            if c > 0 {
+                line.push_str("  ");
+            }
+            if left(c) {
+                line.push_str(cell);
+                line.push_str(&pad);
+            } else {
+                line.push_str(&pad);
+                line.push_str(cell);
             }
         }
-        writeln!(out, "{}", line.trim_end())?;
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
-    Ok(())
+    text
 }
 
 /// Unreadable lines warned about one by one; past this, only a count.

@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{load, without_demo};
+use super::{layout, load, without_demo};
 use crate::cli::{Global, StatsArgs};
 use crate::eval::run::Run;
 use crate::eval::trust::{self, Consistency, JudgeAgreement};
 use crate::say;
-use crate::text::{sanitize, width};
+use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::decide::Decision;
 use crate::votes::log::FILE_NAME;
@@ -401,42 +401,6 @@ fn rank_cells(m: &ModelStats) -> [String; 4] {
             (m.ci_high.round() - rating).max(0.0)
         ),
     ]
-}
-
-/// Aligned columns; every cell made inert first (names come from files) and kept on
-/// one line.
-fn layout(rows: &[Vec<String>], left: &dyn Fn(usize) -> bool) -> String {
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|cell| sanitize(cell).replace('\n', " "))
-                .collect()
-        })
-        .collect();
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
-        .collect();
-    let mut text = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - width(cell));
-            if c > 0 {
-                line.push_str("  ");
-            }
-            if left(c) {
-                line.push_str(cell);
-                line.push_str(&pad);
-            } else {
-                line.push_str(&pad);
-                line.push_str(cell);
-            }
-        }
-        let _ = writeln!(text, "{}", line.trim_end());
-    }
-    text
 }
 
 fn position_line(bias: &PositionBias) -> String {
