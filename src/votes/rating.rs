@@ -57,12 +57,50 @@ enum Outcome {
     Tie = 2,
 }
 
+/// Model names, each given an index the first time it is met.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Names {
+    list: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Names {
+    /// The index of `name`, given it now if it has none.
+    pub(crate) fn intern(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.list.push(name.to_owned());
+        self.index.insert(name.to_owned(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for Names {
+    type Output = String;
+
+    fn index(&self, i: usize) -> &String {
+        &self.list[i]
+    }
+}
+
 /// Votes collected for rating: models by name, battles as cells of the pair counts,
 /// and the side counts for position bias.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
+    names: Names,
     /// Unordered pairs (low, high) of model indices that have met, low < high.
     pairs: Vec<(usize, usize)>,
     pair_index: HashMap<(usize, usize), usize>,
@@ -98,7 +136,7 @@ impl Tally {
         if model_a == model_b {
             return;
         }
-        let (a, b) = (self.intern(model_a), self.intern(model_b));
+        let (a, b) = (self.names.intern(model_a), self.names.intern(model_b));
         let (low, high, a_is_low) = if a < b { (a, b, true) } else { (b, a, false) };
         let pair = match self.pair_index.get(&(low, high)) {
             Some(&p) => p,
@@ -117,15 +155,6 @@ impl Tally {
         let cell = pair * 3 + outcome as usize;
         self.counts[cell] += 1;
         self.battles.push(u32::try_from(cell).unwrap_or(u32::MAX));
-    }
-
-    fn intern(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        self.names.push(name.to_owned());
-        self.index.insert(name.to_owned(), self.names.len() - 1);
-        self.names.len() - 1
     }
 
     /// Votes counted, including those between a model and itself.
@@ -174,12 +203,15 @@ impl Tally {
         for m in &mut models {
             m.rank = rank(m.ci_high, &bounds);
         }
-        models.sort_by(|x, y| {
-            y.rating
-                .total_cmp(&x.rating)
-                .then_with(|| x.model.cmp(&y.model))
+        // Best first; `order` keeps each row's model index for the matrix.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&x, &y| {
+            models[y]
+                .rating
+                .total_cmp(&models[x].rating)
+                .then_with(|| models[x].model.cmp(&models[y].model))
         });
-        let order: Vec<usize> = models.iter().map(|m| self.index[&m.model]).collect();
+        let models: Vec<ModelStats> = order.iter().map(|&i| models[i].clone()).collect();
         Leaderboard {
             votes: self.votes,
             rounds,
@@ -187,7 +219,7 @@ impl Tally {
             models,
             position_bias: PositionBias::new(self.a_wins, self.b_wins),
             samples,
-            index: self.index.clone(),
+            names: self.names.clone(),
         }
     }
 
@@ -680,7 +712,7 @@ pub struct Leaderboard {
     pub position_bias: PositionBias,
     /// Every bootstrap round's ratings, by model index.
     samples: Vec<Vec<Option<f64>>>,
-    index: HashMap<String, usize>,
+    names: Names,
 }
 
 impl Leaderboard {
@@ -688,7 +720,7 @@ impl Leaderboard {
     /// which `a` rates higher (an even round counts half), over the rounds where both
     /// played. None without such rounds.
     pub fn prob_better(&self, a: &str, b: &str) -> Option<f64> {
-        let (i, j) = (*self.index.get(a)?, *self.index.get(b)?);
+        let (i, j) = (self.names.get(a)?, self.names.get(b)?);
         let (mut above, mut rounds) = (0.0, 0u32);
         for round in &self.samples {
             if let (Some(x), Some(y)) = (round[i], round[j]) {

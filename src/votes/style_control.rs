@@ -42,7 +42,7 @@ use serde::Serialize;
 
 use super::SideRecord;
 use super::rating::{
-    Convex, Tolerance, aligned, in_parallel, newton, percentile, rank, resample, to_ratings,
+    Convex, Names, Tolerance, aligned, in_parallel, newton, percentile, rank, resample, to_ratings,
 };
 use super::style::{answer_tokens, markdown_counts};
 use crate::domain::Vote;
@@ -106,8 +106,7 @@ struct Battle {
 /// The votes collected for the style-controlled fit.
 #[derive(Clone, Debug, Default)]
 pub struct StyleVotes {
-    names: Vec<String>,
-    index: HashMap<String, usize>,
+    names: Names,
     battles: Vec<Battle>,
 }
 
@@ -118,7 +117,8 @@ impl StyleVotes {
 
     /// Counts one vote between `model_a` (whose answer had style `a`) and `model_b`.
     pub fn add(&mut self, model_a: &str, model_b: &str, vote: Vote, a: Style, b: Style) {
-        let models = (model_a != model_b).then(|| (self.intern(model_a), self.intern(model_b)));
+        let models =
+            (model_a != model_b).then(|| (self.names.intern(model_a), self.names.intern(model_b)));
         let score_a = match vote {
             Vote::A => 1.0,
             Vote::B => 0.0,
@@ -131,15 +131,6 @@ impl StyleVotes {
             score_a,
             diff,
         });
-    }
-
-    fn intern(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        self.names.push(name.to_owned());
-        self.index.insert(name.to_owned(), self.names.len() - 1);
-        self.names.len() - 1
     }
 
     /// Votes counted, a model against itself included.
