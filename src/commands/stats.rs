@@ -454,19 +454,8 @@ mod tests {
 
     fn side(model: &str) -> SideRecord {
         SideRecord {
-            model: model.into(),
-            provider: "p".into(),
-            model_id: model.into(),
             history: Some(Vec::new()),
-            answer: "x".into(),
-            reasoning: None,
-            finish: Finish::Stop,
-            error: None,
-            ttft_ms: None,
-            total_ms: None,
-            input_tokens: None,
-            output_tokens: None,
-            output_tokens_estimate: None,
+            ..SideRecord::sample(model, "x", Finish::Stop)
         }
     }
 

@@ -67,7 +67,7 @@ pub fn both_orders(first: Verdict, second: Verdict) -> Verdict {
 }
 
 /// How two judges agree on the items both judged.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Agreement {
     pub items: usize,
     /// The share of items with the same verdict, ties included.
@@ -78,6 +78,9 @@ pub struct Agreement {
     /// The bootstrap 95 % interval of kappa.
     pub kappa_low: f64,
     pub kappa_high: f64,
+    /// The items where neither said tie: what `agree_no_ties` is a share of.
+    #[serde(skip)]
+    pub decided: usize,
 }
 
 /// Bootstrap rounds for kappa's interval.
@@ -113,6 +116,7 @@ pub fn agreement(pairs: &[(Verdict, Verdict)], seed: u64) -> Option<Agreement> {
         kappa: kappa(pairs),
         kappa_low: kappas[ROUNDS * 25 / 1000],
         kappa_high: kappas[ROUNDS * 975 / 1000 - 1],
+        decided: decided.len(),
     })
 }
 

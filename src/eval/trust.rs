@@ -8,7 +8,7 @@ use std::collections::btree_map::Entry;
 
 use serde::Serialize;
 
-use super::agreement::{Verdict, agreement};
+use super::agreement::{Agreement, Verdict, agreement};
 use super::pairs::PairKey;
 use crate::domain::Vote;
 use crate::votes::VoteRecord;
@@ -27,16 +27,8 @@ pub fn is_model_judge(judge: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct JudgeAgreement {
     pub judges: [String; 2],
-    pub items: usize,
-    pub agree: f64,
-    /// Null when on every common item one of the two said tie.
-    pub agree_no_ties: Option<f64>,
-    pub kappa: f64,
-    pub kappa_low: f64,
-    pub kappa_high: f64,
-    /// The items where neither said tie: what `agree_no_ties` is a share of.
-    #[serde(skip)]
-    pub decided: usize,
+    #[serde(flatten)]
+    pub agreement: Agreement,
 }
 
 /// A model judge's own reliability (SPEC §8's `judges_consistency` entry).
@@ -117,16 +109,7 @@ pub fn trust(records: &[VoteRecord]) -> Trust {
             };
             report.agreement.push(JudgeAgreement {
                 judges: [(*first).to_owned(), (*second).to_owned()],
-                items: found.items,
-                agree: found.agree,
-                agree_no_ties: found.agree_no_ties,
-                kappa: found.kappa,
-                kappa_low: found.kappa_low,
-                kappa_high: found.kappa_high,
-                decided: pairs
-                    .iter()
-                    .filter(|(a, b)| *a != Verdict::Tie && *b != Verdict::Tie)
-                    .count(),
+                agreement: found,
             });
         }
     }
@@ -325,9 +308,10 @@ mod tests {
         ];
         let report = trust(&records);
         assert_eq!(report.agreement.len(), 1);
-        let pair = &report.agreement[0];
+        let judges = &report.agreement[0].judges;
+        let pair = &report.agreement[0].agreement;
         assert_eq!(
-            pair.judges,
+            *judges,
             ["bob".to_owned(), "llm:m".to_owned()],
             "people first"
         );

@@ -77,11 +77,7 @@ pub(super) fn on_votes_saved(
 ) -> Vec<Effect> {
     state.writing.retain(|id| !ids.contains(id));
     if let Err(e) = result {
-        let pending = state.unsaved.len();
-        state.set_status(
-            StatusKind::Error,
-            format!("vote NOT saved yet ({pending} kept in memory, retried with the next vote and at quit): {e}"),
-        );
+        super::vote::not_saved(state, &e);
         return Vec::new();
     }
     state.unsaved.retain(|r| !ids.contains(&r.id));

@@ -116,15 +116,19 @@ pub(super) fn on_votes_saved(
             vec![save_conversation(state)]
         }
         Err(e) => {
-            // Cast but not on disk: kept, and written with the next vote or at quit.
-            let pending = state.unsaved.len();
-            state.set_status(
-                StatusKind::Error,
-                format!("vote NOT saved yet ({pending} kept in memory, retried with the next vote and at quit): {e}"),
-            );
+            not_saved(state, &e);
             Vec::new()
         }
     }
+}
+
+/// Cast but not on disk: kept, and written with the next vote or at quit.
+pub(super) fn not_saved(state: &mut State, error: &str) {
+    let pending = state.unsaved.len();
+    state.set_status(
+        StatusKind::Error,
+        format!("vote NOT saved yet ({pending} kept in memory, retried with the next vote and at quit): {error}"),
+    );
 }
 
 pub(super) fn turn_number(index: usize) -> u32 {

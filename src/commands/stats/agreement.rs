@@ -85,14 +85,17 @@ fn agreement(pairs: &[JudgeAgreement]) -> String {
     for p in pairs {
         rows.push(vec![
             names(&p.judges),
-            thousands(p.items),
-            percent(p.agree),
-            match p.agree_no_ties {
-                Some(share) => format!("{} of {}", percent(share), thousands(p.decided)),
+            thousands(p.agreement.items),
+            percent(p.agreement.agree),
+            match p.agreement.agree_no_ties {
+                Some(share) => format!("{} of {}", percent(share), thousands(p.agreement.decided)),
                 None => "—".to_owned(),
             },
-            format!("{:.2}", p.kappa),
-            format!("{:.2} to {:.2}", p.kappa_low, p.kappa_high),
+            format!("{:.2}", p.agreement.kappa),
+            format!(
+                "{:.2} to {:.2}",
+                p.agreement.kappa_low, p.agreement.kappa_high
+            ),
         ]);
     }
     text.push_str(&layout(&rows, &|c| c == 0));
@@ -104,18 +107,18 @@ fn agreement(pairs: &[JudgeAgreement]) -> String {
     );
     for p in pairs {
         let who = sanitize(&names(&p.judges));
-        if p.items < FEW_ITEMS {
+        if p.agreement.items < FEW_ITEMS {
             let _ = writeln!(
                 text,
                 "Note: {who}: only {} common items, so a wide interval (judge {FEW_ITEMS} or more).",
-                p.items
+                p.agreement.items
             );
         }
-        if p.kappa_low < LOW_KAPPA {
+        if p.agreement.kappa_low < LOW_KAPPA {
             let _ = writeln!(
                 text,
                 "Note: {who}: kappa may be as low as {:.2}, little agreement beyond chance.",
-                p.kappa_low
+                p.agreement.kappa_low
             );
         }
     }
@@ -197,15 +200,18 @@ mod tests {
     use super::*;
 
     fn pair(items: usize, kappa_low: f64) -> JudgeAgreement {
+        use crate::eval::agreement::Agreement;
         JudgeAgreement {
             judges: ["alice".into(), "llm:m\u{1b}[31m".into()],
-            items,
-            agree: 0.66,
-            agree_no_ties: None,
-            kappa: 0.5,
-            kappa_low,
-            kappa_high: 0.8,
-            decided: 0,
+            agreement: Agreement {
+                items,
+                agree: 0.66,
+                agree_no_ties: None,
+                kappa: 0.5,
+                kappa_low,
+                kappa_high: 0.8,
+                decided: 0,
+            },
         }
     }
 

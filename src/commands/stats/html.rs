@@ -10,6 +10,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::plot::{Axis, label};
+use super::style::signed;
 use super::{headline, position_line, thousands};
 use crate::text::sanitize;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, PositionBias};
@@ -514,16 +515,6 @@ fn style_section(style: &StyleFigures, plain: &Leaderboard) -> String {
         html.push_str("</ul>\n");
     }
     html
-}
-
-/// A whole number of rating points with its sign, 0 without one.
-fn signed(points: f64) -> String {
-    let points = points.round();
-    if points == 0.0 {
-        "0".to_owned()
-    } else {
-        format!("{points:+.0}")
-    }
 }
 
 /// Writes `html` to `path` whole or not at all: a temp file beside it, synced, then

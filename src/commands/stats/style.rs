@@ -104,7 +104,7 @@ fn table(style: &StyleControl, plain: &Leaderboard) -> String {
 }
 
 /// A whole number of rating points with its sign, 0 without one.
-fn signed(points: f64) -> String {
+pub(super) fn signed(points: f64) -> String {
     let points = points.round();
     if points == 0.0 {
         "0".to_owned()
