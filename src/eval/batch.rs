@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::limit::Limiter;
 use crate::config::ModelSpec;
-use crate::domain::{Answer, AnswerState, ErrorKind, Message, ProviderError, Role};
+use crate::domain::{Answer, AnswerState, ErrorKind, Message, ProviderError};
 use crate::provider::{self, ChatRequest, Provider, Providers, RetryPolicy};
 
 /// How often a failure before any text is sent again.
@@ -145,16 +145,7 @@ async fn send<K>(
     global: &Semaphore,
     retries: Retries,
 ) -> Done<K> {
-    let mut chat = ChatRequest::for_model(model, request.messages);
-    // An item's own system message (first, if any) stands in for the model's.
-    if chat
-        .messages
-        .first()
-        .is_some_and(|m| m.role == Role::System)
-    {
-        let own = chat.messages.remove(0);
-        chat.system = Some(own.content);
-    }
+    let chat = ChatRequest::for_model(model, request.messages);
     let mut history = chat.history_with_system();
     history.pop();
     let (mut rate_limited, mut other, mut sent) = (0, 0, 0);

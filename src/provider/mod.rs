@@ -47,11 +47,19 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
-    /// The request a model's settings make for `messages`.
-    pub fn for_model(model: &ModelSpec, messages: Vec<Message>) -> Self {
+    /// The request a model's settings make for `messages`. A system message leading
+    /// `messages` (a suite item's own) stands in for the model's system prompt: every
+    /// wire kind sends the system prompt its own way, and some drop one left inside
+    /// the turns.
+    pub fn for_model(model: &ModelSpec, mut messages: Vec<Message>) -> Self {
+        let system = if messages.first().is_some_and(|m| m.role == Role::System) {
+            Some(messages.remove(0).content)
+        } else {
+            model.system.clone()
+        };
         Self {
             model_id: model.model_id.clone(),
-            system: model.system.clone(),
+            system,
             messages,
             temperature: model.temperature,
             top_p: model.top_p,
