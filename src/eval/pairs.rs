@@ -131,17 +131,10 @@ pub fn second_shown_first(key: &PairKey, judge: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Message, Role};
     use crate::eval::run::RunInfo;
 
     fn item(id: &str) -> Item {
-        Item {
-            id: id.into(),
-            messages: vec![Message::new(Role::User, format!("prompt {id}"))],
-            category: None,
-            reference: None,
-            fields: Default::default(),
-        }
+        Item::sample(id)
     }
 
     fn answer(item: &str, model: &str, text: &str, finish: Finish) -> AnswerRecord {

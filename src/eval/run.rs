@@ -196,7 +196,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Message, Role};
 
     fn info(id: &str, created: &str) -> RunInfo {
         RunInfo {
@@ -211,13 +210,7 @@ mod tests {
     }
 
     fn item(id: &str) -> Item {
-        Item {
-            id: id.into(),
-            messages: vec![Message::new(Role::User, format!("prompt {id}"))],
-            category: None,
-            reference: None,
-            fields: Default::default(),
-        }
+        Item::sample(id)
     }
 
     fn answer(item: &str, model: &str, finish: Finish) -> AnswerRecord {

@@ -26,6 +26,18 @@ pub struct Item {
 }
 
 impl Item {
+    /// An item for tests: `id` asking "prompt {id}", nothing else.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            messages: vec![Message::new(Role::User, format!("prompt {id}"))],
+            category: None,
+            reference: None,
+            fields: BTreeMap::new(),
+        }
+    }
+
     /// The last user message: what the item asks.
     pub fn prompt(&self) -> &str {
         self.messages
