@@ -26,8 +26,9 @@ pub struct Cli {
     #[arg(long = "b", value_name = "MODEL", global = true)]
     pub b: Option<String>,
 
-    /// Two built-in offline demo models: no network, no keys.
-    #[arg(long)]
+    /// Two built-in offline demo models: no network, no keys; with a command, the
+    /// demo's own votes, runs and conversations.
+    #[arg(long, global = true)]
     pub demo: bool,
 
     /// Blind mode: the models are dealt to A and B by a coin and their names stay
@@ -48,14 +49,31 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// The command line, with an empty `DUEL_CONFIG=` or `DUEL_DATA_DIR=` taken as
+    /// unset, as most tools take an empty variable.
+    pub fn from_args() -> Cli {
+        let mut cli = Cli::parse();
+        let set = |path: Option<PathBuf>| path.filter(|p| !p.as_os_str().is_empty());
+        cli.global.config = set(cli.global.config);
+        cli.global.data_dir = set(cli.global.data_dir);
+        cli
+    }
+}
+
+/// A path as given; clap's own parser refuses an empty one, which here means unset.
+fn path(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
+}
+
 #[derive(Debug, Args)]
 pub struct Global {
     /// The config file to use instead of the default location.
-    #[arg(long, value_name = "FILE", env = "DUEL_CONFIG", global = true)]
+    #[arg(long, value_name = "FILE", env = "DUEL_CONFIG", global = true, value_parser = path)]
     pub config: Option<PathBuf>,
 
     /// Where votes and conversations are kept.
-    #[arg(long, value_name = "DIR", env = "DUEL_DATA_DIR", global = true)]
+    #[arg(long, value_name = "DIR", env = "DUEL_DATA_DIR", global = true, value_parser = path)]
     pub data_dir: Option<PathBuf>,
 
     /// The colour theme (overrides `ui.theme`).
@@ -201,7 +219,7 @@ pub struct ModelsArgs {
 #[derive(Debug, Args)]
 pub struct StatsArgs {
     /// Vote logs to read and merge (duplicates by record id count once); default: the
-    /// data dir's votes.jsonl.
+    /// data dir's votes.jsonl (demo-votes.jsonl under --demo).
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
 
@@ -269,6 +287,11 @@ pub struct StatsArgs {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// Vote logs to read and merge (duplicates by record id count once); default: the
+    /// data dir's votes.jsonl (demo-votes.jsonl under --demo).
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+
     /// dpo: TRL preference pairs (JSON lines); arena: FastChat battles (a JSON array);
     /// csv: one row per vote.
     #[arg(long, value_enum, value_name = "FORMAT")]

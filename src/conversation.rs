@@ -39,6 +39,19 @@ pub struct TurnRecord {
     pub b: SideRecord,
 }
 
+impl ConversationFile {
+    /// A conversation with the offline demo models, which reopens only under `--demo`.
+    pub fn is_demo(&self) -> bool {
+        self.turns.iter().any(|t| t.a.is_demo() || t.b.is_demo())
+    }
+
+    /// The models that wrote the latest turn, A's then B's.
+    pub fn models(&self) -> Option<[&str; 2]> {
+        let last = self.turns.last()?;
+        Some([&last.a.model, &last.b.model])
+    }
+}
+
 pub fn path(data_dir: &Path, id: Uuid) -> PathBuf {
     data_dir.join(DIR_NAME).join(format!("{id}.json"))
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::Parser;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
     EventStream,
@@ -19,13 +18,14 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
+use duel::text::count;
 use duel::{commands, conversation, eval, say, theme};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_args();
     // These need no config, provider or key: only the data dir, which config cannot move.
     match &cli.command {
         Some(Command::Init) => return finish(commands::init(cli.global.config.clone())),
@@ -34,23 +34,30 @@ fn main() -> ExitCode {
                 args,
                 &config::data_dir(cli.global.data_dir.clone()),
                 &cli.global,
+                cli.demo,
             ));
         }
         Some(Command::Export(args)) => {
             return finish(commands::export(
                 args,
                 &config::data_dir(cli.global.data_dir),
+                cli.demo,
             ));
         }
         Some(Command::History(args)) => {
             return finish(commands::history(
                 &config::data_dir(cli.global.data_dir),
                 args,
+                cli.demo,
             ));
         }
         Some(Command::Themes) => return finish(commands::themes()),
         Some(Command::Runs(args)) => {
-            return finish(commands::runs(args, &config::data_dir(cli.global.data_dir)));
+            return finish(commands::runs(
+                args,
+                &config::data_dir(cli.global.data_dir),
+                cli.demo,
+            ));
         }
         _ => {}
     }
@@ -77,7 +84,25 @@ fn main() -> ExitCode {
         return review(&cli, &config, &args.run, data_dir);
     }
 
-    let (a, b) = match pair(&config, cli.a.as_deref(), cli.b.as_deref()) {
+    // A conversation reopens with the models that wrote it, unless --a/--b say otherwise.
+    let resumed = match (&cli.command, &cli.resume) {
+        (None, Some(wanted)) => match resumable(&config, &data_dir, wanted, &cli) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                say!("--resume: {e}");
+                return ExitCode::from(USAGE);
+            }
+        },
+        _ => None,
+    };
+    let written_by = resumed
+        .as_ref()
+        .and_then(conversation::ConversationFile::models);
+    let (a, b) = match pair(
+        &config,
+        cli.a.as_deref().or(written_by.map(|[a, _]| a)),
+        cli.b.as_deref().or(written_by.map(|[_, b]| b)),
+    ) {
         Ok(pair) => pair,
         Err(e) => {
             say!("{e}");
@@ -111,7 +136,7 @@ fn main() -> ExitCode {
             | Command::Runs(_)
             | Command::Review(_),
         ) => ExitCode::SUCCESS,
-        None => start_tui(&cli, &config, [a, b], data_dir, &runtime),
+        None => start_tui(&cli, &config, [a, b], resumed, data_dir, &runtime),
     }
 }
 
@@ -121,6 +146,7 @@ fn start_tui(
     cli: &Cli,
     config: &Config,
     pair: [ModelSpec; 2],
+    resumed: Option<conversation::ConversationFile>,
     data_dir: PathBuf,
     runtime: &tokio::runtime::Runtime,
 ) -> ExitCode {
@@ -144,20 +170,10 @@ fn start_tui(
         battle,
         seed: None,
     };
-    let mut state = State::new(config, pair, data_dir, setup);
+    let mut state = State::new(config, pair.clone(), data_dir, setup);
     state.theme = theme_name;
-    if let Some(wanted) = &cli.resume {
-        match conversation::find(&state.data_dir, wanted) {
-            Ok(file) => {
-                for note in state.resume(file) {
-                    say!("{note}");
-                }
-            }
-            Err(e) => {
-                say!("--resume: {e}");
-                return ExitCode::from(USAGE);
-            }
-        }
+    if let Some(file) = resumed {
+        state.resume(file, pair);
     }
     state.themes = theme::list(config::config_dir().as_deref())
         .into_iter()
@@ -230,17 +246,22 @@ fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> ExitCo
         let now = review.voted_now();
         if now > 0 {
             say!(
-                "{now} vote(s) this session, saved to {}",
+                "{} this session, saved to {}",
+                count(now, "vote", "votes"),
                 votes_path.display()
             );
         }
+        let duel = review.queue.duel();
         match review.left() {
             0 => say!(
-                "all {} pairs of run {run} have your vote; see `duel stats --run {run}`",
+                "all {} pairs of run {run} have your vote; see `{duel} stats --run {run}`",
                 review.queue.total
             ),
+            1 => {
+                say!("1 pair of run {run} still waits for your vote: `{duel} review {run}` goes on")
+            }
             left => say!(
-                "{left} pair(s) of run {run} still wait for your vote: `duel review {run}` goes on"
+                "{left} pairs of run {run} still wait for your vote: `{duel} review {run}` goes on"
             ),
         }
         if let Some(waiting) = review.queue.waiting_note() {
@@ -250,21 +271,78 @@ fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> ExitCo
     ExitCode::from(exit_code())
 }
 
+/// The saved conversation `wanted` names, if duel can go on with it here: a demo
+/// conversation only under `--demo` and a real one only without it (else the demo's
+/// answers would be sent to real models as their history, or the other way round),
+/// and only while the models that wrote it are configured.
+fn resumable(
+    config: &Config,
+    data_dir: &Path,
+    wanted: &str,
+    cli: &Cli,
+) -> Result<conversation::ConversationFile, String> {
+    let demo = cli.demo;
+    let file = if wanted == "last" {
+        // The latest of this mode's conversations: `duel --demo --resume` the demo's.
+        let (all, _) = conversation::list(data_dir)
+            .map_err(|e| format!("reading saved conversations: {e}"))?;
+        all.into_iter()
+            .find(|c| c.is_demo() == demo)
+            .ok_or_else(|| {
+                format!(
+                    "no saved {}conversations in {}",
+                    if demo { "demo " } else { "" },
+                    data_dir.join(conversation::DIR_NAME).display()
+                )
+            })?
+    } else {
+        conversation::find(data_dir, wanted)?
+    };
+    let id = file.id.to_string();
+    let short = id.get(..8).unwrap_or(&id);
+    match (file.is_demo(), demo) {
+        (true, false) => {
+            return Err(format!(
+                "conversation {short} is with the offline demo models; reopen it with `duel --demo --resume {short}`"
+            ));
+        }
+        (false, true) => {
+            return Err(format!(
+                "conversation {short} is not with the demo models; reopen it without --demo: `duel --resume {short}`"
+            ));
+        }
+        _ => {}
+    }
+    if let Some([a, b]) = file.models() {
+        // A side that --a or --b gives goes on with that model instead.
+        let missing: Vec<&str> = [(a, &cli.a), (b, &cli.b)]
+            .into_iter()
+            .filter(|(name, chosen)| chosen.is_none() && config.model(name).is_none())
+            .map(|(name, _)| name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "conversation {short} was written by {} (A) and {} (B); {} not configured any more (see `duel models`); add {} to the config, or go on with other models: --a MODEL --b MODEL",
+                duel::text::sanitize(a),
+                duel::text::sanitize(b),
+                match missing.as_slice() {
+                    [one] => format!("{} is", duel::text::sanitize(one)),
+                    _ => "neither is".to_owned(),
+                },
+                if missing.len() == 1 { "it" } else { "them" },
+            ));
+        }
+    }
+    Ok(file)
+}
+
 /// The pair to compare: `--a`/`--b` over `[pair]`; names must be configured models.
 fn pair(
     config: &Config,
     a: Option<&str>,
     b: Option<&str>,
 ) -> Result<(ModelSpec, ModelSpec), String> {
-    let find = |flag: &str, name: &str| {
-        config.model(name).cloned().ok_or_else(|| {
-            let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
-            format!(
-                "{flag} {name:?} does not name a configured model (models: {}); see `duel models`",
-                names.join(", ")
-            )
-        })
-    };
+    let find = |flag: &str, name: &str| config.find_model(flag, name).cloned();
     Ok((
         find("--a", a.unwrap_or(&config.pair.a))?,
         find("--b", b.unwrap_or(&config.pair.b))?,
@@ -328,7 +406,8 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
     if voted > 0 {
         say!(
-            "{voted} vote(s) in the last conversation, saved to {}",
+            "{} in the last conversation, saved to {}",
+            count(voted, "vote", "votes"),
             votes_path.display()
         );
     }
@@ -351,8 +430,8 @@ fn unsaved_votes(state: &State, votes_path: &Path) -> Option<anyhow::Result<u8>>
         return None;
     }
     say!(
-        "{} vote(s) could not be written to {}; here they are, one JSON line each:",
-        state.unsaved.len(),
+        "{} could not be written to {}; here they are, one JSON line each:",
+        count(state.unsaved.len(), "vote", "votes"),
         votes_path.display()
     );
     for record in &state.unsaved {

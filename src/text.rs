@@ -162,6 +162,15 @@ fn to_line(cells: &[Cell<'_>]) -> Line<'static> {
     Line::from(spans)
 }
 
+/// `n` and the noun that goes with it: "1 vote", "2 votes", "0 votes".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Cuts `s` to at most `max` cells, ending with `…` when it was cut.
 pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
@@ -184,6 +193,13 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_takes_the_noun_that_goes_with_it() {
+        assert_eq!(count(1, "vote", "votes"), "1 vote");
+        assert_eq!(count(0, "vote", "votes"), "0 votes");
+        assert_eq!(count(2, "pair", "pairs"), "2 pairs");
+    }
 
     /// Wrapping as it was done with every cell of the text held at once: the
     /// line-at-a-time wrapping must lay out exactly the same lines.

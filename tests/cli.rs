@@ -169,8 +169,56 @@ fn ask_with_a_missing_key_names_the_env_var() {
     let home = tempfile::tempdir().expect("tempdir");
     let (code, out, _) = run(&mut duel(home.path(), &["ask", "hi"]));
     assert_eq!(code, 1);
-    assert!(out.contains("DASHSCOPE_API_KEY"), "{out}");
+    // Said once, not "missing API key: no API key: set …".
+    assert!(
+        out.contains("[error: missing API key: set DASHSCOPE_API_KEY]"),
+        "{out}"
+    );
     assert!(out.contains("QIANFAN_API_KEY"), "{out}");
+    assert!(!out.contains("no API key"), "{out}");
+}
+
+#[test]
+fn ask_says_on_stderr_what_it_waits_for_under_a_429() {
+    let a = MockServer::start(vec![
+        Reply::json(429, r#"{"error":{"message":"slow down"}}"#).with_header("retry-after", "1"),
+        Reply::sse(&openai_stream(&["late but here"], 3, 2)),
+    ]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["at once"], 3, 2))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &b.url());
+    let (code, out, err) =
+        run(duel(home.path(), &["--config", &config, "ask", "hi"]).env("DUEL_CLI_KEY", KEY));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("late but here"), "{out}");
+    assert!(
+        err.contains("alpha: rate limited (HTTP 429), retrying in 1 s (2 of 3)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_real_model_under_demo_is_named_as_one_the_demo_sets_aside() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["--demo", "ask", "--a", "qwen-plus", "hi"],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--demo uses only the offline demo models (demo-brisk, demo-thoughtful)"),
+        "{err}"
+    );
+    assert!(!err.contains("does not name a configured model"), "{err}");
+}
+
+#[test]
+fn an_empty_data_dir_variable_is_as_if_unset() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (code, out, _) = run(duel(home.path(), &["history"]).env("DUEL_DATA_DIR", ""));
+    assert_eq!(code, 0);
+    let default = home.path().join(".local/share/duel/conversations");
+    assert!(out.contains(&default.display().to_string()), "{out}");
 }
 
 #[test]
@@ -337,6 +385,101 @@ fn history_lists_saved_conversations_and_themes_lists_themes() {
     let (code, out, _) = run(&mut duel(home.path(), &["themes"]));
     assert_eq!(code, 0);
     assert!(out.contains("default") && out.contains("light"), "{out}");
+}
+
+/// Saves a conversation of one turn between `a` and `b` (each a model and its
+/// provider) in the sandbox's data dir; returns its id's first eight characters.
+fn saved_conversation(home: &Path, a: (&str, &str), b: (&str, &str)) -> String {
+    let side = |(model, provider): (&str, &str)| {
+        serde_json::from_value(serde_json::json!({
+            "model": model, "provider": provider, "model_id": model,
+            "answer": format!("{model} answered"), "reasoning": null, "finish": "stop",
+            "error": null, "ttft_ms": 5, "total_ms": 9, "input_tokens": 3, "output_tokens": 2
+        }))
+        .expect("a side record")
+    };
+    let conversation = duel::conversation::ConversationFile {
+        schema: 1,
+        id: uuid::Uuid::new_v4(),
+        created: "2026-11-23T10:00:00.000Z".into(),
+        updated: "2026-11-23T10:05:00.000Z".into(),
+        blind: false,
+        turns: vec![duel::conversation::TurnRecord {
+            turn: 1,
+            attempt: 1,
+            time: "2026-11-23T10:00:00.000Z".into(),
+            prompt: "hello".into(),
+            vote: None,
+            a: side(a),
+            b: side(b),
+        }],
+    };
+    duel::conversation::save(&home.join("data"), &conversation).expect("save");
+    conversation.id.to_string()[..8].to_owned()
+}
+
+#[test]
+fn a_demo_conversation_reopens_only_under_demo_and_a_real_one_only_without() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let demo = saved_conversation(
+        home.path(),
+        ("demo-brisk", "demo"),
+        ("demo-thoughtful", "demo"),
+    );
+    // Without --demo the demo's answers would go to the real pair as their history.
+    let (code, _, err) = run(&mut duel(home.path(), &["--resume", &demo]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("`duel --demo --resume {demo}`")),
+        "{err}"
+    );
+    let (code, out, _) = run(&mut duel(home.path(), &["history"]));
+    assert_eq!(code, 0);
+    assert!(out.contains(&format!("{demo} (demo)")), "{out}");
+    assert!(out.contains("duel --demo --resume ID"), "{out}");
+
+    let real = saved_conversation(
+        home.path(),
+        ("qwen-plus", "dashscope"),
+        ("ernie-4.5", "qianfan"),
+    );
+    let (code, _, err) = run(&mut duel(home.path(), &["--demo", "--resume", &real]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("reopen it without --demo"), "{err}");
+    // Each mode's `last` is its own latest conversation: both get as far as the
+    // terminal (which the test has not), neither is refused.
+    for args in [&["--resume"][..], &["--demo", "--resume"]] {
+        let (code, _, err) = run(&mut duel(home.path(), args));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("needs a terminal"), "{args:?}: {err}");
+    }
+    let (code, out, err) = run(&mut duel(home.path(), &["--demo", "history"]));
+    assert_eq!(code, 0);
+    assert!(out.contains(&demo) && !out.contains(&real), "{out}");
+    assert!(err.contains("offline demo"), "{err}");
+}
+
+#[test]
+fn a_conversation_whose_models_are_gone_says_which_and_exits_2() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let id = saved_conversation(
+        home.path(),
+        ("qwen-max", "dashscope"),
+        ("ernie-4.5", "qianfan"),
+    );
+    let (code, _, err) = run(&mut duel(home.path(), &["--resume", &id]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("written by qwen-max (A) and ernie-4.5 (B); qwen-max is not configured"),
+        "{err}"
+    );
+    // Naming the pair goes on with it, the history carrying over.
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["--resume", &id, "--a", "qwen-plus"],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs a terminal"), "{err}");
 }
 
 #[test]

@@ -556,7 +556,7 @@ fn a_consistent_judge_votes_every_pair_in_both_orders_and_a_second_run_asks_noth
 
     let (code, out, err) = run(&mut home.duel(&config, &["judge", "last", "--with", "judge"]));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("judged 4 of 4 pair(s)"), "{out}");
+    assert!(out.contains("judged 4 of 4 pairs"), "{out}");
     assert_eq!(judge.requests().len(), 8, "nothing asked again");
 }
 
@@ -569,7 +569,7 @@ fn a_judge_that_always_prefers_the_first_position_gives_only_ties() {
     let (code, out, err) = run(&mut home.duel(&config, &["judge", "pilot", "--with", "judge"]));
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("ties 3 (3 of them a verdict that flipped with the order)"),
+        out.contains("ties 3 (3 of them from a verdict that flipped with the order)"),
         "{out}"
     );
     for v in votes(&home) {
@@ -671,6 +671,91 @@ fn the_example_suite_runs_offline_through_the_demo_models() {
     let summary: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["items"], 8);
     assert_eq!(summary["asked"], 16);
+}
+
+/// `duel --demo CMD …` with the demo answering at once.
+fn demo(home: &Home, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--demo"];
+    all.extend_from_slice(args);
+    let mut cmd = duel(home.path(), &all);
+    cmd.env("DUEL_DEMO_DELAY_MS", "0");
+    run(&mut cmd)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn the_offline_loop_leads_somewhere_every_reader_reads_the_demo_log_and_says_so() {
+    let home = Home::new();
+    let suite = home.suite(
+        "mini.jsonl",
+        "{\"id\": \"q1\", \"prompt\": \"What is Rust?\"}\n{\"id\": \"q2\", \"prompt\": \"用一句话解释所有权\"}\n",
+    );
+    let (code, out, err) = demo(&home, &["batch", &suite, "--name", "mini"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("next: `duel --demo review "),
+        "the hint names --demo: {out}"
+    );
+    assert!(out.contains("`duel --demo stats --run "), "{out}");
+    for judge in ["demo-brisk", "demo-thoughtful"] {
+        let (code, out, err) = demo(&home, &["judge", "last", "--with", judge]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("`duel --demo stats --run "), "{out}");
+    }
+    assert!(
+        !home.path().join("data/votes.jsonl").exists(),
+        "the real log is untouched"
+    );
+
+    let (code, out, err) = demo(&home, &["stats", "--run", "mini", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        first_line(&err).contains("offline demo: reading demo-votes.jsonl"),
+        "the first line says which log: {err}"
+    );
+    let stats: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stats["votes"], 4, "two pairs, two judges: {out}");
+
+    let (code, out, err) = demo(&home, &["stats", "--agreement", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let stats: Value = serde_json::from_str(&out).unwrap();
+    let agreement = stats["agreement"].as_array().unwrap();
+    assert_eq!(
+        agreement.len(),
+        1,
+        "the two judges share the run's pairs: {out}"
+    );
+    assert_eq!(agreement[0]["items"], 2);
+
+    // A run of the demo models is found in the demo log even without --demo.
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["stats", "--run", "mini", "--json"],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let stats: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stats["votes"], 4, "{err}");
+
+    let (code, out, err) = demo(&home, &["export", "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 5, "a header and four votes: {out}");
+    assert!(
+        first_line(&err).contains("offline demo: reading demo-votes.jsonl"),
+        "{err}"
+    );
+
+    let (code, out, err) = demo(&home, &["runs"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(first_line(&err).contains("offline demo:"), "{err}");
+    let row = out.lines().find(|l| l.contains("mini")).unwrap_or_default();
+    assert!(row.trim_end().ends_with(" 4"), "four votes: {out}");
+
+    let (code, _, err) = demo(&home, &["history"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(first_line(&err).contains("offline demo:"), "{err}");
 }
 
 #[test]

@@ -495,7 +495,7 @@ fn help_and_quit_always_show_at_80_columns() {
     );
     let screen = scene.render(120, 16);
     assert!(
-        screen.contains("↻ rate limited (HTTP 429), retrying in 2 s (1/2)"),
+        screen.contains("↻ rate limited (HTTP 429), retrying in 2 s (2 of 3)"),
         "{screen}"
     );
     assert!(screen.contains(" retrying "), "the badge: {screen}");

@@ -323,7 +323,7 @@ fn votes_on_the_demo_models_stay_out_of_the_real_leaderboard() {
     assert_eq!(json["votes"], 30);
     assert!(!out.contains("demo-brisk"), "{out}");
     assert!(
-        err.contains("left out 3 vote(s) on the offline demo models"),
+        err.contains("left out 3 votes on the offline demo models (`--demo` shows those)"),
         "{err}"
     );
     // Named explicitly, the demo's own log is read as it is.
@@ -335,6 +335,35 @@ fn votes_on_the_demo_models_stay_out_of_the_real_leaderboard() {
     ));
     assert_eq!(code, 0);
     assert!(out.contains("demo-brisk"), "{out}");
+}
+
+#[test]
+fn export_reads_the_logs_it_is_given_and_says_on_stderr_what_it_left_out() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/votes.jsonl");
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &["export", "--format", "dpo", example],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let pairs = out.lines().count();
+    assert!(pairs > 300, "{pairs} pairs");
+    assert!(
+        out.lines()
+            .all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "stdout holds only the data"
+    );
+    assert!(
+        err.contains(&format!("{pairs} preference pairs ("))
+            && err.contains("examples/votes.jsonl"),
+        "{err}"
+    );
+    let (code, _, err) = run(&mut duel(
+        home.path(),
+        &["export", "--format", "csv", "no-such-log.jsonl"],
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no-such-log.jsonl: no such vote log"), "{err}");
 }
 
 #[test]
@@ -396,7 +425,7 @@ fn export_dpo_leaves_out_votes_where_a_side_failed_unless_asked() {
     ));
     assert_eq!(code, 0, "stderr: {err}");
     assert_eq!(out.lines().count(), 5);
-    assert!(!err.contains("left out"), "{err}");
+    assert!(!err.contains("where a side failed"), "{err}");
 
     // The other formats keep every vote; CSV with each side's error.
     let (_, out, _) = run(&mut duel(home.path(), &["export", "--format", "arena"]));

@@ -272,11 +272,10 @@ impl State {
         self.sides = [SideState::new(a), SideState::new(b)];
     }
 
-    /// Reopens a saved conversation: its id, turns and votes, blind as it was; the
-    /// panes take the models of its last turn where config still has them. Returns
-    /// what could not be restored as it was.
-    pub fn resume(&mut self, file: ConversationFile) -> Vec<String> {
-        let mut notes = Vec::new();
+    /// Reopens a saved conversation: its id, turns and votes, blind as it was, with
+    /// `pair` in panes A and B as given (no coin: the turns say who was where).
+    pub fn resume(&mut self, file: ConversationFile, pair: [ModelSpec; 2]) {
+        self.sides = pair.map(SideState::new);
         let base = self.now;
         self.conversation = file.id;
         self.created = file.created.parse().unwrap_or_else(|_| self.wall_time());
@@ -303,19 +302,6 @@ impl State {
                 self.prompt_history.push(record.prompt.clone());
             }
         }
-        if let Some(last) = file.turns.last() {
-            for (side, name) in [(Side::A, &last.a.model), (Side::B, &last.b.model)] {
-                match self.models.iter().find(|m| &m.name == name).cloned() {
-                    Some(model) => *self.side_mut(side) = SideState::new(model),
-                    None => notes.push(format!(
-                        "{name} is no longer configured; pane {} goes on with {}",
-                        side.label(),
-                        self.side(side).model.name
-                    )),
-                }
-            }
-        }
-        notes
     }
 
     /// A new id, from the state's own generator.

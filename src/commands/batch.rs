@@ -58,6 +58,7 @@ pub async fn batch(
         mut tally,
     } = plan;
     let id = run.info.id.clone();
+    let duel = crate::config::duel_command(run.is_demo());
     if resumed {
         crate::say!(
             "resuming run {id}: {} of {} answers are missing",
@@ -117,7 +118,7 @@ pub async fn batch(
         })
         .with_context(|| {
             format!(
-                "writing an answer to {}; every answer written before is kept: `duel batch --resume {id}` goes on",
+                "writing an answer to {}; every answer written before is kept: `{duel} batch --resume {id}` goes on",
                 run.dir().display()
             )
         })?;
@@ -143,6 +144,7 @@ pub async fn batch(
         asked,
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         stopped,
+        demo: run.is_demo(),
         models: tally.summaries(&models),
     };
     print_summary(&summary, args.json)?;
@@ -153,7 +155,8 @@ pub async fn batch(
         .sum::<usize>();
     if stopped {
         crate::say!(
-            "stopped: {asked} answer(s) kept; `duel batch --resume {id}` asks for the {missing} still missing"
+            "stopped: {} kept; `{duel} batch --resume {id}` asks for the {missing} still missing",
+            crate::text::count(asked, "answer", "answers")
         );
         return Ok(130);
     }
@@ -208,7 +211,8 @@ fn new_or_same(
         if plan.jobs.is_empty() {
             let id = &plan.run.info.id;
             return Err(UsageError(format!(
-                "run {id} already has every answer of this suite from these models; look at it with `duel review {id}` or `duel judge {id} --with MODEL`, or start another with --name"
+                "run {id} already has every answer of this suite from these models; look at it with `{duel} review {id}` or `{duel} judge {id} --with MODEL`, or start another with --name",
+                duel = crate::config::duel_command(plan.run.is_demo())
             ))
             .into());
         }
@@ -277,8 +281,8 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
         .with_context(|| format!("reading the answers of run {}", run.info.id))?;
     if !skipped.is_empty() {
         crate::say!(
-            "note: {} unreadable line(s) in run {} (a write cut short); those answers are asked again",
-            skipped.len(),
+            "note: {} in run {} (a write cut short); those answers are asked again",
+            crate::text::count(skipped.len(), "unreadable line", "unreadable lines"),
             run.info.id
         );
     }
@@ -315,13 +319,7 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
 }
 
 fn model(config: &Config, name: &str, whose: &str) -> Result<ModelSpec, UsageError> {
-    config.model(name).cloned().ok_or_else(|| {
-        let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
-        UsageError(format!(
-            "{whose}: {name:?} does not name a configured model (models: {}); see `duel models`",
-            names.join(", ")
-        ))
-    })
+    config.find_model(whose, name).cloned().map_err(UsageError)
 }
 
 /// `<suite name>-<yyyymmdd-hhmmss>`, made unique in the data dir.
@@ -362,6 +360,8 @@ struct Summary<'a> {
     elapsed_ms: u64,
     /// Stopped by Ctrl+C before the end.
     stopped: bool,
+    /// A run of the offline demo models (its votes go to the demo's log).
+    demo: bool,
     models: Vec<ModelSummary>,
 }
 
@@ -373,18 +373,19 @@ fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
     }
     writeln!(
         out,
-        "run {} · {} · {} items · {} answer(s) asked in {:.1} s",
+        "run {} · {} · {} · {} asked in {:.1} s",
         summary.run,
         summary.suite,
-        summary.items,
-        summary.asked,
+        crate::text::count(summary.items, "item", "items"),
+        crate::text::count(summary.asked, "answer", "answers"),
         summary.elapsed_ms as f64 / 1000.0
     )?;
     super::summary::print_table(&mut out, &summary.models, summary.items)?;
     writeln!(
         out,
-        "next: `duel review {0}` to vote blind, `duel judge {0} --with MODEL` for a model judge, `duel stats --run {0}`",
-        summary.run
+        "next: `{1} review {0}` to vote blind, `{1} judge {0} --with MODEL` for a model judge, `{1} stats --run {0}`",
+        summary.run,
+        crate::config::duel_command(summary.demo)
     )?;
     out.flush()
 }

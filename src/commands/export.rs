@@ -6,19 +6,32 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::{load, without_demo};
+use super::{load, reading_demo, without_demo};
 use crate::cli::ExportArgs;
 use crate::say;
 use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::export::{self, Format};
-use crate::votes::log::FILE_NAME;
+use crate::votes::log;
 
-/// `duel export`: the data dir's log in `args.format`, to `--out` or stdout.
-pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
-    let path = data_dir.join(FILE_NAME);
-    let loaded = load(std::slice::from_ref(&path), false)?;
-    let records: Vec<VoteRecord> = without_demo(loaded.records)
+/// `duel export`: the logs named (default: the data dir's, the demo's own under
+/// `demo`) in `args.format`, to `--out` or stdout. What is said about the export goes
+/// to stderr, so stdout holds only the data.
+pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> {
+    let named = !args.logs.is_empty();
+    let paths = if named {
+        args.logs.clone()
+    } else {
+        reading_demo(demo);
+        vec![data_dir.join(log::file_name(demo))]
+    };
+    let loaded = load(&paths, named)?;
+    let records = if named || demo {
+        loaded.records
+    } else {
+        without_demo(loaded.records)
+    };
+    let records: Vec<VoteRecord> = records
         .into_iter()
         .filter(|r| !args.blind_only || r.blind)
         .collect();
@@ -71,7 +84,8 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
     };
     match &args.out {
         Some(out) => say!("wrote {what} to {}", out.display()),
-        None if records.is_empty() => say!("no votes yet in {}", path.display()),
+        None if !records.is_empty() => say!("{what} from {}", source(&paths)),
+        None if records.is_empty() => say!("no votes yet in {}", source(&paths)),
         None => {}
     }
     if written.failed > 0 {
@@ -82,4 +96,12 @@ pub fn export(args: &ExportArgs, data_dir: &Path) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// The logs read, as the user named them.
+fn source(paths: &[std::path::PathBuf]) -> String {
+    match paths {
+        [one] => one.display().to_string(),
+        many => format!("{} logs", many.len()),
+    }
 }

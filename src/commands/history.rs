@@ -21,11 +21,17 @@ struct HistoryRow {
     turns: usize,
     votes: usize,
     blind: bool,
+    /// A conversation with the offline demo models: it reopens only under `--demo`.
+    demo: bool,
     first_prompt: String,
 }
 
-/// `duel history`: saved conversations, newest first.
-pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
+/// `duel history`: saved conversations, newest first; under `demo` only those with
+/// the demo models.
+pub fn history(data_dir: &Path, args: &HistoryArgs, demo: bool) -> anyhow::Result<u8> {
+    if demo {
+        say!("offline demo: the conversations with the demo models (without --demo, all of them)");
+    }
     let (conversations, broken) = conversation::list(data_dir).with_context(|| {
         format!(
             "reading {}",
@@ -37,6 +43,7 @@ pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
     }
     let rows: Vec<HistoryRow> = conversations
         .iter()
+        .filter(|c| !demo || c.is_demo())
         .map(|c| {
             let last = c.turns.last();
             HistoryRow {
@@ -47,6 +54,7 @@ pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
                 turns: c.turns.len(),
                 votes: c.turns.iter().filter(|t| t.vote.is_some()).count(),
                 blind: c.blind,
+                demo: c.is_demo(),
                 first_prompt: c
                     .turns
                     .first()
@@ -64,7 +72,8 @@ pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
     if rows.is_empty() {
         writeln!(
             out,
-            "no saved conversations yet in {}",
+            "no saved {}conversations yet in {}",
+            if demo { "demo " } else { "" },
             data_dir.join(conversation::DIR_NAME).display()
         )?;
         return Ok(0);
@@ -77,8 +86,13 @@ pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
     for r in &rows {
         let time = r.time.get(..16).unwrap_or(&r.time).replace('T', " ");
         let prompt = sanitize(&r.first_prompt).replace('\n', " ");
+        let id = r.id.get(..8).unwrap_or(&r.id);
         table.push(vec![
-            r.id.get(..8).unwrap_or(&r.id).to_owned(),
+            if r.demo {
+                format!("{id} (demo)")
+            } else {
+                id.to_owned()
+            },
             time,
             r.model_a.clone(),
             r.model_b.clone(),
@@ -92,5 +106,11 @@ pub fn history(data_dir: &Path, args: &HistoryArgs) -> anyhow::Result<u8> {
         out,
         "\nreopen one with: duel --resume ID (or --resume for the latest)"
     )?;
+    if !demo && rows.iter().any(|r| r.demo) {
+        writeln!(
+            out,
+            "a conversation marked (demo) is with the offline demo models: duel --demo --resume ID"
+        )?;
+    }
     Ok(0)
 }

@@ -15,13 +15,14 @@ use serde::Serialize;
 use super::UsageError;
 use super::progress::{Finished, Lane, Progress};
 use crate::cli::JudgeArgs;
-use crate::config::{Config, TEMPLATE_NEEDS};
+use crate::config::{Config, TEMPLATE_NEEDS, duel_command};
 use crate::domain::{Message, Role, Vote};
 use crate::eval::agreement::{Verdict, both_orders};
 use crate::eval::batch::{self, Done, Request, Retries};
 use crate::eval::judge::{self, DEFAULT_TEMPLATE, Judgment, MAX_UNPARSED};
 use crate::eval::pairs::{self, Pair};
 use crate::eval::run::Run;
+use crate::text::count;
 use crate::votes::log;
 use crate::votes::record::{SCHEMA, timestamp};
 use crate::votes::{SideRecord, VoteRecord};
@@ -52,18 +53,16 @@ struct Summary {
     /// Pairs still waiting for an answer from `duel batch`.
     waiting: usize,
     stopped: bool,
+    /// A run of the offline demo models (its votes go to the demo's log).
+    demo: bool,
 }
 
 /// `duel judge`.
 pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow::Result<u8> {
-    let model = config.model(&args.with).cloned().ok_or_else(|| {
-        let names: Vec<&str> = config.models.iter().map(|m| m.name.as_str()).collect();
-        UsageError(format!(
-            "--with {:?} does not name a configured model (models: {}); see `duel models`",
-            args.with,
-            names.join(", ")
-        ))
-    })?;
+    let model = config
+        .find_model("--with", &args.with)
+        .cloned()
+        .map_err(UsageError)?;
     super::keys_set([&model])?;
     let template = template(config, args)?;
     let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
@@ -93,6 +92,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         judge: judge_name.clone(),
         pairs: found.ready.len(),
         waiting: found.waiting,
+        demo: run.is_demo(),
         ..Summary::default()
     };
     // Each pair still to vote on, with what is known of its two orders.
@@ -146,9 +146,9 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         })
         .collect();
     crate::say!(
-        "{judge_name} judges run {id}: {} pair(s) in both orders, {} request(s){}",
-        judging.open.len(),
-        round.len(),
+        "{judge_name} judges run {id}: {} in both orders, {}{}",
+        count(judging.open.len(), "pair", "pairs"),
+        count(round.len(), "request", "requests"),
         if judging.summary.judged_before > 0 {
             format!(" ({} judged before)", judging.summary.judged_before)
         } else {
@@ -399,13 +399,13 @@ fn print(summary: &Summary, json: bool, started: Instant) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{} judged {} of {} pair(s) of run {} ({} this time, {} request(s) in {:.1} s)",
+        "{} judged {} of {} of run {} ({} this time, {} in {:.1} s)",
         summary.judge,
         summary.judged,
-        summary.pairs,
+        count(summary.pairs, "pair", "pairs"),
         summary.run,
         summary.judged - summary.judged_before,
-        summary.asked,
+        count(summary.asked, "request", "requests"),
         started.elapsed().as_secs_f64()
     )?;
     let wins: Vec<String> = summary
@@ -416,7 +416,7 @@ fn print(summary: &Summary, json: bool, started: Instant) -> io::Result<()> {
     if !wins.is_empty() || summary.ties > 0 {
         writeln!(
             out,
-            "this time: {} · ties {} ({} of them a verdict that flipped with the order)",
+            "this time: {} · ties {} ({} of them from a verdict that flipped with the order)",
             if wins.is_empty() {
                 "no wins".to_owned()
             } else {
@@ -429,28 +429,32 @@ fn print(summary: &Summary, json: bool, started: Instant) -> io::Result<()> {
     if summary.unparsed > 0 || summary.given_up > 0 {
         writeln!(
             out,
-            "{} answer(s) held no [[A]]/[[B]]/[[C]] verdict; {} pair(s) given up after asking twice (see judgments.jsonl in the run's folder)",
-            summary.unparsed, summary.given_up
+            "{} held no [[A]]/[[B]]/[[C]] verdict; {} given up after asking twice (see judgments.jsonl in the run's folder)",
+            count(summary.unparsed, "answer", "answers"),
+            count(summary.given_up, "pair", "pairs")
         )?;
     }
     if summary.failed > 0 {
         writeln!(
             out,
-            "{} request(s) failed: run the same command again to ask them again",
-            summary.failed
+            "{} failed: run the same command again to ask again",
+            count(summary.failed, "request", "requests")
         )?;
     }
     if summary.waiting > 0 {
         writeln!(
             out,
-            "{} pair(s) still wait for an answer: `duel batch --resume {}`",
-            summary.waiting, summary.run
+            "pairs still waiting for an answer: {}; `{} batch --resume {}`",
+            summary.waiting,
+            duel_command(summary.demo),
+            summary.run
         )?;
     }
     writeln!(
         out,
-        "next: `duel stats --run {0}` for the leaderboard, `duel stats --run {0} --agreement` to compare judges",
-        summary.run
+        "next: `{1} stats --run {0}` for the leaderboard, `{1} stats --run {0} --agreement` to compare judges",
+        summary.run,
+        duel_command(summary.demo)
     )?;
     out.flush()
 }

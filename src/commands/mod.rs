@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use crate::config::ModelSpec;
-use crate::domain::{Answer, Message};
+use crate::domain::{Answer, Message, StreamEvent};
 use crate::provider::{self, ChatRequest};
 use crate::say;
 use crate::text::{sanitize, width};
@@ -46,8 +46,10 @@ pub use themes::themes;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Streams one prompt to one model to the end, outside the TUI.
-pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
+/// Streams one prompt to one model to the end, outside the TUI; a wait before a retry
+/// is said on stderr when `say_retries` (no command sits silent through a long
+/// Retry-After).
+pub async fn answer(model: &ModelSpec, messages: Vec<Message>, say_retries: bool) -> Answer {
     let request = ChatRequest::for_model(model, messages);
     let mut answer = Answer::new(model.model_ref(), 0, Instant::now());
     let provider = provider::build(model);
@@ -55,6 +57,9 @@ pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
     let drive = provider::stream(&*provider, &request, tx);
     let collect = async {
         while let Some(event) = rx.recv().await {
+            if let (true, StreamEvent::Retry(retry)) = (say_retries, &event) {
+                say!("{}: {retry}", sanitize(&model.name));
+            }
             answer.apply(event, 1, Instant::now());
         }
     };
@@ -196,14 +201,24 @@ pub(crate) fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
     Ok(loaded)
 }
 
+/// Under `--demo` a reader says first that what it shows is the demo's own data.
+fn reading_demo(demo: bool) {
+    if demo {
+        say!(
+            "offline demo: reading {DEMO_FILE_NAME}, the votes on the demo models (without --demo, duel reads your own {})",
+            log::FILE_NAME
+        );
+    }
+}
+
 /// The default log without votes on the offline demo models, which older versions
 /// wrote there (now they go to `demo-votes.jsonl`); says how many were left out.
 fn without_demo(records: Vec<VoteRecord>) -> Vec<VoteRecord> {
     let (demo, real): (Vec<_>, Vec<_>) = records.into_iter().partition(VoteRecord::is_demo);
     if !demo.is_empty() {
         say!(
-            "left out {} vote(s) on the offline demo models (name {DEMO_FILE_NAME} to see those)",
-            demo.len()
+            "left out {} on the offline demo models (`--demo` shows those)",
+            crate::text::count(demo.len(), "vote", "votes")
         );
     }
     real

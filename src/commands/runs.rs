@@ -11,6 +11,7 @@ use super::{load, print_rows};
 use crate::cli::RunsArgs;
 use crate::domain::Finish;
 use crate::eval::run::Run;
+use crate::say;
 use crate::votes::log::{DEMO_FILE_NAME, FILE_NAME};
 
 #[derive(Serialize)]
@@ -31,9 +32,15 @@ struct RunRow {
     votes_by_judge: BTreeMap<String, usize>,
 }
 
-/// `duel runs`.
-pub fn runs(args: &RunsArgs, data_dir: &Path) -> anyhow::Result<u8> {
-    let runs = Run::list(data_dir)?;
+/// `duel runs`; under `demo` only the runs of the demo models.
+pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> {
+    if demo {
+        say!("offline demo: the runs of the demo models (without --demo, all of them)");
+    }
+    let runs: Vec<Run> = Run::list(data_dir)?
+        .into_iter()
+        .filter(|run| !demo || run.is_demo())
+        .collect();
     // Votes on runs of the offline demo models go to their own log.
     let votes = load(
         &[data_dir.join(FILE_NAME), data_dir.join(DEMO_FILE_NAME)],
@@ -88,14 +95,16 @@ pub fn runs(args: &RunsArgs, data_dir: &Path) -> anyhow::Result<u8> {
     if rows.is_empty() {
         writeln!(
             out,
-            "no runs yet in {}; start one with `duel batch SUITE`",
-            data_dir.display()
+            "no {}runs yet in {}; start one with `{} batch SUITE`",
+            if demo { "demo " } else { "" },
+            data_dir.display(),
+            crate::config::duel_command(demo)
         )?;
         return Ok(0);
     }
     let mut table = vec![
         [
-            "id", "name", "suite", "models", "items", "answered", "failed", "votes",
+            "ID", "NAME", "SUITE", "MODELS", "ITEMS", "ANSWERED", "FAILED", "VOTES",
         ]
         .map(String::from)
         .to_vec(),

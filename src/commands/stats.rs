@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{layout, load, without_demo};
+use super::{layout, load, reading_demo, without_demo};
 use crate::cli::{Global, StatsArgs};
 use crate::eval::run::Run;
 use crate::eval::trust::{self, Consistency, JudgeAgreement};
@@ -24,7 +24,7 @@ use crate::say;
 use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::decide::Decision;
-use crate::votes::log::FILE_NAME;
+use crate::votes::log;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
 use crate::votes::style_control::StyleControl;
 
@@ -110,16 +110,27 @@ fn run_filter(data_dir: &Path, wanted: &str, records: &[VoteRecord]) -> (String,
     }
 }
 
-/// `duel stats`; `global` gives `--plot` the theme.
-pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global) -> anyhow::Result<u8> {
+/// `duel stats`; `global` gives `--plot` the theme; `demo`: the demo's own log.
+pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> anyhow::Result<u8> {
     let named = !args.logs.is_empty();
+    // A run of the demo models has its votes in the demo's log, `--demo` or not.
+    let demo = demo
+        || !named
+            && args
+                .run
+                .as_deref()
+                .and_then(|wanted| Run::find(data_dir, wanted).ok())
+                .is_some_and(|run| run.is_demo());
     let paths = if named {
         args.logs.clone()
     } else {
-        vec![data_dir.join(FILE_NAME)]
+        vec![data_dir.join(log::file_name(demo))]
     };
-    let mut loaded = load(&paths, named)?;
     if !named {
+        reading_demo(demo);
+    }
+    let mut loaded = load(&paths, named)?;
+    if !named && !demo {
         loaded.records = without_demo(loaded.records);
     }
     let total = loaded.records.len();
@@ -298,9 +309,10 @@ fn empty_message(
         [one] => one.display().to_string(),
         _ => "these logs".to_owned(),
     };
+    let duel = crate::config::duel_command(paths.iter().any(|p| p.ends_with(log::DEMO_FILE_NAME)));
     format!(
         "No votes yet in {place}.\n\
-         Vote in the TUI (Alt+1…Alt+4 while typing, 1…4 in browse mode), then run `duel stats` again.\n"
+         Vote in the TUI (Alt+1…Alt+4 while typing, 1…4 in browse mode), then run `{duel} stats` again.\n"
     )
 }
 

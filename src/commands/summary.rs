@@ -173,13 +173,13 @@ pub(crate) fn print_table(
 ) -> io::Result<()> {
     let mut rows = vec![
         [
-            "model",
-            "answered",
-            "failed",
-            "median TTFT",
-            "tok/s",
-            "tokens in",
-            "tokens out",
+            "MODEL",
+            "ANSWERED",
+            "FAILED",
+            "MEDIAN TTFT",
+            "TOK/S",
+            "TOKENS IN",
+            "TOKENS OUT",
         ]
         .map(String::from)
         .to_vec(),

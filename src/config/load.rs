@@ -126,6 +126,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
         judge,
         models,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
+        set_aside: Vec::new(),
     })
 }
 

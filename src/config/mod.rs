@@ -38,11 +38,39 @@ pub struct Config {
     pub models: Vec<ModelSpec>,
     /// Non-fatal findings (unknown keys, …), shown before the TUI starts and in the status line.
     pub warnings: Vec<String>,
+    /// Under `--demo`: the configured models it set aside, so a name of one of them is
+    /// told apart from a typo.
+    pub set_aside: Vec<String>,
 }
 
 impl Config {
     pub fn model(&self, name: &str) -> Option<&ModelSpec> {
         self.models.iter().find(|m| m.name == name)
+    }
+
+    /// The model `name`, given by `flag` (`--a`, `--with`, …), or what to tell the
+    /// user: the models there are, or that `--demo` uses only its own.
+    pub fn find_model(&self, flag: &str, name: &str) -> Result<&ModelSpec, String> {
+        let names = || {
+            self.models
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        self.model(name).ok_or_else(|| {
+            if self.set_aside.iter().any(|m| m == name) {
+                format!(
+                    "{flag} {name:?}: --demo uses only the offline demo models ({}); drop --demo to use {name}",
+                    names()
+                )
+            } else {
+                format!(
+                    "{flag} {name:?} does not name a configured model (models: {}); see `duel models`",
+                    names()
+                )
+            }
+        })
     }
 }
 
@@ -351,6 +379,12 @@ pub(crate) const DEFAULT_MAX_ANSWER_BYTES: u32 = 2 * 1024 * 1024;
 /// The names of the two offline demo models of `duel --demo` (provider `demo`).
 pub(crate) const DEMO_MODELS: [&str; 2] = ["demo-brisk", "demo-thoughtful"];
 
+/// How to call duel again in a hint: with `--demo` for the demo's own data, which
+/// the same command without it would not find.
+pub fn duel_command(demo: bool) -> &'static str {
+    if demo { "duel --demo" } else { "duel" }
+}
+
 /// The two offline demo models of `duel --demo`.
 pub fn demo_config(base: &Config) -> Config {
     let demo =
@@ -362,6 +396,7 @@ pub fn demo_config(base: &Config) -> Config {
             b: b.into(),
         },
         models: vec![demo(a), demo(b)],
+        set_aside: base.models.iter().map(|m| m.name.clone()).collect(),
         ..base.clone()
     }
 }

@@ -110,6 +110,11 @@ impl Queue {
         }
     }
 
+    /// How to call duel for this run's votes: with `--demo` for a demo run's.
+    pub fn duel(&self) -> &'static str {
+        crate::config::duel_command(self.votes_file == crate::votes::log::DEMO_FILE_NAME)
+    }
+
     /// The run as the user names it: its name, else its id.
     pub fn run_label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.run)
@@ -126,8 +131,10 @@ impl Queue {
             format!("run {run} has no pair with both answers yet")
         } else {
             format!(
-                "all {} pairs of run {run} have your vote ({}); see `duel stats --run {run}`",
-                self.total, self.judge
+                "all {} pairs of run {run} have your vote ({}); see `{} stats --run {run}`",
+                self.total,
+                self.judge,
+                self.duel()
             )
         };
         if let Some(waiting) = self.waiting_note() {
@@ -143,10 +150,12 @@ impl Queue {
         match self.waiting {
             0 => None,
             1 => Some(format!(
-                "1 pair waits for answers: `duel batch --resume {run}`"
+                "1 pair waits for answers: `{} batch --resume {run}`",
+                self.duel()
             )),
             n => Some(format!(
-                "{n} pairs wait for answers: `duel batch --resume {run}`"
+                "{n} pairs wait for answers: `{} batch --resume {run}`",
+                self.duel()
             )),
         }
     }

@@ -56,6 +56,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run of the offline demo models: its votes go to the demo's own log.
+    pub fn is_demo(&self) -> bool {
+        self.info
+            .models
+            .iter()
+            .all(|m| crate::config::DEMO_MODELS.contains(&m.as_str()))
+    }
+
     /// Writes a new run's `run.json` (whole or not at all) in its own folder.
     pub fn create(data_dir: &Path, info: RunInfo) -> io::Result<Run> {
         let dir = data_dir.join(RUNS_DIR).join(&info.id);

@@ -30,7 +30,7 @@ pub fn api_key(endpoint: &Endpoint) -> Result<Option<String>, ProviderError> {
 }
 
 fn missing_key(var: &str) -> ProviderError {
-    ProviderError::new(ErrorKind::MissingKey, format!("no API key: set {var}")).with_hint(format!(
+    ProviderError::new(ErrorKind::MissingKey, format!("set {var}")).with_hint(format!(
         "export {var}=… (or try `duel --demo`, which works offline)"
     ))
 }

@@ -15,6 +15,11 @@ pub const FILE_NAME: &str = "votes.jsonl";
 /// Where votes on the offline demo models go, so the real leaderboard never sees them.
 pub const DEMO_FILE_NAME: &str = "demo-votes.jsonl";
 
+/// The log a command reads and writes: the demo's own under `--demo`.
+pub fn file_name(demo: bool) -> &'static str {
+    if demo { DEMO_FILE_NAME } else { FILE_NAME }
+}
+
 /// Appends `record` as one line. Returns only once the line is on disk.
 pub fn append(path: &Path, record: &VoteRecord) -> io::Result<()> {
     append_all(path, std::slice::from_ref(record))

@@ -122,5 +122,6 @@ pub fn in_memory(models: Vec<ModelSpec>, judge: &str) -> Config {
         judge: Default::default(),
         models,
         warnings: Vec::new(),
+        set_aside: Vec::new(),
     }
 }

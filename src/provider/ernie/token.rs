@@ -46,7 +46,7 @@ impl Ernie {
                     missing.iter().map(|v| format!("export {v}=…")).collect();
                 Err(ProviderError::new(
                     ErrorKind::MissingKey,
-                    format!("no ERNIE keys: set {}", missing.join(" and ")),
+                    format!("set {}", missing.join(" and ")),
                 )
                 .with_hint(format!(
                     "{} (the legacy ERNIE API trades the API key and the secret key for a token; or try `duel --demo`)",
