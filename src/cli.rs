@@ -283,6 +283,11 @@ pub struct StatsArgs {
     /// worth.
     #[arg(long)]
     pub style_control: bool,
+
+    /// Keep votes where a side failed, was stopped or was filtered (left out of every
+    /// figure by default, as `export --format dpo` does).
+    #[arg(long)]
+    pub include_failed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -139,6 +139,7 @@ fn page_of(board: &Leaderboard, style: Option<StyleFigures>) -> String {
         filters: Some("judge alice"),
         total: 50,
         style,
+        decision: None,
         made: "2026-11-29 10:00 UTC",
     })
 }
@@ -170,11 +171,15 @@ fn the_page_holds_the_ratings_intervals_win_fractions_and_votes() {
     assert!(page.trim_end().ends_with("</html>"));
     for m in &board.models {
         let row = format!(
-            "<td>{}</td><td class=\"num\">{:.0}</td><td class=\"num\">{:.0}–{:.0}</td>",
+            "<td>{}</td><td class=\"num\">{:.0}</td><td class=\"num\">{}</td>",
             html::escape(&duel::text::sanitize(&m.model)) + if m.battles < 10 { " *" } else { "" },
             m.rating.round(),
-            m.ci_low.round(),
-            m.ci_high.round()
+            m.interval()
+                .map_or("too few votes".to_owned(), |(low, high)| format!(
+                    "{:.0}–{:.0}",
+                    low.round(),
+                    high.round()
+                ))
         );
         assert!(page.contains(&row), "no {row} in the page");
         assert!(page.contains(&format!("{:.1}%", 100.0 * m.win_rate)));
@@ -229,6 +234,7 @@ fn the_page_escapes_what_comes_from_the_log() {
         filters: Some("judge <i>eve</i>"),
         total: 11,
         style: None,
+        decision: None,
         made: "now",
     });
     assert_self_contained(&page);
@@ -332,8 +338,13 @@ fn stats_plot_piped_is_plain_text_after_the_leaderboard() {
     let legend = out.find("● rating  ├─┤ 95% interval").unwrap();
     assert!(table < legend, "{out}");
     assert!(out.contains("<script>x</script>"), "{out}");
-    let chart = out[legend..].split("\n\n").next().unwrap();
+    // The chart, then how to read it.
+    let chart = out[legend..]
+        .split("\nA bar wholly to the right")
+        .next()
+        .unwrap();
     assert_eq!(chart.lines().count(), 6, "{chart}");
+    assert!(out.contains("bars that overlap are not settled"), "{out}");
     for line in chart.lines() {
         assert!(width(line) <= 80, "{line:?}");
     }

@@ -8,7 +8,15 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::cli::{duel, run};
+use common::cli::run;
+
+/// `duel ARGS` as `common::cli::duel` runs it, 1000 columns wide so that the tests
+/// read whole sentences; a test of the wrapping sets its own `COLUMNS`.
+fn duel(home: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = common::cli::duel(home, args);
+    cmd.env("COLUMNS", "1000");
+    cmd
+}
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
@@ -91,6 +99,7 @@ fn stats_json_has_the_spec_shape_and_reports_skipped_lines() {
     assert_eq!(
         keys,
         [
+            "failed_left_out",
             "judges",
             "models",
             "position_bias",
@@ -567,11 +576,12 @@ fn stats_agreement_matches_hand_computed_kappa() {
     assert!((f(&gpt["agree_no_ties"]) - 5.0 / 7.0).abs() < 1e-9, "{gpt}");
     assert!((f(&gpt["kappa"]) - 0.22 / 0.62).abs() < 1e-9, "{gpt}");
     assert!(f(&gpt["kappa_low"]) <= f(&gpt["kappa"]) && f(&gpt["kappa"]) <= f(&gpt["kappa_high"]));
-    // llm:first says tie on all ten: alice's ties (2 of 10) agree, and that is
-    // exactly chance: kappa = (.2 − .2) / (1 − .2) = 0. No item without a tie.
+    // llm:first says tie on all ten: alice's ties (2 of 10) agree, which is all that
+    // chance gives; kappa is undefined (a judge that never varies). No item without
+    // a tie.
     let first = &pairs[0];
     assert!((f(&first["agree"]) - 0.2).abs() < 1e-9, "{first}");
-    assert!(f(&first["kappa"]).abs() < 1e-9, "{first}");
+    assert_eq!(first["kappa"], Value::Null, "{first}");
     assert_eq!(first["agree_no_ties"], Value::Null);
     let mut keys: Vec<&str> = gpt
         .as_object()
@@ -864,11 +874,12 @@ fn the_pair_says_how_likely_and_how_many_more_votes_would_settle_it() {
         text.contains("Head to head, qwen-plus won 52% of 40 votes"),
         "{text}"
     );
-    // (1.96·0.5 + 0.8416·√(0.525·0.475))² / 0.025² = 3137.2: 3138 in all, 3098 more.
     assert!(
-        text.contains(
-            "About 3098 more votes between them would settle it in qwen-plus's favour, if the rate holds."
-        ),
+        text.contains("Not settled: their 95% intervals overlap (both rank 1). About "),
+        "{text}"
+    );
+    assert!(
+        text.contains("would settle it in qwen-plus's favour if the ratings hold."),
         "{text}"
     );
     let (code, out, _) = run(&mut duel(
@@ -1061,4 +1072,359 @@ fn stats_style_control_holds_style_equal() {
         .expect("verbose's row");
     let change = row.split_whitespace().last().expect("change");
     assert!(change.starts_with('-'), "{row}");
+}
+
+const EXAMPLE_LOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/votes.jsonl");
+
+/// `duel stats ARGS` on the example log, piped at `columns`: exit 0, stdout.
+fn example_stats(home: &Path, columns: usize, args: &[&str]) -> String {
+    let mut all = vec!["stats", EXAMPLE_LOG];
+    all.extend(args);
+    let (code, out, err) = run(duel(home, &all).env("COLUMNS", columns.to_string()));
+    assert_eq!(code, 0, "duel {all:?}: {err}");
+    out
+}
+
+/// The side `side` of `record` failed as a missing key makes it fail.
+fn failed(mut record: Value, side: &str) -> Value {
+    record[side]["finish"] = json!("error");
+    record[side]["error"] = json!("QIANFAN_API_KEY is not set");
+    record[side]["answer"] = json!("");
+    record
+}
+
+#[test]
+fn a_vote_where_a_side_failed_is_no_battle_in_any_view_unless_asked() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut votes = standard_votes();
+    // Both sides failed on a missing key, and a vote was cast anyway.
+    votes.push(failed(
+        failed(vote(40, "deepseek-chat", "glm-4", "a", "alice", false), "a"),
+        "b",
+    ));
+    votes.push(failed(
+        vote(41, "qwen-plus", "glm-4", "a", "alice", false),
+        "b",
+    ));
+    let mut cut = vote(42, "glm-4", "qwen-plus", "b", "bob", true);
+    cut["a"]["finish"] = json!("cancelled");
+    votes.push(cut);
+    write_log(&data_log(home.path()), &votes, "");
+    let page = home.path().join("page.html");
+    let page_arg = page.to_str().expect("path");
+
+    let (code, text, err) = run(&mut duel(
+        home.path(),
+        &[
+            "stats",
+            "--plot",
+            "--by-category",
+            "--style-control",
+            "--agreement",
+            "--html",
+            page_arg,
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains(
+            "(3 votes where a side failed, was stopped or was filtered left out; \
+             --include-failed keeps them)"
+        ),
+        "{text}"
+    );
+    for model in ["glm-4", "deepseek-chat"] {
+        assert!(!text.contains(model), "{model} in {text}");
+        let html = std::fs::read_to_string(&page).expect("page");
+        assert!(!html.contains(model), "{model} in the page");
+    }
+    assert!(
+        text.contains("30 votes, 30 battles between 2 models"),
+        "{text}"
+    );
+
+    let (_, out, _) = run(&mut duel(
+        home.path(),
+        &[
+            "stats",
+            "--json",
+            "--by-category",
+            "--style-control",
+            "--agreement",
+        ],
+    ));
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        (json["votes"].as_u64(), json["failed_left_out"].as_u64()),
+        (Some(30), Some(3))
+    );
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m["model"].as_str().expect("model").to_owned())
+            .collect()
+    };
+    assert_eq!(names(&json["models"]), ["qwen-plus", "ernie-4.5"]);
+    assert_eq!(names(&json["style_control"]["models"]).len(), 2);
+    for board in json["by_category"].as_array().expect("categories") {
+        assert!(names(&board["models"]).len() <= 2, "{board}");
+    }
+    assert_eq!(json["position_bias"]["a_wins"].as_u64(), Some(15));
+
+    // Kept when asked; one battle gives no interval, never a "±0" one.
+    let (code, text, err) = run(&mut duel(home.path(), &["stats", "--include-failed"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!text.contains("left out"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.contains("deepseek-chat"))
+        .expect(&text);
+    assert!(row.contains("too few votes"), "{row}");
+    assert!(!text.contains("-0/+0"), "{text}");
+    let (_, out, _) = run(&mut duel(
+        home.path(),
+        &["stats", "--include-failed", "--json"],
+    ));
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["failed_left_out"].as_u64(), Some(0));
+    let deepseek = json["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .find(|m| m["model"] == "deepseek-chat")
+        .expect("deepseek-chat");
+    assert_eq!(
+        (&deepseek["ci_low"], &deepseek["ci_high"]),
+        (&Value::Null, &Value::Null)
+    );
+}
+
+#[test]
+fn settled_is_one_rule_that_matches_the_ranks_in_text_chart_page_and_json() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (_, out, _) = run(&mut duel(home.path(), &["stats", EXAMPLE_LOG, "--json"]));
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    let models = json["models"].as_array().expect("models").clone();
+    let bound = |m: &Value, k: &str| m[k].as_f64().expect(k);
+    for x in &models {
+        for y in &models {
+            if x["model"] == y["model"] {
+                continue;
+            }
+            let pair = format!(
+                "{},{}",
+                x["model"].as_str().expect("name"),
+                y["model"].as_str().expect("name")
+            );
+            let out = example_stats(home.path(), 80, &["--json", "--pair", &pair]);
+            let d = serde_json::from_str::<Value>(&out).expect("JSON")["decision"].clone();
+            let apart = bound(x, "ci_low") > bound(y, "ci_high")
+                || bound(y, "ci_low") > bound(x, "ci_high");
+            assert_eq!(d["settled"].as_bool(), Some(apart), "{pair}: {d}");
+            if x["rank"] == y["rank"] {
+                assert_eq!(d["settled"], false, "{pair}: same rank, yet settled");
+            }
+            let text = example_stats(home.path(), 80, &["--pair", &pair]);
+            assert_eq!(text.contains("Settled in"), apart, "{pair}: {text}");
+            assert!(!text.contains("That settles it"), "{text}");
+        }
+    }
+    // The top two share rank 1: the text under the board must not call it settled.
+    let text = example_stats(home.path(), 80, &["--plot"]);
+    assert!(text.contains("Not settled"), "{text}");
+    assert!(
+        text.contains("bars that overlap are not settled, whatever their ranks"),
+        "{text}"
+    );
+    let page = home.path().join("page.html");
+    example_stats(home.path(), 80, &["--html", page.to_str().expect("path")]);
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(html.contains("<h2>Enough to decide?</h2>"), "{html}");
+    assert!(html.contains("Not settled"), "{html}");
+    assert!(html.contains("<p class=\"legend\">"), "{html}");
+    assert!(
+        !html.contains("cannot yet tell those models apart"),
+        "{html}"
+    );
+}
+
+/// The README's example outputs of `duel stats examples/votes.jsonl …`: each fenced
+/// block that starts with such a `$` line, as (arguments, expected lines).
+fn readme_examples() -> Vec<(Vec<String>, Vec<String>)> {
+    let readme = include_str!("../README.md");
+    let mut found = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "```" {
+            continue;
+        }
+        let block: Vec<String> = lines
+            .by_ref()
+            .take_while(|l| l.trim() != "```")
+            .map(str::to_owned)
+            .collect();
+        let Some(args) = block
+            .first()
+            .and_then(|l| l.strip_prefix("$ duel stats examples/votes.jsonl"))
+        else {
+            continue;
+        };
+        let args = args.split_whitespace().map(str::to_owned).collect();
+        found.push((args, block[1..].to_vec()));
+    }
+    found
+}
+
+#[test]
+fn the_readme_shows_what_stats_prints_on_the_example_log() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let examples = readme_examples();
+    let shown: Vec<String> = examples.iter().map(|(args, _)| args.join(" ")).collect();
+    for wanted in ["--style-control", "--by-category", "--plot", "--pair"] {
+        assert!(
+            shown.iter().any(|s| s.starts_with(wanted)),
+            "no README example of {wanted}: {shown:?}"
+        );
+    }
+    for (args, expected) in &examples {
+        if args.iter().any(|a| a == "--html") {
+            continue;
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let real = example_stats(home.path(), 80, &args);
+        // "…" stands for lines left out; every run of lines between must be real,
+        // in order.
+        let mut rest = real.as_str();
+        for part in expected.split(|l| l == "…") {
+            if part.is_empty() {
+                continue;
+            }
+            let part = part.join("\n") + "\n";
+            let at = rest.find(&part).unwrap_or_else(|| {
+                panic!("README's `stats {args:?}` shows\n{part}\nbut it prints\n{real}")
+            });
+            rest = &rest[at + part.len()..];
+        }
+    }
+}
+
+#[test]
+fn no_negative_zero_anywhere_in_stats() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let text = example_stats(
+        home.path(),
+        200,
+        &[
+            "--style-control",
+            "--by-category",
+            "--agreement",
+            "--matrix",
+        ],
+    );
+    for bad in ["-0.00", "-0%", "-0/", "/+-", " -0 "] {
+        assert!(!text.contains(bad), "{bad} in\n{text}");
+    }
+}
+
+#[test]
+fn a_kappa_of_a_judge_that_never_varied_is_undefined_not_zero() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &agreement_votes(), "");
+    let (code, out, err) = run(&mut duel(home.path(), &["stats", "--agreement", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    // llm:first said tie on every item.
+    let first = &json["agreement"][0];
+    assert_eq!(first["judges"], json!(["alice", "llm:first"]));
+    assert_eq!(
+        (&first["kappa"], &first["kappa_low"], &first["kappa_high"]),
+        (&Value::Null, &Value::Null, &Value::Null),
+        "{first}"
+    );
+    let why = first["kappa_undefined"].as_str().expect("a reason");
+    assert!(why.contains("llm:first") && why.contains("tie"), "{why}");
+    let (_, text, _) = run(&mut duel(home.path(), &["stats", "--agreement"]));
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("alice vs llm:first"))
+        .expect(&text);
+    assert!(!row.contains("0.00"), "{row}");
+    assert!(row.contains("undefined"), "{row}");
+    assert!(
+        text.contains("kappa is undefined: llm:first said tie on every common item"),
+        "{text}"
+    );
+}
+
+#[test]
+fn stats_prose_wraps_at_word_boundaries_within_the_width() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let args = ["--style-control", "--pair", "glm-4,ernie-4.5"];
+    let narrow = example_stats(home.path(), 80, &args);
+    let wide = example_stats(home.path(), 1000, &args);
+    let plot = example_stats(home.path(), 80, &["--plot"]);
+    for line in narrow.lines().chain(plot.lines()) {
+        assert!(
+            duel::text::width(line) <= 80,
+            "wider than 80: {line:?}\n{narrow}"
+        );
+    }
+    // The same words, none broken in two.
+    let words = |t: &str| -> Vec<String> { t.split_whitespace().map(str::to_owned).collect() };
+    assert_eq!(words(&narrow), words(&wide));
+    assert!(
+        narrow.contains("excludes 0") || narrow.contains("includes 0"),
+        "{narrow}"
+    );
+}
+
+#[test]
+fn stats_words_are_right_pair_names_are_trimmed_and_an_unknown_judge_lists_the_judges() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &standard_votes(), "");
+    let (code, text, err) = run(&mut duel(
+        home.path(),
+        &["stats", "--pair", "ernie-4.5, qwen-plus"],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("Enough to decide? ernie-4.5 against qwen-plus"),
+        "{text}"
+    );
+    let (code, text, err) = run(&mut duel(home.path(), &["stats", "--judge", "dave"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("Judges in these logs: alice (20 votes), bob (10 votes)."),
+        "{text}"
+    );
+
+    // One vote of each kind: every count says 1 thing, not 1 things.
+    let one = tempfile::tempdir().expect("tempdir");
+    write_log(
+        &data_log(one.path()),
+        &[vote(1, "qwen-plus", "ernie-4.5", "tie", "alice", false)],
+        "",
+    );
+    let (code, text, err) = run(&mut duel(
+        one.path(),
+        &[
+            "stats",
+            "--by-category",
+            "--style-control",
+            "--pair",
+            "qwen-plus,ernie-4.5",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    for noun in [
+        "votes", "battles", "ties", "models", "items", "rounds", "lines",
+    ] {
+        assert!(!text.contains(&format!(" 1 {noun}")), "1 {noun} in\n{text}");
+    }
+    assert!(text.contains("1 vote, 1 battle between 2 models"), "{text}");
+    // Every table's column headers are upper case.
+    for line in text.lines().filter(|l| l.starts_with("RANK")) {
+        assert_eq!(line, line.to_uppercase(), "{line}");
+    }
 }

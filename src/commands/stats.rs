@@ -10,7 +10,7 @@ mod style;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -22,10 +22,13 @@ use crate::eval::run::Run;
 use crate::eval::trust::{self, Consistency, JudgeAgreement};
 use crate::say;
 use crate::text::sanitize;
+use crate::text::width;
 use crate::votes::VoteRecord;
 use crate::votes::decide::Decision;
 use crate::votes::log;
-use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, ModelStats, PositionBias, Tally};
+use crate::votes::rating::{
+    FEW_BATTLES, Leaderboard, MIN_INTERVAL_BATTLES, Matrix, ModelStats, PositionBias, Tally,
+};
 use crate::votes::style_control::StyleControl;
 
 /// Votes per judge, most first.
@@ -72,6 +75,8 @@ pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
 struct StatsJson<'a> {
     votes: usize,
     skipped_lines: usize,
+    /// Votes where a side failed, left out (0 with `--include-failed`).
+    failed_left_out: usize,
     models: &'a [ModelStats],
     position_bias: &'a PositionBias,
     judges: &'a [JudgeCount],
@@ -134,6 +139,14 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         loaded.records = without_demo(loaded.records);
     }
     let total = loaded.records.len();
+    let all_judges = judges(&loaded.records);
+    // A vote on a failed side is no battle: left out of every figure below (ratings,
+    // bias, agreement, the decision, each view of them) unless asked to keep it.
+    let before_failed = loaded.records.len();
+    if !args.include_failed {
+        loaded.records.retain(|r| !r.failed());
+    }
+    let failed_left_out = before_failed - loaded.records.len();
     let run = args
         .run
         .as_deref()
@@ -158,6 +171,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
     let judges = judges(&records);
     let trust = args.agreement.then(|| trust::trust(&records));
     let decision = decide::pair(&board, &args.pair).map_err(super::UsageError)?;
+    let columns = columns();
     let by_category = args
         .by_category
         .then(|| category::boards(&records, args.bootstrap));
@@ -183,6 +197,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
                         .map(|c| (c.feature, c.value, c.ci_low, c.ci_high)),
                 )
             }),
+            decision: decision.as_ref(),
             made: &html::now(),
         };
         html::write(path, &html::page(&page))
@@ -195,6 +210,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         let json = StatsJson {
             votes: board.votes,
             skipped_lines: loaded.skipped_lines,
+            failed_left_out,
             models: &board.models,
             position_bias: &board.position_bias,
             judges: &judges,
@@ -211,7 +227,35 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         return Ok(0);
     }
     let text = if records.is_empty() {
-        empty_message(filters.as_deref(), &paths, total, &categories, args)
+        let mut text = empty_message(filters.as_deref(), &paths, total, &categories, args);
+        if let Some(judge) = args.judge.as_deref()
+            && !all_judges.iter().any(|j| j.judge == judge)
+        {
+            let list: Vec<String> = all_judges
+                .iter()
+                .map(|j| {
+                    format!(
+                        "{} ({})",
+                        sanitize(&j.judge),
+                        count(j.votes as u64, "vote", "votes")
+                    )
+                })
+                .collect();
+            if list.is_empty() {
+                text.push_str("No judge has a vote in these logs.\n");
+            } else {
+                let _ = writeln!(
+                    text,
+                    "No vote here is by judge {}. Judges in these logs: {}.",
+                    sanitize(judge),
+                    list.join(", ")
+                );
+            }
+        }
+        if failed_left_out > 0 {
+            text.push_str(&failed_line(failed_left_out));
+        }
+        text
     } else {
         let mut text = String::new();
         let source = match paths.as_slice() {
@@ -220,36 +264,50 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         };
         let _ = writeln!(text, "{}", headline(&board, &source));
         if let Some(filters) = &filters {
-            let _ = writeln!(text, "(only {filters}: {} of {total} votes)", records.len());
+            let _ = writeln!(
+                text,
+                "(only {filters}: {} of {})",
+                thousands(records.len()),
+                count(total as u64, "vote", "votes")
+            );
+        }
+        if failed_left_out > 0 {
+            text.push_str(&failed_line(failed_left_out));
         }
         if loaded.duplicates > 0 {
             let _ = writeln!(
                 text,
-                "({} duplicate records across the logs counted once)",
-                loaded.duplicates
+                "({} across the logs counted once)",
+                count(
+                    loaded.duplicates as u64,
+                    "duplicate record",
+                    "duplicate records"
+                )
             );
         }
         if loaded.skipped_lines > 0 {
-            let lines = if loaded.skipped_lines == 1 {
-                "line"
-            } else {
-                "lines"
-            };
             let _ = writeln!(
                 text,
-                "({} unreadable {lines} skipped; see the warnings above)",
-                loaded.skipped_lines
+                "({} skipped; see the warnings above)",
+                count(
+                    loaded.skipped_lines as u64,
+                    "unreadable line",
+                    "unreadable lines"
+                )
             );
         }
         text.push('\n');
         text.push_str(&render(&board, &judges, args.matrix));
         if args.plot {
             text.push('\n');
-            text.push_str(&plot::for_stdout(&board, global));
+            text.push_str(&plot::for_stdout(&board, global, columns));
+            if !board.models.is_empty() {
+                text.push_str(&plot::reading(&board));
+            }
         }
         if let Some(decision) = &decision {
             text.push('\n');
-            text.push_str(&decide::render(decision));
+            text.push_str(&decide::render(decision, &board));
         }
         if let Some(style) = &style {
             text.push('\n');
@@ -264,8 +322,107 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         }
         text
     };
-    write!(out, "{text}")?;
+    write!(out, "{}", wrap_prose(&text, columns))?;
     Ok(0)
+}
+
+/// The line that says how many votes on a failed side were left out.
+fn failed_line(n: usize) -> String {
+    format!(
+        "({} where a side failed, was stopped or was filtered left out; --include-failed keeps {})\n",
+        count(n as u64, "vote", "votes"),
+        if n == 1 { "it" } else { "them" }
+    )
+}
+
+/// The width stats writes to: `COLUMNS` when set, else the terminal's when stdout is
+/// one, else [`plot::PIPED_WIDTH`].
+pub(crate) fn columns() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    if io::stdout().is_terminal() {
+        crossterm::terminal::size().map_or(plot::PIPED_WIDTH, |(w, _)| usize::from(w))
+    } else {
+        plot::PIPED_WIDTH
+    }
+}
+
+/// `text` with its prose wrapped at word boundaries to `columns`, each wrapped line
+/// keeping its indent (two more on an indented line or after `* `, six after `Note: `). Table rows and
+/// chart lines, the lines with a run of two spaces past their indent (prose never has
+/// one), are left as they are.
+pub(crate) fn wrap_prose(text: &str, columns: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        let indent = body.len() - body.trim_start().len();
+        let fixed = body.trim_start().contains("  ");
+        if fixed || width(body) <= columns {
+            out.push_str(line);
+            continue;
+        }
+        let rest = body.trim_start();
+        let hang = indent
+            + if rest.starts_with("* ") || indent > 0 {
+                2
+            } else if rest.starts_with("Note: ") {
+                6
+            } else {
+                0
+            };
+        let mut first = true;
+        let room = columns.saturating_sub(hang).max(20);
+        let first_room = columns.saturating_sub(indent).max(20);
+        let mut current = String::new();
+        let mut limit = first_room;
+        for word in rest.split(' ') {
+            if !current.is_empty() && width(&current) + 1 + width(word) > limit {
+                out.push_str(&" ".repeat(if first { indent } else { hang }));
+                out.push_str(&current);
+                out.push('\n');
+                current.clear();
+                first = false;
+                limit = room;
+            }
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push_str(&" ".repeat(if first { indent } else { hang }));
+        out.push_str(&current);
+        out.push_str(end);
+    }
+    out
+}
+
+/// `n` and the noun that goes with it: `1 vote`, `2 votes`, `1,000 votes`.
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(usize::try_from(n).unwrap_or(usize::MAX)),
+        if n == 1 { one } else { many }
+    )
+}
+
+/// `x` to `places` decimals, never `-0.00`: a value that rounds to zero is `0.00`;
+/// with `sign`, a `+` before a positive one.
+pub(crate) fn fixed(x: f64, places: usize, sign: bool) -> String {
+    let scale = 10f64.powi(i32::try_from(places).unwrap_or(0));
+    let rounded = (x * scale).round() / scale;
+    let rounded = if rounded == 0.0 { 0.0 } else { rounded };
+    match (sign, rounded) {
+        (true, r) if r > 0.0 => format!("+{r:.places$}"),
+        (_, r) => format!("{r:.places$}"),
+    }
 }
 
 /// The filters in force, in words, if any; `run` is how to name `--run`'s run.
@@ -331,13 +488,16 @@ fn thousands(n: usize) -> String {
 fn headline(board: &Leaderboard, source: &str) -> String {
     let battles: u32 = board.models.iter().map(|m| m.battles).sum::<u32>() / 2;
     format!(
-        "Leaderboard from {}: {} votes, {} battles between {} models \
-         (95% intervals from {} bootstrap rounds)",
+        "Leaderboard from {}: {}, {} between {} (95% intervals from {})",
         sanitize(source),
-        thousands(board.votes),
-        thousands(battles as usize),
-        board.models.len(),
-        board.rounds
+        count(board.votes as u64, "vote", "votes"),
+        count(u64::from(battles), "battle", "battles"),
+        count(board.models.len() as u64, "model", "models"),
+        count(
+            u64::from(board.rounds),
+            "bootstrap round",
+            "bootstrap rounds"
+        )
     )
 }
 
@@ -353,7 +513,8 @@ pub(crate) fn render(board: &Leaderboard, judges: &[JudgeCount], matrix: bool) -
     if board.models.iter().any(ModelStats::few_battles) {
         let _ = writeln!(
             text,
-            "* fewer than {FEW_BATTLES} battles: a rough rating with a wide interval"
+            "* fewer than {FEW_BATTLES} battles: a rough rating with a wide interval, or \
+             none below {MIN_INTERVAL_BATTLES} (too few votes)"
         );
     }
     text.push('\n');
@@ -398,7 +559,6 @@ fn table(board: &Leaderboard) -> String {
 /// leaderboards print them.
 fn rank_cells(m: &ModelStats) -> [String; 4] {
     let name = sanitize(&m.model);
-    let rating = m.rating.round();
     [
         m.rank.to_string(),
         if m.few_battles() {
@@ -406,14 +566,27 @@ fn rank_cells(m: &ModelStats) -> [String; 4] {
         } else {
             name
         },
-        format!("{rating:.0}"),
-        format!(
-            "-{:.0}/+{:.0}",
-            (rating - m.ci_low.round()).max(0.0),
-            (m.ci_high.round() - rating).max(0.0)
-        ),
+        format!("{:.0}", m.rating.round()),
+        interval_cell(m.rating, m.interval()),
     ]
 }
+
+/// An interval as the tables print it, `-48/+63` from the rating, or `too few votes`
+/// for a model without one.
+pub(crate) fn interval_cell(rating: f64, interval: Option<(f64, f64)>) -> String {
+    let rating = rating.round();
+    match interval {
+        Some((low, high)) => format!(
+            "-{:.0}/+{:.0}",
+            (rating - low.round()).max(0.0),
+            (high.round() - rating).max(0.0)
+        ),
+        None => TOO_FEW.to_owned(),
+    }
+}
+
+/// What stands for an interval that the votes are too few to give.
+pub(crate) const TOO_FEW: &str = "too few votes";
 
 fn position_line(bias: &PositionBias) -> String {
     let (Some(rate), Some(low), Some(high)) = (bias.a_rate, bias.ci_low, bias.ci_high) else {
@@ -424,9 +597,13 @@ fn position_line(bias: &PositionBias) -> String {
         None => "no clear side bias".to_owned(),
     };
     format!(
-        "Position bias: A won {:.0}% of {} decisive votes (95% CI {:.0}–{:.0}%): {verdict}.",
+        "Position bias: A won {:.0}% of {} (95% CI {:.0}–{:.0}%): {verdict}.",
         100.0 * rate,
-        thousands((bias.a_wins + bias.b_wins) as usize),
+        count(
+            u64::from(bias.a_wins + bias.b_wins),
+            "decisive vote",
+            "decisive votes"
+        ),
         100.0 * low,
         100.0 * high
     )

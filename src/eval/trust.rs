@@ -29,6 +29,24 @@ pub struct JudgeAgreement {
     pub judges: [String; 2],
     #[serde(flatten)]
     pub agreement: Agreement,
+    /// Why `kappa` is null, when it is: which judge gave one verdict throughout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kappa_undefined: Option<String>,
+}
+
+/// Why kappa is undefined for `judges` whose verdicts `constant` were one throughout,
+/// in words: "llm:first said tie on every common item".
+fn undefined_because(judges: &[String; 2], constant: [Option<Verdict>; 2]) -> Option<String> {
+    let word = |v: Verdict| match v {
+        Verdict::A | Verdict::B => "the same model",
+        Verdict::Tie => "tie",
+    };
+    let said: Vec<String> = judges
+        .iter()
+        .zip(constant)
+        .filter_map(|(judge, v)| Some(format!("{judge} said {} on every common item", word(v?))))
+        .collect();
+    (!said.is_empty()).then(|| said.join(" and "))
 }
 
 /// A model judge's own reliability (SPEC §8's `judges_consistency` entry).
@@ -107,9 +125,13 @@ pub fn trust(records: &[VoteRecord]) -> Trust {
             let Some(found) = agreement(&pairs, SEED) else {
                 continue;
             };
+            let judges = [(*first).to_owned(), (*second).to_owned()];
+            let kappa_undefined =
+                undefined_because(&judges, found.constant).filter(|_| found.kappa.is_none());
             report.agreement.push(JudgeAgreement {
-                judges: [(*first).to_owned(), (*second).to_owned()],
+                judges,
                 agreement: found,
+                kappa_undefined,
             });
         }
     }
@@ -320,7 +342,8 @@ mod tests {
         assert_eq!(pair.decided, 2);
         assert_eq!(pair.agree_no_ties, Some(1.0));
         // bob: x x x, m: x y tie over items 1..3: observed 2/3, chance 1·1/3 + 0 = 1/3.
-        assert!((pair.kappa - 0.5).abs() < 1e-12, "{}", pair.kappa);
+        let kappa = pair.kappa.unwrap();
+        assert!((kappa - 0.5).abs() < 1e-12, "{kappa}");
     }
 
     #[test]

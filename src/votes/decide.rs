@@ -1,15 +1,16 @@
 //! Enough to decide? For two models: how likely the first is the better one (from the
-//! leaderboard's bootstrap), and how many more votes between them would settle it at
-//! their current head-to-head win rate.
+//! leaderboard's bootstrap), whether the votes settle it (by the one rule the ranks
+//! count by: one interval wholly above the other), and if not, about how many more
+//! votes would.
 
 use serde::Serialize;
 
-use super::rating::{Leaderboard, Matrix};
+use super::rating::{Leaderboard, Matrix, ModelStats};
 
 /// z for a two-sided 95 % interval.
 const Z_95: f64 = 1.959_963_985;
 /// z for 80 % power: the votes needed are those after which, four times in five, the
-/// 95 % interval of the win rate would exclude an even split.
+/// two 95 % intervals would no longer overlap.
 const Z_POWER: f64 = 0.841_621_234;
 
 /// What the votes say about `a` against `b`.
@@ -17,6 +18,8 @@ const Z_POWER: f64 = 0.841_621_234;
 pub struct Decision {
     pub a: String,
     pub b: String,
+    /// The higher rated of the two.
+    pub ahead: String,
     /// P(a is better than b), from the bootstrap; None when they never both played in
     /// a round.
     pub prob_a_better: Option<f64>,
@@ -24,29 +27,62 @@ pub struct Decision {
     pub battles: u32,
     /// a's head-to-head win rate (a tie counts half); None before they met.
     pub win_rate: Option<f64>,
-    /// The 95 % interval of the head-to-head win rate already excludes an even split.
+    /// One's 95 % interval lies wholly above the other's: [`Leaderboard::settled`],
+    /// the rule ranks are counted by, so two models of the same rank are never settled.
     pub settled: bool,
-    /// More votes between them that would settle it at this win rate (none when
-    /// settled, when they never met or when the split is exactly even).
+    /// About how many more votes, in the same mix of pairs as now, would settle it if
+    /// the ratings hold (none when settled, when either model has no interval yet, or
+    /// when the two rate the same).
     pub more_votes: Option<u64>,
 }
 
 /// The decision between `a` and `b` on `board`.
 pub fn decide(board: &Leaderboard, a: &str, b: &str) -> Decision {
     let (battles, win_rate) = head_to_head(&board.matrix, a, b);
-    let settled = win_rate.is_some_and(|p| separated(p, battles));
+    let settled = board.settled(a, b);
+    let (x, y) = (board.model(a), board.model(b));
+    let ahead = match (x, y) {
+        (Some(x), Some(y)) if y.rating > x.rating => b,
+        _ => a,
+    };
+    let all: u64 = board
+        .models
+        .iter()
+        .map(|m| u64::from(m.battles))
+        .sum::<u64>()
+        / 2;
     Decision {
         a: a.to_owned(),
         b: b.to_owned(),
+        ahead: ahead.to_owned(),
         prob_a_better: board.prob_better(a, b),
         battles,
         win_rate,
         settled,
-        more_votes: match win_rate {
-            Some(p) if !settled => votes_needed(p).map(|n| n.saturating_sub(u64::from(battles))),
+        more_votes: match (x, y) {
+            (Some(x), Some(y)) if !settled => {
+                scale_needed(x, y).map(|k| ((all as f64 * k).ceil() as u64).saturating_sub(all))
+            }
             _ => None,
         },
     }
+}
+
+/// By what factor every pair's votes must grow for the intervals of `x` and `y` to part
+/// four times in five, if the ratings hold. An interval narrows as 1/√votes, so the
+/// gap must clear both facing half-intervals, plus 0.84 standard errors of the gap
+/// itself for 80 % power. None without both intervals or without a gap.
+fn scale_needed(x: &ModelStats, y: &ModelStats) -> Option<f64> {
+    let (upper, lower) = if x.rating >= y.rating { (x, y) } else { (y, x) };
+    let ((upper_low, _), (_, lower_high)) = (upper.interval()?, lower.interval()?);
+    let gap = upper.rating - lower.rating;
+    if gap < 1e-9 {
+        return None;
+    }
+    let (u, l) = (upper.rating - upper_low, lower_high - lower.rating);
+    let se = (u * u + l * l).sqrt() / Z_95;
+    let root = (u + l + Z_POWER * se) / gap;
+    Some((root * root).max(1.0))
 }
 
 /// Votes between `a` and `b`, and a's share of them (ties half).
@@ -59,63 +95,17 @@ fn head_to_head(matrix: &Matrix, a: &str, b: &str) -> (u32, Option<f64>) {
     }
 }
 
-/// Whether `n` votes at win rate `p` put the 95 % Wilson interval (the one duel shows
-/// for position bias) off an even split: the score test, |p − ½| > z·½/√n.
-fn separated(p: f64, n: u32) -> bool {
-    n > 0 && (p - 0.5).abs() > Z_95 * 0.5 / f64::from(n).sqrt()
-}
-
-/// How many votes in all, at a true win rate `p`, make the 95 % interval exclude an
-/// even split four times in five (the usual sample size for a one-sample proportion
-/// score test at 80 % power). None for an even split: no number of votes will do.
-pub fn votes_needed(p: f64) -> Option<u64> {
-    let gap = (p - 0.5).abs();
-    if gap < 1e-9 || !(0.0..=1.0).contains(&p) {
-        return None;
-    }
-    // The Wilson interval excludes ½ exactly when |p̂ − ½| > z·½/√n (the score test),
-    // so ½'s variance on the interval's side and p's on the power's.
-    let n = (Z_95 * 0.5 + Z_POWER * (p * (1.0 - p)).sqrt()).powi(2) / (gap * gap);
-    Some(n.ceil() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Vote;
     use crate::votes::rating::Tally;
-    use rand::rngs::StdRng;
-    use rand::{RngExt, SeedableRng};
 
-    #[test]
-    fn the_votes_needed_separate_the_pair_four_times_in_five_in_simulation() {
-        let mut rng = StdRng::seed_from_u64(7);
-        for p in [0.55, 0.6, 0.7, 0.35] {
-            let n = votes_needed(p).unwrap();
-            let trials = 4000;
-            let separated_runs = (0..trials)
-                .filter(|_| {
-                    let wins = (0..n).filter(|_| rng.random::<f64>() < p).count();
-                    let rate = wins as f64 / n as f64;
-                    separated(rate, n as u32) && (rate > 0.5) == (p > 0.5)
-                })
-                .count();
-            let power = separated_runs as f64 / f64::from(trials);
-            // Counts are whole numbers, so the power wobbles a little around 80 %.
-            assert!(
-                (0.76..=0.87).contains(&power),
-                "p = {p}: {n} votes separate {power:.3} of runs"
-            );
-        }
-        assert_eq!(votes_needed(0.5), None);
-        // 55 % against 45 %: (1.96 · 0.5 + 0.84 · √0.2475)² / 0.05² ≈ 782.3.
-        assert_eq!(votes_needed(0.55), Some(783));
-    }
-
-    fn board(a_wins: usize, b_wins: usize, ties: usize) -> Leaderboard {
+    /// qwen-plus against ernie-4.5, each count `times` over.
+    fn board(a_wins: usize, b_wins: usize, ties: usize, times: usize) -> Leaderboard {
         let mut t = Tally::new();
         for (vote, n) in [(Vote::A, a_wins), (Vote::B, b_wins), (Vote::Tie, ties)] {
-            for _ in 0..n {
+            for _ in 0..n * times {
                 t.add("qwen-plus", "ernie-4.5", vote);
             }
         }
@@ -124,25 +114,34 @@ mod tests {
 
     #[test]
     fn a_close_pair_needs_more_votes_and_a_clear_one_is_settled() {
-        let close = decide(&board(33, 27, 0), "qwen-plus", "ernie-4.5");
+        let close = decide(&board(33, 27, 0, 1), "qwen-plus", "ernie-4.5");
         assert_eq!(close.battles, 60);
         assert_eq!(close.win_rate, Some(0.55));
+        assert_eq!(close.ahead, "qwen-plus");
         assert!(!close.settled);
-        assert_eq!(close.more_votes, Some(783 - 60));
+        let more = close.more_votes.unwrap();
         let p = close.prob_a_better.unwrap();
         assert!((0.7..0.95).contains(&p), "{p}");
+        // With that many more votes at the same rate the intervals part; with half as
+        // many they do not yet.
+        let times = |votes: u64| (votes as f64 / 60.0).round() as usize;
+        let grown = board(33, 27, 0, times(60 + more));
+        assert!(grown.settled("qwen-plus", "ernie-4.5"), "{more}");
+        let half = board(33, 27, 0, times(60 + more / 2));
+        assert!(!half.settled("qwen-plus", "ernie-4.5"), "{more}");
 
-        let clear = decide(&board(80, 20, 10), "qwen-plus", "ernie-4.5");
+        let clear = decide(&board(80, 20, 10, 1), "qwen-plus", "ernie-4.5");
         assert!(clear.settled);
         assert_eq!(clear.more_votes, None);
         assert!(clear.prob_a_better.unwrap() > 0.999);
-        let reversed = decide(&board(80, 20, 10), "ernie-4.5", "qwen-plus");
+        let reversed = decide(&board(80, 20, 10, 1), "ernie-4.5", "qwen-plus");
         assert!(reversed.prob_a_better.unwrap() < 0.001);
         assert_eq!(reversed.win_rate, Some(25.0 / 110.0));
+        assert_eq!(reversed.ahead, "qwen-plus");
 
-        let even = decide(&board(10, 10, 0), "qwen-plus", "ernie-4.5");
+        let even = decide(&board(10, 10, 0, 1), "qwen-plus", "ernie-4.5");
         assert_eq!((even.settled, even.more_votes), (false, None));
-        let strangers = decide(&board(10, 10, 0), "qwen-plus", "glm-4");
+        let strangers = decide(&board(10, 10, 0, 1), "qwen-plus", "glm-4");
         assert_eq!((strangers.battles, strangers.win_rate), (0, None));
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::style::{BoldCount, HeaderCount, ListCount, answer_tokens, markdown_counts};
 use super::{SideRecord, VoteRecord, language};
 use crate::domain::Vote;
-use crate::domain::{Finish, Message, Role};
+use crate::domain::{Message, Role};
 
 /// What `--format` chooses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -52,13 +52,6 @@ pub fn write(
     }
 }
 
-/// Whether a side's answer is whole: it ended by itself or at the length limit, with
-/// no error. A failed, cancelled or filtered answer is no fair half of a preference
-/// pair (FastChat's cleaning drops such battles too).
-pub fn whole(side: &SideRecord) -> bool {
-    side.error.is_none() && matches!(side.finish, Finish::Stop | Finish::Length)
-}
-
 #[derive(Serialize)]
 struct DpoLine {
     prompt: Vec<Message>,
@@ -94,8 +87,7 @@ fn write_dpo(
             written.undecided += 1;
             continue;
         };
-        let failed = !whole(&record.a) || !whole(&record.b);
-        if failed && !include_failed {
+        if record.failed() && !include_failed {
             written.failed += 1;
             continue;
         }
@@ -326,6 +318,7 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Finish;
 
     fn side(model: &str, answer: &str, history: Vec<Message>) -> SideRecord {
         SideRecord {

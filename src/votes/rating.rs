@@ -41,6 +41,9 @@ const SEED: u64 = 0x6475_656c_2d62_7473;
 pub(crate) const DEFAULT_ROUNDS: u32 = 1000;
 /// Below this many battles a rating is marked as a rough guess.
 pub(crate) const FEW_BATTLES: u32 = 10;
+/// Below this many battles a model gets no interval at all: resampling a handful of
+/// votes only replays them (one vote gives the same rating in every round, "±0").
+pub(crate) const MIN_INTERVAL_BATTLES: u32 = 5;
 /// The mean rating over the models.
 const MEAN_RATING: f64 = 1000.0;
 
@@ -178,18 +181,14 @@ impl Tally {
             .map(|i| {
                 let mut mine: Vec<f64> = samples.iter().filter_map(|round| round[i]).collect();
                 mine.sort_by(f64::total_cmp);
-                let (ci_low, ci_high) = if mine.is_empty() {
-                    (point[i], point[i])
-                } else {
-                    (percentile(&mine, 0.025), percentile(&mine, 0.975))
-                };
                 let (wins, ties, losses) = self.record_of(i);
                 let battles = wins + ties + losses;
+                let ci = interval(&mine, battles);
                 ModelStats {
                     model: self.names[i].clone(),
                     rating: point[i],
-                    ci_low,
-                    ci_high,
+                    ci_low: ci.map(|(low, _)| low),
+                    ci_high: ci.map(|(_, high)| high),
                     rank: 0,
                     battles,
                     wins,
@@ -199,9 +198,9 @@ impl Tally {
                 }
             })
             .collect();
-        let bounds: Vec<(f64, f64)> = models.iter().map(|m| (m.ci_low, m.ci_high)).collect();
+        let bounds: Vec<Option<(f64, f64)>> = models.iter().map(ModelStats::interval).collect();
         for m in &mut models {
-            m.rank = rank(m.ci_high, &bounds);
+            m.rank = rank(m.interval(), &bounds);
         }
         // Best first; `order` keeps each row's model index for the matrix.
         let mut order: Vec<usize> = (0..n).collect();
@@ -356,9 +355,32 @@ pub(crate) fn to_ratings(theta: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// rank = 1 + the number of models whose lower bound is above this one's upper bound.
-pub fn rank(ci_high: f64, bounds: &[(f64, f64)]) -> u32 {
-    let better = bounds.iter().filter(|(low, _)| *low > ci_high).count();
+/// The 95% interval of a model's bootstrap ratings (`sorted`) over its `battles`;
+/// None when those are too few ([`MIN_INTERVAL_BATTLES`]) or every round gave the same
+/// rating (one model won every vote of the pair): then no interval tells anything.
+pub(crate) fn interval(sorted: &[f64], battles: u32) -> Option<(f64, f64)> {
+    if battles < MIN_INTERVAL_BATTLES || sorted.is_empty() {
+        return None;
+    }
+    let (low, high) = (percentile(sorted, 0.025), percentile(sorted, 0.975));
+    (high - low > 1e-6).then_some((low, high))
+}
+
+/// The one rule for "settled": `x` is above `y` when x's whole interval lies above
+/// y's. A model without an interval is settled against no one. Ranks count it, the
+/// decision reads it, and the chart and the page draw it.
+pub fn clearly_above(x: Option<(f64, f64)>, y: Option<(f64, f64)>) -> bool {
+    matches!((x, y), (Some((x_low, _)), Some((_, y_high))) if x_low > y_high)
+}
+
+/// rank = 1 + the number of models clearly above this one (their lower bound above
+/// its upper bound). Two models of the same rank are not settled; two of different
+/// ranks need not be either, since each rank counts a model's own betters.
+pub fn rank(interval: Option<(f64, f64)>, all: &[Option<(f64, f64)>]) -> u32 {
+    let better = all
+        .iter()
+        .filter(|&&other| clearly_above(other, interval))
+        .count();
     1 + u32::try_from(better).unwrap_or(u32::MAX)
 }
 
@@ -618,8 +640,9 @@ pub(crate) fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f
 pub struct ModelStats {
     pub model: String,
     pub rating: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
+    /// The 95% interval; both null when the battles are too few for one.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
     pub rank: u32,
     /// Battles against a different model.
     pub battles: u32,
@@ -635,6 +658,11 @@ pub struct ModelStats {
 impl ModelStats {
     pub(crate) fn few_battles(&self) -> bool {
         self.battles < FEW_BATTLES
+    }
+
+    /// (ci_low, ci_high), when the model has an interval.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        self.ci_low.zip(self.ci_high)
     }
 }
 
@@ -734,6 +762,23 @@ impl Leaderboard {
         }
         (rounds > 0).then(|| above / f64::from(rounds))
     }
+
+    /// The model named `name`.
+    pub fn model(&self, name: &str) -> Option<&ModelStats> {
+        self.models.iter().find(|m| m.model == name)
+    }
+
+    /// Whether the votes settle which of `a` and `b` is better: one's interval lies
+    /// wholly above the other's ([`clearly_above`], the rule ranks count by).
+    pub fn settled(&self, a: &str, b: &str) -> bool {
+        match (self.model(a), self.model(b)) {
+            (Some(a), Some(b)) => {
+                clearly_above(a.interval(), b.interval())
+                    || clearly_above(b.interval(), a.interval())
+            }
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -780,7 +825,8 @@ mod tests {
         assert_eq!((x.battles, x.wins, x.ties, x.losses), (100, 70, 0, 30));
         assert_eq!((y.wins, y.losses), (30, 70));
         assert!((x.win_rate - 0.7).abs() < 1e-12);
-        assert!(x.ci_low < x.rating && x.rating < x.ci_high);
+        let (low, high) = x.interval().unwrap();
+        assert!(low < x.rating && x.rating < high);
         assert_eq!(board.models[0].model, "x");
     }
 
@@ -816,7 +862,7 @@ mod tests {
         let board = t.leaderboard(100);
         let z = model(&board, "z");
         assert_eq!((z.wins, z.losses), (0, 20));
-        assert!(z.rating.is_finite() && z.ci_low.is_finite());
+        assert!(z.rating.is_finite() && z.ci_low.unwrap().is_finite());
         assert_eq!(board.models.last().map(|m| m.model.as_str()), Some("z"));
         let others = board.models.iter().filter(|m| m.model != "z");
         assert!(others.clone().all(|m| m.rating > z.rating + 200.0));
@@ -848,10 +894,8 @@ mod tests {
             let m = model(&board, name);
             // Truth averages 1050; the fit is centred on 1000.
             assert!((m.rating - (rating - 50.0)).abs() < 15.0, "{name}: {m:?}");
-            assert!(
-                m.ci_low < rating - 50.0 && rating - 50.0 < m.ci_high,
-                "{m:?}"
-            );
+            let (low, high) = m.interval().unwrap();
+            assert!(low < rating - 50.0 && rating - 50.0 < high, "{m:?}");
             assert_eq!(
                 m.rank,
                 names.iter().position(|n| *n == name).unwrap() as u32 + 1
@@ -879,8 +923,8 @@ mod tests {
         with_z.extend([("z", "x", Vote::A, 1), ("y", "z", Vote::B, 1)]);
         let crowded = tally(&with_z).leaderboard(400);
         let width = |b: &Leaderboard| {
-            let x = model(b, "x");
-            x.ci_high - x.ci_low
+            let (low, high) = model(b, "x").interval().unwrap();
+            high - low
         };
         assert!(
             width(&crowded) < width(&alone) * 1.15,
@@ -889,21 +933,41 @@ mod tests {
             width(&alone)
         );
         let z = model(&crowded, "z");
-        assert!(z.few_battles() && z.ci_high - z.ci_low > 2.0 * width(&alone));
+        assert!(z.few_battles());
+    }
+
+    #[test]
+    fn too_few_battles_or_rounds_that_never_vary_give_no_interval() {
+        // One vote: every round replays it, which is no interval ("-0/+0").
+        let one = tally(&[("x", "y", Vote::A, 1)]).leaderboard(200);
+        for m in &one.models {
+            assert_eq!((m.ci_low, m.ci_high, m.rank), (None, None, 1), "{m:?}");
+        }
+        assert!(!one.settled("x", "y"));
+        // x always beats y: every resample is the same, however many votes.
+        let sweep = tally(&[("x", "y", Vote::A, 30)]).leaderboard(200);
+        assert_eq!(model(&sweep, "x").interval(), None);
+        // A handful with both outcomes: still under the minimum.
+        let few = tally(&[("x", "y", Vote::A, 2), ("x", "y", Vote::B, 2)]).leaderboard(200);
+        assert_eq!(model(&few, "y").interval(), None);
+        let enough = tally(&[("x", "y", Vote::A, 3), ("x", "y", Vote::B, 3)]).leaderboard(200);
+        assert!(model(&enough, "y").interval().is_some());
     }
 
     #[test]
     fn rank_counts_models_clearly_above() {
         let bounds = [
-            (1100.0, 1150.0),
-            (1050.0, 1120.0),
-            (900.0, 1060.0),
-            (800.0, 1000.0),
+            Some((1100.0, 1150.0)),
+            Some((1050.0, 1120.0)),
+            Some((900.0, 1060.0)),
+            Some((800.0, 1000.0)),
+            None,
         ];
-        let ranks: Vec<u32> = bounds.iter().map(|b| rank(b.1, &bounds)).collect();
+        let ranks: Vec<u32> = bounds.iter().map(|&b| rank(b, &bounds)).collect();
         // 2nd overlaps 1st; 3rd's top (1060) is below only 1st's bottom (1100);
-        // 4th's top (1000) is below the bottoms of 1st and 2nd.
-        assert_eq!(ranks, [1, 1, 2, 3]);
+        // 4th's top (1000) is below the bottoms of 1st and 2nd; the last, without an
+        // interval, is below no one and lowers no one.
+        assert_eq!(ranks, [1, 1, 2, 3, 1]);
     }
 
     #[test]

@@ -121,12 +121,25 @@ impl SideRecord {
     pub fn is_demo(&self) -> bool {
         self.provider == "demo" && crate::config::DEMO_MODELS.contains(&self.model.as_str())
     }
+
+    /// The answer ended on its own (`stop`, or cut at the length limit) with no error:
+    /// something a judge could weigh against the other side.
+    pub fn whole(&self) -> bool {
+        self.error.is_none() && matches!(self.finish, Finish::Stop | Finish::Length)
+    }
 }
 
 impl VoteRecord {
     /// A vote on `duel --demo`'s offline models: never part of a real leaderboard.
     pub fn is_demo(&self) -> bool {
         self.a.is_demo() || self.b.is_demo()
+    }
+
+    /// A side failed, was stopped or was filtered: the vote stays in the log, but it
+    /// says nothing about which model answers better, so ratings, bias, agreement and
+    /// the DPO export leave it out unless asked to keep it.
+    pub fn failed(&self) -> bool {
+        !self.a.whole() || !self.b.whole()
     }
 }
 

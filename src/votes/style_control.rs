@@ -42,7 +42,8 @@ use serde::Serialize;
 
 use super::SideRecord;
 use super::rating::{
-    Convex, Names, Tolerance, aligned, in_parallel, newton, percentile, rank, resample, to_ratings,
+    self, Convex, Names, Tolerance, aligned, in_parallel, newton, percentile, rank, resample,
+    to_ratings,
 };
 use super::style::{answer_tokens, markdown_counts};
 use crate::domain::Vote;
@@ -152,24 +153,30 @@ impl StyleVotes {
         let full = newton(&full_rows, &vec![0.0; m + K], FULL);
         let point = to_ratings(&full[..m]);
         let samples = in_parallel(rounds, |r| design.round(&full, r));
+        let mut battles = vec![0u32; m];
+        for (i, j) in self.battles.iter().filter_map(|b| b.models) {
+            battles[i] += 1;
+            battles[j] += 1;
+        }
 
         let mut models: Vec<StyleRating> = (0..m)
             .map(|i| {
                 let mut mine: Vec<f64> = samples.iter().filter_map(|(s, _)| s[i]).collect();
                 mine.sort_by(f64::total_cmp);
-                let (ci_low, ci_high) = interval(&mine, point[i]);
+                // The plain leaderboard's rule: too few battles, no interval.
+                let ci = rating::interval(&mine, battles[i]);
                 StyleRating {
                     model: self.names[i].clone(),
                     rating: point[i],
-                    ci_low,
-                    ci_high,
+                    ci_low: ci.map(|(low, _)| low),
+                    ci_high: ci.map(|(_, high)| high),
                     rank: 0,
                 }
             })
             .collect();
-        let bounds: Vec<(f64, f64)> = models.iter().map(|s| (s.ci_low, s.ci_high)).collect();
+        let bounds: Vec<Option<(f64, f64)>> = models.iter().map(StyleRating::interval).collect();
         for s in &mut models {
-            s.rank = rank(s.ci_high, &bounds);
+            s.rank = rank(s.interval(), &bounds);
         }
         models.sort_by(|x, y| {
             y.rating
@@ -579,9 +586,17 @@ fn dot(x: &[f64; K], beta: &[f64; K]) -> f64 {
 pub struct StyleRating {
     pub model: String,
     pub rating: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
+    /// Null, both, when the model's battles are too few for an interval.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
     pub rank: u32,
+}
+
+impl StyleRating {
+    /// (ci_low, ci_high), when the model has an interval.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        self.ci_low.zip(self.ci_high)
+    }
 }
 
 /// A style feature's coefficient: log odds of winning per standard deviation of the
@@ -704,17 +719,20 @@ mod tests {
         };
         let (long, short) = (stat("long"), stat("short"));
         // The plain ratings tell the two apart: the longer writer looks better.
-        assert!(long.ci_low > short.ci_high, "{long:?} {short:?}");
+        assert!(
+            long.ci_low.unwrap() > short.ci_high.unwrap(),
+            "{long:?} {short:?}"
+        );
 
         let fit = styled.fit(200);
         let (long_s, short_s) = (rating(&fit, "long"), rating(&fit, "short"));
         // With style held equal they agree within their intervals.
         assert!(
-            long_s.ci_low < short_s.rating && short_s.rating < long_s.ci_high,
+            long_s.ci_low.unwrap() < short_s.rating && short_s.rating < long_s.ci_high.unwrap(),
             "{long_s:?} {short_s:?}"
         );
         assert!(
-            short_s.ci_low < long_s.rating && long_s.rating < short_s.ci_high,
+            short_s.ci_low.unwrap() < long_s.rating && long_s.rating < short_s.ci_high.unwrap(),
             "{long_s:?} {short_s:?}"
         );
         assert_eq!((long_s.rank, short_s.rank), (1, 1));

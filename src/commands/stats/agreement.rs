@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{layout, thousands};
+use super::{count, fixed, layout, thousands};
 use crate::eval::trust::{Consistency, JudgeAgreement, LengthPreference, Trust};
 use crate::text::sanitize;
 
@@ -91,11 +91,15 @@ fn agreement(pairs: &[JudgeAgreement]) -> String {
                 Some(share) => format!("{} of {}", percent(share), thousands(p.agreement.decided)),
                 None => "—".to_owned(),
             },
-            format!("{:.2}", p.agreement.kappa),
-            format!(
-                "{:.2} to {:.2}",
-                p.agreement.kappa_low, p.agreement.kappa_high
-            ),
+            p.agreement
+                .kappa
+                .map_or_else(|| "undefined".to_owned(), |k| fixed(k, 2, false)),
+            match (p.agreement.kappa_low, p.agreement.kappa_high) {
+                (Some(low), Some(high)) => {
+                    format!("{} to {}", fixed(low, 2, false), fixed(high, 2, false))
+                }
+                _ => "—".to_owned(),
+            },
         ]);
     }
     text.push_str(&layout(&rows, &|c| c == 0));
@@ -107,18 +111,27 @@ fn agreement(pairs: &[JudgeAgreement]) -> String {
     );
     for p in pairs {
         let who = sanitize(&names(&p.judges));
+        if let Some(why) = &p.kappa_undefined {
+            let _ = writeln!(
+                text,
+                "Note: {who}: kappa is undefined: {}, so chance explains all of that \
+                 judge's verdicts and there is no agreement beyond it to measure.",
+                sanitize(why)
+            );
+            continue;
+        }
         if p.agreement.items < FEW_ITEMS {
             let _ = writeln!(
                 text,
-                "Note: {who}: only {} common items, so a wide interval (judge {FEW_ITEMS} or more).",
-                p.agreement.items
+                "Note: {who}: only {}, so a wide interval (judge {FEW_ITEMS} or more).",
+                count(p.agreement.items as u64, "common item", "common items")
             );
         }
-        if p.agreement.kappa_low < LOW_KAPPA {
+        if let Some(low) = p.agreement.kappa_low.filter(|&low| low < LOW_KAPPA) {
             let _ = writeln!(
                 text,
-                "Note: {who}: kappa may be as low as {:.2}, little agreement beyond chance.",
-                p.agreement.kappa_low
+                "Note: {who}: kappa may be as low as {}, little agreement beyond chance.",
+                fixed(low, 2, false)
             );
         }
     }
@@ -207,11 +220,13 @@ mod tests {
                 items,
                 agree: 0.66,
                 agree_no_ties: None,
-                kappa: 0.5,
-                kappa_low,
-                kappa_high: 0.8,
+                kappa: Some(0.5),
+                kappa_low: Some(kappa_low),
+                kappa_high: Some(0.8),
+                constant: [None, None],
                 decided: 0,
             },
+            kappa_undefined: None,
         }
     }
 

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{layout, leaderboard, rank_cells, thousands};
+use super::{count, layout, leaderboard, rank_cells, thousands};
 use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::language;
@@ -65,9 +65,9 @@ pub(super) fn render(boards: &[CategoryBoard]) -> String {
     for board in boards {
         let _ = writeln!(
             text,
-            "\n{} · {} votes",
+            "\n{} · {}",
             sanitize(&board.category),
-            thousands(board.votes)
+            count(board.votes as u64, "vote", "votes")
         );
         if board.models.is_empty() {
             text.push_str("  no battles between two different models\n");

@@ -3,21 +3,27 @@
 
 use std::fmt::Write as _;
 
+use super::count;
 use crate::text::sanitize;
 use crate::votes::decide::{self, Decision};
 use crate::votes::rating::Leaderboard;
 
-/// The pair to decide on: `--pair A,B` as given, else the two best-rated models.
-pub(super) fn pair(board: &Leaderboard, wanted: &[String]) -> Result<Option<Decision>, String> {
-    match wanted {
+/// The pair to decide on: `--pair A,B` as given (spaces around a name do not count),
+/// else the two best-rated models.
+pub(super) fn pair(board: &Leaderboard, given: &[String]) -> Result<Option<Decision>, String> {
+    let wanted: Vec<&str> = given.iter().map(|name| name.trim()).collect();
+    match wanted.as_slice() {
         [] => Ok(match board.models.as_slice() {
             [first, second, ..] => Some(decide::decide(board, &first.model, &second.model)),
             _ => None,
         }),
+        [a, b] if a.is_empty() || b.is_empty() => {
+            Err("--pair takes two model names, like --pair qwen-plus,ernie-4.5".into())
+        }
         [a, b] if a == b => Err(format!("--pair {a},{b}: name two different models")),
         [a, b] => {
             for name in [a, b] {
-                if !board.models.iter().any(|m| &m.model == name) {
+                if board.model(name).is_none() {
                     let known: Vec<String> =
                         board.models.iter().map(|m| sanitize(&m.model)).collect();
                     return Err(format!(
@@ -33,9 +39,12 @@ pub(super) fn pair(board: &Leaderboard, wanted: &[String]) -> Result<Option<Deci
     }
 }
 
-/// The decision in plain sentences.
-pub(super) fn render(d: &Decision) -> String {
+/// The decision in plain sentences; whether it is settled is the decision's own
+/// `settled`, the rule the ranks and the chart read too.
+pub(super) fn render(d: &Decision, board: &Leaderboard) -> String {
     let (a, b) = (sanitize(&d.a), sanitize(&d.b));
+    let ahead = sanitize(&d.ahead);
+    let behind = if d.ahead == d.a { &b } else { &a };
     let mut text = String::new();
     let _ = writeln!(text, "Enough to decide? {a} against {b}");
     match d.prob_a_better {
@@ -50,36 +59,52 @@ pub(super) fn render(d: &Decision) -> String {
             let _ = writeln!(text, "  Too few votes to tell which of the two is better.");
         }
     }
-    let Some(rate) = d.win_rate else {
-        let _ = writeln!(
-            text,
-            "  They have not met head to head yet: `duel --a {a} --b {b}`, or a batch run with both, gives them votes."
-        );
-        return text;
-    };
-    let _ = writeln!(
-        text,
-        "  Head to head, {a} won {} of {} votes (a tie counts half).",
-        percent(rate),
-        d.battles
-    );
-    let ahead = if rate > 0.5 { &a } else { &b };
-    let _ = writeln!(
-        text,
-        "  {}",
-        match (d.settled, d.more_votes) {
-            (true, _) => format!(
-                "That settles it in {ahead}'s favour: the 95% interval excludes an even split."
-            ),
-            (false, Some(more)) => format!(
-                "About {more} more votes between them would settle it in {ahead}'s favour, if the rate holds."
-            ),
-            (false, None) => {
-                "An even split so far: more votes settle it only if one of them is really better."
-                    .to_owned()
-            }
+    match d.win_rate {
+        Some(rate) => {
+            let _ = writeln!(
+                text,
+                "  Head to head, {a} won {} of {} (a tie counts half).",
+                percent(rate),
+                count(u64::from(d.battles), "vote", "votes")
+            );
         }
-    );
+        None => {
+            let _ = writeln!(
+                text,
+                "  They have not met head to head yet: `duel --a {a} --b {b}`, or a batch run with both, gives them votes."
+            );
+        }
+    }
+    let without: Vec<String> = [&d.a, &d.b]
+        .into_iter()
+        .filter(|name| board.model(name).is_none_or(|m| m.interval().is_none()))
+        .map(|name| sanitize(name))
+        .collect();
+    let rank = |name: &str| board.model(name).map_or(0, |m| m.rank);
+    let verdict = if d.settled {
+        format!("Settled in {ahead}'s favour: its 95% interval lies wholly above {behind}'s.")
+    } else if !without.is_empty() {
+        format!(
+            "Not settled: too few votes for an interval on {} yet.",
+            without.join(" and ")
+        )
+    } else {
+        let overlap = if rank(&d.a) == rank(&d.b) {
+            format!("their 95% intervals overlap (both rank {})", rank(&d.a))
+        } else {
+            "their 95% intervals overlap".to_owned()
+        };
+        match d.more_votes {
+            Some(more) => format!(
+                "Not settled: {overlap}. About {}, in the same mix of pairs as now, would settle it in {ahead}'s favour if the ratings hold.",
+                count(more, "more vote", "more votes")
+            ),
+            None => format!(
+                "Not settled: {overlap}, and they rate the same so far: more votes settle it only if one of them is really better."
+            ),
+        }
+    };
+    let _ = writeln!(text, "  {verdict}");
     text
 }
 

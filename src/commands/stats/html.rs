@@ -9,14 +9,15 @@ use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use super::plot::{Axis, label};
+use super::plot::{Axis, READING, label};
 use super::style::signed;
-use super::{headline, position_line, thousands};
+use super::{TOO_FEW, decide, fixed, headline, position_line, thousands};
 use crate::text::sanitize;
+use crate::votes::decide::Decision;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, PositionBias};
 
-/// (model, rating, ci_low, ci_high).
-pub type StyleModel = (String, f64, f64, f64);
+/// (model, rating, ci_low, ci_high); the bounds `None` for too few votes.
+pub type StyleModel = (String, f64, Option<f64>, Option<f64>);
 /// (feature, value, ci_low, ci_high); `None` for a feature that never varied.
 pub type StyleCoefficient = (String, Option<f64>, Option<f64>, Option<f64>);
 
@@ -33,18 +34,19 @@ pub struct StyleFigures {
 impl StyleFigures {
     /// From any rows of those shapes, e.g. a fit's models and coefficients mapped to
     /// tuples.
-    pub fn new<M, C>(
-        models: impl IntoIterator<Item = (M, f64, f64, f64)>,
+    pub fn new<M, B, C>(
+        models: impl IntoIterator<Item = (M, f64, B, B)>,
         coefficients: impl IntoIterator<Item = (C, Option<f64>, Option<f64>, Option<f64>)>,
     ) -> Self
     where
         M: Into<String>,
+        B: Into<Option<f64>>,
         C: Into<String>,
     {
         StyleFigures {
             models: models
                 .into_iter()
-                .map(|(m, r, l, h)| (m.into(), r, l, h))
+                .map(|(m, r, l, h)| (m.into(), r, l.into(), h.into()))
                 .collect(),
             coefficients: coefficients
                 .into_iter()
@@ -65,6 +67,8 @@ pub struct Page<'a> {
     pub total: usize,
     /// `--style-control`'s figures, shown in a section of their own when given.
     pub style: Option<StyleFigures>,
+    /// "Enough to decide?" for the top two models or `--pair`, as the text says it.
+    pub decision: Option<&'a Decision>,
     /// When the page was made, for its footer.
     pub made: &'a str,
 }
@@ -121,7 +125,7 @@ h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 1px solid var(--line
 .note { font-size: .9rem; }
 table { border-collapse: collapse; margin: .5rem 0; }
 th, td { padding: .3rem .65rem; border-bottom: 1px solid var(--line); text-align: left; }
-th { font-weight: 600; }
+th { font-weight: 600; font-size: .8rem; letter-spacing: .03em; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; }
 dt { color: var(--dim); }
@@ -135,6 +139,9 @@ svg .top .ci { stroke: var(--top); }
 svg .rough .ci { stroke: var(--rough); stroke-dasharray: 4 3; }
 svg .point { fill: var(--fg); }
 svg .even { stroke: var(--dim); stroke-dasharray: 3 3; }
+.legend { font-size: .9rem; color: var(--dim); }
+.legend svg { display: inline; vertical-align: middle; margin: 0 .3rem 0 1rem; }
+.legend svg:first-child { margin-left: 0; }
 table.heat td { text-align: center; min-width: 4.2rem; font-variant-numeric: tabular-nums; }
 table.heat td small { display: block; font-size: .7rem; opacity: .75; }
 table.heat td.self { background: var(--self); }
@@ -174,8 +181,7 @@ pub fn page(p: &Page<'_>) -> String {
             .map(|m| Row {
                 name: label(m),
                 rating: m.rating,
-                low: m.ci_low,
-                high: m.ci_high,
+                interval: m.interval(),
                 class: match m.rank {
                     _ if m.battles < FEW_BATTLES => "rough",
                     1 => "top",
@@ -183,11 +189,22 @@ pub fn page(p: &Page<'_>) -> String {
                 },
             })
             .collect();
-        html.push_str(
-            "<p class=\"note\">The dot is the rating, the bar its 95% interval; \
-             where two bars overlap, the votes cannot yet tell those models apart.</p>\n",
+        let _ = writeln!(
+            html,
+            "<p class=\"note\">The dot is the rating, the bar its 95% interval. {}</p>",
+            escape(READING)
         );
+        html.push_str(LEGEND);
         html.push_str(&intervals_svg(&rows));
+    }
+
+    if let Some(decision) = p.decision {
+        html.push_str("<h2>Enough to decide?</h2>\n<div class=\"decision\">\n");
+        // The text's own sentences, so the page never says more or less than it.
+        for line in decide::render(decision, board).lines().skip(1) {
+            let _ = writeln!(html, "<p>{}</p>", escape(line.trim()));
+        }
+        html.push_str("</div>\n");
     }
 
     html.push_str("<h2>Who beats whom</h2>\n");
@@ -249,23 +266,22 @@ fn facts(p: &Page<'_>) -> String {
 
 fn table(board: &Leaderboard) -> String {
     let mut html = String::from(
-        "<table class=\"board\">\n<thead><tr><th class=\"num\">Rank</th><th>Model</th>\
-         <th class=\"num\">Rating</th><th class=\"num\">95% interval</th>\
-         <th class=\"num\">Battles</th><th class=\"num\">Wins</th><th class=\"num\">Ties</th>\
-         <th class=\"num\">Losses</th><th class=\"num\">Win rate</th></tr></thead>\n<tbody>\n",
+        "<table class=\"board\">\n<thead><tr><th class=\"num\">RANK</th><th>MODEL</th>\
+         <th class=\"num\">RATING</th><th class=\"num\">95% CI</th>\
+         <th class=\"num\">BATTLES</th><th class=\"num\">WINS</th><th class=\"num\">TIES</th>\
+         <th class=\"num\">LOSSES</th><th class=\"num\">WIN RATE</th></tr></thead>\n<tbody>\n",
     );
     for m in &board.models {
         let _ = writeln!(
             html,
             "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{:.0}</td>\
-             <td class=\"num\">{:.0}–{:.0}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{:.1}%</td></tr>",
             m.rank,
             escape(&label(m)),
             m.rating.round(),
-            m.ci_low.round(),
-            m.ci_high.round(),
+            span(m.interval()),
             thousands(m.battles as usize),
             thousands(m.wins as usize),
             thousands(m.ties as usize),
@@ -284,12 +300,26 @@ fn table(board: &Leaderboard) -> String {
     html
 }
 
+/// An interval as the page's tables show it, `990–1071`, or `too few votes`.
+fn span(interval: Option<(f64, f64)>) -> String {
+    match interval {
+        Some((low, high)) => format!("{:.0}–{:.0}", low.round(), high.round()),
+        None => TOO_FEW.to_owned(),
+    }
+}
+
+/// What the colours and marks of the interval charts mean.
+const LEGEND: &str = "<p class=\"legend\">\
+<svg width=\"28\" height=\"10\"><g class=\"top\"><line class=\"ci\" x1=\"3\" x2=\"25\" y1=\"5\" y2=\"5\" style=\"stroke:var(--top);stroke-width:3\"/></g></svg>rank 1 (no model settled above it)\
+<svg width=\"28\" height=\"10\"><line x1=\"3\" x2=\"25\" y1=\"5\" y2=\"5\" style=\"stroke:var(--bar);stroke-width:3\"/></svg>a lower rank\
+<svg width=\"28\" height=\"10\"><line x1=\"3\" x2=\"25\" y1=\"5\" y2=\"5\" style=\"stroke:var(--rough);stroke-width:3;stroke-dasharray:4 3\"/></svg>fewer than 10 battles\
+<svg width=\"14\" height=\"10\"><circle cx=\"7\" cy=\"5\" r=\"4\" style=\"fill:var(--fg)\"/></svg>the rating; alone: too few votes for an interval</p>\n";
+
 /// One bar of an interval chart.
 struct Row {
     name: String,
     rating: f64,
-    low: f64,
-    high: f64,
+    interval: Option<(f64, f64)>,
     /// `top`, `rough` or nothing: the bar's colour.
     class: &'static str,
 }
@@ -300,7 +330,13 @@ const ROW_HEIGHT: f64 = 26.0;
 
 /// Ratings and intervals as an SVG chart, a row per model on a shared axis.
 fn intervals_svg(rows: &[Row]) -> String {
-    let points: Vec<(f64, f64, f64)> = rows.iter().map(|r| (r.rating, r.low, r.high)).collect();
+    let points: Vec<(f64, f64, f64)> = rows
+        .iter()
+        .map(|r| {
+            let (low, high) = r.interval.unwrap_or((r.rating, r.rating));
+            (r.rating, low, high)
+        })
+        .collect();
     let axis = Axis::of(&points, 8);
     // Room for the names at about 7.5 pixels a cell, within reason.
     let widest = rows
@@ -330,21 +366,28 @@ fn intervals_svg(rows: &[Row]) -> String {
     for (i, r) in rows.iter().enumerate() {
         let y = ROW_HEIGHT * i as f64 + ROW_HEIGHT / 2.0 + 4.0;
         let name = escape(&r.name);
+        // Too few votes for an interval: the dot alone.
+        let bar = r.interval.map_or_else(String::new, |(low, high)| {
+            format!(
+                "<line class=\"ci\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>",
+                x(low),
+                x(high)
+            )
+        });
+        let interval = match r.interval {
+            Some(_) => format!("95% interval {}", span(r.interval)),
+            None => TOO_FEW.to_owned(),
+        };
         let _ = writeln!(
             svg,
-            "<g class=\"row {class}\"><title>{name}: {rating:.0}, 95% interval {low:.0}–{high:.0}</title>\
-             <text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\">{name}</text>\
-             <line class=\"ci\" x1=\"{x1:.1}\" x2=\"{x2:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
+            "<g class=\"row {class}\"><title>{name}: {rating:.0}, {interval}</title>\
+             <text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\">{name}</text>{bar}\
              <circle class=\"point\" cx=\"{cx:.1}\" cy=\"{y:.1}\" r=\"4.5\"/>\
              <text x=\"{vx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\">{rating:.0}</text></g>",
             class = r.class,
             rating = r.rating.round(),
-            low = r.low.round(),
-            high = r.high.round(),
             tx = left - 10.0,
             ty = y + 4.0,
-            x1 = x(r.low),
-            x2 = x(r.high),
             cx = x(r.rating),
             vx = CHART_WIDTH - 4.0,
         );
@@ -455,20 +498,19 @@ fn style_section(style: &StyleFigures, plain: &Leaderboard) -> String {
         html.push_str("<p>No battles between two different models to fit.</p>\n");
     } else {
         html.push_str(
-            "<table class=\"style\">\n<thead><tr><th>Model</th><th class=\"num\">Rating</th>\
-             <th class=\"num\">95% interval</th><th class=\"num\">Plain</th>\
-             <th class=\"num\">Change</th></tr></thead>\n<tbody>\n",
+            "<table class=\"style\">\n<thead><tr><th>MODEL</th><th class=\"num\">RATING</th>\
+             <th class=\"num\">95% CI</th><th class=\"num\">PLAIN</th>\
+             <th class=\"num\">CHANGE</th></tr></thead>\n<tbody>\n",
         );
         for (model, rating, low, high) in &style.models {
             let before = plain.models.iter().find(|m| &m.model == model);
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td class=\"num\">{:.0}</td><td class=\"num\">{:.0}–{:.0}</td>\
+                "<tr><td>{}</td><td class=\"num\">{:.0}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(model),
                 rating.round(),
-                low.round(),
-                high.round(),
+                span(low.zip(*high)),
                 before.map_or("—".to_owned(), |m| format!("{:.0}", m.rating.round())),
                 before.map_or("—".to_owned(), |m| signed(rating - m.rating)),
             );
@@ -480,8 +522,7 @@ fn style_section(style: &StyleFigures, plain: &Leaderboard) -> String {
             .map(|(model, rating, low, high)| Row {
                 name: sanitize(model).replace('\n', " "),
                 rating: *rating,
-                low: *low,
-                high: *high,
+                interval: low.zip(*high),
                 class: "",
             })
             .collect();
@@ -502,7 +543,10 @@ fn style_section(style: &StyleFigures, plain: &Leaderboard) -> String {
                         "includes 0: could be chance"
                     };
                     format!(
-                        "<b>{feature}</b>: {v:+.2} (95% interval {l:+.2} to {h:+.2}, {verdict})"
+                        "<b>{feature}</b>: {} (95% interval {} to {}, {verdict})",
+                        fixed(*v, 2, true),
+                        fixed(*l, 2, true),
+                        fixed(*h, 2, true)
                     )
                 }
                 _ => format!(

@@ -26,6 +26,11 @@ const MIN_PLOT: usize = 16;
 const CELLS_PER_TICK: usize = 8;
 /// The legend, which is also the chart's title.
 const LEGEND: &str = "● rating  ├─┤ 95% interval";
+/// How to read it: the rule of `rating::clearly_above`, which the ranks count by.
+pub(super) const READING: &str = "A bar wholly to the right of another is settled above it, \
+and a rank counts the bars so placed; bars that overlap are not settled, whatever their ranks.";
+/// Under a chart with a model that has no interval.
+const LONE_DOT: &str = "A dot without a bar: too few votes for an interval.";
 
 /// What a cell of the chart is, which decides its colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,7 +254,10 @@ pub fn chart(board: &Leaderboard, columns: usize) -> Chart {
 
     let points: Vec<(f64, f64, f64)> = models
         .iter()
-        .map(|m| (m.rating, m.ci_low, m.ci_high))
+        .map(|m| {
+            let (low, high) = m.interval().unwrap_or((m.rating, m.rating));
+            (m.rating, low, high)
+        })
         .collect();
     let axis = Axis::of(&points, plot / CELLS_PER_TICK);
     let tick_cells: Vec<usize> = axis.ticks.iter().map(|&t| axis.cell(t, plot)).collect();
@@ -274,14 +282,17 @@ pub fn chart(board: &Leaderboard, columns: usize) -> Chart {
             1 => Role::Top,
             _ => Role::Interval,
         };
-        let (from, to) = (axis.cell(m.ci_low, plot), axis.cell(m.ci_high, plot));
-        let (from, to) = (from.min(to), from.max(to));
-        for cell in &mut cells[from..=to] {
-            *cell = ('─', role);
-        }
-        if to > from {
-            cells[from] = ('├', role);
-            cells[to] = ('┤', role);
+        // A model with too few votes for an interval gets its dot alone.
+        if let Some((low, high)) = m.interval() {
+            let (from, to) = (axis.cell(low, plot), axis.cell(high, plot));
+            let (from, to) = (from.min(to), from.max(to));
+            for cell in &mut cells[from..=to] {
+                *cell = ('─', role);
+            }
+            if to > from {
+                cells[from] = ('├', role);
+                cells[to] = ('┤', role);
+            }
         }
         cells[axis.cell(m.rating, plot)] = ('●', Role::Point);
 
@@ -312,6 +323,16 @@ pub fn chart(board: &Leaderboard, columns: usize) -> Chart {
         (Role::Axis, tick_labels(&axis, &tick_cells, plot)),
     ]);
     Chart { lines }
+}
+
+/// How to read the chart of `board`, as prose to print under it (and to wrap).
+pub(super) fn reading(board: &Leaderboard) -> String {
+    let mut text = format!("{READING}\n");
+    if board.models.iter().any(|m| m.interval().is_none()) {
+        text.push_str(LONE_DOT);
+        text.push('\n');
+    }
+    text
 }
 
 /// Consecutive cells of one role joined into one run of text.
@@ -345,13 +366,12 @@ fn tick_labels(axis: &Axis, cells: &[usize], plot: usize) -> String {
     row.into_iter().collect()
 }
 
-/// The chart for stdout: the terminal's width and the user's theme on a terminal,
-/// 80 columns of plain text otherwise.
-pub(super) fn for_stdout(board: &Leaderboard, global: &Global) -> String {
+/// The chart for stdout, `columns` wide: in the user's theme on a terminal, plain
+/// text otherwise.
+pub(super) fn for_stdout(board: &Leaderboard, global: &Global, columns: usize) -> String {
     if !std::io::stdout().is_terminal() {
-        return chart(board, PIPED_WIDTH).plain();
+        return chart(board, columns).plain();
     }
-    let columns = crossterm::terminal::size().map_or(PIPED_WIDTH, |(w, _)| usize::from(w));
     let chart = chart(board, columns);
     match terminal_theme(global) {
         Some(theme) => chart.colored(&theme),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::layout;
+use super::{count, fixed, interval_cell, layout};
 use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::rating::Leaderboard;
@@ -37,13 +37,13 @@ pub(super) fn render(style: &StyleControl, plain: &Leaderboard) -> String {
         return text;
     }
     text.push_str(
-        "With style held equal (LMArena's style control: answer length, headers, lists\n\
+        "With style held equal (LMArena's style control: answer length, headers, lists \
          and bold fitted beside the ratings)\n",
     );
     text.push_str(&table(style, plain));
     text.push('\n');
     text.push_str(
-        "What style is worth, in log odds of winning per normalised unit (one standard\n\
+        "What style is worth, in log odds of winning per normalised unit (one standard \
          deviation of (A − B) / (A + B + 1) over these votes):\n",
     );
     for c in &style.coefficients {
@@ -68,8 +68,8 @@ pub(super) fn render(style: &StyleControl, plain: &Leaderboard) -> String {
     if style.votes < FEW_VOTES {
         let _ = writeln!(
             text,
-            "* only {} votes: the style figures are rough, read their intervals",
-            style.votes
+            "* only {}: the style figures are rough, read their intervals",
+            count(style.votes as u64, "vote", "votes")
         );
     }
     text.push_str(
@@ -85,17 +85,12 @@ fn table(style: &StyleControl, plain: &Leaderboard) -> String {
         .to_vec();
     let mut rows = vec![header];
     for m in &style.models {
-        let rating = m.rating.round();
-        let before = plain.models.iter().find(|p| p.model == m.model);
+        let before = plain.model(&m.model);
         rows.push(vec![
             m.rank.to_string(),
             sanitize(&m.model),
-            format!("{rating:.0}"),
-            format!(
-                "-{:.0}/+{:.0}",
-                (rating - m.ci_low.round()).max(0.0),
-                (m.ci_high.round() - rating).max(0.0)
-            ),
+            format!("{:.0}", m.rating.round()),
+            interval_cell(m.rating, m.interval()),
             before.map_or("—".to_owned(), |p| format!("{:.0}", p.rating.round())),
             before.map_or("—".to_owned(), |p| signed(m.rating - p.rating)),
         ]);
@@ -131,6 +126,16 @@ fn words(feature: &str) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// What a feature counts, in words.
+fn words_of(feature: &str) -> &'static str {
+    match feature {
+        "length" => "answer lengths",
+        "headers" => "headers",
+        "lists" => "list items",
+        _ => "bold spans",
+    }
+}
+
 /// "longer answers win: +0.21 per normalised length unit (95% CI +0.15 to +0.27,
 /// excludes 0)".
 pub(super) fn coefficient_line(c: &Coefficient) -> String {
@@ -141,14 +146,20 @@ pub(super) fn coefficient_line(c: &Coefficient) -> String {
             c.feature
         );
     };
-    let who = if value >= 0.0 { more } else { less };
+    let shown = fixed(value, 2, true);
+    let who = match value {
+        _ if shown == "0.00" => format!("{} sway nothing either way", words_of(c.feature)),
+        v if v > 0.0 => format!("{more} win"),
+        _ => format!("{less} win"),
+    };
     let verdict = if c.clear() {
         "excludes 0"
     } else {
         "includes 0: could be chance"
     };
     format!(
-        "{who} win: {value:+.2} per normalised {unit} unit (95% CI {low:+.2} to {high:+.2}, \
-         {verdict})"
+        "{who}: {shown} per normalised {unit} unit (95% CI {} to {}, {verdict})",
+        fixed(low, 2, true),
+        fixed(high, 2, true)
     )
 }
