@@ -19,16 +19,16 @@ pub struct Cli {
     pub global: Global,
 
     /// The model for pane A (a name from the config).
-    #[arg(long = "a", value_name = "MODEL", global = true)]
+    #[arg(long = "a", value_name = "MODEL")]
     pub a: Option<String>,
 
     /// The model for pane B (a name from the config).
-    #[arg(long = "b", value_name = "MODEL", global = true)]
+    #[arg(long = "b", value_name = "MODEL")]
     pub b: Option<String>,
 
-    /// Two built-in offline demo models: no network, no keys; with a command, the
+    /// Two built-in offline demo models: no network, no keys; before a command, the
     /// demo's own votes, runs and conversations.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub demo: bool,
 
     /// Blind mode: the models are dealt to A and B by a coin and their names stay
@@ -50,15 +50,126 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// The command line, with an empty `DUEL_CONFIG=` or `DUEL_DATA_DIR=` taken as
-    /// unset, as most tools take an empty variable.
+    /// The command line, with what a command's own flags say (`duel stats --demo`)
+    /// taken as if said before it (`duel --demo stats`), and an empty `DUEL_CONFIG=`
+    /// or `DUEL_DATA_DIR=` taken as unset, as most tools take an empty variable.
     pub fn from_args() -> Cli {
         let mut cli = Cli::parse();
+        cli.take_command_flags();
         let set = |path: Option<PathBuf>| path.filter(|p| !p.as_os_str().is_empty());
         cli.global.config = set(cli.global.config);
         cli.global.data_dir = set(cli.global.data_dir);
         cli
     }
+
+    /// Each command lists only the flags that mean something to it; after parsing,
+    /// they land where the rest of duel reads them.
+    fn take_command_flags(&mut self) {
+        let Cli {
+            global,
+            a,
+            b,
+            demo,
+            command,
+            ..
+        } = self;
+        let Some(command) = command else { return };
+        let (config, data_dir, theme, sub_demo, pair) = match command {
+            Command::Ask(x) => (Some(&x.config), None, None, Some(&x.demo), Some(&x.pair)),
+            Command::Models(x) => (Some(&x.config), None, None, Some(&x.demo), None),
+            Command::Stats(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                Some(&x.theme),
+                Some(&x.demo),
+                None,
+            ),
+            Command::Export(x) => (None, Some(&x.data_dir), None, Some(&x.demo), None),
+            Command::Init(x) => (Some(&x.config), None, None, None, None),
+            Command::History(x) => (None, Some(&x.data_dir), None, Some(&x.demo), None),
+            Command::Themes => (None, None, None, None, None),
+            Command::Batch(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                None,
+                Some(&x.demo),
+                Some(&x.pair),
+            ),
+            Command::Runs(x) => (None, Some(&x.data_dir), None, Some(&x.demo), None),
+            Command::Review(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                Some(&x.theme),
+                Some(&x.demo),
+                None,
+            ),
+            Command::Judge(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                None,
+                Some(&x.demo),
+                None,
+            ),
+        };
+        let take = |top: &mut Option<PathBuf>, sub: Option<&Option<PathBuf>>| {
+            if let Some(Some(path)) = sub {
+                *top = Some(path.clone());
+            }
+        };
+        take(&mut global.config, config.map(|c| &c.config));
+        take(&mut global.data_dir, data_dir.map(|d| &d.data_dir));
+        if let Some(ThemeArg { theme: Some(name) }) = theme {
+            global.theme = Some(name.clone());
+        }
+        *demo |= sub_demo.is_some_and(|d| d.demo);
+        if let Some(pair) = pair {
+            *a = pair.a.clone().or(a.take());
+            *b = pair.b.clone().or(b.take());
+        }
+    }
+}
+
+// The flags a command may take after its name. Only the top-level flags read the
+// environment, so a variable never overrides a flag given before the command.
+
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// The config file to use instead of the default location (env DUEL_CONFIG).
+    #[arg(long, value_name = "FILE", value_parser = path)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DataDirArg {
+    /// Where votes, conversations and runs are kept (env DUEL_DATA_DIR).
+    #[arg(long, value_name = "DIR", value_parser = path)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ThemeArg {
+    /// The colour theme (overrides `ui.theme`).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArg {
+    /// The offline demo's own models and data (votes in demo-votes.jsonl), apart
+    /// from the real ones.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// The model for side A (a name from the config).
+    #[arg(long = "a", value_name = "MODEL")]
+    pub a: Option<String>,
+
+    /// The model for side B (a name from the config).
+    #[arg(long = "b", value_name = "MODEL")]
+    pub b: Option<String>,
 }
 
 /// A path as given; clap's own parser refuses an empty one, which here means unset.
@@ -69,15 +180,15 @@ fn path(value: &str) -> Result<PathBuf, std::convert::Infallible> {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The config file to use instead of the default location.
-    #[arg(long, value_name = "FILE", env = "DUEL_CONFIG", global = true, value_parser = path)]
+    #[arg(long, value_name = "FILE", env = "DUEL_CONFIG", value_parser = path)]
     pub config: Option<PathBuf>,
 
-    /// Where votes and conversations are kept.
-    #[arg(long, value_name = "DIR", env = "DUEL_DATA_DIR", global = true, value_parser = path)]
+    /// Where votes, conversations and runs are kept.
+    #[arg(long, value_name = "DIR", env = "DUEL_DATA_DIR", value_parser = path)]
     pub data_dir: Option<PathBuf>,
 
     /// The colour theme (overrides `ui.theme`).
-    #[arg(long, value_name = "NAME", global = true)]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
 }
 
@@ -92,7 +203,7 @@ pub enum Command {
     /// The votes as a preference dataset (dpo), FastChat battles (arena) or a table (csv).
     Export(ExportArgs),
     /// Write the commented starter config to the config path (never overwrites).
-    Init,
+    Init(InitArgs),
     /// Saved conversations, newest first: id, time, the two models, first prompt.
     History(HistoryArgs),
     /// Built-in and user themes.
@@ -108,6 +219,12 @@ pub enum Command {
     /// Have a configured model judge every pair of a run, in both orders; its votes
     /// go to the vote log as `llm:MODEL`.
     Judge(JudgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +251,15 @@ pub struct JudgeArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +292,18 @@ pub struct BatchArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
+
+    #[command(flatten)]
+    pub pair: PairArgs,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +311,12 @@ pub struct RunsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +324,18 @@ pub struct ReviewArgs {
     /// The run: `last` (the newest), its id, an id prefix, or its name.
     #[arg(value_name = "RUN", default_value = "last")]
     pub run: String,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub theme: ThemeArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +352,15 @@ pub struct AskArgs {
     /// The prompt; `-` reads it from standard input.
     #[arg(value_name = "PROMPT")]
     pub prompt: String,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
+
+    #[command(flatten)]
+    pub pair: PairArgs,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +368,12 @@ pub struct HistoryArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +385,12 @@ pub struct ModelsArgs {
     /// Send a tiny request to each model and report ok or the error, with latency.
     #[arg(long)]
     pub check: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]
@@ -288,6 +465,18 @@ pub struct StatsArgs {
     /// figure by default, as `export --format dpo` does).
     #[arg(long)]
     pub include_failed: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub theme: ThemeArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]
@@ -313,4 +502,10 @@ pub struct ExportArgs {
     /// dpo: keep votes where a side failed or was stopped (left out by default).
     #[arg(long)]
     pub include_failed: bool,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     let cli = Cli::from_args();
     // These need no config, provider or key: only the data dir, which config cannot move.
     match &cli.command {
-        Some(Command::Init) => return finish(commands::init(cli.global.config.clone())),
+        Some(Command::Init(_)) => return finish(commands::init(cli.global.config.clone())),
         Some(Command::Stats(args)) => {
             return finish(commands::stats(
                 args,
@@ -128,7 +128,7 @@ fn main() -> ExitCode {
         ))),
         // Handled above, before the config is read.
         Some(
-            Command::Init
+            Command::Init(_)
             | Command::Stats(_)
             | Command::Export(_)
             | Command::History(_)

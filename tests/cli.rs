@@ -213,6 +213,83 @@ fn a_real_model_under_demo_is_named_as_one_the_demo_sets_aside() {
 }
 
 #[test]
+fn each_command_s_help_lists_only_the_flags_that_mean_something_there() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let help = |command: &str| {
+        let (code, out, err) = run(&mut duel(home.path(), &[command, "--help"]));
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let export = help("export");
+    for flag in [
+        "--a <MODEL>",
+        "--theme",
+        "--blind ",
+        "--resume",
+        "--battle",
+        "--bootstrap",
+        "--config",
+    ] {
+        assert!(
+            !export.contains(flag),
+            "export --help lists {flag}: {export}"
+        );
+    }
+    assert!(
+        export.contains("--data-dir") && export.contains("--demo"),
+        "{export}"
+    );
+    let stats = help("stats");
+    assert!(
+        !stats.contains("--a <MODEL>") && !stats.contains("--resume"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("--theme") && stats.contains("--include-failed"),
+        "{stats}"
+    );
+    let ask = help("ask");
+    assert!(
+        ask.contains("--a <MODEL>") && !ask.contains("--data-dir"),
+        "{ask}"
+    );
+    assert!(!help("history").contains("--config"));
+}
+
+#[test]
+fn a_command_s_own_flags_mean_what_they_mean_before_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let elsewhere = home.path().join("elsewhere");
+    // After the command as before it: the data dir, --demo, the pair.
+    let (code, out, err) = run(&mut duel(
+        home.path(),
+        &[
+            "history",
+            "--demo",
+            "--data-dir",
+            elsewhere.to_str().expect("utf-8"),
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("offline demo"), "{err}");
+    assert!(out.contains("elsewhere"), "{out}");
+    let (code, out, err) = run(
+        duel(home.path(), &["ask", "--demo", "--b", "demo-brisk", "hi"])
+            .env("DUEL_DEMO_DELAY_MS", "0"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("B · demo-brisk"), "{out}");
+    // A flag given before the command is not overridden by the environment.
+    let (code, out, _) = run(duel(
+        home.path(),
+        &["--data-dir", elsewhere.to_str().expect("utf-8"), "history"],
+    )
+    .env("DUEL_DATA_DIR", home.path().join("env")));
+    assert_eq!(code, 0);
+    assert!(out.contains("elsewhere"), "{out}");
+}
+
+#[test]
 fn an_empty_data_dir_variable_is_as_if_unset() {
     let home = tempfile::tempdir().expect("tempdir");
     let (code, out, _) = run(duel(home.path(), &["history"]).env("DUEL_DATA_DIR", ""));
