@@ -7,9 +7,16 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    HumanDuration, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle,
+};
 
 use crate::text::sanitize;
+
+/// A lane's failures and tokens so far: `0 failed · 302 tok`.
+fn lane_message(lane: &LaneState) -> String {
+    format!("{} failed · {} tok", lane.failed, lane.tokens)
+}
 
 /// One lane's start: its name, how many it will have done when finished, and how
 /// many of those were done before this command began.
@@ -57,10 +64,21 @@ struct LaneState {
 impl Progress {
     /// `sizes`: how many requests each group waits for, by group.
     pub fn new(lanes: Vec<Lane>, sizes: HashMap<usize, usize>) -> Self {
-        let shown = if std::io::stderr().is_terminal() {
-            Self::bars(&lanes)
-        } else {
-            Shown::Lines
+        let target = std::io::stderr()
+            .is_terminal()
+            .then(|| ProgressDrawTarget::stderr_with_hz(8));
+        Self::on(target, lanes, sizes)
+    }
+
+    /// Bars on `target`, else plain lines.
+    fn on(
+        target: Option<ProgressDrawTarget>,
+        lanes: Vec<Lane>,
+        sizes: HashMap<usize, usize>,
+    ) -> Self {
+        let shown = match target {
+            Some(target) => Self::bars(&lanes, target),
+            None => Shown::Lines,
         };
         Progress {
             shown,
@@ -74,27 +92,39 @@ impl Progress {
         }
     }
 
-    fn bars(lanes: &[Lane]) -> Shown {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+    /// One line a lane: everything but the bar takes a fixed room and the bar what is
+    /// left, so the line fits the terminal (80 columns too) and never wraps. The ETA
+    /// shows once this command has an answer of the lane to reckon from.
+    fn bars(lanes: &[Lane], target: ProgressDrawTarget) -> Shown {
+        let multi = MultiProgress::with_draw_target(target);
         let width = lanes
             .iter()
             .map(|l| crate::text::width(&l.name))
             .max()
             .unwrap_or(0);
         let template = format!(
-            "{{prefix:{width}}} {{bar:28.cyan/blue}} {{pos:>5}}/{{len:5}} {{msg}} · {{elapsed_precise}} · ETA {{eta}}"
+            "{{prefix:{width}}} {{wide_bar:.cyan/blue}} {{pos:>3}}/{{len}} · {{msg}} · {{elapsed}}{{eta_once_known}}"
         );
-        let style = ProgressStyle::with_template(&template)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("█▉▊▋▌▍▎▏ ");
         let bars = lanes
             .iter()
             .map(|lane| {
+                let start = lane.done;
+                let style = ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("█▉▊▋▌▍▎▏ ")
+                    .with_key(
+                        "eta_once_known",
+                        move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                            if state.pos() > start {
+                                let _ = write!(out, " · ETA {:#}", HumanDuration(state.eta()));
+                            }
+                        },
+                    );
                 let bar = multi.add(ProgressBar::new(lane.total));
-                bar.set_style(style.clone());
+                bar.set_style(style);
                 bar.set_prefix(sanitize(&lane.name));
                 bar.set_position(lane.done);
-                bar.set_message("failed 0 · 0 tok");
+                bar.set_message(lane_message(&LaneState::default()));
                 bar.reset_eta();
                 bar.enable_steady_tick(Duration::from_millis(250));
                 bar
@@ -115,7 +145,7 @@ impl Progress {
             Shown::Bars { bars, .. } => {
                 let bar = &bars[done.lane];
                 bar.inc(1);
-                bar.set_message(format!("failed {} · {} tok", lane.failed, lane.tokens));
+                bar.set_message(lane_message(lane));
             }
             Shown::Lines => {
                 let Some((left, words)) = self.open.get_mut(&done.group) else {
@@ -145,5 +175,82 @@ impl Progress {
                 bar.finish_and_clear();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use indicatif::InMemoryTerm;
+
+    use super::*;
+
+    fn lanes() -> Vec<Lane> {
+        ["demo-brisk", "demo-thoughtful"]
+            .map(|name| Lane {
+                name: name.into(),
+                total: 8,
+                done: 0,
+            })
+            .into()
+    }
+
+    fn finished(lane: usize, group: usize) -> Finished<'static> {
+        Finished {
+            lane,
+            group,
+            label: "item",
+            summary: String::new(),
+            failed: false,
+            tokens: 150,
+        }
+    }
+
+    /// The screen of an 80-column terminal the bars were drawn on.
+    fn screen(term: &InMemoryTerm) -> Vec<String> {
+        term.contents().lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn at_80_columns_a_bar_is_one_line_and_no_eta_shows_before_an_answer() {
+        let term = InMemoryTerm::new(10, 80);
+        let sizes = (0..8).map(|g| (g, 2)).collect();
+        let mut progress = Progress::on(
+            Some(ProgressDrawTarget::term_like(Box::new(term.clone()))),
+            lanes(),
+            sizes,
+        );
+        let Shown::Bars { bars, .. } = &progress.shown else {
+            panic!("bars on a terminal");
+        };
+        bars.iter().for_each(ProgressBar::tick);
+        let lines = screen(&term);
+        assert_eq!(lines.len(), 2, "one line a lane: {lines:#?}");
+        assert!(lines[0].starts_with("demo-brisk "), "{lines:#?}");
+        assert!(lines[1].starts_with("demo-thoughtful "), "{lines:#?}");
+        assert!(
+            lines.iter().all(|l| l.contains("0/8 · 0 failed · 0 tok")),
+            "{lines:#?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("ETA")),
+            "no ETA yet: {lines:#?}"
+        );
+
+        progress.finished(finished(0, 0));
+        let Shown::Bars { bars, .. } = &progress.shown else {
+            panic!("bars on a terminal");
+        };
+        bars.iter().for_each(ProgressBar::tick);
+        let lines = screen(&term);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(
+            lines[0].contains("1/8 · 0 failed · 150 tok") && lines[0].contains("ETA"),
+            "{lines:#?}"
+        );
+        assert!(!lines[1].contains("ETA"), "{lines:#?}");
+        assert!(
+            lines.iter().all(|l| crate::text::width(l) <= 80),
+            "{lines:#?}"
+        );
     }
 }
