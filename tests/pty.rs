@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::config::two_models;
 use common::server::{MockServer, Reply, Step, openai_chunk, openai_stream, sse_event};
-use common::tui::{Sandbox, Tui};
+use common::tui::{SIZES, Sandbox, Tui};
 use duel::domain::Vote;
 use duel::votes;
 
@@ -404,6 +404,59 @@ fn a_vote_that_cannot_be_written_is_never_dropped() {
         screen.contains("\"vote\":\"b\""),
         "the record itself is printed: {screen}"
     );
+}
+
+/// Everything both panes hold, screen by screen from the top (browse mode, the
+/// panes scrolled together a page at a time until the screen stops changing).
+/// Call it in browse mode.
+fn every_screen_from_the_top(tui: &mut Tui) -> String {
+    tui.send(b"S");
+    tui.wait_for("SYNC", WAIT);
+    tui.send(b"g");
+    std::thread::sleep(Duration::from_millis(300));
+    let mut screens = vec![tui.screen()];
+    for _ in 0..30 {
+        tui.send(b"\x1b[6~"); // PageDown
+        std::thread::sleep(Duration::from_millis(200));
+        let screen = tui.screen();
+        if screens.last() == Some(&screen) {
+            break;
+        }
+        screens.push(screen);
+    }
+    screens.join("\n")
+}
+
+#[test]
+fn a_blind_demo_names_neither_model_before_the_vote_and_both_reason() {
+    for (rows, cols) in SIZES {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo", "--blind"]);
+        cmd.env("DUEL_DEMO_DELAY_MS", "0");
+        let mut tui = Tui::spawn_sized(cmd, rows, cols);
+        tui.wait_for("Model A", WAIT);
+        ask_and_wait(&mut tui, "Why is the sky blue?");
+        tui.send(b"\x1b"); // Esc: browse mode
+        tui.wait_for("BROWSE", WAIT);
+        let seen = every_screen_from_the_top(&mut tui);
+        for name in ["demo-brisk", "demo-thoughtful", "brisk", "thoughtful"] {
+            assert!(
+                !seen.contains(name),
+                "{name} shows before the vote at {cols}×{rows}:\n{seen}"
+            );
+        }
+        let top = seen.split('\n').take(usize::from(rows)).collect::<Vec<_>>();
+        let top = top.join("\n");
+        assert_eq!(
+            top.matches("▸ thought for").count(),
+            2,
+            "both demo models reason at {cols}×{rows}:\n{top}"
+        );
+        tui.send(b"3");
+        tui.wait_for("vote saved", WAIT);
+        tui.send(b"q");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+    }
 }
 
 #[test]
