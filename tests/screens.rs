@@ -495,7 +495,7 @@ fn help_and_quit_always_show_at_80_columns() {
     );
     let screen = scene.render(120, 16);
     assert!(
-        screen.contains("↻ rate limited (HTTP 429), retrying in 2 s (1/2)"),
+        screen.contains("↻ rate limited (HTTP 429), retrying in 2 s (2 of 3)"),
         "{screen}"
     );
     assert!(screen.contains(" retrying "), "the badge: {screen}");
@@ -559,4 +559,29 @@ fn help_shows_compose_and_browse_side_by_side_on_a_wide_screen() {
     scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 0);
     scene.msg(key(KeyCode::Char('?'), KeyModifiers::NONE), 0);
     insta::assert_snapshot!(scene.render(110, 24));
+}
+
+#[test]
+fn a_pane_waiting_out_a_rate_limit_says_for_what_and_which_attempt() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("a prompt");
+    scene.event(
+        Side::A,
+        100,
+        StreamEvent::Retry(duel::provider::Retry {
+            kind: ErrorKind::RateLimit,
+            status: Some(429),
+            wait: Duration::from_secs(30),
+            attempt: 1,
+            of: 2,
+        }),
+    );
+    let wide = scene.render(120, 35);
+    assert!(
+        wide.contains("↻ rate limited (HTTP 429), retrying in 30 s (2 of 3)"),
+        "{wide}"
+    );
+    let narrow = scene.render(80, 24);
+    assert!(narrow.contains("in 30 s (2 of 3)"), "{narrow}");
+    assert!(narrow.contains(" retrying "), "the badge: {narrow}");
 }

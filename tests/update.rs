@@ -351,7 +351,7 @@ fn a_retry_shows_in_the_pane_until_text_comes() {
     assert_eq!(state.turns[0].answer(Side::A).retry, Some(retry.clone()));
     assert_eq!(
         retry.to_string(),
-        "rate limited (HTTP 429), retrying in 2 s (1/2)"
+        "rate limited (HTTP 429), retrying in 2 s (2 of 3)"
     );
 }
 

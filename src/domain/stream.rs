@@ -60,7 +60,8 @@ pub struct Retry {
 }
 
 impl std::fmt::Display for Retry {
-    /// "rate limited (HTTP 429), retrying in 2 s (1/2)"
+    /// "rate limited (HTTP 429), retrying in 2 s (2 of 3)": the send about to be made,
+    /// of how many may be made in all (the first, and each retry).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.kind.label())?;
         if let Some(status) = self.status {
@@ -72,6 +73,11 @@ impl std::fmt::Display for Retry {
         } else {
             format!("{} s", secs.round())
         };
-        write!(f, ", retrying in {wait} ({}/{})", self.attempt, self.of)
+        write!(
+            f,
+            ", retrying in {wait} ({} of {})",
+            self.attempt + 1,
+            self.of + 1
+        )
     }
 }
