@@ -19,7 +19,7 @@ use duel::app::state::{Battle, Setup};
 use duel::app::{self, Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
-use duel::{commands, conversation, eval, say, theme};
+use duel::{commands, conversation, eval, say, text, theme};
 
 /// Exit code for usage and config errors (SPEC §1).
 const USAGE: u8 = 2;
@@ -230,7 +230,8 @@ fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> ExitCo
         let now = review.voted_now();
         if now > 0 {
             say!(
-                "{now} vote(s) this session, saved to {}",
+                "{} this session, saved to {}",
+                text::count(now, "vote"),
                 votes_path.display()
             );
         }
@@ -239,8 +240,9 @@ fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> ExitCo
                 "all {} pairs of run {run} have your vote; see `duel stats --run {run}`",
                 review.queue.total
             ),
+            1 => say!("1 pair of run {run} still waits for your vote: `duel review {run}` goes on"),
             left => say!(
-                "{left} pair(s) of run {run} still wait for your vote: `duel review {run}` goes on"
+                "{left} pairs of run {run} still wait for your vote: `duel review {run}` goes on"
             ),
         }
         if let Some(waiting) = review.queue.waiting_note() {
@@ -328,7 +330,8 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
     if voted > 0 {
         say!(
-            "{voted} vote(s) in the last conversation, saved to {}",
+            "{} in the last conversation, saved to {}",
+            text::count(voted, "vote"),
             votes_path.display()
         );
     }
@@ -351,8 +354,8 @@ fn unsaved_votes(state: &State, votes_path: &Path) -> Option<anyhow::Result<u8>>
         return None;
     }
     say!(
-        "{} vote(s) could not be written to {}; here they are, one JSON line each:",
-        state.unsaved.len(),
+        "{} could not be written to {}; here they are, one JSON line each:",
+        text::count(state.unsaved.len(), "vote"),
         votes_path.display()
     );
     for record in &state.unsaved {

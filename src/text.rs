@@ -40,6 +40,15 @@ fn needs_care(c: char) -> bool {
     c != '\n' && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
 }
 
+/// A count with its noun, singular for one: "1 vote", "2 votes".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Display width of a string in terminal cells.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)

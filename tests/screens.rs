@@ -585,3 +585,21 @@ fn a_pane_waiting_out_a_rate_limit_says_for_what_and_which_attempt() {
     assert!(narrow.contains("in 30 s (2 of 3)"), "{narrow}");
     assert!(narrow.contains(" retrying "), "the badge: {narrow}");
 }
+
+#[test]
+fn one_line_of_reasoning_is_one_line() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("think");
+    scene.event(
+        Side::A,
+        100,
+        StreamEvent::Reasoning("Just one thought.".into()),
+    );
+    scene.text(Side::A, 200, "Done.");
+    scene.finish(Side::A, 300, 3);
+    let screen = scene.render(120, 35);
+    assert!(
+        screen.contains("▸ thought for 1 line (e shows it)"),
+        "{screen}"
+    );
+}

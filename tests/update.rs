@@ -1328,3 +1328,47 @@ fn a_vote_records_exactly_what_each_side_was_sent_before_its_prompt() {
         }
     }
 }
+
+#[test]
+fn the_same_model_on_both_sides_is_warned_about() {
+    let config = in_memory(vec![model("left"), model("right")], "tester");
+    let same = State::new(
+        &config,
+        [model("left"), model("left")],
+        "/nonexistent".into(),
+        Setup::default(),
+    );
+    let status = same.status.clone().unwrap();
+    assert!(
+        status.text.contains("the same model (left) on both sides"),
+        "{status:?}"
+    );
+
+    // Picking B's model for A says so too.
+    let mut state = state();
+    update(&mut state, ctrl('p'), Instant::now());
+    type_text(&mut state, "right");
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert_eq!(state.side(Side::A).model.name, "right");
+    let text = state.status.clone().unwrap().text;
+    assert!(
+        text.contains("the same model (right) on both sides"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_picked_theme_says_it_is_for_this_session_only() {
+    let mut state = state();
+    state.themes = vec!["default".into(), "nord".into()];
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('t')), Instant::now());
+    type_text(&mut state, "nord");
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert_eq!(state.theme, "nord");
+    let text = state.status.clone().unwrap().text;
+    assert!(
+        text.contains("theme nord for this session only") && text.contains("theme = \"nord\""),
+        "{text}"
+    );
+}

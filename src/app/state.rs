@@ -252,7 +252,27 @@ impl State {
                 text,
             });
         }
+        state.warn_if_one_model();
         state
+    }
+
+    /// The same model on both sides compares it with itself: says so in the status
+    /// (without its name while names are hidden).
+    pub(crate) fn warn_if_one_model(&mut self) -> bool {
+        let [a, b] = &self.sides;
+        if a.model.name != b.model.name {
+            return false;
+        }
+        let text = if self.names_hidden() {
+            "the same model on both sides: its answers are compared with its own".to_owned()
+        } else {
+            format!(
+                "the same model ({}) on both sides: its answers are compared with its own",
+                a.model.name
+            )
+        };
+        self.set_status(StatusKind::Warning, text);
+        true
     }
 
     /// Starts a fresh conversation: a new id, no turns; a battle draws a new pair, and

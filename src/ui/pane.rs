@@ -244,11 +244,8 @@ impl CachedTurn {
             self.reasoning = PlainStream::default();
         }
         if thought && !unfolded {
-            let summary = format!(
-                "▸ thought for {} lines (e shows them)",
-                answer.reasoning.trim().lines().count()
-            );
-            self.thought.push(Line::styled(summary, dim));
+            self.thought
+                .push(Line::styled(thought_summary(&answer.reasoning), dim));
         }
         if thought {
             self.thought.push(Line::default());
@@ -260,6 +257,14 @@ impl CachedTurn {
             self.answer.update(&answer.text, width, theme, highlights);
         }
         self.foot = foot_lines(turn, side, key.hidden, width, theme);
+    }
+}
+
+/// Folded reasoning in one line: "▸ thought for 3 lines (e shows them)".
+fn thought_summary(reasoning: &str) -> String {
+    match reasoning.trim().lines().count() {
+        1 => "▸ thought for 1 line (e shows it)".to_owned(),
+        n => format!("▸ thought for {n} lines (e shows them)"),
     }
 }
 
