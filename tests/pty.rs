@@ -459,6 +459,44 @@ fn a_blind_demo_names_neither_model_before_the_vote_and_both_reason() {
     }
 }
 
+/// The rows of the screen's last `n` lines joined by spaces, runs of spaces as one:
+/// a status that wraps reads as one line.
+fn last_lines_flat(screen: &str, n: usize) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_blind_reveal_is_never_cut() {
+    for (rows, cols) in SIZES {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo", "--blind"]);
+        cmd.env("DUEL_DEMO_DELAY_MS", "0");
+        let mut tui = Tui::spawn_sized(cmd, rows, cols);
+        tui.wait_for("Model A", WAIT);
+        ask_and_wait(&mut tui, "Why is the sky blue?");
+        tui.send(b"\x1b1");
+        tui.wait_for("vote saved", WAIT);
+        std::thread::sleep(Duration::from_millis(200));
+        let status = last_lines_flat(&tui.screen(), 3);
+        let whole = [
+            "A was demo-brisk, B was demo-thoughtful",
+            "A was demo-thoughtful, B was demo-brisk",
+        ];
+        assert!(
+            whole.iter().any(|w| status.contains(w)),
+            "the reveal is cut at {cols}×{rows}: {status}\n{}",
+            tui.screen()
+        );
+        tui.send(b"\x11");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+    }
+}
+
 #[test]
 fn a_demo_battle_hides_the_names() {
     let sandbox = Sandbox::new();

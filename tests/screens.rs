@@ -603,3 +603,34 @@ fn one_line_of_reasoning_is_one_line() {
         "{screen}"
     );
 }
+
+/// The screen's last line: the status line.
+fn status_line(screen: &str) -> String {
+    screen.lines().last().unwrap_or("").to_owned()
+}
+
+#[test]
+fn the_footer_says_what_each_vote_digit_means_where_it_fits() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("2+2?");
+    scene.text(Side::A, 100, "4");
+    scene.finish(Side::A, 150, 1);
+    scene.text(Side::B, 200, "It is 4.");
+    scene.finish(Side::B, 260, 4);
+    scene.state.status = None;
+    let compose = status_line(&scene.render(120, 35));
+    assert!(
+        compose.contains("Alt+1-4 vote: 1 A · 2 B · 3 tie · 4 both bad"),
+        "{compose}"
+    );
+    scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 300);
+    scene.state.status = None;
+    for (width, height) in [(80, 24), (120, 35)] {
+        let browse = status_line(&scene.render(width, height));
+        assert!(
+            browse.contains("1-4 vote: 1 A · 2 B · 3 tie · 4 both bad"),
+            "{width}×{height}: {browse}"
+        );
+        assert!(browse.contains("? help · q quit"), "{browse}");
+    }
+}

@@ -15,7 +15,7 @@ use crate::text::{sanitize, truncate, wrap_text};
 use crate::theme::Theme;
 use crate::ui::pane::{ViewCache, draw_pane};
 use crate::ui::popup::draw_help;
-use crate::ui::status::draw_status;
+use crate::ui::status::{draw_status, status_height};
 
 pub(super) fn draw_review(
     frame: &mut Frame,
@@ -30,7 +30,7 @@ pub(super) fn draw_review(
     let [top, panes, status] = Split::vertical([
         Constraint::Length(u16::try_from(prompt.len() + 2).unwrap_or(u16::MAX)),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(status_height(state, theme, area.width)),
     ])
     .areas(area);
     let block = Block::bordered()
