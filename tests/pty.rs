@@ -471,6 +471,68 @@ fn last_lines_flat(screen: &str, n: usize) -> String {
 }
 
 #[test]
+fn a_regenerated_turn_keeps_each_attempts_vote_on_screen_on_disk_and_in_history() {
+    for (rows, cols) in SIZES {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo"]);
+        cmd.env("DUEL_DEMO_DELAY_MS", "0");
+        let mut tui = Tui::spawn_sized(cmd, rows, cols);
+        tui.wait_for("offline demo", WAIT);
+        ask_and_wait(&mut tui, "Why is the sky blue?");
+        tui.send(b"\x1b"); // Esc: browse mode
+        tui.wait_for("BROWSE", WAIT);
+        tui.send(b"1");
+        tui.wait_until("the first vote saved", WAIT, |s| {
+            last_lines_flat(s, 3).contains("A is better (turn 1)")
+        });
+        tui.send(b"r");
+        // The conversation is saved once both answers of the new attempt have ended.
+        let conversations = sandbox.data_dir().join("conversations");
+        tui.wait_until("the second attempt done and saved", WAIT, |s| {
+            let saved = std::fs::read_dir(&conversations)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .any(|text| text.contains("\"attempt\": 2"));
+            saved && s.matches(" done ").count() == 2
+        });
+        tui.send(b"2");
+        tui.wait_until("the second vote saved, naming its attempt", WAIT, |s| {
+            last_lines_flat(s, 3).contains("B is better (turn 1, attempt 2)")
+        });
+        let seen = every_screen_from_the_top(&mut tui);
+        assert!(
+            seen.contains("✓ voted: A (demo-brisk)"),
+            "attempt 1 keeps its vote at {cols}×{rows}:\n{seen}"
+        );
+        assert!(
+            seen.contains("✓ voted: B ("),
+            "attempt 2 shows its vote at {cols}×{rows}:\n{seen}"
+        );
+        tui.send(b"q");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+        let goodbye = tui.screen();
+        assert!(
+            goodbye.contains("2 votes in the last conversation"),
+            "every attempt's vote counts: {goodbye}"
+        );
+
+        let (demo, _) =
+            votes::log::read(&sandbox.data_dir().join(votes::log::DEMO_FILE_NAME)).expect("log");
+        let attempts: Vec<u32> = demo.iter().map(|r| r.attempt).collect();
+        assert_eq!(attempts, [1, 2]);
+        let (code, out, err) = common::cli::run(&mut common::cli::duel(
+            sandbox.path(),
+            &["history", "--json"],
+        ));
+        assert_eq!(code, 0, "{err}");
+        let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(rows[0]["votes"], 2, "{out}");
+    }
+}
+
+#[test]
 fn a_blind_reveal_is_never_cut() {
     for (rows, cols) in SIZES {
         let sandbox = Sandbox::new();

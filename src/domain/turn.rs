@@ -188,7 +188,8 @@ impl Answer {
     }
 }
 
-/// One prompt sent to both sides.
+/// One prompt sent to both sides: the pair of answers it has now and its vote, and
+/// the pairs a regenerate replaced, each with the vote it got.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Turn {
     pub prompt: String,
@@ -197,14 +198,55 @@ pub struct Turn {
     pub time: jiff::Timestamp,
     pub answers: [Answer; 2],
     pub vote: Option<Vote>,
+    /// The earlier pairs of answers to this prompt, oldest first. Only the latest
+    /// pair goes on in the sides' histories; every pair keeps its vote.
+    pub earlier: Vec<Attempt>,
+}
+
+/// A pair of answers to a turn's prompt that a regenerate replaced, and its vote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub answers: [Answer; 2],
+    pub vote: Option<Vote>,
 }
 
 impl Turn {
+    /// A turn's first pair of answers, not voted yet.
+    pub fn new(prompt: String, time: jiff::Timestamp, answers: [Answer; 2]) -> Self {
+        Self {
+            prompt,
+            attempt: 1,
+            time,
+            answers,
+            vote: None,
+            earlier: Vec::new(),
+        }
+    }
+
     pub fn answer(&self, side: Side) -> &Answer {
         &self.answers[side.index()]
     }
 
     pub fn ended(&self) -> bool {
         self.answers.iter().all(|a| !a.in_flight())
+    }
+
+    /// The turn with `answers` as its next attempt: the pair it had so far, with its
+    /// vote, goes to the earlier ones.
+    pub fn regenerated(mut self, answers: [Answer; 2]) -> Self {
+        let previous = std::mem::replace(&mut self.answers, answers);
+        self.earlier.push(Attempt {
+            attempt: self.attempt,
+            answers: previous,
+            vote: self.vote.take(),
+        });
+        self.attempt += 1;
+        self
+    }
+
+    /// The votes cast on this turn, one per voted attempt.
+    pub fn votes(&self) -> usize {
+        self.earlier.iter().filter(|a| a.vote.is_some()).count() + usize::from(self.vote.is_some())
     }
 }

@@ -51,6 +51,11 @@ struct CachedTurn {
     next_update: Instant,
     /// The answering model's name, where the pane's model changed before this turn.
     label: Vec<Line<'static>>,
+    /// The attempts a regenerate replaced, each with its vote, then the label of the
+    /// attempt shown now; empty for a turn never regenerated.
+    earlier: Vec<Line<'static>>,
+    /// What `earlier` was drawn for: how many attempts, names hidden, reasoning shown.
+    earlier_for: Option<(usize, bool, bool)>,
     /// Wrapped once: the prompt never changes, and a new width starts a new cache.
     prompt: Vec<Line<'static>>,
     /// The reasoning in full, while it streams or when unfolded.
@@ -180,6 +185,8 @@ impl CachedTurn {
                 Vec::new()
             },
             label: Vec::new(),
+            earlier: Vec::new(),
+            earlier_for: None,
             reasoning: PlainStream::default(),
             thought: Vec::new(),
             answer: Streamed::default(),
@@ -192,6 +199,7 @@ impl CachedTurn {
     fn len(&self) -> usize {
         self.prompt.len()
             + self.label.len()
+            + self.earlier.len()
             + self.reasoning.len()
             + self.thought.len()
             + self.answer.len()
@@ -202,6 +210,7 @@ impl CachedTurn {
         self.prompt
             .iter()
             .chain(&self.label)
+            .chain(&self.earlier)
             .chain(self.reasoning.lines())
             .chain(&self.thought)
             .chain(self.answer.lines())
@@ -231,10 +240,14 @@ impl CachedTurn {
         } else {
             Vec::new()
         };
+        // Finished answers: drawn again only when what they show changes.
+        let earlier_for = (turn.earlier.len(), key.hidden, key.expand);
+        if self.earlier_for != Some(earlier_for) {
+            self.earlier = earlier_lines(turn, side, key, width, theme, highlights);
+            self.earlier_for = Some(earlier_for);
+        }
         self.thought.clear();
-        let dim = Style::default()
-            .fg(theme.reasoning)
-            .add_modifier(Modifier::ITALIC);
+        let dim = reasoning_style(theme);
         // Once the answer starts, the reasoning folds to one line (unless expanded).
         let thought = !answer.reasoning.is_empty();
         let unfolded = thought && (answer.text.is_empty() || key.expand);
@@ -256,8 +269,14 @@ impl CachedTurn {
         } else {
             self.answer.update(&answer.text, width, theme, highlights);
         }
-        self.foot = foot_lines(turn, side, key.hidden, width, theme);
+        self.foot = foot_lines(&turn.answers, turn.vote, side, key.hidden, width, theme);
     }
+}
+
+fn reasoning_style(theme: &Theme) -> Style {
+    Style::default()
+        .fg(theme.reasoning)
+        .add_modifier(Modifier::ITALIC)
 }
 
 /// Folded reasoning in one line: "▸ thought for 3 lines (e shows them)".
@@ -266,6 +285,55 @@ fn thought_summary(reasoning: &str) -> String {
         1 => "▸ thought for 1 line (e shows it)".to_owned(),
         n => format!("▸ thought for {n} lines (e shows them)"),
     }
+}
+
+/// A regenerated turn's earlier attempts on `side`, each under its label with its
+/// reasoning (folded unless expanded), answer, end and vote; then the label of the
+/// attempt shown now.
+fn earlier_lines(
+    turn: &Turn,
+    side: Side,
+    key: TurnKey,
+    width: usize,
+    theme: &Theme,
+    highlights: &mut Highlights,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if turn.earlier.is_empty() {
+        return lines;
+    }
+    let label = |attempt: u32| {
+        let style = Style::default().fg(theme.dim).add_modifier(Modifier::BOLD);
+        wrap_text(&format!("┄ attempt {attempt} ┄"), style, width)
+    };
+    for earlier in &turn.earlier {
+        lines.extend(label(earlier.attempt));
+        let answer = &earlier.answers[side.index()];
+        if !answer.reasoning.is_empty() {
+            let dim = reasoning_style(theme);
+            if key.expand {
+                lines.extend(wrap_text(&sanitize(&answer.reasoning), dim, width));
+            } else {
+                lines.push(Line::styled(thought_summary(&answer.reasoning), dim));
+            }
+            lines.push(Line::default());
+        }
+        if !answer.text.is_empty() {
+            let mut rendered = Streamed::default();
+            rendered.update(&answer.text, width, theme, highlights);
+            lines.extend(rendered.lines().cloned());
+        }
+        lines.extend(foot_lines(
+            &earlier.answers,
+            earlier.vote,
+            side,
+            key.hidden,
+            width,
+            theme,
+        ));
+    }
+    lines.extend(label(turn.attempt));
+    lines
 }
 
 /// How a pane lays its turns out: how wide, and whether each begins with its prompt.
@@ -323,15 +391,16 @@ fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>>
     lines
 }
 
-/// What follows the answer: how it ended, and the vote.
+/// What follows an answer of a pair: how it ended, and the pair's vote.
 fn foot_lines(
-    turn: &Turn,
+    answers: &[Answer; 2],
+    vote: Option<Vote>,
     side: Side,
     hidden: bool,
     width: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let answer = turn.answer(side);
+    let answer = &answers[side.index()];
     let mut lines = Vec::new();
     let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
     match &answer.state {
@@ -383,10 +452,10 @@ fn foot_lines(
             lines.push(Line::styled("■ stopped", Style::default().fg(theme.dim)))
         }
     }
-    if let Some(vote) = turn.vote {
+    if let Some(vote) = vote {
         // Wrapped: with the winner's name it may not fit a narrow pane.
         lines.extend(wrap_text(
-            &format!("✓ voted: {}", describe_vote(vote, turn, hidden)),
+            &format!("✓ voted: {}", describe_vote(vote, answers, hidden)),
             Style::default().fg(theme.vote).add_modifier(Modifier::BOLD),
             width,
         ));
@@ -396,7 +465,7 @@ fn foot_lines(
 }
 
 /// A vote in words, naming the model that wrote the winning answer where names show.
-fn describe_vote(vote: Vote, turn: &Turn, hidden: bool) -> String {
+fn describe_vote(vote: Vote, answers: &[Answer; 2], hidden: bool) -> String {
     let winner = match vote {
         Vote::A => Side::A,
         Vote::B => Side::B,
@@ -408,7 +477,7 @@ fn describe_vote(vote: Vote, turn: &Turn, hidden: bool) -> String {
     format!(
         "{} ({}) is better",
         winner.label(),
-        sanitize(&turn.answer(winner).model.name)
+        sanitize(&answers[winner.index()].model.name)
     )
 }
 
