@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
             side,
             theme,
             cache,
-            true,
+            Some(&[]),
         )
     });
     draw_input(frame, areas.input, state, theme);

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::app::state::{Scroll, SideState, State, Viewport};
 use crate::config::{KeyStatus, WireKind};
-use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Side, Turn, Vote};
+use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Message, Role, Side, Turn, Vote};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
 use crate::ui::markdown::{Highlights, Streamed};
@@ -87,6 +87,7 @@ impl PaneCache {
         state: &State,
         side: Side,
         look: Look,
+        before: &[Message],
         theme: &Theme,
         highlights: &mut Highlights,
     ) {
@@ -104,6 +105,7 @@ impl PaneCache {
         }
         let hidden = state.names_hidden();
         self.turns.truncate(state.turns.len());
+        let conversation = before;
         let mut before = &state.side(side).model.name;
         for (i, turn) in state.turns.iter().enumerate() {
             let answer = turn.answer(side);
@@ -116,11 +118,13 @@ impl PaneCache {
                 labelled: !hidden && answer.model.name != *before,
             };
             before = &answer.model.name;
+            // The conversation before the first prompt, where there is one (a review's).
+            let context = if i == 0 { conversation } else { &[] };
             match self.turns.get_mut(i) {
                 Some(cached) if cached.key == key => {}
                 // Another stream: another prompt or model, so nothing of it is kept.
                 Some(cached) if cached.key.generation != key.generation => {
-                    *cached = CachedTurn::new(key, turn, side, look, theme, highlights);
+                    *cached = CachedTurn::new(key, turn, side, look, context, theme, highlights);
                 }
                 // An answer still streaming that is costly to render (one enormous
                 // paragraph, a flood) is brought up to date at most every few times
@@ -135,9 +139,9 @@ impl PaneCache {
                         cached.next_update = Instant::now() + cost * 4;
                     }
                 }
-                None => self
-                    .turns
-                    .push(CachedTurn::new(key, turn, side, look, theme, highlights)),
+                None => self.turns.push(CachedTurn::new(
+                    key, turn, side, look, context, theme, highlights,
+                )),
             }
         }
     }
@@ -172,18 +176,20 @@ impl CachedTurn {
         turn: &Turn,
         side: Side,
         look: Look,
+        before: &[Message],
         theme: &Theme,
         highlights: &mut Highlights,
     ) -> Self {
         let width = look.width;
+        let mut prompt = Vec::new();
+        if look.prompts {
+            prompt.extend(message_lines(before, width, theme));
+            prompt.extend(prompt_lines(&turn.prompt, width, theme));
+        }
         let mut cached = Self {
             key,
             next_update: Instant::now(),
-            prompt: if look.prompts {
-                prompt_lines(&turn.prompt, width, theme)
-            } else {
-                Vec::new()
-            },
+            prompt,
             label: Vec::new(),
             earlier: Vec::new(),
             earlier_for: None,
@@ -374,6 +380,40 @@ impl PlainStream {
     }
 }
 
+/// The messages of a conversation before its prompt, each under its role, dimmed:
+/// what a reviewed item says before the prompt its answers answer.
+pub(super) fn message_lines(
+    messages: &[Message],
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for message in messages {
+        let role = match message.role {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        let head = Style::default().fg(theme.dim).add_modifier(Modifier::BOLD);
+        let text = Style::default().fg(theme.dim);
+        for (i, line) in sanitize(message.content.trim_end()).split('\n').enumerate() {
+            let lead = if i == 0 {
+                Span::styled(format!("{role}: "), head)
+            } else {
+                Span::raw("  ")
+            };
+            lines.extend(wrap_spans(
+                &[lead, Span::styled(line.to_owned(), text)],
+                width,
+            ));
+        }
+    }
+    if !messages.is_empty() {
+        lines.push(Line::default());
+    }
+    lines
+}
+
 fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
@@ -501,7 +541,7 @@ pub(super) fn draw_pane(
     side: Side,
     theme: &Theme,
     cache: &mut ViewCache,
-    prompts: bool,
+    prompts: Option<&[Message]>,
 ) -> Viewport {
     let ViewCache { panes, highlights } = cache;
     let cache = &mut panes[side.index()];
@@ -577,7 +617,12 @@ pub(super) fn draw_pane(
             height,
         };
     }
-    cache.refresh(state, side, Look { width, prompts }, theme, highlights);
+    let look = Look {
+        width,
+        prompts: prompts.is_some(),
+    };
+    let before = prompts.unwrap_or_default();
+    cache.refresh(state, side, look, before, theme, highlights);
     let total = cache.total_lines();
     let bottom_top = total.saturating_sub(height);
     let top = match state.side(side).scroll {
