@@ -184,6 +184,9 @@ impl CachedTurn {
         let mut prompt = Vec::new();
         if look.prompts {
             prompt.extend(message_lines(before, width, theme));
+            if !before.is_empty() {
+                prompt.push(Line::default());
+            }
             prompt.extend(prompt_lines(&turn.prompt, width, theme));
         }
         let mut cached = Self {
@@ -407,9 +410,6 @@ pub(super) fn message_lines(
                 width,
             ));
         }
-    }
-    if !messages.is_empty() {
-        lines.push(Line::default());
     }
     lines
 }

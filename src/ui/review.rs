@@ -95,7 +95,13 @@ fn prompt_lines(
     let note = Style::default()
         .fg(theme.dim)
         .add_modifier(Modifier::ITALIC);
-    let mut prompt = wrap_text(&sanitize(prompt.trim_end()), style, room);
+    // After earlier messages the prompt is the last user message, and says so.
+    let prompt = if before.is_empty() {
+        prompt.trim_end().to_owned()
+    } else {
+        format!("user: {}", prompt.trim_end())
+    };
+    let mut prompt = wrap_text(&sanitize(&prompt), style, room);
     let mut lines = message_lines(before, room, theme);
     let share = if before.is_empty() { 4 } else { 3 };
     let most = (height.saturating_sub(1) / share).max(1);
