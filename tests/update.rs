@@ -1396,6 +1396,9 @@ fn a_regenerate_keeps_the_earlier_attempts_vote_in_the_file_and_on_resume() {
     );
     let json = saved_json(&effects);
     assert_eq!(votes_in(&json), ["a", "b"], "{json:#}");
+    update(&mut state, key(KeyCode::Char('1')), Instant::now());
+    let status = state.status.clone().unwrap().text;
+    assert_eq!(status, "already voted on turn 1, attempt 2");
 
     // Resumed, the conversation still holds both votes, and saves them again.
     let file: duel::conversation::ConversationFile = serde_json::from_value(json).unwrap();

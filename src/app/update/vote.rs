@@ -23,7 +23,10 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
     if state.turns[index].vote.is_some() {
         state.set_status(
             StatusKind::Warning,
-            format!("already voted on turn {}", index + 1),
+            format!(
+                "already voted on {}",
+                which(turn_number(index), state.turns[index].attempt)
+            ),
         );
         return Vec::new();
     }
@@ -107,12 +110,11 @@ pub(super) fn on_votes_saved(
                 } else {
                     String::new()
                 };
-                let which = if attempt > 1 {
-                    format!("turn {turn}, attempt {attempt}")
-                } else {
-                    format!("turn {turn}")
-                };
-                let mut text = format!("✓ vote saved{log}: {} ({which})", vote.describe());
+                let mut text = format!(
+                    "✓ vote saved{log}: {} ({})",
+                    vote.describe(),
+                    which(turn, attempt)
+                );
                 if state.blind {
                     text.push_str(&format!(" — A was {}, B was {}", names[0], names[1]));
                 }
@@ -134,6 +136,15 @@ pub(super) fn not_saved(state: &mut State, error: &str) {
         StatusKind::Error,
         format!("vote NOT saved yet ({pending} kept in memory, retried with the next vote and at quit): {error}"),
     );
+}
+
+/// A turn's pair of answers as the status names it: "turn 2", "turn 2, attempt 3".
+fn which(turn: u32, attempt: u32) -> String {
+    if attempt > 1 {
+        format!("turn {turn}, attempt {attempt}")
+    } else {
+        format!("turn {turn}")
+    }
 }
 
 pub(super) fn turn_number(index: usize) -> u32 {
