@@ -584,6 +584,13 @@ fn a_pane_waiting_out_a_rate_limit_says_for_what_and_which_attempt() {
     let narrow = scene.render(80, 24);
     assert!(narrow.contains("in 30 s (2 of 3)"), "{narrow}");
     assert!(narrow.contains(" retrying "), "the badge: {narrow}");
+    // The wait counts down as it passes.
+    scene.msg(Msg::Tick, 10_100);
+    let later = scene.render(120, 35);
+    assert!(later.contains("retrying in 20 s (2 of 3)"), "{later}");
+    scene.msg(Msg::Tick, 29_700);
+    let last = scene.render(120, 35);
+    assert!(last.contains("retrying in 400 ms (2 of 3)"), "{last}");
 }
 
 #[test]

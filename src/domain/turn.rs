@@ -74,6 +74,8 @@ pub struct Answer {
     pub ended: Option<Instant>,
     /// The retry under way while no text has come yet (rate limit, server error).
     pub retry: Option<Retry>,
+    /// When that retry is sent: its wait counts down to this.
+    pub retry_at: Option<Instant>,
     /// Which stream feeds this answer; events of any other are stale.
     pub generation: u64,
     /// Bumped on every change the pane shows, so cached wrapping knows when to redo.
@@ -93,6 +95,7 @@ impl Answer {
             first_token: None,
             ended: None,
             retry: None,
+            retry_at: None,
             generation,
             version: 0,
         }
@@ -140,6 +143,15 @@ impl Answer {
         }
     }
 
+    /// The retry under way with its wait counted down to `now`: what is left of it.
+    pub fn retry_left(&self, now: Instant) -> Option<Retry> {
+        let retry = self.retry.clone()?;
+        let wait = self
+            .retry_at
+            .map_or(retry.wait, |at| at.saturating_duration_since(now));
+        Some(Retry { wait, ..retry })
+    }
+
     /// Output tokens per second of generation (after the first token).
     pub fn tokens_per_sec(&self, now: Instant) -> Option<f64> {
         let first = self.first_token?;
@@ -168,7 +180,10 @@ impl Answer {
                 self.state = AnswerState::Streaming;
                 self.reasoning.push_str(&text);
             }
-            StreamEvent::Retry(retry) => self.retry = Some(retry),
+            StreamEvent::Retry(retry) => {
+                self.retry_at = Some(now + retry.wait);
+                self.retry = Some(retry);
+            }
             StreamEvent::Usage(usage) => {
                 self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
                 self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use crate::app::state::{Scroll, SideState, State, Viewport};
 use crate::config::{KeyStatus, WireKind};
-use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Message, Role, Side, Turn, Vote};
+use crate::domain::{
+    Answer, AnswerState, ErrorKind, Finish, Message, Retry, Role, Side, Turn, Vote,
+};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
 use crate::ui::markdown::{Highlights, Streamed};
@@ -78,6 +80,8 @@ struct TurnKey {
     hidden: bool,
     expand: bool,
     labelled: bool,
+    /// What is left of a retry's wait, in tenths of a second: its countdown shows.
+    retry_left: Option<Duration>,
 }
 
 impl PaneCache {
@@ -116,6 +120,7 @@ impl PaneCache {
                 hidden,
                 expand: state.expand_reasoning,
                 labelled: !hidden && answer.model.name != *before,
+                retry_left: answer.retry_left(state.now).map(|r| tenths(r.wait)),
             };
             before = &answer.model.name;
             // The conversation before the first prompt, where there is one (a review's).
@@ -278,8 +283,26 @@ impl CachedTurn {
         } else {
             self.answer.update(&answer.text, width, theme, highlights);
         }
-        self.foot = foot_lines(&turn.answers, turn.vote, side, key.hidden, width, theme);
+        let retry = answer.retry.clone().map(|retry| Retry {
+            wait: key.retry_left.unwrap_or(retry.wait),
+            ..retry
+        });
+        self.foot = foot_lines(
+            &turn.answers,
+            turn.vote,
+            retry.as_ref(),
+            side,
+            key.hidden,
+            width,
+            theme,
+        );
     }
+}
+
+/// A wait to the tenth of a second below it, so a countdown redraws ten times a second
+/// at most.
+fn tenths(wait: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(wait.as_millis() / 100 * 100).unwrap_or(u64::MAX))
 }
 
 fn reasoning_style(theme: &Theme) -> Style {
@@ -335,6 +358,7 @@ fn earlier_lines(
         lines.extend(foot_lines(
             &earlier.answers,
             earlier.vote,
+            None,
             side,
             key.hidden,
             width,
@@ -431,10 +455,12 @@ fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>>
     lines
 }
 
-/// What follows an answer of a pair: how it ended, and the pair's vote.
+/// What follows an answer of a pair: how it ended (or the retry it waits for), and
+/// the pair's vote.
 fn foot_lines(
     answers: &[Answer; 2],
     vote: Option<Vote>,
+    retry: Option<&Retry>,
     side: Side,
     hidden: bool,
     width: usize,
@@ -444,7 +470,7 @@ fn foot_lines(
     let mut lines = Vec::new();
     let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
     match &answer.state {
-        AnswerState::Waiting => match &answer.retry {
+        AnswerState::Waiting => match retry {
             Some(retry) => lines.extend(note(format!("↻ {retry}"), theme.warning)),
             None => lines.push(Line::styled(
                 "… waiting for the first token",
