@@ -27,13 +27,18 @@ fn config(a_url: &str, b_url: &str) -> String {
 
 /// The binary on a config with two models on two loopback servers, keys set.
 fn spawn_pair(sandbox: &Sandbox, toml: &str, args: &[&str]) -> Tui {
+    spawn_pair_sized(sandbox, toml, args, (common::tui::ROWS, common::tui::COLS))
+}
+
+/// `spawn_pair` on a terminal of (rows, columns).
+fn spawn_pair_sized(sandbox: &Sandbox, toml: &str, args: &[&str], size: (u16, u16)) -> Tui {
     let config = sandbox.write_config(toml);
     let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
     all.extend_from_slice(args);
     let mut cmd = sandbox.command(&all);
     cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
     cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
-    Tui::spawn(cmd)
+    Tui::spawn_sized(cmd, size.0, size.1)
 }
 
 /// Types `prompt`, sends it, and waits until both panes are done.
@@ -842,4 +847,34 @@ fn a_csv_export_on_a_terminal_shows_names_from_a_shared_log_inert() {
         !tui.output().windows(2).any(|w| w == b"\x1b]"),
         "an OSC was written"
     );
+}
+
+#[test]
+fn a_rate_limited_pane_says_what_it_waits_for_and_then_answers() {
+    for (rows, cols) in SIZES {
+        let a = MockServer::start(vec![
+            Reply::json(429, r#"{"error": {"message": "slow down"}}"#)
+                .with_header("Retry-After", "2"),
+            Reply::sse(&openai_stream(&["after the wait"], 1, 3)),
+        ]);
+        let b = MockServer::start(vec![Reply::sse(&openai_stream(&["at once"], 1, 2))]);
+        let sandbox = Sandbox::new();
+        let mut tui = spawn_pair_sized(&sandbox, &config(&a.url(), &b.url()), &[], (rows, cols));
+        tui.wait_for("A · alpha", WAIT);
+        tui.type_text("hi");
+        tui.send(b"\r");
+        tui.wait_until("the retry in pane A", WAIT, |s| {
+            s.contains("↻ rate limited (HTTP 429),")
+                && s.contains("(2 of 3)")
+                && s.contains(" retrying ")
+        });
+        tui.wait_for("after the wait", WAIT);
+        tui.wait_until("both done", WAIT, |s| s.matches(" done ").count() == 2);
+        assert!(
+            !tui.screen().contains("(2 of 3)"),
+            "the note goes once text comes"
+        );
+        tui.send(b"\x11");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+    }
 }
