@@ -17,25 +17,27 @@ pub(crate) fn pinned_hints(state: &State) -> String {
 
 /// The footer's other hints for what the keys do now that fit in `room` cells, joined
 /// with ` · `: whole ones, most important first. The vote hint is spelled out ("1 A ·
-/// 2 B · …") where that fits beside every hint that shows anyway, or, when a pair
-/// waits for its vote, where it fits at all.
+/// 2 B · …") where that fits beside every hint that shows anyway; while a pair waits
+/// for its vote, it comes first, spelled out where it fits at all.
 pub(crate) fn fit_hints(state: &State, room: usize) -> String {
     let (cut, _) = keymap::hints(state.mode.into(), state.streaming());
+    let waiting = state
+        .votable_turn()
+        .is_some_and(|i| state.turns[i].vote.is_none());
+    let mut cut = cut;
+    if waiting {
+        // A stable sort: the vote first, the others in their order.
+        cut.sort_by_key(|h| !h.votes);
+    }
     let short: Vec<String> = cut.iter().map(Hint::short).collect();
     let spelled: Vec<String> = cut
         .iter()
         .map(|h| h.spelled_out().unwrap_or_else(|| h.short()))
         .collect();
     let plain = fit(&short, room);
-    if spelled == short {
-        return join_strings(&plain);
-    }
     let wide = fit(&spelled, room);
-    let vote_shows = wide.iter().any(|h| !short.contains(h));
-    let waiting = state
-        .votable_turn()
-        .is_some_and(|i| state.turns[i].vote.is_none());
-    if vote_shows && (wide.len() >= plain.len() || waiting) {
+    let spelled_shows = wide.iter().any(|h| !short.contains(h));
+    if spelled_shows && (waiting || wide.len() >= plain.len()) {
         join_strings(&wide)
     } else {
         join_strings(&plain)
