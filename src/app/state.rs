@@ -350,6 +350,7 @@ impl State {
                 }
             }
         }
+        self.warn_if_one_model();
         notes
     }
 
