@@ -37,6 +37,26 @@ pub struct TurnRecord {
     pub vote: Option<Vote>,
     pub a: SideRecord,
     pub b: SideRecord,
+    /// The pairs of answers a regenerate replaced, oldest first, each with its vote
+    /// (files from before regenerates were kept have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<AttemptRecord>,
+}
+
+/// An earlier pair of answers to a turn's prompt, and its vote.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub attempt: u32,
+    pub vote: Option<Vote>,
+    pub a: SideRecord,
+    pub b: SideRecord,
+}
+
+impl TurnRecord {
+    /// The votes cast on this turn, one per voted attempt.
+    pub fn votes(&self) -> usize {
+        self.earlier.iter().filter(|a| a.vote.is_some()).count() + usize::from(self.vote.is_some())
+    }
 }
 
 impl ConversationFile {

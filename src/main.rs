@@ -403,7 +403,7 @@ async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
     if let Some(code) = unsaved_votes(&state, &votes_path) {
         return code;
     }
-    let voted = state.turns.iter().filter(|t| t.vote.is_some()).count();
+    let voted: usize = state.turns.iter().map(duel::domain::Turn::votes).sum();
     if voted > 0 {
         say!(
             "{} in the last conversation, saved to {}",

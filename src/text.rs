@@ -162,13 +162,22 @@ fn to_line(cells: &[Cell<'_>]) -> Line<'static> {
     Line::from(spans)
 }
 
-/// `n` and the noun that goes with it: "1 vote", "2 votes", "0 votes".
+/// `n` and the noun that goes with it: "1 vote", "2 votes", "1,000 votes".
 pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// `n` with its thousands grouped: `1,234,567`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
+    out
 }
 
 /// Cuts `s` to at most `max` cells, ending with `…` when it was cut.
@@ -199,6 +208,10 @@ mod tests {
         assert_eq!(count(1, "vote", "votes"), "1 vote");
         assert_eq!(count(0, "vote", "votes"), "0 votes");
         assert_eq!(count(2, "pair", "pairs"), "2 pairs");
+        assert_eq!(count(1000, "vote", "votes"), "1,000 votes");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 
     /// Wrapping as it was done with every cell of the text held at once: the

@@ -489,6 +489,7 @@ fn saved_conversation(home: &Path, a: (&str, &str), b: (&str, &str)) -> String {
             vote: None,
             a: side(a),
             b: side(b),
+            earlier: Vec::new(),
         }],
     };
     duel::conversation::save(&home.join("data"), &conversation).expect("save");

@@ -274,6 +274,7 @@ fn a_conversation_file_is_never_seen_half_written() {
             vote: Some(Vote::Tie),
             a: side("alpha", &answer),
             b: side("beta", &answer),
+            earlier: Vec::new(),
         });
         conversation::save(&data_dir, &file).expect("save");
         assert!(Instant::now() < deadline, "saving is too slow");
@@ -345,6 +346,7 @@ fn two_writers_saving_one_conversation_never_tear_it() {
                     vote: None,
                     a: side("alpha", &answer),
                     b: side("beta", &answer),
+                    earlier: Vec::new(),
                 }
             })
             .collect(),

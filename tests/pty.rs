@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::config::two_models;
 use common::server::{MockServer, Reply, Step, openai_chunk, openai_stream, sse_event};
-use common::tui::{Sandbox, Tui};
+use common::tui::{SIZES, Sandbox, Tui};
 use duel::domain::Vote;
 use duel::votes;
 
@@ -27,13 +27,18 @@ fn config(a_url: &str, b_url: &str) -> String {
 
 /// The binary on a config with two models on two loopback servers, keys set.
 fn spawn_pair(sandbox: &Sandbox, toml: &str, args: &[&str]) -> Tui {
+    spawn_pair_sized(sandbox, toml, args, (common::tui::ROWS, common::tui::COLS))
+}
+
+/// `spawn_pair` on a terminal of (rows, columns).
+fn spawn_pair_sized(sandbox: &Sandbox, toml: &str, args: &[&str], size: (u16, u16)) -> Tui {
     let config = sandbox.write_config(toml);
     let mut all = vec!["--config", config.to_str().expect("utf-8 path")];
     all.extend_from_slice(args);
     let mut cmd = sandbox.command(&all);
     cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
     cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
-    Tui::spawn(cmd)
+    Tui::spawn_sized(cmd, size.0, size.1)
 }
 
 /// Types `prompt`, sends it, and waits until both panes are done.
@@ -406,6 +411,159 @@ fn a_vote_that_cannot_be_written_is_never_dropped() {
     );
 }
 
+/// Everything both panes hold, screen by screen from the top (browse mode, the
+/// panes scrolled together a page at a time until the screen stops changing).
+/// Call it in browse mode.
+fn every_screen_from_the_top(tui: &mut Tui) -> String {
+    tui.send(b"S");
+    tui.wait_for("SYNC", WAIT);
+    tui.send(b"g");
+    std::thread::sleep(Duration::from_millis(300));
+    let mut screens = vec![tui.screen()];
+    for _ in 0..30 {
+        tui.send(b"\x1b[6~"); // PageDown
+        std::thread::sleep(Duration::from_millis(200));
+        let screen = tui.screen();
+        if screens.last() == Some(&screen) {
+            break;
+        }
+        screens.push(screen);
+    }
+    screens.join("\n")
+}
+
+#[test]
+fn a_blind_demo_names_neither_model_before_the_vote_and_both_reason() {
+    for (rows, cols) in SIZES {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo", "--blind"]);
+        cmd.env("DUEL_DEMO_DELAY_MS", "0");
+        let mut tui = Tui::spawn_sized(cmd, rows, cols);
+        tui.wait_for("Model A", WAIT);
+        ask_and_wait(&mut tui, "Why is the sky blue?");
+        tui.send(b"\x1b"); // Esc: browse mode
+        tui.wait_for("BROWSE", WAIT);
+        let seen = every_screen_from_the_top(&mut tui);
+        for name in ["demo-brisk", "demo-thoughtful", "brisk", "thoughtful"] {
+            assert!(
+                !seen.contains(name),
+                "{name} shows before the vote at {cols}×{rows}:\n{seen}"
+            );
+        }
+        let top = seen.split('\n').take(usize::from(rows)).collect::<Vec<_>>();
+        let top = top.join("\n");
+        assert_eq!(
+            top.matches("▸ thought for").count(),
+            2,
+            "both demo models reason at {cols}×{rows}:\n{top}"
+        );
+        tui.send(b"3");
+        tui.wait_for("vote saved", WAIT);
+        tui.send(b"q");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+    }
+}
+
+/// The rows of the screen's last `n` lines joined by spaces, runs of spaces as one:
+/// a status that wraps reads as one line.
+fn last_lines_flat(screen: &str, n: usize) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_regenerated_turn_keeps_each_attempts_vote_on_screen_on_disk_and_in_history() {
+    for (rows, cols) in SIZES {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo"]);
+        cmd.env("DUEL_DEMO_DELAY_MS", "0");
+        let mut tui = Tui::spawn_sized(cmd, rows, cols);
+        tui.wait_for("offline demo", WAIT);
+        ask_and_wait(&mut tui, "Why is the sky blue?");
+        tui.send(b"\x1b"); // Esc: browse mode
+        tui.wait_for("BROWSE", WAIT);
+        tui.send(b"1");
+        tui.wait_until("the first vote saved", WAIT, |s| {
+            last_lines_flat(s, 3).contains("A is better (turn 1)")
+        });
+        tui.send(b"r");
+        // The conversation is saved once both answers of the new attempt have ended.
+        let conversations = sandbox.data_dir().join("conversations");
+        tui.wait_until("the second attempt done and saved", WAIT, |s| {
+            let saved = std::fs::read_dir(&conversations)
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .any(|text| text.contains("\"attempt\": 2"));
+            saved && s.matches(" done ").count() == 2
+        });
+        tui.send(b"2");
+        tui.wait_until("the second vote saved, naming its attempt", WAIT, |s| {
+            last_lines_flat(s, 3).contains("B is better (turn 1, attempt 2)")
+        });
+        let seen = every_screen_from_the_top(&mut tui);
+        assert!(
+            seen.contains("✓ voted: A (demo-brisk)"),
+            "attempt 1 keeps its vote at {cols}×{rows}:\n{seen}"
+        );
+        assert!(
+            seen.contains("✓ voted: B ("),
+            "attempt 2 shows its vote at {cols}×{rows}:\n{seen}"
+        );
+        tui.send(b"q");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+        let goodbye = tui.screen();
+        assert!(
+            goodbye.contains("2 votes in the last conversation"),
+            "every attempt's vote counts: {goodbye}"
+        );
+
+        let (demo, _) =
+            votes::log::read(&sandbox.data_dir().join(votes::log::DEMO_FILE_NAME)).expect("log");
+        let attempts: Vec<u32> = demo.iter().map(|r| r.attempt).collect();
+        assert_eq!(attempts, [1, 2]);
+        let (code, out, err) = common::cli::run(&mut common::cli::duel(
+            sandbox.path(),
+            &["history", "--json"],
+        ));
+        assert_eq!(code, 0, "{err}");
+        let rows: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(rows[0]["votes"], 2, "{out}");
+    }
+}
+
+#[test]
+fn a_blind_reveal_is_never_cut() {
+    for (rows, cols) in SIZES {
+        let sandbox = Sandbox::new();
+        let mut cmd = sandbox.command(&["--demo", "--blind"]);
+        cmd.env("DUEL_DEMO_DELAY_MS", "0");
+        let mut tui = Tui::spawn_sized(cmd, rows, cols);
+        tui.wait_for("Model A", WAIT);
+        ask_and_wait(&mut tui, "Why is the sky blue?");
+        tui.send(b"\x1b1");
+        tui.wait_for("vote saved", WAIT);
+        std::thread::sleep(Duration::from_millis(200));
+        let status = last_lines_flat(&tui.screen(), 3);
+        let whole = [
+            "A was demo-brisk, B was demo-thoughtful",
+            "A was demo-thoughtful, B was demo-brisk",
+        ];
+        assert!(
+            whole.iter().any(|w| status.contains(w)),
+            "the reveal is cut at {cols}×{rows}: {status}\n{}",
+            tui.screen()
+        );
+        tui.send(b"\x11");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+    }
+}
+
 #[test]
 fn a_demo_battle_hides_the_names() {
     let sandbox = Sandbox::new();
@@ -689,4 +847,34 @@ fn a_csv_export_on_a_terminal_shows_names_from_a_shared_log_inert() {
         !tui.output().windows(2).any(|w| w == b"\x1b]"),
         "an OSC was written"
     );
+}
+
+#[test]
+fn a_rate_limited_pane_says_what_it_waits_for_and_then_answers() {
+    for (rows, cols) in SIZES {
+        let a = MockServer::start(vec![
+            Reply::json(429, r#"{"error": {"message": "slow down"}}"#)
+                .with_header("Retry-After", "2"),
+            Reply::sse(&openai_stream(&["after the wait"], 1, 3)),
+        ]);
+        let b = MockServer::start(vec![Reply::sse(&openai_stream(&["at once"], 1, 2))]);
+        let sandbox = Sandbox::new();
+        let mut tui = spawn_pair_sized(&sandbox, &config(&a.url(), &b.url()), &[], (rows, cols));
+        tui.wait_for("A · alpha", WAIT);
+        tui.type_text("hi");
+        tui.send(b"\r");
+        tui.wait_until("the retry in pane A", WAIT, |s| {
+            s.contains("↻ rate limited (HTTP 429),")
+                && s.contains("(2 of 3)")
+                && s.contains(" retrying ")
+        });
+        tui.wait_for("after the wait", WAIT);
+        tui.wait_until("both done", WAIT, |s| s.matches(" done ").count() == 2);
+        assert!(
+            !tui.screen().contains("(2 of 3)"),
+            "the note goes once text comes"
+        );
+        tui.send(b"\x11");
+        assert_eq!(tui.wait_exit(WAIT), 0);
+    }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::config::in_memory;
-use common::runs::{Item, answer_text, make_run};
+use common::runs::{Item, answer_text, make_run, make_run_of};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::review::Mark;
 use duel::app::state::{Mode, State, StatusKind};
@@ -605,5 +605,81 @@ fn the_help_lists_the_review_keys_and_not_the_chat_s() {
         }
         assert!(!screen.contains("regenerate"), "{screen}");
         assert!(!screen.contains("compose"), "{screen}");
+    }
+}
+
+#[test]
+fn a_review_shows_the_whole_conversation_the_item_asks_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = concat!(
+        r#"{"id": "trip", "messages": [{"role": "system", "content": "You plan trips."}, "#,
+        r#"{"role": "user", "content": "Plan a trip to Kyoto."}, "#,
+        r#"{"role": "assistant", "content": "Gladly: when do you travel?"}, "#,
+        r#"{"role": "user", "content": "In April, for five days."}]}"#,
+        "\n"
+    );
+    make_run_of(dir.path(), RUN, suite, &["trip"], &["alpha", "beta"], &[]);
+    for (width, height) in [(80, 24), (120, 35)] {
+        let mut state = review(dir.path(), JUDGE);
+        let mut cache = ViewCache::default();
+        let screen = render(&mut state, &mut cache, width, height);
+        for said in [
+            "Plan a trip to Kyoto.",
+            "Gladly: when do you travel?",
+            "In April, for five days.",
+        ] {
+            assert!(
+                screen.contains(said),
+                "{width}×{height}: {said:?} missing:\n{screen}"
+            );
+        }
+        let earlier = screen.find("Gladly").unwrap();
+        assert!(
+            earlier < screen.find("In April").unwrap(),
+            "in order:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn a_long_conversation_is_folded_above_and_whole_in_the_panes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut messages = Vec::new();
+    for i in 1..=6 {
+        messages.push(serde_json::json!({"role": "user",
+            "content": format!("Question {i}, asked at some length.\nWith a second line.\nAnd a third.")}));
+        messages.push(serde_json::json!({"role": "assistant",
+            "content": format!("Answer {i}.\nIt goes on.\nAnd on.")}));
+    }
+    messages.push(serde_json::json!({"role": "user", "content": "And the last question?"}));
+    let suite = format!(
+        "{}\n",
+        serde_json::json!({"id": "long", "messages": messages})
+    );
+    make_run_of(dir.path(), RUN, &suite, &["long"], &["alpha", "beta"], &[]);
+    let mut state = review(dir.path(), JUDGE);
+    let mut cache = ViewCache::default();
+    let screen = render(&mut state, &mut cache, 80, 24);
+    assert!(screen.contains("And the last question?"), "{screen}");
+    assert!(
+        screen.contains("earlier messages"),
+        "the fold says so:\n{screen}"
+    );
+    // The panes begin with the whole conversation, scrolled to its top.
+    assert!(
+        screen.contains("user: Question 1, asked at some"),
+        "{screen}"
+    );
+    // Scrolling the pane down reaches every message.
+    let mut seen = screen.clone();
+    for _ in 0..20 {
+        key(&mut state, KeyCode::PageDown);
+        seen.push_str(&render(&mut state, &mut cache, 80, 24));
+    }
+    for i in 1..=6 {
+        assert!(
+            seen.contains(&format!("Answer {i}.")),
+            "answer {i} never shows:\n{seen}"
+        );
     }
 }

@@ -560,3 +560,84 @@ fn help_shows_compose_and_browse_side_by_side_on_a_wide_screen() {
     scene.msg(key(KeyCode::Char('?'), KeyModifiers::NONE), 0);
     insta::assert_snapshot!(scene.render(110, 24));
 }
+
+#[test]
+fn a_pane_waiting_out_a_rate_limit_says_for_what_and_which_attempt() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("a prompt");
+    scene.event(
+        Side::A,
+        100,
+        StreamEvent::Retry(duel::provider::Retry {
+            kind: ErrorKind::RateLimit,
+            status: Some(429),
+            wait: Duration::from_secs(30),
+            attempt: 1,
+            of: 2,
+        }),
+    );
+    let wide = scene.render(120, 35);
+    assert!(
+        wide.contains("↻ rate limited (HTTP 429), retrying in 30 s (2 of 3)"),
+        "{wide}"
+    );
+    let narrow = scene.render(80, 24);
+    assert!(narrow.contains("in 30 s (2 of 3)"), "{narrow}");
+    assert!(narrow.contains(" retrying "), "the badge: {narrow}");
+    // The wait counts down as it passes.
+    scene.msg(Msg::Tick, 10_100);
+    let later = scene.render(120, 35);
+    assert!(later.contains("retrying in 20 s (2 of 3)"), "{later}");
+    scene.msg(Msg::Tick, 29_700);
+    let last = scene.render(120, 35);
+    assert!(last.contains("retrying in 400 ms (2 of 3)"), "{last}");
+}
+
+#[test]
+fn one_line_of_reasoning_is_one_line() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("think");
+    scene.event(
+        Side::A,
+        100,
+        StreamEvent::Reasoning("Just one thought.".into()),
+    );
+    scene.text(Side::A, 200, "Done.");
+    scene.finish(Side::A, 300, 3);
+    let screen = scene.render(120, 35);
+    assert!(
+        screen.contains("▸ thought for 1 line (e shows it)"),
+        "{screen}"
+    );
+}
+
+/// The screen's last line: the status line.
+fn status_line(screen: &str) -> String {
+    screen.lines().last().unwrap_or("").to_owned()
+}
+
+#[test]
+fn the_footer_says_what_each_vote_digit_means_where_it_fits() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("2+2?");
+    scene.text(Side::A, 100, "4");
+    scene.finish(Side::A, 150, 1);
+    scene.text(Side::B, 200, "It is 4.");
+    scene.finish(Side::B, 260, 4);
+    scene.state.status = None;
+    let compose = status_line(&scene.render(120, 35));
+    assert!(
+        compose.contains("Alt+1-4 vote: 1 A · 2 B · 3 tie · 4 both bad"),
+        "{compose}"
+    );
+    scene.msg(key(KeyCode::Esc, KeyModifiers::NONE), 300);
+    scene.state.status = None;
+    for (width, height) in [(80, 24), (120, 35)] {
+        let browse = status_line(&scene.render(width, height));
+        assert!(
+            browse.contains("1-4 vote: 1 A · 2 B · 3 tie · 4 both bad"),
+            "{width}×{height}: {browse}"
+        );
+        assert!(browse.contains("? help · q quit"), "{browse}");
+    }
+}

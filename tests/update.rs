@@ -1328,3 +1328,160 @@ fn a_vote_records_exactly_what_each_side_was_sent_before_its_prompt() {
         }
     }
 }
+
+/// Votes and writes the vote (as the run loop does); returns the effects that follow
+/// the write (the conversation's save).
+fn vote_and_save(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let ids = written_ids(&update(state, msg, Instant::now()));
+    assert!(!ids.is_empty(), "a vote was cast");
+    update(
+        state,
+        Msg::VotesSaved {
+            ids,
+            result: Ok(()),
+        },
+        Instant::now(),
+    )
+}
+
+/// The conversation a save effect writes, as the JSON of its file.
+fn saved_json(effects: &[Effect]) -> serde_json::Value {
+    let Some(file) = effects.iter().find_map(|e| match e {
+        Effect::SaveConversation(file) => Some(file),
+        _ => None,
+    }) else {
+        panic!("the conversation is saved: {effects:?}");
+    };
+    serde_json::to_value(file.as_ref()).unwrap()
+}
+
+/// Every vote a conversation file holds, wherever it keeps them.
+fn votes_in(json: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![json];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(vote)) = map.get("vote") {
+                    out.push(vote.clone());
+                }
+                stack.extend(map.values());
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_regenerate_keeps_the_earlier_attempts_vote_in_the_file_and_on_resume() {
+    let mut state = state();
+    let gens = send(&mut state, "first");
+    finish_both(&mut state, gens);
+    vote_and_save(&mut state, alt('1'));
+    let status = state.status.clone().unwrap().text;
+    assert!(status.contains("A is better (turn 1)"), "{status}");
+
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('r')), Instant::now());
+    let gens = state.turns[0].answers.each_ref().map(|a| a.generation);
+    finish_both(&mut state, gens);
+    let effects = vote_and_save(&mut state, key(KeyCode::Char('2')));
+    let status = state.status.clone().unwrap().text;
+    assert!(
+        status.contains("B is better (turn 1, attempt 2)"),
+        "the status names the attempt: {status}"
+    );
+    let json = saved_json(&effects);
+    assert_eq!(votes_in(&json), ["a", "b"], "{json:#}");
+    update(&mut state, key(KeyCode::Char('1')), Instant::now());
+    let status = state.status.clone().unwrap().text;
+    assert_eq!(status, "already voted on turn 1, attempt 2");
+
+    // Resumed, the conversation still holds both votes, and saves them again.
+    let file: duel::conversation::ConversationFile = serde_json::from_value(json).unwrap();
+    let mut resumed = state_resumed(file);
+    let gens = send(&mut resumed, "second");
+    let effects = finish_after(&mut resumed, gens);
+    assert_eq!(votes_in(&saved_json(&effects)), ["a", "b"]);
+}
+
+/// A fresh state with `file` resumed.
+fn state_resumed(file: duel::conversation::ConversationFile) -> State {
+    let mut state = state();
+    let pair = state.sides.clone().map(|side| side.model);
+    state.resume(file, pair);
+    state
+}
+
+/// Ends both answers; the effects of the last event (the save).
+fn finish_after(state: &mut State, gens: [u64; 2]) -> Vec<Effect> {
+    event(state, Side::A, gens[0], StreamEvent::Finish(Finish::Stop));
+    event(state, Side::B, gens[1], StreamEvent::Finish(Finish::Stop))
+}
+
+#[test]
+fn a_conversation_file_from_before_attempts_were_kept_still_resumes() {
+    let side = |model: &str| {
+        serde_json::json!({"model": model, "provider": "mylab", "model_id": model,
+            "answer": "hi", "reasoning": null, "finish": "stop", "error": null,
+            "ttft_ms": 10, "total_ms": 20, "input_tokens": 1, "output_tokens": 1})
+    };
+    let json = serde_json::json!({
+        "schema": 1, "id": "5a1e0c2b-0000-4000-8000-000000000001",
+        "created": "2026-11-23T18:00:00.000Z", "updated": "2026-11-23T18:00:00.000Z",
+        "blind": false,
+        "turns": [{"turn": 1, "time": "2026-11-23T18:00:00.000Z", "prompt": "old",
+                   "vote": "tie", "a": side("left"), "b": side("right")}]
+    });
+    let file: duel::conversation::ConversationFile = serde_json::from_value(json).unwrap();
+    let state = state_resumed(file);
+    assert_eq!(state.turns[0].vote, Some(Vote::Tie));
+    assert_eq!(state.turns[0].attempt, 1);
+}
+
+#[test]
+fn the_same_model_on_both_sides_is_warned_about() {
+    let config = in_memory(vec![model("left"), model("right")], "tester");
+    let same = State::new(
+        &config,
+        [model("left"), model("left")],
+        "/nonexistent".into(),
+        Setup::default(),
+    );
+    let status = same.status.clone().unwrap();
+    assert!(
+        status.text.contains("the same model (left) on both sides"),
+        "{status:?}"
+    );
+
+    // Picking B's model for A says so too.
+    let mut state = state();
+    update(&mut state, ctrl('p'), Instant::now());
+    type_text(&mut state, "right");
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert_eq!(state.side(Side::A).model.name, "right");
+    let text = state.status.clone().unwrap().text;
+    assert!(
+        text.contains("the same model (right) on both sides"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_picked_theme_says_it_is_for_this_session_only() {
+    let mut state = state();
+    state.themes = vec!["default".into(), "nord".into()];
+    browse(&mut state);
+    update(&mut state, key(KeyCode::Char('t')), Instant::now());
+    type_text(&mut state, "nord");
+    update(&mut state, key(KeyCode::Enter), Instant::now());
+    assert_eq!(state.theme, "nord");
+    let text = state.status.clone().unwrap().text;
+    assert!(
+        text.contains("theme nord for this session only") && text.contains("theme = \"nord\""),
+        "{text}"
+    );
+}

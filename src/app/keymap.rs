@@ -190,6 +190,24 @@ pub struct Hint {
     pub when: When,
     /// Help and quit: shown at the right end, never cut for room.
     pub pinned: bool,
+    /// The keys cast the four votes: where room allows, the footer says what each
+    /// digit means (`spelled_out`).
+    pub votes: bool,
+}
+
+impl Hint {
+    /// The hint as the footer shows it: "Alt+1-4 vote".
+    pub fn short(&self) -> String {
+        format!("{} {}", self.keys, self.what)
+    }
+
+    /// A vote hint with each digit spelled out, for a footer with the room:
+    /// "Alt+1-4 vote: 1 A · 2 B · 3 tie · 4 both bad". `None` for any other hint.
+    pub fn spelled_out(&self) -> Option<String> {
+        let digits = Vote::ALL.map(|v| format!("{} {}", v.digit(), v.short()));
+        self.votes
+            .then(|| format!("{}: {}", self.short(), digits.join(" · ")))
+    }
 }
 
 /// Keys that do one action in one mode.
@@ -224,6 +242,7 @@ impl Binding {
             what,
             when,
             pinned: false,
+            votes: matches!(self.action, Action::Vote(_)),
         });
         self
     }
@@ -234,6 +253,7 @@ impl Binding {
             what,
             when: When::Always,
             pinned: true,
+            votes: false,
         });
         self
     }

@@ -153,13 +153,9 @@ impl State {
             side.scroll = Scroll::Top(0);
         }
         self.focus = Side::A;
-        self.turns = vec![Turn {
-            prompt,
-            attempt: 1,
-            time: self.wall_time(),
-            answers,
-            vote: voted,
-        }];
+        let mut turn = Turn::new(prompt, self.wall_time(), answers);
+        turn.vote = voted;
+        self.turns = vec![turn];
     }
 }
 

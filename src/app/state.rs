@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::picker::Picker;
 use crate::config::{Config, KeyStatus, Layout, ModelSpec, WireKind};
 use crate::conversation::ConversationFile;
-use crate::domain::{Message, Role, Side, Turn};
-use crate::votes::VoteRecord;
+use crate::domain::{Attempt, Message, Role, Side, Turn};
+use crate::votes::{SideRecord, VoteRecord};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -252,7 +252,27 @@ impl State {
                 text,
             });
         }
+        state.warn_if_one_model();
         state
+    }
+
+    /// The same model on both sides compares it with itself: says so in the status
+    /// (without its name while names are hidden).
+    pub(crate) fn warn_if_one_model(&mut self) -> bool {
+        let [a, b] = &self.sides;
+        if a.model.name != b.model.name {
+            return false;
+        }
+        let text = if self.names_hidden() {
+            "the same model on both sides: its answers are compared with its own".to_owned()
+        } else {
+            format!(
+                "the same model ({}) on both sides: its answers are compared with its own",
+                a.model.name
+            )
+        };
+        self.set_status(StatusKind::Warning, text);
+        true
     }
 
     /// Starts a fresh conversation: a new id, no turns; a battle draws a new pair, and
@@ -280,28 +300,44 @@ impl State {
         self.conversation = file.id;
         self.created = file.created.parse().unwrap_or_else(|_| self.wall_time());
         self.blind = file.blind;
-        self.revealed = file.turns.iter().any(|t| t.vote.is_some());
+        self.revealed = file.turns.iter().any(|t| t.votes() > 0);
         self.turns.clear();
-        for record in &file.turns {
-            let answers = [&record.a, &record.b].map(|side_record| {
+        let answers = |a: &SideRecord, b: &SideRecord| {
+            [a, b].map(|side_record| {
                 let system = self
                     .models
                     .iter()
                     .find(|m| m.name == side_record.model)
                     .and_then(|m| m.system.clone());
                 side_record.to_answer(system, base)
-            });
-            self.turns.push(Turn {
+            })
+        };
+        let mut turns = Vec::with_capacity(file.turns.len());
+        for record in &file.turns {
+            turns.push(Turn {
                 prompt: record.prompt.clone(),
                 attempt: record.attempt,
                 time: record.time.parse().unwrap_or_else(|_| self.wall_time()),
-                answers,
+                answers: answers(&record.a, &record.b),
                 vote: record.vote,
+                earlier: record
+                    .earlier
+                    .iter()
+                    .map(|e| Attempt {
+                        attempt: e.attempt,
+                        answers: answers(&e.a, &e.b),
+                        vote: e.vote,
+                    })
+                    .collect(),
             });
+        }
+        self.turns = turns;
+        for record in &file.turns {
             if !self.prompt_history.contains(&record.prompt) {
                 self.prompt_history.push(record.prompt.clone());
             }
         }
+        self.warn_if_one_model();
     }
 
     /// A new id, from the state's own generator.

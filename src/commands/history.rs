@@ -52,7 +52,7 @@ pub fn history(data_dir: &Path, args: &HistoryArgs, demo: bool) -> anyhow::Resul
                 model_a: last.map(|t| t.a.model.clone()).unwrap_or_default(),
                 model_b: last.map(|t| t.b.model.clone()).unwrap_or_default(),
                 turns: c.turns.len(),
-                votes: c.turns.iter().filter(|t| t.vote.is_some()).count(),
+                votes: c.turns.iter().map(conversation::TurnRecord::votes).sum(),
                 blind: c.blind,
                 demo: c.is_demo(),
                 first_prompt: c

@@ -23,6 +23,7 @@ use crate::eval::trust::{self, Consistency, JudgeAgreement};
 use crate::say;
 use crate::text::sanitize;
 use crate::text::width;
+pub(crate) use crate::text::{count, thousands};
 use crate::votes::VoteRecord;
 use crate::votes::decide::Decision;
 use crate::votes::log;
@@ -237,7 +238,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
                     format!(
                         "{} ({})",
                         sanitize(&j.judge),
-                        count(j.votes as u64, "vote", "votes")
+                        count(j.votes, "vote", "votes")
                     )
                 })
                 .collect();
@@ -268,7 +269,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
                 text,
                 "(only {filters}: {} of {})",
                 thousands(records.len()),
-                count(total as u64, "vote", "votes")
+                count(total, "vote", "votes")
             );
         }
         if failed_left_out > 0 {
@@ -278,22 +279,14 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
             let _ = writeln!(
                 text,
                 "({} across the logs counted once)",
-                count(
-                    loaded.duplicates as u64,
-                    "duplicate record",
-                    "duplicate records"
-                )
+                count(loaded.duplicates, "duplicate record", "duplicate records")
             );
         }
         if loaded.skipped_lines > 0 {
             let _ = writeln!(
                 text,
                 "({} skipped; see the warnings above)",
-                count(
-                    loaded.skipped_lines as u64,
-                    "unreadable line",
-                    "unreadable lines"
-                )
+                count(loaded.skipped_lines, "unreadable line", "unreadable lines")
             );
         }
         text.push('\n');
@@ -330,7 +323,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
 fn failed_line(n: usize) -> String {
     format!(
         "({} where a side failed, was stopped or was filtered left out; --include-failed keeps {})\n",
-        count(n as u64, "vote", "votes"),
+        count(n, "vote", "votes"),
         if n == 1 { "it" } else { "them" }
     )
 }
@@ -404,15 +397,6 @@ pub(crate) fn wrap_prose(text: &str, columns: usize) -> String {
     out
 }
 
-/// `n` and the noun that goes with it: `1 vote`, `2 votes`, `1,000 votes`.
-pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
-    format!(
-        "{} {}",
-        thousands(usize::try_from(n).unwrap_or(usize::MAX)),
-        if n == 1 { one } else { many }
-    )
-}
-
 /// `x` to `places` decimals, never `-0.00`: a value that rounds to zero is `0.00`;
 /// with `sign`, a `+` before a positive one.
 pub(crate) fn fixed(x: f64, places: usize, sign: bool) -> String {
@@ -473,31 +457,15 @@ fn empty_message(
     )
 }
 
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn headline(board: &Leaderboard, source: &str) -> String {
     let battles: u32 = board.models.iter().map(|m| m.battles).sum::<u32>() / 2;
     format!(
         "Leaderboard from {}: {}, {} between {} (95% intervals from {})",
         sanitize(source),
-        count(board.votes as u64, "vote", "votes"),
-        count(u64::from(battles), "battle", "battles"),
-        count(board.models.len() as u64, "model", "models"),
-        count(
-            u64::from(board.rounds),
-            "bootstrap round",
-            "bootstrap rounds"
-        )
+        count(board.votes, "vote", "votes"),
+        count(battles as usize, "battle", "battles"),
+        count(board.models.len(), "model", "models"),
+        count(board.rounds as usize, "bootstrap round", "bootstrap rounds")
     )
 }
 
@@ -600,7 +568,7 @@ fn position_line(bias: &PositionBias) -> String {
         "Position bias: A won {:.0}% of {} (95% CI {:.0}–{:.0}%): {verdict}.",
         100.0 * rate,
         count(
-            u64::from(bias.a_wins + bias.b_wins),
+            (bias.a_wins + bias.b_wins) as usize,
             "decisive vote",
             "decisive votes"
         ),
@@ -749,13 +717,5 @@ mod tests {
         assert!(text.contains("Votes per judge: alice 30, bob 1"), "{text}");
         assert!(text.contains("Pairwise win fraction"), "{text}");
         assert!(text.contains("67% (30)"), "{text}");
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
     }
 }

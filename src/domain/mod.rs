@@ -10,5 +10,5 @@ mod vote;
 pub use error::{ErrorKind, ProviderError};
 pub use message::{Message, Role};
 pub use stream::{Finish, Retry, StreamEvent, Usage};
-pub use turn::{Answer, AnswerState, ModelRef, Side, Turn};
+pub use turn::{Answer, AnswerState, Attempt, ModelRef, Side, Turn};
 pub use vote::Vote;

@@ -60,8 +60,8 @@ pub struct Retry {
 }
 
 impl std::fmt::Display for Retry {
-    /// "rate limited (HTTP 429), retrying in 2 s (2 of 3)": the attempt about to be
-    /// made, of all there may be.
+    /// "rate limited (HTTP 429), retrying in 2 s (2 of 3)": the send about to be made,
+    /// of how many may be made in all (the first, and each retry).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.kind.label())?;
         if let Some(status) = self.status {

@@ -74,6 +74,8 @@ pub struct Answer {
     pub ended: Option<Instant>,
     /// The retry under way while no text has come yet (rate limit, server error).
     pub retry: Option<Retry>,
+    /// When that retry is sent: its wait counts down to this.
+    pub retry_at: Option<Instant>,
     /// Which stream feeds this answer; events of any other are stale.
     pub generation: u64,
     /// Bumped on every change the pane shows, so cached wrapping knows when to redo.
@@ -93,6 +95,7 @@ impl Answer {
             first_token: None,
             ended: None,
             retry: None,
+            retry_at: None,
             generation,
             version: 0,
         }
@@ -140,6 +143,15 @@ impl Answer {
         }
     }
 
+    /// The retry under way with its wait counted down to `now`: what is left of it.
+    pub fn retry_left(&self, now: Instant) -> Option<Retry> {
+        let retry = self.retry.clone()?;
+        let wait = self
+            .retry_at
+            .map_or(retry.wait, |at| at.saturating_duration_since(now));
+        Some(Retry { wait, ..retry })
+    }
+
     /// Output tokens per second of generation (after the first token).
     pub fn tokens_per_sec(&self, now: Instant) -> Option<f64> {
         let first = self.first_token?;
@@ -168,7 +180,10 @@ impl Answer {
                 self.state = AnswerState::Streaming;
                 self.reasoning.push_str(&text);
             }
-            StreamEvent::Retry(retry) => self.retry = Some(retry),
+            StreamEvent::Retry(retry) => {
+                self.retry_at = Some(now + retry.wait);
+                self.retry = Some(retry);
+            }
             StreamEvent::Usage(usage) => {
                 self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
                 self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);
@@ -188,7 +203,8 @@ impl Answer {
     }
 }
 
-/// One prompt sent to both sides.
+/// One prompt sent to both sides: the pair of answers it has now and its vote, and
+/// the pairs a regenerate replaced, each with the vote it got.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Turn {
     pub prompt: String,
@@ -197,14 +213,55 @@ pub struct Turn {
     pub time: jiff::Timestamp,
     pub answers: [Answer; 2],
     pub vote: Option<Vote>,
+    /// The earlier pairs of answers to this prompt, oldest first. Only the latest
+    /// pair goes on in the sides' histories; every pair keeps its vote.
+    pub earlier: Vec<Attempt>,
+}
+
+/// A pair of answers to a turn's prompt that a regenerate replaced, and its vote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub answers: [Answer; 2],
+    pub vote: Option<Vote>,
 }
 
 impl Turn {
+    /// A turn's first pair of answers, not voted yet.
+    pub fn new(prompt: String, time: jiff::Timestamp, answers: [Answer; 2]) -> Self {
+        Self {
+            prompt,
+            attempt: 1,
+            time,
+            answers,
+            vote: None,
+            earlier: Vec::new(),
+        }
+    }
+
     pub fn answer(&self, side: Side) -> &Answer {
         &self.answers[side.index()]
     }
 
     pub fn ended(&self) -> bool {
         self.answers.iter().all(|a| !a.in_flight())
+    }
+
+    /// The turn with `answers` as its next attempt: the pair it had so far, with its
+    /// vote, goes to the earlier ones.
+    pub fn regenerated(mut self, answers: [Answer; 2]) -> Self {
+        let previous = std::mem::replace(&mut self.answers, answers);
+        self.earlier.push(Attempt {
+            attempt: self.attempt,
+            answers: previous,
+            vote: self.vote.take(),
+        });
+        self.attempt += 1;
+        self
+    }
+
+    /// The votes cast on this turn, one per voted attempt.
+    pub fn votes(&self) -> usize {
+        self.earlier.iter().filter(|a| a.vote.is_some()).count() + usize::from(self.vote.is_some())
     }
 }

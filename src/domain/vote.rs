@@ -13,15 +13,32 @@ pub enum Vote {
 }
 
 impl Vote {
+    /// Every vote, in the order of the keys 1..4 that cast them.
+    pub const ALL: [Vote; 4] = [Vote::A, Vote::B, Vote::Tie, Vote::BothBad];
+
     /// The vote the keys 1..4 cast.
     pub(crate) fn from_digit(c: char) -> Option<Self> {
-        Some(match c {
-            '1' => Vote::A,
-            '2' => Vote::B,
-            '3' => Vote::Tie,
-            '4' => Vote::BothBad,
-            _ => return None,
-        })
+        Vote::ALL.into_iter().find(|v| v.digit() == c)
+    }
+
+    /// The key that casts it.
+    pub(crate) fn digit(self) -> char {
+        match self {
+            Vote::A => '1',
+            Vote::B => '2',
+            Vote::Tie => '3',
+            Vote::BothBad => '4',
+        }
+    }
+
+    /// The vote in a word or two, as a key hint says it: "A", "tie".
+    pub(crate) fn short(self) -> &'static str {
+        match self {
+            Vote::A => "A",
+            Vote::B => "B",
+            Vote::Tie => "tie",
+            Vote::BothBad => "both bad",
+        }
     }
 
     pub(crate) fn describe(self) -> &'static str {

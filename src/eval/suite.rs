@@ -46,6 +46,12 @@ impl Item {
             .find(|m| m.role == Role::User)
             .map_or("", |m| m.content.as_str())
     }
+
+    /// The conversation before the prompt: a system message and earlier turns.
+    pub fn before_prompt(&self) -> &[Message] {
+        let last_user = self.messages.iter().rposition(|m| m.role == Role::User);
+        &self.messages[..last_user.unwrap_or(0)]
+    }
 }
 
 /// A suite that did not load: every problem found, each with where it is.

@@ -13,16 +13,17 @@ const DELAY_ENV: &str = "DUEL_DEMO_DELAY_MS";
 /// How much of the prompt is quoted back.
 const QUOTE_CHARS: usize = 60;
 
+/// A demo model. Its answers never say its name, so blind mode stays blind; the two
+/// styles differ in pace and length, and both stream reasoning first.
 pub struct Demo {
-    name: String,
     style: Style,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Style {
-    /// Short and direct, a little faster.
+    /// A line of reasoning, then a short and direct answer, a little faster.
     Brisk,
-    /// Streams some reasoning first, then a longer answer.
+    /// More reasoning first, then a longer answer.
     Thoughtful,
 }
 
@@ -43,10 +44,7 @@ impl Demo {
         } else {
             Style::Brisk
         };
-        Self {
-            name: name.to_owned(),
-            style,
-        }
+        Self { style }
     }
 
     fn base_delay(&self) -> Duration {
@@ -64,7 +62,7 @@ impl Demo {
             .rev()
             .find(|m| m.role == Role::User)
             .map_or("", |m| m.content.as_str());
-        let script = Script::new(&self.name, self.style, prompt);
+        let script = Script::new(self.style, prompt);
         let mut pace = Pace::new(base, prompt);
         let mut output_tokens = 0u64;
 
@@ -104,22 +102,22 @@ struct Script {
 }
 
 impl Script {
-    fn new(name: &str, style: Style, prompt: &str) -> Self {
+    fn new(style: Style, prompt: &str) -> Self {
         if prompt.contains("[[A]]") && prompt.contains("[[B]]") {
-            return Self::judge(name, style, prompt);
+            return Self::judge(style, prompt);
         }
         let facts = Facts::of(prompt);
         if facts.chinese {
-            Self::chinese(name, style, &facts)
+            Self::chinese(style, &facts)
         } else {
-            Self::english(name, style, &facts)
+            Self::english(style, &facts)
         }
     }
 
     /// Asked to judge two answers (`duel judge`, whose prompt asks for `[[A]]` or
     /// `[[B]]`): brisk prefers the shorter answer, thoughtful the longer, as far as it
     /// finds them in the built-in template's `[Answer A]` … `[End of answer A]`.
-    fn judge(name: &str, style: Style, prompt: &str) -> Self {
+    fn judge(style: Style, prompt: &str) -> Self {
         let between = |start: &str, end: &str| {
             let from = prompt.find(start)? + start.len();
             let to = prompt[from..].find(end)? + from;
@@ -144,17 +142,17 @@ impl Script {
         Self {
             reasoning: String::new(),
             answer: format!(
-                "Offline demo judge `{name}`: a stand-in that {taste}, not a real judgement. \
+                "Offline demo judge: a stand-in that {taste}, not a real judgement. \
                  Here {why}.\n\n[[{verdict}]]"
             ),
         }
     }
 
-    fn english(name: &str, style: Style, f: &Facts) -> Self {
+    fn english(style: Style, f: &Facts) -> Self {
         let quote = &f.quote;
         let code = code_literal(quote);
         let reasoning = match style {
-            Style::Brisk => String::new(),
+            Style::Brisk => format!("A short question deserves a short answer: \"{quote}\".\n"),
             Style::Thoughtful => format!(
                 "The user asked: \"{quote}\".\n\
                  This is the offline demo, so I cannot really think about it, \
@@ -167,14 +165,21 @@ impl Script {
             Style::Thoughtful => "Looking at it step by step:",
         };
         let mut answer = format!(
-            "**Offline demo** — this is `{name}`, a built-in stand-in, not a real model. \
+            "**Offline demo** — a built-in stand-in, not a real model. \
              Nothing was sent over the network.\n\n\
              You asked: \"{quote}\"\n\n\
              {intro}\n\n\
-             - Your prompt has **{}** words and {} characters.\n\
+             - Your prompt has **{}** {} and {}.\n\
              - Its longest word is \"{}\".\n\
              - A real model would answer here; set an API key and pick a model to compare two.\n",
-            f.words, f.chars, f.longest
+            f.words,
+            if f.words == 1 { "word" } else { "words" },
+            if f.chars == 1 {
+                "1 character".to_owned()
+            } else {
+                format!("{} characters", f.chars)
+            },
+            f.longest
         );
         if style == Style::Thoughtful {
             answer.push_str(
@@ -189,11 +194,11 @@ impl Script {
         Self { reasoning, answer }
     }
 
-    fn chinese(name: &str, style: Style, f: &Facts) -> Self {
+    fn chinese(style: Style, f: &Facts) -> Self {
         let quote = &f.quote;
         let code = code_literal(quote);
         let reasoning = match style {
-            Style::Brisk => String::new(),
+            Style::Brisk => format!("简短的问题，简短地回答：“{quote}”。\n"),
             Style::Thoughtful => format!(
                 "用户问的是：“{quote}”。\n\
                  这是离线演示，我并不会真正思考，但可以展示流式推理的样子。\n\
@@ -205,7 +210,7 @@ impl Script {
             Style::Thoughtful => "一步一步来看：",
         };
         let mut answer = format!(
-            "**离线演示**——这是内置的 `{name}`，不是真正的模型，没有任何内容发送到网络。\n\n\
+            "**离线演示**——这是内置的替身，不是真正的模型，没有任何内容发送到网络。\n\n\
              你的问题是：“{quote}”\n\n\
              {intro}\n\n\
              - 你的问题共有 **{}** 个字符，其中汉字 {} 个。\n\
@@ -384,11 +389,40 @@ mod tests {
     async fn brisk_answers_from_the_prompt_with_a_list_and_code() {
         let events = answer("demo-brisk", "Why is the sky blue?", Duration::ZERO).await;
         let text = joined(&events, false);
-        assert!(joined(&events, true).is_empty(), "brisk does not reason");
+        assert_eq!(
+            joined(&events, true).lines().count(),
+            1,
+            "brisk reasons briefly"
+        );
         assert!(text.contains("Offline demo"));
         assert!(text.contains("\"Why is the sky blue?\""));
         assert!(text.contains("\n- "));
         assert!(text.contains("```python\n") && text.trim_end().ends_with("canned."));
+    }
+
+    #[tokio::test]
+    async fn no_answer_names_its_model() {
+        for model in ["demo-brisk", "demo-thoughtful"] {
+            for prompt in [
+                "Why is the sky blue?",
+                "天空为什么是蓝色的？",
+                "[[A]] or [[B]]",
+            ] {
+                let events = answer(model, prompt, Duration::ZERO).await;
+                let all = format!("{}{}", joined(&events, true), joined(&events, false));
+                for word in ["demo-", "brisk", "thoughtful"] {
+                    assert!(!all.contains(word), "{model} says {word}: {all}");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn one_word_is_one_word() {
+        let text = joined(&answer("demo-brisk", "Hi", Duration::ZERO).await, false);
+        assert!(text.contains("**1** word and 2 characters."), "{text}");
+        let text = joined(&answer("demo-brisk", "a", Duration::ZERO).await, false);
+        assert!(text.contains("**1** word and 1 character."), "{text}");
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ pub use crate::ui::layout::{Areas, MIN_HEIGHT, MIN_WIDTH, areas};
 pub use crate::ui::pane::ViewCache;
 use crate::ui::pane::draw_pane;
 use crate::ui::popup::{draw_help, draw_picker};
-use crate::ui::status::{draw_input, draw_status};
+use crate::ui::status::{draw_input, draw_status, status_height};
 
 /// Draws the whole screen. Returns the layout it drew, for `update` to read.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCache) -> Screen {
@@ -30,7 +30,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
     if let Some(review) = &state.review {
         return crate::ui::review::draw_review(frame, area, state, review, theme, cache);
     }
-    let areas = areas(area, state.layout, state.input.lines().len());
+    let areas = areas(
+        area,
+        state.layout,
+        state.input.lines().len(),
+        status_height(state, theme, area.width),
+    );
     let panes = Side::BOTH.map(|side| {
         draw_pane(
             frame,
@@ -39,7 +44,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
             side,
             theme,
             cache,
-            true,
+            Some(&[]),
         )
     });
     draw_input(frame, areas.input, state, theme);

@@ -9,12 +9,58 @@ use crate::app::state::State;
 use crate::text::{truncate, width};
 use crate::theme::Theme;
 
-/// The footer's hints for what the keys do now: those that give way when room is
-/// short (most important first), and the pinned ones (help, quit), each joined
-/// with ` · `.
-pub(crate) fn footer_hints(state: &State) -> (String, String) {
-    let (cut, pinned) = keymap::hints(state.mode.into(), state.streaming());
-    (join(&cut), join(&pinned))
+/// The footer's pinned hints (help, quit), joined with ` · `: never cut for room.
+pub(crate) fn pinned_hints(state: &State) -> String {
+    let (_, pinned) = keymap::hints(state.mode.into(), state.streaming());
+    join(&pinned)
+}
+
+/// The footer's other hints for what the keys do now that fit in `room` cells, joined
+/// with ` · `: whole ones, most important first. The vote hint is spelled out ("1 A ·
+/// 2 B · …") where that fits beside every hint that shows anyway; while a pair waits
+/// for its vote, it comes first, spelled out where it fits at all.
+pub(crate) fn fit_hints(state: &State, room: usize) -> String {
+    let (cut, _) = keymap::hints(state.mode.into(), state.streaming());
+    let waiting = state
+        .votable_turn()
+        .is_some_and(|i| state.turns[i].vote.is_none());
+    let mut cut = cut;
+    if waiting {
+        // A stable sort: the vote first, the others in their order.
+        cut.sort_by_key(|h| !h.votes);
+    }
+    let short: Vec<String> = cut.iter().map(Hint::short).collect();
+    let spelled: Vec<String> = cut
+        .iter()
+        .map(|h| h.spelled_out().unwrap_or_else(|| h.short()))
+        .collect();
+    let plain = fit(&short, room);
+    let wide = fit(&spelled, room);
+    let spelled_shows = wide.iter().any(|h| !short.contains(h));
+    if spelled_shows && (waiting || wide.len() >= plain.len()) {
+        join_strings(&wide)
+    } else {
+        join_strings(&plain)
+    }
+}
+
+/// The first hints whose join fits in `room` cells.
+fn fit(hints: &[String], room: usize) -> Vec<String> {
+    let mut shown: Vec<String> = Vec::new();
+    let mut used = 0;
+    for hint in hints {
+        let more = width(hint) + if shown.is_empty() { 0 } else { 3 };
+        if used + more > room {
+            break;
+        }
+        used += more;
+        shown.push(hint.clone());
+    }
+    shown
+}
+
+fn join_strings(hints: &[String]) -> String {
+    hints.join(" · ")
 }
 
 /// The picker's own hints, for its bottom border.
@@ -27,7 +73,7 @@ pub(crate) fn picker_hints() -> String {
 fn join(hints: &[Hint]) -> String {
     hints
         .iter()
-        .map(|h| format!("{} {}", h.keys, h.what))
+        .map(Hint::short)
         .collect::<Vec<_>>()
         .join(" · ")
 }

@@ -16,15 +16,16 @@ pub struct Areas {
     pub status: Rect,
 }
 
-/// Splits the screen: the two panes, the input box below them, the status line last.
-pub fn areas(area: Rect, layout: Layout, input_lines: usize) -> Areas {
+/// Splits the screen: the two panes, the input box below them, the status line last
+/// (`status_height` rows: more than one when the status wraps above the keys).
+pub fn areas(area: Rect, layout: Layout, input_lines: usize, status_height: u16) -> Areas {
     // The input grows with its text, up to a third of the screen.
     let max_input = (area.height / 3).max(3);
     let input_height = (input_lines as u16 + 2).clamp(3, max_input);
     let [panes, input, status] = Split::vertical([
         Constraint::Min(3),
         Constraint::Length(input_height),
-        Constraint::Length(1),
+        Constraint::Length(status_height),
     ])
     .areas(area);
     let halves = match layout {

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 use crate::app::state::{Scroll, SideState, State, Viewport};
 use crate::config::{KeyStatus, WireKind};
-use crate::domain::{Answer, AnswerState, ErrorKind, Finish, Side, Turn, Vote};
+use crate::domain::{
+    Answer, AnswerState, ErrorKind, Finish, Message, Retry, Role, Side, Turn, Vote,
+};
 use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
 use crate::theme::Theme;
 use crate::ui::markdown::{Highlights, Streamed};
@@ -51,6 +53,11 @@ struct CachedTurn {
     next_update: Instant,
     /// The answering model's name, where the pane's model changed before this turn.
     label: Vec<Line<'static>>,
+    /// The attempts a regenerate replaced, each with its vote, then the label of the
+    /// attempt shown now; empty for a turn never regenerated.
+    earlier: Vec<Line<'static>>,
+    /// What `earlier` was drawn for: how many attempts, names hidden, reasoning shown.
+    earlier_for: Option<(usize, bool, bool)>,
     /// Wrapped once: the prompt never changes, and a new width starts a new cache.
     prompt: Vec<Line<'static>>,
     /// The reasoning in full, while it streams or when unfolded.
@@ -73,6 +80,8 @@ struct TurnKey {
     hidden: bool,
     expand: bool,
     labelled: bool,
+    /// What is left of a retry's wait, in tenths of a second: its countdown shows.
+    retry_left: Option<Duration>,
 }
 
 impl PaneCache {
@@ -82,6 +91,7 @@ impl PaneCache {
         state: &State,
         side: Side,
         look: Look,
+        before: &[Message],
         theme: &Theme,
         highlights: &mut Highlights,
     ) {
@@ -99,6 +109,7 @@ impl PaneCache {
         }
         let hidden = state.names_hidden();
         self.turns.truncate(state.turns.len());
+        let conversation = before;
         let mut before = &state.side(side).model.name;
         for (i, turn) in state.turns.iter().enumerate() {
             let answer = turn.answer(side);
@@ -109,13 +120,16 @@ impl PaneCache {
                 hidden,
                 expand: state.expand_reasoning,
                 labelled: !hidden && answer.model.name != *before,
+                retry_left: answer.retry_left(state.now).map(|r| tenths(r.wait)),
             };
             before = &answer.model.name;
+            // The conversation before the first prompt, where there is one (a review's).
+            let context = if i == 0 { conversation } else { &[] };
             match self.turns.get_mut(i) {
                 Some(cached) if cached.key == key => {}
                 // Another stream: another prompt or model, so nothing of it is kept.
                 Some(cached) if cached.key.generation != key.generation => {
-                    *cached = CachedTurn::new(key, turn, side, look, theme, highlights);
+                    *cached = CachedTurn::new(key, turn, side, look, context, theme, highlights);
                 }
                 // An answer still streaming that is costly to render (one enormous
                 // paragraph, a flood) is brought up to date at most every few times
@@ -130,9 +144,9 @@ impl PaneCache {
                         cached.next_update = Instant::now() + cost * 4;
                     }
                 }
-                None => self
-                    .turns
-                    .push(CachedTurn::new(key, turn, side, look, theme, highlights)),
+                None => self.turns.push(CachedTurn::new(
+                    key, turn, side, look, context, theme, highlights,
+                )),
             }
         }
     }
@@ -167,19 +181,26 @@ impl CachedTurn {
         turn: &Turn,
         side: Side,
         look: Look,
+        before: &[Message],
         theme: &Theme,
         highlights: &mut Highlights,
     ) -> Self {
         let width = look.width;
+        let mut prompt = Vec::new();
+        if look.prompts {
+            prompt.extend(message_lines(before, width, theme));
+            if !before.is_empty() {
+                prompt.push(Line::default());
+            }
+            prompt.extend(prompt_lines(&turn.prompt, width, theme));
+        }
         let mut cached = Self {
             key,
             next_update: Instant::now(),
-            prompt: if look.prompts {
-                prompt_lines(&turn.prompt, width, theme)
-            } else {
-                Vec::new()
-            },
+            prompt,
             label: Vec::new(),
+            earlier: Vec::new(),
+            earlier_for: None,
             reasoning: PlainStream::default(),
             thought: Vec::new(),
             answer: Streamed::default(),
@@ -192,6 +213,7 @@ impl CachedTurn {
     fn len(&self) -> usize {
         self.prompt.len()
             + self.label.len()
+            + self.earlier.len()
             + self.reasoning.len()
             + self.thought.len()
             + self.answer.len()
@@ -202,6 +224,7 @@ impl CachedTurn {
         self.prompt
             .iter()
             .chain(&self.label)
+            .chain(&self.earlier)
             .chain(self.reasoning.lines())
             .chain(&self.thought)
             .chain(self.answer.lines())
@@ -231,10 +254,14 @@ impl CachedTurn {
         } else {
             Vec::new()
         };
+        // Finished answers: drawn again only when what they show changes.
+        let earlier_for = (turn.earlier.len(), key.hidden, key.expand);
+        if self.earlier_for != Some(earlier_for) {
+            self.earlier = earlier_lines(turn, side, key, width, theme, highlights);
+            self.earlier_for = Some(earlier_for);
+        }
         self.thought.clear();
-        let dim = Style::default()
-            .fg(theme.reasoning)
-            .add_modifier(Modifier::ITALIC);
+        let dim = reasoning_style(theme);
         // Once the answer starts, the reasoning folds to one line (unless expanded).
         let thought = !answer.reasoning.is_empty();
         let unfolded = thought && (answer.text.is_empty() || key.expand);
@@ -244,11 +271,8 @@ impl CachedTurn {
             self.reasoning = PlainStream::default();
         }
         if thought && !unfolded {
-            let summary = format!(
-                "▸ thought for {} lines (e shows them)",
-                answer.reasoning.trim().lines().count()
-            );
-            self.thought.push(Line::styled(summary, dim));
+            self.thought
+                .push(Line::styled(thought_summary(&answer.reasoning), dim));
         }
         if thought {
             self.thought.push(Line::default());
@@ -259,8 +283,90 @@ impl CachedTurn {
         } else {
             self.answer.update(&answer.text, width, theme, highlights);
         }
-        self.foot = foot_lines(turn, side, key.hidden, width, theme);
+        let retry = answer.retry.clone().map(|retry| Retry {
+            wait: key.retry_left.unwrap_or(retry.wait),
+            ..retry
+        });
+        self.foot = foot_lines(
+            &turn.answers,
+            turn.vote,
+            retry.as_ref(),
+            side,
+            key.hidden,
+            width,
+            theme,
+        );
     }
+}
+
+/// A wait to the tenth of a second below it, so a countdown redraws ten times a second
+/// at most.
+fn tenths(wait: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(wait.as_millis() / 100 * 100).unwrap_or(u64::MAX))
+}
+
+fn reasoning_style(theme: &Theme) -> Style {
+    Style::default()
+        .fg(theme.reasoning)
+        .add_modifier(Modifier::ITALIC)
+}
+
+/// Folded reasoning in one line: "▸ thought for 3 lines (e shows them)".
+fn thought_summary(reasoning: &str) -> String {
+    match reasoning.trim().lines().count() {
+        1 => "▸ thought for 1 line (e shows it)".to_owned(),
+        n => format!("▸ thought for {n} lines (e shows them)"),
+    }
+}
+
+/// A regenerated turn's earlier attempts on `side`, each under its label with its
+/// reasoning (folded unless expanded), answer, end and vote; then the label of the
+/// attempt shown now.
+fn earlier_lines(
+    turn: &Turn,
+    side: Side,
+    key: TurnKey,
+    width: usize,
+    theme: &Theme,
+    highlights: &mut Highlights,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if turn.earlier.is_empty() {
+        return lines;
+    }
+    let label = |attempt: u32| {
+        let style = Style::default().fg(theme.dim).add_modifier(Modifier::BOLD);
+        wrap_text(&format!("┄ attempt {attempt} ┄"), style, width)
+    };
+    for earlier in &turn.earlier {
+        lines.extend(label(earlier.attempt));
+        let answer = &earlier.answers[side.index()];
+        if !answer.reasoning.is_empty() {
+            let dim = reasoning_style(theme);
+            if key.expand {
+                lines.extend(wrap_text(&sanitize(&answer.reasoning), dim, width));
+            } else {
+                lines.push(Line::styled(thought_summary(&answer.reasoning), dim));
+            }
+            lines.push(Line::default());
+        }
+        if !answer.text.is_empty() {
+            let mut rendered = Streamed::default();
+            rendered.update(&answer.text, width, theme, highlights);
+            lines.extend(rendered.lines().cloned());
+        }
+        lines.extend(foot_lines(
+            &earlier.answers,
+            earlier.vote,
+            None,
+            side,
+            key.hidden,
+            width,
+            theme,
+        ));
+    }
+    lines.extend(label(turn.attempt));
+    lines
 }
 
 /// How a pane lays its turns out: how wide, and whether each begins with its prompt.
@@ -301,6 +407,37 @@ impl PlainStream {
     }
 }
 
+/// The messages of a conversation before its prompt, each under its role, dimmed:
+/// what a reviewed item says before the prompt its answers answer.
+pub(super) fn message_lines(
+    messages: &[Message],
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for message in messages {
+        let role = match message.role {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        let head = Style::default().fg(theme.dim).add_modifier(Modifier::BOLD);
+        let text = Style::default().fg(theme.dim);
+        for (i, line) in sanitize(message.content.trim_end()).split('\n').enumerate() {
+            let lead = if i == 0 {
+                Span::styled(format!("{role}: "), head)
+            } else {
+                Span::raw("  ")
+            };
+            lines.extend(wrap_spans(
+                &[lead, Span::styled(line.to_owned(), text)],
+                width,
+            ));
+        }
+    }
+    lines
+}
+
 fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
@@ -318,19 +455,22 @@ fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>>
     lines
 }
 
-/// What follows the answer: how it ended, and the vote.
+/// What follows an answer of a pair: how it ended (or the retry it waits for), and
+/// the pair's vote.
 fn foot_lines(
-    turn: &Turn,
+    answers: &[Answer; 2],
+    vote: Option<Vote>,
+    retry: Option<&Retry>,
     side: Side,
     hidden: bool,
     width: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let answer = turn.answer(side);
+    let answer = &answers[side.index()];
     let mut lines = Vec::new();
     let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
     match &answer.state {
-        AnswerState::Waiting => match &answer.retry {
+        AnswerState::Waiting => match retry {
             Some(retry) => lines.extend(note(format!("↻ {retry}"), theme.warning)),
             None => lines.push(Line::styled(
                 "… waiting for the first token",
@@ -378,10 +518,10 @@ fn foot_lines(
             lines.push(Line::styled("■ stopped", Style::default().fg(theme.dim)))
         }
     }
-    if let Some(vote) = turn.vote {
+    if let Some(vote) = vote {
         // Wrapped: with the winner's name it may not fit a narrow pane.
         lines.extend(wrap_text(
-            &format!("✓ voted: {}", describe_vote(vote, turn, hidden)),
+            &format!("✓ voted: {}", describe_vote(vote, answers, hidden)),
             Style::default().fg(theme.vote).add_modifier(Modifier::BOLD),
             width,
         ));
@@ -391,7 +531,7 @@ fn foot_lines(
 }
 
 /// A vote in words, naming the model that wrote the winning answer where names show.
-fn describe_vote(vote: Vote, turn: &Turn, hidden: bool) -> String {
+fn describe_vote(vote: Vote, answers: &[Answer; 2], hidden: bool) -> String {
     let winner = match vote {
         Vote::A => Side::A,
         Vote::B => Side::B,
@@ -403,7 +543,7 @@ fn describe_vote(vote: Vote, turn: &Turn, hidden: bool) -> String {
     format!(
         "{} ({}) is better",
         winner.label(),
-        sanitize(&turn.answer(winner).model.name)
+        sanitize(&answers[winner.index()].model.name)
     )
 }
 
@@ -427,7 +567,7 @@ pub(super) fn draw_pane(
     side: Side,
     theme: &Theme,
     cache: &mut ViewCache,
-    prompts: bool,
+    prompts: Option<&[Message]>,
 ) -> Viewport {
     let ViewCache { panes, highlights } = cache;
     let cache = &mut panes[side.index()];
@@ -503,7 +643,12 @@ pub(super) fn draw_pane(
             height,
         };
     }
-    cache.refresh(state, side, Look { width, prompts }, theme, highlights);
+    let look = Look {
+        width,
+        prompts: prompts.is_some(),
+    };
+    let before = prompts.unwrap_or_default();
+    cache.refresh(state, side, look, before, theme, highlights);
     let total = cache.total_lines();
     let bottom_top = total.saturating_sub(height);
     let top = match state.side(side).scroll {

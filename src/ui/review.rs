@@ -11,11 +11,11 @@ use crate::app::review::Review;
 use crate::app::state::{Screen, State};
 use crate::config::Layout;
 use crate::domain::{Role, Side};
-use crate::text::{sanitize, truncate, wrap_text};
+use crate::text::{count, sanitize, truncate, wrap_text};
 use crate::theme::Theme;
-use crate::ui::pane::{ViewCache, draw_pane};
+use crate::ui::pane::{ViewCache, draw_pane, message_lines};
 use crate::ui::popup::draw_help;
-use crate::ui::status::draw_status;
+use crate::ui::status::{draw_status, status_height};
 
 pub(super) fn draw_review(
     frame: &mut Frame,
@@ -30,7 +30,7 @@ pub(super) fn draw_review(
     let [top, panes, status] = Split::vertical([
         Constraint::Length(u16::try_from(prompt.len() + 2).unwrap_or(u16::MAX)),
         Constraint::Min(3),
-        Constraint::Length(1),
+        Constraint::Length(status_height(state, theme, area.width)),
     ])
     .areas(area);
     let block = Block::bordered()
@@ -56,7 +56,9 @@ pub(super) fn draw_review(
         Layout::Rows => Split::vertical([Constraint::Ratio(1, 2); 2]),
     };
     let areas: [Rect; 2] = halves.areas(panes);
-    // The panes begin with the prompt only where the box above could not hold it all.
+    // The panes begin with the conversation and its prompt only where the box above
+    // could not hold it all.
+    let before = review.current().map_or(&[][..], |e| e.item.before_prompt());
     let panes = Side::BOTH.map(|side| {
         draw_pane(
             frame,
@@ -65,7 +67,7 @@ pub(super) fn draw_review(
             side,
             theme,
             cache,
-            clipped,
+            clipped.then_some(before),
         )
     });
     draw_status(frame, status, state, theme);
@@ -75,33 +77,68 @@ pub(super) fn draw_review(
     Screen { panes }
 }
 
-/// The prompt wrapped to `room`, at most a quarter of the screen's `height`: a longer
-/// one is cut with a line that says how much more there is and where it is whole.
-/// True when it was cut.
+/// The conversation and its prompt wrapped to `room`, at most a quarter of the
+/// screen's `height` (a third with a conversation before the prompt). Longer, the
+/// earlier messages fold to a line and a long prompt is cut with a line saying how
+/// much more there is: each pane then begins with all of it, to scroll. True when
+/// anything was left out.
 fn prompt_lines(
     review: &Review,
     theme: &Theme,
     room: usize,
     height: usize,
 ) -> (Vec<Line<'static>>, bool) {
-    let prompt = review.current().map_or("", |e| e.item.prompt());
+    let entry = review.current();
+    let before = entry.map_or(&[][..], |e| e.item.before_prompt());
+    let prompt = entry.map_or("", |e| e.item.prompt());
     let style = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
-    let mut lines = wrap_text(&sanitize(prompt.trim_end()), style, room);
-    let most = (height.saturating_sub(1) / 4).max(1);
-    if lines.len() <= most {
+    let note = Style::default()
+        .fg(theme.dim)
+        .add_modifier(Modifier::ITALIC);
+    // After earlier messages the prompt is the last user message, and says so.
+    let prompt = if before.is_empty() {
+        prompt.trim_end().to_owned()
+    } else {
+        format!("user: {}", prompt.trim_end())
+    };
+    let mut prompt = wrap_text(&sanitize(&prompt), style, room);
+    let mut lines = message_lines(before, room, theme);
+    let share = if before.is_empty() { 4 } else { 3 };
+    let most = (height.saturating_sub(1) / share).max(1);
+    if lines.len() + prompt.len() <= most {
+        lines.append(&mut prompt);
         return (lines, false);
     }
-    let more = lines.len() - (most - 1);
-    lines.truncate(most - 1);
-    lines.push(Line::styled(
-        truncate(
-            &format!("… {more} more lines: each pane begins with the whole prompt"),
-            room,
-        ),
-        Style::default()
-            .fg(theme.dim)
-            .add_modifier(Modifier::ITALIC),
-    ));
+    lines.clear();
+    if !before.is_empty() {
+        lines.push(Line::styled(
+            truncate(
+                &format!(
+                    "▸ {} folded: each pane begins with the whole conversation",
+                    count(before.len(), "earlier message", "earlier messages")
+                ),
+                room,
+            ),
+            note,
+        ));
+    }
+    let rows = most.saturating_sub(lines.len()).max(1);
+    if prompt.len() > rows {
+        let keep = rows - 1;
+        let more = prompt.len() - keep;
+        prompt.truncate(keep);
+        prompt.push(Line::styled(
+            truncate(
+                &format!(
+                    "… {}: each pane begins with the whole prompt",
+                    count(more, "more line", "more lines")
+                ),
+                room,
+            ),
+            note,
+        ));
+    }
+    lines.append(&mut prompt);
     (lines, true)
 }
 
@@ -115,13 +152,15 @@ fn about(review: &Review) -> String {
         }
         let earlier = entry
             .item
-            .messages
+            .before_prompt()
             .iter()
             .filter(|m| m.role != Role::System)
-            .count()
-            .saturating_sub(1);
+            .count();
         if earlier > 0 {
-            text.push_str(&format!(" · after {earlier} earlier messages"));
+            text.push_str(&format!(
+                " · after {}",
+                count(earlier, "earlier message", "earlier messages")
+            ));
         }
     }
     sanitize(&text).replace('\n', " ")

@@ -61,6 +61,19 @@ pub fn make_run(
             format!("{line}\n")
         })
         .collect();
+    let ids: Vec<&str> = items.iter().map(|item| item.id).collect();
+    make_run_of(data_dir, id, &suite, &ids, models, missing)
+}
+
+/// `make_run` over a suite given as its `.jsonl` text, whose items have these ids.
+pub fn make_run_of(
+    data_dir: &Path,
+    id: &str,
+    suite: &str,
+    ids: &[&str],
+    models: &[&str],
+    missing: &[(&str, &str)],
+) -> Run {
     let run = Run::create(
         data_dir,
         RunInfo {
@@ -75,14 +88,14 @@ pub fn make_run(
     )
     .expect("create the run");
     run.keep_suite(suite.as_bytes()).expect("keep the suite");
-    for item in items {
+    for item in ids {
         for model in models {
-            if missing.contains(&(item.id, *model)) {
+            if missing.contains(&(*item, *model)) {
                 continue;
             }
             run.append(&AnswerRecord {
-                item: item.id.into(),
-                side: side(model, item.id),
+                item: (*item).into(),
+                side: side(model, item),
             })
             .expect("append an answer");
         }

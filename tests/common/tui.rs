@@ -11,6 +11,9 @@ use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system}
 pub const ROWS: u16 = 30;
 pub const COLS: u16 = 110;
 
+/// The screens the checks read: a small terminal and a roomy one (rows, columns).
+pub const SIZES: [(u16, u16); 2] = [(24, 80), (35, 120)];
+
 pub struct Tui {
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
@@ -82,10 +85,15 @@ impl Sandbox {
 
 impl Tui {
     pub fn spawn(cmd: CommandBuilder) -> Tui {
+        Self::spawn_sized(cmd, ROWS, COLS)
+    }
+
+    /// The command on a terminal of `rows` × `cols`.
+    pub fn spawn_sized(cmd: CommandBuilder, rows: u16, cols: u16) -> Tui {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -95,8 +103,8 @@ impl Tui {
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let writer = pty.master.take_writer().expect("pty writer");
         let parser = Arc::new(Mutex::new(vt100::Parser::new(
-            ROWS.try_into().expect("rows"),
-            COLS.try_into().expect("cols"),
+            rows.try_into().expect("rows"),
+            cols.try_into().expect("cols"),
             0,
         )));
         let sink = Arc::clone(&parser);

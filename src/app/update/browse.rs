@@ -22,12 +22,27 @@ pub(super) fn regenerate(state: &mut State, now: Instant) -> Vec<Effect> {
         state.set_status(StatusKind::Warning, "nothing to regenerate yet");
         return Vec::new();
     };
-    // A new pair of answers to the same prompt: its own vote, apart from the last's.
-    let effects = send_prompt(state, turn.prompt, now);
-    if let Some(new) = state.turns.last_mut() {
-        new.attempt = turn.attempt + 1;
-    }
-    state.set_status(StatusKind::Info, "regenerating the last turn on both sides");
+    // A new pair of answers to the same prompt, with a vote of its own; the pair it
+    // replaces stays in the turn with its vote.
+    let before = state.turns.len();
+    let effects = send_prompt(state, turn.prompt.clone(), now);
+    let new = if state.turns.len() > before {
+        state.turns.pop()
+    } else {
+        None
+    };
+    let Some(new) = new else {
+        state.turns.push(turn);
+        return effects;
+    };
+    let mut again = turn.regenerated(new.answers);
+    again.time = new.time;
+    let attempt = again.attempt;
+    state.turns.push(again);
+    state.set_status(
+        StatusKind::Info,
+        format!("regenerating the last turn on both sides: attempt {attempt}"),
+    );
     effects
 }
 

@@ -59,13 +59,9 @@ pub(super) fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Ve
         });
         answer
     });
-    state.turns.push(Turn {
-        prompt: prompt.clone(),
-        attempt: 1,
-        time: state.wall_time(),
-        answers,
-        vote: None,
-    });
+    state
+        .turns
+        .push(Turn::new(prompt.clone(), state.wall_time(), answers));
     if state.prompt_history.last() != Some(&prompt) {
         state.prompt_history.push(prompt);
     }

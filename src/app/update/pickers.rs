@@ -75,7 +75,13 @@ pub(super) fn picker_key(
             return match kind {
                 PickerKind::Model => pick_model(state, &name, now),
                 PickerKind::Theme => {
-                    state.set_status(StatusKind::Info, format!("theme: {name}"));
+                    // Nothing writes the config file: say how to keep the theme.
+                    state.set_status(
+                        StatusKind::Info,
+                        format!(
+                            "theme {name} for this session only; to keep it, set theme = \"{name}\" under [ui] in the config file"
+                        ),
+                    );
                     Vec::new()
                 }
             };
@@ -120,6 +126,9 @@ pub(super) fn pick_model(state: &mut State, name: &str, now: Instant) -> Vec<Eff
     }
     let side = state.focus;
     let effects = assign(state, side, model, now);
+    if state.warn_if_one_model() {
+        return effects;
+    }
     if !state.blind {
         state.set_status(
             StatusKind::Info,

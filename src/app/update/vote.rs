@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use crate::app::msg::Effect;
 use crate::app::state::{State, StatusKind};
-use crate::conversation::{ConversationFile, TurnRecord};
+use crate::conversation::{AttemptRecord, ConversationFile, TurnRecord};
 use crate::domain::{Side, Vote};
 use crate::votes::record::{SCHEMA, timestamp};
 use crate::votes::{SideRecord, VoteRecord};
@@ -23,7 +23,10 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
     if state.turns[index].vote.is_some() {
         state.set_status(
             StatusKind::Warning,
-            format!("already voted on turn {}", index + 1),
+            format!(
+                "already voted on {}",
+                which(turn_number(index), state.turns[index].attempt)
+            ),
         );
         return Vec::new();
     }
@@ -85,14 +88,22 @@ pub(super) fn on_votes_saved(
     state.writing.retain(|id| !ids.contains(id));
     match result {
         Ok(()) => {
-            state.unsaved.retain(|r| !ids.contains(&r.id));
+            // The status tells of the latest vote of this write: its turn, its attempt.
             let latest = state
-                .turns
+                .unsaved
                 .iter()
-                .enumerate()
                 .rev()
-                .find_map(|(i, t)| t.vote.map(|v| (i, v)));
-            if let Some((index, vote)) = latest {
+                .find(|r| ids.contains(&r.id))
+                .map(|r| {
+                    (
+                        r.vote,
+                        r.turn,
+                        r.attempt,
+                        [r.a.model.clone(), r.b.model.clone()],
+                    )
+                });
+            state.unsaved.retain(|r| !ids.contains(&r.id));
+            if let Some((vote, turn, attempt, names)) = latest {
                 // The demo's votes go to a log of their own: say which.
                 let log = if state.demo() {
                     format!(" to {}", state.votes_file)
@@ -100,15 +111,11 @@ pub(super) fn on_votes_saved(
                     String::new()
                 };
                 let mut text = format!(
-                    "✓ vote saved{log}: {} (turn {})",
+                    "✓ vote saved{log}: {} ({})",
                     vote.describe(),
-                    index + 1
+                    which(turn, attempt)
                 );
                 if state.blind {
-                    let names = state.turns[index]
-                        .answers
-                        .each_ref()
-                        .map(|a| a.model.name.as_str());
                     text.push_str(&format!(" — A was {}, B was {}", names[0], names[1]));
                 }
                 state.set_status(StatusKind::Success, text);
@@ -131,6 +138,15 @@ pub(super) fn not_saved(state: &mut State, error: &str) {
     );
 }
 
+/// A turn's pair of answers as the status names it: "turn 2", "turn 2, attempt 3".
+fn which(turn: u32, attempt: u32) -> String {
+    if attempt > 1 {
+        format!("turn {turn}, attempt {attempt}")
+    } else {
+        format!("turn {turn}")
+    }
+}
+
 pub(super) fn turn_number(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
@@ -148,6 +164,16 @@ pub(super) fn save_conversation(state: &State) -> Effect {
             vote: turn.vote,
             a: SideRecord::of(turn.answer(Side::A), None),
             b: SideRecord::of(turn.answer(Side::B), None),
+            earlier: turn
+                .earlier
+                .iter()
+                .map(|earlier| AttemptRecord {
+                    attempt: earlier.attempt,
+                    vote: earlier.vote,
+                    a: SideRecord::of(&earlier.answers[0], None),
+                    b: SideRecord::of(&earlier.answers[1], None),
+                })
+                .collect(),
         })
         .collect();
     Effect::SaveConversation(Box::new(ConversationFile {

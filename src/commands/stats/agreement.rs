@@ -124,7 +124,7 @@ fn agreement(pairs: &[JudgeAgreement]) -> String {
             let _ = writeln!(
                 text,
                 "Note: {who}: only {}, so a wide interval (judge {FEW_ITEMS} or more).",
-                count(p.agreement.items as u64, "common item", "common items")
+                count(p.agreement.items, "common item", "common items")
             );
         }
         if let Some(low) = p.agreement.kappa_low.filter(|&low| low < LOW_KAPPA) {

@@ -67,7 +67,7 @@ pub(super) fn render(boards: &[CategoryBoard]) -> String {
             text,
             "\n{} · {}",
             sanitize(&board.category),
-            count(board.votes as u64, "vote", "votes")
+            count(board.votes, "vote", "votes")
         );
         if board.models.is_empty() {
             text.push_str("  no battles between two different models\n");

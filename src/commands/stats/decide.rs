@@ -65,7 +65,7 @@ pub(super) fn render(d: &Decision, board: &Leaderboard) -> String {
                 text,
                 "  Head to head, {a} won {} of {} (a tie counts half).",
                 percent(rate),
-                count(u64::from(d.battles), "vote", "votes")
+                count(d.battles as usize, "vote", "votes")
             );
         }
         None => {
@@ -97,7 +97,7 @@ pub(super) fn render(d: &Decision, board: &Leaderboard) -> String {
         match d.more_votes {
             Some(more) => format!(
                 "Not settled: {overlap}. About {}, in the same mix of pairs as now, would settle it in {ahead}'s favour if the ratings hold.",
-                count(more, "more vote", "more votes")
+                count(more as usize, "more vote", "more votes")
             ),
             None => format!(
                 "Not settled: {overlap}, and they rate the same so far: more votes settle it only if one of them is really better."

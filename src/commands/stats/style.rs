@@ -69,7 +69,7 @@ pub(super) fn render(style: &StyleControl, plain: &Leaderboard) -> String {
         let _ = writeln!(
             text,
             "* only {}: the style figures are rough, read their intervals",
-            count(style.votes as u64, "vote", "votes")
+            count(style.votes, "vote", "votes")
         );
     }
     text.push_str(
