@@ -112,6 +112,55 @@ pub fn wrap_text(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
+/// A note (an error, its hint, a notice) wrapped to `width`, every line after the
+/// first hanging under its text: past its leading spaces and a marker such as `✗ `,
+/// so a wrapped line never starts at the margin as if it were a note of its own.
+pub fn wrap_note(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
+    let hang = hanging_indent(text);
+    if hang == 0 || hang * 2 > width {
+        return wrap_text(text, style, width);
+    }
+    let pad = " ".repeat(hang);
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut rest = paragraph;
+        loop {
+            let first = lines.is_empty();
+            let room = if first { width } else { width - hang };
+            let Some(mut line) = wrap_spans(&[Span::styled(rest, style)], room)
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
+            // The line is a prefix of `rest`, less the spaces dropped at its break.
+            let taken: usize = line.spans.iter().map(|s| s.content.len()).sum();
+            if !first {
+                line.spans.insert(0, Span::styled(pad.clone(), style));
+            }
+            lines.push(line);
+            rest = rest[taken..].trim_start_matches(' ');
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    lines
+}
+
+/// Where a note's text starts: its leading spaces, and a one-symbol marker (`✗ `,
+/// `↻ `, `⚠ `, `✓ `) after them.
+fn hanging_indent(text: &str) -> usize {
+    let line = text.lines().next().unwrap_or_default();
+    let body = line.trim_start_matches(' ');
+    let lead = line.len() - body.len();
+    let marker = body
+        .split_once(' ')
+        .filter(|(m, _)| m.graphemes(true).count() == 1 && !m.chars().any(char::is_alphanumeric))
+        .map_or(0, |(m, _)| width(m) + 1);
+    lead + marker
+}
+
 struct Cell<'a> {
     text: &'a str,
     style: Style,
@@ -202,6 +251,36 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrapped_note_hangs_under_its_text() {
+        let error = wrap_note(
+            "✗ missing API key: set DASHSCOPE_API_KEY",
+            Style::default(),
+            24,
+        );
+        assert_eq!(
+            plain(&error),
+            ["✗ missing API key: set", "  DASHSCOPE_API_KEY"]
+        );
+        let hint = wrap_note(
+            "  export QIANFAN_API_KEY=… (or try `duel --demo`, which works offline)",
+            Style::default(),
+            38,
+        );
+        assert_eq!(
+            plain(&hint),
+            [
+                "  export QIANFAN_API_KEY=… (or try",
+                "  `duel --demo`, which works offline)"
+            ]
+        );
+        // No marker, no indent: as plain wrapping.
+        assert_eq!(
+            plain(&wrap_note("voted A is better", Style::default(), 8)),
+            ["voted A", "is", "better"]
+        );
+    }
 
     #[test]
     fn a_count_takes_the_noun_that_goes_with_it() {

@@ -17,7 +17,7 @@ use crate::config::{KeyStatus, WireKind};
 use crate::domain::{
     Answer, AnswerState, ErrorKind, Finish, Message, Retry, Role, Side, Turn, Vote,
 };
-use crate::text::{sanitize, truncate, wrap_spans, wrap_text};
+use crate::text::{sanitize, truncate, wrap_note, wrap_spans, wrap_text};
 use crate::theme::Theme;
 use crate::ui::markdown::{Highlights, Streamed};
 
@@ -468,7 +468,7 @@ fn foot_lines(
 ) -> Vec<Line<'static>> {
     let answer = &answers[side.index()];
     let mut lines = Vec::new();
-    let note = |text: String, color| wrap_text(&text, Style::default().fg(color), width);
+    let note = |text: String, color| wrap_note(&text, Style::default().fg(color), width);
     match &answer.state {
         AnswerState::Waiting => match retry {
             Some(retry) => lines.extend(note(format!("↻ {retry}"), theme.warning)),
@@ -501,14 +501,14 @@ fn foot_lines(
                     .map(|s| format!(" (HTTP {s})"))
                     .unwrap_or_default();
                 let text = format!("✗ {}{status}", error.kind.label());
-                lines.extend(wrap_text(&text, bold, width));
+                lines.extend(wrap_note(&text, bold, width));
                 lines.extend(note(
                     "  details show after your vote (blind mode)".into(),
                     theme.dim,
                 ));
             } else {
                 let text = format!("✗ {}", sanitize(&error.to_string()));
-                lines.extend(wrap_text(&text, bold, width));
+                lines.extend(wrap_note(&text, bold, width));
                 if let Some(hint) = &error.hint {
                     lines.extend(note(format!("  {}", sanitize(hint)), theme.warning));
                 }
@@ -520,7 +520,7 @@ fn foot_lines(
     }
     if let Some(vote) = vote {
         // Wrapped: with the winner's name it may not fit a narrow pane.
-        lines.extend(wrap_text(
+        lines.extend(wrap_note(
             &format!("✓ voted: {}", describe_vote(vote, answers, hidden)),
             Style::default().fg(theme.vote).add_modifier(Modifier::BOLD),
             width,
