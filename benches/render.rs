@@ -6,9 +6,9 @@
 mod common;
 
 use common::{SIZES, sample_answer};
-use duel::text::wrap_text;
 use duel::theme::Theme;
 use duel::ui::markdown::{Highlights, render, render_with};
+use duel::ui::wrap::wrap_text;
 use ratatui::style::Style;
 
 fn main() {

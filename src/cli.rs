@@ -479,6 +479,25 @@ pub struct StatsArgs {
     pub demo: DemoArg,
 }
 
+/// `--format`'s choices: the export formats by their names on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    // Plain comments: doc comments here would turn `--help` into a long list.
+    Dpo,
+    Arena,
+    Csv,
+}
+
+impl From<ExportFormat> for Format {
+    fn from(format: ExportFormat) -> Format {
+        match format {
+            ExportFormat::Dpo => Format::Dpo,
+            ExportFormat::Arena => Format::Arena,
+            ExportFormat::Csv => Format::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Vote logs to read and merge (duplicates by record id count once); default: the
@@ -489,7 +508,7 @@ pub struct ExportArgs {
     /// dpo: TRL preference pairs (JSON lines); arena: FastChat battles (a JSON array);
     /// csv: one row per vote.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Format,
+    pub format: ExportFormat,
 
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]

@@ -1,18 +1,20 @@
 //! duel: send every prompt to two language models at once, stream both answers side
 //! by side, and vote which is better.
 
-pub mod app;
 pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod conversation;
-pub mod domain;
-pub mod eval;
-pub mod provider;
-pub mod text;
-pub mod theme;
-pub mod ui;
-pub mod votes;
+pub mod run;
+
+pub use duel_core::{config, conversation, domain, request, text, votes};
+pub use duel_providers as provider;
+pub use duel_tui::{app, theme, ui};
+
+/// Evaluation at scale: the pure parts (suites, runs, pairs, the judge, agreement)
+/// and the batch runner that sends the requests.
+pub mod eval {
+    pub use duel_core::eval::*;
+    pub use duel_providers::{batch, limit};
+}
 
 /// Prints one line on stderr, `duel: ` first, with whatever came from files or
 /// servers in it (names, paths, error bodies) made inert by `text::sanitize`.

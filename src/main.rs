@@ -15,9 +15,10 @@ use crossterm::terminal::EndSynchronizedUpdate;
 use futures_util::{Stream, StreamExt, stream};
 
 use duel::app::state::{Battle, Setup};
-use duel::app::{self, Msg, State};
+use duel::app::{Msg, State};
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions, ModelSpec};
+use duel::run;
 use duel::text::count;
 use duel::{commands, conversation, eval, say, theme};
 
@@ -468,8 +469,8 @@ async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<State>
     }
 
     let keys = EventStream::new()
-        .filter_map(|event| async move { event.ok().and_then(app::msg_from_event) });
-    let result = app::run(
+        .filter_map(|event| async move { event.ok().and_then(run::msg_from_event) });
+    let result = run::run(
         &mut terminal,
         state,
         theme,

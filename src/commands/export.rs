@@ -18,6 +18,7 @@ use crate::votes::log;
 /// `demo`) in `args.format`, to `--out` or stdout. What is said about the export goes
 /// to stderr, so stdout holds only the data.
 pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> {
+    let format = Format::from(args.format);
     let named = !args.logs.is_empty();
     let paths = if named {
         args.logs.clone()
@@ -39,7 +40,7 @@ pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<
         Some(out) => {
             let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
             let mut writer = BufWriter::new(file);
-            let n = export::write(&records, args.format, args.include_failed, &mut writer)
+            let n = export::write(&records, format, args.include_failed, &mut writer)
                 .and_then(|n| writer.flush().map(|()| n))
                 .with_context(|| format!("writing {}", out.display()))?;
             writer
@@ -50,9 +51,9 @@ pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<
         }
         // A flat table on a terminal shows its cells inert: names and answers come from
         // logs anyone may have written. Into a file or pipe the data stays exact.
-        None if args.format == Format::Csv && io::stdout().is_terminal() => {
+        None if format == Format::Csv && io::stdout().is_terminal() => {
             let mut table = Vec::new();
-            let n = export::write(&records, args.format, args.include_failed, &mut table)?;
+            let n = export::write(&records, format, args.include_failed, &mut table)?;
             io::stdout()
                 .lock()
                 .write_all(sanitize(&String::from_utf8_lossy(&table)).as_bytes())?;
@@ -60,12 +61,10 @@ pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<
         }
         None => {
             let mut writer = BufWriter::new(io::stdout().lock());
-            match export::write(&records, args.format, args.include_failed, &mut writer).and_then(
-                |n| {
-                    writer.flush()?;
-                    Ok(n)
-                },
-            ) {
+            match export::write(&records, format, args.include_failed, &mut writer).and_then(|n| {
+                writer.flush()?;
+                Ok(n)
+            }) {
                 Ok(n) => n,
                 // A reader that stopped early (`| head`) is not a failure.
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
@@ -74,7 +73,7 @@ pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<
         }
     };
     let n = written.records;
-    let what = match args.format {
+    let what = match format {
         Format::Dpo => format!(
             "{n} preference pairs ({} ties and both-bad votes left out)",
             written.undecided

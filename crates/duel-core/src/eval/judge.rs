@@ -1,0 +1,290 @@
+//! A model as judge (SPEC §8, `duel judge`): the pairwise prompt it is sent, the
+//! verdict and short reason read from its answer, and the record of every verdict it
+//! gave (`judgments.jsonl` in the run's folder), from which a stopped judging resumes.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::agreement::Verdict;
+use super::pairs::{Pair, PairKey};
+use crate::domain::{Finish, Role};
+use crate::votes::log;
+
+/// The built-in pairwise prompt. Its placeholders are filled in one pass, so an
+/// answer that happens to contain `{answer_b}` is left as written.
+pub const DEFAULT_TEMPLATE: &str = "\
+You are an impartial judge. Compare the two answers below to the user's question and \
+decide which one answers it better: consider how well it follows the instructions, \
+its correctness, helpfulness, relevance and depth. If a reference answer is given, \
+check both answers against it. The order in which the answers appear must not \
+influence you, nor must their length or any name. Give a short explanation of at \
+most three sentences, then your final verdict on a line of its own in exactly this \
+form: [[A]] if answer A is better, [[B]] if answer B is better, [[C]] for a tie.
+
+[Question]
+{prompt}
+
+[Reference answer]
+{reference}
+
+[Answer A]
+{answer_a}
+[End of answer A]
+
+[Answer B]
+{answer_b}
+[End of answer B]";
+
+/// What `{reference}` says for an item without one.
+const NO_REFERENCE: &str = "(none given)";
+
+/// The longest reason kept in a vote record, in characters.
+const REASON_CHARS: usize = 400;
+
+/// The file of every verdict, in the run's folder.
+pub const JUDGMENTS_FILE: &str = "judgments.jsonl";
+
+/// An order that gave no verdict this many times is given up.
+pub const MAX_UNPARSED: usize = 2;
+
+/// `template` filled for `pair`, shown in `order` (1: the pair's first model as A;
+/// 2: swapped).
+pub fn prompt(template: &str, pair: &Pair, order: u8) -> String {
+    let (a, b) = match order {
+        1 => (&pair.answers[0], &pair.answers[1]),
+        _ => (&pair.answers[1], &pair.answers[0]),
+    };
+    let question = question(pair);
+    let reference = pair.item.reference.as_deref().unwrap_or(NO_REFERENCE);
+    fill(
+        template,
+        &[
+            ("{prompt}", &question),
+            ("{answer_a}", &a.answer),
+            ("{answer_b}", &b.answer),
+            ("{reference}", reference),
+        ],
+    )
+}
+
+/// The question as the judge sees it: the prompt, or a whole conversation leading to
+/// it, one `Role: text` paragraph per message.
+fn question(pair: &Pair) -> String {
+    match pair.item.messages.as_slice() {
+        [only] => only.content.clone(),
+        messages => messages
+            .iter()
+            .map(|m| {
+                let who = match m.role {
+                    Role::System => "System",
+                    Role::User => "User",
+                    Role::Assistant => "Assistant",
+                };
+                format!("{who}: {}", m.content)
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    }
+}
+
+/// Every placeholder replaced by its value, in one pass over `template`.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|v| v.1.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        match values.iter().find(|(name, _)| tail.starts_with(name)) {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &tail[name.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The judge's explanation: its answer without the verdict marks, on one line, cut
+/// to a few sentences' length.
+pub fn reason(text: &str) -> String {
+    let mut plain = text.to_owned();
+    for mark in ["[[A]]", "[[B]]", "[[C]]"] {
+        plain = plain.replace(mark, "");
+    }
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let joined = words.join(" ");
+    let trimmed = joined
+        .trim_end_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != ')')
+        .trim_end_matches(|c: char| c == ':' || c.is_whitespace());
+    if trimmed.chars().count() <= REASON_CHARS {
+        return trimmed.to_owned();
+    }
+    let cut: String = trimmed.chars().take(REASON_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{cut}…")
+}
+
+/// A verdict as `verdicts` and `judgments.jsonl` spell it: `A`, `B`, `C` for a tie.
+pub fn spell(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::A => "A",
+        Verdict::B => "B",
+        Verdict::Tie => "C",
+    }
+}
+
+/// One answer of the judge, as `judgments.jsonl` keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Judgment {
+    /// `llm:MODEL`.
+    pub judge: String,
+    pub item: String,
+    /// The pair's models in the run's order; `order` 1 showed the first as A.
+    pub models: [String; 2],
+    pub order: u8,
+    /// `A`, `B` or `C`; null when the answer held no verdict (or the request failed).
+    pub verdict: Option<String>,
+    /// What the judge wrote.
+    pub text: String,
+    pub finish: Finish,
+    pub error: Option<String>,
+    pub time: String,
+}
+
+impl Judgment {
+    pub fn verdict(&self) -> Option<Verdict> {
+        match self.verdict.as_deref()? {
+            "A" => Some(Verdict::A),
+            "B" => Some(Verdict::B),
+            "C" => Some(Verdict::Tie),
+            _ => None,
+        }
+    }
+
+    /// The judge answered but gave no verdict in the fixed form.
+    pub fn unparsed(&self) -> bool {
+        self.verdict.is_none() && self.error.is_none()
+    }
+}
+
+/// What a judge has said so far about each order of each pair of a run. An order
+/// keeps its meaning from the run's order of models (`Judgment::models`), whatever
+/// order `PairKey` keeps the names in.
+#[derive(Debug, Default)]
+pub struct Record {
+    /// The verdict of each (pair, order), the first one given.
+    pub verdicts: HashMap<(PairKey, u8), (Verdict, String)>,
+    /// How many answers of each (pair, order) held no verdict.
+    pub unparsed: HashMap<(PairKey, u8), usize>,
+}
+
+pub fn judgments_path(run_dir: &Path) -> PathBuf {
+    run_dir.join(JUDGMENTS_FILE)
+}
+
+/// Reads what `judge` said in the run `run` (whose folder is `run_dir`).
+pub fn record(run_dir: &Path, run: &str, judge: &str) -> io::Result<Record> {
+    let (lines, _) = log::read_jsonl::<Judgment>(&judgments_path(run_dir))?;
+    let mut record = Record::default();
+    for j in lines.into_iter().filter(|j| j.judge == judge) {
+        let key = (
+            PairKey::new(run, &j.item, &j.models[0], &j.models[1]),
+            j.order,
+        );
+        if let Some(verdict) = j.verdict() {
+            record.verdicts.entry(key).or_insert((verdict, j.text));
+        } else if j.unparsed() {
+            *record.unparsed.entry(key).or_insert(0) += 1;
+        }
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Message;
+    use crate::eval::suite::Item;
+    use crate::votes::SideRecord;
+
+    fn side(model: &str, answer: &str) -> SideRecord {
+        SideRecord::sample(model, answer, Finish::Stop)
+    }
+
+    fn pair(messages: Vec<Message>, reference: Option<&str>) -> Pair {
+        Pair {
+            item: Item {
+                id: "1".into(),
+                messages,
+                category: None,
+                reference: reference.map(Into::into),
+                fields: Default::default(),
+            },
+            models: ["x".into(), "y".into()],
+            answers: [
+                side("x", "X's answer, with {answer_b} in it"),
+                side("y", "Y's answer"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_prompt_shows_both_answers_in_the_order_asked_and_fills_once() {
+        let p = pair(vec![Message::new(Role::User, "why?")], Some("because"));
+        let t = "Q {prompt} R {reference} A {answer_a} B {answer_b} {unknown}";
+        assert_eq!(
+            prompt(t, &p, 1),
+            "Q why? R because A X's answer, with {answer_b} in it B Y's answer {unknown}"
+        );
+        assert_eq!(
+            prompt(t, &p, 2),
+            "Q why? R because A Y's answer B X's answer, with {answer_b} in it {unknown}"
+        );
+        let no_ref = pair(vec![Message::new(Role::User, "why?")], None);
+        assert!(prompt(DEFAULT_TEMPLATE, &no_ref, 1).contains("[Reference answer]\n(none given)"));
+    }
+
+    #[test]
+    fn the_readme_shows_the_built_in_template_as_it_is() {
+        assert!(include_str!("../../../../README.md").contains(DEFAULT_TEMPLATE));
+    }
+
+    #[test]
+    fn a_conversation_is_shown_whole() {
+        let p = pair(
+            vec![
+                Message::new(Role::User, "hi"),
+                Message::new(Role::Assistant, "hello"),
+                Message::new(Role::User, "plan my day"),
+            ],
+            None,
+        );
+        assert!(
+            prompt("{prompt}|{answer_a}|{answer_b}", &p, 1)
+                .starts_with("User: hi\n\nAssistant: hello\n\nUser: plan my day|")
+        );
+    }
+
+    #[test]
+    fn the_reason_is_the_explanation_without_the_verdict_cut_at_a_word() {
+        assert_eq!(
+            reason("Answer A is correct;\n B miscounts.\n\nFinal verdict: [[A]]"),
+            "Answer A is correct; B miscounts. Final verdict"
+        );
+        let long = format!("{} [[B]]", "word ".repeat(200));
+        let r = reason(&long);
+        assert!(
+            r.ends_with("word…") && r.chars().count() <= REASON_CHARS + 1,
+            "{r}"
+        );
+    }
+}

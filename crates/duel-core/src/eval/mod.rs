@@ -1,0 +1,10 @@
+//! Evaluation at scale (SPEC §8, issue 13): prompt suites first; batch runs, the
+//! review queue and the model judge build on them.
+
+pub mod agreement;
+pub mod judge;
+pub mod pairs;
+pub mod review;
+pub mod run;
+pub mod suite;
+pub mod trust;

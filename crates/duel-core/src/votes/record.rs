@@ -1,0 +1,223 @@
+//! The vote record of SPEC §5, field for field.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{Answer, AnswerState, Finish, Message, ModelRef, ProviderError, Usage, Vote};
+
+pub const SCHEMA: u32 = 1;
+
+/// One side of a turn as logged: which model answered, what it was sent before this
+/// turn's prompt, and how its answer went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SideRecord {
+    pub model: String,
+    pub provider: String,
+    pub model_id: String,
+    /// Absent only in `duel ask --json`, which has no history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<Message>>,
+    pub answer: String,
+    pub reasoning: Option<String>,
+    pub finish: Finish,
+    pub error: Option<String>,
+    pub ttft_ms: Option<u64>,
+    pub total_ms: Option<u64>,
+    pub input_tokens: Option<u64>,
+    /// The provider's count; null when it sent none.
+    pub output_tokens: Option<u64>,
+    /// duel's estimate where the provider sent no count, and how it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens_estimate: Option<TokenEstimate>,
+}
+
+impl SideRecord {
+    /// The side as the vote record and the conversation file store it, with what it
+    /// was sent before the prompt where the record keeps that.
+    pub fn of(answer: &Answer, history: Option<Vec<Message>>) -> Self {
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Self {
+            model: answer.model.name.clone(),
+            provider: answer.model.provider.clone(),
+            model_id: answer.model.model_id.clone(),
+            history,
+            answer: answer.text.clone(),
+            reasoning: (!answer.reasoning.is_empty()).then(|| answer.reasoning.clone()),
+            finish: answer.finish(),
+            error: match &answer.state {
+                AnswerState::Failed(e) => Some(e.to_string()),
+                _ => None,
+            },
+            ttft_ms: answer.ttft().map(ms),
+            total_ms: answer.ended.map(|end| ms(end - answer.started)),
+            input_tokens: answer.usage.input_tokens,
+            output_tokens: answer.reported_tokens(),
+            output_tokens_estimate: match answer.reported_tokens() {
+                None if answer.deltas > 0 => Some(TokenEstimate::from_chunks(answer.deltas)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The answer this record saved, sent with `system`; its times are laid out from
+    /// `base`.
+    pub fn to_answer(&self, system: Option<String>, base: Instant) -> Answer {
+        let at = |ms: Option<u64>| ms.map(|ms| base + Duration::from_millis(ms));
+        let state = match (self.finish, &self.error) {
+            (Finish::Error, error) => AnswerState::Failed(ProviderError::from_display(
+                error.as_deref().unwrap_or("the answer failed"),
+            )),
+            (Finish::Cancelled, _) => AnswerState::Stopped,
+            (finish, _) => AnswerState::Done(finish),
+        };
+        let model = ModelRef {
+            name: self.model.clone(),
+            provider: self.provider.clone(),
+            model_id: self.model_id.clone(),
+            demo: self.provider == "demo",
+            system,
+        };
+        let mut answer = Answer::new(model, 0, base);
+        answer.text = self.answer.clone();
+        answer.reasoning = self.reasoning.clone().unwrap_or_default();
+        answer.state = state;
+        answer.usage = Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+        };
+        answer.deltas = self
+            .output_tokens
+            .or(self.output_tokens_estimate.as_ref().map(|e| e.tokens))
+            .unwrap_or(0);
+        answer.first_token = at(self.ttft_ms);
+        answer.ended = at(self.total_ms).or(Some(base));
+        answer
+    }
+
+    /// A side for tests: `model` answered `answer` and ended with `finish`, nothing
+    /// else known.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn sample(model: &str, answer: &str, finish: Finish) -> Self {
+        Self {
+            model: model.into(),
+            provider: "p".into(),
+            model_id: model.into(),
+            history: None,
+            answer: answer.into(),
+            reasoning: None,
+            finish,
+            error: None,
+            ttft_ms: None,
+            total_ms: None,
+            input_tokens: None,
+            output_tokens: None,
+            output_tokens_estimate: None,
+        }
+    }
+
+    /// One of `duel --demo`'s built-in offline models answered.
+    pub fn is_demo(&self) -> bool {
+        self.provider == "demo" && crate::config::DEMO_MODELS.contains(&self.model.as_str())
+    }
+
+    /// The answer ended on its own (`stop`, or cut at the length limit) with no error:
+    /// something a judge could weigh against the other side.
+    pub fn whole(&self) -> bool {
+        self.error.is_none() && matches!(self.finish, Finish::Stop | Finish::Length)
+    }
+}
+
+impl VoteRecord {
+    /// A vote on `duel --demo`'s offline models: never part of a real leaderboard.
+    pub fn is_demo(&self) -> bool {
+        self.a.is_demo() || self.b.is_demo()
+    }
+
+    /// A side failed, was stopped or was filtered: the vote stays in the log, but it
+    /// says nothing about which model answers better, so ratings, bias, agreement and
+    /// the DPO export leave it out unless asked to keep it.
+    pub fn failed(&self) -> bool {
+        !self.a.whole() || !self.b.whole()
+    }
+}
+
+/// A token count duel estimated, and from what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenEstimate {
+    pub tokens: u64,
+    /// `chunks`: one per streamed text chunk (most servers send about a token each).
+    pub from: String,
+}
+
+impl TokenEstimate {
+    pub fn from_chunks(chunks: u64) -> Self {
+        Self {
+            tokens: chunks,
+            from: "chunks".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VoteRecord {
+    pub schema: u32,
+    pub id: Uuid,
+    /// RFC 3339, UTC, milliseconds.
+    pub time: String,
+    pub conversation: Uuid,
+    /// Counts user prompts from 1.
+    pub turn: u32,
+    /// Which pair of answers of the turn was judged: 1 for the first, 2 after one
+    /// regenerate, … Older records lack it and mean 1. (conversation, turn, attempt)
+    /// names one pair of answers, which gets at most one vote.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    pub vote: Vote,
+    pub blind: bool,
+    pub judge: String,
+    pub prompt: String,
+    pub a: SideRecord,
+    pub b: SideRecord,
+    /// The batch run (SPEC §8) whose pair this vote judged; absent for a chat turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// The suite item of that run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// The item's category, when the suite gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// A model judge's short reason for its verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A model judge's raw verdict in each order (`A`, `B` or `C` for a tie), the
+    /// first with `a` shown as A, the second with the answers swapped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdicts: Option<Vec<String>>,
+}
+
+/// The attempt of a record or turn that does not say: the first answers.
+pub(crate) fn first_attempt() -> u32 {
+    1
+}
+
+/// Now, as the record's `time` field spells it.
+pub fn timestamp(at: jiff::Timestamp) -> String {
+    format!("{at:.3}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_without_an_attempt_is_the_first_attempt() {
+        let line = r#"{"schema":1,"id":"6f1c2a52-2c1e-4a57-9a4e-0b8f1c8f2d11","time":"2026-11-23T18:53:46.123Z","conversation":"0b0b6f0e-8d1c-4d2e-9c55-1d5f3f1b7a10","turn":2,"vote":"a","blind":false,"judge":"alice","prompt":"p","a":{"model":"m","provider":"p","model_id":"m","answer":"x","reasoning":null,"finish":"stop","error":null,"ttft_ms":null,"total_ms":null,"input_tokens":null,"output_tokens":null},"b":{"model":"n","provider":"p","model_id":"n","answer":"y","reasoning":null,"finish":"stop","error":null,"ttft_ms":null,"total_ms":null,"input_tokens":null,"output_tokens":null}}"#;
+        let record: VoteRecord = serde_json::from_str(line).unwrap();
+        assert_eq!(record.attempt, 1);
+        let written = serde_json::to_value(&record).unwrap();
+        assert_eq!(written["attempt"], 1, "written out always");
+    }
+}

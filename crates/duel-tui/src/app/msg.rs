@@ -1,0 +1,63 @@
+//! What can happen to the app (`Msg`) and what the app asks the world to do (`Effect`).
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use uuid::Uuid;
+
+use duel_core::config::ModelSpec;
+use duel_core::conversation::ConversationFile;
+use duel_core::domain::Side;
+use duel_core::domain::StreamEvent;
+use duel_core::request::ChatRequest;
+use duel_core::votes::VoteRecord;
+
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Something a side's stream reported; `generation` tells which stream.
+    /// `pieces` is how many of the stream's own events it stands for: text that
+    /// arrived in a burst comes joined, and the token estimate counts the pieces.
+    Stream {
+        side: Side,
+        generation: u64,
+        event: StreamEvent,
+        pieces: u64,
+    },
+    /// Vote records (by id) reached the disk, or failed to.
+    VotesSaved {
+        ids: Vec<Uuid>,
+        result: Result<(), String>,
+    },
+    ConversationSaved(Result<(), String>),
+    /// Time passed (live timers while streaming).
+    Tick,
+    /// SIGTERM or similar: leave cleanly.
+    Terminate,
+    /// Something the user should know that went wrong outside `update` (e.g. a theme
+    /// that would not load).
+    Problem(String),
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    /// Start streaming `request` to `model`; its events come back tagged with `generation`.
+    Start {
+        side: Side,
+        generation: u64,
+        model: Box<ModelSpec>,
+        request: Box<ChatRequest>,
+    },
+    /// Drop the stream feeding `side`.
+    Stop {
+        side: Side,
+    },
+    /// Append to the vote log in one write and report back with `Msg::VotesSaved`.
+    SaveVotes(Vec<VoteRecord>),
+    SaveConversation(Box<ConversationFile>),
+    /// Put this text on the clipboard (OSC 52, and the native one where there is one).
+    Copy(String),
+    /// Draw with this theme from now on (the theme picker previews each one it passes).
+    SetTheme(String),
+}

@@ -1,0 +1,346 @@
+//! The loop: terminal events and stream events become `Msg`s for `update`; effects
+//! are carried out here; the screen is redrawn at most once a frame, only when
+//! something changed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyEventKind};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::task::JoinHandle;
+
+use crate::app::msg::{Effect, Msg};
+use crate::app::state::State;
+use crate::app::update::update;
+use crate::domain::Side;
+use crate::domain::StreamEvent;
+use crate::provider;
+use crate::theme::Theme;
+use crate::ui::{ViewCache, draw};
+use crate::{conversation, votes};
+
+/// ~60 frames a second at most.
+const FRAME: Duration = Duration::from_millis(16);
+/// How often live timers refresh while an answer streams.
+const TICK: Duration = Duration::from_millis(200);
+/// Messages taken in one go before keys and the frame get their turn again.
+const MAX_BURST: usize = 256;
+
+/// The terminal events the app cares about; key releases and focus changes are not.
+pub fn msg_from_event(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Mouse(mouse) => Some(Msg::Mouse(mouse)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Runs the app until it quits or `input` ends. Returns the final state.
+pub async fn run<B: Backend + Frames>(
+    terminal: &mut Terminal<B>,
+    mut state: State,
+    theme: Theme,
+    input: impl Stream<Item = Msg> + Unpin,
+) -> anyhow::Result<State>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let mut input = input.fuse();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut world = World {
+        tx,
+        data_dir: state.data_dir.clone(),
+        votes_path: state.data_dir.join(state.votes_file),
+        providers: provider::Providers::default(),
+        streams: [None, None],
+        writes: Vec::new(),
+        theme,
+        clipboard: None,
+    };
+    let mut cache = ViewCache::default();
+    let mut dirty = true;
+    let mut urgent = false;
+    let mut last_draw: Option<Instant> = None;
+    let mut last_cost = Duration::ZERO;
+    let mut tick = tokio::time::interval(TICK);
+
+    while !state.quit {
+        // While answers stream, a frame that took long to draw buys a longer pause
+        // before the next, so drawing never takes more than a quarter of a core;
+        // what the user did (a key) is drawn at the next frame regardless.
+        let gap = if state.streaming() && !urgent {
+            FRAME.max(last_cost * 3)
+        } else {
+            FRAME
+        };
+        let due = last_draw.map_or(Instant::now(), |t| t + gap);
+        if dirty && Instant::now() >= due {
+            let started = Instant::now();
+            terminal.backend_mut().begin_frame()?;
+            terminal.draw(|frame| state.screen = draw(frame, &state, &world.theme, &mut cache))?;
+            terminal.backend_mut().end_frame()?;
+            dirty = false;
+            urgent = false;
+            let now = Instant::now();
+            last_cost = now - started;
+            last_draw = Some(now);
+        }
+        let streaming = state.streaming();
+        let msg = tokio::select! {
+            // Keys first: a side that floods never makes typing or Ctrl+Q wait.
+            biased;
+            msg = input.next() => msg.unwrap_or(Msg::Terminate),
+            _ = tokio::time::sleep_until(due.into()), if dirty => continue,
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick(), if streaming => Msg::Tick,
+        };
+        urgent |= matches!(
+            msg,
+            Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Resize(..)
+        );
+        dirty |= handle(&mut state, msg, &mut world);
+        // A burst of stream events becomes one frame; a flood of them still leaves
+        // room for the next key and frame.
+        for _ in 0..MAX_BURST {
+            let Ok(msg) = rx.try_recv() else { break };
+            dirty |= handle(&mut state, msg, &mut world);
+        }
+    }
+
+    world.stop_all();
+    // A confirmed vote must be on disk before duel exits, and the conversation file
+    // must know of it: wait for the pending writes and take in their results as usual
+    // (a vote once written saves the conversation again, one more write to wait for),
+    // until nothing is left to write. `state.unsaved` then tells what could not be.
+    while !world.writes.is_empty() {
+        for write in std::mem::take(&mut world.writes) {
+            let _ = write.await;
+        }
+        while let Ok(msg) = rx.try_recv() {
+            if matches!(msg, Msg::VotesSaved { .. } | Msg::ConversationSaved(_)) {
+                handle(&mut state, msg, &mut world);
+            }
+        }
+    }
+    Ok(state)
+}
+
+/// A backend that can show a frame at once: the terminal holds what it receives
+/// between the two calls and paints it in one go (synchronized output, DEC mode 2026),
+/// so a pane never shows half a frame while text streams fast. Terminals without the
+/// mode ignore it.
+pub trait Frames {
+    fn begin_frame(&mut self) -> std::io::Result<()>;
+    fn end_frame(&mut self) -> std::io::Result<()>;
+}
+
+impl<W: std::io::Write> Frames for ratatui::backend::CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        crossterm::queue!(self, crossterm::terminal::BeginSynchronizedUpdate)
+    }
+
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        crossterm::execute!(self, crossterm::terminal::EndSynchronizedUpdate)
+    }
+}
+
+impl Frames for ratatui::backend::TestBackend {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Feeds one message to `update` and carries out its effects. True when the screen
+/// may have changed.
+fn handle(state: &mut State, msg: Msg, world: &mut World) -> bool {
+    let redraw = !matches!(msg, Msg::Tick) || state.streaming();
+    for effect in update(state, msg, Instant::now()) {
+        world.execute(effect);
+    }
+    world.writes.retain(|w| !w.is_finished());
+    redraw
+}
+
+/// What effects touch: the stream tasks and the files.
+struct World {
+    tx: UnboundedSender<Msg>,
+    data_dir: PathBuf,
+    votes_path: PathBuf,
+    /// Every model's provider, built once and kept: turns reuse their connections.
+    providers: provider::Providers,
+    streams: [Option<JoinHandle<()>>; 2],
+    writes: Vec<JoinHandle<()>>,
+    theme: Theme,
+    /// The native clipboard, kept open: on X11 it serves the copied text while it lives.
+    clipboard: Option<arboard::Clipboard>,
+}
+
+impl World {
+    fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::Start {
+                side,
+                generation,
+                model,
+                request,
+            } => {
+                self.stop(side);
+                let provider = self.providers.get(&model);
+                let tx = self.tx.clone();
+                self.streams[side.index()] = Some(tokio::spawn(async move {
+                    stream_side(provider, *request, side, generation, tx).await;
+                }));
+            }
+            Effect::Stop { side } => self.stop(side),
+            Effect::SaveVotes(records) => {
+                let path = self.votes_path.clone();
+                let tx = self.tx.clone();
+                self.writes.push(tokio::task::spawn_blocking(move || {
+                    let result = votes::log::append_all(&path, &records)
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                    let ids = records.iter().map(|r| r.id).collect();
+                    let _ = tx.send(Msg::VotesSaved { ids, result });
+                }));
+            }
+            Effect::Copy(text) => self.copy(&text),
+            Effect::SetTheme(name) => {
+                match crate::theme::load(&name, crate::config::config_dir().as_deref()) {
+                    Ok(theme) => self.theme = theme,
+                    Err(e) => {
+                        let _ = self.tx.send(Msg::Problem(format!("theme {name}: {e}")));
+                    }
+                }
+            }
+            Effect::SaveConversation(file) => {
+                let dir = self.data_dir.clone();
+                let tx = self.tx.clone();
+                self.writes.push(tokio::task::spawn_blocking(move || {
+                    let result = conversation::save(&dir, &file)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::ConversationSaved(result));
+                }));
+            }
+        }
+    }
+
+    /// OSC 52 reaches the clipboard of the terminal (also over ssh); the native
+    /// clipboard is used too where there is one.
+    fn copy(&mut self, text: &str) {
+        use base64::Engine;
+        use std::io::{IsTerminal, Write};
+        let mut out = std::io::stdout();
+        if out.is_terminal() {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+            let _ = out.flush();
+        }
+        if self.clipboard.is_none() {
+            self.clipboard = arboard::Clipboard::new().ok();
+        }
+        if let Some(clipboard) = &mut self.clipboard
+            && let Err(e) = clipboard.set_text(text)
+        {
+            tracing::debug!(error = %e, "native clipboard unavailable");
+        }
+    }
+
+    /// Stopping a stream is dropping the task that owns it.
+    fn stop(&mut self, side: Side) {
+        if let Some(task) = self.streams[side.index()].take() {
+            task.abort();
+        }
+    }
+
+    fn stop_all(&mut self) {
+        for side in Side::BOTH {
+            self.stop(side);
+        }
+    }
+}
+
+async fn stream_side(
+    provider: Arc<dyn provider::Provider>,
+    request: provider::ChatRequest,
+    side: Side,
+    generation: u64,
+    tx: UnboundedSender<Msg>,
+) {
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let drive = provider::stream(&*provider, &request, events_tx);
+    let forward = async {
+        // Whatever arrived since the last look goes on as one message per kind of
+        // text: a thousand tiny deltas cost `update` and the channel one each.
+        let mut arrived = Vec::new();
+        while events.recv_many(&mut arrived, 4096).await > 0 {
+            for (event, pieces) in coalesce(arrived.drain(..)) {
+                let _ = tx.send(Msg::Stream {
+                    side,
+                    generation,
+                    event,
+                    pieces,
+                });
+            }
+        }
+    };
+    tokio::join!(drive, forward);
+}
+
+/// Joins runs of answer text (and of reasoning) into one event each, in order, with
+/// how many events each stands for.
+fn coalesce(events: impl IntoIterator<Item = StreamEvent>) -> Vec<(StreamEvent, u64)> {
+    let mut out: Vec<(StreamEvent, u64)> = Vec::new();
+    for event in events {
+        match (out.last_mut(), event) {
+            (Some((StreamEvent::Text(text), pieces)), StreamEvent::Text(more))
+            | (Some((StreamEvent::Reasoning(text), pieces)), StreamEvent::Reasoning(more)) => {
+                text.push_str(&more);
+                *pieces += 1;
+            }
+            (_, event) => out.push((event, 1)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Finish, Usage};
+
+    #[test]
+    fn coalesce_joins_runs_of_text_and_counts_the_pieces() {
+        let text = |t: &str| StreamEvent::Text(t.into());
+        let events = vec![
+            text("a"),
+            text("b"),
+            StreamEvent::Reasoning("r".into()),
+            StreamEvent::Reasoning("s".into()),
+            text("c"),
+            StreamEvent::Usage(Usage::default()),
+            text("d"),
+            StreamEvent::Finish(Finish::Stop),
+        ];
+        assert_eq!(
+            coalesce(events),
+            [
+                (text("ab"), 2),
+                (StreamEvent::Reasoning("rs".into()), 2),
+                (text("c"), 1),
+                (StreamEvent::Usage(Usage::default()), 1),
+                (text("d"), 1),
+                (StreamEvent::Finish(Finish::Stop), 1),
+            ]
+        );
+    }
+}
