@@ -1,12 +1,9 @@
 //! End to end: the real binary in a pseudo-terminal, against loopback servers that
 //! speak the OpenAI streaming format.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::time::Duration;
 
+use crate::common;
 use common::config::two_models;
 use common::server::{MockServer, Reply, Step, openai_chunk, openai_stream, sse_event};
 use common::tui::{SIZES, Sandbox, Tui};

@@ -1,11 +1,8 @@
 //! The pure state machine: keys and stream events in, state and effects out.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::config::in_memory;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Mode, Scroll, Setup, State, Viewport};

@@ -1,16 +1,13 @@
 //! Durability: a confirmed vote survives `kill -9`, two processes appending at once
 //! never tear each other's lines, and a conversation file is never seen half-written.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::tui::{Sandbox, Tui};
 use duel::conversation::{self, ConversationFile, TurnRecord};
 use duel::domain::Vote;
@@ -176,7 +173,7 @@ fn spawn_writer(log: &Path, name: &str) -> std::process::Child {
     Command::new(std::env::current_exe().expect("the test binary"))
         .args([
             "--exact",
-            "vote_writer_child",
+            "durability::vote_writer_child",
             "--test-threads=1",
             "--quiet",
         ])

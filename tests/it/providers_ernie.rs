@@ -2,13 +2,10 @@
 //! server, through the retrying driver. The n-th request gets the n-th reply across
 //! all paths, so each test scripts the token reply and the chat replies in order.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::events::{FAST_RETRY, assert_one_end, finish, text, usage};
 use common::server::{MockServer, Recorded, Reply, Step, sse_event};
 use duel::config::{Endpoint, ModelSpec, WireKind};

@@ -2,8 +2,6 @@
 //! shapes of a streaming answer, tables in narrow panes, every built-in theme, and
 //! lines that never overflow the width.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
 use duel::theme::{self, Theme};
 use duel::ui::markdown::render;
 use ratatui::style::{Color, Modifier};

@@ -2,12 +2,9 @@
 //! panics, and either works or names the file, line and column of the problem; the
 //! binary exits 0 or 2, never anything else, and never prints a backtrace.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::path::Path;
 
+use crate::common;
 use duel::config::{self, ConfigError};
 use proptest::prelude::*;
 

@@ -2,13 +2,10 @@
 //! effects out), the review screen as a snapshot, the command's messages, and the
 //! real binary in a pseudo-terminal voting, skipping, quitting and coming back.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::config::in_memory;
 use common::runs::{Item, answer_text, make_run, make_run_of};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

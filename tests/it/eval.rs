@@ -4,15 +4,12 @@
 //! asking only for what is missing, a 429 storm ridden out, a cut stream never sent
 //! again; judges whose verdicts follow known rules, both orders, resume.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::cli::{duel, run};
 use common::server::{MockServer, Recorded, Reply, Step, openai_chunk, openai_stream, sse_event};
 use serde_json::Value;

@@ -1,12 +1,9 @@
 //! What the screen shows, as snapshots of ratatui's TestBackend: while streaming,
 //! after a vote, with an error in one pane, with CJK and emoji.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::config::in_memory;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::state::{Scroll, Setup, State};

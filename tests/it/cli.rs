@@ -1,14 +1,11 @@
 //! The commands without the TUI, run as a user would: `ask`, `models`, `init`, and
 //! config errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
+use crate::common;
 use common::cli::{duel, run};
 use common::config::two_models;
 use common::server::{MockServer, Reply, openai_stream};

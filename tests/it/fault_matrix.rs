@@ -3,13 +3,10 @@
 //! finishes normally, A names the fault, and the turn can still be voted on (the
 //! record says `finish: "error"` and carries the error text). Prints one table.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::config::in_memory;
 use common::models::KINDS;
 use common::server::{MockServer, Reply, Step, openai_stream, sse_event};

@@ -2,15 +2,12 @@
 //! `DUEL_LOG=debug`, the vote log, the conversation files, error messages, `duel
 //! models` output or the screen.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use crate::common;
 use common::cli::duel;
 use common::config::two_models;
 use common::server::{MockServer, Reply, openai_stream};

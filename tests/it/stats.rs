@@ -1,13 +1,10 @@
 //! `duel stats` and `duel export` run as a user would, on logs written the way the
 //! TUI writes them, with no config file and no API key.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::common;
 use common::cli::run;
 
 /// `duel ARGS` as `common::cli::duel` runs it, 1000 columns wide so that the tests
@@ -1252,7 +1249,7 @@ fn settled_is_one_rule_that_matches_the_ranks_in_text_chart_page_and_json() {
 /// The README's example outputs of `duel stats examples/votes.jsonl …`: each fenced
 /// block that starts with such a `$` line, as (arguments, expected lines).
 fn readme_examples() -> Vec<(Vec<String>, Vec<String>)> {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let mut found = Vec::new();
     let mut lines = readme.lines();
     while let Some(line) = lines.next() {

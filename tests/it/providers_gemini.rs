@@ -1,11 +1,8 @@
 //! The `gemini` wire kind against a loopback server, through the retrying driver.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::events::{FAST_RETRY, assert_one_end, error, finish, reasoning, run, text, usage};
 use common::server::{MockServer, Reply, Step};
 use duel::config::{Endpoint, ModelSpec, WireKind};

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-// Each test binary uses a different part of these helpers.
+// Not every helper is used by every group of tests.
 #![allow(dead_code)]
 
 pub mod cli;

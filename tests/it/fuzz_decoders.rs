@@ -2,13 +2,10 @@
 //! cut, nothing panics, every stream ends with exactly one `Finish` or `Error`, and a
 //! valid stream decodes the same whether it arrives whole or in pieces.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::common;
 use bytes::Bytes;
 use common::events::assert_one_end;
 use common::models::KINDS;

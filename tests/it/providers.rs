@@ -1,11 +1,8 @@
 //! The `openai` wire kind against a loopback server, through the retrying driver.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::events::{assert_one_end, error, finish, reasoning, run, text, usage};
 use common::server::{
     MockServer, Reply, Step, ollama_reasoning_chunk, openai_chunk, openai_finish_chunk,

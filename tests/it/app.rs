@@ -1,12 +1,9 @@
 //! The whole app without a terminal: the real run loop, real HTTP to loopback
 //! servers, keys injected as messages, the screen read from ratatui's TestBackend.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common;
 use common::config::two_models;
 use common::server::{MockServer, Reply, Step, openai_stream};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

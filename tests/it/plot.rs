@@ -2,13 +2,10 @@
 //! boards, and the shared page checked for its numbers, its escaping and for anything
 //! it would fetch; then both through the binary as a user runs them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
-
-mod common;
-
 use std::io::Write;
 use std::time::Duration;
 
+use crate::common;
 use common::cli::{duel, run};
 use common::tui::{COLS, Sandbox, Tui};
 use duel::commands::html::{self, Page, StyleFigures};
