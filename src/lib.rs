@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod run;
+pub mod terminal;
 
 pub use duel_core::{config, conversation, domain, request, text, votes};
 pub use duel_providers as provider;

@@ -319,7 +319,10 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
 }
 
 fn model(config: &Config, name: &str, whose: &str) -> Result<ModelSpec, UsageError> {
-    config.find_model(whose, name).cloned().map_err(UsageError)
+    config
+        .require_model(whose, name)
+        .cloned()
+        .map_err(UsageError)
 }
 
 /// `<suite name>-<yyyymmdd-hhmmss>`, made unique in the data dir.

@@ -60,7 +60,7 @@ struct Summary {
 /// `duel judge`.
 pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow::Result<u8> {
     let model = config
-        .find_model("--with", &args.with)
+        .require_model("--with", &args.with)
         .cloned()
         .map_err(UsageError)?;
     super::keys_set([&model])?;

@@ -3,12 +3,14 @@
 
 mod ask;
 mod batch;
+mod chat;
 mod export;
 mod history;
 mod init;
 mod judge;
 mod models;
 mod progress;
+mod review;
 mod runs;
 mod stats;
 mod summary;
@@ -16,27 +18,32 @@ mod themes;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
-use crate::config::ModelSpec;
+use crate::app::State;
+use crate::cli::Cli;
+use crate::config::{Config, ModelSpec};
 use crate::domain::{Answer, Message, StreamEvent};
 use crate::provider::{self, ChatRequest};
 use crate::say;
 use crate::text::{sanitize, width};
+use crate::theme::{self, Theme};
 use crate::votes::VoteRecord;
 use crate::votes::log::{self, DEMO_FILE_NAME};
 
 pub use ask::ask;
 pub use batch::batch;
+pub use chat::chat;
 pub use export::export;
 pub use history::history;
 pub use init::init;
 pub use judge::judge;
 pub use models::models;
+pub use review::review;
 pub use runs::runs;
 pub use stats::{html, plot, stats};
 pub use themes::themes;
@@ -65,6 +72,53 @@ pub async fn answer(model: &ModelSpec, messages: Vec<Message>, say_retries: bool
     };
     tokio::join!(drive, collect);
     answer
+}
+
+/// The pair to compare: `--a`/`--b` over `[pair]`; names must be configured models.
+pub fn pair(
+    config: &Config,
+    a: Option<&str>,
+    b: Option<&str>,
+) -> Result<[ModelSpec; 2], UsageError> {
+    let find = |flag: &str, name: &str| {
+        config
+            .require_model(flag, name)
+            .cloned()
+            .map_err(UsageError)
+    };
+    Ok([
+        find("--a", a.unwrap_or(&config.pair.a))?,
+        find("--b", b.unwrap_or(&config.pair.b))?,
+    ])
+}
+
+/// `--theme` over `ui.theme` for a TUI; an unknown theme is a usage error, said
+/// before the terminal is touched.
+fn terminal_theme(cli: &Cli, config: &Config) -> Result<(String, Theme), UsageError> {
+    let name = cli.global.theme.as_deref().unwrap_or(&config.ui.theme);
+    theme::load(name, crate::config::config_dir().as_deref())
+        .map(|theme| (name.to_owned(), theme))
+        .map_err(|e| UsageError(e.to_string()))
+}
+
+/// Votes a TUI could not write are never silently dropped: they go to stderr, to
+/// keep, and duel exits 1.
+fn unsaved_votes(state: &State, votes_path: &Path) -> Option<anyhow::Result<u8>> {
+    if state.unsaved.is_empty() {
+        return None;
+    }
+    say!(
+        "{} could not be written to {}; here they are, one JSON line each:",
+        crate::text::count(state.unsaved.len(), "vote", "votes"),
+        votes_path.display()
+    );
+    for record in &state.unsaved {
+        match serde_json::to_string(record) {
+            Ok(line) => eprintln!("{line}"),
+            Err(e) => return Some(Err(e.into())),
+        }
+    }
+    Some(Ok(1))
 }
 
 /// A batch or a judging would only collect "missing API key" failures, item after

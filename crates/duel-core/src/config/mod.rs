@@ -50,7 +50,7 @@ impl Config {
 
     /// The model `name`, given by `flag` (`--a`, `--with`, …), or what to tell the
     /// user: the models there are, or that `--demo` uses only its own.
-    pub fn find_model(&self, flag: &str, name: &str) -> Result<&ModelSpec, String> {
+    pub fn require_model(&self, flag: &str, name: &str) -> Result<&ModelSpec, String> {
         let names = || {
             self.models
                 .iter()
