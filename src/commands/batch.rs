@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::UsageError;
 use super::progress::{Finished, Lane, Progress};
-use super::summary::{ModelSummary, Tally};
+use super::summary::{ModelSummary, Outcomes};
 use crate::cli::BatchArgs;
 use crate::config::{Config, ModelSpec};
 use crate::eval::batch::{self, Request, Retries};
@@ -30,7 +30,7 @@ struct Plan {
     jobs: Vec<(usize, usize)>,
     /// Whether an existing run is being resumed.
     resumed: bool,
-    tally: Tally,
+    tally: Outcomes,
 }
 
 /// `duel batch SUITE` / `duel batch --resume RUN`. `pair` is the TUI's pair (from
@@ -286,7 +286,7 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
             run.info.id
         );
     }
-    let mut tally = Tally::default();
+    let mut tally = Outcomes::default();
     for answer in answers {
         tally.add(&answer.item, answer.side);
     }

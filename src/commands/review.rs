@@ -8,14 +8,14 @@ use super::{UsageError, terminal_theme, unsaved_votes};
 use crate::app::State;
 use crate::cli::Cli;
 use crate::config::Config;
-use crate::eval::review::{self, LoadError};
+use crate::eval::queue::{self, LoadError};
 use crate::text::{count, sanitize};
 use crate::{say, terminal};
 
 /// A run that is not there, or has nothing left to review, is said before the screen
 /// changes.
 pub fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> anyhow::Result<u8> {
-    let queue = match review::load(&data_dir, wanted, &config.arena.judge) {
+    let queue = match queue::load(&data_dir, wanted, &config.arena.judge) {
         Ok(queue) => queue,
         Err(e @ LoadError::Usage(_)) => return Err(UsageError(format!("review: {e}")).into()),
         Err(e) => anyhow::bail!("review: {e}"),

@@ -14,7 +14,7 @@ use crate::votes::SideRecord;
 
 /// The latest outcome of each (item, model), reduced to what the summary needs.
 #[derive(Default)]
-pub(crate) struct Tally {
+pub(crate) struct Outcomes {
     latest: HashMap<(String, String), Outcome>,
 }
 
@@ -44,7 +44,7 @@ pub(crate) struct ModelSummary {
     pub output_tokens: u64,
 }
 
-impl Tally {
+impl Outcomes {
     /// Takes in an answer to `item`; a finished answer is never replaced by a failure.
     pub fn add(&mut self, item: &str, side: SideRecord) {
         let failed = matches!(side.finish, Finish::Error | Finish::Cancelled).then(|| {
@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_latest_outcome_of_each_item_counts_and_an_answer_is_never_undone() {
-        let mut tally = Tally::default();
+        let mut tally = Outcomes::default();
         tally.add(
             "1",
             side(

@@ -16,42 +16,42 @@ const QUOTE_CHARS: usize = 60;
 /// A demo model. Its answers never say its name, so blind mode stays blind; the two
 /// styles differ in pace and length, and both stream reasoning first.
 pub struct Demo {
-    style: Style,
+    manner: Manner,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Style {
+enum Manner {
     /// A line of reasoning, then a short and direct answer, a little faster.
     Brisk,
     /// More reasoning first, then a longer answer.
     Thoughtful,
 }
 
-impl Style {
+impl Manner {
     /// The mean pause between tokens: ~50 and ~35 tokens per second.
     fn base_delay(self) -> Duration {
         match self {
-            Style::Brisk => Duration::from_millis(20),
-            Style::Thoughtful => Duration::from_millis(28),
+            Manner::Brisk => Duration::from_millis(20),
+            Manner::Thoughtful => Duration::from_millis(28),
         }
     }
 }
 
 impl Demo {
     pub fn new(name: &str) -> Self {
-        let style = if name.contains("thoughtful") {
-            Style::Thoughtful
+        let manner = if name.contains("thoughtful") {
+            Manner::Thoughtful
         } else {
-            Style::Brisk
+            Manner::Brisk
         };
-        Self { style }
+        Self { manner }
     }
 
     fn base_delay(&self) -> Duration {
         std::env::var(DELAY_ENV)
             .ok()
             .and_then(|v| v.trim().parse().ok())
-            .map_or(self.style.base_delay(), Duration::from_millis)
+            .map_or(self.manner.base_delay(), Duration::from_millis)
     }
 
     /// Streams the answer with `base` as the mean pause between tokens.
@@ -62,7 +62,7 @@ impl Demo {
             .rev()
             .find(|m| m.role == Role::User)
             .map_or("", |m| m.content.as_str());
-        let script = Script::new(self.style, prompt);
+        let script = Script::new(self.manner, prompt);
         let mut pace = Pace::new(base, prompt);
         let mut output_tokens = 0u64;
 
@@ -102,22 +102,22 @@ struct Script {
 }
 
 impl Script {
-    fn new(style: Style, prompt: &str) -> Self {
+    fn new(manner: Manner, prompt: &str) -> Self {
         if prompt.contains("[[A]]") && prompt.contains("[[B]]") {
-            return Self::judge(style, prompt);
+            return Self::judge(manner, prompt);
         }
         let facts = Facts::of(prompt);
         if facts.chinese {
-            Self::chinese(style, &facts)
+            Self::chinese(manner, &facts)
         } else {
-            Self::english(style, &facts)
+            Self::english(manner, &facts)
         }
     }
 
     /// Asked to judge two answers (`duel judge`, whose prompt asks for `[[A]]` or
     /// `[[B]]`): brisk prefers the shorter answer, thoughtful the longer, as far as it
     /// finds them in the built-in template's `[Answer A]` … `[End of answer A]`.
-    fn judge(style: Style, prompt: &str) -> Self {
+    fn judge(manner: Manner, prompt: &str) -> Self {
         let between = |start: &str, end: &str| {
             let from = prompt.find(start)? + start.len();
             let to = prompt[from..].find(end)? + from;
@@ -127,17 +127,17 @@ impl Script {
             between("[Answer A]", "[End of answer A]"),
             between("[Answer B]", "[End of answer B]"),
         );
-        let (verdict, why) = match (lengths, style) {
+        let (verdict, why) = match (lengths, manner) {
             ((Some(a), Some(b)), _) if a == b => ("C", "both answers are as long"),
-            ((Some(a), Some(b)), Style::Brisk) if a < b => ("A", "answer A is shorter"),
-            ((Some(_), Some(_)), Style::Brisk) => ("B", "answer B is shorter"),
-            ((Some(a), Some(b)), Style::Thoughtful) if a > b => ("A", "answer A is longer"),
-            ((Some(_), Some(_)), Style::Thoughtful) => ("B", "answer B is longer"),
+            ((Some(a), Some(b)), Manner::Brisk) if a < b => ("A", "answer A is shorter"),
+            ((Some(_), Some(_)), Manner::Brisk) => ("B", "answer B is shorter"),
+            ((Some(a), Some(b)), Manner::Thoughtful) if a > b => ("A", "answer A is longer"),
+            ((Some(_), Some(_)), Manner::Thoughtful) => ("B", "answer B is longer"),
             _ => ("C", "it cannot find the two answers in this template"),
         };
-        let taste = match style {
-            Style::Brisk => "prefers the shorter answer",
-            Style::Thoughtful => "prefers the longer answer",
+        let taste = match manner {
+            Manner::Brisk => "prefers the shorter answer",
+            Manner::Thoughtful => "prefers the longer answer",
         };
         Self {
             reasoning: String::new(),
@@ -148,21 +148,21 @@ impl Script {
         }
     }
 
-    fn english(style: Style, f: &Facts) -> Self {
+    fn english(manner: Manner, f: &Facts) -> Self {
         let quote = &f.quote;
         let code = code_literal(quote);
-        let reasoning = match style {
-            Style::Brisk => format!("A short question deserves a short answer: \"{quote}\".\n"),
-            Style::Thoughtful => format!(
+        let reasoning = match manner {
+            Manner::Brisk => format!("A short question deserves a short answer: \"{quote}\".\n"),
+            Manner::Thoughtful => format!(
                 "The user asked: \"{quote}\".\n\
                  This is the offline demo, so I cannot really think about it, \
                  but I can show what streamed reasoning looks like.\n\
                  Plan: restate the question, note a few facts about it, end with a small code sample.\n"
             ),
         };
-        let intro = match style {
-            Style::Brisk => "Quick take:",
-            Style::Thoughtful => "Looking at it step by step:",
+        let intro = match manner {
+            Manner::Brisk => "Quick take:",
+            Manner::Thoughtful => "Looking at it step by step:",
         };
         let mut answer = format!(
             "**Offline demo** — a built-in stand-in, not a real model. \
@@ -181,7 +181,7 @@ impl Script {
             },
             f.longest
         );
-        if style == Style::Thoughtful {
+        if manner == Manner::Thoughtful {
             answer.push_str(
                 "- Both sides stream at once, so you can judge speed as well as content.\n",
             );
@@ -194,20 +194,20 @@ impl Script {
         Self { reasoning, answer }
     }
 
-    fn chinese(style: Style, f: &Facts) -> Self {
+    fn chinese(manner: Manner, f: &Facts) -> Self {
         let quote = &f.quote;
         let code = code_literal(quote);
-        let reasoning = match style {
-            Style::Brisk => format!("简短的问题，简短地回答：“{quote}”。\n"),
-            Style::Thoughtful => format!(
+        let reasoning = match manner {
+            Manner::Brisk => format!("简短的问题，简短地回答：“{quote}”。\n"),
+            Manner::Thoughtful => format!(
                 "用户问的是：“{quote}”。\n\
                  这是离线演示，我并不会真正思考，但可以展示流式推理的样子。\n\
                  计划：复述问题，列出几点观察，最后给一小段代码。\n"
             ),
         };
-        let intro = match style {
-            Style::Brisk => "简短回答：",
-            Style::Thoughtful => "一步一步来看：",
+        let intro = match manner {
+            Manner::Brisk => "简短回答：",
+            Manner::Thoughtful => "一步一步来看：",
         };
         let mut answer = format!(
             "**离线演示**——这是内置的替身，不是真正的模型，没有任何内容发送到网络。\n\n\
@@ -217,7 +217,7 @@ impl Script {
              - 真正的模型会在这里回答；设置 API 密钥并选择模型，就能比较两个回答。\n",
             f.chars, f.han
         );
-        if style == Style::Thoughtful {
+        if manner == Manner::Thoughtful {
             answer.push_str("- 两边同时流式输出，你可以同时比较速度和内容。\n");
         }
         answer.push_str(&format!(
@@ -523,11 +523,11 @@ mod tests {
 
     #[test]
     fn default_pace_is_between_30_and_60_tokens_per_second() {
-        for style in [Style::Brisk, Style::Thoughtful] {
-            let per_second = 1.0 / style.base_delay().as_secs_f64();
+        for manner in [Manner::Brisk, Manner::Thoughtful] {
+            let per_second = 1.0 / manner.base_delay().as_secs_f64();
             assert!(
                 (30.0..=60.0).contains(&per_second),
-                "{style:?}: {per_second}"
+                "{manner:?}: {per_second}"
             );
         }
     }

@@ -28,7 +28,7 @@ struct Pace {
 
 /// A request's place among those in flight; dropping it frees the place.
 #[derive(Debug)]
-pub struct Turn {
+pub struct Place {
     _slot: OwnedSemaphorePermit,
 }
 
@@ -46,7 +46,7 @@ impl Limiter {
     }
 
     /// Waits for a free place and for this request's start time, and takes them.
-    pub async fn start(&self) -> Turn {
+    pub async fn start(&self) -> Place {
         // The semaphore is never closed, so acquiring only ever waits.
         let slot = loop {
             if let Ok(slot) = Arc::clone(&self.slots).acquire_owned().await {
@@ -71,7 +71,7 @@ impl Limiter {
                 .held_until
                 .is_none_or(|until| until <= Instant::now())
             {
-                return Turn { _slot: slot };
+                return Place { _slot: slot };
             }
         }
     }

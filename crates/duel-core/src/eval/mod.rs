@@ -4,7 +4,7 @@
 pub mod agreement;
 pub mod judge;
 pub mod pairs;
-pub mod review;
+pub mod queue;
 pub mod run;
 pub mod suite;
 pub mod trust;

@@ -4,7 +4,7 @@
 pub mod keymap;
 pub mod msg;
 pub mod picker;
-pub mod review;
+pub mod review_session;
 pub mod state;
 pub mod update;
 

@@ -185,7 +185,7 @@ pub struct State {
     pub screen: Screen,
     /// `duel review`: the queue of a run's pairs, the one shown and what became of
     /// each; `None` in the chat.
-    pub review: Option<super::review::Review>,
+    pub review: Option<super::review_session::Review>,
 }
 
 impl State {

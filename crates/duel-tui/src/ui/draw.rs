@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCac
         return Screen::default();
     }
     if let Some(review) = &state.review {
-        return crate::ui::review::draw_review(frame, area, state, review, theme, cache);
+        return crate::ui::review_screen::draw_review(frame, area, state, review, theme, cache);
     }
     let areas = areas(
         area,

@@ -6,7 +6,7 @@ mod layout;
 pub mod markdown;
 mod pane;
 mod popup;
-mod review;
+mod review_screen;
 mod status;
 pub mod wrap;
 

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::vote::write_unsaved;
 use crate::app::msg::Effect;
-use crate::app::review::Mark;
+use crate::app::review_session::Mark;
 use crate::app::state::{State, StatusKind};
 use duel_core::domain::Vote;
 use duel_core::votes::VoteRecord;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::state::{Mode, Scroll, SideState, State};
 use duel_core::config::{Config, Endpoint, ModelSpec, WireKind};
 use duel_core::domain::{Side, Turn, Vote};
-use duel_core::eval::review::{Entry, Queue};
+use duel_core::eval::queue::{Entry, Queue};
 use duel_core::votes::SideRecord;
 
 /// What became of a pair of the queue this session.

@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-use crate::app::review::Review;
+use crate::app::review_session::Review;
 use crate::app::state::{Screen, State};
 use crate::theme::Theme;
 use crate::ui::pane::{ViewCache, draw_pane, message_lines};
