@@ -274,22 +274,11 @@ fn vote_name(vote: Vote) -> &'static str {
     }
 }
 
-/// RFC 4180: a cell with a comma, quote or line break is quoted, quotes doubled.
-fn csv_cell(cell: &str) -> String {
-    if cell.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
-    } else {
-        cell.to_owned()
-    }
-}
-
-fn csv_row(out: &mut impl Write, cells: &[String]) -> io::Result<()> {
-    let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-    writeln!(out, "{}", line.join(","))
-}
-
+/// RFC 4180 as the `csv` crate writes it: a cell with a comma, quote or line break is
+/// quoted, quotes doubled; lines end with `\n`.
 fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> {
-    csv_row(out, &csv_header())?;
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(csv_header())?;
     for r in records {
         let mut cells = vec![
             r.id.to_string(),
@@ -309,8 +298,9 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
             [&r.run, &r.item, &r.category, &r.reason].map(|v| v.clone().unwrap_or_default()),
         );
         cells.push(r.verdicts.as_ref().map(|v| v.join(" ")).unwrap_or_default());
-        csv_row(out, &cells)?;
+        csv.write_record(&cells)?;
     }
+    csv.flush()?;
     Ok(records.len())
 }
 
