@@ -45,99 +45,37 @@ pub async fn batch(
     if pair_flags && !args.models.is_empty() {
         return Err(UsageError("give either --a/--b or --models, not both".into()).into());
     }
-    let plan = match &args.resume {
+    let mut plan = match &args.resume {
         Some(wanted) => resume(config, wanted, data_dir)?,
         None => new_or_same(config, args, pair, data_dir)?,
     };
+    plan.announce();
+    let started = Instant::now();
+    let mut progress = plan.progress();
+    let requests = plan.jobs.iter().map(|&(item, model)| Request {
+        key: item,
+        model,
+        messages: plan.items[item].messages.clone(),
+    });
+    let running = batch::start(
+        &plan.models,
+        requests,
+        args.concurrency as usize,
+        Retries::default(),
+    );
+    let (asked, stopped) = plan.collect(running, &mut progress).await?;
+    progress.finish();
+
     let Plan {
         run,
         items,
         models,
-        jobs,
-        resumed,
-        mut tally,
+        tally,
+        ..
     } = plan;
-    let id = run.info.id.clone();
-    let duel = crate::config::duel_command(run.is_demo());
-    if resumed {
-        crate::say!(
-            "resuming run {id}: {} of {} answers are missing",
-            jobs.len(),
-            items.len() * models.len()
-        );
-    } else {
-        crate::say!(
-            "run {id}: {} items × {} models = {} answers",
-            items.len(),
-            models.len(),
-            jobs.len()
-        );
-    }
-
-    let started = Instant::now();
-    let concurrency = args.concurrency as usize;
-    let mut progress = Progress::new(
-        models
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let left = jobs.iter().filter(|&&(_, j)| j == i).count() as u64;
-                Lane {
-                    name: m.name.clone(),
-                    total: items.len() as u64,
-                    done: items.len() as u64 - left,
-                }
-            })
-            .collect(),
-        jobs.iter().fold(HashMap::new(), |mut sizes, (item, _)| {
-            *sizes.entry(*item).or_insert(0) += 1;
-            sizes
-        }),
-    );
-    let requests = jobs.iter().map(|&(item, model)| Request {
-        key: item,
-        model,
-        messages: items[item].messages.clone(),
-    });
-    let mut running = batch::start(&models, requests, concurrency, Retries::default());
-    let mut asked = 0usize;
-    // Made once: a signal that comes while an answer is being written still counts.
-    let stop = super::interrupted();
-    tokio::pin!(stop);
-    let stopped = loop {
-        let done = tokio::select! {
-            done = running.done.recv() => done,
-            () = &mut stop => break true,
-        };
-        let Some(done) = done else { break false };
-        let side = SideRecord::of(&done.answer, Some(done.history));
-        let item = &items[done.key];
-        run.append(&AnswerRecord {
-            item: item.id.clone(),
-            side: side.clone(),
-        })
-        .with_context(|| {
-            format!(
-                "writing an answer to {}; every answer written before is kept: `{duel} batch --resume {id}` goes on",
-                run.dir().display()
-            )
-        })?;
-        asked += 1;
-        progress.finished(Finished {
-            lane: done.model,
-            group: done.key,
-            label: &format!("item {}", item.id),
-            summary: super::summary::one_line(&side),
-            failed: side.error.is_some(),
-            tokens: side.output_tokens.unwrap_or_default(),
-        });
-        tally.add(&item.id, side);
-    };
-    drop(running);
-    progress.finish();
-
+    let id = &run.info.id;
     let summary = Summary {
-        run: &id,
+        run: id,
         name: run.info.name.as_deref(),
         suite: &run.info.suite.display().to_string(),
         items: items.len(),
@@ -155,12 +93,109 @@ pub async fn batch(
         .sum::<usize>();
     if stopped {
         crate::say!(
-            "stopped: {} kept; `{duel} batch --resume {id}` asks for the {missing} still missing",
-            crate::text::count(asked, "answer", "answers")
+            "stopped: {} kept; `{} batch --resume {id}` asks for the {missing} still missing",
+            crate::text::count(asked, "answer", "answers"),
+            crate::config::duel_command(run.is_demo())
         );
         return Ok(130);
     }
     Ok(u8::from(missing > 0))
+}
+
+impl Plan {
+    /// What is about to be asked, on stderr.
+    fn announce(&self) {
+        let id = &self.run.info.id;
+        let all = self.items.len() * self.models.len();
+        if self.resumed {
+            crate::say!(
+                "resuming run {id}: {} of {all} answers are missing",
+                self.jobs.len()
+            );
+        } else {
+            crate::say!(
+                "run {id}: {} items × {} models = {} answers",
+                self.items.len(),
+                self.models.len(),
+                self.jobs.len()
+            );
+        }
+    }
+
+    /// A lane per model, each starting from what the run already has; an item's group
+    /// waits for its answers still to ask.
+    fn progress(&self) -> Progress {
+        let total = self.items.len() as u64;
+        let lanes = self
+            .models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let left = self.jobs.iter().filter(|&&(_, j)| j == i).count() as u64;
+                Lane {
+                    name: m.name.clone(),
+                    total,
+                    done: total - left,
+                }
+            })
+            .collect();
+        let sizes = self
+            .jobs
+            .iter()
+            .fold(HashMap::new(), |mut sizes, (item, _)| {
+                *sizes.entry(*item).or_insert(0) += 1;
+                sizes
+            });
+        Progress::new(lanes, sizes)
+    }
+
+    /// Takes in each answer as it finishes: appended to the run and synced, shown,
+    /// counted. Ends when every answer is in or at Ctrl+C; says how many were asked
+    /// and whether it was stopped.
+    async fn collect(
+        &mut self,
+        mut running: batch::Running<usize>,
+        progress: &mut Progress,
+    ) -> anyhow::Result<(usize, bool)> {
+        let mut asked = 0usize;
+        // Made once: a signal that comes while an answer is being written still counts.
+        let stop = super::interrupted();
+        tokio::pin!(stop);
+        loop {
+            let done = tokio::select! {
+                done = running.done.recv() => done,
+                () = &mut stop => return Ok((asked, true)),
+            };
+            let Some(done) = done else {
+                return Ok((asked, false));
+            };
+            let side = SideRecord::of(&done.answer, Some(done.history));
+            let item = &self.items[done.key];
+            self.run
+                .append(&AnswerRecord {
+                    item: item.id.clone(),
+                    side: side.clone(),
+                })
+                .with_context(|| {
+                    format!(
+                        "writing an answer to {}; every answer written before is kept: `{} batch --resume {}` goes on",
+                        self.run.dir().display(),
+                        crate::config::duel_command(self.run.is_demo()),
+                        self.run.info.id
+                    )
+                })?;
+            asked += 1;
+            progress.finished(Finished {
+                lane: done.model,
+                group: done.key,
+                label: &format!("item {}", item.id),
+                summary: super::summary::one_line(&side),
+                failed: side.error.is_some(),
+                tokens: side.output_tokens.unwrap_or_default(),
+            });
+            self.tally.add(&item.id, side);
+        }
+    }
 }
 
 /// A new run of `args.suite`, or the latest run of the same suite content, models and
