@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::print_rows;
+use super::{print_json, print_rows};
 use crate::cli::HistoryArgs;
 use crate::conversation;
 use crate::say;
@@ -44,31 +44,12 @@ pub fn history(data_dir: &Path, args: &HistoryArgs, demo: bool) -> anyhow::Resul
     let rows: Vec<HistoryRow> = conversations
         .iter()
         .filter(|c| !demo || c.is_demo())
-        .map(|c| {
-            let last = c.turns.last();
-            HistoryRow {
-                id: c.id.to_string(),
-                time: c.updated.clone(),
-                model_a: last.map(|t| t.a.model.clone()).unwrap_or_default(),
-                model_b: last.map(|t| t.b.model.clone()).unwrap_or_default(),
-                turns: c.turns.len(),
-                votes: c.turns.iter().map(conversation::TurnRecord::votes).sum(),
-                blind: c.blind,
-                demo: c.is_demo(),
-                first_prompt: c
-                    .turns
-                    .first()
-                    .map(|t| t.prompt.clone())
-                    .unwrap_or_default(),
-            }
-        })
+        .map(HistoryRow::of)
         .collect();
-    let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
-        return Ok(0);
+        return print_json(&rows);
     }
+    let mut out = io::stdout().lock();
     if rows.is_empty() {
         writeln!(
             out,
@@ -78,12 +59,50 @@ pub fn history(data_dir: &Path, args: &HistoryArgs, demo: bool) -> anyhow::Resul
         )?;
         return Ok(0);
     }
+    print_rows(&mut out, &table(&rows))?;
+    writeln!(
+        out,
+        "\nreopen one with: duel --resume ID (or --resume for the latest)"
+    )?;
+    if !demo && rows.iter().any(|r| r.demo) {
+        writeln!(
+            out,
+            "a conversation marked (demo) is with the offline demo models: duel --demo --resume ID"
+        )?;
+    }
+    Ok(0)
+}
+
+impl HistoryRow {
+    fn of(c: &conversation::ConversationFile) -> Self {
+        let last = c.turns.last();
+        HistoryRow {
+            id: c.id.to_string(),
+            time: c.updated.clone(),
+            model_a: last.map(|t| t.a.model.clone()).unwrap_or_default(),
+            model_b: last.map(|t| t.b.model.clone()).unwrap_or_default(),
+            turns: c.turns.len(),
+            votes: c.turns.iter().map(conversation::TurnRecord::votes).sum(),
+            blind: c.blind,
+            demo: c.is_demo(),
+            first_prompt: c
+                .turns
+                .first()
+                .map(|t| t.prompt.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The rows as the table shows them, a header first: short ids, minutes, one line
+/// of the first prompt.
+fn table(rows: &[HistoryRow]) -> Vec<Vec<String>> {
     let mut table = vec![
         ["ID", "TIME", "A", "B", "TURNS", "VOTES", "FIRST PROMPT"]
             .map(String::from)
             .to_vec(),
     ];
-    for r in &rows {
+    for r in rows {
         let time = r.time.get(..16).unwrap_or(&r.time).replace('T', " ");
         let prompt = sanitize(&r.first_prompt).replace('\n', " ");
         let id = r.id.get(..8).unwrap_or(&r.id);
@@ -101,16 +120,5 @@ pub fn history(data_dir: &Path, args: &HistoryArgs, demo: bool) -> anyhow::Resul
             crate::text::truncate(&prompt, 50),
         ]);
     }
-    print_rows(&mut out, &table)?;
-    writeln!(
-        out,
-        "\nreopen one with: duel --resume ID (or --resume for the latest)"
-    )?;
-    if !demo && rows.iter().any(|r| r.demo) {
-        writeln!(
-            out,
-            "a conversation marked (demo) is with the offline demo models: duel --demo --resume ID"
-        )?;
-    }
-    Ok(0)
+    table
 }

@@ -158,6 +158,14 @@ async fn interrupted() {
     }
 }
 
+/// `value` as pretty JSON on stdout, the way every `--json` listing prints.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<u8> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(0)
+}
+
 /// Prints rows as aligned columns, every one read from the left.
 fn print_rows(out: &mut impl Write, table: &[Vec<String>]) -> io::Result<()> {
     write!(out, "{}", layout(table, &|_| true))

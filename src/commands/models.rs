@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{answer, print_rows};
+use super::{answer, print_json, print_rows};
 use crate::cli::ModelsArgs;
 use crate::config::{Config, ModelSpec};
 use crate::domain::{AnswerState, Message, Role};
@@ -61,12 +61,10 @@ pub async fn models(config: &Config, args: &ModelsArgs) -> anyhow::Result<u8> {
         })
         .collect();
     let failed = rows.iter().any(|r| r.check.as_ref().is_some_and(|c| !c.ok));
-    let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
+        print_json(&rows)?;
     } else {
-        print_table(&mut out, &rows)?;
+        print_table(&mut io::stdout().lock(), &rows)?;
     }
     Ok(u8::from(failed))
 }

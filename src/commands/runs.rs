@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{load, print_rows};
+use super::{load, print_json, print_rows};
 use crate::cli::RunsArgs;
 use crate::domain::Finish;
 use crate::eval::run::Run;
@@ -59,39 +59,13 @@ pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> 
     }
     let rows: Vec<RunRow> = runs
         .iter()
-        .map(|run| {
-            let (answers, _) = run.answers().unwrap_or_default();
-            let mut answered = HashSet::new();
-            let mut tried = HashSet::new();
-            for a in &answers {
-                let key = (a.item.as_str(), a.side.model.as_str());
-                tried.insert(key);
-                if !matches!(a.side.finish, Finish::Error | Finish::Cancelled) {
-                    answered.insert(key);
-                }
-            }
-            let votes_by_judge = by_run.remove(run.info.id.as_str()).unwrap_or_default();
-            RunRow {
-                id: run.info.id.clone(),
-                name: run.info.name.clone(),
-                suite: run.info.suite.display().to_string(),
-                models: run.info.models.clone(),
-                created: run.info.created.clone(),
-                items: run.items().ok().map(|items| items.len()),
-                answered: answered.len(),
-                failed: tried.len() - answered.len(),
-                votes: votes_by_judge.values().sum(),
-                votes_by_judge,
-            }
-        })
+        .map(|run| row(run, by_run.remove(run.info.id.as_str()).unwrap_or_default()))
         .collect();
 
-    let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
-        return Ok(0);
+        return print_json(&rows);
     }
+    let mut out = io::stdout().lock();
     if rows.is_empty() {
         writeln!(
             out,
@@ -102,6 +76,38 @@ pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> 
         )?;
         return Ok(0);
     }
+    print_rows(&mut out, &table(&rows))?;
+    Ok(0)
+}
+
+/// How far `run` got: its answers back and failed, and its votes by judge.
+fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>) -> RunRow {
+    let (answers, _) = run.answers().unwrap_or_default();
+    let mut answered = HashSet::new();
+    let mut tried = HashSet::new();
+    for a in &answers {
+        let key = (a.item.as_str(), a.side.model.as_str());
+        tried.insert(key);
+        if !matches!(a.side.finish, Finish::Error | Finish::Cancelled) {
+            answered.insert(key);
+        }
+    }
+    RunRow {
+        id: run.info.id.clone(),
+        name: run.info.name.clone(),
+        suite: run.info.suite.display().to_string(),
+        models: run.info.models.clone(),
+        created: run.info.created.clone(),
+        items: run.items().ok().map(|items| items.len()),
+        answered: answered.len(),
+        failed: tried.len() - answered.len(),
+        votes: votes_by_judge.values().sum(),
+        votes_by_judge,
+    }
+}
+
+/// The rows as the table shows them, a header first.
+fn table(rows: &[RunRow]) -> Vec<Vec<String>> {
     let mut table = vec![
         [
             "ID", "NAME", "SUITE", "MODELS", "ITEMS", "ANSWERED", "FAILED", "VOTES",
@@ -109,7 +115,7 @@ pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> 
         .map(String::from)
         .to_vec(),
     ];
-    for r in &rows {
+    for r in rows {
         let wanted = r.items.map(|n| n * r.models.len());
         table.push(vec![
             r.id.clone(),
@@ -125,6 +131,5 @@ pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> 
             r.votes.to_string(),
         ]);
     }
-    print_rows(&mut out, &table)?;
-    Ok(0)
+    table
 }
