@@ -47,6 +47,52 @@ pub(super) fn draw_pane(
 ) -> Viewport {
     let ViewCache { panes, highlights } = cache;
     let cache = &mut panes[side.index()];
+    let block = frame_of(state, side, theme, area);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let height = usize::from(inner.height);
+    // One column stays free for the scrollbar.
+    let width = usize::from(inner.width.saturating_sub(1)).max(1);
+    if state.turns.is_empty() {
+        let text = if state.names_hidden() {
+            blind_welcome(state, width, theme)
+        } else {
+            welcome(state.side(side), width, theme)
+        };
+        frame.render_widget(Paragraph::new(text), inner);
+        return Viewport {
+            area,
+            total_lines: 0,
+            height,
+        };
+    }
+    let look = Look {
+        width,
+        prompts: prompts.is_some(),
+    };
+    let before = prompts.unwrap_or_default();
+    cache.refresh(state, side, look, before, theme, highlights);
+    let total = cache.total_lines();
+    let bottom_top = total.saturating_sub(height);
+    let top = match state.side(side).scroll {
+        Scroll::Follow => bottom_top,
+        Scroll::Top(top) => top.min(bottom_top),
+    };
+    frame.render_widget(Paragraph::new(cache.window(top, height)), inner);
+    if total > height {
+        draw_scrollbar(frame, inner, theme, bottom_top, top);
+    }
+    Viewport {
+        area,
+        total_lines: total,
+        height,
+    }
+}
+
+/// The pane's frame: the model (or Model A/B while names are hidden) and a live
+/// state badge on top, the latest answer's figures below, thick when focused.
+fn frame_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Block<'a> {
     let focused = state.focus == side;
     let accent = match side {
         Side::A => theme.pane_a,
@@ -100,57 +146,24 @@ pub(super) fn draw_pane(
             .alignment(Alignment::Right),
         );
     }
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    block
+}
 
-    let height = usize::from(inner.height);
-    // One column stays free for the scrollbar.
-    let width = usize::from(inner.width.saturating_sub(1)).max(1);
-    if state.turns.is_empty() {
-        let text = if state.names_hidden() {
-            blind_welcome(state, width, theme)
-        } else {
-            welcome(state.side(side), width, theme)
-        };
-        frame.render_widget(Paragraph::new(text), inner);
-        return Viewport {
-            area,
-            total_lines: 0,
-            height,
-        };
-    }
-    let look = Look {
-        width,
-        prompts: prompts.is_some(),
-    };
-    let before = prompts.unwrap_or_default();
-    cache.refresh(state, side, look, before, theme, highlights);
-    let total = cache.total_lines();
-    let bottom_top = total.saturating_sub(height);
-    let top = match state.side(side).scroll {
-        Scroll::Follow => bottom_top,
-        Scroll::Top(top) => top.min(bottom_top),
-    };
-    frame.render_widget(Paragraph::new(cache.window(top, height)), inner);
-    if total > height {
-        let mut bar = ScrollbarState::new(bottom_top).position(top);
-        frame.render_stateful_widget(
-            Scrollbar::new(ScrollbarOrientation::VerticalRight)
-                .begin_symbol(None)
-                .end_symbol(None)
-                .track_symbol(Some("│"))
-                .thumb_symbol("┃")
-                .track_style(Style::default().fg(theme.border))
-                .thumb_style(Style::default().fg(theme.dim)),
-            inner,
-            &mut bar,
-        );
-    }
-    Viewport {
-        area,
-        total_lines: total,
-        height,
-    }
+/// The scrollbar at the pane's right edge: where `top` is among `bottom_top` + 1
+/// first lines.
+fn draw_scrollbar(frame: &mut Frame, inner: Rect, theme: &Theme, bottom_top: usize, top: usize) {
+    let mut bar = ScrollbarState::new(bottom_top).position(top);
+    frame.render_stateful_widget(
+        Scrollbar::new(ScrollbarOrientation::VerticalRight)
+            .begin_symbol(None)
+            .end_symbol(None)
+            .track_symbol(Some("│"))
+            .thumb_symbol("┃")
+            .track_style(Style::default().fg(theme.border))
+            .thumb_style(Style::default().fg(theme.dim)),
+        inner,
+        &mut bar,
+    );
 }
 
 /// An empty pane in blind mode says nothing that could tell the models apart.
