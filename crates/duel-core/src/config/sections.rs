@@ -170,6 +170,8 @@ impl Ctx<'_> {
         Ok(out)
     }
 
+    /// One `[providers.NAME]` table over its preset: each key read, checked and placed in
+    /// turn (with its line and column on error), so it is as long as the list of keys.
     fn provider(
         &mut self,
         name: &str,
@@ -288,6 +290,8 @@ impl Ctx<'_> {
         Ok(ep)
     }
 
+    /// Every `[[models]]` entry, each key read and checked in turn (with its line and
+    /// column on error); as long as the list of a model's keys.
     pub(super) fn models(
         &mut self,
         root: &DeTable<'_>,

@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-use crate::app::picker::{Picker, PickerKind};
+use crate::app::picker::{Picker, PickerItem, PickerKind};
 use crate::app::state::State;
 use crate::theme::Theme;
 use crate::ui::keys;
@@ -60,40 +60,49 @@ pub(super) fn draw_picker(
     // Keep the selection in view.
     let first = picker.selected.saturating_sub(visible.saturating_sub(1));
     for (row, &index) in picker.shown.iter().enumerate().skip(first).take(visible) {
-        let item = &picker.items[index];
-        let selected = row == picker.selected;
-        let base = if selected {
-            Style::default()
-                .fg(theme.bg)
-                .bg(theme.border_focused)
-                .add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().fg(theme.fg)
-        };
-        let mut spans = vec![Span::styled(format!(" {} ", sanitize(&item.name)), base)];
-        if !item.detail.is_empty() {
-            spans.push(Span::styled(
-                format!(" {}", sanitize(&item.detail)),
-                Style::default().fg(theme.dim),
-            ));
-        }
-        if let Some(warning) = &item.warning {
-            spans.push(Span::styled(
-                format!("  ⚠ {warning}"),
-                Style::default().fg(theme.warning),
-            ));
-        }
-        let line = Line::from(spans);
-        lines.push(if line.width() > room {
-            Line::from(Span::styled(truncate(&line.to_string(), room), base))
-        } else {
-            line
-        });
+        lines.push(item_line(
+            &picker.items[index],
+            row == picker.selected,
+            room,
+            theme,
+        ));
     }
     if picker.shown.is_empty() {
         lines.push(Line::styled("  no match", Style::default().fg(theme.dim)));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// One item of the picker: its name (highlighted when selected), its detail dimmed,
+/// a warning (a missing key) after it; cut to `room` cells.
+fn item_line(item: &PickerItem, selected: bool, room: usize, theme: &Theme) -> Line<'static> {
+    let base = if selected {
+        Style::default()
+            .fg(theme.bg)
+            .bg(theme.border_focused)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::default().fg(theme.fg)
+    };
+    let mut spans = vec![Span::styled(format!(" {} ", sanitize(&item.name)), base)];
+    if !item.detail.is_empty() {
+        spans.push(Span::styled(
+            format!(" {}", sanitize(&item.detail)),
+            Style::default().fg(theme.dim),
+        ));
+    }
+    if let Some(warning) = &item.warning {
+        spans.push(Span::styled(
+            format!("  ⚠ {warning}"),
+            Style::default().fg(theme.warning),
+        ));
+    }
+    let line = Line::from(spans);
+    if line.width() > room {
+        Line::from(Span::styled(truncate(&line.to_string(), room), base))
+    } else {
+        line
+    }
 }
 
 /// Clears the cells under a popup, and the wide character (CJK, emoji) that a row
