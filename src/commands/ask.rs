@@ -37,8 +37,7 @@ pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result
         .into());
     }
     let messages = || vec![Message::new(Role::User, prompt.clone())];
-    let (answer_a, answer_b) =
-        tokio::join!(answer(a, messages(), true), answer(b, messages(), true));
+    let (answer_a, answer_b) = tokio::join!(answer(a, messages()), answer(b, messages()));
     let failed = [&answer_a, &answer_b]
         .iter()
         .any(|ans| matches!(ans.state, AnswerState::Failed(_)));

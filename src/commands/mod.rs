@@ -54,9 +54,8 @@ pub use themes::themes;
 pub struct UsageError(pub String);
 
 /// Streams one prompt to one model to the end, outside the TUI; a wait before a retry
-/// is said on stderr when `say_retries` (no command sits silent through a long
-/// Retry-After).
-pub async fn answer(model: &ModelSpec, messages: Vec<Message>, say_retries: bool) -> Answer {
+/// is said on stderr, so no command sits silent through a long Retry-After.
+pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
     let request = ChatRequest::for_model(model, messages);
     let mut answer = Answer::new(model.model_ref(), 0, Instant::now());
     let provider = provider::build(model);
@@ -64,7 +63,7 @@ pub async fn answer(model: &ModelSpec, messages: Vec<Message>, say_retries: bool
     let drive = provider::stream(&*provider, &request, tx);
     let collect = async {
         while let Some(event) = rx.recv().await {
-            if let (true, StreamEvent::Retry(retry)) = (say_retries, &event) {
+            if let StreamEvent::Retry(retry) = &event {
                 say!("{}: {retry}", sanitize(&model.name));
             }
             answer.apply(event, 1, Instant::now());

@@ -107,7 +107,6 @@ async fn check(model: &ModelSpec) -> CheckResult {
     let answer = answer(
         &tiny,
         vec![Message::new(Role::User, "Reply with the word: ok")],
-        true,
     )
     .await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
