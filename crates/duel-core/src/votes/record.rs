@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{Answer, AnswerState, Finish, Message, ModelRef, ProviderError, Usage, Vote};
+use crate::eval::agreement::{Verdict, read_verdicts};
+use crate::eval::suite::Item;
 
 pub const SCHEMA: u32 = 1;
 
@@ -193,9 +195,126 @@ pub struct VoteRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A model judge's raw verdict in each order (`A`, `B` or `C` for a tie), the
-    /// first with `a` shown as A, the second with the answers swapped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdicts: Option<Vec<String>>,
+    /// first with `a` shown as A, the second with the answers swapped. A list with a
+    /// verdict that cannot be read reads as none.
+    #[serde(
+        default,
+        deserialize_with = "read_verdicts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub verdicts: Option<Vec<Verdict>>,
+}
+
+/// What a record gets from where it is made rather than from the vote: its id and
+/// when it was cast.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stamp {
+    pub id: Uuid,
+    pub at: jiff::Timestamp,
+}
+
+impl Stamp {
+    /// A fresh id and the wall clock: for the commands, not for the pure update.
+    pub fn now() -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            at: jiff::Timestamp::now(),
+        }
+    }
+}
+
+/// A vote before it is cast: the pair of answers it is about, in whatever setting
+/// (a chat turn, a batch run's pair). Every place that writes a vote builds its
+/// record here; `cast` adds the vote, who cast it and the schema, id and time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ballot {
+    conversation: Uuid,
+    turn: u32,
+    attempt: u32,
+    blind: bool,
+    prompt: String,
+    sides: [SideRecord; 2],
+    run: Option<String>,
+    item: Option<String>,
+    category: Option<String>,
+    reason: Option<String>,
+    verdicts: Option<Vec<Verdict>>,
+}
+
+impl Ballot {
+    /// Pair `attempt` of `turn` of a chat `conversation`; each side carries what it
+    /// was sent before the turn's `prompt`.
+    pub fn turn(
+        conversation: Uuid,
+        turn: u32,
+        attempt: u32,
+        prompt: &str,
+        sides: [SideRecord; 2],
+    ) -> Self {
+        Self {
+            conversation,
+            turn,
+            attempt,
+            blind: false,
+            prompt: prompt.to_owned(),
+            sides,
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
+        }
+    }
+
+    /// The pair of batch run `run` for `item`, logged under `conversation` as its
+    /// first turn. Blind: a run's pair is only ever judged before its names show.
+    pub fn run_pair(conversation: Uuid, run: &str, item: &Item, sides: [SideRecord; 2]) -> Self {
+        Self {
+            blind: true,
+            run: Some(run.to_owned()),
+            item: Some(item.id.clone()),
+            category: item.category.clone(),
+            ..Self::turn(conversation, 1, 1, item.prompt(), sides)
+        }
+    }
+
+    /// Whether the names were hidden when the vote was cast.
+    pub fn blind(self, blind: bool) -> Self {
+        Self { blind, ..self }
+    }
+
+    /// A model judge's short reason, and its raw verdict in each order.
+    pub fn judged(self, reason: String, verdicts: [Verdict; 2]) -> Self {
+        Self {
+            reason: Some(reason),
+            verdicts: Some(verdicts.to_vec()),
+            ..self
+        }
+    }
+
+    /// The record of `vote`, cast by `judge`.
+    pub fn cast(self, vote: Vote, judge: &str, stamp: Stamp) -> VoteRecord {
+        let [a, b] = self.sides;
+        VoteRecord {
+            schema: SCHEMA,
+            id: stamp.id,
+            time: timestamp(stamp.at),
+            conversation: self.conversation,
+            turn: self.turn,
+            attempt: self.attempt,
+            vote,
+            blind: self.blind,
+            judge: judge.to_owned(),
+            prompt: self.prompt,
+            a,
+            b,
+            run: self.run,
+            item: self.item,
+            category: self.category,
+            reason: self.reason,
+            verdicts: self.verdicts,
+        }
+    }
 }
 
 /// The attempt of a record or turn that does not say: the first answers.
