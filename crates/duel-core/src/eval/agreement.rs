@@ -242,6 +242,37 @@ mod tests {
     }
 
     #[test]
+    fn a_verdict_is_spelt_and_read_in_one_place() {
+        for v in Verdict::ALL {
+            assert_eq!(Verdict::read(v.letter()), Some(v));
+            assert_eq!(Verdict::read(v.mark()), Some(v));
+            assert_eq!(Verdict::parse(v.mark()), Some(v));
+            assert_eq!(
+                Verdict::parse(v.letter()),
+                None,
+                "a judge must write the mark"
+            );
+            let json = serde_json::to_string(&v).unwrap();
+            assert_eq!(json, format!("\"{}\"", v.letter()));
+            assert_eq!(serde_json::from_str::<Verdict>(&json).unwrap(), v);
+            assert_eq!(Verdict::of(v.vote()), v);
+        }
+        assert_eq!(
+            [A, B, Tie].map(Verdict::letter),
+            ["A", "B", "C"],
+            "as the log has always spelt them"
+        );
+        assert_eq!(Verdict::read(" C\n"), Some(Tie));
+        assert_eq!(Verdict::read("tie"), None);
+        assert!(serde_json::from_str::<Verdict>("\"?\"").is_err());
+        assert_eq!(
+            serde_json::to_string(&None::<Verdict>).unwrap(),
+            "null",
+            "a judgment without a verdict"
+        );
+    }
+
+    #[test]
     fn a_verdict_that_flips_with_the_order_is_a_tie() {
         // The judge sees (x, y) then (y, x); "x better" reads A then B.
         assert_eq!(both_orders(A, B), A);

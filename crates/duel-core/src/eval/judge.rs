@@ -515,4 +515,201 @@ mod tests {
             "{r}"
         );
     }
+
+    /// Run `r`'s pair of x and y for item `id`.
+    fn pair_for(id: &str) -> Pair {
+        let mut p = pair(vec![Message::new(Role::User, "why?")], None);
+        p.item.id = id.into();
+        p
+    }
+
+    /// The judge's answer `text`, ended normally.
+    fn said(text: &str) -> SideRecord {
+        SideRecord::sample("judge", text, Finish::Stop)
+    }
+
+    fn at() -> jiff::Timestamp {
+        "2026-12-01T09:00:00Z".parse().unwrap()
+    }
+
+    fn stamp() -> Stamp {
+        Stamp {
+            id: Uuid::from_u128(9),
+            at: at(),
+        }
+    }
+
+    fn fresh(pairs: &[&str]) -> Judging {
+        let ready = pairs.iter().map(|id| pair_for(id)).collect();
+        Judging::new("llm:j", "r", ready, &HashSet::new(), &Record::default())
+    }
+
+    #[test]
+    fn both_orders_make_one_vote_the_record_duel_judge_wrote_before() {
+        let mut judging = fresh(&["1"]);
+        assert_eq!(judging.first_round(), [(0, 1), (0, 2)]);
+        let first = judging.take(0, 1, &said("X explains why. [[A]]"), at());
+        assert_eq!(first.answered, Answered::Verdict(Verdict::A));
+        assert!(!first.decided);
+        assert_eq!(
+            judging.vote(0, Uuid::nil(), stamp()),
+            None,
+            "one order only"
+        );
+        let second = judging.take(0, 2, &said("[[B]]"), at());
+        assert!(second.decided);
+        assert_eq!(
+            second.judgment,
+            Judgment {
+                judge: "llm:j".into(),
+                item: "1".into(),
+                models: ["x".into(), "y".into()],
+                order: 2,
+                verdict: Some(Verdict::B),
+                text: "[[B]]".into(),
+                finish: Finish::Stop,
+                error: None,
+                time: "2026-12-01T09:00:00.000Z".into(),
+            }
+        );
+        let conversation = Uuid::from_u128(4);
+        let pair = pair_for("1");
+        // The literal duel judge wrote: x won in both orders.
+        let before = VoteRecord {
+            schema: crate::votes::record::SCHEMA,
+            id: stamp().id,
+            time: timestamp(at()),
+            conversation,
+            turn: 1,
+            attempt: 1,
+            vote: Vote::A,
+            blind: true,
+            judge: "llm:j".into(),
+            prompt: pair.item.prompt().to_owned(),
+            a: pair.answers[0].clone(),
+            b: pair.answers[1].clone(),
+            run: Some("r".into()),
+            item: Some("1".into()),
+            category: None,
+            reason: Some("X explains why.".into()),
+            verdicts: Some(vec![Verdict::A, Verdict::B]),
+        };
+        assert_eq!(judging.vote(0, conversation, stamp()), Some(before));
+        let s = &judging.summary;
+        assert_eq!((s.asked, s.judged, s.ties, s.flipped), (2, 1, 0, 0));
+        assert_eq!(s.wins, BTreeMap::from([("x".to_owned(), 1)]));
+    }
+
+    #[test]
+    fn a_verdict_that_flips_with_the_order_is_a_tie_and_counted_so() {
+        let mut judging = fresh(&["1", "2"]);
+        judging.first_round();
+        for (i, [first, second]) in [(0, ["[[A]]", "[[A]]"]), (1, ["[[C]]", "[[C]]"])] {
+            judging.take(i, 1, &said(first), at());
+            assert!(judging.take(i, 2, &said(second), at()).decided);
+            let record = judging.vote(i, Uuid::nil(), stamp()).unwrap();
+            assert_eq!(record.vote, Vote::Tie);
+        }
+        let s = &judging.summary;
+        assert_eq!(
+            (s.ties, s.flipped, s.judged),
+            (2, 1, 2),
+            "only the A, A flipped"
+        );
+        assert!(s.wins.is_empty());
+    }
+
+    #[test]
+    fn an_order_without_a_verdict_is_asked_once_more_then_its_pair_given_up_once() {
+        let mut judging = fresh(&["1"]);
+        judging.first_round();
+        assert_eq!(
+            judging.take(0, 1, &said("no idea"), at()).answered,
+            Answered::AskAgain
+        );
+        assert_eq!(
+            judging.take(0, 2, &said("[[A]] or [[B]]"), at()).answered,
+            Answered::AskAgain
+        );
+        let again = judging.take(0, 1, &said("still none"), at());
+        assert_eq!((again.answered, again.decided), (Answered::GivenUp, false));
+        assert_eq!(again.judgment.verdict, None);
+        assert!(again.judgment.unparsed());
+        assert_eq!(
+            judging.take(0, 2, &said("none"), at()).answered,
+            Answered::GivenUp
+        );
+        let s = &judging.summary;
+        assert_eq!((s.asked, s.unparsed, s.given_up, s.judged), (4, 4, 1, 0));
+    }
+
+    #[test]
+    fn a_failed_request_is_counted_and_its_order_stays_to_ask() {
+        let mut judging = fresh(&["1"]);
+        judging.first_round();
+        let mut failed = said("[[A]]");
+        failed.finish = Finish::Error;
+        failed.error = Some("HTTP 500".into());
+        let took = judging.take(0, 1, &failed, at());
+        assert_eq!(took.answered, Answered::Failed("HTTP 500".into()));
+        assert_eq!(
+            took.judgment.verdict, None,
+            "a failed answer gives no verdict"
+        );
+        assert!(!took.judgment.unparsed());
+        assert_eq!((judging.summary.failed, judging.summary.unparsed), (1, 0));
+        assert_eq!(judging.first_round(), [(0, 1), (0, 2)]);
+    }
+
+    #[test]
+    fn a_judging_resumes_with_what_was_said_asking_only_the_missing_orders() {
+        let run = "r";
+        let key = |id: &str| pair_for(id).key(run);
+        let mut before = Record::default();
+        // 1: voted already. 2: both orders known, vote not written. 3: order 2 known.
+        // 4: order 1 twice without a verdict. 5: once without, so asked again.
+        before
+            .verdicts
+            .insert((key("2"), 1), (Verdict::A, "[[A]]".into()));
+        before
+            .verdicts
+            .insert((key("2"), 2), (Verdict::A, "[[A]]".into()));
+        before
+            .verdicts
+            .insert((key("3"), 2), (Verdict::B, "[[B]]".into()));
+        before.unparsed.insert((key("4"), 1), MAX_UNPARSED);
+        before.unparsed.insert((key("5"), 2), 1);
+        let voted = HashSet::from([key("1")]);
+        let ready = ["1", "2", "3", "4", "5", "6"].map(pair_for).to_vec();
+        let mut judging = Judging::new("llm:j", run, ready, &voted, &before);
+        let s = &judging.summary;
+        assert_eq!(
+            (s.pairs, s.judged_before, s.judged, s.given_up),
+            (6, 1, 1, 1)
+        );
+        let decided = judging.decided();
+        assert_eq!(decided.len(), 1);
+        let record = judging.vote(decided[0], Uuid::nil(), stamp()).unwrap();
+        assert_eq!(
+            (record.item.as_deref(), record.vote),
+            (Some("2"), Vote::Tie)
+        );
+        let round: Vec<(&str, Order)> = judging
+            .first_round()
+            .into_iter()
+            .map(|(i, order)| (judging.open[i].pair.item.id.as_str(), order))
+            .collect();
+        assert_eq!(round, [("3", 1), ("5", 1), ("5", 2), ("6", 1), ("6", 2)]);
+        // 5's order 2 has one try left.
+        let i = judging
+            .open
+            .iter()
+            .position(|o| o.pair.item.id == "5")
+            .unwrap();
+        assert_eq!(
+            judging.take(i, 2, &said("none"), at()).answered,
+            Answered::GivenUp
+        );
+        assert_eq!(judging.summary.judged, 2);
+    }
 }
