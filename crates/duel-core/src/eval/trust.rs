@@ -197,17 +197,6 @@ fn keep_latest<'a, K: Ord>(slot: Entry<'_, K, &'a VoteRecord>, r: &'a VoteRecord
     }
 }
 
-/// A model judge's raw verdict as the log keeps it: `A`, `B` or `C` (a tie); the
-/// bracketed form is read too.
-fn raw(verdict: &str) -> Option<Verdict> {
-    match verdict.trim() {
-        "A" => Some(Verdict::A),
-        "B" => Some(Verdict::B),
-        "C" => Some(Verdict::Tie),
-        other => Verdict::parse(other),
-    }
-}
-
 /// One judge's `votes`, only the latest on each pair; a vote outside a run is a pair
 /// of its own.
 fn latest_per_pair<'a>(votes: impl IntoIterator<Item = &'a VoteRecord>) -> Vec<&'a VoteRecord> {
@@ -221,7 +210,7 @@ fn latest_per_pair<'a>(votes: impl IntoIterator<Item = &'a VoteRecord>) -> Vec<&
 /// Both orders' raw verdicts of a model judge's vote, when it kept two readable ones.
 fn both_verdicts(r: &VoteRecord) -> Option<(Verdict, Verdict)> {
     match r.verdicts.as_deref()? {
-        [first, second] => Some((raw(first)?, raw(second)?)),
+        [first, second] => Some((*first, *second)),
         _ => None,
     }
 }
@@ -281,10 +270,12 @@ mod tests {
         }
     }
 
+    /// A model judge's vote whose `verdicts` the log holds as written, read back as
+    /// every reader reads them.
     fn judged(item: &str, a: &str, b: &str, v: Vote, verdicts: [&str; 2]) -> VoteRecord {
-        let mut r = vote("llm:m", item, a, b, v);
-        r.verdicts = Some(verdicts.map(String::from).to_vec());
-        r
+        let mut line = serde_json::to_value(vote("llm:m", item, a, b, v)).unwrap();
+        line["verdicts"] = serde_json::json!(verdicts);
+        serde_json::from_value(line).unwrap()
     }
 
     #[test]
@@ -360,7 +351,7 @@ mod tests {
             judged("6", "x", "y", Vote::Tie, ["A", "?"]),
             {
                 let mut one = judged("7", "x", "y", Vote::A, ["A", "B"]);
-                one.verdicts = Some(vec!["A".into()]);
+                one.verdicts = Some(vec![Verdict::A]);
                 one
             },
         ];

@@ -297,7 +297,12 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
         cells.extend(
             [&r.run, &r.item, &r.category, &r.reason].map(|v| v.clone().unwrap_or_default()),
         );
-        cells.push(r.verdicts.as_ref().map(|v| v.join(" ")).unwrap_or_default());
+        cells.push(
+            r.verdicts
+                .as_ref()
+                .map(|v| v.iter().map(|v| v.letter()).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+        );
         csv.write_record(&cells)?;
     }
     csv.flush()?;
@@ -308,6 +313,7 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
 mod tests {
     use super::*;
     use crate::domain::Finish;
+    use crate::eval::agreement::Verdict;
 
     fn side(model: &str, answer: &str, history: Vec<Message>) -> SideRecord {
         SideRecord {
@@ -553,7 +559,7 @@ mod tests {
         r.item = Some("math-2".into());
         r.category = Some("reasoning".into());
         r.reason = Some("A shows its steps.".into());
-        r.verdicts = Some(vec!["A".into(), "B".into()]);
+        r.verdicts = Some(vec![Verdict::A, Verdict::B]);
         let (_, text) = export(std::slice::from_ref(&r), Format::Arena);
         let battles: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(battles[0]["question_id"], "suite-20261129-031421/math-2");

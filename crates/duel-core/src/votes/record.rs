@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{Answer, AnswerState, Finish, Message, ModelRef, ProviderError, Usage, Vote};
+use crate::eval::agreement::{Verdict, read_verdicts};
+use crate::eval::suite::Item;
 
 pub const SCHEMA: u32 = 1;
 
@@ -193,9 +195,126 @@ pub struct VoteRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A model judge's raw verdict in each order (`A`, `B` or `C` for a tie), the
-    /// first with `a` shown as A, the second with the answers swapped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdicts: Option<Vec<String>>,
+    /// first with `a` shown as A, the second with the answers swapped. A list with a
+    /// verdict that cannot be read reads as none.
+    #[serde(
+        default,
+        deserialize_with = "read_verdicts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub verdicts: Option<Vec<Verdict>>,
+}
+
+/// What a record gets from where it is made rather than from the vote: its id and
+/// when it was cast.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stamp {
+    pub id: Uuid,
+    pub at: jiff::Timestamp,
+}
+
+impl Stamp {
+    /// A fresh id and the wall clock: for the commands, not for the pure update.
+    pub fn now() -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            at: jiff::Timestamp::now(),
+        }
+    }
+}
+
+/// A vote before it is cast: the pair of answers it is about, in whatever setting
+/// (a chat turn, a batch run's pair). Every place that writes a vote builds its
+/// record here; `cast` adds the vote, who cast it and the schema, id and time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ballot {
+    conversation: Uuid,
+    turn: u32,
+    attempt: u32,
+    blind: bool,
+    prompt: String,
+    sides: [SideRecord; 2],
+    run: Option<String>,
+    item: Option<String>,
+    category: Option<String>,
+    reason: Option<String>,
+    verdicts: Option<Vec<Verdict>>,
+}
+
+impl Ballot {
+    /// Pair `attempt` of `turn` of a chat `conversation`; each side carries what it
+    /// was sent before the turn's `prompt`.
+    pub fn turn(
+        conversation: Uuid,
+        turn: u32,
+        attempt: u32,
+        prompt: &str,
+        sides: [SideRecord; 2],
+    ) -> Self {
+        Self {
+            conversation,
+            turn,
+            attempt,
+            blind: false,
+            prompt: prompt.to_owned(),
+            sides,
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
+        }
+    }
+
+    /// The pair of batch run `run` for `item`, logged under `conversation` as its
+    /// first turn. Blind: a run's pair is only ever judged before its names show.
+    pub fn run_pair(conversation: Uuid, run: &str, item: &Item, sides: [SideRecord; 2]) -> Self {
+        Self {
+            blind: true,
+            run: Some(run.to_owned()),
+            item: Some(item.id.clone()),
+            category: item.category.clone(),
+            ..Self::turn(conversation, 1, 1, item.prompt(), sides)
+        }
+    }
+
+    /// Whether the names were hidden when the vote was cast.
+    pub fn blind(self, blind: bool) -> Self {
+        Self { blind, ..self }
+    }
+
+    /// A model judge's short reason, and its raw verdict in each order.
+    pub fn judged(self, reason: String, verdicts: [Verdict; 2]) -> Self {
+        Self {
+            reason: Some(reason),
+            verdicts: Some(verdicts.to_vec()),
+            ..self
+        }
+    }
+
+    /// The record of `vote`, cast by `judge`.
+    pub fn cast(self, vote: Vote, judge: &str, stamp: Stamp) -> VoteRecord {
+        let [a, b] = self.sides;
+        VoteRecord {
+            schema: SCHEMA,
+            id: stamp.id,
+            time: timestamp(stamp.at),
+            conversation: self.conversation,
+            turn: self.turn,
+            attempt: self.attempt,
+            vote,
+            blind: self.blind,
+            judge: judge.to_owned(),
+            prompt: self.prompt,
+            a,
+            b,
+            run: self.run,
+            item: self.item,
+            category: self.category,
+            reason: self.reason,
+            verdicts: self.verdicts,
+        }
+    }
 }
 
 /// The attempt of a record or turn that does not say: the first answers.
@@ -211,6 +330,140 @@ pub fn timestamp(at: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Role;
+
+    fn stamp() -> Stamp {
+        Stamp {
+            id: Uuid::from_u128(7),
+            at: "2026-11-23T18:53:46.123456Z".parse().unwrap(),
+        }
+    }
+
+    fn sides() -> [SideRecord; 2] {
+        let mut a = SideRecord::sample("x", "X's answer", Finish::Stop);
+        a.history = Some(vec![Message::new(Role::System, "be brief")]);
+        let mut b = SideRecord::sample("y", "Y's answer", Finish::Length);
+        b.history = Some(Vec::new());
+        [a, b]
+    }
+
+    fn item() -> Item {
+        Item {
+            id: "math-2".into(),
+            messages: vec![
+                Message::new(Role::User, "earlier"),
+                Message::new(Role::User, "the question"),
+            ],
+            category: Some("reasoning".into()),
+            reference: None,
+            fields: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_chat_vote_is_the_record_the_chat_wrote_before() {
+        let conversation = Uuid::from_u128(1);
+        let [a, b] = sides();
+        // The literal duel-tui's vote wrote, for the turn's third attempt.
+        let before = VoteRecord {
+            schema: SCHEMA,
+            id: stamp().id,
+            time: timestamp(stamp().at),
+            conversation,
+            turn: 2,
+            attempt: 3,
+            vote: Vote::BothBad,
+            blind: true,
+            judge: "alice".into(),
+            prompt: "why?".into(),
+            a,
+            b,
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
+        };
+        let built = Ballot::turn(conversation, 2, 3, "why?", sides())
+            .blind(true)
+            .cast(Vote::BothBad, "alice", stamp());
+        assert_eq!(built, before);
+        assert_eq!(built.time, "2026-11-23T18:53:46.123Z");
+        let open = Ballot::turn(conversation, 1, 1, "p", sides()).cast(Vote::A, "alice", stamp());
+        assert!(!open.blind, "a chat turn shows its names unless told");
+    }
+
+    #[test]
+    fn a_run_s_pair_voted_in_review_or_by_a_model_is_the_record_written_before() {
+        let conversation = Uuid::from_u128(2);
+        let [a, b] = sides();
+        // The literal duel review wrote.
+        let review = VoteRecord {
+            schema: SCHEMA,
+            id: stamp().id,
+            time: timestamp(stamp().at),
+            conversation,
+            turn: 1,
+            attempt: 1,
+            vote: Vote::B,
+            blind: true,
+            judge: "bob".into(),
+            prompt: item().prompt().to_owned(),
+            a,
+            b,
+            run: Some("r1".into()),
+            item: Some("math-2".into()),
+            category: Some("reasoning".into()),
+            reason: None,
+            verdicts: None,
+        };
+        let ballot = Ballot::run_pair(conversation, "r1", &item(), sides());
+        assert_eq!(ballot.clone().cast(Vote::B, "bob", stamp()), review);
+        assert_eq!(review.prompt, "the question");
+        // duel judge's: the same, with its reason and both orders' verdicts.
+        let judge = VoteRecord {
+            vote: Vote::Tie,
+            judge: "llm:m".into(),
+            reason: Some("Both hold.".into()),
+            verdicts: Some(vec![Verdict::A, Verdict::A]),
+            ..review
+        };
+        let built = ballot
+            .judged("Both hold.".into(), [Verdict::A, Verdict::A])
+            .cast(Vote::Tie, "llm:m", stamp());
+        assert_eq!(built, judge);
+    }
+
+    #[test]
+    fn a_judge_s_verdicts_are_written_as_letters_and_an_unreadable_list_reads_as_none() {
+        let record = Ballot::run_pair(Uuid::nil(), "r1", &item(), sides())
+            .judged("r".into(), [Verdict::Tie, Verdict::B])
+            .cast(Vote::Tie, "llm:m", stamp());
+        let mut line = serde_json::to_value(&record).unwrap();
+        assert_eq!(line["verdicts"], serde_json::json!(["C", "B"]));
+        assert_eq!(
+            serde_json::from_value::<VoteRecord>(line.clone()).unwrap(),
+            record
+        );
+        line["verdicts"] = serde_json::json!(["[[A]]", " B "]);
+        let read: VoteRecord = serde_json::from_value(line.clone()).unwrap();
+        assert_eq!(read.verdicts, Some(vec![Verdict::A, Verdict::B]));
+        line["verdicts"] = serde_json::json!(["A", "?"]);
+        let read: VoteRecord = serde_json::from_value(line.clone()).unwrap();
+        assert_eq!(
+            (read.verdicts, read.vote),
+            (None, Vote::Tie),
+            "the vote is kept"
+        );
+        line.as_object_mut().unwrap().remove("verdicts");
+        let read: VoteRecord = serde_json::from_value(line).unwrap();
+        assert_eq!(read.verdicts, None);
+        let chat = Ballot::turn(Uuid::nil(), 1, 1, "p", sides()).cast(Vote::A, "alice", stamp());
+        let written = serde_json::to_value(&chat).unwrap();
+        for absent in ["run", "item", "category", "reason", "verdicts"] {
+            assert!(written.get(absent).is_none(), "{absent} written");
+        }
+    }
 
     #[test]
     fn a_record_without_an_attempt_is_the_first_attempt() {

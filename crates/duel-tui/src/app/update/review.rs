@@ -7,14 +7,12 @@ use crate::app::msg::Effect;
 use crate::app::review_session::Mark;
 use crate::app::state::{State, StatusKind};
 use duel_core::domain::Vote;
-use duel_core::votes::VoteRecord;
-use duel_core::votes::record::{SCHEMA, timestamp};
+use duel_core::votes::Ballot;
 
 /// Casts a vote on the pair shown. It is confirmed, and the names revealed, only once
 /// the record is on disk.
 pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
-    let id = state.fresh_id();
-    let time = timestamp(state.wall_time());
+    let stamp = super::vote::stamp(state);
     let judge = state.judge.clone();
     let Some(review) = &mut state.review else {
         return Vec::new();
@@ -37,28 +35,17 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
         }
         Mark::Open | Mark::Skipped => {}
     }
-    let [a, b] = entry.shown.clone();
-    let record = VoteRecord {
-        schema: SCHEMA,
-        id,
-        time,
-        conversation: entry.conversation,
-        turn: 1,
-        attempt: 1,
+    let record = Ballot::run_pair(
+        entry.conversation,
+        &review.queue.run,
+        &entry.item,
+        entry.shown.clone(),
+    )
+    .cast(vote, &judge, stamp);
+    review.marks[cursor] = Mark::Saving {
         vote,
-        // A pair is only ever voted on before its names show.
-        blind: true,
-        judge,
-        prompt: entry.item.prompt().to_owned(),
-        a,
-        b,
-        run: Some(review.queue.run.clone()),
-        item: Some(entry.item.id.clone()),
-        category: entry.item.category.clone(),
-        reason: None,
-        verdicts: None,
+        record: record.id,
     };
-    review.marks[cursor] = Mark::Saving { vote, record: id };
     state.set_status(
         StatusKind::Info,
         format!("saving vote: {}…", vote.describe()),

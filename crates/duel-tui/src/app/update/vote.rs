@@ -7,7 +7,7 @@ use crate::app::state::{State, StatusKind};
 use duel_core::conversation::{AttemptRecord, ConversationFile, TurnRecord};
 use duel_core::domain::{Side, Vote};
 use duel_core::votes::record::{SCHEMA, timestamp};
-use duel_core::votes::{SideRecord, VoteRecord};
+use duel_core::votes::{Ballot, SideRecord, Stamp, VoteRecord};
 
 /// Casts a vote on the latest turn whose answers have both ended.
 pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
@@ -34,25 +34,17 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
         let history = state.sent_before(index, side);
         SideRecord::of(state.turns[index].answer(side), Some(history))
     });
-    let record = VoteRecord {
-        schema: SCHEMA,
-        id: state.fresh_id(),
-        time: timestamp(state.wall_time()),
-        conversation: state.conversation,
-        turn: turn_number(index),
-        attempt: state.turns[index].attempt,
-        vote,
-        blind: state.names_hidden(),
-        judge: state.judge.clone(),
-        prompt: state.turns[index].prompt.clone(),
-        a,
-        b,
-        run: None,
-        item: None,
-        category: None,
-        reason: None,
-        verdicts: None,
-    };
+    let stamp = stamp(state);
+    let turn = &state.turns[index];
+    let record = Ballot::turn(
+        state.conversation,
+        turn_number(index),
+        turn.attempt,
+        &turn.prompt,
+        [a, b],
+    )
+    .blind(state.names_hidden())
+    .cast(vote, &state.judge, stamp);
     state.turns[index].vote = Some(vote);
     // The vote reveals a blind conversation's names.
     state.revealed = true;
@@ -63,6 +55,14 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
     // Earlier votes whose write failed go along in the same write.
     state.unsaved.push(record);
     write_unsaved(state).into_iter().collect()
+}
+
+/// A new record's id and time, from the state's ids and clock.
+pub(super) fn stamp(state: &mut State) -> Stamp {
+    Stamp {
+        id: state.fresh_id(),
+        at: state.wall_time(),
+    }
 }
 
 /// One write for every cast vote not on disk and not already being written.
