@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::agreement::{Verdict, both_orders};
+use super::agreement::both_orders;
 use super::pairs::{Pair, PairKey};
+use crate::domain::Verdict;
 use crate::domain::{Finish, Role, Vote};
 use crate::votes::record::timestamp;
 use crate::votes::{Ballot, SideRecord, Stamp, VoteRecord, log};
@@ -418,7 +419,7 @@ impl Judging {
         let record = Ballot::run_pair(
             conversation,
             &self.summary.run,
-            &pair.item,
+            pair.item.run_item(),
             pair.answers.clone(),
         )
         .judged(reason(text), [first, second])

@@ -47,6 +47,15 @@ impl Item {
             .map_or("", |m| m.content.as_str())
     }
 
+    /// The item as a vote on a run's pair records it.
+    pub fn run_item(&self) -> crate::votes::RunItem<'_> {
+        crate::votes::RunItem {
+            id: &self.id,
+            category: self.category.as_deref(),
+            prompt: self.prompt(),
+        }
+    }
+
     /// The conversation before the prompt: a system message and earlier turns.
     pub fn before_prompt(&self) -> &[Message] {
         let last_user = self.messages.iter().rposition(|m| m.role == Role::User);

@@ -8,8 +8,9 @@ use std::collections::btree_map::Entry;
 
 use serde::Serialize;
 
-use super::agreement::{Agreement, Verdict, agreement};
+use super::agreement::{Agreement, agreement};
 use super::pairs::PairKey;
+use crate::domain::Verdict;
 use crate::domain::Vote;
 use crate::votes::VoteRecord;
 

@@ -313,7 +313,7 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
 mod tests {
     use super::*;
     use crate::domain::Finish;
-    use crate::eval::agreement::Verdict;
+    use crate::domain::Verdict;
 
     fn side(model: &str, answer: &str, history: Vec<Message>) -> SideRecord {
         SideRecord {

@@ -9,4 +9,4 @@ pub mod record;
 pub mod style;
 pub mod style_control;
 
-pub use record::{Ballot, SideRecord, Stamp, TokenEstimate, VoteRecord};
+pub use record::{Ballot, RunItem, SideRecord, Stamp, TokenEstimate, VoteRecord};

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{Answer, AnswerState, Finish, Message, ModelRef, ProviderError, Usage, Vote};
-use crate::eval::agreement::{Verdict, read_verdicts};
-use crate::eval::suite::Item;
+use crate::domain::{Verdict, read_verdicts};
 
 pub const SCHEMA: u32 = 1;
 
@@ -223,6 +222,15 @@ impl Stamp {
     }
 }
 
+/// What a vote on a batch run's pair says of its suite item.
+#[derive(Clone, Copy, Debug)]
+pub struct RunItem<'a> {
+    pub id: &'a str,
+    pub category: Option<&'a str>,
+    /// The item's last user message, which the pair answered.
+    pub prompt: &'a str,
+}
+
 /// A vote before it is cast: the pair of answers it is about, in whatever setting
 /// (a chat turn, a batch run's pair). Every place that writes a vote builds its
 /// record here; `cast` adds the vote, who cast it and the schema, id and time.
@@ -266,15 +274,21 @@ impl Ballot {
         }
     }
 
-    /// The pair of batch run `run` for `item`, logged under `conversation` as its
-    /// first turn. Blind: a run's pair is only ever judged before its names show.
-    pub fn run_pair(conversation: Uuid, run: &str, item: &Item, sides: [SideRecord; 2]) -> Self {
+    /// The pair of batch run `run` for a suite item (its id, category and prompt),
+    /// logged under `conversation` as its first turn. Blind: a run's pair is only ever
+    /// judged before its names show.
+    pub fn run_pair(
+        conversation: Uuid,
+        run: &str,
+        item: RunItem<'_>,
+        sides: [SideRecord; 2],
+    ) -> Self {
         Self {
             blind: true,
             run: Some(run.to_owned()),
-            item: Some(item.id.clone()),
-            category: item.category.clone(),
-            ..Self::turn(conversation, 1, 1, item.prompt(), sides)
+            item: Some(item.id.to_owned()),
+            category: item.category.map(str::to_owned),
+            ..Self::turn(conversation, 1, 1, item.prompt, sides)
         }
     }
 
@@ -347,16 +361,11 @@ mod tests {
         [a, b]
     }
 
-    fn item() -> Item {
-        Item {
-            id: "math-2".into(),
-            messages: vec![
-                Message::new(Role::User, "earlier"),
-                Message::new(Role::User, "the question"),
-            ],
-            category: Some("reasoning".into()),
-            reference: None,
-            fields: Default::default(),
+    fn item() -> RunItem<'static> {
+        RunItem {
+            id: "math-2",
+            category: Some("reasoning"),
+            prompt: "the question",
         }
     }
 
@@ -408,7 +417,7 @@ mod tests {
             vote: Vote::B,
             blind: true,
             judge: "bob".into(),
-            prompt: item().prompt().to_owned(),
+            prompt: item().prompt.to_owned(),
             a,
             b,
             run: Some("r1".into()),
@@ -417,7 +426,7 @@ mod tests {
             reason: None,
             verdicts: None,
         };
-        let ballot = Ballot::run_pair(conversation, "r1", &item(), sides());
+        let ballot = Ballot::run_pair(conversation, "r1", item(), sides());
         assert_eq!(ballot.clone().cast(Vote::B, "bob", stamp()), review);
         assert_eq!(review.prompt, "the question");
         // duel judge's: the same, with its reason and both orders' verdicts.
@@ -436,7 +445,7 @@ mod tests {
 
     #[test]
     fn a_judge_s_verdicts_are_written_as_letters_and_an_unreadable_list_reads_as_none() {
-        let record = Ballot::run_pair(Uuid::nil(), "r1", &item(), sides())
+        let record = Ballot::run_pair(Uuid::nil(), "r1", item(), sides())
             .judged("r".into(), [Verdict::Tie, Verdict::B])
             .cast(Vote::Tie, "llm:m", stamp());
         let mut line = serde_json::to_value(&record).unwrap();

@@ -38,7 +38,7 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
     let record = Ballot::run_pair(
         entry.conversation,
         &review.queue.run,
-        &entry.item,
+        entry.item.run_item(),
         entry.shown.clone(),
     )
     .cast(vote, &judge, stamp);
