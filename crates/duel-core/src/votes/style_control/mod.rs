@@ -39,11 +39,11 @@ mod design;
 
 use serde::Serialize;
 
-use super::SideRecord;
 use super::bootstrap::{in_parallel, percentile};
 use super::rating::{self, Names, rank, to_ratings};
 use super::solver::newton;
 use super::style::{answer_tokens, markdown_counts};
+use super::{SideRecord, VoteRecord};
 use crate::domain::Vote;
 use design::{Design, FULL};
 
@@ -131,6 +131,21 @@ impl StyleVotes {
             score_a,
             diff,
         });
+    }
+
+    /// The votes of `records`, each side's style read off its answer.
+    pub fn of(records: &[VoteRecord]) -> Self {
+        let mut votes = Self::new();
+        for r in records {
+            votes.add(
+                &r.a.model,
+                &r.b.model,
+                r.vote,
+                Style::of(&r.a),
+                Style::of(&r.b),
+            );
+        }
+        votes
     }
 
     /// Votes counted, a model against itself included.
