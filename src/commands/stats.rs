@@ -537,37 +537,12 @@ fn matrix_table(matrix: &Matrix) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Finish, Vote};
+    use crate::domain::Vote;
+    use crate::votes::VoteRecord;
     use crate::votes::report::{judges, leaderboard};
-    use crate::votes::{SideRecord, VoteRecord};
-
-    fn side(model: &str) -> SideRecord {
-        SideRecord {
-            history: Some(Vec::new()),
-            ..SideRecord::sample(model, "x", Finish::Stop)
-        }
-    }
 
     fn record(a: &str, b: &str, vote: Vote, judge: &str) -> VoteRecord {
-        VoteRecord {
-            schema: 1,
-            id: uuid::Uuid::new_v4(),
-            time: "2026-11-23T18:53:46.123Z".into(),
-            conversation: uuid::Uuid::new_v4(),
-            turn: 1,
-            attempt: 1,
-            vote,
-            blind: judge == "bob",
-            judge: judge.into(),
-            prompt: "p".into(),
-            a: side(a),
-            b: side(b),
-            run: None,
-            item: None,
-            category: None,
-            reason: None,
-            verdicts: None,
-        }
+        VoteRecord::sample(a, b, vote, judge)
     }
 
     #[test]

@@ -386,35 +386,9 @@ mod tests {
 
     use super::*;
     use crate::domain::{Finish, Vote};
-    use crate::votes::SideRecord;
-
-    fn side(model: &str) -> SideRecord {
-        SideRecord {
-            history: Some(Vec::new()),
-            ..SideRecord::sample(model, "x", Finish::Stop)
-        }
-    }
 
     fn record(a: &str, b: &str, vote: Vote, judge: &str) -> VoteRecord {
-        VoteRecord {
-            schema: 1,
-            id: uuid::Uuid::new_v4(),
-            time: "2026-11-23T18:53:46.123Z".into(),
-            conversation: uuid::Uuid::new_v4(),
-            turn: 1,
-            attempt: 1,
-            vote,
-            blind: judge == "bob",
-            judge: judge.into(),
-            prompt: "p".into(),
-            a: side(a),
-            b: side(b),
-            run: None,
-            item: None,
-            category: None,
-            reason: None,
-            verdicts: None,
-        }
+        VoteRecord::sample(a, b, vote, judge)
     }
 
     fn write_log(path: &Path, records: &[VoteRecord]) {

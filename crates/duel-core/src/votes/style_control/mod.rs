@@ -649,19 +649,12 @@ mod tests {
     #[test]
     fn a_style_reads_tokens_and_markdown_as_the_export_does() {
         let side = SideRecord {
-            model: "m".into(),
-            provider: "p".into(),
-            model_id: "m".into(),
-            history: None,
-            answer: "# T\n## U\n- a\n1. b\n**x** and __y__\n```\n# no\n```".into(),
-            reasoning: None,
-            finish: crate::domain::Finish::Stop,
-            error: None,
-            ttft_ms: None,
-            total_ms: None,
-            input_tokens: None,
             output_tokens: Some(42),
-            output_tokens_estimate: None,
+            ..SideRecord::sample(
+                "m",
+                "# T\n## U\n- a\n1. b\n**x** and __y__\n```\n# no\n```",
+                crate::domain::Finish::Stop,
+            )
         };
         assert_eq!(
             Style::of(&side),
