@@ -391,6 +391,14 @@ mod tests {
         VoteRecord::sample(a, b, vote, judge)
     }
 
+    /// `r` as a model judge's vote whose `verdicts` the log holds as written, read
+    /// back as every reader reads them.
+    fn judged(r: VoteRecord, verdicts: [&str; 2]) -> VoteRecord {
+        let mut line = serde_json::to_value(r).unwrap();
+        line["verdicts"] = serde_json::json!(verdicts);
+        serde_json::from_value(line).unwrap()
+    }
+
     fn write_log(path: &Path, records: &[VoteRecord]) {
         for r in records {
             log::append(path, r).unwrap();
@@ -477,9 +485,7 @@ mod tests {
             records.push(r);
         }
         for _ in 0..8 {
-            let mut r = record("x", "y", Vote::A, "llm:m");
-            r.verdicts = Some(vec!["A".into(), "B".into()]);
-            records.push(r);
+            records.push(judged(record("x", "y", Vote::A, "llm:m"), ["A", "B"]));
         }
         let path = dir.join("votes.jsonl");
         write_log(&path, &records);
@@ -593,11 +599,10 @@ mod tests {
                 r.run = Some("r1".into());
                 r.item = Some(item.to_string());
             }
-            // It keeps to the answer shown first: every verdict flips with the order.
-            model.verdicts = Some(vec!["A".into(), "A".into()]);
             model.vote = Vote::Tie;
             records.push(person);
-            records.push(model);
+            // It keeps to the answer shown first: every verdict flips with the order.
+            records.push(judged(model, ["A", "A"]));
         }
         let log = dir.path().join("votes.jsonl");
         write_log(&log, &records);
