@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::{load, reading_demo, without_demo};
+use super::{demo_left_out, load, reading_demo};
 use crate::cli::ExportArgs;
 use crate::say;
 use crate::text::sanitize;
@@ -26,12 +26,11 @@ pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<
         reading_demo(demo);
         vec![data_dir.join(log::file_name(demo))]
     };
-    let loaded = load(&paths, named)?;
-    let records = if named || demo {
-        loaded.records
-    } else {
-        without_demo(loaded.records)
-    };
+    let mut loaded = load(&paths, named)?;
+    if !named && !demo {
+        demo_left_out(loaded.without_demo());
+    }
+    let records = loaded.records;
     let records: Vec<VoteRecord> = records
         .into_iter()
         .filter(|r| !args.blind_only || r.blind)

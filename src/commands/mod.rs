@@ -16,12 +16,10 @@ mod stats;
 mod summary;
 mod themes;
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use crate::app::State;
@@ -32,8 +30,7 @@ use crate::provider::{self, ChatRequest};
 use crate::say;
 use crate::text::{sanitize, width};
 use crate::theme::{self, Theme};
-use crate::votes::VoteRecord;
-use crate::votes::log::{self, DEMO_FILE_NAME};
+use crate::votes::log::{self, DEMO_FILE_NAME, MergeError, Merged, Skipped};
 
 pub use ask::ask;
 pub use batch::batch;
@@ -211,55 +208,31 @@ pub(crate) fn layout(rows: &[Vec<String>], left: &dyn Fn(usize) -> bool) -> Stri
 /// Unreadable lines warned about one by one; past this, only a count.
 const MAX_LINE_WARNINGS: usize = 20;
 
-/// The records of one or more logs, merged.
-#[derive(Debug, Default)]
-pub(crate) struct Loaded {
-    /// Each record id once, the first copy met (logs in the order given).
-    pub records: Vec<VoteRecord>,
-    pub skipped_lines: usize,
-    pub duplicates: usize,
+/// Reads and merges `paths` ([`log::merge`]), warning on stderr about every
+/// unreadable line (with file and line number).
+pub(crate) fn load(paths: &[PathBuf], named: bool) -> Result<Merged, MergeError> {
+    let merged = log::merge(paths, named)?;
+    warn_skipped(&merged.skipped);
+    Ok(merged)
 }
 
-/// Reads and merges `paths`, warning on stderr about every unreadable line (with file
-/// and line number). A missing default log is an empty log; a missing named log is an
-/// error, since it is most likely a typo.
-pub(crate) fn load(paths: &[PathBuf], named: bool) -> anyhow::Result<Loaded> {
-    let mut loaded = Loaded::default();
-    let mut seen = HashSet::new();
-    let mut warned = 0;
-    for path in paths {
-        if named && !path.exists() {
-            bail!("{}: no such vote log", path.display());
-        }
-        let (records, skipped) =
-            log::read(path).with_context(|| format!("reading {}", path.display()))?;
-        for s in &skipped {
-            if warned < MAX_LINE_WARNINGS {
-                say!(
-                    "warning: {}:{}: skipped an unreadable line ({})",
-                    path.display(),
-                    s.line,
-                    s.reason
-                );
-            }
-            warned += 1;
-        }
-        loaded.skipped_lines += skipped.len();
-        for record in records {
-            if seen.insert(record.id) {
-                loaded.records.push(record);
-            } else {
-                loaded.duplicates += 1;
-            }
-        }
-    }
-    if warned > MAX_LINE_WARNINGS {
+/// Says on stderr which lines of which logs were unreadable, the first
+/// [`MAX_LINE_WARNINGS`] one by one.
+fn warn_skipped(skipped: &[(PathBuf, Skipped)]) {
+    for (path, s) in skipped.iter().take(MAX_LINE_WARNINGS) {
         say!(
-            "warning: … and {} more unreadable lines skipped",
-            warned - MAX_LINE_WARNINGS
+            "warning: {}:{}: skipped an unreadable line ({})",
+            path.display(),
+            s.line,
+            s.reason
         );
     }
-    Ok(loaded)
+    if skipped.len() > MAX_LINE_WARNINGS {
+        say!(
+            "warning: … and {} more unreadable lines skipped",
+            skipped.len() - MAX_LINE_WARNINGS
+        );
+    }
 }
 
 /// Under `--demo` a reader says first that what it shows is the demo's own data.
@@ -272,15 +245,13 @@ fn reading_demo(demo: bool) {
     }
 }
 
-/// The default log without votes on the offline demo models, which older versions
-/// wrote there (now they go to `demo-votes.jsonl`); says how many were left out.
-fn without_demo(records: Vec<VoteRecord>) -> Vec<VoteRecord> {
-    let (demo, real): (Vec<_>, Vec<_>) = records.into_iter().partition(VoteRecord::is_demo);
-    if !demo.is_empty() {
+/// Says how many votes on the offline demo models the default log had, left out
+/// ([`Merged::without_demo`]).
+fn demo_left_out(n: usize) {
+    if n > 0 {
         say!(
             "left out {} on the offline demo models (`--demo` shows those)",
-            crate::text::count(demo.len(), "vote", "votes")
+            crate::text::count(n, "vote", "votes")
         );
     }
-    real
 }

@@ -1,5 +1,6 @@
 //! `duel stats`: the leaderboard from the vote log(s). Needs no config file, provider
-//! or API key.
+//! or API key. Every figure is the [`Report`] core builds; this module and its own
+//! (the text, `--plot`, `--html`, `--json`) only print it.
 
 mod agreement;
 mod category;
@@ -8,116 +9,95 @@ pub mod html;
 pub mod plot;
 mod style;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
-use serde::Serialize;
 
-use super::{layout, load, reading_demo, without_demo};
+use super::{demo_left_out, layout, reading_demo, warn_skipped};
 use crate::cli::{Global, StatsArgs};
 use crate::eval::run::Run;
-use crate::eval::trust::{self, Consistency, JudgeAgreement};
 use crate::say;
 use crate::text::sanitize;
 use crate::text::width;
 pub(crate) use crate::text::{count, thousands};
-use crate::votes::VoteRecord;
-use crate::votes::decide::Decision;
 use crate::votes::log;
 use crate::votes::rating::{
-    FEW_BATTLES, Leaderboard, MIN_INTERVAL_BATTLES, Matrix, ModelStats, PositionBias, Tally,
+    FEW_BATTLES, Leaderboard, MIN_INTERVAL_BATTLES, Matrix, ModelStats, PositionBias,
 };
-use crate::votes::style_control::StyleControl;
-
-/// Votes per judge, most first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct JudgeCount {
-    pub judge: String,
-    pub votes: usize,
-}
-
-fn judges(records: &[VoteRecord]) -> Vec<JudgeCount> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in records {
-        *counts.entry(&r.judge).or_default() += 1;
-    }
-    let mut judges: Vec<JudgeCount> = counts
-        .into_iter()
-        .map(|(judge, votes)| JudgeCount {
-            judge: judge.to_owned(),
-            votes,
-        })
-        .collect();
-    judges.sort_by(|x, y| y.votes.cmp(&x.votes).then_with(|| x.judge.cmp(&y.judge)));
-    judges
-}
-
-/// The leaderboard of `records` with `rounds` bootstrap rounds.
-pub(crate) fn leaderboard(records: &[VoteRecord], rounds: u32) -> Leaderboard {
-    let mut tally = Tally::new();
-    for r in records {
-        // A model judge saw both arrangements: its vote says nothing about position.
-        if r.verdicts.is_some() {
-            tally.add_unplaced(&r.a.model, &r.b.model, r.vote);
-        } else {
-            tally.add(&r.a.model, &r.b.model, r.vote);
-        }
-    }
-    tally.leaderboard(rounds)
-}
-
-/// SPEC §6's JSON, with `judges`, (on `--matrix`) `matrix`, (on `--agreement`)
-/// SPEC §8's `agreement` and `judges_consistency`, and (on `--style-control`) SPEC §8's
-/// `style_control` added.
-#[derive(Serialize)]
-struct StatsJson<'a> {
-    votes: usize,
-    skipped_lines: usize,
-    /// Votes where a side failed, left out (0 with `--include-failed`).
-    failed_left_out: usize,
-    models: &'a [ModelStats],
-    position_bias: &'a PositionBias,
-    judges: &'a [JudgeCount],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    matrix: Option<&'a Matrix>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agreement: Option<&'a [JudgeAgreement]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    judges_consistency: Option<&'a [Consistency]>,
-    /// The top two models, or `--pair`: how likely the first is better, and the votes
-    /// that would settle it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decision: Option<&'a Decision>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    by_category: Option<&'a [category::CategoryBoard]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    style_control: Option<&'a StyleControl>,
-}
-
-/// The run `--run` names: resolved against the data dir's runs when it names one
-/// there, else taken as a run id as it is, so logs pooled from other machines filter
-/// too. Returns the id and how to name it to the user.
-fn run_filter(data_dir: &Path, wanted: &str, records: &[VoteRecord]) -> (String, String) {
-    match Run::find(data_dir, wanted) {
-        Ok(run) if run.info.id == wanted => (run.info.id, sanitize(wanted)),
-        Ok(run) => {
-            let label = format!("{} ({})", sanitize(wanted), sanitize(&run.info.id));
-            (run.info.id, label)
-        }
-        Err(why) => {
-            if !records.iter().any(|r| r.run.as_deref() == Some(wanted)) {
-                say!("no vote here is on a run {wanted:?}, and the data dir has none such: {why}");
-            }
-            (wanted.to_owned(), sanitize(wanted))
-        }
-    }
-}
+use crate::votes::report::{Filters, JudgeCount, Query, Report, ReportError};
 
 /// `duel stats`; `global` gives `--plot` the theme; `demo`: the demo's own log.
 pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> anyhow::Result<u8> {
+    let report = Report::build(&query(args, data_dir, demo), data_dir).map_err(|e| match e {
+        ReportError::Pair(why) => anyhow::Error::new(super::UsageError(why)),
+        other => other.into(),
+    })?;
+    warn_skipped(&report.read.skipped);
+    demo_left_out(report.read.demo_left_out);
+    if let Some(run) = &report.filters.run
+        && let Some(why) = &run.unknown
+    {
+        say!(
+            "no vote here is on a run {:?}, and the data dir has none such: {why}",
+            run.asked
+        );
+    }
+    if let Some(path) = &args.html {
+        write_page(&report, path)?;
+    }
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    let columns = columns();
+    let text = if report.votes == 0 {
+        empty_message(&report)
+    } else {
+        let mut text = summary(&report);
+        if args.plot {
+            text.push_str(&plots(&report, global, columns));
+        }
+        text.push_str(&sections(&report, args.judge.as_deref()));
+        text
+    };
+    write!(out, "{}", wrap_prose(&text, columns))?;
+    Ok(0)
+}
+
+/// `--html FILE`: the report as one page.
+fn write_page(report: &Report, path: &Path) -> anyhow::Result<()> {
+    let filters = filters(&report.filters);
+    let page = html::Page {
+        board: &report.board,
+        source: &html::source_of(&report.read.logs),
+        filters: filters.as_deref(),
+        total: report.read.votes,
+        style: report.style_control.as_ref().map(|s| {
+            html::StyleFigures::new(
+                s.models
+                    .iter()
+                    .map(|m| (m.model.as_str(), m.rating, m.ci_low, m.ci_high)),
+                s.coefficients
+                    .iter()
+                    .map(|c| (c.feature, c.value, c.ci_low, c.ci_high)),
+            )
+        }),
+        decision: report.decision.as_ref(),
+        made: &html::now(),
+    };
+    html::write(path, &html::page(&page)).with_context(|| format!("writing {}", path.display()))?;
+    say!("wrote the page to {}", path.display());
+    Ok(())
+}
+
+/// What `args` ask of the report: the logs (the named ones, else the data dir's own
+/// or, for `--demo` or a run of the demo models, the demo's), the filters, the
+/// sections. Says first when it reads the demo's log.
+fn query(args: &StatsArgs, data_dir: &Path, demo: bool) -> Query {
     let named = !args.logs.is_empty();
     // A run of the demo models has its votes in the demo's log, `--demo` or not.
     let demo = demo
@@ -127,196 +107,104 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
                 .as_deref()
                 .and_then(|wanted| Run::find(data_dir, wanted).ok())
                 .is_some_and(|run| run.is_demo());
-    let paths = if named {
+    let logs = if named {
         args.logs.clone()
     } else {
+        reading_demo(demo);
         vec![data_dir.join(log::file_name(demo))]
     };
-    if !named {
-        reading_demo(demo);
+    Query {
+        logs,
+        named,
+        without_demo: !named && !demo,
+        include_failed: args.include_failed,
+        judge: args.judge.clone(),
+        blind_only: args.blind_only,
+        run: args.run.clone(),
+        category: args.category.clone(),
+        rounds: args.bootstrap,
+        matrix: args.matrix,
+        agreement: args.agreement,
+        style_control: args.style_control,
+        by_category: args.by_category,
+        pair: args.pair.clone(),
     }
-    let mut loaded = load(&paths, named)?;
-    if !named && !demo {
-        loaded.records = without_demo(loaded.records);
-    }
-    let total = loaded.records.len();
-    let all_judges = judges(&loaded.records);
-    // A vote on a failed side is no battle: left out of every figure below (ratings,
-    // bias, agreement, the decision, each view of them) unless asked to keep it.
-    let before_failed = loaded.records.len();
-    if !args.include_failed {
-        loaded.records.retain(|r| !r.failed());
-    }
-    let failed_left_out = before_failed - loaded.records.len();
-    let run = args
-        .run
-        .as_deref()
-        .map(|wanted| run_filter(data_dir, wanted, &loaded.records));
-    let categories: BTreeSet<String> = loaded.records.iter().flat_map(category::of).collect();
-    let records: Vec<VoteRecord> = loaded
-        .records
-        .into_iter()
-        .filter(|r| args.judge.as_ref().is_none_or(|j| &r.judge == j))
-        .filter(|r| !args.blind_only || r.blind)
-        .filter(|r| {
-            run.as_ref()
-                .is_none_or(|(id, _)| r.run.as_ref() == Some(id))
-        })
-        .filter(|r| {
-            args.category
-                .as_deref()
-                .is_none_or(|c| category::matches(r, c))
-        })
-        .collect();
-    let board = leaderboard(&records, args.bootstrap);
-    let judges = judges(&records);
-    let trust = args.agreement.then(|| trust::trust(&records));
-    let decision = decide::pair(&board, &args.pair).map_err(super::UsageError)?;
-    let columns = columns();
-    let by_category = args
-        .by_category
-        .then(|| category::boards(&records, args.bootstrap));
-    let style = args
-        .style_control
-        .then(|| style::fit(&records, args.bootstrap));
-    let run_label = run.map(|(_, label)| label);
-    let filters = filters(args, run_label.as_deref());
+}
 
-    if let Some(path) = &args.html {
-        let page = html::Page {
-            board: &board,
-            source: &html::source_of(&paths),
-            filters: filters.as_deref(),
-            total,
-            style: style.as_ref().map(|s| {
-                html::StyleFigures::new(
-                    s.models
-                        .iter()
-                        .map(|m| (m.model.as_str(), m.rating, m.ci_low, m.ci_high)),
-                    s.coefficients
-                        .iter()
-                        .map(|c| (c.feature, c.value, c.ci_low, c.ci_high)),
-                )
-            }),
-            decision: decision.as_ref(),
-            made: &html::now(),
-        };
-        html::write(path, &html::page(&page))
-            .with_context(|| format!("writing {}", path.display()))?;
-        say!("wrote the page to {}", path.display());
-    }
-
-    let mut out = io::stdout().lock();
-    if args.json {
-        let json = StatsJson {
-            votes: board.votes,
-            skipped_lines: loaded.skipped_lines,
-            failed_left_out,
-            models: &board.models,
-            position_bias: &board.position_bias,
-            judges: &judges,
-            matrix: args.matrix.then_some(&board.matrix),
-            agreement: trust.as_ref().map(|t| t.agreement.as_slice()),
-            judges_consistency: trust.as_ref().map(|t| t.consistency.as_slice()),
-            // SPEC §6's shape stays as it is unless a pair is asked for.
-            decision: decision.as_ref().filter(|_| !args.pair.is_empty()),
-            by_category: by_category.as_deref(),
-            style_control: style.as_ref(),
-        };
-        serde_json::to_writer_pretty(&mut out, &json)?;
-        writeln!(out)?;
-        return Ok(0);
-    }
-    let text = if records.is_empty() {
-        let mut text = empty_message(filters.as_deref(), &paths, total, &categories, args);
-        if let Some(judge) = args.judge.as_deref()
-            && !all_judges.iter().any(|j| j.judge == judge)
-        {
-            let list: Vec<String> = all_judges
-                .iter()
-                .map(|j| {
-                    format!(
-                        "{} ({})",
-                        sanitize(&j.judge),
-                        count(j.votes, "vote", "votes")
-                    )
-                })
-                .collect();
-            if list.is_empty() {
-                text.push_str("No judge has a vote in these logs.\n");
-            } else {
-                let _ = writeln!(
-                    text,
-                    "No vote here is by judge {}. Judges in these logs: {}.",
-                    sanitize(judge),
-                    list.join(", ")
-                );
-            }
-        }
-        if failed_left_out > 0 {
-            text.push_str(&failed_line(failed_left_out));
-        }
-        text
-    } else {
-        let mut text = String::new();
-        let source = match paths.as_slice() {
-            [one] => one.display().to_string(),
-            many => format!("{} logs", many.len()),
-        };
-        let _ = writeln!(text, "{}", headline(&board, &source));
-        if let Some(filters) = &filters {
-            let _ = writeln!(
-                text,
-                "(only {filters}: {} of {})",
-                thousands(records.len()),
-                count(total, "vote", "votes")
-            );
-        }
-        if failed_left_out > 0 {
-            text.push_str(&failed_line(failed_left_out));
-        }
-        if loaded.duplicates > 0 {
-            let _ = writeln!(
-                text,
-                "({} across the logs counted once)",
-                count(loaded.duplicates, "duplicate record", "duplicate records")
-            );
-        }
-        if loaded.skipped_lines > 0 {
-            let _ = writeln!(
-                text,
-                "({} skipped; see the warnings above)",
-                count(loaded.skipped_lines, "unreadable line", "unreadable lines")
-            );
-        }
-        text.push('\n');
-        text.push_str(&render(&board, &judges, args.matrix));
-        if args.plot {
-            text.push('\n');
-            text.push_str(&plot::for_stdout(&board, global, columns));
-            if !board.models.is_empty() {
-                text.push_str(&plot::reading(&board));
-            }
-        }
-        if let Some(decision) = &decision {
-            text.push('\n');
-            text.push_str(&decide::render(decision, &board));
-        }
-        if let Some(style) = &style {
-            text.push('\n');
-            text.push_str(&style::render(style, &board));
-        }
-        if let Some(boards) = &by_category {
-            text.push_str(&category::render(boards));
-        }
-        if let Some(trust) = &trust {
-            text.push('\n');
-            text.push_str(&agreement::render(trust, args.judge.as_deref()));
-        }
-        text
+/// The top of `duel stats`: the headline, what was read and left out, and the
+/// leaderboard with its notes.
+fn summary(report: &Report) -> String {
+    let mut text = String::new();
+    let read = &report.read;
+    let source = match read.logs.as_slice() {
+        [one] => one.display().to_string(),
+        many => format!("{} logs", many.len()),
     };
-    write!(out, "{}", wrap_prose(&text, columns))?;
-    Ok(0)
+    let _ = writeln!(text, "{}", headline(&report.board, &source));
+    if let Some(filters) = filters(&report.filters) {
+        let _ = writeln!(
+            text,
+            "(only {filters}: {} of {})",
+            thousands(report.votes),
+            count(read.votes, "vote", "votes")
+        );
+    }
+    if read.failed_left_out > 0 {
+        text.push_str(&failed_line(read.failed_left_out));
+    }
+    if read.duplicates > 0 {
+        let _ = writeln!(
+            text,
+            "({} across the logs counted once)",
+            count(read.duplicates, "duplicate record", "duplicate records")
+        );
+    }
+    if !read.skipped.is_empty() {
+        let _ = writeln!(
+            text,
+            "({} skipped; see the warnings above)",
+            count(read.skipped.len(), "unreadable line", "unreadable lines")
+        );
+    }
+    text.push('\n');
+    text.push_str(&render(&report.board, &report.judges, report.matrix));
+    text
+}
+
+/// `--plot`'s chart and how to read it, to follow the table.
+fn plots(report: &Report, global: &Global, columns: usize) -> String {
+    let mut text = String::from("\n");
+    text.push_str(&plot::for_stdout(&report.board, global, columns));
+    if !report.board.models.is_empty() {
+        text.push_str(&plot::reading(&report.board));
+    }
+    text
+}
+
+/// The sections under the leaderboard (and the chart): the decision, style control, the boards per
+/// category, judge agreement; each when the report has it.
+fn sections(report: &Report, only_judge: Option<&str>) -> String {
+    let mut text = String::new();
+    if let Some(decision) = &report.decision {
+        text.push('\n');
+        text.push_str(&decide::render(decision, &report.board));
+    }
+    if let Some(style) = &report.style_control {
+        text.push('\n');
+        text.push_str(&style::render(style, &report.board));
+    }
+    if let Some(boards) = &report.by_category {
+        text.push_str(&category::render(boards));
+    }
+    if let Some(agreement) = &report.agreement {
+        text.push('\n');
+        text.push_str(&agreement::render(
+            &agreement.trust,
+            &agreement.doubts,
+            only_judge,
+        ));
+    }
+    text
 }
 
 /// The line that says how many votes on a failed side were left out.
@@ -409,51 +297,95 @@ pub(crate) fn fixed(x: f64, places: usize, sign: bool) -> String {
     }
 }
 
-/// The filters in force, in words, if any; `run` is how to name `--run`'s run.
-fn filters(args: &StatsArgs, run: Option<&str>) -> Option<String> {
-    let mut filters = Vec::new();
-    if let Some(j) = &args.judge {
-        filters.push(format!("judge {}", sanitize(j)));
+/// The filters in force, in words, if any.
+pub(crate) fn filters(filters: &Filters) -> Option<String> {
+    let mut words = Vec::new();
+    if let Some(j) = &filters.judge {
+        words.push(format!("judge {}", sanitize(j)));
     }
-    if args.blind_only {
-        filters.push("blind votes".to_owned());
+    if filters.blind_only {
+        words.push("blind votes".to_owned());
     }
-    if let Some(run) = run {
-        filters.push(format!("run {run}"));
+    if let Some(run) = &filters.run {
+        if run.id == run.asked {
+            words.push(format!("run {}", sanitize(&run.asked)));
+        } else {
+            words.push(format!(
+                "run {} ({})",
+                sanitize(&run.asked),
+                sanitize(&run.id)
+            ));
+        }
     }
-    if let Some(c) = &args.category {
-        filters.push(format!("category {}", sanitize(c)));
+    if let Some(c) = &filters.category {
+        words.push(format!("category {}", sanitize(c)));
     }
-    (!filters.is_empty()).then(|| filters.join(", "))
+    (!words.is_empty()).then(|| words.join(", "))
 }
 
-fn empty_message(
-    filters: Option<&str>,
-    paths: &[PathBuf],
-    total: usize,
-    categories: &BTreeSet<String>,
-    args: &StatsArgs,
-) -> String {
-    if let (true, Some(filters)) = (total > 0, filters) {
-        let mut text = format!("None of the {total} votes is left after the filter ({filters}).\n");
-        if args.category.is_some() {
-            let known: Vec<String> = categories.iter().map(|c| sanitize(c)).collect();
-            if known.is_empty() {
-                text.push_str("No vote in these logs has a category.\n");
-            } else {
-                let _ = writeln!(text, "Categories in these logs: {}.", known.join(", "));
+/// What stats says when no vote is left: none yet, or none after the filters (and
+/// which judges and categories the logs do have).
+fn empty_message(report: &Report) -> String {
+    let read = &report.read;
+    let mut text = match filters(&report.filters) {
+        Some(filters) if read.votes > 0 => {
+            let mut text = format!(
+                "None of the {} votes is left after the filter ({filters}).\n",
+                read.votes
+            );
+            if report.filters.category.is_some() {
+                let known: Vec<String> = read.categories.iter().map(|c| sanitize(c)).collect();
+                if known.is_empty() {
+                    text.push_str("No vote in these logs has a category.\n");
+                } else {
+                    let _ = writeln!(text, "Categories in these logs: {}.", known.join(", "));
+                }
             }
+            text
         }
-        return text;
+        _ => no_votes_yet(&read.logs),
+    };
+    if let Some(judge) = report.filters.judge.as_deref()
+        && !read.judges.iter().any(|j| j.judge == judge)
+    {
+        text.push_str(&no_such_judge(judge, &read.judges));
     }
-    let place = match paths {
+    if read.failed_left_out > 0 {
+        text.push_str(&failed_line(read.failed_left_out));
+    }
+    text
+}
+
+fn no_votes_yet(logs: &[std::path::PathBuf]) -> String {
+    let place = match logs {
         [one] => one.display().to_string(),
         _ => "these logs".to_owned(),
     };
-    let duel = crate::config::duel_command(paths.iter().any(|p| p.ends_with(log::DEMO_FILE_NAME)));
+    let duel = crate::config::duel_command(logs.iter().any(|p| p.ends_with(log::DEMO_FILE_NAME)));
     format!(
         "No votes yet in {place}.\n\
          Vote in the TUI (Alt+1…Alt+4 while typing, 1…4 in browse mode), then run `{duel} stats` again.\n"
+    )
+}
+
+fn no_such_judge(judge: &str, judges: &[JudgeCount]) -> String {
+    if judges.is_empty() {
+        return "No judge has a vote in these logs.\n".to_owned();
+    }
+    let list: Vec<String> = judges
+        .iter()
+        .map(|j| {
+            format!(
+                "{} ({})",
+                sanitize(&j.judge),
+                count(j.votes, "vote", "votes")
+            )
+        })
+        .collect();
+    format!(
+        "No vote here is by judge {}. Judges in these logs: {}.\n",
+        sanitize(judge),
+        list.join(", ")
     )
 }
 
@@ -605,96 +537,12 @@ fn matrix_table(matrix: &Matrix) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Finish, Vote};
-    use crate::votes::SideRecord;
-    use crate::votes::log;
-
-    fn side(model: &str) -> SideRecord {
-        SideRecord {
-            history: Some(Vec::new()),
-            ..SideRecord::sample(model, "x", Finish::Stop)
-        }
-    }
+    use crate::domain::Vote;
+    use crate::votes::VoteRecord;
+    use crate::votes::report::{judges, leaderboard};
 
     fn record(a: &str, b: &str, vote: Vote, judge: &str) -> VoteRecord {
-        VoteRecord {
-            schema: 1,
-            id: uuid::Uuid::new_v4(),
-            time: "2026-11-23T18:53:46.123Z".into(),
-            conversation: uuid::Uuid::new_v4(),
-            turn: 1,
-            attempt: 1,
-            vote,
-            blind: judge == "bob",
-            judge: judge.into(),
-            prompt: "p".into(),
-            a: side(a),
-            b: side(b),
-            run: None,
-            item: None,
-            category: None,
-            reason: None,
-            verdicts: None,
-        }
-    }
-
-    fn write_log(path: &Path, records: &[VoteRecord]) {
-        for r in records {
-            log::append(path, r).unwrap();
-        }
-    }
-
-    #[test]
-    fn logs_merge_and_count_a_shared_record_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let (one, two) = (dir.path().join("one.jsonl"), dir.path().join("two.jsonl"));
-        let shared = record("x", "y", Vote::A, "alice");
-        write_log(&one, &[shared.clone(), record("x", "y", Vote::B, "alice")]);
-        write_log(&two, &[record("y", "x", Vote::Tie, "bob"), shared.clone()]);
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&two)
-            .unwrap()
-            .write_all(b"{torn\n")
-            .unwrap();
-        let loaded = load(&[one, two], true).unwrap();
-        assert_eq!(loaded.records.len(), 3);
-        assert_eq!(loaded.duplicates, 1);
-        assert_eq!(loaded.skipped_lines, 1);
-        assert_eq!(
-            loaded.records.iter().filter(|r| r.id == shared.id).count(),
-            1
-        );
-        assert!(load(&[dir.path().join("nope.jsonl")], true).is_err());
-        assert!(
-            load(&[dir.path().join("nope.jsonl")], false)
-                .unwrap()
-                .records
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn judges_are_counted_most_first() {
-        let records = [
-            record("x", "y", Vote::A, "bob"),
-            record("x", "y", Vote::A, "alice"),
-            record("x", "y", Vote::B, "bob"),
-        ];
-        let j = judges(&records);
-        assert_eq!(
-            j,
-            [
-                JudgeCount {
-                    judge: "bob".into(),
-                    votes: 2
-                },
-                JudgeCount {
-                    judge: "alice".into(),
-                    votes: 1
-                }
-            ]
-        );
+        VoteRecord::sample(a, b, vote, judge)
     }
 
     #[test]

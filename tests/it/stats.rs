@@ -645,6 +645,61 @@ fn stats_agreement_matches_hand_computed_kappa() {
 }
 
 #[test]
+fn stats_json_carries_every_agreement_doubt_the_text_prints() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &agreement_votes(), "");
+    let args = ["stats", "--agreement", "--bootstrap", "50"];
+    let (code, text, err) = run(&mut duel(home.path(), &args));
+    assert_eq!(code, 0, "stderr: {err}");
+    let (code, out, err) = run(&mut duel(home.path(), &[&args[..], &["--json"]].concat()));
+    assert_eq!(code, 0, "stderr: {err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    let doubts = json["agreement_doubts"]
+        .as_array()
+        .expect("agreement_doubts");
+    let notes: Vec<&str> = text.lines().filter(|l| l.starts_with("Note: ")).collect();
+    assert!(notes.len() >= 3, "{text}");
+    assert_eq!(doubts.len(), notes.len(), "{text}\n{out}");
+    // One doubt per note, in the text's order, about the same judges.
+    for (doubt, note) in doubts.iter().zip(&notes) {
+        let who: Vec<&str> = doubt["judges"]
+            .as_array()
+            .expect("judges")
+            .iter()
+            .map(|j| j.as_str().expect("a name"))
+            .collect();
+        assert!(
+            note.starts_with(&format!("Note: {}: ", who.join(" vs "))),
+            "{note}: {doubt}"
+        );
+    }
+    let kinds: Vec<&str> = doubts
+        .iter()
+        .map(|d| d["doubt"].as_str().expect("kind"))
+        .collect();
+    assert!(kinds.contains(&"few_items"), "{out}");
+    assert!(kinds.contains(&"kappa_undefined"), "{out}");
+    assert!(kinds.contains(&"follows_position"), "{out}");
+    let few = doubts
+        .iter()
+        .find(|d| d["doubt"] == "few_items" && d["judges"] == json!(["alice", "llm:gpt-4o"]))
+        .expect("alice vs gpt-4o: few items");
+    assert_eq!(few["items"], 10);
+    assert!(
+        text.contains("Note: alice vs llm:gpt-4o: only 10 common items"),
+        "{text}"
+    );
+    let first = doubts
+        .iter()
+        .find(|d| d["doubt"] == "follows_position")
+        .expect("llm:first follows the position");
+    assert_eq!(first["judges"], json!(["llm:first"]));
+    assert_eq!(first["consistent"], 0.0);
+    // People's taste for length, which the text sets beside the model judges'.
+    assert_eq!(json["people_longer_preferred"][0]["judge"], "alice");
+}
+
+#[test]
 fn a_judge_that_always_picks_the_first_answer_only_ever_ties() {
     let home = tempfile::tempdir().expect("tempdir");
     write_log(&data_log(home.path()), &agreement_votes(), "");

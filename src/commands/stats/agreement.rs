@@ -1,34 +1,23 @@
 //! The text of `duel stats --agreement`: how far the judges agree and how far each
-//! model judge can be trusted, with a few lines on how to read it. The figures come
-//! from `eval::trust`; this only prints them.
+//! model judge can be trusted, with a few lines on how to read it. The figures and
+//! the doubts come from `eval::trust`; this only prints them.
 
 use std::fmt::Write as _;
 
 use super::{count, fixed, layout, thousands};
-use crate::eval::trust::{Consistency, JudgeAgreement, LengthPreference, Trust};
+use crate::eval::trust::{Doubt, FEW_ITEMS, JudgeAgreement, JudgeDoubt, LengthPreference, Trust};
 use crate::text::sanitize;
 
-/// Fewer common items than this leave kappa's interval too wide to act on.
-const FEW_ITEMS: usize = 50;
-/// A kappa interval reaching below this: fair agreement at best (Landis and Koch).
-const LOW_KAPPA: f64 = 0.4;
-/// A model judge that keeps its verdict across the swap less often than this follows
-/// the position more than the answers (MT-bench's GPT-4: about 65 %).
-const LOW_CONSISTENCY: f64 = 0.6;
-/// The longer answer winning this share of decisive votes or more (or the shorter
-/// one, the same share): a taste for length, not quality.
-const STRONG_LENGTH: f64 = 0.7;
-/// Fewer decisive votes than this say nothing about a taste for length.
-const MIN_LENGTH_VOTES: usize = 10;
-
 /// The agreement section of `duel stats`: what `trust` found, or why there is nothing
-/// to compare. `only_judge` is the `--judge` filter, which leaves one judge.
-pub(super) fn render(trust: &Trust, only_judge: Option<&str>) -> String {
+/// to compare, and the `doubts` ([`Trust::doubts`]) as notes. `only_judge` is the
+/// `--judge` filter, which leaves one judge.
+pub(super) fn render(trust: &Trust, doubts: &[JudgeDoubt], only_judge: Option<&str>) -> String {
     let mut text = String::new();
     if trust.agreement.is_empty() {
         text.push_str(&nothing_shared(only_judge));
     } else {
         text.push_str(&agreement(&trust.agreement));
+        notes(&mut text, doubts.iter().filter(|d| d.judges.len() == 2));
     }
     text.push('\n');
     if trust.consistency.is_empty() {
@@ -38,8 +27,49 @@ pub(super) fn render(trust: &Trust, only_judge: Option<&str>) -> String {
         );
     } else {
         text.push_str(&model_judges(trust));
+        notes(&mut text, doubts.iter().filter(|d| d.judges.len() == 1));
     }
     text
+}
+
+/// One `Note:` line per doubt, naming whom it is about.
+fn notes<'a>(text: &mut String, doubts: impl Iterator<Item = &'a JudgeDoubt>) {
+    for d in doubts {
+        let who = sanitize(&names(&d.judges));
+        let _ = writeln!(text, "Note: {who}: {}.", note(&d.doubt));
+    }
+}
+
+/// A doubt in words.
+fn note(doubt: &Doubt) -> String {
+    match doubt {
+        Doubt::KappaUndefined { why } => format!(
+            "kappa is undefined: {}, so chance explains all of that judge's verdicts and \
+             there is no agreement beyond it to measure",
+            sanitize(why)
+        ),
+        Doubt::FewItems { items } => format!(
+            "only {}, so a wide interval (judge {FEW_ITEMS} or more)",
+            count(*items, "common item", "common items")
+        ),
+        Doubt::LowKappa { kappa_low } => format!(
+            "kappa may be as low as {}, little agreement beyond chance",
+            fixed(*kappa_low, 2, false)
+        ),
+        Doubt::FollowsPosition { consistent } => format!(
+            "keeps its verdict on only {} of pairs when the answers swap places: it \
+             follows the position more than the answers",
+            percent(*consistent)
+        ),
+        Doubt::RewardsLength { longer_won, .. } => format!(
+            "the longer answer won {} of its decisive votes: it may be rewarding length",
+            percent(*longer_won)
+        ),
+        Doubt::RewardsBrevity { shorter_won, .. } => format!(
+            "the shorter answer won {} of its decisive votes: it may be rewarding brevity",
+            percent(*shorter_won)
+        ),
+    }
 }
 
 fn nothing_shared(only_judge: Option<&str>) -> String {
@@ -61,8 +91,9 @@ fn nothing_shared(only_judge: Option<&str>) -> String {
     text
 }
 
-fn names(judges: &[String; 2]) -> String {
-    format!("{} vs {}", judges[0], judges[1])
+/// "alice vs llm:m": whom a row or a note is about.
+fn names(judges: &[String]) -> String {
+    judges.join(" vs ")
 }
 
 fn percent(share: f64) -> String {
@@ -109,32 +140,6 @@ fn agreement(pairs: &[JudgeAgreement]) -> String {
          For reference (MT-bench): GPT-4 agreed with people on 66% of pairs with ties and\n\
          over 80% without, about as often as people agree with each other.\n",
     );
-    for p in pairs {
-        let who = sanitize(&names(&p.judges));
-        if let Some(why) = &p.kappa_undefined {
-            let _ = writeln!(
-                text,
-                "Note: {who}: kappa is undefined: {}, so chance explains all of that \
-                 judge's verdicts and there is no agreement beyond it to measure.",
-                sanitize(why)
-            );
-            continue;
-        }
-        if p.agreement.items < FEW_ITEMS {
-            let _ = writeln!(
-                text,
-                "Note: {who}: only {}, so a wide interval (judge {FEW_ITEMS} or more).",
-                count(p.agreement.items, "common item", "common items")
-            );
-        }
-        if let Some(low) = p.agreement.kappa_low.filter(|&low| low < LOW_KAPPA) {
-            let _ = writeln!(
-                text,
-                "Note: {who}: kappa may be as low as {}, little agreement beyond chance.",
-                fixed(low, 2, false)
-            );
-        }
-    }
     text
 }
 
@@ -173,44 +178,13 @@ fn model_judges(trust: &Trust) -> String {
          PREFERS LONGER: of the decisive votes between answers of different length, the\n\
          share the longer answer won (50% is no preference).\n",
     );
-    for m in &trust.consistency {
-        for doubt in doubts(m) {
-            let _ = writeln!(text, "Note: {}: {doubt}.", sanitize(&m.judge));
-        }
-    }
     text
-}
-
-fn doubts(m: &Consistency) -> Vec<String> {
-    let mut doubts = Vec::new();
-    if let Some(share) = m.consistent.filter(|&s| s < LOW_CONSISTENCY) {
-        doubts.push(format!(
-            "keeps its verdict on only {} of pairs when the answers swap places: \
-             it follows the position more than the answers",
-            percent(share)
-        ));
-    }
-    if let Some(rate) = m.length.rate()
-        && m.length.decisive >= MIN_LENGTH_VOTES
-    {
-        if rate >= STRONG_LENGTH {
-            doubts.push(format!(
-                "the longer answer won {} of its decisive votes: it may be rewarding length",
-                percent(rate)
-            ));
-        } else if rate <= 1.0 - STRONG_LENGTH {
-            doubts.push(format!(
-                "the shorter answer won {} of its decisive votes: it may be rewarding brevity",
-                percent(1.0 - rate)
-            ));
-        }
-    }
-    doubts
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::trust::Consistency;
 
     fn pair(items: usize, kappa_low: f64) -> JudgeAgreement {
         use crate::eval::agreement::Agreement;
@@ -248,7 +222,7 @@ mod tests {
             consistency: vec![judge(0.7, 11, 20)],
             people: vec![],
         };
-        let text = render(&trusted, None);
+        let text = render(&trusted, &trusted.doubts(), None);
         assert!(!text.contains("Note:"), "{text}");
         assert!(text.contains("66%"), "{text}");
         assert!(text.contains("0.50  0.55 to 0.80"), "{text}");
@@ -260,20 +234,18 @@ mod tests {
             consistency: vec![judge(0.4, 16, 20)],
             people: vec![("bob".into(), LengthPreference::default())],
         };
-        let text = render(&doubtful, None);
+        let text = render(&doubtful, &doubtful.doubts(), None);
         assert!(text.contains("only 12 common items"), "{text}");
         assert!(text.contains("kappa may be as low as 0.10"), "{text}");
         assert!(text.contains("keeps its verdict on only 40%"), "{text}");
         assert!(text.contains("the longer answer won 80%"), "{text}");
         assert!(text.contains("bob (person)"), "{text}");
         // Few decisive votes: no verdict on length either way.
-        let few = render(
-            &Trust {
-                consistency: vec![judge(0.9, 0, 9)],
-                ..Trust::default()
-            },
-            Some("alice"),
-        );
+        let few = Trust {
+            consistency: vec![judge(0.9, 0, 9)],
+            ..Trust::default()
+        };
+        let few = render(&few, &few.doubts(), Some("alice"));
         assert!(!few.contains("Note:"), "{few}");
         assert!(
             few.contains("no two judges voted on the same pair"),

@@ -1,43 +1,13 @@
-//! "Enough to decide?" under the leaderboard: for the top two models, or `--pair A,B`,
-//! how likely the first is the better one and how many more votes would settle it.
+//! The text of "Enough to decide?" under the leaderboard: for the top two models, or
+//! `--pair A,B`, how likely the first is the better one and how many more votes would
+//! settle it. The decision comes from `votes::decide`; this only prints it.
 
 use std::fmt::Write as _;
 
 use super::count;
 use crate::text::sanitize;
-use crate::votes::decide::{self, Decision};
+use crate::votes::decide::Decision;
 use crate::votes::rating::Leaderboard;
-
-/// The pair to decide on: `--pair A,B` as given (spaces around a name do not count),
-/// else the two best-rated models.
-pub(super) fn pair(board: &Leaderboard, given: &[String]) -> Result<Option<Decision>, String> {
-    let wanted: Vec<&str> = given.iter().map(|name| name.trim()).collect();
-    match wanted.as_slice() {
-        [] => Ok(match board.models.as_slice() {
-            [first, second, ..] => Some(decide::decide(board, &first.model, &second.model)),
-            _ => None,
-        }),
-        [a, b] if a.is_empty() || b.is_empty() => {
-            Err("--pair takes two model names, like --pair qwen-plus,ernie-4.5".into())
-        }
-        [a, b] if a == b => Err(format!("--pair {a},{b}: name two different models")),
-        [a, b] => {
-            for name in [a, b] {
-                if board.model(name).is_none() {
-                    let known: Vec<String> =
-                        board.models.iter().map(|m| sanitize(&m.model)).collect();
-                    return Err(format!(
-                        "--pair: {} has no votes here (models: {})",
-                        sanitize(name),
-                        known.join(", ")
-                    ));
-                }
-            }
-            Ok(Some(decide::decide(board, a, b)))
-        }
-        _ => Err("--pair takes two model names, like --pair qwen-plus,ernie-4.5".into()),
-    }
-}
 
 /// The decision in plain sentences; whether it is settled is the decision's own
 /// `settled`, the rule the ranks and the chart read too.

@@ -1,32 +1,16 @@
 //! The text of `duel stats --style-control`: the leaderboard with style held equal,
 //! beside the plain one, and what each style feature is worth in plain words. The
-//! figures come from `votes::style_control`; this only gathers the votes and prints.
+//! figures come from `votes::style_control`; this only prints them.
 
 use std::fmt::Write as _;
 
 use super::{count, fixed, interval_cell, layout};
 use crate::text::sanitize;
-use crate::votes::VoteRecord;
 use crate::votes::rating::Leaderboard;
-use crate::votes::style_control::{Coefficient, Style, StyleControl, StyleVotes};
+use crate::votes::style_control::{Coefficient, StyleControl};
 
 /// Fewer votes than this leave the style coefficients rough.
 const FEW_VOTES: usize = 100;
-
-/// The style-controlled fit of `records` with `rounds` bootstrap rounds.
-pub(super) fn fit(records: &[VoteRecord], rounds: u32) -> StyleControl {
-    let mut votes = StyleVotes::new();
-    for r in records {
-        votes.add(
-            &r.a.model,
-            &r.b.model,
-            r.vote,
-            Style::of(&r.a),
-            Style::of(&r.b),
-        );
-    }
-    votes.fit(rounds)
-}
 
 /// The style-control section: the second leaderboard against `plain`, then the
 /// coefficients.

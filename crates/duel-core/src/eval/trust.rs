@@ -110,6 +110,111 @@ pub struct Trust {
     pub people: Vec<(String, LengthPreference)>,
 }
 
+/// Fewer common items than this leave kappa's interval too wide to act on.
+pub const FEW_ITEMS: usize = 50;
+/// A kappa interval reaching below this: fair agreement at best (Landis and Koch).
+pub const LOW_KAPPA: f64 = 0.4;
+/// A model judge that keeps its verdict across the swap less often than this follows
+/// the position more than the answers (MT-bench's GPT-4: about 65 %).
+pub const LOW_CONSISTENCY: f64 = 0.6;
+/// The longer answer winning this share of decisive votes or more (or the shorter
+/// one, the same share): a taste for length, not quality.
+pub const STRONG_LENGTH: f64 = 0.7;
+/// Fewer decisive votes than this say nothing about a taste for length.
+pub const MIN_LENGTH_VOTES: usize = 10;
+
+/// A reason to doubt a judge, or what two judges' agreement shows: what the notes
+/// under `duel stats --agreement` say, and its `--json` `agreement_doubts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "doubt", rename_all = "snake_case")]
+pub enum Doubt {
+    /// Kappa is undefined: a judge gave one verdict throughout (`why`, in words), so
+    /// chance explains all its verdicts. Said alone: nothing else of the pair counts.
+    KappaUndefined { why: String },
+    /// Only `items` common items (fewer than [`FEW_ITEMS`]): a wide interval.
+    FewItems { items: usize },
+    /// Kappa's interval reaches down to `kappa_low`, below [`LOW_KAPPA`].
+    LowKappa { kappa_low: f64 },
+    /// A model judge keeps its verdict on only `consistent` of the pairs when the
+    /// answers swap places (below [`LOW_CONSISTENCY`]).
+    FollowsPosition { consistent: f64 },
+    /// The longer answer won `longer_won` of `decisive` votes ([`STRONG_LENGTH`] or more).
+    RewardsLength { longer_won: f64, decisive: usize },
+    /// The shorter answer won `shorter_won` of `decisive` votes.
+    RewardsBrevity { shorter_won: f64, decisive: usize },
+}
+
+/// A doubt and whom it is about: two judges (their agreement) or one model judge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JudgeDoubt {
+    pub judges: Vec<String>,
+    #[serde(flatten)]
+    pub doubt: Doubt,
+}
+
+impl Doubt {
+    /// What two judges' agreement gives to doubt.
+    pub fn of_pair(p: &JudgeAgreement) -> Vec<Self> {
+        if let Some(why) = &p.kappa_undefined {
+            return vec![Self::KappaUndefined { why: why.clone() }];
+        }
+        let mut doubts = Vec::new();
+        if p.agreement.items < FEW_ITEMS {
+            doubts.push(Self::FewItems {
+                items: p.agreement.items,
+            });
+        }
+        if let Some(kappa_low) = p.agreement.kappa_low.filter(|&low| low < LOW_KAPPA) {
+            doubts.push(Self::LowKappa { kappa_low });
+        }
+        doubts
+    }
+
+    /// What a model judge's own consistency and taste for length give to doubt.
+    pub fn of_judge(m: &Consistency) -> Vec<Self> {
+        let mut doubts = Vec::new();
+        if let Some(consistent) = m.consistent.filter(|&s| s < LOW_CONSISTENCY) {
+            doubts.push(Self::FollowsPosition { consistent });
+        }
+        let decisive = m.length.decisive;
+        if let Some(rate) = m.length.rate()
+            && decisive >= MIN_LENGTH_VOTES
+        {
+            if rate >= STRONG_LENGTH {
+                doubts.push(Self::RewardsLength {
+                    longer_won: rate,
+                    decisive,
+                });
+            } else if rate <= 1.0 - STRONG_LENGTH {
+                doubts.push(Self::RewardsBrevity {
+                    shorter_won: 1.0 - rate,
+                    decisive,
+                });
+            }
+        }
+        doubts
+    }
+}
+
+impl Trust {
+    /// Every doubt: the pairs' first, in their order, then the model judges'.
+    pub fn doubts(&self) -> Vec<JudgeDoubt> {
+        let pairs = self.agreement.iter().flat_map(|p| {
+            Doubt::of_pair(p).into_iter().map(|doubt| JudgeDoubt {
+                judges: p.judges.to_vec(),
+                doubt,
+            })
+        });
+        let judges = self.consistency.iter().flat_map(|m| {
+            Doubt::of_judge(m).into_iter().map(|doubt| JudgeDoubt {
+                judges: vec![m.judge.clone()],
+                doubt,
+            })
+        });
+        pairs.chain(judges).collect()
+    }
+}
+
 /// The report over `records` (already filtered as the user asked).
 pub fn trust(records: &[VoteRecord]) -> Trust {
     let by_judge = verdicts(records);

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::rating::{Leaderboard, Matrix, ModelStats};
+use crate::text::sanitize;
 
 /// z for a two-sided 95 % interval.
 const Z_95: f64 = 1.959_963_985;
@@ -34,6 +35,38 @@ pub struct Decision {
     /// the ratings hold (none when settled, when either model has no interval yet, or
     /// when the two rate the same).
     pub more_votes: Option<u64>,
+}
+
+/// The pair to decide on: `given` (`--pair A,B`) as given (spaces around a name do
+/// not count), else the two best-rated models; `None` with fewer than two. A wrong
+/// `--pair` is the user's mistake, said in words.
+pub fn pair(board: &Leaderboard, given: &[String]) -> Result<Option<Decision>, String> {
+    let wanted: Vec<&str> = given.iter().map(|name| name.trim()).collect();
+    match wanted.as_slice() {
+        [] => Ok(match board.models.as_slice() {
+            [first, second, ..] => Some(decide(board, &first.model, &second.model)),
+            _ => None,
+        }),
+        [a, b] if a.is_empty() || b.is_empty() => {
+            Err("--pair takes two model names, like --pair qwen-plus,ernie-4.5".into())
+        }
+        [a, b] if a == b => Err(format!("--pair {a},{b}: name two different models")),
+        [a, b] => {
+            for name in [a, b] {
+                if board.model(name).is_none() {
+                    let known: Vec<String> =
+                        board.models.iter().map(|m| sanitize(&m.model)).collect();
+                    return Err(format!(
+                        "--pair: {} has no votes here (models: {})",
+                        sanitize(name),
+                        known.join(", ")
+                    ));
+                }
+            }
+            Ok(Some(decide(board, a, b)))
+        }
+        _ => Err("--pair takes two model names, like --pair qwen-plus,ernie-4.5".into()),
+    }
 }
 
 /// The decision between `a` and `b` on `board`.

@@ -1,9 +1,10 @@
 //! `votes.jsonl`: appended one line per vote, with one write under an exclusive file
 //! lock and synced to disk before the vote is confirmed; read back tolerantly.
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -92,6 +93,65 @@ pub struct Skipped {
 /// corrupt lines never stop a reader). A missing file is an empty log.
 pub fn read(path: &Path) -> io::Result<(Vec<VoteRecord>, Vec<Skipped>)> {
     read_jsonl(path)
+}
+
+/// The records of one or more logs, merged (SPEC §6: logs pooled from a team are
+/// de-duplicated by record id).
+#[derive(Debug, Default)]
+pub struct Merged {
+    /// Each record id once, the first copy met (logs in the order given).
+    pub records: Vec<VoteRecord>,
+    /// The unreadable lines, with the log each is in.
+    pub skipped: Vec<(PathBuf, Skipped)>,
+    /// Copies of a record already met in an earlier log (or earlier in the same one).
+    pub duplicates: usize,
+}
+
+/// Why logs could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A log named by the user is not there: most likely a typo.
+    #[error("{}: no such vote log", .0.display())]
+    Missing(PathBuf),
+    #[error("reading {}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+}
+
+/// Reads and merges `paths`. A missing log is an empty one, unless `named` (the user
+/// named it, so it is most likely a typo).
+pub fn merge(paths: &[PathBuf], named: bool) -> Result<Merged, MergeError> {
+    let mut merged = Merged::default();
+    let mut seen = HashSet::new();
+    for path in paths {
+        if named && !path.exists() {
+            return Err(MergeError::Missing(path.clone()));
+        }
+        let (records, skipped) = read(path).map_err(|source| MergeError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        merged
+            .skipped
+            .extend(skipped.into_iter().map(|s| (path.clone(), s)));
+        for record in records {
+            if seen.insert(record.id) {
+                merged.records.push(record);
+            } else {
+                merged.duplicates += 1;
+            }
+        }
+    }
+    Ok(merged)
+}
+
+impl Merged {
+    /// Leaves out the votes on the offline demo models, which older versions wrote to
+    /// the default log (now they go to [`DEMO_FILE_NAME`]); returns how many.
+    pub fn without_demo(&mut self) -> usize {
+        let before = self.records.len();
+        self.records.retain(|r| !r.is_demo());
+        before - self.records.len()
+    }
 }
 
 /// Every line of a JSON-lines file that reads as a `T`, and the lines skipped.

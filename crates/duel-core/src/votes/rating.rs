@@ -22,21 +22,19 @@
 //! model's swings out of everyone else's interval); the 95% interval
 //! is the 2.5th and 97.5th percentile (linear interpolation, numpy's default) of a
 //! model's ratings over the rounds where it had battles. Every round has its own
-//! generator seeded from [`SEED`] and the round number, so the result is the same on
+//! generator seeded from the round number ([`super::bootstrap`]), so the result is the same on
 //! every run and on any number of threads.
 
 use std::collections::HashMap;
 
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use super::bootstrap::{in_parallel, percentile, resample};
+use super::solver::{Convex, Tolerance, newton};
 use crate::domain::Vote;
 
 /// The L2 prior on θ (a Gaussian with standard deviation 1/√λ = 10).
 const PRIOR: f64 = 0.01;
-/// The bootstrap's fixed seed: reruns print the same intervals.
-const SEED: u64 = 0x6475_656c_2d62_7473;
 /// Rounds when `--bootstrap` is not given.
 pub const DEFAULT_ROUNDS: u32 = 1000;
 /// Below this many battles a rating is marked as a rough guess.
@@ -286,45 +284,6 @@ impl Tally {
     }
 }
 
-/// `work(round)` for rounds 0..`rounds`, in round order, spread over the cores.
-pub(crate) fn in_parallel<T: Send>(rounds: u32, work: impl Fn(u32) -> T + Sync) -> Vec<T> {
-    if rounds == 0 {
-        return Vec::new();
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(rounds as usize);
-    let per_thread = (rounds as usize).div_ceil(threads);
-    let all: Vec<u32> = (0..rounds).collect();
-    let work = &work;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = all
-            .chunks(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|&r| work(r)).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            // A worker only computes; were it to panic, that is a bug to surface.
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
-}
-
-/// One bootstrap round's draw: `battles` (each a cell index below `cells`) resampled
-/// with replacement to the same size, as counts per cell. Each round has its own
-/// generator, seeded from [`SEED`] and the round number.
-pub(crate) fn resample(battles: &[u32], cells: usize, round: u32) -> Vec<u32> {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED ^ u64::from(round));
-    let mut counts = vec![0u32; cells];
-    let len = battles.len();
-    for _ in 0..len {
-        // Lemire's multiply-shift: one draw per pick; its bias (< len / 2⁶⁴) is nil.
-        let pick = ((u128::from(rng.next_u64()) * len as u128) >> 64) as usize;
-        counts[battles[pick] as usize] += 1;
-    }
-    counts
-}
-
 /// A bootstrap round's strengths `theta` as ratings on the full fit's (`start`'s)
 /// scale, `None` for a model without battles in the round.
 ///
@@ -382,13 +341,6 @@ pub fn rank(interval: Option<(f64, f64)>, all: &[Option<(f64, f64)>]) -> u32 {
         .filter(|&&other| clearly_above(other, interval))
         .count();
     1 + u32::try_from(better).unwrap_or(u32::MAX)
-}
-
-/// The `q` quantile of sorted `values`, interpolating linearly between ranks.
-pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// log(1 + eˣ) without overflow.
@@ -478,37 +430,6 @@ fn fit(n: usize, pairs: &[(usize, usize)], counts: &[u32], start: &[f64]) -> Vec
     newton(&objective, start, PLAIN_TOLERANCE)
 }
 
-/// A smooth, strictly convex function for [`newton`] to minimise.
-pub(crate) trait Convex {
-    /// The number of variables.
-    fn dim(&self) -> usize;
-    /// The value at `x`; with `derivatives`, also writes the gradient and the Hessian
-    /// (row-major, `dim × dim`) over whatever the two buffers held.
-    fn eval(&self, x: &[f64], derivatives: Option<(&mut [f64], &mut [f64])>) -> f64;
-    /// The gradient and the Hessian alone, for an objective that saves work without
-    /// the value.
-    fn derivatives(&self, x: &[f64], grad: &mut [f64], hess: &mut [f64]) {
-        self.eval(x, Some((grad, hess)));
-    }
-}
-
-/// When [`newton`] stops, besides after 100 steps, and when it trusts a step.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Tolerance {
-    /// Every component of the gradient below this: converged.
-    pub gradient: f64,
-    /// A step that moved no variable by more than this was the last.
-    pub moved: f64,
-    /// A Newton step smaller than this in every variable is taken whole, without
-    /// looking at the value there, and is the last: this close to the optimum Newton
-    /// converges quadratically, so what is left is of the order of its square. 0: never.
-    pub last_step: f64,
-    /// A Newton step smaller than this in every variable is taken whole without the
-    /// line search (pure Newton, where the objective is all but quadratic), as long
-    /// as the gradient shrinks; so the value is not needed. 0: never.
-    pub trusted_step: f64,
-}
-
 /// The plain fit's stopping rule.
 const PLAIN_TOLERANCE: Tolerance = Tolerance {
     gradient: 1e-9,
@@ -516,124 +437,6 @@ const PLAIN_TOLERANCE: Tolerance = Tolerance {
     last_step: 0.0,
     trusted_step: 0.0,
 };
-
-fn largest(v: &[f64]) -> f64 {
-    v.iter().fold(0.0, |m, x| m.max(x.abs()))
-}
-
-/// Minimises `objective` from `start` by Newton's method with a backtracking line
-/// search. The value, gradient and Hessian are computed in one pass at each point
-/// tried, so an accepted point's derivatives are ready for the next step.
-pub(crate) fn newton(objective: &impl Convex, start: &[f64], tolerance: Tolerance) -> Vec<f64> {
-    let n = objective.dim();
-    let mut theta = start.to_vec();
-    let mut grad = vec![0.0; n];
-    let mut hess = vec![0.0; n * n];
-    // The value at theta, when it was computed: not yet where the first step may well
-    // be trusted.
-    let mut f = if tolerance.trusted_step > 0.0 {
-        objective.derivatives(&theta, &mut grad, &mut hess);
-        None
-    } else {
-        Some(objective.eval(&theta, Some((&mut grad, &mut hess))))
-    };
-    for _ in 0..100 {
-        if grad.iter().all(|g| g.abs() < tolerance.gradient) {
-            break;
-        }
-        let Some(mut step) = cholesky_solve(&mut hess, &grad, n) else {
-            break;
-        };
-        if step.iter().all(|s| s.abs() < tolerance.last_step) {
-            for (x, s) in theta.iter_mut().zip(&step) {
-                *x -= s;
-            }
-            break;
-        }
-        if step.iter().all(|s| s.abs() < tolerance.trusted_step) {
-            let before = largest(&grad);
-            let next: Vec<f64> = theta.iter().zip(&step).map(|(x, s)| x - s).collect();
-            objective.derivatives(&next, &mut grad, &mut hess);
-            if largest(&grad) < before {
-                let moved = largest(&step);
-                theta = next;
-                f = None;
-                if moved < tolerance.moved {
-                    break;
-                }
-                continue;
-            }
-            // No progress: back to theta, and the line search.
-            f = Some(objective.eval(&theta, Some((&mut grad, &mut hess))));
-            let Some(again) = cholesky_solve(&mut hess, &grad, n) else {
-                break;
-            };
-            step = again;
-        }
-        let f_here = match f {
-            Some(f) => f,
-            None => objective.eval(&theta, None),
-        };
-        let slope: f64 = -grad.iter().zip(&step).map(|(g, s)| g * s).sum::<f64>();
-        let mut t = 1.0;
-        let mut next: Vec<f64>;
-        loop {
-            next = theta.iter().zip(&step).map(|(x, s)| x - t * s).collect();
-            let f_next = objective.eval(&next, Some((&mut grad, &mut hess)));
-            if f_next <= f_here + 1e-4 * t * slope || t < 1e-10 {
-                f = Some(f_next);
-                break;
-            }
-            t /= 2.0;
-        }
-        let moved = theta
-            .iter()
-            .zip(&next)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        theta = next;
-        if moved < tolerance.moved {
-            break;
-        }
-    }
-    theta
-}
-
-/// Solves `a·x = b` for a symmetric positive definite `a` (row-major, overwritten).
-pub(crate) fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
-    for j in 0..n {
-        let mut d = a[j * n + j];
-        for k in 0..j {
-            d -= a[j * n + k] * a[j * n + k];
-        }
-        if d <= 0.0 || !d.is_finite() {
-            return None;
-        }
-        let d = d.sqrt();
-        a[j * n + j] = d;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = s / d;
-        }
-    }
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= a[i * n + k] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= a[k * n + i] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    Some(y)
-}
 
 /// One row of the leaderboard.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -784,7 +587,8 @@ impl Leaderboard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::RngExt;
+    use rand::rngs::Xoshiro256PlusPlus;
+    use rand::{RngExt, SeedableRng};
 
     fn tally(votes: &[(&str, &str, Vote, usize)]) -> Tally {
         let mut t = Tally::new();

@@ -136,6 +136,35 @@ impl VoteRecord {
         self.a.is_demo() || self.b.is_demo()
     }
 
+    /// A vote for tests: `judge` voted `vote` on `a` against `b`, both answering "x"
+    /// from an empty history, not blind, on no run.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn sample(a: &str, b: &str, vote: Vote, judge: &str) -> Self {
+        let side = |model: &str| SideRecord {
+            history: Some(Vec::new()),
+            ..SideRecord::sample(model, "x", Finish::Stop)
+        };
+        Self {
+            schema: 1,
+            id: Uuid::new_v4(),
+            time: "2026-11-23T18:53:46.123Z".into(),
+            conversation: Uuid::new_v4(),
+            turn: 1,
+            attempt: 1,
+            vote,
+            blind: false,
+            judge: judge.into(),
+            prompt: "p".into(),
+            a: side(a),
+            b: side(b),
+            run: None,
+            item: None,
+            category: None,
+            reason: None,
+            verdicts: None,
+        }
+    }
+
     /// A side failed, was stopped or was filtered: the vote stays in the log, but it
     /// says nothing about which model answers better, so ratings, bias, agreement and
     /// the DPO export leave it out unless asked to keep it.

@@ -11,7 +11,7 @@
 //! **The fit.** A Bradley–Terry model with the features beside the strengths: side A
 //! wins with probability σ(θ_A − θ_B + β·x), ties counting half a win each, fitted
 //! jointly for θ and β by the same Newton solver as the plain fit
-//! ([`super::rating::newton`]). The penalty is LMArena's: ½·0.5·‖(r, β)‖² on the strengths
+//! ([`super::solver::newton`]). The penalty is LMArena's: ½·0.5·‖(r, β)‖² on the strengths
 //! in log₁₀ odds (r = θ / ln 10) and on the coefficients, so the figures agree with
 //! FastChat's `compute_style_control` on the same battles; on a log of a few hundred
 //! votes it moves a rating by well under a point. The ratings reported are the
@@ -27,7 +27,7 @@
 //! replacement (its own seeded generator), refits from the full fit, is aligned on it
 //! by the battle-weighted shift, and the 95% interval is the 2.5th and 97.5th
 //! percentile over the rounds; the coefficients' intervals likewise (they need no
-//! alignment). A round is solved as [`ROUND`] says: to a ten-thousandth of a rating
+//! alignment). A round is solved as `design::ROUND` says: to a ten-thousandth of a rating
 //! point, mostly in two passes over the rows.
 //!
 //! **What cannot be fitted.** A feature that never differs between the two answers
@@ -35,18 +35,17 @@
 //! of the fit, and its value and interval are `None`. Without a battle between two
 //! different models there is nothing to fit at all.
 
-use std::collections::HashMap;
-use std::ops::Range;
+mod design;
 
 use serde::Serialize;
 
-use super::SideRecord;
-use super::rating::{
-    self, Convex, Names, Tolerance, aligned, in_parallel, newton, percentile, rank, resample,
-    to_ratings,
-};
+use super::bootstrap::{in_parallel, percentile};
+use super::rating::{self, Names, rank, to_ratings};
+use super::solver::newton;
 use super::style::{answer_tokens, markdown_counts};
+use super::{SideRecord, VoteRecord};
 use crate::domain::Vote;
+use design::{Design, FULL};
 
 /// The features, in the order of the coefficients: SPEC §8's names.
 pub const FEATURES: [&str; 4] = ["length", "headers", "lists", "bold"];
@@ -134,6 +133,21 @@ impl StyleVotes {
         });
     }
 
+    /// The votes of `records`, each side's style read off its answer.
+    pub fn of(records: &[VoteRecord]) -> Self {
+        let mut votes = Self::new();
+        for r in records {
+            votes.add(
+                &r.a.model,
+                &r.b.model,
+                r.vote,
+                Style::of(&r.a),
+                Style::of(&r.b),
+            );
+        }
+        votes
+    }
+
     /// Votes counted, a model against itself included.
     pub fn votes(&self) -> usize {
         self.battles.len()
@@ -209,27 +223,6 @@ impl StyleVotes {
     }
 }
 
-/// The full fit: a line search at every step, and a last step far below anything
-/// printed.
-const FULL: Tolerance = Tolerance {
-    gradient: 1e-9,
-    moved: 1e-12,
-    last_step: 1e-7,
-    trusted_step: 0.0,
-};
-
-/// A bootstrap round starts next to its optimum, from the full fit: pure Newton steps
-/// while they are under 0.1 in log odds (17 rating points) and the gradient shrinks,
-/// which needs no value, so no logarithm per row; and a step under 10⁻³ (0.17
-/// points) is the last, leaving an error of about its square (a ten-thousandth of a
-/// point). Most rounds take two passes over the rows.
-const ROUND: Tolerance = Tolerance {
-    gradient: 1e-9,
-    moved: 1e-12,
-    last_step: 1e-3,
-    trusted_step: 0.1,
-};
-
 /// The 2.5th and 97.5th percentiles of `sorted`, or `point` twice without rounds.
 fn interval(sorted: &[f64], point: f64) -> (f64, f64) {
     if sorted.is_empty() {
@@ -237,348 +230,6 @@ fn interval(sorted: &[f64], point: f64) -> (f64, f64) {
     } else {
         (percentile(sorted, 0.025), percentile(sorted, 0.975))
     }
-}
-
-/// The rows of one pair of models (low < high), or of self-battles (`None`), in a run.
-type Group = (Option<(usize, usize)>, Range<usize>);
-
-/// The votes as the fit's rows: one per distinct (pair, standardised features), each
-/// with three cells (low model wins, high model wins, tie) like the plain fit's pairs.
-struct Design {
-    models: usize,
-    groups: Vec<Group>,
-    /// Standardised features per row, seen from the low model's side.
-    x: Vec<[f64; K]>,
-    /// Votes per cell, `row * 3 + outcome`.
-    counts: Vec<u32>,
-    /// One cell per vote, the list the bootstrap resamples.
-    battles: Vec<u32>,
-    /// Whether each feature differs anywhere (a feature that never does is left out).
-    varies: [bool; K],
-    /// Whether each feature differs within a pair of models (see [`Coefficient::tied_to_models`]).
-    within: [bool; K],
-}
-
-impl Design {
-    fn new(votes: &StyleVotes) -> Option<Self> {
-        if votes.names.is_empty() {
-            return None;
-        }
-        let n = votes.battles.len() as f64;
-        let mut varies = [false; K];
-        let mut mean = [0.0; K];
-        let mut sd = [0.0; K];
-        for k in 0..K {
-            let first = votes.battles[0].diff[k];
-            varies[k] = votes.battles.iter().any(|b| b.diff[k] != first);
-            mean[k] = votes.battles.iter().map(|b| b.diff[k]).sum::<f64>() / n;
-            let var = votes
-                .battles
-                .iter()
-                .map(|b| (b.diff[k] - mean[k]).powi(2))
-                .sum::<f64>()
-                / n;
-            sd[k] = var.sqrt();
-            varies[k] &= sd[k] > 0.0;
-        }
-
-        // Whether a feature ever differs between two votes of the same pair of models
-        // (seen from the same side), or in a vote of a model against itself. If not,
-        // it only ever changes with the pair, and the fit can barely tell it from the
-        // models' strengths.
-        let mut first_seen: HashMap<(usize, usize), [f64; K]> = HashMap::new();
-        let mut within = [false; K];
-        for b in &votes.battles {
-            let Some((a, b_)) = b.models else {
-                within = std::array::from_fn(|k| within[k] || b.diff[k] != 0.0);
-                continue;
-            };
-            let (key, d) = if a < b_ {
-                ((a, b_), b.diff)
-            } else {
-                ((b_, a), b.diff.map(|v| -v))
-            };
-            let seen = first_seen.entry(key).or_insert(d);
-            within = std::array::from_fn(|k| within[k] || seen[k] != d[k]);
-        }
-
-        // Rows keyed by pair and features, oriented from the lower model index.
-        type Key = (usize, usize, [u64; K]);
-        let mut index: HashMap<Key, usize> = HashMap::new();
-        let mut keys: Vec<(Key, [f64; K])> = Vec::new();
-        let mut raw_cells = Vec::with_capacity(votes.battles.len());
-        for b in &votes.battles {
-            let mut x: [f64; K] = std::array::from_fn(|k| {
-                if varies[k] {
-                    (b.diff[k] - mean[k]) / sd[k]
-                } else {
-                    0.0
-                }
-            });
-            let (low, high, score_low) = match b.models {
-                Some((a, b_)) if a > b_ => {
-                    x = x.map(|v| -v);
-                    (b_, a, 1.0 - b.score_a)
-                }
-                Some((a, b_)) => (a, b_, b.score_a),
-                None => (usize::MAX, usize::MAX, b.score_a),
-            };
-            // +0.0 and -0.0 are one value.
-            let key = (low, high, x.map(|v| (v + 0.0).to_bits()));
-            let row = *index.entry(key).or_insert_with(|| {
-                keys.push((key, x));
-                keys.len() - 1
-            });
-            let outcome = if score_low == 1.0 {
-                0
-            } else if score_low == 0.0 {
-                1
-            } else {
-                2
-            };
-            raw_cells.push((row, outcome));
-        }
-        // Rows of one pair next to each other; self-battles (usize::MAX) last.
-        let mut order: Vec<usize> = (0..keys.len()).collect();
-        order.sort_by_key(|&r| (keys[r].0.0, keys[r].0.1, r));
-        let mut position = vec![0; keys.len()];
-        for (to, &from) in order.iter().enumerate() {
-            position[from] = to;
-        }
-        let x: Vec<[f64; K]> = order.iter().map(|&r| keys[r].1).collect();
-        let mut groups: Vec<Group> = Vec::new();
-        for (at, &r) in order.iter().enumerate() {
-            let (low, high, _) = keys[r].0;
-            let pair = (low != usize::MAX).then_some((low, high));
-            match groups.last_mut() {
-                Some((p, rows)) if *p == pair => rows.end = at + 1,
-                _ => groups.push((pair, at..at + 1)),
-            }
-        }
-        let mut counts = vec![0u32; x.len() * 3];
-        let battles: Vec<u32> = raw_cells
-            .iter()
-            .map(|&(row, outcome)| {
-                let cell = position[row] * 3 + outcome;
-                counts[cell] += 1;
-                u32::try_from(cell).unwrap_or(u32::MAX)
-            })
-            .collect();
-        Some(Self {
-            models: votes.names.len(),
-            groups,
-            x,
-            counts,
-            battles,
-            varies,
-            within,
-        })
-    }
-
-    /// The rows with a vote under `counts`, as the objective reads them.
-    fn rows(&self, counts: &[u32]) -> Rows {
-        let len = self.x.len();
-        let mut rows = Rows {
-            models: self.models,
-            groups: Vec::with_capacity(self.groups.len()),
-            x: vec![[0.0; K]; len],
-            wins: vec![0.0; len],
-            total: vec![0.0; len],
-        };
-        let mut kept = 0;
-        for (pair, range) in &self.groups {
-            let start = kept;
-            for r in range.clone() {
-                let [lw, hw, t] = [0, 1, 2].map(|o| f64::from(counts[r * 3 + o]));
-                let n = lw + hw + t;
-                // Written whether or not it is kept: no branch to mispredict on the
-                // third of the rows a bootstrap round leaves out.
-                rows.x[kept] = self.x[r];
-                rows.wins[kept] = lw + t / 2.0;
-                rows.total[kept] = n;
-                kept += usize::from(n > 0.0);
-            }
-            if kept > start {
-                rows.groups.push((*pair, start..kept));
-            }
-        }
-        rows.x.truncate(kept);
-        rows.wins.truncate(kept);
-        rows.total.truncate(kept);
-        rows
-    }
-
-    /// One bootstrap round: the models' aligned ratings (`None` without battles) and
-    /// the coefficients.
-    fn round(&self, full: &[f64], round: u32) -> (Vec<Option<f64>>, [f64; K]) {
-        let counts = resample(&self.battles, self.counts.len(), round);
-        let rows = self.rows(&counts);
-        let theta = newton(&rows, full, ROUND);
-        let mut battles = vec![0u32; self.models];
-        for (pair, range) in &self.groups {
-            if let Some((low, high)) = *pair {
-                let n: u32 = counts[range.start * 3..range.end * 3].iter().sum();
-                battles[low] += n;
-                battles[high] += n;
-            }
-        }
-        let m = self.models;
-        let ratings = aligned(&theta[..m], &full[..m], &battles);
-        (ratings, std::array::from_fn(|k| theta[m + k]))
-    }
-}
-
-/// The rows of one fit: the penalised negative log-likelihood over them.
-struct Rows {
-    models: usize,
-    groups: Vec<Group>,
-    x: Vec<[f64; K]>,
-    /// The low model's wins plus half the ties.
-    wins: Vec<f64>,
-    total: Vec<f64>,
-}
-
-/// The penalty on variable `i`: REG on log₁₀-odds strengths is REG / ln²10 on θ.
-fn penalty(i: usize, models: usize) -> f64 {
-    if i < models {
-        REG / (std::f64::consts::LN_10 * std::f64::consts::LN_10)
-    } else {
-        REG
-    }
-}
-
-impl Rows {
-    /// The penalised negative log-likelihood at `p`.
-    fn value(&self, p: &[f64]) -> f64 {
-        let m = self.models;
-        let beta: [f64; K] = std::array::from_fn(|k| p[m + k]);
-        let mut f = 0.0;
-        for (i, v) in p.iter().enumerate() {
-            f += penalty(i, m) / 2.0 * v * v;
-        }
-        for (pair, range) in &self.groups {
-            let base = pair.map_or(0.0, |(i, j)| p[i] - p[j]);
-            for r in range.clone() {
-                let z = base + dot(&self.x[r], &beta);
-                let (w, n) = (self.wins[r], self.total[r]);
-                f += w * (-z).max(0.0) + (n - w) * z.max(0.0) + n * log_one_plus(z);
-            }
-        }
-        f
-    }
-
-    /// The gradient and Hessian at `p`, and with `VALUE` the value too (else 0): one
-    /// pass over the rows, the value costing a logarithm per row.
-    fn pass<const VALUE: bool>(&self, p: &[f64], grad: &mut [f64], hess: &mut [f64]) -> f64 {
-        let (m, dim) = (self.models, self.models + K);
-        let beta: [f64; K] = std::array::from_fn(|k| p[m + k]);
-        let mut f = 0.0;
-        hess.fill(0.0);
-        for (i, v) in p.iter().enumerate() {
-            if VALUE {
-                f += penalty(i, m) / 2.0 * v * v;
-            }
-            grad[i] = penalty(i, m) * v;
-            hess[i * dim + i] = penalty(i, m);
-        }
-        let mut g_beta = [0.0; K];
-        let mut h_beta = [[0.0; K]; K];
-        for (pair, range) in &self.groups {
-            let base = pair.map_or(0.0, |(i, j)| p[i] - p[j]);
-            let (mut g_pair, mut h_pair, mut h_cross) = (0.0, 0.0, [0.0; K]);
-            // In chunks: the exponentials first, then the sums with no call in
-            // between, so the accumulators stay in registers.
-            let mut z = [0.0; CHUNK];
-            let mut e = [0.0; CHUNK];
-            for start in range.clone().step_by(CHUNK) {
-                let rows = start..(start + CHUNK).min(range.end);
-                let len = rows.len();
-                for (c, r) in rows.clone().enumerate() {
-                    z[c] = base + dot(&self.x[r], &beta);
-                }
-                for c in 0..len {
-                    e[c] = (-z[c].abs()).exp();
-                }
-                for (c, r) in rows.enumerate() {
-                    let (z, e, x) = (z[c], e[c], &self.x[r]);
-                    let (w, n) = (self.wins[r], self.total[r]);
-                    if VALUE {
-                        // As log_one_plus, with e at hand.
-                        f += w * (-z).max(0.0) + (n - w) * z.max(0.0) + n * (1.0 + e).ln();
-                    }
-                    let inv = 1.0 / (1.0 + e);
-                    let prob = if z >= 0.0 { inv } else { e * inv };
-                    let g = n * prob - w;
-                    let h = n * e * inv * inv;
-                    g_pair += g;
-                    h_pair += h;
-                    for k in 0..K {
-                        g_beta[k] += g * x[k];
-                        let hx = h * x[k];
-                        h_cross[k] += hx;
-                        for l in k..K {
-                            h_beta[k][l] += hx * x[l];
-                        }
-                    }
-                }
-            }
-            let Some((i, j)) = *pair else { continue };
-            grad[i] += g_pair;
-            grad[j] -= g_pair;
-            hess[i * dim + i] += h_pair;
-            hess[j * dim + j] += h_pair;
-            hess[i * dim + j] -= h_pair;
-            hess[j * dim + i] -= h_pair;
-            for (k, h) in h_cross.iter().enumerate() {
-                let c = m + k;
-                hess[i * dim + c] += h;
-                hess[c * dim + i] += h;
-                hess[j * dim + c] -= h;
-                hess[c * dim + j] -= h;
-            }
-        }
-        for k in 0..K {
-            grad[m + k] += g_beta[k];
-            for l in k..K {
-                hess[(m + k) * dim + m + l] += h_beta[k][l];
-                if l != k {
-                    hess[(m + l) * dim + m + k] += h_beta[k][l];
-                }
-            }
-        }
-        f
-    }
-}
-
-impl Convex for Rows {
-    fn dim(&self) -> usize {
-        self.models + K
-    }
-
-    fn eval(&self, p: &[f64], derivatives: Option<(&mut [f64], &mut [f64])>) -> f64 {
-        match derivatives {
-            Some((grad, hess)) => self.pass::<true>(p, grad, hess),
-            None => self.value(p),
-        }
-    }
-
-    fn derivatives(&self, p: &[f64], grad: &mut [f64], hess: &mut [f64]) {
-        self.pass::<false>(p, grad, hess);
-    }
-}
-
-/// ln(1 + e^−|z|), the part of softplus that needs a logarithm. ln of 1 + e rather
-/// than ln_1p(e): as exact in absolute terms, which is all a sum needs, and several
-/// times faster.
-fn log_one_plus(z: f64) -> f64 {
-    (1.0 + (-z.abs()).exp()).ln()
-}
-
-/// Rows per chunk of a pass.
-const CHUNK: usize = 64;
-
-fn dot(x: &[f64; K], beta: &[f64; K]) -> f64 {
-    x[0] * beta[0] + x[1] * beta[1] + x[2] * beta[2] + x[3] * beta[3]
 }
 
 /// A model's rating with style held equal.
@@ -648,8 +299,11 @@ pub struct StyleControl {
 
 #[cfg(test)]
 mod tests {
+    use super::design::ROUND;
     use super::*;
+    use crate::votes::bootstrap::resample;
     use crate::votes::rating::Tally;
+    use crate::votes::solver::Convex;
     use rand::rngs::Xoshiro256PlusPlus;
     use rand::{RngExt, SeedableRng};
 
@@ -995,19 +649,12 @@ mod tests {
     #[test]
     fn a_style_reads_tokens_and_markdown_as_the_export_does() {
         let side = SideRecord {
-            model: "m".into(),
-            provider: "p".into(),
-            model_id: "m".into(),
-            history: None,
-            answer: "# T\n## U\n- a\n1. b\n**x** and __y__\n```\n# no\n```".into(),
-            reasoning: None,
-            finish: crate::domain::Finish::Stop,
-            error: None,
-            ttft_ms: None,
-            total_ms: None,
-            input_tokens: None,
             output_tokens: Some(42),
-            output_tokens_estimate: None,
+            ..SideRecord::sample(
+                "m",
+                "# T\n## U\n- a\n1. b\n**x** and __y__\n```\n# no\n```",
+                crate::domain::Finish::Stop,
+            )
         };
         assert_eq!(
             Style::of(&side),
