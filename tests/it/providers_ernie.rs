@@ -1,13 +1,16 @@
-//! The `ernie` wire kind (Baidu's legacy wenxinworkshop API) against a loopback
-//! server, through the retrying driver. The n-th request gets the n-th reply across
-//! all paths, so each test scripts the token reply and the chat replies in order.
+//! What only the `ernie` wire kind (Baidu's legacy wenxinworkshop API) does: its access
+//! token (traded, cached, refreshed, refused), the history and settings it accepts,
+//! its keys' env vars, its safety signals. Everything every kind does is a row of
+//! `wire_kinds.rs`. Here the n-th request gets the n-th reply across all paths, so
+//! each test scripts the token reply and the chat replies in order.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use crate::common;
 use common::events::{FAST_RETRY, assert_one_end, finish, text, usage};
-use common::server::{MockServer, Recorded, Reply, Step, sse_event};
+use common::server::{MockServer, Recorded, Reply};
+use common::wire::ernie::{chat_path, chunk, error_reply};
+use common::wire::ernie_token_reply as token_reply;
 use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::provider::{
     self, ChatRequest, ErrorKind, Finish, Message, Provider, ProviderError, Role, StreamEvent,
@@ -21,43 +24,6 @@ const TOKEN: &str = "24.tokNotReal89abcdef.2592000.1700000000.282335-12345678";
 const TOKEN_2: &str = "24.tokNotRealSecond.2592000.1700000000.282335-12345678";
 const PATH: &str = "completions_pro";
 
-// --- ERNIE's shapes (PROVIDERS.md §2b) ---
-
-fn token_reply(token: &str) -> Reply {
-    Reply::json(
-        200,
-        &json!({
-            "refresh_token": "25.refreshNotReal.315360000.2005000000.282335-12345678",
-            "expires_in": 2592000,
-            "session_key": "9mzdDZXu3dENnotreal",
-            "access_token": token,
-            "scope": "public brain_all_scope wenxinworkshop_mgr",
-            "session_secret": "notreal"
-        })
-        .to_string(),
-    )
-}
-
-fn chunk(sentence: u64, result: &str, is_end: bool, prompt: u64, completion: u64) -> String {
-    json!({
-        "id": "as-vb0m37ti8y",
-        "object": "chat.completion",
-        "created": 1709089502,
-        "sentence_id": sentence,
-        "is_end": is_end,
-        "is_truncated": false,
-        "result": result,
-        "need_clear_history": false,
-        "finish_reason": "normal",
-        "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion
-        }
-    })
-    .to_string()
-}
-
 /// A whole answer: one event per sentence, then the `is_end` event with the totals.
 fn stream(sentences: &[&str], prompt: u64, completion: u64) -> Reply {
     let mut events: Vec<String> = sentences
@@ -67,15 +33,6 @@ fn stream(sentences: &[&str], prompt: u64, completion: u64) -> Reply {
         .collect();
     events.push(chunk(sentences.len() as u64, "", true, prompt, completion));
     Reply::sse(&events)
-}
-
-fn error_body(code: i64, message: &str) -> String {
-    json!({"error_code": code, "error_msg": message, "id": "as-err0r"}).to_string()
-}
-
-/// The in-band error: HTTP 200 with a JSON body, even for a streamed request.
-fn error_reply(code: i64, message: &str) -> Reply {
-    Reply::json(200, &error_body(code, message))
 }
 
 // --- running an answer ---
@@ -155,10 +112,6 @@ fn chat_requests(server: &MockServer) -> Vec<Recorded> {
         .into_iter()
         .filter(|r| !is_token_request(r))
         .collect()
-}
-
-fn chat_path(token: &str) -> String {
-    format!("/rpc/2.0/ai_custom/v1/wenxinworkshop/chat/{PATH}?access_token={token}")
 }
 
 // --- tests ---
@@ -247,21 +200,6 @@ async fn a_temperature_above_one_is_sent_as_one() {
     assert_eq!(body["temperature"], json!(1.0));
     assert_eq!(body.get("system"), None, "no system prompt, no field");
     assert_eq!(body.get("max_output_tokens"), None);
-}
-
-#[tokio::test]
-async fn refused_keys_name_the_env_vars_never_the_values() {
-    let server = MockServer::start(vec![Reply::json(
-        401,
-        r#"{"error":"invalid_client","error_description":"unknown client id"}"#,
-    )]);
-    let events = run_against(&server, "BADKEY").await;
-    let err = error(&events);
-    assert_eq!(err.kind, ErrorKind::Auth);
-    assert!(err.message.contains("unknown client id"), "{}", err.message);
-    let hint = err.hint.as_deref().unwrap_or_default();
-    assert!(hint.contains("DUEL_TEST_ERNIE_AK_BADKEY"), "{hint}");
-    assert_eq!(server.requests().len(), 1, "auth errors are not retried");
 }
 
 #[tokio::test]
@@ -365,151 +303,6 @@ async fn a_token_refused_twice_is_an_auth_error() {
 }
 
 #[tokio::test]
-async fn a_qps_limit_is_retried_then_answers() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        error_reply(18, "Open api qps request limit reached"),
-        stream(&["第二次"], 1, 1),
-    ]);
-    let events = run_against(&server, "QPS").await;
-    assert_eq!(text(&events), "第二次");
-    assert_eq!(finish(&events), Finish::Stop);
-    assert_eq!(chat_requests(&server).len(), 2);
-    assert_eq!(server.requests().len(), 3, "the token is reused");
-}
-
-#[tokio::test]
-async fn high_load_is_retried_then_reported_as_a_server_error() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        error_reply(336100, "system is busy, please retry later"),
-    ]);
-    let events = run_against(&server, "BUSY").await;
-    let err = error(&events);
-    assert_eq!(err.kind, ErrorKind::Server);
-    assert!(
-        err.message.contains("336100") && err.message.contains("system is busy"),
-        "{}",
-        err.message
-    );
-    assert_eq!(chat_requests(&server).len(), 3);
-}
-
-#[tokio::test]
-async fn an_http_server_error_is_retried() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::raw(
-            502,
-            "text/html",
-            vec![Step::Write(b"<html>Bad Gateway</html>".to_vec())],
-        ),
-    ]);
-    let events = run_against(&server, "HTTP502").await;
-    let err = error(&events);
-    assert_eq!(err.kind, ErrorKind::Server);
-    assert_eq!(err.status, Some(502));
-    assert_eq!(chat_requests(&server).len(), 3);
-}
-
-#[tokio::test]
-async fn codes_that_retrying_cannot_fix_are_not_retried() {
-    for (code, kind) in [
-        (17, ErrorKind::Quota),
-        (336003, ErrorKind::BadRequest),
-        (336103, ErrorKind::ContextTooLong),
-        (15, ErrorKind::NotFound),
-        (6, ErrorKind::Auth),
-        (424242, ErrorKind::BadRequest),
-    ] {
-        let server = MockServer::start(vec![token_reply(TOKEN), error_reply(code, "msg")]);
-        let events = run_against(&server, "NORETRY").await;
-        let err = error(&events);
-        assert_eq!(err.kind, kind, "error_code {code}");
-        assert!(err.message.contains(&code.to_string()), "{}", err.message);
-        assert_eq!(chat_requests(&server).len(), 1, "error_code {code}");
-    }
-}
-
-#[tokio::test]
-async fn a_stream_cut_after_text_keeps_it_and_is_not_sent_again() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::sse(&[
-            chunk(0, "前半句，", false, 5, 2),
-            chunk(1, "然后", false, 5, 3),
-        ]),
-    ]);
-    let events = run_against(&server, "CUT").await;
-    assert_eq!(text(&events), "前半句，然后");
-    let err = error(&events);
-    assert_eq!(err.kind, ErrorKind::CutOff);
-    assert!(err.message.contains("is_end"), "{}", err.message);
-    assert_eq!(chat_requests(&server).len(), 1, "no re-send after text");
-}
-
-#[tokio::test]
-async fn skips_lines_that_are_not_json() {
-    let steps = vec![
-        Step::Write(sse_event(&chunk(0, "一", false, 1, 1))),
-        Step::Write(b": keep-alive\n\n".to_vec()),
-        Step::Write(sse_event("{not json")),
-        Step::Write(b"id: 7\n".to_vec()),
-        Step::Write(sse_event(&chunk(1, "二", false, 1, 2))),
-        Step::Write(b"<html>\n\n".to_vec()),
-        Step::Write(sse_event(&chunk(2, "三", true, 1, 3))),
-    ];
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::raw(200, "text/event-stream", steps),
-    ]);
-    let events = run_against(&server, "GARBAGE").await;
-    assert_eq!(text(&events), "一二三");
-    assert_eq!(finish(&events), Finish::Stop);
-}
-
-#[tokio::test]
-async fn a_stream_of_only_garbage_is_malformed() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::sse(&["garbage", "more garbage"]),
-    ]);
-    let events = run_against(&server, "ONLYGARBAGE").await;
-    assert_eq!(error(&events).kind, ErrorKind::Malformed);
-    assert_eq!(chat_requests(&server).len(), 1);
-}
-
-#[tokio::test]
-async fn a_bare_error_line_inside_the_stream_ends_it() {
-    let steps = vec![
-        Step::Write(sse_event(&chunk(0, "一些文字", false, 1, 1))),
-        Step::Write(format!("{}\n", error_body(336000, "Internal error")).into_bytes()),
-    ];
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::raw(200, "text/event-stream", steps),
-    ]);
-    let events = run_against(&server, "INSTREAM").await;
-    assert_eq!(text(&events), "一些文字");
-    let err = error(&events);
-    assert_eq!(err.kind, ErrorKind::Server);
-    assert!(err.message.contains("336000"), "{}", err.message);
-    assert_eq!(chat_requests(&server).len(), 1, "no re-send after text");
-}
-
-#[tokio::test]
-async fn an_error_in_a_data_line_before_text_is_retried() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::sse(&[error_body(336501, "Rate limit reached for RPM")]),
-        stream(&["好了"], 1, 1),
-    ]);
-    let events = run_against(&server, "DATAERR").await;
-    assert_eq!(text(&events), "好了");
-    assert_eq!(chat_requests(&server).len(), 2);
-}
-
-#[tokio::test]
 async fn need_clear_history_is_a_filtered_input() {
     let unsafe_end = json!({
         "id": "as-1", "object": "chat.completion", "created": 1, "sentence_id": 0,
@@ -538,76 +331,6 @@ async fn a_flagged_sentence_ends_the_answer_as_filtered() {
     let events = run_against(&server, "FLAG").await;
     assert_eq!(text(&events), "开头。");
     assert_eq!(finish(&events), Finish::Filtered);
-}
-
-#[tokio::test]
-async fn maps_length_and_content_filter_finish_reasons() {
-    for (reason, expected) in [
-        ("length", Finish::Length),
-        ("content_filter", Finish::Filtered),
-    ] {
-        let mut end: serde_json::Value =
-            serde_json::from_str(&chunk(1, "", true, 5, 9)).expect("json");
-        end["finish_reason"] = json!(reason);
-        let server = MockServer::start(vec![
-            token_reply(TOKEN),
-            Reply::sse(&[chunk(0, "部分", false, 5, 1), end.to_string()]),
-        ]);
-        let events = run_against(&server, "FINISH").await;
-        assert_eq!(finish(&events), expected, "finish_reason {reason}");
-    }
-}
-
-#[tokio::test]
-async fn a_silent_server_times_out() {
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::raw(
-            200,
-            "text/event-stream",
-            vec![
-                Step::Write(sse_event(&chunk(0, "你好", false, 1, 1))),
-                Step::Hang,
-            ],
-        ),
-    ]);
-    let mut endpoint = endpoint(&server, "HUNG");
-    endpoint.idle_timeout = Duration::from_millis(300);
-    let started = Instant::now();
-    let events = run(&model(endpoint), ask()).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
-    assert_eq!(text(&events), "你好");
-    let err = error(&events);
-    assert_eq!(err.kind, ErrorKind::Timeout);
-    assert!(err.message.contains("0.3 s"), "{}", err.message);
-}
-
-#[tokio::test]
-async fn chinese_split_across_writes_arrives_intact() {
-    let event = sse_event(&chunk(0, "你好，世界", false, 1, 1));
-    let at = event
-        .windows(3)
-        .position(|w| w == "好".as_bytes())
-        .expect("the character is in the event");
-    let steps = vec![
-        Step::Write(event[..at + 1].to_vec()),
-        Step::Sleep(Duration::from_millis(10)),
-        Step::Write(event[at + 1..at + 2].to_vec()),
-        Step::Sleep(Duration::from_millis(10)),
-        Step::Write(event[at + 2..].to_vec()),
-        Step::Write(sse_event(&chunk(1, "", true, 1, 2))),
-    ];
-    let server = MockServer::start(vec![
-        token_reply(TOKEN),
-        Reply::raw(200, "text/event-stream", steps),
-    ]);
-    let events = run_against(&server, "CJK").await;
-    assert_eq!(text(&events), "你好，世界");
-    assert_eq!(finish(&events), Finish::Stop);
 }
 
 #[tokio::test]

@@ -159,10 +159,8 @@ async fn send<K>(
         let answer = once(provider, model, &chat).await;
         drop((slot, turn));
         let again = failed_before_text(&answer).and_then(|err| {
-            let wait = |attempt: u32| {
-                err.retry_after
-                    .unwrap_or_else(|| retries.backoff.saturating_mul(1 << attempt.min(16)))
-                    .min(retries.max_wait)
+            let wait = |attempt| {
+                crate::backoff(retries.backoff, attempt, err.retry_after, retries.max_wait)
             };
             match err.kind {
                 ErrorKind::RateLimit if rate_limited < retries.rate_limited => {

@@ -4,6 +4,7 @@
 
 pub mod anthropic;
 pub mod batch;
+mod body;
 pub mod demo;
 pub mod ernie;
 pub mod error;
@@ -140,13 +141,22 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     fn wait(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        retry_after
-            .unwrap_or_else(|| {
-                self.first_backoff
-                    .saturating_mul(2u32.saturating_pow(attempt))
-            })
-            .min(self.max_wait)
+        backoff(self.first_backoff, attempt, retry_after, self.max_wait)
     }
+}
+
+/// The wait before retry number `attempt + 1` (counted from 0): what the server asked
+/// for, else `first` doubled at each attempt; never longer than `max_wait`. The one
+/// formula for the answer driver and for the batch runner.
+pub(crate) fn backoff(
+    first: Duration,
+    attempt: u32,
+    retry_after: Option<Duration>,
+    max_wait: Duration,
+) -> Duration {
+    retry_after
+        .unwrap_or_else(|| first.saturating_mul(2u32.saturating_pow(attempt)))
+        .min(max_wait)
 }
 
 /// Runs one answer to its end: retries a failure that came before any text (at most

@@ -5,14 +5,14 @@
 //! is whole, so a character cut between two reads arrives intact. The same idle
 //! timeout and size limit as the SSE decoder apply.
 
-use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 
+use super::body::{Body, Read};
 use super::error::{ErrorKind, ProviderError};
-use super::sse::{MAX_EVENT_BYTES, next_chunk};
+use super::sse::MAX_EVENT_BYTES;
 
 /// The non-blank lines in `bytes`, without their `\n` or `\r\n`. A last line without a
 /// newline is still yielded at the end. The stream yields at most one error, then
@@ -27,12 +27,9 @@ where
     E: std::error::Error + 'static,
 {
     let reader = LineReader {
-        bytes: Box::pin(bytes),
-        idle_timeout,
+        body: Body::new(bytes, idle_timeout),
         buf: BytesMut::new(),
         scanned: 0,
-        started: false,
-        ended: false,
     };
     futures_util::stream::unfold(reader, |mut reader| async move {
         let item = reader.next_line().await?;
@@ -41,14 +38,10 @@ where
 }
 
 struct LineReader<S> {
-    bytes: Pin<Box<S>>,
-    idle_timeout: Duration,
+    body: Body<S>,
     buf: BytesMut,
     /// How much of `buf` is known to hold no `\n`, so each byte is searched once.
     scanned: usize,
-    /// Whether a line was handed on (a BOM is only stripped before that).
-    started: bool,
-    ended: bool,
 }
 
 impl<S, E> LineReader<S>
@@ -58,7 +51,7 @@ where
 {
     async fn next_line(&mut self) -> Option<Result<String, ProviderError>> {
         loop {
-            if self.ended {
+            if self.body.ended() {
                 return None;
             }
             if let Some(at) = memchr::memchr(b'\n', &self.buf[self.scanned..]) {
@@ -67,25 +60,20 @@ where
                 match self.decode(&line[..line.len() - 1]) {
                     Ok(None) => continue,
                     Ok(Some(text)) => return Some(Ok(text)),
-                    Err(err) => return Some(Err(self.fail(err))),
+                    Err(err) => return Some(Err(self.body.fail(err))),
                 }
             }
             self.scanned = self.buf.len();
             if self.buf.len() > MAX_EVENT_BYTES {
-                return Some(Err(self.fail(too_large())));
+                return Some(Err(self.body.fail(too_large())));
             }
-            match next_chunk(&mut self.bytes, self.idle_timeout).await {
-                Err(err) => return Some(Err(self.fail(err))),
-                Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk),
-                Ok(None) => {
-                    self.ended = true;
+            match self.body.read().await? {
+                Err(err) => return Some(Err(err)),
+                Ok(Read::Chunk(chunk)) => self.buf.extend_from_slice(&chunk),
+                Ok(Read::End) => {
                     // A last line without a newline is still a line.
                     let rest = std::mem::take(&mut self.buf);
-                    return match self.decode(&rest) {
-                        Ok(None) => None,
-                        Ok(Some(text)) => Some(Ok(text)),
-                        Err(err) => Some(Err(err)),
-                    };
+                    return self.decode(&rest).transpose();
                 }
             }
         }
@@ -103,21 +91,12 @@ where
                 format!("the stream is not UTF-8: {err}"),
             )
         })?;
-        let text = if self.started {
-            text
-        } else {
-            text.strip_prefix('\u{feff}').unwrap_or(text)
-        };
+        let text = &text[text.len() - self.body.strip_bom(text.as_bytes()).len()..];
         if text.trim().is_empty() {
             return Ok(None);
         }
-        self.started = true;
+        self.body.start();
         Ok(Some(text.to_owned()))
-    }
-
-    fn fail(&mut self, err: ProviderError) -> ProviderError {
-        self.ended = true;
-        err
     }
 }
 

@@ -5,7 +5,6 @@
 //! a blank line so a last event without one is still dispatched. sseer scans with
 //! memchr, each byte once, and hands out the data as slices of the received bytes.
 
-use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,13 +14,12 @@ use sseer::event_stream::EventStream;
 
 pub use sseer::event::Event;
 
-use super::error::{ErrorKind, ProviderError, describe};
+use super::body::{BOM, Body, Read};
+use super::error::{ErrorKind, ProviderError};
 
 /// The largest single line or event accepted; a bigger one ends the stream as
 /// malformed instead of growing memory without bound.
 pub(crate) const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
-
-const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// The SSE events in `bytes`. The stream yields at most one error, then ends:
 /// `Timeout` when no byte arrived for `idle_timeout`, `Malformed` for an oversized
@@ -35,14 +33,11 @@ where
     E: std::error::Error + 'static,
 {
     let guard = Guard {
-        bytes: Box::pin(bytes),
-        idle_timeout,
+        body: Body::new(bytes, idle_timeout),
         size: EventSize::default(),
         utf8_tail: Vec::new(),
         invalid: None,
         bom_checked: false,
-        started: false,
-        ended: false,
     };
     let guarded = futures_util::stream::unfold(guard, |mut guard| async move {
         let item = guard.next_chunk().await?;
@@ -70,8 +65,7 @@ fn from_event_stream_error(err: EventStreamError<ProviderError>) -> ProviderErro
 }
 
 struct Guard<S> {
-    bytes: Pin<Box<S>>,
-    idle_timeout: Duration,
+    body: Body<S>,
     size: EventSize,
     /// The start of a UTF-8 character whose other bytes have not arrived yet.
     utf8_tail: Vec<u8>,
@@ -80,9 +74,6 @@ struct Guard<S> {
     invalid: Option<ProviderError>,
     /// Whether the first text was looked at for a BOM (only that one is stripped).
     bom_checked: bool,
-    /// Whether any text was handed on to the parser.
-    started: bool,
-    ended: bool,
 }
 
 impl<S, E> Guard<S>
@@ -91,28 +82,21 @@ where
     E: std::error::Error + 'static,
 {
     async fn next_chunk(&mut self) -> Option<Result<Bytes, ProviderError>> {
-        if self.ended {
-            return None;
-        }
         if let Some(err) = self.invalid.take() {
-            self.ended = true;
-            return Some(Err(err));
+            return Some(Err(self.body.fail(err)));
         }
-        let item = match next_chunk(&mut self.bytes, self.idle_timeout).await {
+        Some(match self.body.read().await? {
             Err(err) => Err(err),
-            Ok(Some(chunk)) => self.accept(chunk),
-            Ok(None) => {
+            Ok(Read::Chunk(chunk)) => self.accept(chunk).map_err(|err| self.body.fail(err)),
+            Ok(Read::End) => {
                 if !self.utf8_tail.is_empty() {
                     tracing::warn!("the stream ended inside a UTF-8 character");
                 }
-                self.ended = true;
                 // SSE drops a last event that has no blank line after it; answers
                 // cut that way still show their last words.
-                return Some(Ok(Bytes::from_static(b"\n\n")));
+                Ok(Bytes::from_static(b"\n\n"))
             }
-        };
-        self.ended = item.is_err();
-        Some(item)
+        })
     }
 
     fn accept(&mut self, chunk: Bytes) -> Result<Bytes, ProviderError> {
@@ -156,56 +140,24 @@ where
     /// (text, by the spec) is put behind a harmless blank line so that no parser takes
     /// it for the first.
     fn strip_bom(&mut self, text: Bytes) -> Bytes {
-        if self.started || text.is_empty() {
+        if self.body.started() || text.is_empty() {
             return text;
         }
         let rest = if self.bom_checked {
             text
         } else {
             self.bom_checked = true;
-            match text.strip_prefix(BOM) {
-                Some(rest) => text.slice_ref(rest),
-                None => text,
-            }
+            text.slice_ref(self.body.strip_bom(&text))
         };
         if rest.is_empty() {
             return rest;
         }
-        self.started = true;
+        self.body.start();
         if rest.starts_with(BOM) {
             return Bytes::from([b"\n".as_slice(), &rest].concat());
         }
         rest
     }
-}
-
-/// The next chunk of a response body, `None` at its end; no byte for `idle` is a
-/// `Timeout`, a broken transport a `Network` error. Shared by the SSE and line readers.
-pub(super) async fn next_chunk<S, E>(
-    bytes: &mut Pin<Box<S>>,
-    idle: Duration,
-) -> Result<Option<Bytes>, ProviderError>
-where
-    S: Stream<Item = Result<Bytes, E>>,
-    E: std::error::Error + 'static,
-{
-    match tokio::time::timeout(idle, bytes.next()).await {
-        Err(_elapsed) => Err(idle_timeout_error(idle)),
-        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
-        Ok(Some(Err(err))) => Err(ProviderError::new(
-            ErrorKind::Network,
-            format!("the connection broke: {}", describe(&err)),
-        )),
-        Ok(None) => Ok(None),
-    }
-}
-
-fn idle_timeout_error(idle: Duration) -> ProviderError {
-    ProviderError::new(
-        ErrorKind::Timeout,
-        format!("no data arrived for {} s", idle.as_secs_f64()),
-    )
-    .with_hint("the provider went silent; raise idle_timeout_secs if this model thinks for long")
 }
 
 /// Counts the bytes of the current event (comments and field lines alike) so that

@@ -11,3 +11,4 @@ pub mod props;
 pub mod runs;
 pub mod server;
 pub mod tui;
+pub mod wire;

@@ -222,6 +222,14 @@ impl MockServer {
         Self::serving_with(Arc::new(reply), false)
     }
 
+    /// `respond`, keeping each connection open for the next request if `keep_alive`.
+    pub fn respond_with(
+        reply: impl Fn(&Recorded, usize) -> Reply + Send + Sync + 'static,
+        keep_alive: bool,
+    ) -> MockServer {
+        Self::serving_with(Arc::new(reply), keep_alive)
+    }
+
     fn serving(replies: Vec<Reply>, keep_alive: bool) -> MockServer {
         assert!(!replies.is_empty(), "MockServer needs at least one reply");
         let by_order =
@@ -462,3 +470,65 @@ fn reason(status: u16) -> &'static str {
 /// A loopback address nothing listens on (port 1), for connection-refused tests. A
 /// freshly freed ephemeral port could be taken by another test's server meanwhile.
 pub const REFUSED: &str = "http://127.0.0.1:1";
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::{MockServer, Reply, Step};
+
+    #[test]
+    fn the_mock_server_serves_sync_clients_and_closes_hung_connections_on_drop() {
+        use std::io::{Read, Write};
+
+        let server = MockServer::start(vec![
+            Reply::json(201, r#"{"ok":true}"#).with_header("x-test", "yes"),
+            Reply::raw(
+                200,
+                "text/plain",
+                vec![Step::Write(b"partial".to_vec()), Step::Hang],
+            ),
+        ]);
+        let address = server.url().trim_start_matches("http://").to_owned();
+        let request = |body: &str| {
+            let mut socket = std::net::TcpStream::connect(&address).expect("connect");
+            let head = format!(
+                "POST /v1/x?y=1 HTTP/1.1\r\nHost: test\r\nX-Mixed-Case: V\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).expect("write");
+            socket
+        };
+
+        let mut first = request("{\"a\":1}");
+        let mut reply = String::new();
+        first.read_to_string(&mut reply).expect("read to close");
+        assert!(reply.starts_with("HTTP/1.1 201 "), "{reply}");
+        assert!(reply.contains("x-test: yes\r\n") && reply.ends_with("\r\n\r\n{\"ok\":true}"));
+
+        let mut hung = request("second");
+        hung.set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("set a read timeout");
+        let mut head = [0u8; 512];
+        let n = hung.read(&mut head).expect("the head arrives");
+        assert!(n > 0);
+        assert!(server.wait_for_requests(2, Duration::from_secs(1)));
+
+        let recorded = server.requests();
+        assert_eq!(recorded[0].method, "POST");
+        assert_eq!(recorded[0].path, "/v1/x?y=1");
+        assert_eq!(recorded[0].header("x-mixed-case"), Some("V"));
+        assert_eq!(recorded[0].json(), json!({"a": 1}));
+        assert_eq!(recorded[1].body, "second");
+
+        drop(server);
+        let mut rest = Vec::new();
+        let closed = hung.read_to_end(&mut rest);
+        assert!(
+            closed.is_ok(),
+            "dropping the server closes the hung connection: {closed:?}"
+        );
+    }
+}
