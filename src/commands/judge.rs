@@ -13,7 +13,7 @@ use anyhow::Context;
 use super::UsageError;
 use super::progress::{Finished, Lane, Progress};
 use crate::cli::JudgeArgs;
-use crate::config::{Config, TEMPLATE_NEEDS, duel_command};
+use crate::config::{Config, ModelSpec, TEMPLATE_NEEDS, duel_command};
 use crate::domain::{Message, Role};
 use crate::eval::batch::{self, Done, Request, Retries};
 use crate::eval::judge::{self, Answered, DEFAULT_TEMPLATE, Judging, Order, Summary};
@@ -62,7 +62,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
     for i in judging.decided() {
         files.vote(&mut judging, i)?;
     }
-    let mut round = judging.first_round();
+    let round = judging.first_round();
 
     let started = Instant::now();
     crate::say!(
@@ -75,51 +75,17 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
             String::new()
         }
     );
-    let mut sizes = std::collections::HashMap::new();
-    for &(i, _) in &round {
-        *sizes.entry(i).or_insert(0) += 1;
-    }
-    let mut progress = Progress::new(
-        vec![Lane {
-            name: judge_name.clone(),
-            total: round.len() as u64,
-            done: 0,
-        }],
-        sizes,
-    );
-    let stop = super::interrupted();
-    tokio::pin!(stop);
-    // A second round asks again the orders whose first answer held no verdict.
-    while !round.is_empty() && !judging.summary.stopped {
-        let requests: Vec<Request<(usize, Order)>> = round
-            .iter()
-            .map(|&(i, order)| Request {
-                key: (i, order),
-                model: 0,
-                messages: vec![Message::new(
-                    Role::User,
-                    judge::prompt(&template, &judging.open[i].pair, order),
-                )],
-            })
-            .collect();
-        let mut again = Vec::new();
-        let mut running = batch::start(
-            std::slice::from_ref(&model),
-            requests,
-            args.concurrency as usize,
-            Retries::default(),
-        );
-        loop {
-            let done = tokio::select! {
-                done = running.done.recv() => done,
-                () = &mut stop => { judging.summary.stopped = true; break }
-            };
-            let Some(done) = done else { break };
-            again.extend(files.take(&mut judging, done, &mut progress)?);
-        }
-        drop(running);
-        round = again;
-    }
+    let mut progress = progress(&judge_name, &round);
+    ask(
+        &model,
+        &template,
+        args,
+        &mut judging,
+        round,
+        &files,
+        &mut progress,
+    )
+    .await?;
     progress.finish();
     let summary = judging.summary;
     print(&summary, args.json, started)?;
@@ -130,6 +96,68 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         return Ok(130);
     }
     Ok(u8::from(summary.failed > 0 || summary.given_up > 0))
+}
+
+/// One lane for the judge, each pair's group waiting for the orders still to ask.
+fn progress(judge_name: &str, round: &[(usize, Order)]) -> Progress {
+    let mut sizes = std::collections::HashMap::new();
+    for &(i, _) in round {
+        *sizes.entry(i).or_insert(0) += 1;
+    }
+    Progress::new(
+        vec![Lane {
+            name: judge_name.to_owned(),
+            total: round.len() as u64,
+            done: 0,
+        }],
+        sizes,
+    )
+}
+
+/// Asks the judge for every order of `round`, taking in each answer as it comes; a
+/// second round asks again the orders whose first answer held no verdict. Ctrl+C
+/// stops it, with `summary.stopped` set.
+async fn ask(
+    model: &ModelSpec,
+    template: &str,
+    args: &JudgeArgs,
+    judging: &mut Judging,
+    mut round: Vec<(usize, Order)>,
+    files: &Files,
+    progress: &mut Progress,
+) -> anyhow::Result<()> {
+    let stop = super::interrupted();
+    tokio::pin!(stop);
+    while !round.is_empty() && !judging.summary.stopped {
+        let requests: Vec<Request<(usize, Order)>> = round
+            .iter()
+            .map(|&(i, order)| Request {
+                key: (i, order),
+                model: 0,
+                messages: vec![Message::new(
+                    Role::User,
+                    judge::prompt(template, &judging.open[i].pair, order),
+                )],
+            })
+            .collect();
+        let mut again = Vec::new();
+        let mut running = batch::start(
+            std::slice::from_ref(model),
+            requests,
+            args.concurrency as usize,
+            Retries::default(),
+        );
+        loop {
+            let done = tokio::select! {
+                done = running.done.recv() => done,
+                () = &mut stop => { judging.summary.stopped = true; break }
+            };
+            let Some(done) = done else { break };
+            again.extend(files.take(judging, done, progress)?);
+        }
+        round = again;
+    }
+    Ok(())
 }
 
 /// Where a judging's verdicts and votes go.
