@@ -189,8 +189,7 @@ impl<'t> Renderer<'t> {
         }
     }
 
-    /// A tag opens: one short arm per kind of pulldown-cmark tag, so the function is as
-    /// long as that list, and splitting it would only scatter the arms.
+    /// A tag opens: a short arm per kind of pulldown-cmark tag, as long as that list.
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
             Tag::Paragraph => {

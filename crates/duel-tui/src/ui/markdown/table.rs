@@ -1,6 +1,7 @@
 //! Tables: columns that share the pane's width, or a list when they cannot.
 
 use pulldown_cmark::Alignment;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -33,31 +34,9 @@ impl Renderer<'_> {
         if columns == 0 {
             return;
         }
-        // Widest content and widest unbreakable word per column.
-        let mut natural = vec![1; columns];
-        let mut word = vec![1; columns];
-        for row in &table.rows {
-            for (c, cell) in row.iter().enumerate() {
-                let w: usize = cell.iter().map(Span::width).sum();
-                natural[c] = natural[c].max(w);
-                word[c] = word[c].max(longest_word(cell));
-            }
-        }
-        // Each column costs "│ " before and " " after it, plus the closing "│".
-        let frame = 3 * columns + 1;
-        let readable: usize = word.iter().map(|&w| w.min(READABLE_COLUMN)).sum();
-        if width < frame + readable.max(MIN_COLUMN * columns) {
+        let Some(widths) = column_widths(&table, columns, width) else {
             // Columns a few cells wide are harder to read than the rows spelled out.
             return self.table_as_list(table);
-        }
-        let room = width - frame;
-        let widths = if word.iter().sum::<usize>() <= room {
-            // Whole words first, then the rest in proportion to what each column lacks.
-            let extra: Vec<usize> = natural.iter().zip(&word).map(|(n, w)| n - w).collect();
-            let more = fit_columns(&extra, room - word.iter().sum::<usize>(), 0);
-            word.iter().zip(more).map(|(w, m)| w + m).collect()
-        } else {
-            fit_columns(&word, room, MIN_COLUMN)
         };
         let border = self.dim();
         let rule = |left: &str, mid: &str, right: &str| {
@@ -99,29 +78,7 @@ impl Renderer<'_> {
             }
             let height = row.iter().map(Vec::len).max().unwrap_or(0).max(1);
             for i in 0..height {
-                let mut spans = Vec::with_capacity(3 * columns + 1);
-                for (c, cell) in row.iter().enumerate() {
-                    spans.push(Span::styled(if c == 0 { "│ " } else { " │ " }, border));
-                    let line = cell.get(i);
-                    let used = line.map_or(0, Line::width);
-                    let gap = widths[c] - used.min(widths[c]);
-                    let (before, after) = match table.aligns.get(c) {
-                        Some(Alignment::Right) => (gap, 0),
-                        Some(Alignment::Center) => (gap / 2, gap - gap / 2),
-                        _ => (0, gap),
-                    };
-                    if before > 0 {
-                        spans.push(Span::raw(" ".repeat(before)));
-                    }
-                    if let Some(line) = line {
-                        spans.extend(line.spans.iter().cloned());
-                    }
-                    if after > 0 {
-                        spans.push(Span::raw(" ".repeat(after)));
-                    }
-                }
-                spans.push(Span::styled(" │", border));
-                self.push_line(spans);
+                self.push_line(table_line(&row, i, &widths, &table.aligns, border));
             }
         }
         self.push_line(rule("└", "┴", "┘"));
@@ -157,6 +114,70 @@ impl Renderer<'_> {
             }
         }
     }
+}
+
+/// Each column's width in a table `width` cells wide: whole words first, then the rest
+/// in proportion to what each column lacks; none when the columns would be too narrow
+/// to read.
+fn column_widths(table: &TableBuf, columns: usize, width: usize) -> Option<Vec<usize>> {
+    // Widest content and widest unbreakable word per column.
+    let mut natural = vec![1; columns];
+    let mut word = vec![1; columns];
+    for row in &table.rows {
+        for (c, cell) in row.iter().enumerate() {
+            let w: usize = cell.iter().map(Span::width).sum();
+            natural[c] = natural[c].max(w);
+            word[c] = word[c].max(longest_word(cell));
+        }
+    }
+    // Each column costs "│ " before and " " after it, plus the closing "│".
+    let frame = 3 * columns + 1;
+    let readable: usize = word.iter().map(|&w| w.min(READABLE_COLUMN)).sum();
+    if width < frame + readable.max(MIN_COLUMN * columns) {
+        return None;
+    }
+    let room = width - frame;
+    Some(if word.iter().sum::<usize>() <= room {
+        let extra: Vec<usize> = natural.iter().zip(&word).map(|(n, w)| n - w).collect();
+        let more = fit_columns(&extra, room - word.iter().sum::<usize>(), 0);
+        word.iter().zip(more).map(|(w, m)| w + m).collect()
+    } else {
+        fit_columns(&word, room, MIN_COLUMN)
+    })
+}
+
+/// Line `i` of a table row whose cells are wrapped: each cell aligned in its column
+/// between the borders.
+fn table_line(
+    row: &[Vec<Line<'static>>],
+    i: usize,
+    widths: &[usize],
+    aligns: &[Alignment],
+    border: Style,
+) -> Vec<Span<'static>> {
+    let mut spans = Vec::with_capacity(3 * row.len() + 1);
+    for (c, cell) in row.iter().enumerate() {
+        spans.push(Span::styled(if c == 0 { "│ " } else { " │ " }, border));
+        let line = cell.get(i);
+        let used = line.map_or(0, Line::width);
+        let gap = widths[c] - used.min(widths[c]);
+        let (before, after) = match aligns.get(c) {
+            Some(Alignment::Right) => (gap, 0),
+            Some(Alignment::Center) => (gap / 2, gap - gap / 2),
+            _ => (0, gap),
+        };
+        if before > 0 {
+            spans.push(Span::raw(" ".repeat(before)));
+        }
+        if let Some(line) = line {
+            spans.extend(line.spans.iter().cloned());
+        }
+        if after > 0 {
+            spans.push(Span::raw(" ".repeat(after)));
+        }
+    }
+    spans.push(Span::styled(" │", border));
+    spans
 }
 
 /// The widest run of a cell that cannot break: a word, or one wide character.
