@@ -29,6 +29,8 @@ fn openai_body() -> Vec<u8> {
             "data: {{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"qwen-plus\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"tok{i} \"}},\"finish_reason\":null}}]}}\n\n"
         ));
     }
+    // As servers end an answer: the finish reason, then usage, then the marker.
+    body.push_str("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"qwen-plus\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
     body.push_str("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":20000}}\n\ndata: [DONE]\n\n");
     body.into_bytes()
 }
@@ -152,7 +154,7 @@ fn decode_to_text_deltas(bencher: divan::Bencher, kind: &str) {
                     .await
                 }
             };
-            assert!(result.is_ok());
+            assert!(result.is_ok(), "{result:?}");
             drop(sink);
             texts(rx)
         })
