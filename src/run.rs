@@ -185,6 +185,18 @@ struct World {
     clipboard: Option<arboard::Clipboard>,
 }
 
+/// How long a side's finished answer may go on reading its body's end (the chunked
+/// terminator) before the next request of that side is sent anyway.
+const LINGER: Duration = Duration::from_millis(250);
+
+/// Waits for `task` for at most `LINGER`, then drops it.
+async fn finish_or_drop(task: JoinHandle<()>) {
+    let abort = task.abort_handle();
+    if tokio::time::timeout(LINGER, task).await.is_err() {
+        abort.abort();
+    }
+}
+
 impl World {
     fn execute(&mut self, effect: Effect) {
         match effect {
@@ -194,10 +206,16 @@ impl World {
                 model,
                 request,
             } => {
-                self.stop(side);
+                // The side's last stream may still be reading the end of its body,
+                // which gives its connection back for this request: it gets a moment
+                // to finish before it is dropped.
+                let before = self.streams[side.index()].take();
                 let provider = self.providers.get(&model);
                 let tx = self.tx.clone();
                 self.streams[side.index()] = Some(tokio::spawn(async move {
+                    if let Some(before) = before {
+                        finish_or_drop(before).await;
+                    }
                     stream_side(provider, *request, side, generation, tx).await;
                 }));
             }

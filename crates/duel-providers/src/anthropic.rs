@@ -64,7 +64,13 @@ impl Wire for Anthropic {
     ) -> Outcome<'a> {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
         Box::pin(async move {
-            decode(response.bytes_stream(), &content_type, &self.endpoint, sink).await
+            decode(
+                sink.answer_body(response),
+                &content_type,
+                &self.endpoint,
+                sink,
+            )
+            .await
         })
     }
 

@@ -4,6 +4,8 @@
 //! one BOM a stream may carry comes before that).
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -96,4 +98,65 @@ fn idle_timeout_error(idle: Duration) -> ProviderError {
         format!("no data arrived for {} s", idle.as_secs_f64()),
     )
     .with_hint("the provider went silent; raise idle_timeout_secs if this model thinks for long")
+}
+
+/// How long, and how much, the rest of an answer's body is read before the connection
+/// is given up: a server that holds the body open, or streams on past the end marker,
+/// costs a second and 64 KiB at most.
+const REST_WAIT: Duration = Duration::from_secs(1);
+const REST_BYTES: usize = 64 * 1024;
+
+type Boxed = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
+
+/// A response body that the wire kind's decoder reads through one handle while the
+/// other ([`Rest`]) keeps it alive after the decoder is done with it.
+pub(crate) fn shared(
+    bytes: impl Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
+) -> (Shared, Rest) {
+    let inner: Arc<Mutex<Option<Boxed>>> = Arc::new(Mutex::new(Some(Box::pin(bytes))));
+    (Shared(Arc::clone(&inner)), Rest(inner))
+}
+
+/// The decoder's handle on a shared body.
+pub(crate) struct Shared(Arc<Mutex<Option<Boxed>>>);
+
+impl Stream for Shared {
+    type Item = Result<Bytes, reqwest::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut inner = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match inner.as_mut() {
+            Some(bytes) => bytes.as_mut().poll_next(cx),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+/// What the decoder left of a body.
+pub(crate) struct Rest(Arc<Mutex<Option<Boxed>>>);
+
+impl Rest {
+    /// Reads the body to its end (at most `REST_WAIT` and `REST_BYTES`), so the
+    /// connection it came on can carry the next request.
+    pub(crate) async fn read_to_end(self) {
+        let taken = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let Some(mut bytes) = taken else { return };
+        let mut read = 0;
+        let drained = tokio::time::timeout(REST_WAIT, async {
+            while let Some(Ok(chunk)) = bytes.next().await {
+                read += chunk.len();
+                if read > REST_BYTES {
+                    break;
+                }
+            }
+        });
+        let _ = drained.await;
+    }
 }

@@ -104,7 +104,7 @@ impl Gemini {
         let content_type = http::content_type(&response).unwrap_or("none").to_owned();
         let raw = Arc::new(Mutex::new(Vec::new()));
         let tail = Arc::clone(&raw);
-        let bytes = response.bytes_stream().inspect(move |chunk| {
+        let bytes = sink.answer_body(response).inspect(move |chunk| {
             if let Ok(chunk) = chunk {
                 keep_tail(&mut lock(&tail), chunk);
             }

@@ -44,6 +44,9 @@ pub struct Sink {
     /// Bytes of answer and reasoning text still allowed.
     room: usize,
     full: Arc<Notify>,
+    /// The response body the wire kind reads, shared: what it leaves unread after
+    /// the answer's end marker is read here once the answer is in.
+    rest: Option<body::Rest>,
 }
 
 impl Sink {
@@ -58,7 +61,22 @@ impl Sink {
             answered: false,
             room: limit,
             full: Arc::new(Notify::new()),
+            rest: None,
         }
+    }
+
+    /// The body of an answer's response, for the wire kind to decode. Its rest (the
+    /// chunked terminator, which servers often send in a write of their own after the
+    /// end marker) is read after the answer, so the connection goes back to the pool
+    /// and the next turn reuses it instead of opening a new one.
+    pub fn answer_body(
+        &mut self,
+        response: reqwest::Response,
+    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, reqwest::Error>> + Send + 'static
+    {
+        let (body, rest) = body::shared(response.bytes_stream());
+        self.rest = Some(rest);
+        body
     }
 
     pub fn text(&mut self, text: &str) {
@@ -184,7 +202,15 @@ pub async fn stream_with(
             () = full.notified() => Err(too_long(req.max_answer_bytes)),
         };
         match result {
-            Ok(finish) => break StreamEvent::Finish(finish),
+            Ok(finish) => {
+                // The answer is in when it says so; the rest of its body only keeps
+                // the connection for the next turn.
+                let _ = tx.send(StreamEvent::Finish(finish));
+                if let Some(rest) = sink.rest.take() {
+                    rest.read_to_end().await;
+                }
+                return;
+            }
             Err(err) if err.retryable() && !sink.answered() && attempt < retry.max_retries => {
                 let wait = retry.wait(attempt, err.retry_after);
                 tracing::info!(kind = ?err.kind, attempt, ?wait, "retrying before any text");

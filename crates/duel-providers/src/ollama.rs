@@ -78,7 +78,7 @@ impl Ollama {
         sink: &mut Sink,
     ) -> Result<Finish, ProviderError> {
         let mut lines = std::pin::pin!(ndjson::lines(
-            response.bytes_stream(),
+            sink.answer_body(response),
             self.endpoint.idle_timeout
         ));
         let mut chunks = 0usize;

@@ -208,8 +208,8 @@ impl MockServer {
     }
 
     /// Like `start`, but a connection stays open for request after request, as a
-    /// real server's does: each reply goes out whole, with its length (its sleeps,
-    /// hangs and floods are left out).
+    /// real server's does: each reply goes out chunked, its terminator in a write of
+    /// its own after a pause (its sleeps, hangs and floods are left out).
     pub fn keep_alive(replies: Vec<Reply>) -> MockServer {
         Self::serving(replies, true)
     }
@@ -355,25 +355,34 @@ async fn handle(
     }
 }
 
-/// A reply in one piece, with its length, leaving the connection open.
+/// How long a keep-alive reply waits before its chunked terminator, as real servers
+/// do when they flush the last event and end the body in a write of its own.
+pub const TERMINATOR_PAUSE: Duration = Duration::from_millis(30);
+
+/// A reply as real servers stream one, leaving the connection open: chunked, each
+/// write its own chunk, and the terminator in a write of its own after a pause (its
+/// sleeps, hangs and floods are left out).
 async fn send_whole(socket: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
-    let body: Vec<u8> = reply
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Write(bytes) => Some(bytes.as_slice()),
-            _ => None,
-        })
-        .flatten()
-        .copied()
-        .collect();
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    head.push_str("transfer-encoding: chunked\r\n\r\n");
     socket.write_all(head.as_bytes()).await?;
-    socket.write_all(&body).await?;
+    socket.flush().await?;
+    for step in &reply.steps {
+        if let Step::Write(bytes) = step
+            && !bytes.is_empty()
+        {
+            let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
+            chunk.extend_from_slice(bytes);
+            chunk.extend_from_slice(b"\r\n");
+            socket.write_all(&chunk).await?;
+            socket.flush().await?;
+        }
+    }
+    tokio::time::sleep(TERMINATOR_PAUSE).await;
+    socket.write_all(b"0\r\n\r\n").await?;
     socket.flush().await
 }
 

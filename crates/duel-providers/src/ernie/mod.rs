@@ -128,7 +128,9 @@ impl Ernie {
     ) -> Result<Finish, ProviderError> {
         // Lines, not SSE events: an error may come as a bare JSON line, which an SSE
         // parser would drop. The errors lose the URL, which carries the token.
-        let bytes = response.bytes_stream().map_err(reqwest::Error::without_url);
+        let bytes = sink
+            .answer_body(response)
+            .map_err(reqwest::Error::without_url);
         let mut lines = std::pin::pin!(ndjson::lines(bytes, self.endpoint.idle_timeout));
         let mut finish = Finish::Stop;
         let mut chunks = 0usize;
