@@ -194,7 +194,7 @@ pub async fn stream_with(
     let mut sink = Sink::with_limit(tx.clone(), req.max_answer_bytes);
     let full = sink.full.clone();
     let mut attempt = 0;
-    let last = loop {
+    let error = loop {
         // A server that streams on past the answer's limit is cut off there: the
         // attempt (and its connection) is dropped.
         let result = tokio::select! {
@@ -224,10 +224,10 @@ pub async fn stream_with(
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            Err(err) => break StreamEvent::Error(err),
+            Err(err) => break err,
         }
     };
-    let _ = tx.send(last);
+    let _ = tx.send(StreamEvent::Error(error));
 }
 
 /// The error of an answer cut at its size limit.
