@@ -209,26 +209,7 @@ fn new_or_same(
     let Some(path) = &args.suite else {
         return Err(UsageError("give a suite file, or --resume RUN".into()).into());
     };
-    let models: Vec<ModelSpec> = if args.models.is_empty() {
-        pair.into_iter().cloned().collect()
-    } else {
-        args.models
-            .iter()
-            .map(|name| model(config, name, "--models"))
-            .collect::<Result<_, _>>()?
-    };
-    if models.len() < 2 {
-        return Err(UsageError("--models needs at least two models".into()).into());
-    }
-    for (i, m) in models.iter().enumerate() {
-        if models[..i].iter().any(|other| other.name == m.name) {
-            return Err(UsageError(format!(
-                "{} is named twice: a batch compares different models",
-                m.name
-            ))
-            .into());
-        }
-    }
+    let models = models_to_ask(config, args, pair)?;
     super::keys_set(&models)?;
     let bytes = std::fs::read(path)
         .map_err(|e| UsageError(format!("{}: cannot read the suite: {e}", path.display())))?;
@@ -254,21 +235,7 @@ fn new_or_same(
         return Ok(plan);
     }
 
-    let mut settings = serde_json::Map::new();
-    settings.insert("concurrency".into(), args.concurrency.into());
-    for m in &models {
-        settings.insert(
-            m.name.clone(),
-            serde_json::json!({
-                "provider": m.provider,
-                "model_id": m.model_id,
-                "system": m.system,
-                "temperature": m.temperature,
-                "top_p": m.top_p,
-                "max_tokens": m.max_tokens,
-            }),
-        );
-    }
+    let settings = settings(args, &models);
     let now = jiff::Timestamp::now();
     let info = RunInfo {
         id: fresh_id(data_dir, path, now),
@@ -283,6 +250,56 @@ fn new_or_same(
         .and_then(|run| run.keep_suite(&bytes).map(|()| run))
         .with_context(|| format!("creating the run in {}", data_dir.display()))?;
     plan(run, items, models, false)
+}
+
+/// The pair, or every model of `--models`: at least two, each once.
+fn models_to_ask(
+    config: &Config,
+    args: &BatchArgs,
+    pair: [&ModelSpec; 2],
+) -> anyhow::Result<Vec<ModelSpec>> {
+    let models: Vec<ModelSpec> = if args.models.is_empty() {
+        pair.into_iter().cloned().collect()
+    } else {
+        args.models
+            .iter()
+            .map(|name| model(config, name, "--models"))
+            .collect::<Result<_, _>>()?
+    };
+    if models.len() < 2 {
+        return Err(UsageError("--models needs at least two models".into()).into());
+    }
+    for (i, m) in models.iter().enumerate() {
+        if models[..i].iter().any(|other| other.name == m.name) {
+            return Err(UsageError(format!(
+                "{} is named twice: a batch compares different models",
+                m.name
+            ))
+            .into());
+        }
+    }
+    Ok(models)
+}
+
+/// What `run.json` keeps of how the run was asked: the concurrency, and each model's
+/// provider, id and sampling settings.
+fn settings(args: &BatchArgs, models: &[ModelSpec]) -> serde_json::Map<String, serde_json::Value> {
+    let mut settings = serde_json::Map::new();
+    settings.insert("concurrency".into(), args.concurrency.into());
+    for m in models {
+        settings.insert(
+            m.name.clone(),
+            serde_json::json!({
+                "provider": m.provider,
+                "model_id": m.model_id,
+                "system": m.system,
+                "temperature": m.temperature,
+                "top_p": m.top_p,
+                "max_tokens": m.max_tokens,
+            }),
+        );
+    }
+    settings
 }
 
 /// `--resume RUN`: the run's own items and models.
