@@ -3,6 +3,7 @@
 (160x48) against a loopback server, each figure beside a baseline from the same run.
 
     cargo build --release && python3 benches/tui.py [--secs 20] [--rate 1000]
+        [--writes batched|token] [--rates 20,100,1000]
 
 - start-up: process start to the end of the first frame drawn, against the same
   binary's `--version` (process start to exit); RSS once idle.
@@ -12,6 +13,11 @@
   prose in paragraphs of 60 tokens, once as a single paragraph (the worst case: the
   block still streaming is the whole answer), once as a single code block in lines of 8
   tokens (highlighted as it grows). `--only load` runs the loads alone.
+- writes: `batched` sends the tokens due every 10 ms in one write; `token` sends each
+  token as its own SSE event in a write of its own, on time, as vLLM, llama.cpp and
+  most vendors flush. `--rates` runs the loads at each rate (default: `--rate`), and
+  every load also reports duel's context switches per second; an idle duel over the
+  same time is the baseline for both.
 - keystroke: Page Up / Page Down to the end of the frame that shows it, with a
   1 MB Markdown answer in each pane, against the same with 10 KB answers; RSS.
 
@@ -88,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = self.path.strip("/").split("/")
         try:
             if parts[0] == "paced":
-                self.paced(int(parts[1]), float(parts[2]), int(parts[3]))
+                self.paced(int(parts[1]), float(parts[2]), int(parts[3]), parts[4])
             else:
                 text = sample_answer(int(parts[1]))
                 pieces = [text[i:i + 32] for i in range(0, len(text), 32)]
@@ -98,11 +104,21 @@ class Handler(BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
-    def paced(self, rate, secs, paragraph):
-        """Tokens in batches every 10 ms, on a schedule that does not drift."""
+    def paced(self, rate, secs, paragraph, writes):
+        """Tokens on a schedule that does not drift: in batches every 10 ms, or
+        (`writes` = token) each in a write of its own at its time."""
         total = int(rate * secs)
         start = time.perf_counter()
         sent = 0
+        if writes == "token":
+            for i in range(total):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                self.wfile.write(chunk(token(i, paragraph)))
+                self.wfile.flush()
+            self.wfile.write(end(total))
+            return
         while sent < total:
             due = min(total, int((time.perf_counter() - start) * rate) + 1)
             if due > sent:
@@ -206,6 +222,20 @@ class Tui:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
+    def context_switches(self):
+        """Voluntary and involuntary, summed over every thread of duel."""
+        total = 0
+        for task in os.listdir(f"/proc/{self.proc.pid}/task"):
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{task}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches:",
+                                            "nonvoluntary_ctxt_switches:")):
+                            total += int(line.split()[1])
+            except OSError:
+                continue
+        return total
+
     def memory(self, field):
         """VmRSS or VmHWM in MB."""
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -273,9 +303,27 @@ def start_up(opts, tmp):
     print(f"  RSS idle after the first frame          {idle_rss:7.1f} MB")
 
 
-def load(opts, tmp, url, paragraph):
-    paced = f"{url}/paced/{opts.rate}/{opts.secs}/{paragraph}"
-    total = int(opts.rate * opts.secs)
+def idle(opts, tmp):
+    """duel with nothing to do, for as long as a load lasts: the baseline."""
+    tui, _ = session(opts, tmp, "idle", "http://127.0.0.1:9", "http://127.0.0.1:9")
+    tui.wait_frames(1)
+    time.sleep(0.3)
+    cpu0, switches0, frames0, t0 = (tui.cpu_secs(), tui.context_switches(),
+                                    tui.frame_count(), time.perf_counter())
+    time.sleep(opts.secs)
+    wall = time.perf_counter() - t0
+    cpu = tui.cpu_secs() - cpu0
+    switches = tui.context_switches() - switches0
+    frames = tui.frame_count() - frames0
+    tui.quit()
+    print(f"idle for {opts.secs} s (baseline)")
+    print(f"  duel TUI               CPU {100 * cpu / wall:5.1f} % of one core, "
+          f"{frames / wall:5.1f} frames/s, {switches / wall:6.0f} context switches/s")
+
+
+def load(opts, tmp, url, paragraph, rate):
+    paced = f"{url}/paced/{rate}/{opts.secs}/{paragraph}/{opts.writes}"
+    total = int(rate * opts.secs)
     # Baseline: two curl -N reading the same streams.
     body = json.dumps({"model": "bench", "stream": True, "messages": []})
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -290,14 +338,16 @@ def load(opts, tmp, url, paragraph):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     curl_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
-    tui, data_dir = session(opts, tmp, f"load{paragraph}", paced, paced)
+    tui, data_dir = session(opts, tmp, f"load{paragraph}-{rate}", paced, paced)
     tui.wait_frames(1)
     time.sleep(0.3)
-    cpu0, frames0, t0 = tui.cpu_secs(), tui.frame_count(), time.perf_counter()
+    cpu0, switches0, frames0, t0 = (tui.cpu_secs(), tui.context_switches(),
+                                    tui.frame_count(), time.perf_counter())
     tui.send(b"go\r")
     a, b = saved_answers(data_dir, opts.secs * 3 + 30)
     wall = time.perf_counter() - t0
     cpu = tui.cpu_secs() - cpu0
+    switches = tui.context_switches() - switches0
     frames = tui.frame_count() - frames0
     peak = tui.memory("VmHWM")
     tui.quit()
@@ -306,11 +356,12 @@ def load(opts, tmp, url, paragraph):
     shape = (f"paragraphs of {paragraph} tokens" if paragraph > 0
              else f"one code block, lines of {-paragraph} tokens" if paragraph < 0
              else "one paragraph")
-    print(f"load: 2 panes x {opts.rate} tokens/s for {opts.secs} s "
-          f"({total} tokens each, {shape})")
+    print(f"load: 2 panes x {rate} tokens/s for {opts.secs} s "
+          f"({total} tokens each, {shape}, {opts.writes} writes)")
     print(f"  curl -N x2 (baseline)  CPU {100 * curl_cpu / curl_wall:5.1f} % of one core")
     print(f"  duel TUI               CPU {100 * cpu / wall:5.1f} % of one core  "
           f"({cpu / curl_cpu:.1f}x curl), {frames / wall:5.1f} frames/s, "
+          f"{switches / wall:6.0f} context switches/s, "
           f"peak RSS {peak:.1f} MB, {cpu / (2 * total) * 1e6:.2f} us CPU per token")
     print(f"  text lost: {'none' if not lost else 'pane ' + ', '.join(lost)}")
     if lost:
@@ -341,6 +392,9 @@ def main():
     args = argparse.ArgumentParser()
     args.add_argument("--secs", type=float, default=20)
     args.add_argument("--rate", type=int, default=1000)
+    args.add_argument("--rates", default=None,
+                      help="comma-separated rates for the loads (default: --rate)")
+    args.add_argument("--writes", choices=["batched", "token"], default="batched")
     args.add_argument("--runs", type=int, default=10)
     args.add_argument("--keys", type=int, default=40)
     args.add_argument("--only", choices=["all", "load", "keys"], default="all")
@@ -362,9 +416,12 @@ def main():
                   f"p95 {large[1] * 1000:6.2f} ms  {large[0] / small[0]:.2f}x  "
                   f"RSS {large[2]:.1f} MB")
         if opts.only in ("all", "load"):
-            load(opts, tmp, url, 60)
-            load(opts, tmp, url, 0)
-            load(opts, tmp, url, -8)
+            idle(opts, tmp)
+            rates = [int(r) for r in opts.rates.split(",")] if opts.rates else [opts.rate]
+            for rate in rates:
+                load(opts, tmp, url, 60, rate)
+            load(opts, tmp, url, 0, rates[-1])
+            load(opts, tmp, url, -8, rates[-1])
     server.shutdown()
 
 
