@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEventKind};
 use futures_util::{Stream, StreamExt};
-use ratatui::Terminal;
 use ratatui::backend::Backend;
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::task::JoinHandle;
 
@@ -39,6 +40,19 @@ pub fn msg_from_event(event: Event) -> Option<Msg> {
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         _ => None,
     }
+}
+
+/// A terminal on `backend` whose size is taken once and then from the resize events
+/// (`run` resizes it), so a frame never asks the terminal its size (on a real one, a
+/// file opened and an ioctl each time).
+pub fn fixed_terminal<B: Backend>(backend: B) -> Result<Terminal<B>, B::Error> {
+    let size = backend.size()?;
+    Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, size.width, size.height)),
+        },
+    )
 }
 
 /// Runs the app until it quits or `input` ends. Returns the final state.
@@ -104,6 +118,9 @@ where
             msg,
             Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Resize(..)
         );
+        if let Msg::Resize(width, height) = msg {
+            terminal.resize(Rect::new(0, 0, width, height))?;
+        }
         dirty |= handle(&mut state, msg, &mut world);
         // A burst of stream events becomes one frame; a flood of them still leaves
         // room for the next key and frame.

@@ -29,7 +29,17 @@ pub fn exit_code() -> u8 {
 /// Runs the app on the real terminal and always gives the terminal back.
 pub async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<State> {
     let crash_path = state.data_dir.join(CRASH_FILE);
-    let mut terminal = ratatui::init();
+    // Raw mode and the alternate screen; the terminal that draws is one of a fixed
+    // size, resized on the terminal's resize events.
+    drop(ratatui::init());
+    let mut terminal = match run::fixed_terminal(ratatui::backend::CrosstermBackend::new(stdout()))
+    {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            restore_terminal();
+            return Err(e.into());
+        }
+    };
     // Replaces ratatui's hook, which restores the terminal but then lets the default
     // hook print a backtrace — over the panes, when the panic is in a task the app
     // would survive. A bug anywhere ends duel: terminal first, then one line.

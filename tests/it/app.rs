@@ -233,3 +233,108 @@ async fn the_second_turn_goes_over_the_connection_of_the_first() {
         assert_eq!(ports[0], ports[1], "a new connection for turn 2");
     }
 }
+
+/// A TestBackend that counts how often it is asked its size.
+struct Counting {
+    inner: TestBackend,
+    sizes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ratatui::backend::Backend for Counting {
+    type Error = <TestBackend as ratatui::backend::Backend>::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, kind: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(kind)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.sizes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.inner.flush()
+    }
+}
+
+impl duel::run::Frames for Counting {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_never_asks_the_terminal_its_size_only_a_resize_changes_it() {
+    let pieces: Vec<String> = (0..60).map(|i| format!("word{i} ")).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&pieces, 4, 60))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&pieces, 4, 60))]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&a.url(), &b.url(), dir.path());
+    let data_dir = dir.path().join("data");
+    let pair = ["alpha", "beta"].map(|n| config.model(n).expect("configured").clone());
+    let state = State::new(&config, pair, data_dir.clone(), Setup::default());
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = futures_util::stream::unfold(input, |mut rx| async move {
+        rx.recv().await.map(|msg| (msg, rx))
+    })
+    .boxed();
+    let sizes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let backend = Counting {
+        inner: TestBackend::new(100, 24),
+        sizes: std::sync::Arc::clone(&sizes),
+    };
+    let mut terminal = duel::run::fixed_terminal(backend).expect("terminal");
+    let asked = std::sync::Arc::clone(&sizes);
+    let driver = tokio::spawn(async move {
+        send_prompt(&keys, "count the words");
+        wait_for_turns(&data_dir, 1).await;
+        let before_resize = asked.load(std::sync::atomic::Ordering::SeqCst);
+        keys.send(Msg::Resize(80, 20)).expect("resize");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
+            .expect("quit");
+        before_resize
+    });
+    let state = run(&mut terminal, state, Theme::default(), input)
+        .await
+        .expect("the app runs");
+    let before_resize = driver.await.expect("driver");
+    assert!(state.turns[0].answer(Side::A).text.contains("word59"));
+    // Once when the terminal was made: every frame of the streamed turn drew without
+    // asking the terminal its size. The resize's clear may ask once more.
+    assert_eq!(before_resize, 1);
+    assert!(sizes.load(std::sync::atomic::Ordering::SeqCst) <= 2);
+    assert_eq!(
+        terminal.get_frame().area(),
+        ratatui::layout::Rect::new(0, 0, 80, 20)
+    );
+}
