@@ -69,6 +69,26 @@ where
     F: FnOnce(mpsc::UnboundedSender<Msg>, std::path::PathBuf) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let mut terminal = Terminal::new(TestBackend::new(100, 24)).expect("terminal");
+    let (state, dir, ()) = run_app_on(&mut terminal, a, b, drive).await;
+    let screen = terminal.backend().to_string();
+    (state, screen, dir)
+}
+
+/// `run_app` on a terminal of the test's own; also returns what `drive` returned.
+async fn run_app_on<B, F, Fut, T>(
+    terminal: &mut Terminal<B>,
+    a: &MockServer,
+    b: &MockServer,
+    drive: F,
+) -> (State, tempfile::TempDir, T)
+where
+    B: ratatui::backend::Backend + duel::run::Frames,
+    B::Error: Send + Sync + 'static,
+    F: FnOnce(mpsc::UnboundedSender<Msg>, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(&a.url(), &b.url(), dir.path());
     let data_dir = dir.path().join("data");
@@ -79,14 +99,12 @@ where
         rx.recv().await.map(|msg| (msg, rx))
     })
     .boxed();
-    let mut terminal = Terminal::new(TestBackend::new(100, 24)).expect("terminal");
     let driver = tokio::spawn(drive(keys, data_dir));
-    let state = run(&mut terminal, state, Theme::default(), input)
+    let state = run(terminal, state, Theme::default(), input)
         .await
         .expect("the app runs");
-    driver.await.expect("driver");
-    let screen = terminal.backend().to_string();
-    (state, screen, dir)
+    let driven = driver.await.expect("driver");
+    (state, dir, driven)
 }
 
 /// The saved conversation of a run (there is one).
@@ -297,16 +315,6 @@ async fn a_frame_never_asks_the_terminal_its_size_only_a_resize_changes_it() {
     let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
     let a = MockServer::start(vec![Reply::sse(&openai_stream(&pieces, 4, 60))]);
     let b = MockServer::start(vec![Reply::sse(&openai_stream(&pieces, 4, 60))]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = config(&a.url(), &b.url(), dir.path());
-    let data_dir = dir.path().join("data");
-    let pair = ["alpha", "beta"].map(|n| config.model(n).expect("configured").clone());
-    let state = State::new(&config, pair, data_dir.clone(), Setup::default());
-    let (keys, input) = mpsc::unbounded_channel();
-    let input = futures_util::stream::unfold(input, |mut rx| async move {
-        rx.recv().await.map(|msg| (msg, rx))
-    })
-    .boxed();
     let sizes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let backend = Counting {
         inner: TestBackend::new(100, 24),
@@ -314,20 +322,18 @@ async fn a_frame_never_asks_the_terminal_its_size_only_a_resize_changes_it() {
     };
     let mut terminal = duel::run::fixed_terminal(backend).expect("terminal");
     let asked = std::sync::Arc::clone(&sizes);
-    let driver = tokio::spawn(async move {
-        send_prompt(&keys, "count the words");
-        wait_for_turns(&data_dir, 1).await;
-        let before_resize = asked.load(std::sync::atomic::Ordering::SeqCst);
-        keys.send(Msg::Resize(80, 20)).expect("resize");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
-            .expect("quit");
-        before_resize
-    });
-    let state = run(&mut terminal, state, Theme::default(), input)
-        .await
-        .expect("the app runs");
-    let before_resize = driver.await.expect("driver");
+    let (state, _dir, before_resize) =
+        run_app_on(&mut terminal, &a, &b, |keys, data_dir| async move {
+            send_prompt(&keys, "count the words");
+            wait_for_turns(&data_dir, 1).await;
+            let before_resize = asked.load(std::sync::atomic::Ordering::SeqCst);
+            keys.send(Msg::Resize(80, 20)).expect("resize");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
+                .expect("quit");
+            before_resize
+        })
+        .await;
     assert!(state.turns[0].answer(Side::A).text.contains("word59"));
     // Once when the terminal was made: every frame of the streamed turn drew without
     // asking the terminal its size. The resize's clear may ask once more.
