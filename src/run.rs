@@ -311,24 +311,51 @@ async fn stream_side(
     generation: u64,
     tx: UnboundedSender<Msg>,
 ) {
-    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (events_tx, events) = mpsc::unbounded_channel();
     let drive = provider::stream(&*provider, &request, events_tx);
-    let forward = async {
-        // Whatever arrived since the last look goes on as one message per kind of
-        // text: a thousand tiny deltas cost `update` and the channel one each.
-        let mut arrived = Vec::new();
-        while events.recv_many(&mut arrived, 4096).await > 0 {
-            for (event, pieces) in coalesce(arrived.drain(..)) {
-                let _ = tx.send(Msg::Stream {
-                    side,
-                    generation,
-                    event,
-                    pieces,
-                });
+    let forward = forward(events, |event, pieces| {
+        let _ = tx.send(Msg::Stream {
+            side,
+            generation,
+            event,
+            pieces,
+        });
+    });
+    tokio::join!(drive, forward);
+}
+
+/// Hands a side's events on to the UI, waking it at most once a frame: what arrives
+/// within a frame of the last hand-over waits for the frame's end and goes on with it,
+/// one message per kind of text (a thousand tiny deltas would cost `update` and the
+/// channel one each). After a quiet spell the next event goes on at once, so the
+/// first token is never held back.
+async fn forward(
+    mut events: mpsc::UnboundedReceiver<StreamEvent>,
+    mut send: impl FnMut(StreamEvent, u64),
+) {
+    use tokio::time::Instant;
+    let mut arrived = Vec::new();
+    let mut last: Option<Instant> = None;
+    while events.recv_many(&mut arrived, 4096).await > 0 {
+        if let Some(due) = last.map(|at| at + FRAME)
+            && Instant::now() < due
+            && !arrived.iter().any(ends)
+        {
+            tokio::time::sleep_until(due).await;
+            while let Ok(event) = events.try_recv() {
+                arrived.push(event);
             }
         }
-    };
-    tokio::join!(drive, forward);
+        for (event, pieces) in coalesce(arrived.drain(..)) {
+            send(event, pieces);
+        }
+        last = Some(Instant::now());
+    }
+}
+
+/// The answer's end goes on at once.
+fn ends(event: &StreamEvent) -> bool {
+    matches!(event, StreamEvent::Finish(_) | StreamEvent::Error(_))
 }
 
 /// Joins runs of answer text (and of reasoning) into one event each, in order, with
@@ -352,6 +379,46 @@ fn coalesce(events: impl IntoIterator<Item = StreamEvent>) -> Vec<(StreamEvent, 
 mod tests {
     use super::*;
     use crate::domain::{Finish, Usage};
+
+    /// A provider that sends a token every millisecond, in paused time: the UI hears
+    /// of them at most once a frame, whole and in order, the first at once.
+    #[tokio::test(start_paused = true)]
+    async fn the_ui_is_woken_at_most_once_a_frame_and_the_first_token_at_once() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let start = tokio::time::Instant::now();
+        let producer = async move {
+            for i in 0..200 {
+                let _ = tx.send(StreamEvent::Text(format!("t{i} ")));
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let _ = tx.send(StreamEvent::Finish(Finish::Stop));
+        };
+        let mut sent: Vec<(Duration, StreamEvent, u64)> = Vec::new();
+        let consumer = forward(rx, |event, pieces| {
+            sent.push((start.elapsed(), event, pieces));
+        });
+        tokio::join!(producer, consumer);
+        let text: String = sent
+            .iter()
+            .filter_map(|(_, e, _)| match e {
+                StreamEvent::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        let whole: String = (0..200).map(|i| format!("t{i} ")).collect();
+        assert_eq!(text, whole, "every token, in order");
+        assert_eq!(sent.iter().map(|(_, _, p)| p).sum::<u64>(), 201);
+        assert_eq!(sent[0].0, Duration::ZERO, "the first token at once");
+        let texts: Vec<Duration> = sent
+            .iter()
+            .filter(|(_, e, _)| matches!(e, StreamEvent::Text(_)))
+            .map(|(at, _, _)| *at)
+            .collect();
+        // 200 ms of tokens: about one message a frame, not one a token.
+        assert!(texts.len() <= 200 / 16 + 2, "{} messages", texts.len());
+        assert!(texts.windows(2).all(|w| w[1] - w[0] >= FRAME), "{texts:?}");
+        assert!(matches!(sent.last(), Some((_, StreamEvent::Finish(_), _))));
+    }
 
     #[test]
     fn coalesce_joins_runs_of_text_and_counts_the_pieces() {
