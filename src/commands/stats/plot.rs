@@ -273,34 +273,11 @@ pub fn chart(board: &Leaderboard, columns: usize) -> Chart {
         (Role::Legend, LEGEND.to_owned()),
     ]];
     for ((m, name), value) in models.iter().zip(&names).zip(&values) {
-        let mut cells = vec![(' ', Role::Axis); plot];
-        for &t in &tick_cells {
-            cells[t] = ('·', Role::Axis);
-        }
-        let role = match m.rank {
-            _ if m.few_battles() => Role::Rough,
-            1 => Role::Top,
-            _ => Role::Interval,
-        };
-        // A model with too few votes for an interval gets its dot alone.
-        if let Some((low, high)) = m.interval() {
-            let (from, to) = (axis.cell(low, plot), axis.cell(high, plot));
-            let (from, to) = (from.min(to), from.max(to));
-            for cell in &mut cells[from..=to] {
-                *cell = ('─', role);
-            }
-            if to > from {
-                cells[from] = ('├', role);
-                cells[to] = ('┤', role);
-            }
-        }
-        cells[axis.cell(m.rating, plot)] = ('●', Role::Point);
-
         let mut line = vec![
             (Role::Name, fit(name, name_cells)),
             (Role::Axis, " ".into()),
         ];
-        line.extend(runs(&cells));
+        line.extend(runs(&bar(m, &axis, &tick_cells, plot)));
         line.push((Role::Axis, " ".into()));
         line.push((
             Role::Value,
@@ -323,6 +300,33 @@ pub fn chart(board: &Leaderboard, columns: usize) -> Chart {
         (Role::Axis, tick_labels(&axis, &tick_cells, plot)),
     ]);
     Chart { lines }
+}
+
+/// A model's row of the plot, `plot` cells: the ticks dotted, its interval as a bar
+/// (none when too few votes give one), its rating a dot.
+fn bar(m: &ModelStats, axis: &Axis, tick_cells: &[usize], plot: usize) -> Vec<(char, Role)> {
+    let mut cells = vec![(' ', Role::Axis); plot];
+    for &t in tick_cells {
+        cells[t] = ('·', Role::Axis);
+    }
+    let role = match m.rank {
+        _ if m.few_battles() => Role::Rough,
+        1 => Role::Top,
+        _ => Role::Interval,
+    };
+    if let Some((low, high)) = m.interval() {
+        let (from, to) = (axis.cell(low, plot), axis.cell(high, plot));
+        let (from, to) = (from.min(to), from.max(to));
+        for cell in &mut cells[from..=to] {
+            *cell = ('─', role);
+        }
+        if to > from {
+            cells[from] = ('├', role);
+            cells[to] = ('┤', role);
+        }
+    }
+    cells[axis.cell(m.rating, plot)] = ('●', Role::Point);
+    cells
 }
 
 /// How to read the chart of `board`, as prose to print under it (and to wrap).
