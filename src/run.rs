@@ -131,20 +131,7 @@ where
     }
 
     world.stop_all();
-    // A confirmed vote must be on disk before duel exits, and the conversation file
-    // must know of it: wait for the pending writes and take in their results as usual
-    // (a vote once written saves the conversation again, one more write to wait for),
-    // until nothing is left to write. `state.unsaved` then tells what could not be.
-    while !world.writes.is_empty() {
-        for write in std::mem::take(&mut world.writes) {
-            let _ = write.await;
-        }
-        while let Ok(msg) = rx.try_recv() {
-            if matches!(msg, Msg::VotesSaved { .. } | Msg::ConversationSaved(_)) {
-                handle(&mut state, msg, &mut world);
-            }
-        }
-    }
+    world.finish_writes(&mut state, &mut rx).await;
     Ok(state)
 }
 
@@ -287,6 +274,23 @@ impl World {
             && let Err(e) = clipboard.set_text(text)
         {
             tracing::debug!(error = %e, "native clipboard unavailable");
+        }
+    }
+
+    /// A confirmed vote must be on disk before duel exits, and the conversation file
+    /// must know of it: waits for the pending writes and takes in their results as
+    /// usual (a vote once written saves the conversation again, one more write to wait
+    /// for), until nothing is left to write. `state.unsaved` then tells what could not be.
+    async fn finish_writes(&mut self, state: &mut State, rx: &mut mpsc::UnboundedReceiver<Msg>) {
+        while !self.writes.is_empty() {
+            for write in std::mem::take(&mut self.writes) {
+                let _ = write.await;
+            }
+            while let Ok(msg) = rx.try_recv() {
+                if matches!(msg, Msg::VotesSaved { .. } | Msg::ConversationSaved(_)) {
+                    handle(state, msg, self);
+                }
+            }
         }
     }
 
