@@ -90,22 +90,7 @@ fn resumable(
     cli: &Cli,
 ) -> Result<conversation::ConversationFile, String> {
     let demo = cli.demo;
-    let file = if wanted == "last" {
-        // The latest of this mode's conversations: `duel --demo --resume` the demo's.
-        let (all, _) = conversation::list(data_dir)
-            .map_err(|e| format!("reading saved conversations: {e}"))?;
-        all.into_iter()
-            .find(|c| c.is_demo() == demo)
-            .ok_or_else(|| {
-                format!(
-                    "no saved {}conversations in {}",
-                    if demo { "demo " } else { "" },
-                    data_dir.join(conversation::DIR_NAME).display()
-                )
-            })?
-    } else {
-        conversation::find(data_dir, wanted)?
-    };
+    let file = conversation::find(data_dir, wanted, demo)?;
     let id = file.id.to_string();
     let short = id.get(..8).unwrap_or(&id);
     match (file.is_demo(), demo) {

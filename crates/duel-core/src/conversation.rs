@@ -138,20 +138,25 @@ pub fn list(data_dir: &Path) -> io::Result<(Vec<ConversationFile>, Vec<Unreadabl
     Ok((found, broken))
 }
 
-/// The conversation `--resume` names: `last`, a whole id, or an unambiguous prefix.
-pub fn find(data_dir: &Path, wanted: &str) -> Result<ConversationFile, String> {
+/// The conversation `--resume` names: `last` (the latest with the demo models when
+/// `demo`, else the latest without), a whole id, or an unambiguous prefix.
+pub fn find(data_dir: &Path, wanted: &str, demo: bool) -> Result<ConversationFile, String> {
     let (all, broken) = list(data_dir).map_err(|e| format!("reading saved conversations: {e}"))?;
-    let none = || {
+    let none = |kind: &str| {
         format!(
-            "no saved conversations in {}",
+            "no saved {kind}conversations in {}",
             data_dir.join(DIR_NAME).display()
         )
     };
     if wanted == "last" {
-        return all.into_iter().next().ok_or_else(none);
+        let kind = if demo { "demo " } else { "" };
+        return all
+            .into_iter()
+            .find(|c| c.is_demo() == demo)
+            .ok_or_else(|| none(kind));
     }
     if all.is_empty() && broken.is_empty() {
-        return Err(none());
+        return Err(none(""));
     }
     let mut matches: Vec<ConversationFile> = all
         .into_iter()
