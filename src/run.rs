@@ -24,8 +24,11 @@ use crate::theme::Theme;
 use crate::ui::{ViewCache, draw};
 use crate::{conversation, votes};
 
-/// ~60 frames a second at most.
+/// ~60 frames a second at most: what the user does shows within a frame.
 const FRAME: Duration = Duration::from_millis(16);
+/// ~30 frames a second at most while only streaming text changes the screen: as
+/// smooth to read, and a stream of tokens never costs a frame each.
+const STREAM_FRAME: Duration = Duration::from_millis(33);
 /// How often live timers refresh while an answer streams.
 const TICK: Duration = Duration::from_millis(200);
 /// Messages taken in one go before keys and the frame get their turn again.
@@ -81,28 +84,26 @@ where
     let mut dirty = true;
     let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
-    let mut last_cost = Duration::ZERO;
+    let mut pace = Pace::default();
     let mut tick = tokio::time::interval(TICK);
 
     while !state.quit {
-        // While answers stream, a frame that took long to draw buys a longer pause
-        // before the next, so drawing never takes more than a quarter of a core;
-        // what the user did (a key) is drawn at the next frame regardless.
-        let gap = if state.streaming() && !urgent {
-            FRAME.max(last_cost * 3)
-        } else {
-            FRAME
-        };
-        let due = last_draw.map_or(Instant::now(), |t| t + gap);
-        if dirty && Instant::now() >= due {
-            let started = Instant::now();
+        let due = last_draw.map_or(Instant::now(), |t| {
+            t + pace.gap(state.streaming() && !urgent)
+        });
+        let started = Instant::now();
+        if dirty && started >= due {
+            let hold = urgent && pace.hold(started);
+            cache.hold_streaming(hold);
             terminal.backend_mut().begin_frame()?;
             terminal.draw(|frame| state.screen = draw(frame, &state, &world.theme, &mut cache))?;
             terminal.backend_mut().end_frame()?;
             dirty = false;
             urgent = false;
             let now = Instant::now();
-            last_cost = now - started;
+            if !hold {
+                pace.drawn(started, now);
+            }
             last_draw = Some(now);
         }
         let streaming = state.streaming();
@@ -133,6 +134,44 @@ where
     world.stop_all();
     world.finish_writes(&mut state, &mut rx).await;
     Ok(state)
+}
+
+/// A frame whose answers took longer than this to bring up to date paces the frames
+/// after it; answers of ordinary size never come near it.
+const EXPENSIVE: Duration = Duration::from_millis(4);
+
+/// The pace of frames while answers stream, from what the last frame that brought
+/// them up to date cost.
+#[derive(Default)]
+struct Pace {
+    cost: Duration,
+    at: Option<Instant>,
+}
+
+impl Pace {
+    /// The pause after a frame: while answers stream, a frame that took long to draw
+    /// buys a longer pause before the next, so drawing never takes more than a
+    /// quarter of a core; what the user did (a key) is drawn at the next frame
+    /// regardless.
+    fn gap(&self, streaming: bool) -> Duration {
+        if streaming {
+            STREAM_FRAME.max(self.cost * 3)
+        } else {
+            FRAME
+        }
+    }
+
+    /// Whether a key's frame at `now` draws the streaming answers as they were: when
+    /// bringing them up to date is costly and was done within a few times its cost,
+    /// so what the user typed is not held up behind them.
+    fn hold(&self, now: Instant) -> bool {
+        self.cost > EXPENSIVE && self.at.is_some_and(|at| now < at + self.cost * 4)
+    }
+
+    fn drawn(&mut self, started: Instant, ended: Instant) {
+        self.cost = ended - started;
+        self.at = Some(ended);
+    }
 }
 
 /// A backend that can show a frame at once: the terminal holds what it receives
@@ -341,7 +380,7 @@ async fn forward(
     let mut arrived = Vec::new();
     let mut last: Option<Instant> = None;
     while events.recv_many(&mut arrived, 4096).await > 0 {
-        if let Some(due) = last.map(|at| at + FRAME)
+        if let Some(due) = last.map(|at| at + STREAM_FRAME)
             && Instant::now() < due
             && !arrived.iter().any(ends)
         {
@@ -419,9 +458,39 @@ mod tests {
             .map(|(at, _, _)| *at)
             .collect();
         // 200 ms of tokens: about one message a frame, not one a token.
-        assert!(texts.len() <= 200 / 16 + 2, "{} messages", texts.len());
-        assert!(texts.windows(2).all(|w| w[1] - w[0] >= FRAME), "{texts:?}");
+        assert!(texts.len() <= 200 / 33 + 2, "{} messages", texts.len());
+        assert!(
+            texts.windows(2).all(|w| w[1] - w[0] >= STREAM_FRAME),
+            "{texts:?}"
+        );
         assert!(matches!(sent.last(), Some((_, StreamEvent::Finish(_), _))));
+    }
+
+    /// Streaming text is drawn at most ~30 times a second, slower after a costly
+    /// frame; a key's frame holds costly streaming answers back only for a few times
+    /// what bringing them up to date cost.
+    #[test]
+    fn frames_are_paced_by_what_the_last_one_cost_and_a_key_is_never_held_up() {
+        let t0 = Instant::now();
+        let mut pace = Pace::default();
+        assert_eq!(pace.gap(false), FRAME);
+        assert_eq!(pace.gap(true), STREAM_FRAME);
+        assert!(!pace.hold(t0), "nothing drawn yet");
+
+        pace.drawn(t0, t0 + Duration::from_millis(2));
+        assert_eq!(
+            pace.gap(true),
+            STREAM_FRAME,
+            "a cheap frame changes nothing"
+        );
+        assert!(!pace.hold(t0 + Duration::from_millis(3)));
+
+        let ended = t0 + Duration::from_millis(20);
+        pace.drawn(t0, ended);
+        assert_eq!(pace.gap(true), Duration::from_millis(60));
+        assert_eq!(pace.gap(false), FRAME, "what the user does is not slowed");
+        assert!(pace.hold(ended + Duration::from_millis(10)));
+        assert!(!pace.hold(ended + Duration::from_millis(80)));
     }
 
     #[test]

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    EventStream,
 };
 use crossterm::execute;
 use crossterm::terminal::EndSynchronizedUpdate;
@@ -24,6 +23,18 @@ pub fn exit_code() -> u8 {
     } else {
         0
     }
+}
+
+/// The runtime a TUI runs on: the loop (keys, `update`, the draw) on the calling
+/// thread, the streams' reads and decoding on one worker. A side's events cross to
+/// the loop at most once a frame (`run::forward`), so a token wakes no second thread,
+/// while a flooding server is read beside the draw rather than between frames. (The
+/// default, a worker a core, woke a second worker to steal each token's task.)
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
 }
 
 /// Runs the app on the real terminal and always gives the terminal back.
@@ -60,18 +71,35 @@ pub async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<St
         Err(_) => {}
     }
 
-    let keys = EventStream::new()
-        .filter_map(|event| async move { event.ok().and_then(run::msg_from_event) });
     let result = run::run(
         &mut terminal,
         state,
         theme,
-        stream::select(keys, terminations()).boxed(),
+        stream::select(terminal_events(), terminations()).boxed(),
     )
     .await;
 
     restore_terminal();
     result
+}
+
+/// The terminal's events, read on a thread of their own and handed over a channel.
+/// crossterm's `EventStream` tried its reader's lock each time the loop polled it
+/// (after every message) while its own waiting thread held that lock, spinning
+/// (`sched_yield`) once a message; here the lock has one user, and a stream of tokens
+/// costs the loop nothing on this side. The thread ends at the first event after the
+/// app is gone, or with the process.
+fn terminal_events() -> impl Stream<Item = Msg> + Send {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Ok(event) = crossterm::event::read() {
+            let sent = run::msg_from_event(event).map_or(Ok(()), |msg| tx.send(msg));
+            if sent.is_err() || tx.is_closed() {
+                break;
+            }
+        }
+    });
+    stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 /// Where a panic's details go: the data dir, beside the logs.

@@ -57,7 +57,7 @@ pub fn chat(cli: &Cli, config: &Config, data_dir: PathBuf) -> anyhow::Result<u8>
         )
         .into());
     }
-    tokio::runtime::Runtime::new()?.block_on(tui(state, theme))
+    terminal::runtime()?.block_on(tui(state, theme))
 }
 
 /// Runs the chat on the real terminal and always gives the terminal back; then says

@@ -31,7 +31,7 @@ pub fn review(cli: &Cli, config: &Config, wanted: &str, data_dir: PathBuf) -> an
         )
         .into());
     }
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = terminal::runtime()?;
     let votes_path = data_dir.join(queue.votes_file);
     let mut state = State::for_review(config, queue, data_dir, None);
     state.theme = theme_name;

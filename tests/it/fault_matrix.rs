@@ -17,6 +17,7 @@ use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::domain::{AnswerState, ErrorKind, Finish, Side};
 use duel::run::run;
 use duel::theme::Theme;
+use duel::ui::ViewCache;
 use duel::votes;
 use futures_util::StreamExt;
 use ratatui::Terminal;
@@ -315,6 +316,13 @@ async fn case(kind: WireKind, fault: Fault, dir: PathBuf) -> Outcome {
     if let Err(e) = driven {
         problems.push(e);
     }
+    // The screen the final state draws: the loop's own last frame may lag behind it
+    // when 55 cases share two cores (a frame the loop draws is the PTY tests' part).
+    terminal
+        .draw(|frame| {
+            duel::ui::draw(frame, &state, &Theme::default(), &mut ViewCache::default());
+        })
+        .expect("draw");
     let screen = terminal.backend().to_string();
     let Some(turn) = state.turns.first() else {
         problems.push("no turn".into());

@@ -638,3 +638,102 @@ fn the_footer_says_what_each_vote_digit_means_where_it_fits() {
         assert!(browse.contains("? help · q quit"), "{browse}");
     }
 }
+
+/// Pieces an answer streams in: words, CJK, emoji, Markdown that changes what came
+/// before it, a code block, line breaks.
+const PIECES: &[&str] = &[
+    "tok ",
+    "word, ",
+    "所有权 ",
+    "👍 ",
+    "**bold** ",
+    "`c` ",
+    "\n",
+    "\n\n",
+    "- item\n",
+    "# Head\n",
+    "```rust\n",
+    "let x = 1;\n",
+    "```\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "1. one\n",
+];
+
+impl Scene {
+    /// The screen as a fresh cache draws it: what the frames streamed so far must equal.
+    fn buffer(&mut self, width: u16, height: u16) -> ratatui::buffer::Buffer {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        let theme = Theme::default();
+        terminal
+            .draw(|frame| self.state.screen = draw(frame, &self.state, &theme, &mut self.cache))
+            .expect("draw");
+        terminal.backend().buffer().clone()
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(21),
+        ..Default::default()
+    })]
+
+    /// However the answers arrive, in whatever pieces, with frames drawn between them
+    /// or not, and some frames holding the streaming answers back (a key's frame while
+    /// they are costly): the screen, once a frame brings them up to date, is exactly
+    /// the screen drawn from the whole answers by a fresh cache. While they stream and
+    /// after they end.
+    #[test]
+    fn the_screen_after_any_chunking_equals_a_whole_render(
+        pieces in proptest::collection::vec(0..PIECES.len(), 1..60),
+        cuts in proptest::collection::vec(1usize..30, 1..12),
+        frames in proptest::collection::vec(0u8..4, 1..12),
+        size in proptest::prop_oneof![proptest::strategy::Just((80u16, 24u16)), proptest::strategy::Just((120, 35))],
+    ) {
+        let text: String = pieces.iter().map(|&i| PIECES[i]).collect();
+        let (width, height) = size;
+        let mut scene = Scene::new(Layout::Columns);
+        scene.send("q");
+        let (mut end, mut b_end, mut ms) = (0, 0, 0);
+        for (cut, frame) in cuts.iter().cycle().zip(frames.iter().cycle()) {
+            let start = end;
+            end = (end + cut).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            ms += 10;
+            // A takes the text in as it is cut; B in fewer, larger pieces.
+            scene.text(Side::A, ms, &text[start..end]);
+            if *frame == 1 || end == text.len() {
+                scene.text(Side::B, ms, &text[b_end..end]);
+                b_end = end;
+            }
+            match frame {
+                // A frame as a stream's: everything brought up to date.
+                0 | 1 => {
+                    scene.cache.hold_streaming(false);
+                    scene.buffer(width, height);
+                }
+                // A key's frame while streaming is costly: the answers held.
+                2 => {
+                    scene.cache.hold_streaming(true);
+                    scene.buffer(width, height);
+                }
+                _ => {}
+            }
+            if end == text.len() {
+                break;
+            }
+        }
+        scene.cache.hold_streaming(false);
+        let streamed = scene.buffer(width, height);
+        scene.cache = ViewCache::default();
+        proptest::prop_assert_eq!(&streamed, &scene.buffer(width, height), "{:?}", text);
+        scene.finish(Side::A, ms + 10, 5);
+        scene.finish(Side::B, ms + 10, 5);
+        let ended = scene.buffer(width, height);
+        scene.cache = ViewCache::default();
+        proptest::prop_assert_eq!(&ended, &scene.buffer(width, height), "{:?}", text);
+    }
+}

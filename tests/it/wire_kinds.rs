@@ -743,9 +743,24 @@ async fn ports_of_three_turns(wire: Wire, reuse: bool) -> Vec<u16> {
 }
 
 async fn turns_reuse_the_connection_of_the_first(wire: Wire) -> Cell {
-    let ports = ports_of_three_turns(wire, true).await;
-    assert_eq!(ports.len(), 3);
-    assert!(ports.iter().all(|&p| p == ports[0]), "{ports:?}");
+    // A finished connection goes back to hyper's pool from its own task; on a machine
+    // loaded by the whole suite a turn can be sent before that task ran and open a new
+    // one. So three tries of three turns, one of which must keep one connection (a new
+    // client each turn, as before, never does).
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let ports = ports_of_three_turns(wire, true).await;
+        assert_eq!(ports.len(), 3);
+        let one = ports.iter().all(|&p| p == ports[0]);
+        tries.push(ports);
+        if one {
+            break;
+        }
+    }
+    let last = tries
+        .last()
+        .map(|ports| ports.iter().all(|&p| p == ports[0]));
+    assert_eq!(last, Some(true), "{tries:?}");
     // What duel did before: a new client each turn, so a new connection each turn.
     let ports = ports_of_three_turns(wire, false).await;
     assert!(ports[0] != ports[1] && ports[1] != ports[2], "{ports:?}");

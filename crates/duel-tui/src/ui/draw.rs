@@ -3,8 +3,8 @@
 //! visible plus what changed, not the whole history.
 
 use ratatui::Frame;
+use ratatui::buffer::Cell;
 use ratatui::style::Style;
-use ratatui::widgets::Block;
 
 use crate::app::state::{Screen, State};
 use crate::theme::Theme;
@@ -19,10 +19,11 @@ use duel_core::domain::Side;
 /// Draws the whole screen. Returns the layout it drew, for `update` to read.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCache) -> Screen {
     let area = frame.area();
-    frame.render_widget(
-        Block::default().style(Style::default().bg(theme.bg).fg(theme.fg)),
-        area,
-    );
+    // One blank cell in the theme's colours, copied everywhere: a styled Block would
+    // look each cell up by its position.
+    let mut ground = Cell::EMPTY;
+    ground.set_style(Style::default().bg(theme.bg).fg(theme.fg));
+    frame.buffer_mut().content.fill(ground);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         draw_too_small(frame, area, theme);
         return Screen::default();

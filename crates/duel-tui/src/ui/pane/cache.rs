@@ -1,7 +1,7 @@
 //! The view cache: each turn's wrapped lines per side, kept while the width and theme
 //! stay the same; the answer still streaming renders only its last blocks again.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -19,10 +19,6 @@ use crate::ui::wrap::wrap_text;
 use duel_core::domain::{Message, Retry, Side, Turn};
 use duel_core::text::sanitize;
 
-/// A turn update that takes longer than this is paced (see `PaneCache::refresh`);
-/// answers of ordinary size never come near it.
-const EXPENSIVE: Duration = Duration::from_millis(4);
-
 /// Wrapped lines of each turn, per side. A finished turn is kept while its width and
 /// theme stay the same; the answer still streaming only renders its last blocks again.
 #[derive(Default)]
@@ -30,6 +26,18 @@ pub struct ViewCache {
     pub(super) panes: [PaneCache; 2],
     /// Highlighted code blocks, for both panes.
     pub(super) highlights: Highlights,
+}
+
+impl ViewCache {
+    /// The loop holds the answers still streaming for a frame a key asked for while
+    /// bringing them up to date is costly (one enormous paragraph, a flood), so what
+    /// the user typed shows at once; the next frame catches them up. The draw itself
+    /// reads no clock.
+    pub fn hold_streaming(&mut self, hold: bool) {
+        for pane in &mut self.panes {
+            pane.hold_streaming = hold;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -41,14 +49,14 @@ pub(super) struct PaneCache {
     theme: String,
     prompts: bool,
     turns: Vec<CachedTurn>,
+    /// While set, an answer still streaming is drawn as it was last brought up to date.
+    hold_streaming: bool,
 }
 
 /// One turn as a pane shows it: the prompt, which model answered (when that changed),
 /// the reasoning, the answer, how it ended.
 struct CachedTurn {
     key: TurnKey,
-    /// Before this moment a streaming answer is not rendered again (see `refresh`).
-    next_update: Instant,
     /// The answering model's name, where the pane's model changed before this turn.
     label: Vec<Line<'static>>,
     /// The attempts a regenerate replaced, each with its vote, then the label of the
@@ -129,19 +137,10 @@ impl PaneCache {
                 Some(cached) if cached.key.generation != key.generation => {
                     *cached = CachedTurn::new(key, turn, side, look, context, theme, highlights);
                 }
-                // An answer still streaming that is costly to render (one enormous
-                // paragraph, a flood) is brought up to date at most every few times
-                // its cost, so the rest of each frame (the prompt being typed) is not
-                // held up behind it; the end of the answer always shows at once.
-                Some(cached) if answer.in_flight() && Instant::now() < cached.next_update => {}
-                Some(cached) => {
-                    let started = Instant::now();
-                    cached.update(key, turn, side, width, theme, highlights);
-                    let cost = started.elapsed();
-                    if cost > EXPENSIVE {
-                        cached.next_update = Instant::now() + cost * 4;
-                    }
-                }
+                // Held by the loop (see `ViewCache::hold_streaming`); the end of the
+                // answer always shows at once.
+                Some(_) if answer.in_flight() && self.hold_streaming => {}
+                Some(cached) => cached.update(key, turn, side, width, theme, highlights),
                 None => self.turns.push(CachedTurn::new(
                     key, turn, side, look, context, theme, highlights,
                 )),
@@ -153,23 +152,26 @@ impl PaneCache {
         self.turns.iter().map(CachedTurn::len).sum()
     }
 
-    /// The lines from `top`, at most `height` of them.
-    pub(super) fn window(&self, top: usize, height: usize) -> Vec<Line<'static>> {
+    /// The lines from `top` on.
+    pub(super) fn lines_from(&self, top: usize) -> impl Iterator<Item = &Line<'static>> {
+        // Whole turns above `top` are passed by their length, not line by line.
         let mut skip = top;
-        let mut out = Vec::with_capacity(height);
-        for turn in &self.turns {
-            let len = turn.len();
-            if skip >= len {
+        let first = self
+            .turns
+            .iter()
+            .position(|turn| {
+                let len = turn.len();
+                if skip < len {
+                    return true;
+                }
                 skip -= len;
-                continue;
-            }
-            out.extend(turn.lines().skip(skip).take(height - out.len()).cloned());
-            if out.len() == height {
-                break;
-            }
-            skip = 0;
-        }
-        out
+                false
+            })
+            .unwrap_or(self.turns.len());
+        self.turns[first..]
+            .iter()
+            .flat_map(CachedTurn::lines)
+            .skip(skip)
     }
 }
 
@@ -194,7 +196,6 @@ impl CachedTurn {
         }
         let mut cached = Self {
             key,
-            next_update: Instant::now(),
             prompt,
             label: Vec::new(),
             earlier: Vec::new(),

@@ -79,7 +79,10 @@ pub(super) fn draw_pane(
         Scroll::Follow => bottom_top,
         Scroll::Top(top) => top.min(bottom_top),
     };
-    frame.render_widget(Paragraph::new(cache.window(top, height)), inner);
+    // Each line by reference, a row each: they are wrapped to fit already.
+    for (y, line) in (inner.y..inner.bottom()).zip(cache.lines_from(top)) {
+        frame.render_widget(line, Rect::new(inner.x, y, inner.width, 1));
+    }
     if total > height {
         draw_scrollbar(frame, inner, theme, bottom_top, top);
     }
