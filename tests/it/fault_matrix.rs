@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use crate::common;
 use common::config::in_memory;
 use common::models::KINDS;
-use common::server::{MockServer, Reply, Step, openai_stream, sse_event};
+use common::server::{MockServer, Reply, Step};
+use common::wire::Wire;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::Msg;
 use duel::app::state::{Setup, State};
-use duel::config::{Endpoint, ModelSpec, WireKind};
+use duel::config::{ModelSpec, WireKind};
 use duel::domain::{AnswerState, ErrorKind, Finish, Side};
 use duel::run::run;
 use duel::theme::Theme;
@@ -22,7 +23,6 @@ use duel::votes;
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use serde_json::json;
 use tokio::sync::mpsc;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,230 +54,56 @@ const FAULTS: [Fault; 11] = [
     Fault::Escapes,
 ];
 
-/// What pane A must show: the error label, or None for an answer that succeeds.
-fn expected(fault: Fault) -> Option<&'static str> {
-    match fault {
-        Fault::BadKey => Some("authentication failed"),
-        Fault::RateLimitThenOk | Fault::Escapes => None,
-        Fault::ServerError => Some("server error"),
-        Fault::Refused | Fault::DnsFailure => Some("network error"),
-        Fault::CutMidway => Some("answer cut off"),
-        Fault::Malformed | Fault::Oversized => Some("malformed stream"),
-        // Each kind's in-band error has its own class; any named failure will do.
-        Fault::InStreamError => Some(""),
-        Fault::Hung => Some("timed out"),
-    }
-}
-
 const ANSWER: &str = "fine answer";
 const ESCAPES: &str = "clear\u{1b}[2J title\u{1b}]0;pwned\u{7} bell\u{7} back\u{8} end";
 
-/// A whole successful answer in the kind's own stream shape.
-fn success(kind: WireKind, text: &str) -> Reply {
-    let raw = |content_type: &str, body: String| {
-        Reply::raw(200, content_type, vec![Step::Write(body.into_bytes())])
+/// The replies pane A's server gives, in order (the last repeats), each in the kind's
+/// own dialect (the wire-kind table's fixtures), and what pane A must end with: the
+/// kind of error, or None for an answer that succeeds.
+fn replies(wire: Wire, fault: Fault) -> (Vec<Reply>, Option<ErrorKind>) {
+    // Text first, then the fault: the pane has something to lose.
+    let after_text = |more: Vec<Vec<u8>>| {
+        let mut writes = wire.opening(3);
+        writes.push(wire.text("half"));
+        writes.extend(more);
+        wire.stream(writes)
     };
-    match kind {
-        WireKind::OpenAi | WireKind::Demo => Reply::sse(&openai_stream(&[text], 3, 2)),
-        WireKind::Anthropic => raw("text/event-stream", anthropic(text, true)),
-        WireKind::Gemini => raw("text/event-stream", gemini(text, true)),
-        WireKind::Ollama => raw("application/x-ndjson", ollama(text, true)),
-        WireKind::Ernie => raw("text/event-stream", ernie(text, true)),
-    }
-}
-
-/// Some text in the kind's shape, then the connection closes without the end marker.
-fn cut(kind: WireKind) -> Reply {
-    let (content_type, body) = match kind {
-        WireKind::OpenAi | WireKind::Demo => (
-            "text/event-stream",
-            String::from_utf8_lossy(&sse_event(&openai_stream(&["half"], 1, 1)[0])).into_owned(),
-        ),
-        WireKind::Anthropic => ("text/event-stream", anthropic("half", false)),
-        WireKind::Gemini => ("text/event-stream", gemini("half", false)),
-        WireKind::Ollama => ("application/x-ndjson", ollama("half", false)),
-        WireKind::Ernie => ("text/event-stream", ernie("half", false)),
-    };
-    Reply::raw(200, content_type, vec![Step::Write(body.into_bytes())])
-}
-
-fn anthropic(text: &str, finished: bool) -> String {
-    let mut out = String::new();
-    let mut event = |name: &str, data: serde_json::Value| {
-        out.push_str(&format!("event: {name}\ndata: {data}\n\n"));
-    };
-    event(
-        "message_start",
-        json!({"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "content": [], "model": "c", "usage": {"input_tokens": 3, "output_tokens": 1}}}),
-    );
-    event(
-        "content_block_start",
-        json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
-    );
-    event(
-        "content_block_delta",
-        json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),
-    );
-    if finished {
-        event(
-            "content_block_stop",
-            json!({"type": "content_block_stop", "index": 0}),
-        );
-        event(
-            "message_delta",
-            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}}),
-        );
-        event("message_stop", json!({"type": "message_stop"}));
-    }
-    out
-}
-
-fn gemini(text: &str, finished: bool) -> String {
-    let mut candidate =
-        json!({"content": {"parts": [{"text": text}], "role": "model"}, "index": 0});
-    if finished {
-        candidate["finishReason"] = "STOP".into();
-    }
-    format!("data: {}\r\n\r\n", json!({"candidates": [candidate]}))
-}
-
-fn ollama(text: &str, finished: bool) -> String {
-    let mut out = format!(
-        "{}\n",
-        json!({"model": "m", "message": {"role": "assistant", "content": text}, "done": false})
-    );
-    if finished {
-        out.push_str(&format!(
-            "{}\n",
-            json!({"model": "m", "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop", "prompt_eval_count": 3, "eval_count": 2})
-        ));
-    }
-    out
-}
-
-fn ernie(text: &str, finished: bool) -> String {
-    let chunk = |result: &str, is_end: bool| json!({"id": "as-1", "object": "chat.completion", "sentence_id": 0, "is_end": is_end, "result": result, "need_clear_history": false, "finish_reason": "normal", "usage": {"prompt_tokens": 3, "completion_tokens": 2}});
-    let mut out = format!("data: {}\n\n", chunk(text, false));
-    if finished {
-        out.push_str(&format!("data: {}\n\n", chunk("", true)));
-    }
-    out
-}
-
-fn ernie_token() -> Reply {
-    Reply::json(
-        200,
-        r#"{"access_token":"24.fault-matrix-token","expires_in":2592000}"#,
-    )
-}
-
-/// The replies pane A's server gives, in order (the last repeats).
-fn replies(kind: WireKind, fault: Fault) -> Vec<Reply> {
-    let garbage = |content_type: &str| {
-        let body = if content_type == "application/x-ndjson" {
-            "not json\n{broken\n<html>oops</html>\n"
-        } else {
-            "data: not json\n\ndata: {broken\n\ndata: <html>oops</html>\n\n"
-        };
-        Reply::raw(
-            200,
-            content_type,
-            vec![Step::Write(body.as_bytes().to_vec())],
-        )
-    };
-    let stream_type = if kind == WireKind::Ollama {
-        "application/x-ndjson"
-    } else {
-        "text/event-stream"
-    };
-    let fault_replies = match fault {
-        Fault::BadKey => vec![match kind {
-            WireKind::Ernie => Reply::json(
-                401,
-                r#"{"error":"invalid_client","error_description":"unknown client id"}"#,
-            ),
-            WireKind::Anthropic => Reply::json(
-                401,
-                r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#,
-            ),
-            WireKind::Gemini => Reply::json(
-                401,
-                r#"{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}"#,
-            ),
-            WireKind::Ollama => Reply::json(401, r#"{"error":"unauthorized"}"#),
-            _ => Reply::json(
-                401,
-                r#"{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","code":"invalid_api_key"}}"#,
-            ),
-        }],
-        Fault::RateLimitThenOk => vec![
-            Reply::json(429, r#"{"error":{"message":"Requests rate limit exceeded"}}"#)
-                .with_header("Retry-After", "0"),
-            success(kind, ANSWER),
-        ],
-        Fault::ServerError => vec![Reply::json(500, r#"{"error":{"message":"internal error"}}"#)],
-        Fault::CutMidway => vec![cut(kind)],
-        Fault::Malformed => vec![garbage(stream_type)],
-        Fault::InStreamError => vec![match kind {
-            WireKind::Anthropic => Reply::raw(
-                200,
-                "text/event-stream",
-                vec![Step::Write(
-                    b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"bad things\"}}\n\n".to_vec(),
-                )],
-            ),
-            WireKind::Gemini => Reply::raw(
-                200,
-                "text/event-stream",
-                vec![Step::Write(
-                    b"data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}\r\n\r\n".to_vec(),
-                )],
-            ),
-            WireKind::Ollama => Reply::raw(
-                200,
-                "application/x-ndjson",
-                vec![Step::Write(b"{\"error\":\"model runner has unexpectedly stopped\"}\n".to_vec())],
-            ),
-            WireKind::Ernie => Reply::json(200, r#"{"error_code":336003,"error_msg":"the number of messages must be odd"}"#),
-            _ => Reply::sse(&[json!({"error": {"message": "Output data may contain inappropriate content.", "code": "data_inspection_failed"}}).to_string()]),
-        }],
-        Fault::Hung => vec![Reply::raw(200, stream_type, vec![Step::Hang])],
-        Fault::Oversized => {
-            let line = if kind == WireKind::Ollama {
-                format!("{{\"junk\":\"{}\"}}\n", "x".repeat(9 * 1024 * 1024))
-            } else {
-                format!("data: {{\"junk\":\"{}\"}}\n\n", "x".repeat(9 * 1024 * 1024))
-            };
-            vec![Reply::raw(200, stream_type, vec![Step::Write(line.into_bytes())])]
+    match fault {
+        Fault::BadKey => (vec![wire.bad_key().reply], Some(ErrorKind::Auth)),
+        Fault::RateLimitThenOk => (vec![wire.rate_limited().0, wire.success(&[ANSWER])], None),
+        Fault::ServerError => {
+            let failure = wire.server_error();
+            (vec![failure.reply], Some(failure.kind))
         }
-        Fault::Escapes => vec![success(kind, ESCAPES)],
+        Fault::CutMidway => (vec![after_text(Vec::new())], Some(ErrorKind::CutOff)),
+        Fault::Malformed => (vec![wire.stream(wire.junk())], Some(ErrorKind::Malformed)),
+        Fault::InStreamError => {
+            let (bytes, kind, _) = wire.stream_errors().remove(0);
+            (vec![after_text(vec![bytes])], Some(kind))
+        }
+        Fault::Hung => (
+            vec![Reply::raw(200, wire.content_type(), vec![Step::Hang])],
+            Some(ErrorKind::Timeout),
+        ),
+        Fault::Oversized => {
+            let event = wire.frame(&format!("{{\"junk\":\"{}\"}}", "x".repeat(9 << 20)));
+            (vec![wire.stream(vec![event])], Some(ErrorKind::Malformed))
+        }
+        Fault::Escapes => (vec![wire.success(&[ESCAPES])], None),
         // No server answers these.
-        Fault::Refused | Fault::DnsFailure => vec![Reply::json(500, "{}")],
-    };
-    if kind == WireKind::Ernie && fault != Fault::BadKey {
-        std::iter::once(ernie_token())
-            .chain(fault_replies)
-            .collect()
-    } else {
-        fault_replies
+        Fault::Refused | Fault::DnsFailure => {
+            (vec![Reply::json(500, "{}")], Some(ErrorKind::Network))
+        }
     }
 }
 
-fn model(name: &str, kind: WireKind, base_url: String) -> ModelSpec {
-    let ernie = kind == WireKind::Ernie;
-    let model_id = if ernie {
-        "completions_pro".to_owned()
-    } else {
-        format!("{name}-id")
-    };
-    let endpoint = Endpoint {
-        api_key_env: ernie.then(|| "DUEL_FAULT_MATRIX_AK".to_owned()),
-        secret_key_env: ernie.then(|| "DUEL_FAULT_MATRIX_SK".to_owned()),
-        // Generous: 55 cases share two cores; a hung server still ends in 2 s.
-        idle_timeout: Duration::from_secs(2),
-        ..common::models::endpoint(kind, base_url, (!ernie).then_some("sk-fault-matrix"))
-    };
-    common::models::model(name, &model_id, endpoint)
+/// A side's model: the kind's fixture model under its own name, with a short idle
+/// timeout (55 cases share two cores; a hung server still ends in 2 s).
+fn model(name: &str, wire: Wire, url: &str) -> ModelSpec {
+    let mut model = wire.model(url);
+    model.name = name.to_owned();
+    model.endpoint.idle_timeout = Duration::from_secs(2);
+    model
 }
 
 struct Outcome {
@@ -289,15 +115,23 @@ struct Outcome {
 
 /// One case: the real run loop, keys injected, until the vote is on disk.
 async fn case(kind: WireKind, fault: Fault, dir: PathBuf) -> Outcome {
-    let failing = MockServer::start(replies(kind, fault));
-    let healthy = MockServer::start(vec![Reply::sse(&openai_stream(&["B is ", "fine"], 2, 2))]);
+    let wire = Wire(kind);
+    let (replies, expected) = replies(wire, fault);
+    // ERNIE's bad key is its token endpoint's answer: the server says nothing else.
+    let failing = if fault == Fault::BadKey {
+        MockServer::start(replies)
+    } else {
+        wire.serve(replies)
+    };
+    let openai = Wire(WireKind::OpenAi);
+    let healthy = openai.serve(vec![openai.success(&["B is ", "fine"])]);
     let a_url = match fault {
         Fault::Refused => common::server::REFUSED.to_owned(),
         Fault::DnsFailure => "http://duel-fault-matrix.invalid".to_owned(),
         _ => failing.url(),
     };
-    let a = model("failing", kind, a_url);
-    let b = model("healthy", WireKind::OpenAi, healthy.url());
+    let a = model("failing", wire, &a_url);
+    let b = model("healthy", openai, &healthy.url());
     let config = in_memory(vec![a.clone(), b.clone()], "matrix");
     let state = State::new(&config, [a, b], dir.clone(), Setup::default());
     let (keys, input) = mpsc::unbounded_channel();
@@ -338,10 +172,10 @@ async fn case(kind: WireKind, fault: Fault, dir: PathBuf) -> Outcome {
         problems.push(format!("B did not finish normally: {:?}", b_answer.state));
     }
     let a_answer = turn.answer(Side::A);
-    let shown = match (&a_answer.state, expected(fault)) {
-        (AnswerState::Failed(error), Some(label)) => {
-            if !error.to_string().starts_with(label) {
-                problems.push(format!("A failed with {error}, expected {label:?}"));
+    let shown = match (&a_answer.state, expected) {
+        (AnswerState::Failed(error), Some(kind)) => {
+            if error.kind != kind {
+                problems.push(format!("A failed with {error}, expected {kind:?}"));
             }
             // An in-band error must be read as one, not end in a timeout.
             if matches!(error.kind, ErrorKind::Timeout | ErrorKind::Network)
@@ -371,7 +205,7 @@ async fn case(kind: WireKind, fault: Fault, dir: PathBuf) -> Outcome {
     match votes::log::read(&dir.join(votes::log::FILE_NAME)) {
         Ok((records, _)) if records.len() == 1 => {
             let record = &records[0];
-            let failed = expected(fault).is_some();
+            let failed = expected.is_some();
             if failed && (record.a.finish != Finish::Error || record.a.error.is_none()) {
                 problems.push("the vote record does not carry the error".into());
             }
@@ -422,11 +256,6 @@ async fn wait_for(path: &Path, timeout: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_survives_every_fault() {
-    // SAFETY: these variables are only read by this test's ERNIE endpoints.
-    unsafe {
-        std::env::set_var("DUEL_FAULT_MATRIX_AK", "ak-fault-matrix");
-        std::env::set_var("DUEL_FAULT_MATRIX_SK", "sk-fault-matrix-secret");
-    }
     let root = tempfile::tempdir().expect("tempdir");
     let cases = KINDS.iter().flat_map(|kind| {
         FAULTS.iter().map(|fault| {
