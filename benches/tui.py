@@ -14,8 +14,9 @@
   block still streaming is the whole answer), once as a single code block in lines of 8
   tokens (highlighted as it grows). `--only load` runs the loads alone.
 - writes: `batched` sends the tokens due every 10 ms in one write; `token` sends each
-  token as its own SSE event in a write of its own, on time, as vLLM, llama.cpp and
-  most vendors flush. `--rates` runs the loads at each rate (default: `--rate`), and
+  token as its own SSE event in a write of its own, on time, chunked (an HTTP chunk a
+  token, the terminator in a write of its own), as vLLM, llama.cpp and most vendors
+  flush. `--rates` runs the loads at each rate (default: `--rate`), and
   every load also reports duel's context switches per second; an idle duel over the
   same time is the baseline for both.
 - keystroke: Page Up / Page Down to the end of the frame that shows it, with a
@@ -87,14 +88,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length", 0)))
+        parts = self.path.strip("/").split("/")
+        # Per-token writes stream as real servers do: chunked, each event a chunk of
+        # its own, and the terminator in a write of its own.
+        self.chunked = parts[0] == "paced" and parts[4] == "token"
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
+        if self.chunked:
+            self.send_header("transfer-encoding", "chunked")
         self.send_header("connection", "close")
         self.end_headers()
-        parts = self.path.strip("/").split("/")
         try:
             if parts[0] == "paced":
                 self.paced(int(parts[1]), float(parts[2]), int(parts[3]), parts[4])
+                if self.chunked:
+                    self.wfile.flush()
+                    time.sleep(0.005)
+                    self.wfile.write(b"0\r\n\r\n")
             else:
                 text = sample_answer(int(parts[1]))
                 pieces = [text[i:i + 32] for i in range(0, len(text), 32)]
@@ -115,9 +125,9 @@ class Handler(BaseHTTPRequestHandler):
                 delay = start + i / rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-                self.wfile.write(chunk(token(i, paragraph)))
+                self.wfile.write(framed(chunk(token(i, paragraph))))
                 self.wfile.flush()
-            self.wfile.write(end(total))
+            self.wfile.write(framed(end(total)))
             return
         while sent < total:
             due = min(total, int((time.perf_counter() - start) * rate) + 1)
@@ -128,6 +138,11 @@ class Handler(BaseHTTPRequestHandler):
                 sent = due
             time.sleep(0.01)
         self.wfile.write(end(total))
+
+
+def framed(data):
+    """One chunk of a chunked body."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
 
 
 def token(i, paragraph):

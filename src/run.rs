@@ -355,7 +355,12 @@ async fn stream_side(
     tx: UnboundedSender<Msg>,
 ) {
     let (events_tx, events) = mpsc::unbounded_channel();
-    let drive = provider::stream(&*provider, &request, events_tx);
+    // The text is drawn once a frame at most: a body read as often costs one wake-up
+    // a frame, not one a token.
+    let drive = provider::reading_at_most_every(
+        STREAM_FRAME,
+        provider::stream(&*provider, &request, events_tx),
+    );
     let forward = forward(events, |event, pieces| {
         let _ = tx.send(Msg::Stream {
             side,

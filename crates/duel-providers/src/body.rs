@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::error::{ErrorKind, ProviderError, describe};
 
@@ -23,12 +23,32 @@ pub(crate) enum Read {
     End,
 }
 
+tokio::task_local! {
+    /// The least time between two reads of a body whose text has started, where the
+    /// reader asked for one (see [`reading_at_most_every`]).
+    static READ_GAP: Duration;
+}
+
+/// Runs `fut` with its bodies read at most once every `gap` while they trickle: what
+/// the server sends meanwhile waits in the socket and comes in with the next read, so
+/// a server that flushes every token wakes the reader about twice a `gap`, not once a
+/// token. The first text and everything before it are read at once, and so is a body
+/// that arrives faster than it is read (a flood, one long event): its next piece is
+/// always there already. For a reader that shows the text no more often than that
+/// (the TUI's frames); the time an answer ends is then known to within `gap`.
+pub async fn reading_at_most_every<F: std::future::Future>(gap: Duration, fut: F) -> F::Output {
+    READ_GAP.scope(gap, fut).await
+}
+
 pub(crate) struct Body<S> {
     bytes: Pin<Box<S>>,
     idle_timeout: Duration,
     /// Whether any text was handed on (a BOM is only stripped before that).
     started: bool,
     ended: bool,
+    /// When the last chunk came, if the read had to wait for it (the body trickles,
+    /// and the read gap applies).
+    trickled: Option<tokio::time::Instant>,
 }
 
 impl<S, E> Body<S>
@@ -42,6 +62,7 @@ where
             idle_timeout,
             started: false,
             ended: false,
+            trickled: None,
         }
     }
 
@@ -51,7 +72,20 @@ where
         if self.ended {
             return None;
         }
-        let read = match tokio::time::timeout(self.idle_timeout, self.bytes.next()).await {
+        if let (true, Some(last), Ok(gap)) =
+            (self.started, self.trickled, READ_GAP.try_with(|g| *g))
+        {
+            tokio::time::sleep_until(last + gap).await;
+        }
+        // A piece already there is taken at once; else the read waits for one.
+        let paced = READ_GAP.try_with(|_| ()).is_ok();
+        let (waited, next) = if let Some(next) = self.ready(paced).await {
+            (false, Ok(next))
+        } else {
+            let next = tokio::time::timeout(self.idle_timeout, self.bytes.next()).await;
+            (true, next)
+        };
+        let read = match next {
             Err(_elapsed) => Err(idle_timeout_error(self.idle_timeout)),
             Ok(Some(Ok(chunk))) => Ok(Read::Chunk(chunk)),
             Ok(Some(Err(err))) => Err(ProviderError::new(
@@ -61,7 +95,22 @@ where
             Ok(None) => Ok(Read::End),
         };
         self.ended = !matches!(read, Ok(Read::Chunk(_)));
+        self.trickled = (waited && !self.ended).then(tokio::time::Instant::now);
         Some(read)
+    }
+
+    /// The next piece if it is here already. A paced body first lets the connection
+    /// hand over what it has received (it does so from its own task, a piece at a
+    /// time): a piece still missing then means the body is caught up with the server.
+    async fn ready(&mut self, paced: bool) -> Option<Option<Result<Bytes, E>>> {
+        if let Some(next) = self.bytes.next().now_or_never() {
+            return Some(next);
+        }
+        if !paced {
+            return None;
+        }
+        tokio::task::yield_now().await;
+        self.bytes.next().now_or_never()
     }
 
     /// Ends the body with `err`, the last thing its reader hands out.
@@ -158,5 +207,76 @@ impl Rest {
             }
         });
         let _ = drained.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Pieces a server flushes a millisecond apart, in paused time; counts the times the
+    /// reader found none there.
+    fn trickle(
+        pieces: usize,
+        waits: Arc<AtomicUsize>,
+    ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            for i in 0..pieces {
+                let _ = tx.send(Bytes::from(format!("{i} ")));
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        futures_util::stream::poll_fn(move |cx| match rx.poll_recv(cx) {
+            Poll::Pending => {
+                waits.fetch_add(1, Ordering::SeqCst);
+                Poll::Pending
+            }
+            Poll::Ready(piece) => Poll::Ready(piece.map(Ok)),
+        })
+    }
+
+    /// Reads the whole body; the text, and when the first and the last piece came in.
+    async fn read_all(
+        mut body: Body<impl Stream<Item = Result<Bytes, std::io::Error>>>,
+    ) -> (String, Duration, Duration) {
+        let start = tokio::time::Instant::now();
+        let (mut text, mut first) = (String::new(), None);
+        while let Some(Ok(Read::Chunk(chunk))) = body.read().await {
+            body.start();
+            first.get_or_insert(start.elapsed());
+            text.push_str(std::str::from_utf8(&chunk).unwrap_or_default());
+        }
+        (text, first.unwrap_or_default(), start.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_body_is_read_a_few_times_a_gap_and_loses_nothing() {
+        let whole: String = (0..300).map(|i| format!("{i} ")).collect();
+        let gap = Duration::from_millis(33);
+
+        let waits = Arc::new(AtomicUsize::new(0));
+        let body = Body::new(trickle(300, waits.clone()), Duration::from_secs(5));
+        let (text, first, _) = read_all(body).await;
+        assert_eq!(text, whole);
+        assert_eq!(first, Duration::ZERO);
+        let unpaced = waits.load(Ordering::SeqCst);
+        assert!(
+            unpaced >= 290,
+            "without a gap, a wake-up a piece: {unpaced}"
+        );
+
+        let waits = Arc::new(AtomicUsize::new(0));
+        let body = Body::new(trickle(300, waits.clone()), Duration::from_secs(5));
+        let (text, first, took) = reading_at_most_every(gap, read_all(body)).await;
+        assert_eq!(text, whole, "every piece, in order");
+        assert_eq!(first, Duration::ZERO, "the first piece at once");
+        assert!(took <= Duration::from_millis(300) + gap * 2, "{took:?}");
+        let paced = waits.load(Ordering::SeqCst);
+        // 300 ms of pieces: a few polls that find nothing a gap (the one before the
+        // wait, the one after the hand-over, the wait), not one a piece.
+        assert!(paced <= 4 * (300 / 33 + 1), "{paced} polls found nothing");
+        assert!(paced * 6 < unpaced, "{paced} against {unpaced}");
     }
 }
