@@ -457,6 +457,7 @@ mod tests {
                 category: None,
                 reference: reference.map(Into::into),
                 fields: Default::default(),
+                checks: Default::default(),
             },
             models: ["x".into(), "y".into()],
             answers: [

@@ -2,6 +2,7 @@
 //! review queue and the model judge build on them.
 
 pub mod agreement;
+pub mod check;
 pub mod judge;
 pub mod pairs;
 pub mod queue;

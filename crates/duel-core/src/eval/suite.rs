@@ -1,7 +1,10 @@
 //! Prompt suites (SPEC §8): `.jsonl` (one object a line: `prompt` or `messages`,
-//! optional `id`, `category`, `reference`), `.csv` (a header with a `prompt` column;
-//! the other columns are kept) and `.txt` (one prompt a line, blank lines ignored).
-//! Every bad line is reported with its file and line number before anything is sent.
+//! optional `id`, `category`, `reference`, and the checks of SPEC §9: `assert`,
+//! `threshold`; a first line `{"defaults": {"assert": [...]}}` gives every item its
+//! checks), `.csv` (a header with a `prompt` column; `assert` is a JSON list, `expected`
+//! a `contains` check; the other columns are kept) and `.txt` (one prompt a line, blank
+//! lines ignored). Every bad line, a bad check too, is reported with its file and line
+//! number before anything is sent.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -9,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::check::{Check, Checks};
 use crate::domain::{Message, Role};
 
 /// One prompt of a suite.
@@ -23,6 +27,8 @@ pub struct Item {
     pub reference: Option<String>,
     /// Any other field (a CSV column, a JSONL key), kept as text.
     pub fields: BTreeMap<String, String>,
+    /// The checks on each model's answer: the suite's defaults, then the item's own.
+    pub checks: Checks,
 }
 
 impl Item {
@@ -35,6 +41,7 @@ impl Item {
             category: None,
             reference: None,
             fields: BTreeMap::new(),
+            checks: Checks::default(),
         }
     }
 
@@ -124,9 +131,10 @@ pub fn load(path: &Path) -> Result<Vec<Item>, SuiteError> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    let dir = path.parent().unwrap_or(Path::new("."));
     let (items, mut problems) = match extension.as_deref() {
-        Some("jsonl") => parse_jsonl(&text),
-        Some("csv") => parse_csv(&text),
+        Some("jsonl") => parse_jsonl(&text, dir),
+        Some("csv") => parse_csv(&text, dir),
         Some("txt") => (parse_txt(&text), Vec::new()),
         _ => {
             return Err(fail(
@@ -174,21 +182,36 @@ fn parse_txt(text: &str) -> Vec<(usize, Item)> {
                 category: None,
                 reference: None,
                 fields: BTreeMap::new(),
+                checks: Checks::default(),
             };
             (i + 1, item)
         })
         .collect()
 }
 
-fn parse_jsonl(text: &str) -> Parsed {
+fn parse_jsonl(text: &str, dir: &Path) -> Parsed {
     let mut items = Vec::new();
     let mut problems = Vec::new();
+    let mut defaults = Checks::default();
+    let mut first = true;
     for (i, line) in text.lines().enumerate() {
         let line_number = i + 1;
         if line.trim().is_empty() {
             continue;
         }
-        match jsonl_item(line, line_number) {
+        if std::mem::take(&mut first)
+            && let Some(found) = defaults_line(line)
+        {
+            match found.and_then(|value| checks_of(value, None, dir)) {
+                Ok(checks) => defaults = checks,
+                Err(message) => problems.push(Problem {
+                    line: line_number,
+                    message: format!("defaults: {message}"),
+                }),
+            }
+            continue;
+        }
+        match jsonl_item(line, line_number, &defaults, dir) {
             Ok(item) => items.push((line_number, item)),
             Err(message) => problems.push(Problem {
                 line: line_number,
@@ -199,11 +222,73 @@ fn parse_jsonl(text: &str) -> Parsed {
     (items, problems)
 }
 
-fn jsonl_item(line: &str, line_number: usize) -> Result<Item, String> {
+/// The `{"defaults": {...}}` a `.jsonl` suite may begin with: `None` for an item.
+fn defaults_line(line: &str) -> Option<Result<Value, String>> {
+    let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(line) else {
+        return None;
+    };
+    let defaults = object.remove("defaults")?;
+    if !object.is_empty() {
+        return Some(Err(
+            "a defaults line holds \"defaults\" alone; put the item on a line of its own".into(),
+        ));
+    }
+    Some(match defaults {
+        Value::Object(mut fields) => {
+            let assert = fields.remove("assert").unwrap_or(Value::Array(Vec::new()));
+            match fields.keys().next() {
+                Some(other) => Err(format!(
+                    "{other:?} is not a default duel knows (\"assert\")"
+                )),
+                None => Ok(assert),
+            }
+        }
+        _ => Err("\"defaults\" must be an object like {\"assert\": [...]}".into()),
+    })
+}
+
+/// An `assert` list and an item's `threshold`, after the suite's `defaults`.
+fn checks_of(assert: Value, threshold: Option<Value>, dir: &Path) -> Result<Checks, String> {
+    let Value::Array(list) = assert else {
+        return Err("\"assert\" must be a list of checks".into());
+    };
+    let list = list
+        .iter()
+        .enumerate()
+        .map(|(i, check)| Check::parse(check, dir).map_err(|e| format!("check {}: {e}", i + 1)))
+        .collect::<Result<Vec<Check>, String>>()?;
+    let threshold = match threshold {
+        None | Some(Value::Null) => None,
+        Some(t) => Some(t.as_f64().filter(|t| (0.0..=1.0).contains(t)).ok_or(
+            "\"threshold\" must be a number from 0 to 1: the weighted score the item needs",
+        )?),
+    };
+    Ok(Checks { list, threshold })
+}
+
+/// The suite's default checks, then the item's own.
+fn with_defaults(defaults: &Checks, own: Checks) -> Checks {
+    Checks {
+        list: defaults.list.iter().cloned().chain(own.list).collect(),
+        threshold: own.threshold.or(defaults.threshold),
+    }
+}
+
+fn jsonl_item(
+    line: &str,
+    line_number: usize,
+    defaults: &Checks,
+    dir: &Path,
+) -> Result<Item, String> {
     let value: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let Value::Object(mut object) = value else {
         return Err("expected an object with a \"prompt\" or \"messages\"".into());
     };
+    let assert = object.remove("assert").unwrap_or(Value::Array(Vec::new()));
+    let checks = with_defaults(
+        defaults,
+        checks_of(assert, object.remove("threshold"), dir)?,
+    );
     let messages = match (object.remove("prompt"), object.remove("messages")) {
         (Some(_), Some(_)) => return Err("has both \"prompt\" and \"messages\"; keep one".into()),
         (Some(Value::String(prompt)), None) if !prompt.trim().is_empty() => {
@@ -240,6 +325,7 @@ fn jsonl_item(line: &str, line_number: usize) -> Result<Item, String> {
         category,
         reference,
         fields,
+        checks,
     })
 }
 
@@ -258,7 +344,7 @@ fn conversation(value: Value) -> Result<Vec<Message>, String> {
     Ok(messages)
 }
 
-fn parse_csv(text: &str) -> Parsed {
+fn parse_csv(text: &str, dir: &Path) -> Parsed {
     let mut items = Vec::new();
     let mut problems = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
@@ -287,6 +373,7 @@ fn parse_csv(text: &str) -> Parsed {
     let column = |name: &str| header.iter().position(|h| h == name);
     let (id_column, category_column, reference_column) =
         (column("id"), column("category"), column("reference"));
+    let (assert_column, expected_column) = (column("assert"), column("expected"));
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
@@ -322,21 +409,49 @@ fn parse_csv(text: &str) -> Parsed {
                     id_column,
                     category_column,
                     reference_column,
+                    assert_column,
+                    expected_column,
                 ]
                 .contains(&Some(*i))
             })
             .map(|(_, (name, value))| (name.clone(), value.to_owned()))
             .collect();
+        let checks = match csv_checks(cell(assert_column), cell(expected_column), dir) {
+            Ok(checks) => checks,
+            Err(message) => {
+                problems.push(Problem { line, message });
+                continue;
+            }
+        };
         let item = Item {
             id: cell(id_column).unwrap_or_else(|| line.to_string()),
             messages: vec![Message::new(Role::User, prompt)],
             category: cell(category_column),
             reference: cell(reference_column),
             fields,
+            checks,
         };
         items.push((line, item));
     }
     (items, problems)
+}
+
+/// A CSV row's checks: its `assert` cell (a JSON list), then its `expected` cell as
+/// a `contains` check.
+fn csv_checks(
+    assert: Option<String>,
+    expected: Option<String>,
+    dir: &Path,
+) -> Result<Checks, String> {
+    let mut list = match assert {
+        Some(cell) => serde_json::from_str(&cell)
+            .map_err(|e| format!("the assert cell is not a JSON list of checks: {e}"))?,
+        None => Value::Array(Vec::new()),
+    };
+    if let (Some(expected), Value::Array(checks)) = (expected, &mut list) {
+        checks.push(serde_json::json!({"type": "contains", "value": expected}));
+    }
+    checks_of(list, None, dir).map_err(|e| format!("assert: {e}"))
 }
 
 #[cfg(test)]
@@ -374,6 +489,83 @@ mod tests {
         assert_eq!(items[1].reference.as_deref(), Some("您好"));
         assert_eq!(items[2].id, "12");
         assert_eq!(items[2].fields["score"], "3");
+    }
+
+    #[test]
+    fn items_carry_their_checks_after_the_suite_s_defaults() {
+        let (_dir, path) = suite(
+            "s.jsonl",
+            concat!(
+                "{\"defaults\": {\"assert\": [{\"type\": \"latency\", \"threshold\": 8000}]}}\n",
+                "{\"id\": \"cap\", \"prompt\": \"Capital of Australia?\", \"assert\": [",
+                "{\"type\": \"icontains\", \"value\": \"Canberra\"},",
+                "{\"type\": \"not-icontains\", \"value\": \"Sydney\", \"weight\": 0.5}], \"threshold\": 0.6}\n",
+                "{\"prompt\": \"no checks of its own\"}\n",
+            ),
+        );
+        let items = load(&path).unwrap();
+        assert_eq!(items.len(), 2, "the defaults line is no item");
+        let names = |item: &Item| -> Vec<String> {
+            item.checks.list.iter().map(Check::type_name).collect()
+        };
+        assert_eq!(names(&items[0]), ["latency", "icontains", "not-icontains"]);
+        assert_eq!(items[0].checks.threshold, Some(0.6));
+        assert!(
+            items[0].fields.is_empty(),
+            "assert and threshold are not fields"
+        );
+        assert_eq!(names(&items[1]), ["latency"]);
+        assert_eq!(items[1].id, "3", "ids still count the defaults line");
+    }
+
+    #[test]
+    fn a_csv_suite_takes_an_assert_list_and_an_expected_answer() {
+        let (_dir, path) = suite(
+            "s.csv",
+            "prompt,expected,assert\n\"2+2?\",4,\"[{\"\"type\"\": \"\"max-tokens\"\", \"\"threshold\"\": 50}]\"\nhello,,\n",
+        );
+        let items = load(&path).unwrap();
+        let names: Vec<String> = items[0].checks.list.iter().map(Check::type_name).collect();
+        assert_eq!(names, ["max-tokens", "contains"]);
+        assert!(items[1].checks.list.is_empty());
+        assert!(items[0].fields.is_empty());
+    }
+
+    #[test]
+    fn a_bad_check_is_a_suite_error_with_its_line() {
+        let (_dir, path) = suite(
+            "s.jsonl",
+            concat!(
+                "{\"prompt\": \"fine\", \"assert\": [{\"type\": \"contains\", \"value\": \"x\"}]}\n",
+                "{\"prompt\": \"a\", \"assert\": [{\"type\": \"regex\", \"value\": \"(\"}]}\n",
+                "{\"prompt\": \"b\", \"assert\": [{\"type\": \"is-json\", \"value\": \"file:none.json\"}]}\n",
+                "{\"prompt\": \"c\", \"assert\": [{\"type\": \"contians\", \"value\": \"x\"}]}\n",
+                "{\"prompt\": \"d\", \"threshold\": 3}\n",
+            ),
+        );
+        let err = load(&path).unwrap_err().to_string();
+        let file = path.display().to_string();
+        assert!(
+            err.contains(&format!("{file}:2: check 1: regex: not a valid regex")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{file}:3: check 1: is-json: cannot read the schema"
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "{file}:4: check 1: unknown check type \"contians\""
+            )),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("{file}:5: \"threshold\" must be")),
+            "{err}"
+        );
+        assert!(!err.contains(":1:"), "{err}");
     }
 
     #[test]
