@@ -110,6 +110,13 @@ impl Cli {
                 Some(&x.demo),
                 None,
             ),
+            Command::Check(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                None,
+                Some(&x.demo),
+                None,
+            ),
         };
         let take = |top: &mut Option<PathBuf>, sub: Option<&Option<PathBuf>>| {
             if let Some(Some(path)) = sub {
@@ -219,6 +226,50 @@ pub enum Command {
     /// Have a configured model judge every pair of a run, in both orders; its votes
     /// go to the vote log as `llm:MODEL`.
     Judge(JudgeArgs),
+    /// Grade a run's stored answers against its suite's checks (`assert`), without
+    /// asking the models again: pass rates with 95% intervals, and per pair whether the
+    /// difference is real.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The run: `last`, an id, a prefix of one, or a run's name.
+    #[arg(value_name = "RUN", default_value = "last")]
+    pub run: String,
+
+    /// The model that grades `llm-rubric` checks (a name from the config).
+    #[arg(long, value_name = "MODEL")]
+    pub grader: Option<String>,
+
+    /// Grade only the checks of this type (`icontains`, `not-regex`, `llm-rubric`, …).
+    #[arg(long, value_name = "TYPE")]
+    pub only: Option<String>,
+
+    /// Exit 1 when any model's pass rate is below RATE (0 to 1), for CI.
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub fail_under: Option<f64>,
+
+    /// Print the pass rates as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
+}
+
+/// A pass rate from 0 to 1.
+fn rate(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| format!("{text:?} is not a rate from 0 to 1 (0.8 means 80%)"))
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             let (config, _log) = setup(cli, &data_dir)?;
             runtime()?.block_on(commands::judge(&config, args, &data_dir))
         }
+        Some(Command::Check(args)) => {
+            let (config, _log) = setup(cli, &data_dir)?;
+            runtime()?.block_on(commands::check(&config, args, &data_dir))
+        }
         Some(Command::Review(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             commands::review(cli, &config, &args.run, data_dir)

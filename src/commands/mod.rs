@@ -4,6 +4,7 @@
 mod ask;
 mod batch;
 mod chat;
+mod check;
 mod export;
 mod history;
 mod init;
@@ -35,6 +36,7 @@ use crate::votes::log::{self, DEMO_FILE_NAME, MergeError, Merged, Skipped};
 pub use ask::ask;
 pub use batch::batch;
 pub use chat::chat;
+pub use check::check;
 pub use export::export;
 pub use history::history;
 pub use init::init;

@@ -852,3 +852,125 @@ fn an_item_s_own_system_message_stands_in_for_the_model_s() {
     let own = answers.iter().find(|a| a["item"] == "s").unwrap();
     assert_eq!(own["history"][0]["content"], "Answer in French.");
 }
+
+/// A grader that answers a verdict, except on question 3, where it answers prose.
+fn grader_server() -> MockServer {
+    MockServer::respond(|r, _| {
+        let (_, prompt) = asked(r);
+        let text = if prompt.contains("question 3") {
+            "I would rather not say."
+        } else {
+            "{\"pass\": true, \"score\": 1, \"reason\": \"fine\"}"
+        };
+        Reply::sse(&openai_stream(&[text], 10, 5))
+    })
+}
+
+#[test]
+fn checks_grade_stored_answers_once_and_a_grader_that_answers_garbage_is_an_error() {
+    let home = Home::new();
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let grader = grader_server();
+    let config = judge_config(&home, &answers, &grader);
+    let suite = home.suite(
+        "suite.jsonl",
+        concat!(
+            "{\"defaults\": {\"assert\": [{\"type\": \"finish\"}]}}\n",
+            "{\"id\": \"q1\", \"prompt\": \"question 1\", \"assert\": [{\"type\": \"icontains\", \"value\": \"ALPHA\"}]}\n",
+            "{\"id\": \"q2\", \"prompt\": \"question 2\", \"assert\": [{\"type\": \"contains\", \"value\": \"says\"}]}\n",
+            "{\"id\": \"q3\", \"prompt\": \"question 3\", \"assert\": [{\"type\": \"llm-rubric\", \"value\": \"answers the question\"}]}\n",
+            "{\"id\": \"q4\", \"prompt\": \"question 4\", \"assert\": [{\"type\": \"regex\", \"value\": \"^beta\"}]}\n",
+        ),
+    );
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite]));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) =
+        run(&mut home.duel(&config, &["check", "last", "--grader", "judge", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("16 checks to grade"), "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let model = |i: usize| &report["models"][i];
+    assert_eq!(model(0)["model"], "alpha");
+    // q1 and q2 pass for alpha, q4 fails; q3's grader never gave a verdict: an error,
+    // never a pass or a fail.
+    assert_eq!(
+        (model(0)["passed"].as_u64(), model(0)["graded"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(model(0)["errors"], 1);
+    assert_eq!(model(0)["failures"]["regex"], 1);
+    assert_eq!(
+        (model(1)["passed"].as_u64(), model(1)["graded"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let interval = model(0)["interval"].as_array().unwrap();
+    assert!(
+        (interval[0].as_f64().unwrap() - 0.2077).abs() < 1e-3,
+        "{interval:?}"
+    );
+    let pair = &report["pairs"][0];
+    assert_eq!(
+        (
+            pair["items"].as_u64(),
+            pair["only_a"].as_u64(),
+            pair["only_b"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1))
+    );
+    assert_eq!(pair["p_value"], 1.0);
+    // Garbage is asked once more, then given up: two requests per model for q3.
+    assert_eq!(grader.requests().len(), 4);
+
+    // Nothing changed: nothing is graded or asked again.
+    let (code, _, err) = run(&mut home.duel(&config, &["check", "last", "--grader", "judge"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 checks to grade"), "{err}");
+    assert_eq!(grader.requests().len(), 4);
+    let lines = std::fs::read_to_string(
+        home.runs_dir()
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("checks.jsonl"),
+    )
+    .unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        16,
+        "one line per item, model and check"
+    );
+
+    // For CI: a model under the floor exits 1 and says which.
+    let (code, out, _) = run(&mut home.duel(
+        &config,
+        &["check", "last", "--grader", "judge", "--fail-under", "0.7"],
+    ));
+    assert_eq!(code, 1);
+    assert!(out.contains("below 70%: alpha, beta (exit 1)"), "{out}");
+    let (code, _, _) = run(&mut home.duel(
+        &config,
+        &["check", "last", "--grader", "judge", "--fail-under", "0.6"],
+    ));
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn the_example_checks_suite_runs_offline_through_the_demo_models() {
+    let home = Home::new();
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/checks.jsonl");
+    let (code, _, err) = demo(&home, &["batch", suite]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = demo(&home, &["check", "last", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    for i in 0..2 {
+        let model = &report["models"][i];
+        // The rubric has no grader: that item is an error, the other four are graded.
+        assert_eq!(model["graded"], 4, "{out}");
+        assert_eq!(model["errors"], 1, "{out}");
+    }
+}

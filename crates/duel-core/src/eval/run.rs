@@ -19,6 +19,7 @@ use crate::votes::log::{self, Skipped};
 pub const RUNS_DIR: &str = "runs";
 const INFO_FILE: &str = "run.json";
 const ANSWERS_FILE: &str = "answers.jsonl";
+const CHECKS_FILE: &str = "checks.jsonl";
 /// The run's own copy of its suite, `suite.<ext>`: review, judge and resume read the
 /// items from it, whatever became of the file the run was started from.
 const SUITE_STEM: &str = "suite";
@@ -171,6 +172,17 @@ impl Run {
     /// torn by a kill is skipped, and its answer asked for again).
     pub fn answers(&self) -> io::Result<(Vec<AnswerRecord>, Vec<Skipped>)> {
         log::read_jsonl(&self.dir.join(ANSWERS_FILE))
+    }
+
+    /// Appends graded checks; returns once they are on disk.
+    pub fn append_checks(&self, records: &[super::check::record::CheckRecord]) -> io::Result<()> {
+        log::append_jsonl(&self.dir.join(CHECKS_FILE), records)
+    }
+
+    /// Every graded check so far (the latest line for a key wins), and the lines that
+    /// could not be read (one torn by a kill is graded again).
+    pub fn checks(&self) -> io::Result<(Vec<super::check::record::CheckRecord>, Vec<Skipped>)> {
+        log::read_jsonl(&self.dir.join(CHECKS_FILE))
     }
 
     /// The (item, model) answers `items` still need: neither recorded nor recorded as

@@ -7,6 +7,7 @@
 
 mod grade;
 pub mod rates;
+pub mod record;
 
 use std::fmt;
 use std::path::Path;

@@ -1,0 +1,412 @@
+//! `duel check RUN`: grades a run's stored answers against its suite's checks (SPEC
+//! §9) without asking the models again. Only what changed is graded again (a check's
+//! definition, the answer, a rubric's grader); every graded check is appended to the
+//! run's `checks.jsonl` and synced as it is graded, so a check killed midway grades
+//! only what is missing next time. Then the pass rates: per model with a Wilson
+//! interval, per pair the exact McNemar test.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use super::{UsageError, print_json, print_rows};
+use crate::cli::CheckArgs;
+use crate::config::{Config, ModelSpec};
+use crate::domain::{Message, Role};
+use crate::eval::check::rates::{self, PairTest, PassRate};
+use crate::eval::check::record::{self, CheckRecord, Task};
+use crate::eval::check::{Graded, Outcome, grade};
+use crate::eval::run::Run;
+use crate::text::{count, sanitize};
+
+/// How long a `command` check may run before it is killed and counted an error.
+const COMMAND_LIMIT: Duration = Duration::from_secs(30);
+
+/// What `duel check --json` prints.
+#[derive(Serialize)]
+struct Report {
+    run: String,
+    graded_now: usize,
+    models: Vec<PassRate>,
+    pairs: Vec<PairTest>,
+    fail_under: Option<f64>,
+    below: Vec<String>,
+}
+
+/// `duel check`.
+pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow::Result<u8> {
+    let grader = match &args.grader {
+        Some(name) => Some(
+            config
+                .require_model("--grader", name)
+                .cloned()
+                .map_err(UsageError)?,
+        ),
+        None => None,
+    };
+    if let Some(grader) = &grader {
+        super::keys_set([grader])?;
+    }
+    let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
+    let id = run.info.id.clone();
+    let items = run
+        .items()
+        .map_err(|e| UsageError(format!("run {id}: {e}")))?;
+    let (answers, _) = run
+        .answers()
+        .with_context(|| format!("reading the answers of run {id}"))?;
+    let (records, _) = run
+        .checks()
+        .with_context(|| format!("reading the checks of run {id}"))?;
+    let models = run.info.models.clone();
+    let grader_name = grader.as_ref().map(|g| g.name.as_str());
+    let todo = record::to_grade(
+        &items,
+        &answers,
+        &models,
+        &records,
+        grader_name,
+        args.only.as_deref(),
+    );
+    crate::say!(
+        "checking run {id}: {} to grade{}",
+        count(todo.len(), "check", "checks"),
+        if records.is_empty() {
+            String::new()
+        } else {
+            " (the rest graded before)".to_owned()
+        }
+    );
+    let graded_now = todo.len();
+    for task in &todo {
+        let outcome = outcome(task, grader.as_ref()).await;
+        let record = CheckRecord::new(
+            task,
+            outcome,
+            grader_name,
+            jiff::Timestamp::now().to_string(),
+        );
+        run.append_checks(std::slice::from_ref(&record))
+            .with_context(|| format!("writing the checks of run {id}"))?;
+    }
+
+    let (records, _) = run.checks()?;
+    let grades = record::item_grades(&items, &answers, &models, &records, grader_name);
+    let report = Report {
+        run: id,
+        graded_now,
+        pairs: rates::pair_tests(&grades, &models),
+        below: Vec::new(),
+        fail_under: args.fail_under,
+        models: rates::pass_rates(&grades, &models),
+    };
+    let below: Vec<String> = match args.fail_under {
+        Some(floor) => report
+            .models
+            .iter()
+            .filter(|m| m.rate.is_none_or(|rate| rate < floor))
+            .map(|m| m.model.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    let report = Report { below, ..report };
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print_report(&mut io::stdout().lock(), &report)?;
+    }
+    Ok(u8::from(!report.below.is_empty()))
+}
+
+/// One check's outcome: graded here, by a program, or by the grader model.
+async fn outcome(task: &Task<'_>, grader: Option<&ModelSpec>) -> Outcome {
+    let side = &task.answer.side;
+    let graded = grade(task.check, side, task.item.reference.as_deref(), None);
+    let outcome = match graded {
+        Graded::Done(outcome) => return outcome,
+        Graded::Command(argv) => command(&argv, task).await,
+        Graded::Rubric(rubric) => match grader {
+            Some(grader) => rubric_verdict(grader, &rubric, task).await,
+            None => Outcome::error("an llm-rubric check needs a grader: --grader MODEL"),
+        },
+    };
+    task.check.settle(outcome)
+}
+
+/// Runs `argv` (no shell) with the answer on stdin and the item's id, the model and
+/// the reference in its environment; exit 0 passes. Killed after 30 s.
+async fn command(argv: &[String], task: &Task<'_>) -> Outcome {
+    command_within(argv, task, COMMAND_LIMIT).await
+}
+
+async fn command_within(argv: &[String], task: &Task<'_>, limit: Duration) -> Outcome {
+    let Some((program, args)) = argv.split_first() else {
+        return Outcome::error("the command is empty");
+    };
+    let spawned = tokio::process::Command::new(program)
+        .args(args)
+        .env("DUEL_ITEM", &task.item.id)
+        .env("DUEL_MODEL", &task.answer.side.model)
+        .env(
+            "DUEL_REFERENCE",
+            task.item.reference.as_deref().unwrap_or_default(),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => return Outcome::error(format!("cannot run {program}: {e}")),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // A program that does not read its input is no error.
+        let _ = stdin.write_all(task.answer.side.answer.as_bytes()).await;
+    }
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Err(_) => Outcome::error(format!(
+            "{program} ran longer than {} s and was killed",
+            limit.as_secs()
+        )),
+        Ok(Err(e)) => Outcome::error(format!("{program}: {e}")),
+        Ok(Ok(output)) if output.status.success() => {
+            Outcome::pass(1.0, format!("{program} exited 0"))
+        }
+        Ok(Ok(output)) => {
+            let said = String::from_utf8_lossy(&output.stderr);
+            let said = sanitize(said.lines().next().unwrap_or_default());
+            match output.status.code() {
+                Some(code) => Outcome::fail(0.0, format!("{program} exited {code}: {said}")),
+                None => Outcome::error(format!("{program} was ended by a signal")),
+            }
+        }
+    }
+}
+
+/// The grader's verdict: a JSON `{"pass", "score", "reason"}`; asked once more when
+/// the reply is not one, then an error (never a pass).
+async fn rubric_verdict(grader: &ModelSpec, rubric: &str, task: &Task<'_>) -> Outcome {
+    let prompt = format!(
+        "You grade one answer against a rubric.\n\n[Question]\n{}\n\n[Answer]\n{}\n\n[Rubric]\n{rubric}\n\n\
+         Reply with one JSON object and nothing else: {{\"pass\": true or false, \"score\": a number from 0 to 1, \"reason\": \"one sentence\"}}",
+        task.item.prompt(),
+        task.answer.side.answer,
+    );
+    let mut last = String::new();
+    for _ in 0..2 {
+        let answer = super::answer(grader, vec![Message::new(Role::User, prompt.clone())]).await;
+        if let crate::domain::AnswerState::Failed(e) = &answer.state {
+            return Outcome::error(format!("the grader failed: {e}"));
+        }
+        match parse_verdict(&answer.text) {
+            Some(outcome) => return outcome,
+            None => last = answer.text,
+        }
+    }
+    Outcome::error(format!(
+        "the grader answered no verdict twice: {:?}",
+        sanitize(&last.chars().take(80).collect::<String>())
+    ))
+}
+
+/// The first JSON object in `reply` with a boolean `pass`.
+fn parse_verdict(reply: &str) -> Option<Outcome> {
+    let starts = reply.char_indices().filter(|(_, c)| *c == '{');
+    for (at, _) in starts {
+        let mut values =
+            serde_json::Deserializer::from_str(&reply[at..]).into_iter::<serde_json::Value>();
+        let Some(Ok(value)) = values.next() else {
+            continue;
+        };
+        let Some(pass) = value.get("pass").and_then(serde_json::Value::as_bool) else {
+            continue;
+        };
+        let score = value
+            .get("score")
+            .and_then(serde_json::Value::as_f64)
+            .filter(|s| (0.0..=1.0).contains(s))
+            .unwrap_or(if pass { 1.0 } else { 0.0 });
+        let reason = value
+            .get("reason")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        return Some(if pass {
+            Outcome::pass(score, reason)
+        } else {
+            Outcome::fail(score, reason)
+        });
+    }
+    None
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.0}%", 100.0 * x)
+}
+
+fn print_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let mut table = vec![
+        [
+            "MODEL",
+            "PASSED",
+            "RATE",
+            "95% CI",
+            "SCORE",
+            "ERRORS",
+            "FAILED CHECKS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for m in &report.models {
+        table.push(vec![
+            sanitize(&m.model),
+            format!("{}/{}", m.passed, m.graded),
+            m.rate.map_or("—".into(), percent),
+            m.interval.map_or("—".into(), |(low, high)| {
+                format!("{}–{}", percent(low), percent(high))
+            }),
+            m.score.map_or("—".into(), |s| format!("{s:.2}")),
+            m.errors.to_string(),
+            m.failures
+                .iter()
+                .map(|(kind, n)| format!("{kind} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    print_rows(out, &table)?;
+    for pair in &report.pairs {
+        writeln!(
+            out,
+            "\n{} vs {}: on {} graded for both, only {} passed {}, only {} passed {}; McNemar exact p = {:.3}{}",
+            sanitize(&pair.a),
+            sanitize(&pair.b),
+            count(pair.items as usize, "item", "items"),
+            sanitize(&pair.a),
+            pair.only_a,
+            sanitize(&pair.b),
+            pair.only_b,
+            pair.p_value,
+            if pair.p_value < 0.05 {
+                " (a real difference)"
+            } else {
+                " (could be chance)"
+            }
+        )?;
+    }
+    if let Some(floor) = report.fail_under {
+        match report.below.as_slice() {
+            [] => writeln!(out, "\nevery model passes at least {}", percent(floor))?,
+            below => writeln!(
+                out,
+                "\nbelow {}: {} (exit 1)",
+                percent(floor),
+                below
+                    .iter()
+                    .map(|m| sanitize(m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::check::{Check, Checks, Verdict};
+    use crate::eval::run::AnswerRecord;
+    use crate::eval::suite::Item;
+    use crate::votes::SideRecord;
+
+    #[test]
+    fn a_rubric_reply_is_read_where_it_has_a_verdict_and_garbage_is_none() {
+        let pass = parse_verdict("Sure! {\"pass\": true, \"score\": 0.9, \"reason\": \"polite\"}")
+            .unwrap();
+        assert_eq!((pass.verdict, pass.score), (Verdict::Pass, 0.9));
+        let fail = parse_verdict("```json\n{\"pass\": false, \"reason\": \"rude\"}\n```").unwrap();
+        assert_eq!((fail.verdict, fail.score), (Verdict::Fail, 0.0));
+        assert_eq!(parse_verdict("I think it passes."), None);
+        assert_eq!(parse_verdict("{\"verdict\": \"pass\"}"), None);
+        assert_eq!(parse_verdict("{\"pass\": \"yes\"}"), None);
+    }
+
+    fn task_parts(text: &str) -> (Item, AnswerRecord, Check) {
+        let check = Check::parse(
+            &serde_json::json!({"type": "command", "value": ["x"]}),
+            Path::new("."),
+        )
+        .unwrap();
+        let item = Item {
+            checks: Checks {
+                list: vec![check.clone()],
+                threshold: None,
+            },
+            reference: Some("ref".into()),
+            ..Item::sample("q1")
+        };
+        let answer = AnswerRecord {
+            item: "q1".into(),
+            side: SideRecord::sample("qwen", text, crate::domain::Finish::Stop),
+        };
+        (item, answer, check)
+    }
+
+    #[tokio::test]
+    async fn a_command_reads_the_answer_and_its_exit_code_decides() {
+        let (item, answer, check) = task_parts("Canberra");
+        let task = Task {
+            item: &item,
+            answer: &answer,
+            index: 0,
+            check: &check,
+        };
+        let sh = |script: &str| vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
+        let grep = command(
+            &sh(
+                "grep -q Canberra && test \"$DUEL_ITEM/$DUEL_MODEL/$DUEL_REFERENCE\" = q1/qwen/ref",
+            ),
+            &task,
+        )
+        .await;
+        assert_eq!(grep.verdict, Verdict::Pass, "{}", grep.reason);
+        let fail = command(&sh("echo no Sydney >&2; exit 3"), &task).await;
+        assert_eq!(fail.verdict, Verdict::Fail);
+        assert!(
+            fail.reason.contains("exited 3: no Sydney"),
+            "{}",
+            fail.reason
+        );
+        let missing = command(&["duel-no-such-program".to_owned()], &task).await;
+        assert_eq!(missing.verdict, Verdict::Error);
+    }
+
+    #[tokio::test]
+    async fn a_command_that_hangs_is_killed_and_is_an_error() {
+        let (item, answer, check) = task_parts("x");
+        let task = Task {
+            item: &item,
+            answer: &answer,
+            index: 0,
+            check: &check,
+        };
+        let started = std::time::Instant::now();
+        let hung = command_within(
+            &["sleep".into(), "30".into()],
+            &task,
+            Duration::from_millis(300),
+        )
+        .await;
+        assert_eq!(hung.verdict, Verdict::Error);
+        assert!(hung.reason.contains("killed"), "{}", hung.reason);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
