@@ -340,6 +340,10 @@ pub struct BatchArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
+    /// Exit 1 when any model's pass rate on the suite's checks is below RATE (0 to 1).
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub fail_under: Option<f64>,
+
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,

@@ -31,6 +31,8 @@ struct Plan {
     /// Whether an existing run is being resumed.
     resumed: bool,
     tally: Outcomes,
+    /// Checks graded as the answers came in.
+    checked: usize,
 }
 
 /// `duel batch SUITE` / `duel batch --resume RUN`. `pair` is the TUI's pair (from
@@ -71,8 +73,21 @@ pub async fn batch(
         items,
         models,
         tally,
+        checked,
         ..
     } = plan;
+    // The pass rates, where the suite has checks.
+    let checks = if items.iter().any(|i| !i.checks.list.is_empty()) {
+        Some(super::check::Report::of(
+            &run,
+            &items,
+            None,
+            checked,
+            args.fail_under,
+        )?)
+    } else {
+        None
+    };
     let id = &run.info.id;
     let summary = Summary {
         run: id,
@@ -84,6 +99,7 @@ pub async fn batch(
         stopped,
         demo: run.is_demo(),
         models: tally.summaries(&models),
+        checks,
     };
     print_summary(&summary, args.json)?;
     let missing = summary
@@ -99,7 +115,11 @@ pub async fn batch(
         );
         return Ok(130);
     }
-    Ok(u8::from(missing > 0))
+    let below = summary
+        .checks
+        .as_ref()
+        .is_some_and(super::check::Report::failed);
+    Ok(u8::from(missing > 0 || below))
 }
 
 impl Plan {
@@ -185,6 +205,13 @@ impl Plan {
                     )
                 })?;
             asked += 1;
+            // Its checks, as it is saved (a rubric waits for `duel check --grader`).
+            let answer = AnswerRecord {
+                item: item.id.clone(),
+                side: side.clone(),
+            };
+            let tasks = crate::eval::check::record::tasks_of(item, &answer);
+            self.checked += super::check::grade_and_keep(&self.run, &tasks, None, true).await?;
             progress.finished(Finished {
                 lane: done.model,
                 group: done.key,
@@ -367,6 +394,7 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
         jobs,
         resumed,
         tally,
+        checked: 0,
     })
 }
 
@@ -418,6 +446,9 @@ struct Summary<'a> {
     /// A run of the offline demo models (its votes go to the demo's log).
     demo: bool,
     models: Vec<ModelSummary>,
+    /// The suite's checks on the run's answers, where it has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checks: Option<super::check::Report>,
 }
 
 fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
@@ -436,6 +467,16 @@ fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
         summary.elapsed_ms as f64 / 1000.0
     )?;
     super::summary::print_table(&mut out, &summary.models, summary.items)?;
+    if let Some(checks) = &summary.checks {
+        writeln!(
+            out,
+            "\nchecks (`{} check {}` grades llm-rubric checks with --grader MODEL):",
+            crate::config::duel_command(summary.demo),
+            summary.run
+        )?;
+        super::check::print_report(&mut out, checks)?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "next: `{1} review {0}` to vote blind, `{1} judge {0} --with MODEL` for a model judge, `{1} stats --run {0}`",

@@ -27,15 +27,83 @@ use crate::text::{count, sanitize};
 /// How long a `command` check may run before it is killed and counted an error.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30);
 
-/// What `duel check --json` prints.
+/// What `duel check --json` prints, and the checks part of `duel batch`'s summary.
 #[derive(Serialize)]
-struct Report {
+pub struct Report {
     run: String,
     graded_now: usize,
     models: Vec<PassRate>,
     pairs: Vec<PairTest>,
     fail_under: Option<f64>,
     below: Vec<String>,
+}
+
+impl Report {
+    /// The pass rates of `run` from the checks it has graded; `below` names the
+    /// models under `fail_under`.
+    pub fn of(
+        run: &Run,
+        items: &[crate::eval::suite::Item],
+        grader: Option<&str>,
+        graded_now: usize,
+        fail_under: Option<f64>,
+    ) -> anyhow::Result<Report> {
+        let (answers, _) = run.answers()?;
+        let (records, _) = run.checks()?;
+        let models = &run.info.models;
+        let grades = record::item_grades(items, &answers, models, &records, grader);
+        let rates = rates::pass_rates(&grades, models);
+        let below = match fail_under {
+            Some(floor) => rates
+                .iter()
+                .filter(|m| m.rate.is_none_or(|rate| rate < floor))
+                .map(|m| m.model.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(Report {
+            run: run.info.id.clone(),
+            graded_now,
+            pairs: rates::pair_tests(&grades, models),
+            models: rates,
+            fail_under,
+            below,
+        })
+    }
+
+    /// Whether a model is under the floor (exit 1, for CI).
+    pub fn failed(&self) -> bool {
+        !self.below.is_empty()
+    }
+}
+
+/// Grades `tasks` one after the other, each record appended and synced before the
+/// next. A rubric without a grader is an error, or with `leave_rubrics` left for a
+/// `duel check --grader` to grade. Returns how many were graded.
+pub async fn grade_and_keep(
+    run: &Run,
+    tasks: &[Task<'_>],
+    grader: Option<&ModelSpec>,
+    leave_rubrics: bool,
+) -> anyhow::Result<usize> {
+    let mut graded = 0;
+    for task in tasks {
+        let rubric = matches!(task.check.kind, crate::eval::check::Kind::Rubric(_));
+        if rubric && grader.is_none() && leave_rubrics {
+            continue;
+        }
+        let outcome = outcome(task, grader).await;
+        let record = CheckRecord::new(
+            task,
+            outcome,
+            grader.map(|g| g.name.as_str()),
+            jiff::Timestamp::now().to_string(),
+        );
+        run.append_checks(std::slice::from_ref(&record))
+            .with_context(|| format!("writing the checks of run {}", run.info.id))?;
+        graded += 1;
+    }
+    Ok(graded)
 }
 
 /// `duel check`.
@@ -82,45 +150,14 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
             " (the rest graded before)".to_owned()
         }
     );
-    let graded_now = todo.len();
-    for task in &todo {
-        let outcome = outcome(task, grader.as_ref()).await;
-        let record = CheckRecord::new(
-            task,
-            outcome,
-            grader_name,
-            jiff::Timestamp::now().to_string(),
-        );
-        run.append_checks(std::slice::from_ref(&record))
-            .with_context(|| format!("writing the checks of run {id}"))?;
-    }
-
-    let (records, _) = run.checks()?;
-    let grades = record::item_grades(&items, &answers, &models, &records, grader_name);
-    let report = Report {
-        run: id,
-        graded_now,
-        pairs: rates::pair_tests(&grades, &models),
-        below: Vec::new(),
-        fail_under: args.fail_under,
-        models: rates::pass_rates(&grades, &models),
-    };
-    let below: Vec<String> = match args.fail_under {
-        Some(floor) => report
-            .models
-            .iter()
-            .filter(|m| m.rate.is_none_or(|rate| rate < floor))
-            .map(|m| m.model.clone())
-            .collect(),
-        None => Vec::new(),
-    };
-    let report = Report { below, ..report };
+    let graded_now = grade_and_keep(&run, &todo, grader.as_ref(), false).await?;
+    let report = Report::of(&run, &items, grader_name, graded_now, args.fail_under)?;
     if args.json {
         print_json(&report)?;
     } else {
         print_report(&mut io::stdout().lock(), &report)?;
     }
-    Ok(u8::from(!report.below.is_empty()))
+    Ok(u8::from(report.failed()))
 }
 
 /// One check's outcome: graded here, by a program, or by the grader model.
@@ -250,7 +287,8 @@ fn percent(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
-fn print_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
+/// The pass rates as a table, each pair's test, and the floor.
+pub fn print_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let mut table = vec![
         [
             "MODEL",

@@ -882,14 +882,21 @@ fn checks_grade_stored_answers_once_and_a_grader_that_answers_garbage_is_an_erro
             "{\"id\": \"q4\", \"prompt\": \"question 4\", \"assert\": [{\"type\": \"regex\", \"value\": \"^beta\"}]}\n",
         ),
     );
-    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite]));
+    // duel batch grades each answer's checks as it is saved; the rubric waits for a
+    // grader.
+    let (code, out, err) = run(&mut home.duel(&config, &["batch", &suite, "--json"]));
     assert_eq!(code, 0, "{err}");
+    let batch: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(batch["checks"]["graded_now"], 14, "{out}");
 
     let (code, out, err) =
         run(&mut home.duel(&config, &["check", "last", "--grader", "judge", "--json"]));
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("16 checks to grade"), "{err}");
+    assert!(err.contains("2 checks to grade"), "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
+    // batch and check agree on the same run.
+    assert_eq!(batch["checks"]["models"], report["models"]);
+    assert_eq!(batch["checks"]["pairs"], report["pairs"]);
     let model = |i: usize| &report["models"][i];
     assert_eq!(model(0)["model"], "alpha");
     // q1 and q2 pass for alpha, q4 fails; q3's grader never gave a verdict: an error,
@@ -973,4 +980,71 @@ fn the_example_checks_suite_runs_offline_through_the_demo_models() {
         assert_eq!(model["graded"], 4, "{out}");
         assert_eq!(model["errors"], 1, "{out}");
     }
+}
+
+#[test]
+fn a_check_killed_with_sigkill_asks_the_grader_only_for_what_is_missing() {
+    let home = Home::new();
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    // A grader slow enough to be killed midway.
+    let slow = MockServer::respond(|_, _| {
+        let mut reply = Reply::sse(&openai_stream(&["{\"pass\": true}"], 10, 5));
+        reply
+            .steps
+            .insert(0, Step::Sleep(Duration::from_millis(100)));
+        reply
+    });
+    let config = judge_config(&home, &answers, &slow);
+    let suite: String = (1..=6)
+        .map(|i| format!("{{\"id\": \"q{i}\", \"prompt\": \"question {i}\", \"assert\": [{{\"type\": \"llm-rubric\", \"value\": \"good\"}}]}}\n"))
+        .collect();
+    let suite = home.suite("suite.jsonl", &suite);
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite]));
+    assert_eq!(code, 0, "{err}");
+    let run_dir = home
+        .runs_dir()
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let graded = || {
+        std::fs::read_to_string(run_dir.join("checks.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+            .count()
+    };
+    let mut child = home
+        .duel(&config, &["check", "last", "--grader", "judge"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while graded() < 4 {
+        assert!(Instant::now() < deadline, "no checks were graded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let kept = graded();
+    assert!((4..12).contains(&kept), "{kept}");
+
+    let fresh =
+        MockServer::respond(|_, _| Reply::sse(&openai_stream(&["{\"pass\": true}"], 10, 5)));
+    let config = judge_config(&home, &answers, &fresh);
+    let (code, _, err) = run(&mut home.duel(&config, &["check", "last", "--grader", "judge"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("{} checks to grade", 12 - kept)),
+        "{err}"
+    );
+    assert_eq!(
+        fresh.requests().len(),
+        12 - kept,
+        "each missing check asked once"
+    );
+    assert_eq!(graded(), 12);
 }

@@ -111,17 +111,21 @@ fn tasks<'a>(
         .iter()
         .flat_map(|item| models.iter().map(move |model| (item, model)))
         .filter_map(|(item, model)| Some((item, *latest.get(&(item.id.as_str(), model.as_str()))?)))
-        .flat_map(|(item, answer)| {
-            item.checks
-                .list
-                .iter()
-                .enumerate()
-                .map(move |(index, check)| Task {
-                    item,
-                    answer,
-                    index,
-                    check,
-                })
+        .flat_map(|(item, answer)| tasks_of(item, answer))
+        .collect()
+}
+
+/// Every check of `item` on `answer`.
+pub fn tasks_of<'a>(item: &'a Item, answer: &'a AnswerRecord) -> Vec<Task<'a>> {
+    item.checks
+        .list
+        .iter()
+        .enumerate()
+        .map(|(index, check)| Task {
+            item,
+            answer,
+            index,
+            check,
         })
         .collect()
 }
