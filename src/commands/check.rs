@@ -20,7 +20,7 @@ use crate::config::{Config, ModelSpec};
 use crate::domain::{Message, Role};
 use crate::eval::check::rates::{self, PairTest, PassRate};
 use crate::eval::check::record::{self, CheckRecord, Task};
-use crate::eval::check::{Graded, Outcome, grade};
+use crate::eval::check::{Graded, Kind, Outcome, grade};
 use crate::eval::run::Run;
 use crate::text::{count, sanitize};
 
@@ -77,32 +77,55 @@ impl Report {
     }
 }
 
-/// Grades `tasks` one after the other, each record appended and synced before the
-/// next. A rubric without a grader is an error, or with `leave_rubrics` left for a
-/// `duel check --grader` to grade. Returns how many were graded.
+/// How many graded checks are written in one go at most: what the answer alone
+/// decides is graded in microseconds, and one synced write per check cost more than
+/// the grading.
+const WRITE_EVERY: usize = 256;
+
+/// Grades `tasks` in order and keeps every record on disk: checks graded in place are
+/// written together (at most `WRITE_EVERY` at once), and everything graded is written
+/// before a program or a grader is asked, so a kill loses at most what was graded
+/// since the last write, never a grader's answer. A rubric without a grader is an
+/// error, or with `leave_rubrics` left for a `duel check --grader` to grade. Returns
+/// how many were graded.
 pub async fn grade_and_keep(
     run: &Run,
     tasks: &[Task<'_>],
     grader: Option<&ModelSpec>,
     leave_rubrics: bool,
 ) -> anyhow::Result<usize> {
+    let write = |records: &mut Vec<CheckRecord>| {
+        let written = run
+            .append_checks(records)
+            .with_context(|| format!("writing the checks of run {}", run.info.id));
+        records.clear();
+        written
+    };
     let mut graded = 0;
+    let mut pending = Vec::new();
     for task in tasks {
-        let rubric = matches!(task.check.kind, crate::eval::check::Kind::Rubric(_));
-        if rubric && grader.is_none() && leave_rubrics {
-            continue;
+        let slow = match task.check.kind {
+            Kind::Rubric(_) if grader.is_none() && leave_rubrics => continue,
+            Kind::Rubric(_) => grader.is_some(),
+            Kind::Command(_) => true,
+            _ => false,
+        };
+        if slow || pending.len() >= WRITE_EVERY {
+            write(&mut pending)?;
         }
         let outcome = outcome(task, grader).await;
-        let record = CheckRecord::new(
+        pending.push(CheckRecord::new(
             task,
             outcome,
             grader.map(|g| g.name.as_str()),
             jiff::Timestamp::now().to_string(),
-        );
-        run.append_checks(std::slice::from_ref(&record))
-            .with_context(|| format!("writing the checks of run {}", run.info.id))?;
+        ));
+        if slow {
+            write(&mut pending)?;
+        }
         graded += 1;
     }
+    write(&mut pending)?;
     Ok(graded)
 }
 
