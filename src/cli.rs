@@ -490,6 +490,11 @@ pub struct StatsArgs {
     #[arg(long)]
     pub by_category: bool,
 
+    /// With --run: the run's checks beside its votes (pass rates with 95% intervals,
+    /// and per pair whether the difference is real).
+    #[arg(long, requires = "run")]
+    pub checks: bool,
+
     /// How likely A is better than B, and how many more votes between them would
     /// settle it (default: the top two models).
     #[arg(long, value_name = "A,B", value_delimiter = ',', num_args = 1)]

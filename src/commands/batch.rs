@@ -16,6 +16,7 @@ use super::summary::{ModelSummary, Outcomes};
 use crate::cli::BatchArgs;
 use crate::config::{Config, ModelSpec};
 use crate::eval::batch::{self, Request, Retries};
+use crate::eval::check::record::ChecksReport;
 use crate::eval::run::{AnswerRecord, Run, RunInfo, sha256_hex};
 use crate::eval::suite::{self, Item};
 use crate::votes::SideRecord;
@@ -78,13 +79,7 @@ pub async fn batch(
     } = plan;
     // The pass rates, where the suite has checks.
     let checks = if items.iter().any(|i| !i.checks.list.is_empty()) {
-        Some(super::check::Report::of(
-            &run,
-            &items,
-            None,
-            checked,
-            args.fail_under,
-        )?)
+        Some(ChecksReport::of(&run, &items, checked, args.fail_under)?)
     } else {
         None
     };
@@ -115,10 +110,7 @@ pub async fn batch(
         );
         return Ok(130);
     }
-    let below = summary
-        .checks
-        .as_ref()
-        .is_some_and(super::check::Report::failed);
+    let below = summary.checks.as_ref().is_some_and(ChecksReport::failed);
     Ok(u8::from(missing > 0 || below))
 }
 
@@ -448,7 +440,7 @@ struct Summary<'a> {
     models: Vec<ModelSummary>,
     /// The suite's checks on the run's answers, where it has any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    checks: Option<super::check::Report>,
+    checks: Option<ChecksReport>,
 }
 
 fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {

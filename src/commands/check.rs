@@ -11,71 +11,19 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use super::{UsageError, print_json, print_rows};
 use crate::cli::CheckArgs;
 use crate::config::{Config, ModelSpec};
 use crate::domain::{Message, Role};
-use crate::eval::check::rates::{self, PairTest, PassRate};
-use crate::eval::check::record::{self, CheckRecord, Task};
+use crate::eval::check::record::{self, CheckRecord, ChecksReport, Task};
 use crate::eval::check::{Graded, Kind, Outcome, grade};
 use crate::eval::run::Run;
 use crate::text::{count, sanitize};
 
 /// How long a `command` check may run before it is killed and counted an error.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30);
-
-/// What `duel check --json` prints, and the checks part of `duel batch`'s summary.
-#[derive(Serialize)]
-pub struct Report {
-    run: String,
-    graded_now: usize,
-    models: Vec<PassRate>,
-    pairs: Vec<PairTest>,
-    fail_under: Option<f64>,
-    below: Vec<String>,
-}
-
-impl Report {
-    /// The pass rates of `run` from the checks it has graded; `below` names the
-    /// models under `fail_under`.
-    pub fn of(
-        run: &Run,
-        items: &[crate::eval::suite::Item],
-        grader: Option<&str>,
-        graded_now: usize,
-        fail_under: Option<f64>,
-    ) -> anyhow::Result<Report> {
-        let (answers, _) = run.answers()?;
-        let (records, _) = run.checks()?;
-        let models = &run.info.models;
-        let grades = record::item_grades(items, &answers, models, &records, grader);
-        let rates = rates::pass_rates(&grades, models);
-        let below = match fail_under {
-            Some(floor) => rates
-                .iter()
-                .filter(|m| m.rate.is_none_or(|rate| rate < floor))
-                .map(|m| m.model.clone())
-                .collect(),
-            None => Vec::new(),
-        };
-        Ok(Report {
-            run: run.info.id.clone(),
-            graded_now,
-            pairs: rates::pair_tests(&grades, models),
-            models: rates,
-            fail_under,
-            below,
-        })
-    }
-
-    /// Whether a model is under the floor (exit 1, for CI).
-    pub fn failed(&self) -> bool {
-        !self.below.is_empty()
-    }
-}
 
 /// How many graded checks are written in one go at most: what the answer alone
 /// decides is graded in microseconds, and one synced write per check cost more than
@@ -174,7 +122,7 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
         }
     );
     let graded_now = grade_and_keep(&run, &todo, grader.as_ref(), false).await?;
-    let report = Report::of(&run, &items, grader_name, graded_now, args.fail_under)?;
+    let report = ChecksReport::of(&run, &items, graded_now, args.fail_under)?;
     if args.json {
         print_json(&report)?;
     } else {
@@ -311,7 +259,7 @@ fn percent(x: f64) -> String {
 }
 
 /// The pass rates as a table, each pair's test, and the floor.
-pub fn print_report(out: &mut impl Write, report: &Report) -> io::Result<()> {
+pub fn print_report(out: &mut impl Write, report: &ChecksReport) -> io::Result<()> {
     let mut table = vec![
         [
             "MODEL",

@@ -31,7 +31,7 @@ use crate::votes::report::{Filters, JudgeCount, Query, Report, ReportError};
 /// `duel stats`; `global` gives `--plot` the theme; `demo`: the demo's own log.
 pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> anyhow::Result<u8> {
     let report = Report::build(&query(args, data_dir, demo), data_dir).map_err(|e| match e {
-        ReportError::Pair(why) => anyhow::Error::new(super::UsageError(why)),
+        ReportError::Usage(why) => anyhow::Error::new(super::UsageError(why)),
         other => other.into(),
     })?;
     warn_skipped(&report.read.skipped);
@@ -65,6 +65,10 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         text
     };
     write!(out, "{}", wrap_prose(&text, columns))?;
+    if let Some(checks) = &report.checks {
+        writeln!(out, "\nChecks on run {}:", checks.run)?;
+        super::check::print_report(&mut out, checks)?;
+    }
     Ok(0)
 }
 
@@ -128,6 +132,7 @@ fn query(args: &StatsArgs, data_dir: &Path, demo: bool) -> Query {
         style_control: args.style_control,
         by_category: args.by_category,
         pair: args.pair.clone(),
+        checks: args.checks,
     }
 }
 

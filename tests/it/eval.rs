@@ -894,9 +894,15 @@ fn checks_grade_stored_answers_once_and_a_grader_that_answers_garbage_is_an_erro
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("2 checks to grade"), "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
-    // batch and check agree on the same run.
+    // batch and check agree on the same run, and stats shows the same beside the votes.
     assert_eq!(batch["checks"]["models"], report["models"]);
     assert_eq!(batch["checks"]["pairs"], report["pairs"]);
+    let (code, out, err) =
+        run(&mut home.duel(&config, &["stats", "--run", "last", "--checks", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let stats: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stats["checks"]["models"], report["models"]);
+    assert_eq!(stats["checks"]["pairs"], report["pairs"]);
     let model = |i: usize| &report["models"][i];
     assert_eq!(model(0)["model"], "alpha");
     // q1 and q2 pass for alpha, q4 fails; q3's grader never gave a verdict: an error,

@@ -21,6 +21,7 @@ use super::decide::{self, Decision};
 use super::log::{self, MergeError, Skipped};
 use super::rating::{Leaderboard, Matrix, ModelStats, PositionBias, Tally};
 use super::style_control::{StyleControl, StyleVotes};
+use crate::eval::check::record::ChecksReport;
 use crate::eval::run::Run;
 use crate::eval::trust::{self, Consistency, JudgeAgreement, JudgeDoubt, Trust};
 
@@ -48,6 +49,8 @@ pub struct Query {
     pub by_category: bool,
     /// `--pair A,B`, empty for the top two.
     pub pair: Vec<String>,
+    /// `--checks`: the run's pass rates beside its votes (needs `run`).
+    pub checks: bool,
 }
 
 /// Why a report could not be built.
@@ -55,9 +58,9 @@ pub struct Query {
 pub enum ReportError {
     #[error(transparent)]
     Logs(#[from] MergeError),
-    /// A wrong `--pair`, in words: the user's mistake.
+    /// The user's mistake, in words: a wrong `--pair`, `--checks` without a run.
     #[error("{0}")]
-    Pair(String),
+    Usage(String),
 }
 
 /// Votes per judge, most first.
@@ -157,6 +160,8 @@ pub struct Report {
     pub style_control: Option<StyleControl>,
     pub agreement: Option<Agreement>,
     pub by_category: Option<Vec<CategoryBoard>>,
+    /// `--checks`: the run's checks summed up (SPEC §9).
+    pub checks: Option<ChecksReport>,
 }
 
 impl Report {
@@ -192,13 +197,23 @@ impl Report {
         records.retain(|r| filters.keep(r));
 
         let board = leaderboard(&records, query.rounds);
-        let decision = decide::pair(&board, &query.pair).map_err(ReportError::Pair)?;
+        let decision = decide::pair(&board, &query.pair).map_err(ReportError::Usage)?;
         let agreement = query.agreement.then(|| {
             let trust = trust::trust(&records);
             let doubts = trust.doubts();
             Agreement { trust, doubts }
         });
+        let checks = match (&query.run, query.checks) {
+            (Some(wanted), true) => Some(run_checks(data_dir, wanted)?),
+            (None, true) => {
+                return Err(ReportError::Usage(
+                    "--checks reads a run's checks: give --run RUN".into(),
+                ));
+            }
+            _ => None,
+        };
         Ok(Self {
+            checks,
             read: Read {
                 logs: query.logs.clone(),
                 skipped: merged.skipped,
@@ -225,6 +240,16 @@ impl Report {
             board,
         })
     }
+}
+
+/// The checks of the run `wanted` names.
+fn run_checks(data_dir: &Path, wanted: &str) -> Result<ChecksReport, ReportError> {
+    let run = Run::find(data_dir, wanted).map_err(ReportError::Usage)?;
+    let items = run
+        .items()
+        .map_err(|e| ReportError::Usage(format!("run {}: {e}", run.info.id)))?;
+    ChecksReport::of(&run, &items, 0, None)
+        .map_err(|e| ReportError::Usage(format!("reading the checks of run {}: {e}", run.info.id)))
 }
 
 /// The run `wanted` names: resolved against the data dir's runs when it names one
@@ -309,6 +334,8 @@ struct Json<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     style_control: Option<&'a StyleControl>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    checks: Option<&'a ChecksReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     filters: Option<FiltersJson<'a>>,
     #[serde(skip_serializing_if = "is_zero")]
     duplicates: usize,
@@ -367,6 +394,7 @@ impl Serialize for Report {
             decision: self.decision.as_ref().filter(|_| self.pair_asked),
             by_category: self.by_category.as_deref(),
             style_control: self.style_control.as_ref(),
+            checks: self.checks.as_ref(),
             filters: self.filters.any().then(|| FiltersJson {
                 filters: &self.filters,
                 votes_read: self.read.votes,
@@ -646,6 +674,6 @@ mod tests {
             },
             dir.path(),
         );
-        assert!(matches!(wrong, Err(ReportError::Pair(why)) if why.contains("nobody")));
+        assert!(matches!(wrong, Err(ReportError::Usage(why)) if why.contains("nobody")));
     }
 }

@@ -7,10 +7,63 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::rates::ItemGrade;
+use super::rates::{self, ItemGrade, PairTest, PassRate};
 use super::{Check, Kind, Outcome, Verdict, item_verdict};
+use crate::eval::run::Run;
 use crate::eval::run::{AnswerRecord, sha256_hex};
 use crate::eval::suite::Item;
+
+/// A run's checks summed up: per model the pass rate, per pair the paired test; what
+/// `duel check` and `duel batch` print, and `duel stats --run RUN --checks` adds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChecksReport {
+    pub run: String,
+    /// Checks graded by the command that made the report.
+    pub graded_now: usize,
+    pub models: Vec<PassRate>,
+    pub pairs: Vec<PairTest>,
+    pub fail_under: Option<f64>,
+    /// The models whose pass rate is under `fail_under`.
+    pub below: Vec<String>,
+}
+
+impl ChecksReport {
+    /// The pass rates of `run` from the checks graded so far; `below` names the models
+    /// under `fail_under`.
+    pub fn of(
+        run: &Run,
+        items: &[Item],
+        graded_now: usize,
+        fail_under: Option<f64>,
+    ) -> std::io::Result<ChecksReport> {
+        let (answers, _) = run.answers()?;
+        let (records, _) = run.checks()?;
+        let models = &run.info.models;
+        let grades = item_grades(items, &answers, models, &records);
+        let rates = rates::pass_rates(&grades, models);
+        let below = match fail_under {
+            Some(floor) => rates
+                .iter()
+                .filter(|m| m.rate.is_none_or(|rate| rate < floor))
+                .map(|m| m.model.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(ChecksReport {
+            run: run.info.id.clone(),
+            graded_now,
+            pairs: rates::pair_tests(&grades, models),
+            models: rates,
+            fail_under,
+            below,
+        })
+    }
+
+    /// Whether a model is under the floor (exit 1, for CI).
+    pub fn failed(&self) -> bool {
+        !self.below.is_empty()
+    }
+}
 
 /// One check graded on one answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,14 +204,14 @@ pub fn to_grade<'a>(
         .collect()
 }
 
-/// Each item's grade for each model from the records that stand; an item with a check
-/// not graded yet, or one that could not run, is left ungraded.
+/// Each item's grade for each model from the records that stand (a rubric's, whoever
+/// graded it last); an item with a check not graded yet, or one that could not run,
+/// is left ungraded.
 pub fn item_grades(
     items: &[Item],
     answers: &[AnswerRecord],
     models: &[String],
     records: &[CheckRecord],
-    grader: Option<&str>,
 ) -> Vec<ItemGrade> {
     let current = current(records);
     let latest = latest(answers);
@@ -181,7 +234,7 @@ pub fn item_grades(
                         check,
                     };
                     let record = current.get(&(item.id.as_str(), model.as_str(), index))?;
-                    stands(record, &task, grader).then(|| Outcome {
+                    stands(record, &task, record.grader.as_deref()).then(|| Outcome {
                         verdict: record.result,
                         score: record.score,
                         reason: record.reason.clone(),
@@ -307,7 +360,7 @@ mod tests {
             answer("two", "qwen", "4"),
         ];
         let records = grade_all(&to_grade(&items, &answers, &models, &[], None, None));
-        let grades = item_grades(&items, &answers, &models, &records, None);
+        let grades = item_grades(&items, &answers, &models, &records);
         let of = |item: &str, model: &str| {
             grades
                 .iter()
