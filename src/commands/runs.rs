@@ -10,6 +10,8 @@ use serde::Serialize;
 use super::{load, print_json, print_rows};
 use crate::cli::RunsArgs;
 use crate::domain::Finish;
+use crate::eval::check::rates::PassRate;
+use crate::eval::check::record::ChecksReport;
 use crate::eval::run::Run;
 use crate::say;
 use crate::votes::log::{DEMO_FILE_NAME, FILE_NAME};
@@ -30,6 +32,9 @@ struct RunRow {
     votes: usize,
     /// Votes by judge (people and `llm:` model judges).
     votes_by_judge: BTreeMap<String, usize>,
+    /// Per model, items passed of those graded on the suite's checks; empty for a
+    /// suite without checks.
+    checks: Vec<PassRate>,
 }
 
 /// `duel runs`; under `demo` only the runs of the demo models.
@@ -92,13 +97,21 @@ fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>) -> RunRow {
             answered.insert(key);
         }
     }
+    let items = run.items().ok();
+    let checks = items
+        .as_ref()
+        .filter(|items| items.iter().any(|i| !i.checks.list.is_empty()))
+        .and_then(|items| ChecksReport::of(run, items, 0, None).ok())
+        .map(|report| report.models)
+        .unwrap_or_default();
     RunRow {
+        checks,
         id: run.info.id.clone(),
         name: run.info.name.clone(),
         suite: run.info.suite.display().to_string(),
         models: run.info.models.clone(),
         created: run.info.created.clone(),
-        items: run.items().ok().map(|items| items.len()),
+        items: items.map(|items| items.len()),
         answered: answered.len(),
         failed: tried.len() - answered.len(),
         votes: votes_by_judge.values().sum(),
@@ -106,11 +119,23 @@ fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>) -> RunRow {
     }
 }
 
+/// Each model's checks passed, in the models' order: `4/5, 3/5`; `—` without checks.
+fn passed(rates: &[PassRate]) -> String {
+    if rates.is_empty() {
+        return "—".into();
+    }
+    rates
+        .iter()
+        .map(|m| format!("{}/{}", m.passed, m.graded))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The rows as the table shows them, a header first.
 fn table(rows: &[RunRow]) -> Vec<Vec<String>> {
     let mut table = vec![
         [
-            "ID", "NAME", "SUITE", "MODELS", "ITEMS", "ANSWERED", "FAILED", "VOTES",
+            "ID", "NAME", "SUITE", "MODELS", "ITEMS", "ANSWERED", "FAILED", "VOTES", "PASSED",
         ]
         .map(String::from)
         .to_vec(),
@@ -129,6 +154,7 @@ fn table(rows: &[RunRow]) -> Vec<Vec<String>> {
             },
             r.failed.to_string(),
             r.votes.to_string(),
+            passed(&r.checks),
         ]);
     }
     table

@@ -748,7 +748,12 @@ fn the_offline_loop_leads_somewhere_every_reader_reads_the_demo_log_and_says_so(
     assert_eq!(code, 0, "{err}");
     assert!(first_line(&err).contains("offline demo:"), "{err}");
     let row = out.lines().find(|l| l.contains("mini")).unwrap_or_default();
-    assert!(row.trim_end().ends_with(" 4"), "four votes: {out}");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[cells.len() - 2..],
+        ["4", "—"],
+        "four votes, no checks: {out}"
+    );
 
     let (code, _, err) = demo(&home, &["history"]);
     assert_eq!(code, 0, "{err}");
@@ -986,6 +991,11 @@ fn the_example_checks_suite_runs_offline_through_the_demo_models() {
         assert_eq!(model["graded"], 4, "{out}");
         assert_eq!(model["errors"], 1, "{out}");
     }
+    // duel runs shows the same.
+    let (code, out, err) = demo(&home, &["runs", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let runs: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(runs[0]["checks"], report["models"], "{out}");
 }
 
 #[test]

@@ -154,7 +154,8 @@ mod tests {
 
     /// Worked by hand: 8 of 10, z = 1.96: centre (0.8 + 0.19208) / 1.38415 = 0.71677,
     /// half 1.95996 · √(0.016 + 0.0096037) / 1.38415 = 0.22657. scipy's
-    /// `binomtest(8, 10).proportion_ci(method="wilson")` gives (0.49016, 0.94332).
+    /// `binomtest(8, 10).proportion_ci(method="wilson")` gives (0.49016, 0.94332),
+    /// for 10 of 10 (0.72247, 1), for 0 of 5 (0, 0.43448).
     #[test]
     fn wilson_matches_values_worked_by_hand() {
         let (low, high) = wilson(8, 10).unwrap();
@@ -169,7 +170,8 @@ mod tests {
 
     /// Worked by hand: b = 1, c = 9: 2 · (C(10,0) + C(10,1)) / 2^10 = 22/1024 =
     /// 0.021484; b = 3, c = 5: 2 · (1 + 8 + 28 + 56) / 256 = 0.726563. scipy's
-    /// `binomtest(1, 10).pvalue` = 0.021484375.
+    /// `binomtest(1, 10).pvalue` = 0.021484375, `binomtest(3, 8)` 0.7265625,
+    /// `binomtest(0, 5)` 0.0625.
     #[test]
     fn the_exact_mcnemar_test_matches_values_worked_by_hand() {
         assert!(close(mcnemar_exact(1, 9), 0.021_484_375));
@@ -178,9 +180,10 @@ mod tests {
         assert_eq!(mcnemar_exact(4, 4), 1.0);
         assert_eq!(mcnemar_exact(0, 0), 1.0);
         assert!(close(mcnemar_exact(0, 5), 0.0625));
-        // Thousands of discordant items: no underflow, no NaN.
+        // Thousands of discordant items: no underflow, no NaN; scipy's
+        // `binomtest(1000, 2200).pvalue` = 2.1817026e-05.
         let p = mcnemar_exact(1_000, 1_200);
-        assert!(p > 0.0 && p < 1e-4, "{p}");
+        assert!((p / 2.181_702_6e-5 - 1.0).abs() < 1e-6, "{p}");
     }
 
     fn grade(item: &str, model: &str, passed: Option<bool>) -> ItemGrade {
