@@ -91,6 +91,16 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
     if let Some(grader) = &grader {
         super::keys_set([grader])?;
     }
+    if let Some(only) = &args.only {
+        let name = only.strip_prefix("not-").unwrap_or(only);
+        if !crate::eval::check::TYPES.contains(&name) {
+            return Err(UsageError(format!(
+                "--only {only:?} is no check type; duel knows {}",
+                crate::eval::check::TYPES.join(", ")
+            ))
+            .into());
+        }
+    }
     let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
     let id = run.info.id.clone();
     let items = run

@@ -962,6 +962,14 @@ fn checks_grade_stored_answers_once_and_a_grader_that_answers_garbage_is_an_erro
         "one line per item, model and check"
     );
 
+    // A type that is none is a usage error, not a silent nothing.
+    let (code, _, err) = run(&mut home.duel(&config, &["check", "last", "--only", "contians"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--only \"contians\" is no check type"),
+        "{err}"
+    );
+
     // For CI: a model under the floor exits 1 and says which.
     let (code, out, _) = run(&mut home.duel(
         &config,
