@@ -17,6 +17,7 @@ use super::{UsageError, print_json, print_rows};
 use crate::cli::CheckArgs;
 use crate::config::{Config, ModelSpec};
 use crate::domain::{Message, Role};
+use crate::eval::batch::{self, Request, Retries};
 use crate::eval::check::record::{self, CheckRecord, ChecksReport, Task};
 use crate::eval::check::{Graded, Kind, Outcome, grade};
 use crate::eval::run::Run;
@@ -49,31 +50,104 @@ pub async fn grade_and_keep(
         records.clear();
         written
     };
+    let grader_name = grader.map(|g| g.name.as_str());
+    let record = |task: &Task<'_>, outcome| {
+        CheckRecord::new(
+            task,
+            outcome,
+            grader_name,
+            jiff::Timestamp::now().to_string(),
+        )
+    };
     let mut graded = 0;
     let mut pending = Vec::new();
+    let mut rubrics = Vec::new();
     for task in tasks {
-        let slow = match task.check.kind {
-            Kind::Rubric(_) if grader.is_none() && leave_rubrics => continue,
-            Kind::Rubric(_) => grader.is_some(),
-            Kind::Command(_) => true,
+        let slow = match (&task.check.kind, grader) {
+            (Kind::Rubric(_), None) if leave_rubrics => continue,
+            // Asked of the grader below, paced like any request.
+            (Kind::Rubric(rubric), Some(_)) => {
+                rubrics.push((task, rubric.as_str()));
+                continue;
+            }
+            (Kind::Command(_), _) => true,
             _ => false,
         };
         if slow || pending.len() >= WRITE_EVERY {
             write(&mut pending)?;
         }
-        let outcome = outcome(task, grader).await;
-        pending.push(CheckRecord::new(
-            task,
-            outcome,
-            grader.map(|g| g.name.as_str()),
-            jiff::Timestamp::now().to_string(),
-        ));
+        pending.push(record(task, outcome(task).await));
         if slow {
             write(&mut pending)?;
         }
         graded += 1;
     }
     write(&mut pending)?;
+    if let Some(grader) = grader {
+        graded += ask_grader(grader, &rubrics, |task, outcome| {
+            write(&mut vec![record(task, task.check.settle(outcome))])
+        })
+        .await?;
+    }
+    Ok(graded)
+}
+
+/// How many rubric requests go to the grader at once at most (its provider's `rpm`
+/// and `concurrency` apply as well).
+const GRADER_CONCURRENCY: usize = 4;
+
+/// Asks `grader` for each rubric's verdict through the batch runner (paced by the
+/// grader's `rpm` and `concurrency`, retried like any request), in two rounds: a
+/// reply without a JSON verdict is asked once more, then it is an error, never a
+/// pass. Each verdict is handed to `keep` as it comes. Returns how many were graded.
+async fn ask_grader(
+    grader: &ModelSpec,
+    rubrics: &[(&Task<'_>, &str)],
+    mut keep: impl FnMut(&Task<'_>, Outcome) -> anyhow::Result<()>,
+) -> anyhow::Result<usize> {
+    let mut open: Vec<usize> = (0..rubrics.len()).collect();
+    let mut graded = 0;
+    for last_round in [false, true] {
+        if open.is_empty() {
+            break;
+        }
+        let requests = open.iter().map(|&i| {
+            let (task, rubric) = rubrics[i];
+            Request {
+                key: i,
+                model: 0,
+                messages: vec![Message::new(Role::User, rubric_prompt(task, rubric))],
+            }
+        });
+        let mut running = batch::start(
+            std::slice::from_ref(grader),
+            requests.collect::<Vec<_>>(),
+            GRADER_CONCURRENCY,
+            Retries::default(),
+        );
+        let mut again = Vec::new();
+        while let Some(done) = running.done.recv().await {
+            let task = rubrics[done.key].0;
+            let outcome = match (&done.answer.state, parse_verdict(&done.answer.text)) {
+                (crate::domain::AnswerState::Failed(e), _) => {
+                    Outcome::error(format!("the grader failed: {e}"))
+                }
+                (_, Some(outcome)) => outcome,
+                (_, None) if !last_round => {
+                    again.push(done.key);
+                    continue;
+                }
+                (_, None) => Outcome::error(format!(
+                    "the grader answered no verdict twice: {:?}",
+                    sanitize(&done.answer.text.chars().take(80).collect::<String>())
+                )),
+            };
+            keep(task, outcome)?;
+            graded += 1;
+        }
+        again.sort_unstable();
+        open = again;
+    }
     Ok(graded)
 }
 
@@ -142,16 +216,15 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
 }
 
 /// One check's outcome: graded here, by a program, or by the grader model.
-async fn outcome(task: &Task<'_>, grader: Option<&ModelSpec>) -> Outcome {
+/// One check's outcome, graded here or by a program; a rubric without a grader is an
+/// error.
+async fn outcome(task: &Task<'_>) -> Outcome {
     let side = &task.answer.side;
     let graded = grade(task.check, side, task.item.reference.as_deref(), None);
     let outcome = match graded {
         Graded::Done(outcome) => return outcome,
         Graded::Command(argv) => command(&argv, task).await,
-        Graded::Rubric(rubric) => match grader {
-            Some(grader) => rubric_verdict(grader, &rubric, task).await,
-            None => Outcome::error("an llm-rubric check needs a grader: --grader MODEL"),
-        },
+        Graded::Rubric(_) => Outcome::error("an llm-rubric check needs a grader: --grader MODEL"),
     };
     task.check.settle(outcome)
 }
@@ -207,30 +280,14 @@ async fn command_within(argv: &[String], task: &Task<'_>, limit: Duration) -> Ou
     }
 }
 
-/// The grader's verdict: a JSON `{"pass", "score", "reason"}`; asked once more when
-/// the reply is not one, then an error (never a pass).
-async fn rubric_verdict(grader: &ModelSpec, rubric: &str, task: &Task<'_>) -> Outcome {
-    let prompt = format!(
+/// What the grader is asked about one answer.
+fn rubric_prompt(task: &Task<'_>, rubric: &str) -> String {
+    format!(
         "You grade one answer against a rubric.\n\n[Question]\n{}\n\n[Answer]\n{}\n\n[Rubric]\n{rubric}\n\n\
          Reply with one JSON object and nothing else: {{\"pass\": true or false, \"score\": a number from 0 to 1, \"reason\": \"one sentence\"}}",
         task.item.prompt(),
         task.answer.side.answer,
-    );
-    let mut last = String::new();
-    for _ in 0..2 {
-        let answer = super::answer(grader, vec![Message::new(Role::User, prompt.clone())]).await;
-        if let crate::domain::AnswerState::Failed(e) = &answer.state {
-            return Outcome::error(format!("the grader failed: {e}"));
-        }
-        match parse_verdict(&answer.text) {
-            Some(outcome) => return outcome,
-            None => last = answer.text,
-        }
-    }
-    Outcome::error(format!(
-        "the grader answered no verdict twice: {:?}",
-        sanitize(&last.chars().take(80).collect::<String>())
-    ))
+    )
 }
 
 /// The first JSON object in `reply` with a boolean `pass`.
