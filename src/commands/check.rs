@@ -358,10 +358,10 @@ pub fn print_report(out: &mut impl Write, report: &ChecksReport) -> io::Result<(
         ]);
     }
     print_rows(out, &table)?;
+    let columns = super::stats::columns();
     for pair in &report.pairs {
-        writeln!(
-            out,
-            "\n{} vs {}: on {} graded for both, only {} passed {}, only {} passed {}; McNemar exact p = {:.3}{}",
+        let line = format!(
+            "\n{} vs {}: on {} graded for both, only {} passed {}, only {} passed {}; McNemar exact p = {:.3}{}\n",
             sanitize(&pair.a),
             sanitize(&pair.b),
             count(pair.items as usize, "item", "items"),
@@ -375,6 +375,23 @@ pub fn print_report(out: &mut impl Write, report: &ChecksReport) -> io::Result<(
             } else {
                 " (could be chance)"
             }
+        );
+        write!(out, "{}", super::stats::wrap_prose(&line, columns))?;
+    }
+    if !report.by_category.is_empty() {
+        writeln!(out)?;
+    }
+    for category in &report.by_category {
+        let rates: Vec<String> = category
+            .models
+            .iter()
+            .map(|m| format!("{} {}/{}", sanitize(&m.model), m.passed, m.graded))
+            .collect();
+        writeln!(
+            out,
+            "{}: {}",
+            sanitize(&category.category),
+            rates.join(" · ")
         )?;
     }
     if let Some(floor) = report.fail_under {

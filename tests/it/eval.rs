@@ -999,6 +999,14 @@ fn the_example_checks_suite_runs_offline_through_the_demo_models() {
         assert_eq!(model["graded"], 4, "{out}");
         assert_eq!(model["errors"], 1, "{out}");
     }
+    // Per category: the facts items (capital, zh-capital, year) and the format one.
+    let facts = report["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "facts")
+        .unwrap();
+    assert_eq!(facts["models"][0]["graded"], 3, "{out}");
     // duel runs shows the same.
     let (code, out, err) = demo(&home, &["runs", "--json"]);
     assert_eq!(code, 0, "{err}");

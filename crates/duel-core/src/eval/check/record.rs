@@ -25,6 +25,15 @@ pub struct ChecksReport {
     pub fail_under: Option<f64>,
     /// The models whose pass rate is under `fail_under`.
     pub below: Vec<String>,
+    /// The pass rates within each suite category, where the items have categories.
+    pub by_category: Vec<CategoryRates>,
+}
+
+/// The pass rates on one category's items.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CategoryRates {
+    pub category: String,
+    pub models: Vec<PassRate>,
 }
 
 impl ChecksReport {
@@ -49,6 +58,24 @@ impl ChecksReport {
                 .collect(),
             None => Vec::new(),
         };
+        let categories: std::collections::BTreeSet<&str> = grades
+            .iter()
+            .filter_map(|g| g.category.as_deref())
+            .collect();
+        let by_category = categories
+            .into_iter()
+            .map(|category| {
+                let within: Vec<ItemGrade> = grades
+                    .iter()
+                    .filter(|g| g.category.as_deref() == Some(category))
+                    .cloned()
+                    .collect();
+                CategoryRates {
+                    category: category.to_owned(),
+                    models: rates::pass_rates(&within, models),
+                }
+            })
+            .collect();
         Ok(ChecksReport {
             run: run.info.id.clone(),
             graded_now,
@@ -56,6 +83,7 @@ impl ChecksReport {
             models: rates,
             fail_under,
             below,
+            by_category,
         })
     }
 
