@@ -1,8 +1,8 @@
 //! `duel check RUN`: grades a run's stored answers against its suite's checks (SPEC
 //! §9) without asking the models again. Only what changed is graded again (a check's
-//! definition, the answer, a rubric's grader); every graded check is appended to the
-//! run's `checks.jsonl` and synced as it is graded, so a check killed midway grades
-//! only what is missing next time. Then the pass rates: per model with a Wilson
+//! definition, the answer, a rubric's grader); graded checks are appended to the
+//! run's `checks.jsonl` and synced (see `grade_and_keep`), so a check killed midway
+//! grades only what is missing next time. Then the pass rates: per model with a Wilson
 //! interval, per pair the exact McNemar test.
 
 use std::io::{self, Write};
@@ -121,7 +121,7 @@ async fn ask_grader(
         });
         let mut running = batch::start(
             std::slice::from_ref(grader),
-            requests.collect::<Vec<_>>(),
+            requests,
             GRADER_CONCURRENCY,
             Retries::default(),
         );
@@ -432,7 +432,8 @@ mod tests {
         assert_eq!(parse_verdict("{\"pass\": \"yes\"}"), None);
     }
 
-    fn task_parts(text: &str) -> (Item, AnswerRecord, Check) {
+    /// An item with one command check, and an answer to it.
+    fn task_parts(text: &str) -> (Item, AnswerRecord) {
         let check = Check::parse(
             &serde_json::json!({"type": "command", "value": ["x"]}),
             Path::new("."),
@@ -440,7 +441,7 @@ mod tests {
         .unwrap();
         let item = Item {
             checks: Checks {
-                list: vec![check.clone()],
+                list: vec![check],
                 threshold: None,
             },
             reference: Some("ref".into()),
@@ -450,51 +451,43 @@ mod tests {
             item: "q1".into(),
             side: SideRecord::sample("qwen", text, crate::domain::Finish::Stop),
         };
-        (item, answer, check)
+        (item, answer)
     }
 
     #[tokio::test]
     async fn a_command_reads_the_answer_and_its_exit_code_decides() {
-        let (item, answer, check) = task_parts("Canberra");
-        let task = Task {
-            item: &item,
-            answer: &answer,
-            index: 0,
-            check: &check,
-        };
+        let (item, answer) = task_parts("Canberra");
+        let tasks = record::tasks_of(&item, &answer);
+        let task = &tasks[0];
         let sh = |script: &str| vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
         let grep = command(
             &sh(
                 "grep -q Canberra && test \"$DUEL_ITEM/$DUEL_MODEL/$DUEL_REFERENCE\" = q1/qwen/ref",
             ),
-            &task,
+            task,
         )
         .await;
         assert_eq!(grep.verdict, Verdict::Pass, "{}", grep.reason);
-        let fail = command(&sh("echo no Sydney >&2; exit 3"), &task).await;
+        let fail = command(&sh("echo no Sydney >&2; exit 3"), task).await;
         assert_eq!(fail.verdict, Verdict::Fail);
         assert!(
             fail.reason.contains("exited 3: no Sydney"),
             "{}",
             fail.reason
         );
-        let missing = command(&["duel-no-such-program".to_owned()], &task).await;
+        let missing = command(&["duel-no-such-program".to_owned()], task).await;
         assert_eq!(missing.verdict, Verdict::Error);
     }
 
     #[tokio::test]
     async fn a_command_that_hangs_is_killed_and_is_an_error() {
-        let (item, answer, check) = task_parts("x");
-        let task = Task {
-            item: &item,
-            answer: &answer,
-            index: 0,
-            check: &check,
-        };
+        let (item, answer) = task_parts("x");
+        let tasks = record::tasks_of(&item, &answer);
+        let task = &tasks[0];
         let started = std::time::Instant::now();
         let hung = command_within(
             &["sleep".into(), "30".into()],
-            &task,
+            task,
             Duration::from_millis(300),
         )
         .await;

@@ -72,14 +72,12 @@ where
         if self.ended {
             return None;
         }
-        if let (true, Some(last), Ok(gap)) =
-            (self.started, self.trickled, READ_GAP.try_with(|g| *g))
-        {
+        let gap = READ_GAP.try_with(|g| *g).ok();
+        if let (true, Some(last), Some(gap)) = (self.started, self.trickled, gap) {
             tokio::time::sleep_until(last + gap).await;
         }
         // A piece already there is taken at once; else the read waits for one.
-        let paced = READ_GAP.try_with(|_| ()).is_ok();
-        let (waited, next) = if let Some(next) = self.ready(paced).await {
+        let (waited, next) = if let Some(next) = self.ready(gap.is_some()).await {
             (false, Ok(next))
         } else {
             let next = tokio::time::timeout(self.idle_timeout, self.bytes.next()).await;

@@ -61,6 +61,9 @@ pub enum ReportError {
     /// The user's mistake, in words: a wrong `--pair`, `--checks` without a run.
     #[error("{0}")]
     Usage(String),
+    /// A run's answers or checks could not be read for `--checks`.
+    #[error("reading the checks of run {run}: {source}")]
+    Checks { run: String, source: std::io::Error },
 }
 
 /// Votes per judge, most first.
@@ -248,8 +251,10 @@ fn run_checks(data_dir: &Path, wanted: &str) -> Result<ChecksReport, ReportError
     let items = run
         .items()
         .map_err(|e| ReportError::Usage(format!("run {}: {e}", run.info.id)))?;
-    ChecksReport::of(&run, &items, 0, None)
-        .map_err(|e| ReportError::Usage(format!("reading the checks of run {}: {e}", run.info.id)))
+    ChecksReport::of(&run, &items, 0, None).map_err(|source| ReportError::Checks {
+        run: run.info.id.clone(),
+        source,
+    })
 }
 
 /// The run `wanted` names: resolved against the data dir's runs when it names one

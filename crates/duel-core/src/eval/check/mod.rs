@@ -91,8 +91,11 @@ pub struct Check {
     pub negated: bool,
     /// Its share of the item's weighted score (default 1).
     pub weight: f64,
-    /// The definition as written: what its hash is taken of, and what it shows as.
+    /// The definition as written: what it shows as.
     pub definition: Value,
+    /// The hex sha256 of the definition: a check whose definition changed is graded
+    /// again, one that did not is not.
+    pub digest: String,
 }
 
 /// What a check looks at.
@@ -166,12 +169,6 @@ impl Check {
         }
     }
 
-    /// The hex sha256 of the definition: a check whose definition changed is graded
-    /// again, one that did not is not.
-    pub fn digest(&self) -> String {
-        crate::eval::run::sha256_hex(self.definition.to_string().as_bytes())
-    }
-
     /// Reads one entry of an `assert` list. `dir` is the suite's folder, where a
     /// `file:` schema is looked for.
     pub fn parse(definition: &Value, dir: &Path) -> Result<Check, String> {
@@ -215,6 +212,7 @@ impl Check {
             negated,
             weight,
             definition: definition.clone(),
+            digest: crate::eval::run::sha256_hex(definition.to_string().as_bytes()),
         })
     }
 }

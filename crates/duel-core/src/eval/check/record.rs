@@ -134,7 +134,7 @@ impl CheckRecord {
             check: CheckRef {
                 index: task.index,
                 kind: task.check.type_name(),
-                digest: task.check.digest(),
+                digest: task.check.digest.clone(),
             },
             result: outcome.verdict,
             score: outcome.score,
@@ -142,7 +142,7 @@ impl CheckRecord {
             grader: matches!(task.check.kind, Kind::Rubric(_))
                 .then(|| grader.map(str::to_owned))
                 .flatten(),
-            answer_sha256: sha256_hex(task.answer.side.answer.as_bytes()),
+            answer_sha256: task.answer_sha256.clone(),
             time,
         }
     }
@@ -153,6 +153,8 @@ impl CheckRecord {
 pub struct Task<'a> {
     pub item: &'a Item,
     pub answer: &'a AnswerRecord,
+    /// The answer's sha256, taken once for all its checks.
+    pub answer_sha256: String,
     pub index: usize,
     pub check: &'a Check,
 }
@@ -173,12 +175,9 @@ fn current(records: &[CheckRecord]) -> HashMap<(&str, &str, usize), &CheckRecord
         .collect()
 }
 
-/// Whether `record` still stands for `task`: the same definition, the same answer,
-/// and for a rubric the same grader.
-fn stands(record: &CheckRecord, task: &Task<'_>, grader: Option<&str>) -> bool {
-    record.check.digest == task.check.digest()
-        && record.answer_sha256 == sha256_hex(task.answer.side.answer.as_bytes())
-        && (!matches!(task.check.kind, Kind::Rubric(_)) || record.grader.as_deref() == grader)
+/// Whether `record` still stands for `task`: the same definition, the same answer.
+fn stands(record: &CheckRecord, task: &Task<'_>) -> bool {
+    record.check.digest == task.check.digest && record.answer_sha256 == task.answer_sha256
 }
 
 /// Every check of every item on the latest answer of each of `models`, in suite order.
@@ -198,6 +197,7 @@ fn tasks<'a>(
 
 /// Every check of `item` on `answer`.
 pub fn tasks_of<'a>(item: &'a Item, answer: &'a AnswerRecord) -> Vec<Task<'a>> {
+    let answer_sha256 = sha256_hex(answer.side.answer.as_bytes());
     item.checks
         .list
         .iter()
@@ -205,6 +205,7 @@ pub fn tasks_of<'a>(item: &'a Item, answer: &'a AnswerRecord) -> Vec<Task<'a>> {
         .map(|(index, check)| Task {
             item,
             answer,
+            answer_sha256: answer_sha256.clone(),
             index,
             check,
         })
@@ -227,7 +228,11 @@ pub fn to_grade<'a>(
         .filter(|t| only.is_none_or(|only| t.check.type_name() == only))
         .filter(|t| {
             let key = (t.item.id.as_str(), t.answer.side.model.as_str(), t.index);
-            current.get(&key).is_none_or(|r| !stands(r, t, grader))
+            // A rubric stands only for the grader that graded it.
+            let rubric = matches!(t.check.kind, Kind::Rubric(_));
+            current
+                .get(&key)
+                .is_none_or(|r| !stands(r, t) || rubric && r.grader.as_deref() != grader)
         })
         .collect()
 }
@@ -249,20 +254,11 @@ pub fn item_grades(
             let Some(answer) = latest.get(&(item.id.as_str(), model.as_str())) else {
                 continue;
             };
-            let outcomes: Vec<Option<Outcome>> = item
-                .checks
-                .list
+            let outcomes: Vec<Option<Outcome>> = tasks_of(item, answer)
                 .iter()
-                .enumerate()
-                .map(|(index, check)| {
-                    let task = Task {
-                        item,
-                        answer,
-                        index,
-                        check,
-                    };
-                    let record = current.get(&(item.id.as_str(), model.as_str(), index))?;
-                    stands(record, &task, record.grader.as_deref()).then(|| Outcome {
+                .map(|task| {
+                    let record = current.get(&(item.id.as_str(), model.as_str(), task.index))?;
+                    stands(record, task).then(|| Outcome {
                         verdict: record.result,
                         score: record.score,
                         reason: record.reason.clone(),
