@@ -21,14 +21,15 @@ use crate::domain::Side;
 use crate::domain::StreamEvent;
 use crate::provider;
 use crate::theme::Theme;
-use crate::ui::{ViewCache, draw};
+use crate::ui::{Canvas, ViewCache, paint};
 use crate::{conversation, votes};
 
 /// ~60 frames a second at most: what the user does shows within a frame.
 const FRAME: Duration = Duration::from_millis(16);
-/// ~30 frames a second at most while only streaming text changes the screen: as
-/// smooth to read, and a stream of tokens never costs a frame each.
-const STREAM_FRAME: Duration = Duration::from_millis(33);
+/// 20 frames a second at most while only streaming text changes the screen: as
+/// smooth to read (a word a frame at a typical 20 tokens a second), and a stream of
+/// tokens never costs a frame each.
+const STREAM_FRAME: Duration = Duration::from_millis(50);
 /// How often live timers refresh while an answer streams.
 const TICK: Duration = Duration::from_millis(200);
 /// Messages taken in one go before keys and the frame get their turn again.
@@ -81,6 +82,9 @@ where
         clipboard: None,
     };
     let mut cache = ViewCache::default();
+    // The fixed viewport's area: the terminal is not asked its size again.
+    let mut canvas = Canvas::new(terminal.get_frame().area());
+    terminal.hide_cursor()?;
     let mut dirty = true;
     let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
@@ -95,9 +99,13 @@ where
         if dirty && started >= due {
             let hold = urgent && pace.hold(started);
             cache.hold_streaming(hold);
-            terminal.backend_mut().begin_frame()?;
-            terminal.draw(|frame| state.screen = draw(frame, &state, &world.theme, &mut cache))?;
-            terminal.backend_mut().end_frame()?;
+            let retained = canvas.retained();
+            let painted = paint(canvas.scene(), &state, &world.theme, &mut cache, retained);
+            state.screen = painted.screen;
+            let backend = terminal.backend_mut();
+            backend.begin_frame()?;
+            canvas.show(backend, &painted.damage)?;
+            backend.end_frame()?;
             dirty = false;
             urgent = false;
             let now = Instant::now();
@@ -120,7 +128,9 @@ where
             Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Resize(..)
         );
         if let Msg::Resize(width, height) = msg {
+            // The terminal is cleared; the next frame paints all of it.
             terminal.resize(Rect::new(0, 0, width, height))?;
+            canvas.resize(Rect::new(0, 0, width, height));
         }
         dirty |= handle(&mut state, msg, &mut world);
         // A burst of stream events becomes one frame; a flood of them still leaves

@@ -43,8 +43,10 @@ pub async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<St
     // Raw mode and the alternate screen; the terminal that draws is one of a fixed
     // size, resized on the terminal's resize events.
     drop(ratatui::init());
-    let mut terminal = match run::fixed_terminal(ratatui::backend::CrosstermBackend::new(stdout()))
-    {
+    // A frame goes out in one write: stdout's own buffer is a line buffer of 1 KiB
+    // that scans every piece for a newline and writes a large frame in several goes.
+    let out = std::io::BufWriter::with_capacity(1 << 16, stdout());
+    let mut terminal = match run::fixed_terminal(ratatui::backend::CrosstermBackend::new(out)) {
         Ok(terminal) => terminal,
         Err(e) => {
             restore_terminal();
@@ -79,6 +81,8 @@ pub async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<St
     )
     .await;
 
+    // What is left of a frame goes to the screen it was meant for, before it is left.
+    let _ = std::io::Write::flush(terminal.backend_mut());
     restore_terminal();
     result
 }

@@ -11,7 +11,7 @@ use duel::app::{Effect, Msg, update};
 use duel::config::{Endpoint, Layout, ModelSpec, WireKind};
 use duel::domain::{ErrorKind, Finish, ProviderError, Side, StreamEvent, Usage};
 use duel::theme::Theme;
-use duel::ui::{ViewCache, draw};
+use duel::ui::{Canvas, ViewCache, draw, paint};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -30,6 +30,9 @@ struct Scene {
     gens: [u64; 2],
     /// Kept across renders, as the run loop keeps it across frames.
     cache: ViewCache,
+    /// A terminal painted over frame after frame, as the run loop paints it, with a
+    /// cache of its own.
+    screen: Option<(Canvas, Emulator, ViewCache)>,
 }
 
 impl Scene {
@@ -48,6 +51,7 @@ impl Scene {
             t0: Instant::now(),
             gens: [0, 0],
             cache: ViewCache::default(),
+            screen: None,
         }
     }
 
@@ -660,14 +664,102 @@ const PIECES: &[&str] = &[
 ];
 
 impl Scene {
-    /// The screen as a fresh cache draws it: what the frames streamed so far must equal.
-    fn buffer(&mut self, width: u16, height: u16) -> ratatui::buffer::Buffer {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    /// A frame painted over the last, the loop's way, on a terminal emulator (`hold`:
+    /// the streaming answers held back, as for a key's frame while they are costly);
+    /// returns what the terminal shows and how many rows the frame painted.
+    fn paint_over(&mut self, width: u16, height: u16, hold: bool) -> (String, usize) {
+        let area = ratatui::layout::Rect::new(0, 0, width, height);
+        let (canvas, term, cache) = self.screen.get_or_insert_with(|| {
+            let mut term = Emulator::new(width, height);
+            // As the loop does before its first frame.
+            ratatui::backend::Backend::hide_cursor(&mut term.backend).expect("hide");
+            (Canvas::new(area), term, ViewCache::default())
+        });
+        cache.hold_streaming(hold);
+        let retained = canvas.retained();
+        let painted = paint(
+            canvas.scene(),
+            &self.state,
+            &Theme::default(),
+            cache,
+            retained,
+        );
+        self.state.screen = painted.screen;
+        canvas
+            .show(&mut term.backend, &painted.damage)
+            .expect("show");
+        (term.screen(), painted.damage.count())
+    }
+
+    /// The screen as a fresh cache draws it whole on a fresh terminal emulator.
+    fn whole(&mut self, width: u16, height: u16) -> String {
+        let mut term = Emulator::new(width, height);
+        let viewport = ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, width, height));
+        let backend = ratatui::backend::CrosstermBackend::new(term.written.clone());
+        let mut terminal = Terminal::with_options(backend, ratatui::TerminalOptions { viewport })
+            .expect("terminal");
         let theme = Theme::default();
+        let mut cache = ViewCache::default();
         terminal
-            .draw(|frame| self.state.screen = draw(frame, &self.state, &theme, &mut self.cache))
+            .draw(|frame| self.state.screen = draw(frame, &self.state, &theme, &mut cache))
             .expect("draw");
-        terminal.backend().buffer().clone()
+        term.screen()
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        update(&mut self.state, Msg::Key(key), self.t0);
+    }
+}
+
+/// A terminal emulator (vt100) fed what crossterm writes: it overwrites a wide
+/// character as a real terminal does, which ratatui's TestBackend does not.
+struct Emulator {
+    written: Written,
+    backend: ratatui::backend::CrosstermBackend<Written>,
+    parser: vt100::Parser,
+}
+
+impl Emulator {
+    fn new(width: u16, height: u16) -> Self {
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a size");
+        let written = Written::default();
+        Self {
+            backend: ratatui::backend::CrosstermBackend::new(written.clone()),
+            written,
+            parser: vt100::Parser::new(size(height), size(width), 0),
+        }
+    }
+
+    /// Every cell's text, colours and attributes, a row a line: what the user sees (a
+    /// blank written is a blank never written, and shows no foreground colour, bold or
+    /// italic; the cursor is hidden).
+    fn screen(&mut self) -> String {
+        let written = std::mem::take(&mut *self.written.0.lock().expect("lock"));
+        self.parser.process(&written);
+        let screen = self.parser.screen();
+        let (rows, cols) = (screen.size().0.get(), screen.size().1.get());
+        let mut out = String::new();
+        for row in 0..rows {
+            for col in 0..cols {
+                let cell = screen.cell(row, col).expect("a cell");
+                if cell.is_wide_continuation() {
+                    continue;
+                }
+                let (text, ink) = match cell.contents() {
+                    "" | " " => (" ", None),
+                    text => (text, Some((cell.fgcolor(), cell.bold(), cell.italic()))),
+                };
+                out += &format!(
+                    "{text}[{ink:?} {:?} {} {}]",
+                    cell.bgcolor(),
+                    cell.underline(),
+                    cell.inverse()
+                );
+            }
+            out.push('\n');
+        }
+        out
     }
 }
 
@@ -679,16 +771,17 @@ proptest::proptest! {
         ..Default::default()
     })]
 
-    /// However the answers arrive, in whatever pieces, with frames drawn between them
-    /// or not, and some frames holding the streaming answers back (a key's frame while
-    /// they are costly): the screen, once a frame brings them up to date, is exactly
-    /// the screen drawn from the whole answers by a fresh cache. While they stream and
-    /// after they end.
+    /// However the answers arrive, in whatever pieces, with frames painted over the
+    /// last between them or not, some holding the streaming answers back (a key's
+    /// frame while they are costly), with the panes scrolled, the focus moved and the
+    /// help opened and closed on the way: what the terminal shows, once a frame brings
+    /// the answers up to date, is exactly the screen a fresh cache draws whole from the
+    /// whole answers. While they stream and after they end.
     #[test]
     fn the_screen_after_any_chunking_equals_a_whole_render(
         pieces in proptest::collection::vec(0..PIECES.len(), 1..60),
         cuts in proptest::collection::vec(1usize..30, 1..12),
-        frames in proptest::collection::vec(0u8..4, 1..12),
+        frames in proptest::collection::vec(0u8..8, 1..12),
         size in proptest::prop_oneof![proptest::strategy::Just((80u16, 24u16)), proptest::strategy::Just((120, 35))],
     ) {
         let text: String = pieces.iter().map(|&i| PIECES[i]).collect();
@@ -709,31 +802,47 @@ proptest::proptest! {
                 scene.text(Side::B, ms, &text[b_end..end]);
                 b_end = end;
             }
-            match frame {
-                // A frame as a stream's: everything brought up to date.
-                0 | 1 => {
-                    scene.cache.hold_streaming(false);
-                    scene.buffer(width, height);
-                }
-                // A key's frame while streaming is costly: the answers held.
-                2 => {
-                    scene.cache.hold_streaming(true);
-                    scene.buffer(width, height);
-                }
-                _ => {}
+            let key = match frame {
+                4 => Some(KeyCode::PageUp),
+                5 => Some(KeyCode::PageDown),
+                6 => Some(KeyCode::Tab),
+                7 => Some(KeyCode::F(1)),
+                _ => None,
+            };
+            if let Some(key) = key {
+                scene.key(key);
+            }
+            if *frame != 3 {
+                scene.paint_over(width, height, *frame == 2);
             }
             if end == text.len() {
                 break;
             }
         }
-        scene.cache.hold_streaming(false);
-        let streamed = scene.buffer(width, height);
-        scene.cache = ViewCache::default();
-        proptest::prop_assert_eq!(&streamed, &scene.buffer(width, height), "{:?}", text);
+        let (streamed, _) = scene.paint_over(width, height, false);
+        proptest::prop_assert_eq!(&streamed, &scene.whole(width, height), "{:?}", text);
         scene.finish(Side::A, ms + 10, 5);
         scene.finish(Side::B, ms + 10, 5);
-        let ended = scene.buffer(width, height);
-        scene.cache = ViewCache::default();
-        proptest::prop_assert_eq!(&ended, &scene.buffer(width, height), "{:?}", text);
+        let (ended, _) = scene.paint_over(width, height, false);
+        proptest::prop_assert_eq!(&ended, &scene.whole(width, height), "{:?}", text);
     }
+}
+
+/// A token that lengthens the last line of a pane paints that row, the panes'
+/// edges, the prompt and the status line; not the whole screen.
+#[test]
+fn a_token_paints_the_rows_it_changed() {
+    let mut scene = Scene::new(Layout::Columns);
+    scene.send("q");
+    scene.text(Side::A, 10, "Ownership is clear, borrowed");
+    let (_, rows) = scene.paint_over(120, 35, false);
+    assert_eq!(rows, 35, "the first frame paints everything");
+    scene.text(Side::A, 20, " values");
+    let (shown, rows) = scene.paint_over(120, 35, false);
+    // The body row, the panes' top and bottom edges, the prompt (3 rows), the status.
+    assert_eq!(rows, 1 + 2 + 3 + 1);
+    assert_eq!(shown, scene.whole(120, 35));
+    scene.msg(Msg::Tick, 30);
+    let (_, rows) = scene.paint_over(120, 35, false);
+    assert_eq!(rows, 2 + 3 + 1, "a tick paints the edges, not the body");
 }

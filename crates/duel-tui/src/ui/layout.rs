@@ -1,6 +1,7 @@
 //! Where everything goes on the screen, and the smallest screen duel lays out.
 
-use ratatui::Frame;
+use crate::ui::Paint;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::style::Style;
 use ratatui::widgets::Paragraph;
@@ -10,6 +11,7 @@ use crate::ui::wrap::wrap_text;
 use duel_core::config::Layout;
 
 /// Where everything goes on the screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Areas {
     pub panes: [Rect; 2],
     pub input: Rect,
@@ -44,7 +46,7 @@ pub fn areas(area: Rect, layout: Layout, input_lines: usize, status_height: u16)
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 12;
 
-pub(super) fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+pub(super) fn draw_too_small(buf: &mut Buffer, area: Rect, theme: &Theme) {
     let text = format!(
         "terminal too small: {}×{}, duel needs {MIN_WIDTH}×{MIN_HEIGHT}",
         area.width, area.height
@@ -54,5 +56,5 @@ pub(super) fn draw_too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
         Style::default().fg(theme.warning),
         usize::from(area.width),
     );
-    frame.render_widget(Paragraph::new(lines), area);
+    buf.render_widget(Paragraph::new(lines), area);
 }

@@ -1,6 +1,7 @@
 //! Popups over the panes: the model and theme picker, and the help.
 
-use ratatui::Frame;
+use crate::ui::Paint;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -13,7 +14,7 @@ use crate::ui::keys;
 use duel_core::text::{sanitize, truncate};
 
 pub(super) fn draw_picker(
-    frame: &mut Frame,
+    buf: &mut Buffer,
     area: Rect,
     picker: &Picker,
     state: &State,
@@ -45,8 +46,8 @@ pub(super) fn draw_picker(
         ))
         .style(Style::default().bg(theme.bg).fg(theme.fg));
     let inner = block.inner(popup);
-    clear_popup(frame, popup);
-    frame.render_widget(block, popup);
+    clear_popup(buf, popup);
+    buf.render_widget(block, popup);
     let room = usize::from(inner.width);
     let mut lines = vec![Line::from(vec![
         Span::styled("› ", Style::default().fg(theme.border_focused)),
@@ -70,7 +71,7 @@ pub(super) fn draw_picker(
     if picker.shown.is_empty() {
         lines.push(Line::styled("  no match", Style::default().fg(theme.dim)));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    buf.render_widget(Paragraph::new(lines), inner);
 }
 
 /// One item of the picker: its name (highlighted when selected), its detail dimmed,
@@ -108,14 +109,13 @@ fn item_line(item: &PickerItem, selected: bool, room: usize, theme: &Theme) -> L
 /// Clears the cells under a popup, and the wide character (CJK, emoji) that a row
 /// left of it would otherwise stretch across its left border: a terminal draws a
 /// wide character over two cells, so the border cell it covers would never show.
-fn clear_popup(frame: &mut Frame, popup: Rect) {
-    frame.render_widget(Clear, popup);
+fn clear_popup(buf: &mut Buffer, popup: Rect) {
+    buf.render_widget(Clear, popup);
     let Some(left) = popup.x.checked_sub(1) else {
         return;
     };
-    let buffer = frame.buffer_mut();
     for y in popup.top()..popup.bottom() {
-        if let Some(cell) = buffer.cell_mut((left, y))
+        if let Some(cell) = buf.cell_mut((left, y))
             && duel_core::text::width(cell.symbol()) > 1
         {
             cell.set_symbol(" ");
@@ -125,7 +125,7 @@ fn clear_popup(frame: &mut Frame, popup: Rect) {
 
 /// Every key of compose and browse mode, from the keymap: side by side where the
 /// screen is wide enough, else the mode the user is in.
-pub(super) fn draw_help(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub(super) fn draw_help(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     // A review has one set of keys: one section.
     let sections = if state.review.is_some() { 1 } else { 2 };
     let width = if sections == 2 && area.width >= keys::HELP_WIDTH {
@@ -141,8 +141,8 @@ pub(super) fn draw_help(frame: &mut Frame, area: Rect, state: &State, theme: &Th
         width,
         height,
     };
-    clear_popup(frame, popup);
-    frame.render_widget(
+    clear_popup(buf, popup);
+    buf.render_widget(
         Paragraph::new(lines).block(
             Block::bordered()
                 .border_type(BorderType::Rounded)

@@ -1,7 +1,8 @@
 //! The review screen (`duel review`): the item's prompt on top under the progress
 //! line, the two answers in the panes as the chat draws them, the status line last.
 
-use ratatui::Frame;
+use crate::ui::Paint;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout as Split, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -19,7 +20,7 @@ use duel_core::domain::{Role, Side};
 use duel_core::text::{count, sanitize, truncate};
 
 pub(super) fn draw_review(
-    frame: &mut Frame,
+    buf: &mut Buffer,
     area: Rect,
     state: &State,
     review: &Review,
@@ -50,7 +51,7 @@ pub(super) fn draw_review(
             )
             .right_aligned(),
         );
-    frame.render_widget(Paragraph::new(prompt).block(block), top);
+    buf.render_widget(Paragraph::new(prompt).block(block), top);
 
     let halves = match state.layout {
         Layout::Columns => Split::horizontal([Constraint::Ratio(1, 2); 2]),
@@ -62,18 +63,19 @@ pub(super) fn draw_review(
     let before = review.current().map_or(&[][..], |e| e.item.before_prompt());
     let panes = Side::BOTH.map(|side| {
         draw_pane(
-            frame,
+            buf,
             areas[side.index()],
             state,
             side,
             theme,
             cache,
             clipped.then_some(before),
+            None,
         )
     });
-    draw_status(frame, status, state, theme);
+    draw_status(buf, status, state, theme);
     if state.show_help {
-        draw_help(frame, area, state, theme);
+        draw_help(buf, area, state, theme);
     }
     Screen { panes }
 }

@@ -1,6 +1,7 @@
 //! The prompt box and the status line below it.
 
-use ratatui::Frame;
+use crate::ui::Paint;
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -12,7 +13,7 @@ use crate::ui::keys;
 use crate::ui::wrap::wrap_text;
 use duel_core::text::sanitize;
 
-pub(super) fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub(super) fn draw_input(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     let compose = state.mode == Mode::Compose;
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
@@ -31,8 +32,8 @@ pub(super) fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &T
         ));
     if compose {
         let inner = block.inner(area);
-        frame.render_widget(block, area);
-        frame.render_widget(&state.input, inner);
+        buf.render_widget(block, area);
+        buf.render_widget(&state.input, inner);
     } else {
         let text: Vec<Line> = state
             .input
@@ -40,7 +41,7 @@ pub(super) fn draw_input(frame: &mut Frame, area: Rect, state: &State, theme: &T
             .iter()
             .map(|l| Line::styled(l.clone(), Style::default().fg(theme.dim)))
             .collect();
-        frame.render_widget(Paragraph::new(text).block(block), area);
+        buf.render_widget(Paragraph::new(text).block(block), area);
     }
 }
 
@@ -123,7 +124,7 @@ pub(crate) fn status_height(state: &State, theme: &Theme, width: u16) -> u16 {
     u16::try_from(rows + 1).unwrap_or(u16::MAX)
 }
 
-pub(super) fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub(super) fn draw_status(buf: &mut Buffer, area: Rect, state: &State, theme: &Theme) {
     let base = Style::default().bg(theme.status_bg).fg(theme.status_fg);
     let row = Row::of(state, theme);
     let above = row.status_rows(area.width);
@@ -138,7 +139,7 @@ pub(super) fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &
             height: area.height.saturating_sub(1),
             ..area
         };
-        frame.render_widget(Paragraph::new(above).style(base), status_area);
+        buf.render_widget(Paragraph::new(above).style(base), status_area);
     }
     let mut room = row.room(area.width);
     let Row {
@@ -165,5 +166,5 @@ pub(super) fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &
     spans.push(Span::styled(" ".repeat(pad), base));
     spans.push(Span::styled(shown, base.fg(theme.dim)));
     spans.push(Span::styled(always.to_owned(), base.fg(theme.fg)));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), keys_row);
+    buf.render_widget(Paragraph::new(Line::from(spans)).style(base), keys_row);
 }

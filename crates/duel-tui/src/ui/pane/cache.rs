@@ -26,6 +26,8 @@ pub struct ViewCache {
     pub(super) panes: [PaneCache; 2],
     /// Highlighted code blocks, for both panes.
     pub(super) highlights: Highlights,
+    /// What the last frame was laid out for, when it can be painted over in place.
+    pub(in crate::ui) laid_out: Option<crate::ui::draw::FrameKey>,
 }
 
 impl ViewCache {
@@ -51,6 +53,10 @@ pub(super) struct PaneCache {
     turns: Vec<CachedTurn>,
     /// While set, an answer still streaming is drawn as it was last brought up to date.
     hold_streaming: bool,
+    /// The line painted on each row of the pane's body (`None`: blank), and where the
+    /// scrollbar's thumb was: a frame painted over the last paints only what differs.
+    pub(super) shown: Vec<Option<Line<'static>>>,
+    pub(super) bar: Option<(usize, usize)>,
 }
 
 /// One turn as a pane shows it: the prompt, which model answered (when that changed),

@@ -8,7 +8,10 @@ pub use cache::ViewCache;
 use lines::Look;
 pub(crate) use lines::message_lines;
 
-use ratatui::Frame;
+use crate::ui::Paint;
+use crate::ui::canvas::Damage;
+use crate::ui::draw::{fill, ground};
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -36,20 +39,50 @@ fn pane_title(state: &State, side: Side) -> String {
     }
 }
 
+/// Paints a pane. With `damage`, over the last frame's pane: the block's edges whole
+/// (titles, badge and figures change), then only the body rows whose line differs
+/// from the one painted there, and the scrollbar if it moved; each row painted is
+/// named in `damage`. Without, on a blank ground.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn draw_pane(
-    frame: &mut Frame,
+    buf: &mut Buffer,
     area: Rect,
     state: &State,
     side: Side,
     theme: &Theme,
     cache: &mut ViewCache,
     prompts: Option<&[Message]>,
+    mut damage: Option<&mut Damage>,
 ) -> Viewport {
-    let ViewCache { panes, highlights } = cache;
+    let ViewCache {
+        panes, highlights, ..
+    } = cache;
     let cache = &mut panes[side.index()];
     let block = frame_of(state, side, theme, area);
     let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let ground = ground(theme);
+    if let Some(damage) = damage.as_deref_mut() {
+        let edges = [
+            Rect { height: 1, ..area },
+            Rect {
+                y: area.bottom().saturating_sub(1),
+                height: 1,
+                ..area
+            },
+            Rect { width: 1, ..area },
+            Rect {
+                x: area.right().saturating_sub(1),
+                width: 1,
+                ..area
+            },
+        ];
+        for edge in edges {
+            fill(buf, edge, &ground);
+        }
+        damage.rows(area.top()..area.top() + 1);
+        damage.rows(area.bottom().saturating_sub(1)..area.bottom());
+    }
+    buf.render_widget(block, area);
 
     let height = usize::from(inner.height);
     // One column stays free for the scrollbar.
@@ -60,7 +93,13 @@ pub(super) fn draw_pane(
         } else {
             welcome(state.side(side), width, theme)
         };
-        frame.render_widget(Paragraph::new(text), inner);
+        if let Some(damage) = damage {
+            fill(buf, inner, &ground);
+            damage.rows(inner.top()..inner.bottom());
+        }
+        buf.render_widget(Paragraph::new(text), inner);
+        cache.shown.clear();
+        cache.bar = None;
         return Viewport {
             area,
             total_lines: 0,
@@ -79,13 +118,40 @@ pub(super) fn draw_pane(
         Scroll::Follow => bottom_top,
         Scroll::Top(top) => top.min(bottom_top),
     };
+    let bar = (total > height).then_some((bottom_top, top));
+    // Over the last frame, a row is painted again only where its line changed: a token
+    // that lengthens the last line costs that row. (A line's style reaches into the
+    // scrollbar's column, so a moved scrollbar paints every row.)
+    let known = damage.is_some() && cache.shown.len() == height && bar == cache.bar;
+    if let (Some(damage), false) = (damage.as_deref_mut(), known) {
+        fill(buf, inner, &ground);
+        damage.rows(inner.top()..inner.bottom());
+    }
+    let mut shown = std::mem::take(&mut cache.shown);
+    shown.resize(height, None);
+    let mut lines = cache.lines_from(top);
     // Each line by reference, a row each: they are wrapped to fit already.
-    for (y, line) in (inner.y..inner.bottom()).zip(cache.lines_from(top)) {
-        frame.render_widget(line, Rect::new(inner.x, y, inner.width, 1));
+    for (y, shown) in (inner.y..inner.bottom()).zip(shown.iter_mut()) {
+        let line = lines.next();
+        if known && shown.as_ref() == line {
+            continue;
+        }
+        let row = Rect::new(inner.x, y, inner.width, 1);
+        if let (Some(damage), true) = (damage.as_deref_mut(), known) {
+            fill(buf, row, &ground);
+            damage.rows(y..y + 1);
+        }
+        if let Some(line) = line {
+            buf.render_widget(line, row);
+        }
+        *shown = line.cloned();
     }
-    if total > height {
-        draw_scrollbar(frame, inner, theme, bottom_top, top);
+    drop(lines);
+    cache.shown = shown;
+    if bar.is_some() {
+        draw_scrollbar(buf, inner, theme, bottom_top, top);
     }
+    cache.bar = bar;
     Viewport {
         area,
         total_lines: total,
@@ -154,9 +220,9 @@ fn frame_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Block<'
 
 /// The scrollbar at the pane's right edge: where `top` is among `bottom_top` + 1
 /// first lines.
-fn draw_scrollbar(frame: &mut Frame, inner: Rect, theme: &Theme, bottom_top: usize, top: usize) {
+fn draw_scrollbar(buf: &mut Buffer, inner: Rect, theme: &Theme, bottom_top: usize, top: usize) {
     let mut bar = ScrollbarState::new(bottom_top).position(top);
-    frame.render_stateful_widget(
+    buf.render_stateful_widget(
         Scrollbar::new(ScrollbarOrientation::VerticalRight)
             .begin_symbol(None)
             .end_symbol(None)
