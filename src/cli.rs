@@ -238,7 +238,8 @@ pub struct CheckArgs {
     #[arg(value_name = "RUN", default_value = "last")]
     pub run: String,
 
-    /// The model that grades `llm-rubric` checks (a name from the config).
+    /// The model that grades `llm-rubric` checks (a name from the config; default:
+    /// `[check] grader`).
     #[arg(long, value_name = "MODEL")]
     pub grader: Option<String>,
 
@@ -339,6 +340,11 @@ pub struct BatchArgs {
     /// A name for the run (`duel runs` shows it; `duel review NAME` finds it).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+
+    /// The model that grades the suite's `llm-rubric` checks once every answer is in
+    /// (default: `[check] grader`).
+    #[arg(long, value_name = "MODEL")]
+    pub grader: Option<String>,
 
     /// Exit 1 when any model's pass rate on the suite's checks is below RATE (0 to 1).
     #[arg(long, value_name = "RATE", value_parser = rate)]

@@ -16,7 +16,8 @@ use super::summary::{ModelSummary, Outcomes};
 use crate::cli::BatchArgs;
 use crate::config::{Config, ModelSpec};
 use crate::eval::batch::{self, Request, Retries};
-use crate::eval::check::record::ChecksReport;
+use crate::eval::check::Kind;
+use crate::eval::check::record::{ChecksReport, to_grade};
 use crate::eval::run::{AnswerRecord, Run, RunInfo, sha256_hex};
 use crate::eval::suite::{self, Item};
 use crate::votes::SideRecord;
@@ -48,6 +49,8 @@ pub async fn batch(
     if pair_flags && !args.models.is_empty() {
         return Err(UsageError("give either --a/--b or --models, not both".into()).into());
     }
+    // A grader that cannot be used says so before anything is asked.
+    let grader = super::check::grader(config, args.grader.as_deref())?;
     let mut plan = match &args.resume {
         Some(wanted) => resume(config, wanted, data_dir)?,
         None => new_or_same(config, args, pair, data_dir)?,
@@ -66,8 +69,21 @@ pub async fn batch(
         args.concurrency as usize,
         Retries::default(),
     );
-    let (asked, stopped) = plan.collect(running, &mut progress).await?;
+    let (asked, mut stopped) = plan.collect(running, &mut progress).await?;
     progress.finish();
+    if let (Some(grader), false) = (&grader, stopped) {
+        tokio::select! {
+            graded = plan.grade_rubrics(grader) => plan.checked += graded?,
+            () = super::interrupted() => stopped = true,
+        }
+    }
+    let rubrics_left = grader.is_none()
+        && plan.items.iter().any(|i| {
+            i.checks
+                .list
+                .iter()
+                .any(|c| matches!(c.kind, Kind::Rubric(_)))
+        });
 
     let Plan {
         run,
@@ -95,6 +111,7 @@ pub async fn batch(
         demo: run.is_demo(),
         models: tally.summaries(&models),
         checks,
+        rubrics_left,
     };
     print_summary(&summary, args.json)?;
     let missing = summary
@@ -115,6 +132,38 @@ pub async fn batch(
 }
 
 impl Plan {
+    /// Grades the run's `llm-rubric` checks not graded yet by `grader`, once every
+    /// answer is in: through the batch runner, paced by the grader's provider like any
+    /// request. Returns how many were graded.
+    async fn grade_rubrics(&self, grader: &ModelSpec) -> anyhow::Result<usize> {
+        let id = &self.run.info.id;
+        let (answers, _) = self
+            .run
+            .answers()
+            .with_context(|| format!("reading the answers of run {id}"))?;
+        let (records, _) = self
+            .run
+            .checks()
+            .with_context(|| format!("reading the checks of run {id}"))?;
+        let todo = to_grade(
+            &self.items,
+            &answers,
+            &self.run.info.models,
+            &records,
+            Some(&grader.name),
+            Some("llm-rubric"),
+        );
+        if todo.is_empty() {
+            return Ok(0);
+        }
+        crate::say!(
+            "grading {} with {}",
+            crate::text::count(todo.len(), "llm-rubric check", "llm-rubric checks"),
+            grader.name
+        );
+        super::check::grade_and_keep(&self.run, &todo, Some(grader), false).await
+    }
+
     /// What is about to be asked, on stderr.
     fn announce(&self) {
         let id = &self.run.info.id;
@@ -197,7 +246,7 @@ impl Plan {
                     )
                 })?;
             asked += 1;
-            // Its checks, as it is saved (a rubric waits for `duel check --grader`).
+            // Its checks, as it is saved (rubrics wait for every answer, below).
             let answer = AnswerRecord {
                 item: item.id.clone(),
                 side: side.clone(),
@@ -441,6 +490,9 @@ struct Summary<'a> {
     /// The suite's checks on the run's answers, where it has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     checks: Option<ChecksReport>,
+    /// The suite has `llm-rubric` checks and no grader was given to grade them.
+    #[serde(skip)]
+    rubrics_left: bool,
 }
 
 fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
@@ -460,12 +512,16 @@ fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
     )?;
     super::summary::print_table(&mut out, &summary.models, summary.items)?;
     if let Some(checks) = &summary.checks {
-        writeln!(
-            out,
-            "\nchecks (`{} check {}` grades llm-rubric checks with --grader MODEL):",
-            crate::config::duel_command(summary.demo),
-            summary.run
-        )?;
+        if summary.rubrics_left {
+            writeln!(
+                out,
+                "\nchecks (llm-rubric checks wait for a grader: `{} check {} --grader MODEL`, or `[check] grader` in the config):",
+                crate::config::duel_command(summary.demo),
+                summary.run
+            )?;
+        } else {
+            writeln!(out, "\nchecks:")?;
+        }
         super::check::print_report(&mut out, checks)?;
         writeln!(out)?;
     }

@@ -18,7 +18,8 @@ use crate::cli::CheckArgs;
 use crate::config::{Config, ModelSpec};
 use crate::domain::{Message, Role};
 use crate::eval::batch::{self, Request, Retries};
-use crate::eval::check::record::{self, CheckRecord, ChecksReport, Task};
+use crate::eval::check::rates::PairTest;
+use crate::eval::check::record::{self, CategoryRates, CheckRecord, ChecksReport, Task};
 use crate::eval::check::{Graded, Kind, Outcome, grade};
 use crate::eval::run::Run;
 use crate::text::{count, sanitize};
@@ -92,6 +93,89 @@ pub async fn grade_and_keep(
     Ok(graded)
 }
 
+/// The pass rates as a table: a header, then a row per model (text and the page).
+pub fn rows(report: &ChecksReport) -> Vec<Vec<String>> {
+    let mut table = vec![
+        [
+            "MODEL",
+            "PASSED",
+            "RATE",
+            "95% CI",
+            "SCORE",
+            "ERRORS",
+            "FAILED CHECKS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for m in &report.models {
+        table.push(vec![
+            sanitize(&m.model),
+            format!("{}/{}", m.passed, m.graded),
+            m.rate.map_or("—".into(), percent),
+            m.interval.map_or("—".into(), |(low, high)| {
+                format!("{}–{}", percent(low), percent(high))
+            }),
+            m.score.map_or("—".into(), |s| format!("{s:.2}")),
+            m.errors.to_string(),
+            m.failures
+                .iter()
+                .map(|(kind, n)| format!("{kind} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    table
+}
+
+/// What the paired test says of two models, in one sentence.
+pub fn pair_sentence(pair: &PairTest) -> String {
+    format!(
+        "{} vs {}: on {} graded for both, only {} passed {}, only {} passed {}; McNemar exact p = {:.3}{}",
+        sanitize(&pair.a),
+        sanitize(&pair.b),
+        count(pair.items as usize, "item", "items"),
+        sanitize(&pair.a),
+        pair.only_a,
+        sanitize(&pair.b),
+        pair.only_b,
+        pair.p_value,
+        if pair.p_value < 0.05 {
+            " (a real difference)"
+        } else {
+            " (could be chance)"
+        }
+    )
+}
+
+/// One category's pass rates on a line.
+pub fn category_line(category: &CategoryRates) -> String {
+    let rates: Vec<String> = category
+        .models
+        .iter()
+        .map(|m| format!("{} {}/{}", sanitize(&m.model), m.passed, m.graded))
+        .collect();
+    format!("{}: {}", sanitize(&category.category), rates.join(" · "))
+}
+
+/// The model that grades `llm-rubric` checks: `--grader`, else `[check] grader`
+/// (which `--demo` sets aside with the other configured models). Its key must be set.
+pub fn grader(config: &Config, flag: Option<&str>) -> Result<Option<ModelSpec>, UsageError> {
+    let (from, name) = match (flag, &config.check.grader) {
+        (Some(name), _) => ("--grader", name),
+        (None, Some(name)) if !config.set_aside.contains(name) => {
+            ("[check] grader =", name.as_str())
+        }
+        _ => return Ok(None),
+    };
+    let model = config
+        .require_model(from, name)
+        .cloned()
+        .map_err(UsageError)?;
+    super::keys_set([&model])?;
+    Ok(Some(model))
+}
+
 /// How many rubric requests go to the grader at once at most (its provider's `rpm`
 /// and `concurrency` apply as well).
 const GRADER_CONCURRENCY: usize = 4;
@@ -153,18 +237,7 @@ async fn ask_grader(
 
 /// `duel check`.
 pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow::Result<u8> {
-    let grader = match &args.grader {
-        Some(name) => Some(
-            config
-                .require_model("--grader", name)
-                .cloned()
-                .map_err(UsageError)?,
-        ),
-        None => None,
-    };
-    if let Some(grader) = &grader {
-        super::keys_set([grader])?;
-    }
+    let grader = grader(config, args.grader.as_deref())?;
     if let Some(only) = &args.only {
         let name = only.strip_prefix("not-").unwrap_or(only);
         if !crate::eval::check::TYPES.contains(&name) {
@@ -215,7 +288,6 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
     Ok(u8::from(report.failed()))
 }
 
-/// One check's outcome: graded here, by a program, or by the grader model.
 /// One check's outcome, graded here or by a program; a rubric without a grader is an
 /// error.
 async fn outcome(task: &Task<'_>) -> Outcome {
@@ -327,72 +399,17 @@ fn percent(x: f64) -> String {
 
 /// The pass rates as a table, each pair's test, and the floor.
 pub fn print_report(out: &mut impl Write, report: &ChecksReport) -> io::Result<()> {
-    let mut table = vec![
-        [
-            "MODEL",
-            "PASSED",
-            "RATE",
-            "95% CI",
-            "SCORE",
-            "ERRORS",
-            "FAILED CHECKS",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    for m in &report.models {
-        table.push(vec![
-            sanitize(&m.model),
-            format!("{}/{}", m.passed, m.graded),
-            m.rate.map_or("—".into(), percent),
-            m.interval.map_or("—".into(), |(low, high)| {
-                format!("{}–{}", percent(low), percent(high))
-            }),
-            m.score.map_or("—".into(), |s| format!("{s:.2}")),
-            m.errors.to_string(),
-            m.failures
-                .iter()
-                .map(|(kind, n)| format!("{kind} {n}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ]);
-    }
-    print_rows(out, &table)?;
+    print_rows(out, &rows(report))?;
     let columns = super::stats::columns();
     for pair in &report.pairs {
-        let line = format!(
-            "\n{} vs {}: on {} graded for both, only {} passed {}, only {} passed {}; McNemar exact p = {:.3}{}\n",
-            sanitize(&pair.a),
-            sanitize(&pair.b),
-            count(pair.items as usize, "item", "items"),
-            sanitize(&pair.a),
-            pair.only_a,
-            sanitize(&pair.b),
-            pair.only_b,
-            pair.p_value,
-            if pair.p_value < 0.05 {
-                " (a real difference)"
-            } else {
-                " (could be chance)"
-            }
-        );
+        let line = format!("\n{}\n", pair_sentence(pair));
         write!(out, "{}", super::stats::wrap_prose(&line, columns))?;
     }
     if !report.by_category.is_empty() {
         writeln!(out)?;
     }
     for category in &report.by_category {
-        let rates: Vec<String> = category
-            .models
-            .iter()
-            .map(|m| format!("{} {}/{}", sanitize(&m.model), m.passed, m.graded))
-            .collect();
-        writeln!(
-            out,
-            "{}: {}",
-            sanitize(&category.category),
-            rates.join(" · ")
-        )?;
+        writeln!(out, "{}", category_line(category))?;
     }
     if let Some(floor) = report.fail_under {
         match report.below.as_slice() {

@@ -91,6 +91,7 @@ fn write_page(report: &Report, path: &Path) -> anyhow::Result<()> {
             )
         }),
         decision: report.decision.as_ref(),
+        checks: report.checks.as_ref(),
         made: &html::now(),
     };
     html::write(path, &html::page(&page)).with_context(|| format!("writing {}", path.display()))?;

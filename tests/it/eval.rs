@@ -908,6 +908,24 @@ fn checks_grade_stored_answers_once_and_a_grader_that_answers_garbage_is_an_erro
     let stats: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(stats["checks"]["models"], report["models"]);
     assert_eq!(stats["checks"]["pairs"], report["pairs"]);
+    // The page has the same section: the table and the pair's sentence.
+    let page = home.path().join("page.html");
+    let page_arg = page.to_string_lossy();
+    let (code, _, err) = run(&mut home.duel(
+        &config,
+        &["stats", "--run", "last", "--checks", "--html", &page_arg],
+    ));
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(page.contains("<h2>Checks on run "), "{page}");
+    assert!(
+        page.contains("<td>alpha</td><td class=\"num\">2/3</td><td class=\"num\">67%</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("alpha vs beta: on 3 items graded for both, only alpha passed 1, only beta passed 1; McNemar exact p = 1.000 (could be chance)"),
+        "{page}"
+    );
     let model = |i: usize| &report["models"][i];
     assert_eq!(model(0)["model"], "alpha");
     // q1 and q2 pass for alpha, q4 fails; q3's grader never gave a verdict: an error,
@@ -982,6 +1000,56 @@ fn checks_grade_stored_answers_once_and_a_grader_that_answers_garbage_is_an_erro
         &["check", "last", "--grader", "judge", "--fail-under", "0.6"],
     ));
     assert_eq!(code, 0);
+}
+
+/// With `[check] grader`, `duel batch` grades the rubrics too, once every answer is
+/// in, and `duel check` uses the same grader: nothing is asked twice. `--grader` on
+/// batch overrides the config.
+#[test]
+fn batch_grades_rubrics_with_the_configured_grader_and_check_agrees() {
+    let home = Home::new();
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let grader = grader_server();
+    let config = judge_config(&home, &answers, &grader);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("[check]\ngrader = \"judge\"\n{text}")).unwrap();
+    let suite = home.suite(
+        "suite.jsonl",
+        concat!(
+            "{\"id\": \"q1\", \"prompt\": \"question 1\", \"assert\": [{\"type\": \"llm-rubric\", \"value\": \"answers\"}, {\"type\": \"contains\", \"value\": \"says\"}]}\n",
+            "{\"id\": \"q2\", \"prompt\": \"question 2\", \"assert\": [{\"type\": \"llm-rubric\", \"value\": \"answers\"}]}\n",
+        ),
+    );
+    let (code, out, err) = run(&mut home.duel(&config, &["batch", &suite, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("grading 4 llm-rubric checks with judge"),
+        "{err}"
+    );
+    let batch: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(batch["checks"]["graded_now"], 6, "{out}");
+    assert_eq!(batch["checks"]["models"][0]["passed"], 2, "{out}");
+    assert_eq!(grader.requests().len(), 4);
+    let (code, out, err) = run(&mut home.duel(&config, &["check", "last", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 checks to grade"), "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(batch["checks"]["models"], report["models"]);
+    assert_eq!(grader.requests().len(), 4, "nothing asked twice");
+
+    // Another grader on the command line grades the rubrics again, for itself.
+    let (code, out, err) = run(&mut home.duel(
+        &config,
+        &[
+            "batch", &suite, "--name", "again", "--grader", "alpha", "--json",
+        ],
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("with alpha"), "{err}");
+    let again: Value = serde_json::from_str(&out).unwrap();
+    // alpha echoes the prompt: no verdict in it, asked twice, then an error.
+    assert_eq!(again["checks"]["models"][0]["errors"], 2, "{out}");
+    assert_eq!(grader.requests().len(), 4);
 }
 
 #[test]

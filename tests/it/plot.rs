@@ -136,6 +136,7 @@ fn page_of(board: &Leaderboard, style: Option<StyleFigures>) -> String {
         filters: Some("judge alice"),
         total: 50,
         style,
+        checks: None,
         decision: None,
         made: "2026-11-29 10:00 UTC",
     })
@@ -231,6 +232,7 @@ fn the_page_escapes_what_comes_from_the_log() {
         filters: Some("judge <i>eve</i>"),
         total: 11,
         style: None,
+        checks: None,
         decision: None,
         made: "now",
     });

@@ -1,7 +1,8 @@
 //! `duel stats --html FILE`: one self-contained page to share with a team: the
 //! leaderboard, the intervals as an SVG chart, the win matrix as a heat map, position
-//! bias, the filters in force and, when given, the style-control figures. Inline CSS
-//! and SVG only: no script, font or address to fetch, so it opens without a network.
+//! bias, the filters in force and, when given, the style-control figures and a run's
+//! checks. Inline CSS and SVG only: no script, font or address to fetch, so it opens
+//! without a network.
 //! Everything that comes from the log is escaped.
 
 use std::fmt::Write as _;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::plot::{Axis, READING, label};
 use super::style::signed;
 use super::{TOO_FEW, decide, fixed, headline, position_line, thousands};
+use crate::eval::check::record::ChecksReport;
 use crate::text::sanitize;
 use crate::votes::decide::Decision;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, PositionBias};
@@ -69,6 +71,8 @@ pub struct Page<'a> {
     pub style: Option<StyleFigures>,
     /// "Enough to decide?" for the top two models or `--pair`, as the text says it.
     pub decision: Option<&'a Decision>,
+    /// `--checks`: the run's pass rates, in a section of their own.
+    pub checks: Option<&'a ChecksReport>,
     /// When the page was made, for its footer.
     pub made: &'a str,
 }
@@ -219,6 +223,10 @@ pub fn page(p: &Page<'_>) -> String {
 
     if let Some(style) = &p.style {
         html.push_str(&style_section(style, board));
+    }
+
+    if let Some(checks) = p.checks {
+        html.push_str(&checks_section(checks));
     }
 
     let _ = writeln!(
@@ -485,6 +493,58 @@ fn bias(b: &PositionBias) -> String {
         x2 = x(high),
         cx = x(rate),
     );
+    html
+}
+
+/// `--checks`: is the answer right? The same table and sentences as the text.
+fn checks_section(report: &ChecksReport) -> String {
+    let mut html = format!(
+        "<h2>Checks on run {}</h2>\n<p class=\"note\">Items passed of those graded, with a \
+         95% Wilson interval; a check that could not run is an error, counted apart.</p>\n",
+        escape(&report.run)
+    );
+    let rows = crate::commands::check::rows(report);
+    html.push_str("<table class=\"checks\">\n<thead><tr>");
+    for (i, head) in rows[0].iter().enumerate() {
+        let class = if (1..6).contains(&i) {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let _ = write!(html, "<th{class}>{}</th>", escape(head));
+    }
+    html.push_str("</tr></thead>\n<tbody>\n");
+    for row in &rows[1..] {
+        html.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let class = if (1..6).contains(&i) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let _ = write!(html, "<td{class}>{}</td>", escape(cell));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>\n");
+    for pair in &report.pairs {
+        let _ = writeln!(
+            html,
+            "<p>{}</p>",
+            escape(&crate::commands::check::pair_sentence(pair))
+        );
+    }
+    if !report.by_category.is_empty() {
+        html.push_str("<ul class=\"categories\">\n");
+        for category in &report.by_category {
+            let _ = writeln!(
+                html,
+                "<li>{}</li>",
+                escape(&crate::commands::check::category_line(category))
+            );
+        }
+        html.push_str("</ul>\n");
+    }
     html
 }
 

@@ -120,6 +120,7 @@ pub fn in_memory(models: Vec<ModelSpec>, judge: &str) -> Config {
             weights: Default::default(),
         },
         judge: Default::default(),
+        check: Default::default(),
         models,
         warnings: Vec::new(),
         set_aside: Vec::new(),

@@ -105,6 +105,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
     let pair = ctx.pair(root, &models)?;
     let arena = ctx.arena(root, &models)?;
     let judge = ctx.judge(root)?;
+    let check = ctx.check(root, &models)?;
     if let (Some(span), Some(path)) = (ctx.api_key_at.clone(), path)
         && readable_by_others(path)
     {
@@ -124,6 +125,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
         pair,
         arena,
         judge,
+        check,
         models,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
         set_aside: Vec::new(),
@@ -841,6 +843,20 @@ provider = "dashscope"
         assert_err(&e, 2, 7, &["providers.openai.rpm", "above 0", "60"]);
         let e = err("[providers.openai]\nconcurrency = \"lots\"\n");
         assert_err(&e, 2, 15, &["providers.openai.concurrency", "whole number"]);
+    }
+
+    #[test]
+    fn a_check_grader_names_a_configured_model() {
+        let c = ok(&format!("[check]\ngrader = \"ernie-4.5\"\n{TWO}"));
+        assert_eq!(c.check.grader.as_deref(), Some("ernie-4.5"));
+        assert_eq!(ok(TWO).check.grader, None);
+        let e = err(&format!("[check]\ngrader = \"gpt-5\"\n{TWO}"));
+        assert_err(
+            &e,
+            2,
+            10,
+            &["[check] grader", "gpt-5", "qwen-plus, ernie-4.5"],
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub struct Config {
     pub pair: Pair,
     pub arena: Arena,
     pub judge: JudgeConfig,
+    pub check: CheckConfig,
     /// Every usable model, in config order; names are unique.
     pub models: Vec<ModelSpec>,
     /// Non-fatal findings (unknown keys, …), shown before the TUI starts and in the status line.
@@ -80,6 +81,13 @@ pub struct JudgeConfig {
     /// The pairwise prompt with `{prompt}`, `{answer_a}`, `{answer_b}` and
     /// `{reference}` in it; `None`: the built-in one.
     pub template: Option<String>,
+}
+
+/// `[check]`: how `duel check` and `duel batch` grade `llm-rubric` checks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckConfig {
+    /// The model that grades them when no `--grader` is given; a configured model.
+    pub grader: Option<String>,
 }
 
 /// The placeholders a judge template must have: without one of them the judge would

@@ -1,5 +1,6 @@
 //! The sections of a config file: `[ui]`, `[defaults]`, `[providers.*]`,
-//! `[[models]]`, `[pair]`, `[arena]` and `[judge]`, each read into its resolved form.
+//! `[[models]]`, `[pair]`, `[arena]`, `[judge]` and `[check]`, each read into its
+//! resolved form.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -11,8 +12,8 @@ use super::fields::{Ctx, as_f64, join_path};
 use super::presets::{PRESET_NAMES, preset};
 use super::suggest::did_you_mean_quoted;
 use super::{
-    Arena, Endpoint, JudgeConfig, Layout, ModelSpec, Pair, TEMPLATE_NEEDS, UiConfig, WireKind,
-    login_name,
+    Arena, CheckConfig, Endpoint, JudgeConfig, Layout, ModelSpec, Pair, TEMPLATE_NEEDS, UiConfig,
+    WireKind, login_name,
 };
 
 pub(super) const ROOT_KEYS: &[&str] = &[
@@ -20,6 +21,7 @@ pub(super) const ROOT_KEYS: &[&str] = &[
     "pair",
     "arena",
     "judge",
+    "check",
     "defaults",
     "models",
     "providers",
@@ -28,6 +30,7 @@ const UI_KEYS: &[&str] = &["theme", "layout", "blind"];
 const PAIR_KEYS: &[&str] = &["a", "b"];
 const ARENA_KEYS: &[&str] = &["judge", "weights"];
 const JUDGE_KEYS: &[&str] = &["template"];
+const CHECK_KEYS: &[&str] = &["grader"];
 const SAMPLING_KEYS: &[&str] = &[
     "system",
     "temperature",
@@ -561,5 +564,33 @@ impl Ctx<'_> {
         Ok(JudgeConfig {
             template: Some(template.to_owned()),
         })
+    }
+
+    pub(super) fn check(
+        &mut self,
+        root: &DeTable<'_>,
+        models: &[ModelSpec],
+    ) -> Result<CheckConfig, ConfigError> {
+        let Some(t) = self.section(root, "check")? else {
+            return Ok(CheckConfig::default());
+        };
+        self.unknown_keys(t, "check", CHECK_KEYS);
+        match self.string(t, "grader", "check", r#""qwen-max""#)? {
+            None => Ok(CheckConfig::default()),
+            Some((name, _)) if models.iter().any(|m| m.name == name) => Ok(CheckConfig {
+                grader: Some(name.to_owned()),
+            }),
+            Some((name, span)) => Err(self.err(
+                span,
+                format!(
+                    r#"[check] grader = "{name}" does not name a model (models: {})"#,
+                    models
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
     }
 }
