@@ -1,7 +1,9 @@
 //! Frame time of the whole screen (both panes, input, status) with a long transcript
 //! in each pane: while a token streams in at the bottom, and after a scroll keypress.
 //! The same frames with 10 KB transcripts are the baseline: a frame should cost what
-//! is visible, not the transcript's length. Run with `cargo bench --bench frame`.
+//! is visible, not the transcript's length. And a token's frame as the chat's loop
+//! makes it (painted over the last frame, sent as escape codes) against the same
+//! frame drawn whole by ratatui's `Terminal`. Run with `cargo bench --bench frame`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test fails loudly
 
@@ -16,9 +18,10 @@ use duel::app::{Effect, Msg, update};
 use duel::config::{demo_config, parse_str};
 use duel::domain::{Finish, Side, StreamEvent};
 use duel::theme::Theme;
-use duel::ui::{ViewCache, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use duel::ui::{Canvas, ViewCache, draw, paint};
+use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 
 fn main() {
     divan::main();
@@ -97,6 +100,21 @@ impl Screen {
         update(&mut self.state, msg, Instant::now());
     }
 
+    /// The frame as the chat's loop makes it: painted over the last, the rows it
+    /// painted compared and sent as escape codes.
+    fn paint_over(&mut self, canvas: &mut Canvas, out: &mut CrosstermBackend<std::io::Sink>) {
+        let retained = canvas.retained();
+        let painted = paint(
+            canvas.scene(),
+            &self.state,
+            &self.theme,
+            &mut self.cache,
+            retained,
+        );
+        self.state.screen = painted.screen;
+        canvas.show(out, &painted.damage).expect("show");
+    }
+
     fn frame(&mut self) {
         let Self {
             state,
@@ -140,5 +158,66 @@ fn scroll_key_then_frame(bencher: divan::Bencher, len: usize) {
         });
         up = !up;
         screen.frame();
+    });
+}
+
+/// What the terminal is sent, as escape codes; nothing kept.
+fn escape_codes() -> CrosstermBackend<std::io::Sink> {
+    CrosstermBackend::new(std::io::sink())
+}
+
+/// Baseline: a token of prose (paragraphs of 60) arrives in each pane, and ratatui's
+/// `Terminal` draws the frame whole and sends what changed (what the loop did before
+/// it painted over).
+#[divan::bench(args = SIZES, sample_count = 20)]
+fn token_then_whole_frame_sent(bencher: divan::Bencher, len: usize) {
+    let mut screen = Screen::new(len, false);
+    let viewport = Viewport::Fixed(Rect::new(0, 0, 160, 48));
+    let mut terminal =
+        Terminal::with_options(escape_codes(), TerminalOptions { viewport }).expect("terminal");
+    let mut tokens = 0;
+    bencher.bench_local(|| {
+        tokens += 1;
+        let token = if tokens % 60 == 0 {
+            "\n\ntoken"
+        } else {
+            " token"
+        };
+        for side in Side::BOTH {
+            screen.stream(side, StreamEvent::Text(token.into()));
+        }
+        let Screen {
+            state,
+            cache,
+            theme,
+            ..
+        } = &mut screen;
+        terminal
+            .draw(|frame| state.screen = draw(frame, state, theme, cache))
+            .expect("draw");
+    });
+}
+
+/// A token of prose arrives in each pane, and the frame is painted over the last and
+/// sent, as the chat's loop does.
+#[divan::bench(args = SIZES, sample_count = 20)]
+fn token_then_frame_painted_over(bencher: divan::Bencher, len: usize) {
+    let mut screen = Screen::new(len, false);
+    let mut canvas = Canvas::new(Rect::new(0, 0, 160, 48));
+    let mut out = escape_codes();
+    screen.paint_over(&mut canvas, &mut out);
+    // Prose: a paragraph of 60 tokens, then the next.
+    let mut tokens = 0;
+    bencher.bench_local(|| {
+        tokens += 1;
+        let token = if tokens % 60 == 0 {
+            "\n\ntoken"
+        } else {
+            " token"
+        };
+        for side in Side::BOTH {
+            screen.stream(side, StreamEvent::Text(token.into()));
+        }
+        screen.paint_over(&mut canvas, &mut out);
     });
 }

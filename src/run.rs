@@ -93,7 +93,12 @@ where
 
     while !state.quit {
         let due = last_draw.map_or(Instant::now(), |t| {
-            t + pace.gap(state.streaming() && !urgent)
+            if state.streaming() && !urgent {
+                // On the frame clock, where the sides hand their text over.
+                tick_after(t + pace.gap(true) - STREAM_FRAME)
+            } else {
+                t + FRAME
+            }
         });
         let started = Instant::now();
         if dirty && started >= due {
@@ -395,7 +400,7 @@ async fn forward(
     let mut arrived = Vec::new();
     let mut last: Option<Instant> = None;
     while events.recv_many(&mut arrived, 4096).await > 0 {
-        if let Some(due) = last.map(|at| at + STREAM_FRAME)
+        if let Some(due) = last.map(|at| Instant::from_std(tick_after(at.into_std())))
             && Instant::now() < due
             && !arrived.iter().any(ends)
         {
@@ -409,6 +414,22 @@ async fn forward(
         }
         last = Some(Instant::now());
     }
+}
+
+/// Where the frame clock ticks: every `STREAM_FRAME` from the first time it is asked.
+static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+/// The frame clock's first tick after `t`. Both sides hand their text over on its
+/// ticks and the loop draws on them, so a frame wakes the loop once, not once a side
+/// and again for the frame.
+fn tick_after(t: Instant) -> Instant {
+    let frame = STREAM_FRAME.as_nanos();
+    let phase = if t >= *EPOCH {
+        (t - *EPOCH).as_nanos() % frame
+    } else {
+        (frame - (*EPOCH - t).as_nanos() % frame) % frame
+    };
+    t + Duration::from_nanos(u64::try_from(frame - phase).unwrap_or(u64::MAX))
 }
 
 /// The answer's end goes on at once.
@@ -472,10 +493,15 @@ mod tests {
             .filter(|(_, e, _)| matches!(e, StreamEvent::Text(_)))
             .map(|(at, _, _)| *at)
             .collect();
-        // 200 ms of tokens: about one message a frame, not one a token.
-        assert!(texts.len() <= 200 / 33 + 2, "{} messages", texts.len());
+        // 200 ms of tokens: about one message a frame, not one a token; after the
+        // first, on the frame clock's ticks, a frame apart.
         assert!(
-            texts.windows(2).all(|w| w[1] - w[0] >= STREAM_FRAME),
+            texts.len() <= 200 / STREAM_FRAME.as_millis() as usize + 2,
+            "{} messages",
+            texts.len()
+        );
+        assert!(
+            texts[1..].windows(2).all(|w| w[1] - w[0] >= STREAM_FRAME),
             "{texts:?}"
         );
         assert!(matches!(sent.last(), Some((_, StreamEvent::Finish(_), _))));
@@ -532,5 +558,28 @@ mod tests {
                 (StreamEvent::Finish(Finish::Stop), 1),
             ]
         );
+    }
+
+    /// The frame clock ticks a frame apart, whatever instant it is asked about, and
+    /// never at the instant asked.
+    #[test]
+    fn the_frame_clock_ticks_a_frame_apart() {
+        let t0 = Instant::now();
+        let first = tick_after(t0);
+        assert!(first > t0 && first - t0 <= STREAM_FRAME);
+        assert_eq!(tick_after(first), first + STREAM_FRAME);
+        for ms in [1, 7, 49, 50, 51, 333] {
+            let t = t0 + Duration::from_millis(ms);
+            let tick = tick_after(t);
+            assert!(tick > t && tick - t <= STREAM_FRAME, "{ms} ms");
+            assert_eq!(
+                (tick - first).as_nanos() % STREAM_FRAME.as_nanos(),
+                0,
+                "{ms} ms"
+            );
+        }
+        // Before the clock's start as well.
+        let before = *EPOCH - Duration::from_millis(70);
+        assert_eq!(tick_after(before), *EPOCH - STREAM_FRAME);
     }
 }

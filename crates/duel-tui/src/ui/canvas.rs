@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use ratatui::backend::Backend;
-use ratatui::buffer::{Buffer, Cell};
+use ratatui::buffer::{Buffer, Cell, CellDiffOption, CellWidth};
 use ratatui::layout::Rect;
 
 /// The rows of the screen a frame painted.
@@ -62,6 +62,10 @@ pub struct Canvas {
     scene: Buffer,
     shown: Buffer,
     retained: bool,
+    /// The cells a frame sends, and the cells it brings `shown` up to date in; kept,
+    /// so a frame allocates nothing.
+    sends: Vec<usize>,
+    copies: Vec<usize>,
 }
 
 impl Canvas {
@@ -71,6 +75,8 @@ impl Canvas {
             scene: Buffer::empty(area),
             shown: Buffer::empty(area),
             retained: false,
+            sends: Vec::new(),
+            copies: Vec::new(),
         }
     }
 
@@ -89,69 +95,106 @@ impl Canvas {
         self.retained
     }
 
-    /// Sends the terminal what differs in the rows `damage` names, and remembers it as
-    /// shown. ratatui's own diff decides what to send, wide characters and all.
+    /// Sends the terminal what differs in the rows `damage` names, in one go, and
+    /// remembers it as shown.
     pub fn show<B: Backend>(&mut self, backend: &mut B, damage: &Damage) -> Result<(), B::Error> {
         let area = self.scene.area;
         let width = usize::from(area.width);
-        for band in damage.bands() {
-            let cells = band.start * width..band.end * width;
-            if cells.len() == self.scene.content.len() {
-                backend.draw(updates(&self.shown, &self.scene).into_iter())?;
-                self.shown.content.clone_from(&self.scene.content);
-                continue;
-            }
-            let rows = Rect {
-                y: area.y + band.start as u16,
-                height: band.len() as u16,
-                ..area
-            };
-            let before = Buffer {
-                area: rows,
-                content: self.shown.content[cells.clone()].to_vec(),
-            };
-            let after = Buffer {
-                area: rows,
-                content: self.scene.content[cells.clone()].to_vec(),
-            };
-            backend.draw(updates(&before, &after).into_iter())?;
-            self.shown.content.splice(cells, after.content);
+        self.sends.clear();
+        self.copies.clear();
+        for row in damage.bands().flatten() {
+            let cells = row * width..(row + 1) * width;
+            diff_row(
+                &self.shown.content[cells.clone()],
+                &self.scene.content[cells],
+                row * width,
+                &mut self.sends,
+                &mut self.copies,
+            );
+        }
+        let scene = &self.scene;
+        backend.draw(self.sends.iter().map(|&i| {
+            let (x, y) = (i % width, i / width);
+            (area.x + x as u16, area.y + y as u16, &scene.content[i])
+        }))?;
+        for &i in &self.copies {
+            self.shown.content[i].clone_from(&self.scene.content[i]);
         }
         self.retained = true;
         backend.flush()
     }
 }
 
-/// The cells to send to bring the terminal from `before` to `after`: ratatui's diff,
-/// and where a narrower character replaces a wide one, the cells the wide one covered
-/// too. A terminal blanks them when the new character is written, in its colours and
-/// underline, so they are written again as they should be.
-fn updates<'a>(before: &Buffer, after: &'a Buffer) -> Vec<(u16, u16, &'a Cell)> {
-    let mut updates = before.diff(after);
-    let mut covered = Vec::new();
-    for &(x, y, cell) in &updates {
-        let was = before[(x, y)].symbol();
-        // A wide character takes more than one byte.
-        if was.len() == 1 {
+/// What ratatui's own diff (`BufferDiff`) sends to bring a row of the terminal from
+/// `prev` to `next`, compared in place: the indices (plus `base`) of the cells to send
+/// go to `sends`, and of every cell that may differ to `copies`. Where a narrower
+/// character replaces a wide one, the cells the wide one covered are sent too, always:
+/// a terminal blanks them when the new character is written, in its colours and
+/// underline (ratatui does so only where the old character's background or underline
+/// would show).
+fn diff_row(
+    prev: &[Cell],
+    next: &[Cell],
+    base: usize,
+    sends: &mut Vec<usize>,
+    copies: &mut Vec<usize>,
+) {
+    let len = next.len().min(prev.len());
+    // Cells up to here are sent whatever they hold: a wide character covered them.
+    let mut covered = 0;
+    let mut pos = 0;
+    while pos < len {
+        let i = pos;
+        pos += 1;
+        let (now, was) = (&next[i], &prev[i]);
+        if is_skip(now) {
+            copies.push(base + i);
             continue;
         }
-        let (was, now) = (
-            duel_core::text::width(was),
-            duel_core::text::width(cell.symbol()).max(1),
-        );
-        for dx in now..was {
-            let x = x + dx as u16;
-            if x < after.area.right() {
-                covered.push((x, y, &after[(x, y)]));
+        let width = usize::from(now.cell_width());
+        let unchanged = now == was && now.diff_option != CellDiffOption::AlwaysUpdate;
+        if unchanged && i >= covered {
+            // The cells it covers are not compared: they may differ unseen.
+            let end = (pos + width.saturating_sub(1)).min(len);
+            copies.extend((pos..end).map(|j| base + j));
+            pos = end;
+            continue;
+        }
+        sends.push(base + i);
+        copies.push(base + i);
+        if matches!(now.diff_option, CellDiffOption::ForcedWidth(_)) {
+            let end = (pos + width.saturating_sub(1)).min(len);
+            copies.extend((pos..end).map(|j| base + j));
+            pos = end;
+            continue;
+        }
+        covered = covered.max(i + usize::from(was.cell_width()));
+        if width > 1 && now.symbol().contains('\u{FE0F}') {
+            // An emoji with VS16, whose trailing cells some terminals leave as they
+            // were: sent where they changed.
+            let mut end = (i + width).min(len);
+            while pos < end {
+                let j = pos;
+                pos += usize::from(next[j].cell_width()).max(1);
+                end = end.max(pos).min(len);
+                if !is_skip(&next[j]) && prev[j].symbol() != next[j].symbol() {
+                    sends.push(base + j);
+                }
+                copies.extend((j..pos.min(len)).map(|k| base + k));
             }
+            pos = end;
+        } else {
+            let end = (pos + width.saturating_sub(1)).min(len);
+            copies.extend((pos..end).map(|j| base + j));
+            pos = end;
         }
     }
-    if !covered.is_empty() {
-        updates.extend(covered);
-        updates.sort_by_key(|&(x, y, _)| (y, x));
-        updates.dedup_by_key(|&mut (x, y, _)| (x, y));
-    }
-    updates
+}
+
+#[allow(deprecated)] // ratatui's diff still honours the old flag
+fn is_skip(cell: &Cell) -> bool {
+    matches!(cell.diff_option, CellDiffOption::Skip)
+        || (cell.skip && matches!(cell.diff_option, CellDiffOption::None))
 }
 
 #[cfg(test)]
@@ -195,16 +238,94 @@ mod tests {
     /// so a terminal that blanked it in the underlined `d`'s style shows it plain.
     #[test]
     fn a_narrow_character_over_a_wide_one_sends_the_cell_it_covered() {
-        let area = Rect::new(0, 0, 4, 1);
-        let mut canvas = Canvas::new(area);
-        let mut backend = TestBackend::new(4, 1);
-        canvas.scene().set_string(0, 0, "有", Style::default());
-        canvas.show(&mut backend, &Damage::all(area)).unwrap();
-        canvas.scene().content.fill(Cell::EMPTY);
+        let row = |text: &str, style: Style| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 4, 1));
+            buf.set_string(0, 0, text, style);
+            buf.content
+        };
         let underlined = Style::default().add_modifier(Modifier::UNDERLINED);
-        canvas.scene().set_string(0, 0, "d", underlined);
-        let sent = updates(&canvas.shown, &canvas.scene);
-        let sent: Vec<_> = sent.iter().map(|&(x, _, c)| (x, c.symbol())).collect();
-        assert_eq!(sent, vec![(0, "d"), (1, " ")]);
+        let (mut sends, mut copies) = (Vec::new(), Vec::new());
+        diff_row(
+            &row("有", Style::default()),
+            &row("d", underlined),
+            0,
+            &mut sends,
+            &mut copies,
+        );
+        assert_eq!(sends, vec![0, 1]);
+    }
+
+    /// Away from that case, a row sends exactly what ratatui's diff of the whole
+    /// buffers sends: wide characters, emoji with VS16, styles.
+    #[test]
+    fn a_row_sends_what_ratatui_sends() {
+        let pieces = ["a", "b", "有", "👍", "❤\u{FE0F}", " ", "xy"];
+        let styles = [
+            Style::default(),
+            Style::default().add_modifier(Modifier::BOLD),
+            Style::default().bg(ratatui::style::Color::Blue),
+        ];
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..2000 {
+            let mut rows = Vec::new();
+            for _ in 0..2 {
+                let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
+                let mut x = 0;
+                while x < 12 {
+                    let piece = pieces[next() % pieces.len()];
+                    let (end, _) =
+                        buf.set_stringn(x, 0, piece, 12 - usize::from(x), styles[next() % 3]);
+                    x = end.max(x + 1);
+                }
+                rows.push(buf);
+            }
+            let (prev, now) = (&rows[0], &rows[1]);
+            let (mut sends, mut copies) = (Vec::new(), Vec::new());
+            diff_row(&prev.content, &now.content, 0, &mut sends, &mut copies);
+            let theirs: Vec<usize> = prev
+                .diff(now)
+                .iter()
+                .map(|&(x, _, _)| usize::from(x))
+                .collect();
+            // Ours: theirs, and cells theirs leaves: ones a wide character covered, and
+            // changed ones it steps over (an emoji's trailing cell right after a
+            // covered one).
+            let show = |b: &Buffer| {
+                b.content
+                    .iter()
+                    .map(|c| format!("{}{:?}{:?}", c.symbol(), c.bg, c.modifier))
+                    .collect::<Vec<_>>()
+            };
+            assert!(
+                theirs.iter().all(|x| sends.contains(x)),
+                "{theirs:?} {sends:?}\n{:?}\n{:?}",
+                show(prev),
+                show(now)
+            );
+            for x in sends.iter().filter(|x| !theirs.contains(x)) {
+                let covered = (0..*x).rev().any(|w| {
+                    usize::from(prev.content[w].cell_width()) > x - w
+                        && usize::from(now.content[w].cell_width()) <= x - w
+                }) || prev.content[*x] != now.content[*x];
+                assert!(
+                    covered,
+                    "{x} sent, ratatui would not ({theirs:?} {sends:?}):\n{:?}\n{:?}",
+                    show(prev),
+                    show(now)
+                );
+            }
+            // What is copied makes the row shown equal to the row painted.
+            let mut shown = prev.content.clone();
+            for &i in &copies {
+                shown[i] = now.content[i].clone();
+            }
+            assert_eq!(shown, now.content);
+        }
     }
 }

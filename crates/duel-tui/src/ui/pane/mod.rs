@@ -16,7 +16,7 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{
-    Block, BorderType, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
+    Block, BorderType, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
 };
 
 use crate::app::state::{Scroll, SideState, State, Viewport};
@@ -58,31 +58,32 @@ pub(super) fn draw_pane(
         panes, highlights, ..
     } = cache;
     let cache = &mut panes[side.index()];
-    let block = frame_of(state, side, theme, area);
+    let edges = edges_of(state, side, theme, area);
+    let block = edges.block();
     let inner = block.inner(area);
     let ground = ground(theme);
-    if let Some(damage) = damage.as_deref_mut() {
-        let edges = [
-            Rect { height: 1, ..area },
-            Rect {
-                y: area.bottom().saturating_sub(1),
-                height: 1,
-                ..area
-            },
-            Rect { width: 1, ..area },
-            Rect {
-                x: area.right().saturating_sub(1),
-                width: 1,
-                ..area
-            },
-        ];
-        for edge in edges {
-            fill(buf, edge, &ground);
+    match damage.as_deref_mut() {
+        // Over the last frame: its top and bottom rows, where titles and figures
+        // change; the sides are as they were (the same area, focus and theme).
+        Some(damage) if area.height >= 4 => {
+            let top = Rect { height: 1, ..area };
+            let bottom = Rect {
+                y: area.bottom() - 1,
+                ..top
+            };
+            for row in [top, bottom] {
+                fill(buf, row, &ground);
+                damage.rows(row.top()..row.bottom());
+            }
+            edges.paint_top_and_bottom(buf, area);
         }
-        damage.rows(area.top()..area.top() + 1);
-        damage.rows(area.bottom().saturating_sub(1)..area.bottom());
+        Some(damage) => {
+            fill(buf, area, &ground);
+            damage.rows(area.top()..area.bottom());
+            buf.render_widget(block, area);
+        }
+        None => buf.render_widget(block, area),
     }
-    buf.render_widget(block, area);
 
     let height = usize::from(inner.height);
     // One column stays free for the scrollbar.
@@ -161,7 +162,57 @@ pub(super) fn draw_pane(
 
 /// The pane's frame: the model (or Model A/B while names are hidden) and a live
 /// state badge on top, the latest answer's figures below, thick when focused.
-fn frame_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Block<'a> {
+struct Edges<'a> {
+    border_type: BorderType,
+    border_style: Style,
+    title: Line<'a>,
+    badge: Line<'a>,
+    footer: Option<Line<'a>>,
+}
+
+impl<'a> Edges<'a> {
+    /// The whole frame.
+    fn block(&self) -> Block<'a> {
+        let block = self
+            .bordered(Borders::ALL)
+            .title(self.title.clone())
+            .title(self.badge.clone());
+        match &self.footer {
+            Some(footer) => block.title_bottom(footer.clone()),
+            None => block,
+        }
+    }
+
+    /// Only its top and bottom rows (and the sides beside the rows next to them), as
+    /// `block` paints them: two blocks two rows high, open where they meet, so the rows
+    /// between are not styled cell by cell.
+    fn paint_top_and_bottom(&self, buf: &mut Buffer, area: Rect) {
+        let top = self
+            .bordered(Borders::TOP | Borders::LEFT | Borders::RIGHT)
+            .title(self.title.clone())
+            .title(self.badge.clone());
+        buf.render_widget(top, Rect { height: 2, ..area });
+        let mut bottom = self.bordered(Borders::BOTTOM | Borders::LEFT | Borders::RIGHT);
+        if let Some(footer) = &self.footer {
+            bottom = bottom.title_bottom(footer.clone());
+        }
+        let rows = Rect {
+            y: area.bottom() - 2,
+            height: 2,
+            ..area
+        };
+        buf.render_widget(bottom, rows);
+    }
+
+    fn bordered(&self, borders: Borders) -> Block<'a> {
+        Block::new()
+            .borders(borders)
+            .border_type(self.border_type)
+            .border_style(self.border_style)
+    }
+}
+
+fn edges_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Edges<'a> {
     let focused = state.focus == side;
     let accent = match side {
         Side::A => theme.pane_a,
@@ -184,27 +235,24 @@ fn frame_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Block<'
         Some((AnswerState::Stopped, _)) => ("stopped", theme.dim),
     };
     let max_title = usize::from(area.width).saturating_sub(badge.len() + 8);
-    let mut block = Block::bordered()
-        .border_type(if focused {
+    Edges {
+        border_type: if focused {
             BorderType::Thick
         } else {
             BorderType::Rounded
-        })
-        .border_style(Style::default().fg(if focused {
+        },
+        border_style: Style::default().fg(if focused {
             theme.border_focused
         } else {
             theme.border
-        }))
-        .title(Line::styled(
+        }),
+        title: Line::styled(
             format!(" {} ", truncate(&pane_title(state, side), max_title)),
             Style::default().fg(accent).add_modifier(Modifier::BOLD),
-        ))
-        .title(
-            Line::styled(format!(" {badge} "), Style::default().fg(badge_color))
-                .alignment(Alignment::Right),
-        );
-    if let Some(answer) = latest {
-        block = block.title_bottom(
+        ),
+        badge: Line::styled(format!(" {badge} "), Style::default().fg(badge_color))
+            .alignment(Alignment::Right),
+        footer: latest.map(|answer| {
             Line::styled(
                 format!(
                     " {} ",
@@ -212,10 +260,9 @@ fn frame_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Block<'
                 ),
                 Style::default().fg(theme.dim),
             )
-            .alignment(Alignment::Right),
-        );
+            .alignment(Alignment::Right)
+        }),
     }
-    block
 }
 
 /// The scrollbar at the pane's right edge: where `top` is among `bottom_top` + 1
