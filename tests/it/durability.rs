@@ -37,6 +37,8 @@ fn side(model: &str, answer: &str) -> SideRecord {
         input_tokens: Some(3),
         output_tokens: Some(4),
         output_tokens_estimate: None,
+        cached_input_tokens: None,
+        reasoning_tokens: None,
     }
 }
 

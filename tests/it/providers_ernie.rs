@@ -128,7 +128,8 @@ async fn trades_the_keys_for_a_token_then_streams_sentences() {
         usage(&events),
         Some(Usage {
             input_tokens: Some(5),
-            output_tokens: Some(420)
+            output_tokens: Some(420),
+            ..Default::default()
         })
     );
     assert_eq!(finish(&events), Finish::Stop);

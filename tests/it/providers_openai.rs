@@ -32,6 +32,7 @@ fn usage_of(input: u64, output: u64) -> Usage {
     Usage {
         input_tokens: Some(input),
         output_tokens: Some(output),
+        ..Default::default()
     }
 }
 

@@ -102,6 +102,7 @@ impl Scene {
             StreamEvent::Usage(Usage {
                 input_tokens: Some(10),
                 output_tokens: Some(output_tokens),
+                ..Default::default()
             }),
         );
         self.event(side, ms, StreamEvent::Finish(Finish::Stop));

@@ -209,6 +209,7 @@ fn usage_and_timing_are_recorded() {
             event: StreamEvent::Usage(Usage {
                 input_tokens: Some(7),
                 output_tokens: Some(42),
+                ..Default::default()
             }),
             pieces: 1,
         },
@@ -248,6 +249,7 @@ fn tokens_count_live_for_a_stream_whose_usage_comes_first_and_last() {
         StreamEvent::Usage(Usage {
             input_tokens: Some(5),
             output_tokens: Some(output),
+            ..Default::default()
         })
     };
     event(&mut state, Side::A, ga, usage(1));

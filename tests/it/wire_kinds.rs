@@ -169,6 +169,7 @@ fn usage_of(input: u64, output: u64) -> Option<Usage> {
     Some(Usage {
         input_tokens: Some(input),
         output_tokens: Some(output),
+        ..Default::default()
     })
 }
 

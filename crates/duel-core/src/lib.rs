@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod conversation;
+pub mod cost;
 pub mod domain;
 pub mod eval;
 pub mod request;

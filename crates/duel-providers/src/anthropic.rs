@@ -295,9 +295,14 @@ struct DeltaBody<'a> {
 fn merge_usage(usage: &mut Usage, wire: &Value) {
     let count = |field: &str| wire.get(field).and_then(Value::as_u64);
     if let Some(input) = count("input_tokens") {
-        let cached = count("cache_creation_input_tokens").unwrap_or(0)
-            + count("cache_read_input_tokens").unwrap_or(0);
+        // Written to the cache is billed as input (Anthropic adds a premium duel does
+        // not model); read from it, at the cached price.
+        let read = count("cache_read_input_tokens");
+        let cached = count("cache_creation_input_tokens").unwrap_or(0) + read.unwrap_or(0);
         usage.input_tokens = Some(input + cached);
+        if read.is_some() {
+            usage.cached_input_tokens = read;
+        }
     }
     if let Some(output) = count("output_tokens") {
         usage.output_tokens = Some(output);

@@ -80,6 +80,7 @@ impl Demo {
         sink.usage(Usage {
             input_tokens: Some(input as u64),
             output_tokens: Some(output_tokens),
+            ..Usage::default()
         });
         Finish::Stop
     }

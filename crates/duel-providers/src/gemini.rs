@@ -258,6 +258,12 @@ impl State {
             if answer.is_some() || thoughts.is_some() {
                 self.usage.output_tokens = Some(answer.unwrap_or(0) + thoughts.unwrap_or(0));
             }
+            if let Some(cached) = count("cachedContentTokenCount") {
+                self.usage.cached_input_tokens = Some(cached);
+            }
+            if let Some(thoughts) = thoughts {
+                self.usage.reasoning_tokens = Some(thoughts);
+            }
             sink.usage(self.usage);
         }
         let Some(candidate) = value.pointer("/candidates/0") else {

@@ -106,6 +106,7 @@ impl Ollama {
                     sink.usage(Usage {
                         input_tokens: chunk.prompt_eval_count,
                         output_tokens: chunk.eval_count,
+                        ..Usage::default()
                     });
                 }
                 return Ok(done_reason(chunk.done_reason.as_deref()));

@@ -214,6 +214,30 @@ struct WireUsage {
     prompt_tokens: Option<u64>,
     #[serde(default)]
     completion_tokens: Option<u64>,
+    /// OpenAI, DashScope, Zhipu: `cached_tokens`.
+    #[serde(default)]
+    prompt_tokens_details: Option<PromptDetails>,
+    /// OpenAI, DashScope, DeepSeek: `reasoning_tokens`.
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionDetails>,
+    /// DeepSeek's name for the cached input.
+    #[serde(default)]
+    prompt_cache_hit_tokens: Option<u64>,
+    /// Moonshot's.
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct PromptDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct CompletionDetails {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
 }
 
 impl From<WireUsage> for Usage {
@@ -221,6 +245,12 @@ impl From<WireUsage> for Usage {
         Usage {
             input_tokens: u.prompt_tokens,
             output_tokens: u.completion_tokens,
+            cached_input_tokens: u
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .or(u.prompt_cache_hit_tokens)
+                .or(u.cached_tokens),
+            reasoning_tokens: u.completion_tokens_details.and_then(|d| d.reasoning_tokens),
         }
     }
 }
@@ -401,6 +431,31 @@ mod tests {
                 "enable_thinking": true
             })
         );
+    }
+
+    /// Cached input and reasoning tokens, in each dialect's own fields.
+    #[test]
+    fn usage_reads_cached_and_reasoning_tokens_where_the_dialect_sends_them() {
+        let usage = |json: &str| Usage::from(serde_json::from_str::<WireUsage>(json).expect("usage"));
+        // OpenAI, DashScope compatible mode, Zhipu.
+        let openai = usage(
+            r#"{"prompt_tokens":100,"completion_tokens":50,"prompt_tokens_details":{"cached_tokens":80},"completion_tokens_details":{"reasoning_tokens":30}}"#,
+        );
+        assert_eq!(
+            (openai.input_tokens, openai.output_tokens, openai.cached_input_tokens, openai.reasoning_tokens),
+            (Some(100), Some(50), Some(80), Some(30))
+        );
+        // DeepSeek: prompt_tokens = hit + miss.
+        let deepseek = usage(
+            r#"{"prompt_tokens":100,"completion_tokens":5,"prompt_cache_hit_tokens":64,"prompt_cache_miss_tokens":36}"#,
+        );
+        assert_eq!(deepseek.cached_input_tokens, Some(64));
+        // Moonshot.
+        let moonshot = usage(r#"{"prompt_tokens":39,"completion_tokens":211,"cached_tokens":20}"#);
+        assert_eq!(moonshot.cached_input_tokens, Some(20));
+        // A server that says nothing of either.
+        let plain = usage(r#"{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}"#);
+        assert_eq!((plain.cached_input_tokens, plain.reasoning_tokens), (None, None));
     }
 
     #[test]

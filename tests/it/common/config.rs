@@ -121,6 +121,7 @@ pub fn in_memory(models: Vec<ModelSpec>, judge: &str) -> Config {
         },
         judge: Default::default(),
         check: Default::default(),
+        money: Default::default(),
         models,
         warnings: Vec::new(),
         set_aside: Vec::new(),

@@ -39,6 +39,8 @@ pub fn side(model: &str, item: &str) -> SideRecord {
         input_tokens: Some(12),
         output_tokens: Some(40),
         output_tokens_estimate: None,
+        cached_input_tokens: None,
+        reasoning_tokens: None,
     }
 }
 

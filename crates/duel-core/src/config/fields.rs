@@ -20,6 +20,9 @@ pub(super) struct Ctx<'a> {
     pub(super) warnings: Vec<(usize, String)>,
     /// Where the first `api_key` is written, for the file-permission warning.
     pub(super) api_key_at: Option<Range<usize>>,
+    /// Each model price's currency and where it is written, checked against
+    /// `[report]` once that is read.
+    pub(super) price_currencies: Vec<(String, Range<usize>)>,
 }
 
 impl Ctx<'_> {

@@ -76,6 +76,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
         src,
         warnings: Vec::new(),
         api_key_at: None,
+        price_currencies: Vec::new(),
     };
     let root = root.get_ref();
     ctx.unknown_keys(root, "", ROOT_KEYS);
@@ -94,6 +95,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
             src: Source::builtin(),
             warnings: Vec::new(),
             api_key_at: None,
+            price_currencies: Vec::new(),
         };
         let defaults = match own_defaults {
             Some(own) => Some(own),
@@ -106,6 +108,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
     let arena = ctx.arena(root, &models)?;
     let judge = ctx.judge(root)?;
     let check = ctx.check(root, &models)?;
+    let money = ctx.report(root)?;
     if let (Some(span), Some(path)) = (ctx.api_key_at.clone(), path)
         && readable_by_others(path)
     {
@@ -126,6 +129,7 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
         arena,
         judge,
         check,
+        money,
         models,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
         set_aside: Vec::new(),
@@ -843,6 +847,43 @@ provider = "dashscope"
         assert_err(&e, 2, 7, &["providers.openai.rpm", "above 0", "60"]);
         let e = err("[providers.openai]\nconcurrency = \"lots\"\n");
         assert_err(&e, 2, 15, &["providers.openai.concurrency", "whole number"]);
+    }
+
+    #[test]
+    fn prices_are_read_with_their_currency_and_bad_ones_point_at_the_value() {
+        let priced = |qwen: &str, ernie: &str, report: &str| {
+            format!(
+                "{report}\n[[models]]\nname = \"qwen-plus\"\nprovider = \"dashscope\"\nprice = {qwen}\n\n[[models]]\nname = \"ernie-4.5\"\nprovider = \"qianfan\"\nprice = {ernie}\n"
+            )
+        };
+        let cny = r#"{ input = 0.8, output = 2.0, cached_input = 0.16, currency = "CNY" }"#;
+        let c = ok(&priced(cny, r#"{ input = 4, output = 16, currency = "CNY" }"#, ""));
+        let price = c.models[0].price.as_ref().unwrap();
+        assert_eq!((price.input, price.output, price.cached_input), (0.8, 2.0, Some(0.16)));
+        assert_eq!(c.money.currency.as_deref(), Some("CNY"), "the one currency both share");
+        assert!(c.prices().knows("ernie-4.5"));
+        // No price at all: no currency, every cost unknown.
+        assert_eq!(ok(TWO).money.currency, None);
+        assert!(!ok(TWO).prices().knows("qwen-plus"));
+
+        let usd = r#"{ input = 0.15, output = 0.6, currency = "USD" }"#;
+        // Two currencies and no [report] currency: which one to show is the user's call.
+        let e = err(&priced(cny, usd, ""));
+        assert_err(&e, 10, 50, &["priced in CNY and USD", "[report] currency"]);
+        // A report currency, but no rate for USD.
+        let e = err(&priced(cny, usd, "[report]\ncurrency = \"CNY\"\n"));
+        assert_err(&e, 12, 50, &["needs a rate into CNY", "rates = { USD"]);
+        let c = ok(&priced(cny, usd, "[report]\ncurrency = \"CNY\"\nrates = { USD = 7.12 }\n"));
+        assert_eq!(c.money.rate("USD"), Some(7.12));
+        // A negative price, a currency that is no code, a price without output.
+        let e = err(&priced(r#"{ input = -1, output = 2, currency = "CNY" }"#, cny, ""));
+        assert_err(&e, 5, 19, &["models[1].price.input", "0 or more", "-1"]);
+        let e = err(&priced(r#"{ input = 1, output = 2, currency = "yuan" }"#, cny, ""));
+        assert_err(&e, 5, 45, &["\"yuan\" is no currency code"]);
+        let e = err(&priced(r#"{ input = 1, currency = "CNY" }"#, cny, ""));
+        assert_err(&e, 5, 9, &["needs input and output"]);
+        let e = err(&priced(cny, cny, "[report]\nrates = { USD = 0 }\n"));
+        assert_err(&e, 2, 17, &["report.rates.USD", "above 0"]);
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Config {
     pub arena: Arena,
     pub judge: JudgeConfig,
     pub check: CheckConfig,
+    /// `[report]`: the currency costs are shown in, and the rates into it.
+    pub money: crate::cost::Money,
     /// Every usable model, in config order; names are unique.
     pub models: Vec<ModelSpec>,
     /// Non-fatal findings (unknown keys, …), shown before the TUI starts and in the status line.
@@ -47,6 +49,15 @@ pub struct Config {
 impl Config {
     pub fn model(&self, name: &str) -> Option<&ModelSpec> {
         self.models.iter().find(|m| m.name == name)
+    }
+
+    /// Every priced model's price, in the report currency.
+    pub fn prices(&self) -> crate::cost::Prices {
+        let priced = self
+            .models
+            .iter()
+            .filter_map(|m| Some((m.name.as_str(), m.price.as_ref()?)));
+        crate::cost::Prices::new(priced, &self.money)
     }
 
     /// The model `name`, given by `flag` (`--a`, `--with`, …), or what to tell the
@@ -142,6 +153,8 @@ pub struct ModelSpec {
     pub max_answer_bytes: Option<u32>,
     /// Extra top-level body fields passed through as given (e.g. `enable_thinking`).
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The user's price per million tokens; `None`: the cost is unknown.
+    pub price: Option<crate::cost::Price>,
 }
 
 impl ModelSpec {
@@ -158,6 +171,7 @@ impl ModelSpec {
             max_tokens: None,
             max_answer_bytes: None,
             extra: serde_json::Map::new(),
+            price: None,
         }
     }
 

@@ -11,6 +11,8 @@ use super::error::{ConfigError, line_col};
 use super::fields::{Ctx, as_f64, join_path};
 use super::presets::{PRESET_NAMES, preset};
 use super::suggest::did_you_mean_quoted;
+use crate::cost::{Money, Price, is_currency_code};
+
 use super::{
     Arena, CheckConfig, Endpoint, JudgeConfig, Layout, ModelSpec, Pair, TEMPLATE_NEEDS, UiConfig,
     WireKind, login_name,
@@ -22,6 +24,7 @@ pub(super) const ROOT_KEYS: &[&str] = &[
     "arena",
     "judge",
     "check",
+    "report",
     "defaults",
     "models",
     "providers",
@@ -31,6 +34,8 @@ const PAIR_KEYS: &[&str] = &["a", "b"];
 const ARENA_KEYS: &[&str] = &["judge", "weights"];
 const JUDGE_KEYS: &[&str] = &["template"];
 const CHECK_KEYS: &[&str] = &["grader"];
+const REPORT_KEYS: &[&str] = &["currency", "rates"];
+const PRICE_KEYS: &[&str] = &["input", "output", "cached_input", "reasoning", "currency"];
 const SAMPLING_KEYS: &[&str] = &[
     "system",
     "temperature",
@@ -55,6 +60,7 @@ const MODEL_KEYS: &[&str] = &[
     "top_p",
     "max_answer_bytes",
     "extra",
+    "price",
     "enable_thinking",
     "thinking_budget",
     "thinking",
@@ -373,6 +379,7 @@ impl Ctx<'_> {
             };
             let own = self.sampling_of(t, &path)?;
             let extra = self.extra(t, &path)?;
+            let price = self.price(t, &path)?;
             out.push(ModelSpec {
                 name: name.to_owned(),
                 provider: provider.to_owned(),
@@ -388,6 +395,7 @@ impl Ctx<'_> {
                 max_tokens: own.max_tokens.or(defaults.max_tokens),
                 max_answer_bytes: own.max_answer_bytes.or(defaults.max_answer_bytes),
                 extra,
+                price,
             });
         }
         Ok(out)
@@ -592,5 +600,141 @@ impl Ctx<'_> {
                 ),
             )),
         }
+    }
+
+    /// A model's `price = { input, output, cached_input?, reasoning?, currency }`, per
+    /// million tokens; every amount 0 or more, the currency three capital letters.
+    fn price(&mut self, t: &DeTable<'_>, path: &str) -> Result<Option<Price>, ConfigError> {
+        let Some(item) = t.get("price") else {
+            return Ok(None);
+        };
+        let full = join_path(path, "price");
+        let like = r#"{ input = 0.8, output = 2.0, currency = "CNY" }"#;
+        let DeValue::Table(p) = item.get_ref() else {
+            return Err(self.expected(item, "a table", &full, like));
+        };
+        self.unknown_keys(p, &full, PRICE_KEYS);
+        let amount = |key: &str| -> Result<Option<f64>, ConfigError> {
+            let Some(value) = p.get(key) else {
+                return Ok(None);
+            };
+            match as_f64(value.get_ref()) {
+                Some(n) if n >= 0.0 && n.is_finite() => Ok(Some(n)),
+                _ => Err(self.bad_number(
+                    value,
+                    "a price per million tokens, 0 or more",
+                    &join_path(&full, key),
+                    "0.8",
+                )),
+            }
+        };
+        let (Some(input), Some(output)) = (amount("input")?, amount("output")?) else {
+            return Err(self.err(
+                item.span(),
+                format!("{full} needs input and output (per million tokens), like {like}"),
+            ));
+        };
+        let (cached_input, reasoning) = (amount("cached_input")?, amount("reasoning")?);
+        let Some((currency, span)) = self.string(p, "currency", &full, r#""CNY""#)? else {
+            return Err(self.err(
+                item.span(),
+                format!("{full} needs a currency, like {like}"),
+            ));
+        };
+        if !is_currency_code(currency) {
+            return Err(self.err(
+                span,
+                format!(
+                    r#"{full}.currency = "{currency}" is no currency code: expected three capital letters, like "CNY" or "USD""#
+                ),
+            ));
+        }
+        self.price_currencies.push((currency.to_owned(), span));
+        Ok(Some(Price {
+            input,
+            output,
+            cached_input,
+            reasoning,
+            currency: currency.to_owned(),
+        }))
+    }
+
+    /// `[report]`: the currency every cost is shown in (default: the one currency the
+    /// priced models share) and the user's rates into it. A price in any other
+    /// currency needs a rate.
+    pub(super) fn report(&mut self, root: &DeTable<'_>) -> Result<Money, ConfigError> {
+        let mut money = Money::default();
+        if let Some(t) = self.section(root, "report")? {
+            self.unknown_keys(t, "report", REPORT_KEYS);
+            if let Some((currency, span)) = self.string(t, "currency", "report", r#""CNY""#)? {
+                if !is_currency_code(currency) {
+                    return Err(self.err(
+                        span,
+                        format!(
+                            r#"report.currency = "{currency}" is no currency code: expected three capital letters, like "CNY""#
+                        ),
+                    ));
+                }
+                money.currency = Some(currency.to_owned());
+            }
+            if let Some(item) = t.get("rates") {
+                let like = "{ USD = 7.12 }";
+                let DeValue::Table(rates) = item.get_ref() else {
+                    return Err(self.expected(item, "a table", "report.rates", like));
+                };
+                for (key, value) in rates.iter() {
+                    let code = key.get_ref().as_ref();
+                    let path = join_path("report.rates", code);
+                    if !is_currency_code(code) {
+                        return Err(self.err(
+                            key.span(),
+                            format!("{path}: {code:?} is no currency code: expected three capital letters, like USD"),
+                        ));
+                    }
+                    match as_f64(value.get_ref()) {
+                        Some(rate) if rate > 0.0 && rate.is_finite() => {
+                            money.rates.insert(code.to_owned(), rate);
+                        }
+                        _ => {
+                            return Err(self.bad_number(
+                                value,
+                                "a rate above 0 (units of the report currency for one of this one)",
+                                &path,
+                                "7.12",
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        let priced = std::mem::take(&mut self.price_currencies);
+        if money.currency.is_none() {
+            let mut currencies = priced.iter().map(|(c, _)| c.as_str());
+            let first = currencies.next();
+            if let Some((other, span)) = priced.iter().find(|(c, _)| Some(c.as_str()) != first) {
+                return Err(self.err(
+                    span.clone(),
+                    format!(
+                        r#"models are priced in {} and {other}: set the currency costs are shown in, like [report] currency = "{}" with rates = {{ {other} = … }}"#,
+                        first.unwrap_or_default(),
+                        first.unwrap_or_default()
+                    ),
+                ));
+            }
+            money.currency = first.map(str::to_owned);
+        }
+        if let Some(report) = money.currency.clone() {
+            for (currency, span) in &priced {
+                if money.rate(currency).is_none() {
+                    return Err(self.err(
+                        span.clone(),
+                        format!(
+                            "a price in {currency} needs a rate into {report}: add [report] rates = {{ {currency} = … }} ({report} for 1 {currency})"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(money)
     }
 }

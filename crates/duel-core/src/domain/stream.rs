@@ -8,8 +8,17 @@ use super::{ErrorKind, ProviderError};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Every input token, cached or not.
     pub input_tokens: Option<u64>,
+    /// Every output token, reasoning included.
     pub output_tokens: Option<u64>,
+    /// Of the input, the tokens the provider read from its prompt cache (billed at
+    /// its cached price), where it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    /// Of the output, the reasoning ("thinking") tokens, where the provider says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
 }
 
 /// How an answer ended, as the vote record spells it.

@@ -185,8 +185,13 @@ impl Answer {
                 self.retry = Some(retry);
             }
             StreamEvent::Usage(usage) => {
-                self.usage.input_tokens = usage.input_tokens.or(self.usage.input_tokens);
-                self.usage.output_tokens = usage.output_tokens.or(self.usage.output_tokens);
+                let kept = self.usage;
+                self.usage = Usage {
+                    input_tokens: usage.input_tokens.or(kept.input_tokens),
+                    output_tokens: usage.output_tokens.or(kept.output_tokens),
+                    cached_input_tokens: usage.cached_input_tokens.or(kept.cached_input_tokens),
+                    reasoning_tokens: usage.reasoning_tokens.or(kept.reasoning_tokens),
+                };
             }
             StreamEvent::Finish(finish) => {
                 self.state = match finish {

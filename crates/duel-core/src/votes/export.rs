@@ -330,6 +330,8 @@ mod tests {
             input_tokens: Some(20),
             output_tokens: Some(512),
             output_tokens_estimate: None,
+            cached_input_tokens: None,
+            reasoning_tokens: None,
         }
     }
 

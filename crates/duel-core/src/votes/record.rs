@@ -32,6 +32,12 @@ pub struct SideRecord {
     /// duel's estimate where the provider sent no count, and how it was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_tokens_estimate: Option<TokenEstimate>,
+    /// Of the input, the tokens read from the provider's prompt cache, where it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input_tokens: Option<u64>,
+    /// Of the output, the reasoning tokens, where the provider said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
 }
 
 impl SideRecord {
@@ -59,6 +65,8 @@ impl SideRecord {
                 None if answer.deltas > 0 => Some(TokenEstimate::from_chunks(answer.deltas)),
                 _ => None,
             },
+            cached_input_tokens: answer.usage.cached_input_tokens,
+            reasoning_tokens: answer.usage.reasoning_tokens,
         }
     }
 
@@ -87,6 +95,8 @@ impl SideRecord {
         answer.usage = Usage {
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
+            cached_input_tokens: self.cached_input_tokens,
+            reasoning_tokens: self.reasoning_tokens,
         };
         answer.deltas = self
             .output_tokens
@@ -115,6 +125,8 @@ impl SideRecord {
             input_tokens: None,
             output_tokens: None,
             output_tokens_estimate: None,
+            cached_input_tokens: None,
+            reasoning_tokens: None,
         }
     }
 

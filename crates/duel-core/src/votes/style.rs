@@ -282,6 +282,8 @@ Text after the fence.
             input_tokens: None,
             output_tokens,
             output_tokens_estimate: None,
+            cached_input_tokens: None,
+            reasoning_tokens: None,
         }
     }
 

@@ -189,6 +189,7 @@ impl Ernie {
             sink.usage(Usage {
                 input_tokens: usage.prompt_tokens,
                 output_tokens: usage.completion_tokens,
+                ..Usage::default()
             });
         }
         Ok(chunk.finish_reason.as_deref().and_then(finish_reason))
