@@ -31,7 +31,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
         Some(Command::Ask(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             let [a, b] = commands::pair(&config, cli.a.as_deref(), cli.b.as_deref())?;
-            runtime()?.block_on(commands::ask(&a, &b, args))
+            runtime()?.block_on(commands::ask(&a, &b, args, &config.prices()))
         }
         Some(Command::Models(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;

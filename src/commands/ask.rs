@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{UsageError, answer};
 use crate::cli::AskArgs;
 use crate::config::ModelSpec;
+use crate::cost::{Cost, Prices, Tokens};
 use crate::domain::{Answer, AnswerState, Message, Role};
 use crate::text::sanitize;
 use crate::votes::SideRecord;
@@ -17,10 +18,26 @@ struct AskOutput<'a> {
     prompt: &'a str,
     a: SideRecord,
     b: SideRecord,
+    /// Present where a model has a price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<Costs<'a>>,
+}
+
+/// What each answer cost, in the report currency; `null` for a model without a price.
+#[derive(Serialize)]
+struct Costs<'a> {
+    currency: &'a str,
+    a: Option<Cost>,
+    b: Option<Cost>,
 }
 
 /// `duel ask`: both answers at once; exit 0 when both succeeded, 1 when either failed.
-pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result<u8> {
+pub async fn ask(
+    a: &ModelSpec,
+    b: &ModelSpec,
+    args: &AskArgs,
+    prices: &Prices,
+) -> anyhow::Result<u8> {
     let prompt = if args.prompt == "-" {
         let mut text = String::new();
         io::stdin()
@@ -42,12 +59,20 @@ pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result
         .iter()
         .any(|ans| matches!(ans.state, AnswerState::Failed(_)));
 
+    let chars = prompt.chars().count();
+    let cost_of =
+        |answer: &Answer| prices.cost(&answer.model.name, &Tokens::of_answer(answer, chars));
     let mut out = io::stdout().lock();
     if args.json {
         let output = AskOutput {
             prompt: &prompt,
             a: SideRecord::of(&answer_a, None),
             b: SideRecord::of(&answer_b, None),
+            cost: prices.currency.as_deref().map(|currency| Costs {
+                currency,
+                a: cost_of(&answer_a),
+                b: cost_of(&answer_b),
+            }),
         };
         serde_json::to_writer(&mut out, &output)?;
         writeln!(out)?;
@@ -55,13 +80,22 @@ pub async fn ask(a: &ModelSpec, b: &ModelSpec, args: &AskArgs) -> anyhow::Result
         // Model output is shown inert, on a terminal or in a file that a terminal
         // shows later (`cat answer.txt`); `--raw` writes the answer as it was sent.
         for (label, ans) in [("A", &answer_a), ("B", &answer_b)] {
-            write_plain(&mut out, label, ans, args.raw)?;
+            let cost = prices.currency.is_some().then(|| prices.show(cost_of(ans)));
+            write_plain(&mut out, label, ans, cost.as_deref(), args.raw)?;
         }
     }
     Ok(u8::from(failed))
 }
 
-fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, raw: bool) -> io::Result<()> {
+/// One answer as text: a header, the answer, and a line of figures (its cost where a
+/// model has a price).
+fn write_plain(
+    out: &mut impl Write,
+    label: &str,
+    ans: &Answer,
+    cost: Option<&str>,
+    raw: bool,
+) -> io::Result<()> {
     let shown = |s: &str| sanitize(s);
     writeln!(
         out,
@@ -104,10 +138,11 @@ fn write_plain(out: &mut impl Write, label: &str, ans: &Answer, raw: bool) -> io
         }
         _ => writeln!(
             out,
-            "[{} · TTFT {} · {tokens} · total {}]",
+            "[{} · TTFT {} · {tokens} · total {}{}]",
             record.finish.as_str(),
             ms(record.ttft_ms),
-            ms(record.total_ms)
+            ms(record.total_ms),
+            cost.map(|c| format!(" · {c}")).unwrap_or_default()
         )?,
     }
     writeln!(out)

@@ -161,6 +161,70 @@ fn ask_gives_an_estimate_flagged_as_such_where_the_server_sent_no_usage() {
     assert!(out.contains("≈2 tok (estimated from chunks)"), "{out}");
 }
 
+/// The cost of each answer from the usage its server sent: cached input at its price,
+/// reasoning at its own; a model without a price costs `—`, never 0.
+#[test]
+fn ask_shows_what_each_answer_cost_from_the_usage_the_server_sent() {
+    let usage = serde_json::json!({
+        "choices": [],
+        "usage": {
+            "prompt_tokens": 1000,
+            "completion_tokens": 500,
+            "prompt_tokens_details": {"cached_tokens": 800},
+            "completion_tokens_details": {"reasoning_tokens": 300}
+        }
+    });
+    let a = MockServer::start(vec![Reply::sse(&[
+        common::server::openai_chunk("priced"),
+        common::server::openai_finish_chunk("stop"),
+        usage.to_string(),
+        "[DONE]".into(),
+    ])]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["free?"], 5, 1))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    // alpha has a price, beta none.
+    let priced = |a: &MockServer, b: &MockServer| {
+        let toml = two_models(&a.url(), &b.url())
+            .both(r#"api_key_env = "DUEL_CLI_KEY""#)
+            .toml()
+            .replace(
+                "name = \"alpha\"\nprovider = \"left\"\n",
+                "name = \"alpha\"\nprovider = \"left\"\nprice = { input = 0.8, output = 2.0, cached_input = 0.16, reasoning = 8.0, currency = \"CNY\" }\n",
+            );
+        let config = home.path().join("config.toml");
+        std::fs::write(&config, toml).expect("write config");
+        config.to_string_lossy().into_owned()
+    };
+    let config = priced(&a, &b);
+    let (code, out, err) = run(
+        duel(home.path(), &["--config", &config, "ask", "--json", "hi"]).env("DUEL_CLI_KEY", KEY),
+    );
+    assert_eq!(code, 0, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(json["a"]["cached_input_tokens"], 800);
+    assert_eq!(json["a"]["reasoning_tokens"], 300);
+    // 200 × 0.8 + 800 × 0.16 + 200 × 2.0 + 300 × 8.0 = 3,088 per million.
+    let amount = json["cost"]["a"]["amount"].as_f64().expect("a's cost");
+    assert!((amount - 0.003_088).abs() < 1e-12, "{out}");
+    assert_eq!(json["cost"]["a"]["estimated"], false);
+    assert_eq!(json["cost"]["currency"], "CNY");
+    assert_eq!(
+        json["cost"]["b"],
+        serde_json::Value::Null,
+        "no price: unknown"
+    );
+
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["priced"], 1000, 500))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["free?"], 5, 1))]);
+    let config = priced(&a, &b);
+    let (code, out, err) =
+        run(duel(home.path(), &["--config", &config, "ask", "hi"]).env("DUEL_CLI_KEY", KEY));
+    assert_eq!(code, 0, "{err}");
+    // 1,000 × 0.8 + 500 × 2.0 = 1,800 per million.
+    assert!(out.contains(" · ¥0.0018]"), "{out}");
+    assert!(out.contains(" · —]"), "{out}");
+}
+
 #[test]
 fn ask_with_a_missing_key_names_the_env_var() {
     let home = tempfile::tempdir().expect("tempdir");

@@ -168,6 +168,60 @@ fn after_a_vote() {
     insta::assert_snapshot!(scene.render(80, 16));
 }
 
+/// With prices, each pane's footer shows what its latest answer cost and what the
+/// conversation has cost that side so far; an unpriced model shows `—`, never 0;
+/// while the names are hidden, no cost shows (a price tells models apart).
+#[test]
+fn a_priced_pane_shows_the_answer_s_cost_and_the_conversation_s() {
+    use duel::cost::{Money, Price, Prices};
+    let price = Price {
+        input: 0.8,
+        output: 2.0,
+        cached_input: None,
+        reasoning: None,
+        currency: "CNY".into(),
+    };
+    let money = Money {
+        currency: Some("CNY".into()),
+        ..Money::default()
+    };
+    for blind in [false, true] {
+        let mut scene = Scene::with_setup(
+            Layout::Columns,
+            Setup {
+                blind,
+                ..Setup::default()
+            },
+        );
+        scene.state.prices = Prices::new([("qwen-plus", &price)], &money);
+        for (turn, prompt) in ["first", "second"].into_iter().enumerate() {
+            scene.send(prompt);
+            let ms = 1000 * turn as u64;
+            scene.text(Side::A, ms + 100, "An answer.");
+            // 10 in at 0.8 and 500 out at 2.0 per million: ¥0.001008.
+            scene.finish(Side::A, ms + 200, 500);
+            scene.text(Side::B, ms + 100, "Another.");
+            scene.finish(Side::B, ms + 200, 500);
+            if blind {
+                break;
+            }
+        }
+        let wide = scene.render(200, 20);
+        let narrow = scene.render(120, 20);
+        if blind {
+            assert!(
+                !wide.contains('¥') && !wide.contains("conversation"),
+                "{wide}"
+            );
+        } else {
+            assert!(wide.contains("· ¥0.0010 (conversation ¥0.0020)"), "{wide}");
+            assert!(wide.contains("· — (conversation —)"), "{wide}");
+            // Where the long form does not fit, the latest answer's cost still shows.
+            assert!(narrow.contains("· 1.2s · ¥0.0010 ┛"), "{narrow}");
+        }
+    }
+}
+
 #[test]
 fn an_error_in_one_pane_while_the_other_streams() {
     let mut scene = Scene::new(Layout::Columns);

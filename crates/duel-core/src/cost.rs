@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::domain::Answer;
 use crate::votes::SideRecord;
 
 /// A model's price per million tokens, in its vendor's currency.
@@ -64,6 +65,21 @@ impl Tokens {
             cached_input: side.cached_input_tokens,
             reasoning: side.reasoning_tokens,
             estimated: side.input_tokens.is_none() || side.output_tokens.is_none(),
+        }
+    }
+}
+
+impl Tokens {
+    /// A live answer's tokens, as `of` reads its record.
+    pub fn of_answer(answer: &Answer, prompt_chars: usize) -> Self {
+        let (output, exact) = answer.output_tokens();
+        let usage = answer.usage;
+        Tokens {
+            input: usage.input_tokens.or(Some(estimate_tokens(prompt_chars))),
+            output: Some(output),
+            cached_input: usage.cached_input_tokens,
+            reasoning: usage.reasoning_tokens,
+            estimated: usage.input_tokens.is_none() || !exact,
         }
     }
 }
@@ -299,7 +315,11 @@ mod tests {
         let c = prices.cost("gpt-4o-mini", &tokens(1_000, 1_000)).unwrap();
         assert!((c.amount - 0.005_34).abs() < 1e-12, "{c:?}");
         assert_eq!(prices.show(Some(c)), "¥0.0053");
-        assert_eq!(prices.cost("ernie-4.5", &tokens(1, 1)), None, "no price: unknown");
+        assert_eq!(
+            prices.cost("ernie-4.5", &tokens(1, 1)),
+            None,
+            "no price: unknown"
+        );
         assert_eq!(prices.show(None), "—");
     }
 
@@ -315,14 +335,38 @@ mod tests {
         let c = cost(&t, &qwen(), 1.0).unwrap();
         assert!(c.estimated);
         assert_eq!(show(c, "CNY"), "≈¥0.0001");
-        assert_eq!(show(Cost { amount: 1.5, estimated: false }, "USD"), "$1.50");
-        assert_eq!(show(Cost { amount: 0.25, estimated: false }, "CHF"), "0.250 CHF");
+        assert_eq!(
+            show(
+                Cost {
+                    amount: 1.5,
+                    estimated: false
+                },
+                "USD"
+            ),
+            "$1.50"
+        );
+        assert_eq!(
+            show(
+                Cost {
+                    amount: 0.25,
+                    estimated: false
+                },
+                "CHF"
+            ),
+            "0.250 CHF"
+        );
     }
 
     #[test]
     fn a_sum_with_an_unknown_part_is_unknown() {
-        let known = Some(Cost { amount: 1.0, estimated: false });
-        let guessed = Some(Cost { amount: 0.5, estimated: true });
+        let known = Some(Cost {
+            amount: 1.0,
+            estimated: false,
+        });
+        let guessed = Some(Cost {
+            amount: 0.5,
+            estimated: true,
+        });
         let sum = Cost::sum([known, guessed]).unwrap();
         assert_eq!((sum.amount, sum.estimated), (1.5, true));
         assert_eq!(Cost::sum([known, None]), None);

@@ -436,13 +436,19 @@ mod tests {
     /// Cached input and reasoning tokens, in each dialect's own fields.
     #[test]
     fn usage_reads_cached_and_reasoning_tokens_where_the_dialect_sends_them() {
-        let usage = |json: &str| Usage::from(serde_json::from_str::<WireUsage>(json).expect("usage"));
+        let usage =
+            |json: &str| Usage::from(serde_json::from_str::<WireUsage>(json).expect("usage"));
         // OpenAI, DashScope compatible mode, Zhipu.
         let openai = usage(
             r#"{"prompt_tokens":100,"completion_tokens":50,"prompt_tokens_details":{"cached_tokens":80},"completion_tokens_details":{"reasoning_tokens":30}}"#,
         );
         assert_eq!(
-            (openai.input_tokens, openai.output_tokens, openai.cached_input_tokens, openai.reasoning_tokens),
+            (
+                openai.input_tokens,
+                openai.output_tokens,
+                openai.cached_input_tokens,
+                openai.reasoning_tokens
+            ),
             (Some(100), Some(50), Some(80), Some(30))
         );
         // DeepSeek: prompt_tokens = hit + miss.
@@ -455,7 +461,10 @@ mod tests {
         assert_eq!(moonshot.cached_input_tokens, Some(20));
         // A server that says nothing of either.
         let plain = usage(r#"{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}"#);
-        assert_eq!((plain.cached_input_tokens, plain.reasoning_tokens), (None, None));
+        assert_eq!(
+            (plain.cached_input_tokens, plain.reasoning_tokens),
+            (None, None)
+        );
     }
 
     #[test]

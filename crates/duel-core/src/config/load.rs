@@ -857,10 +857,21 @@ provider = "dashscope"
             )
         };
         let cny = r#"{ input = 0.8, output = 2.0, cached_input = 0.16, currency = "CNY" }"#;
-        let c = ok(&priced(cny, r#"{ input = 4, output = 16, currency = "CNY" }"#, ""));
+        let c = ok(&priced(
+            cny,
+            r#"{ input = 4, output = 16, currency = "CNY" }"#,
+            "",
+        ));
         let price = c.models[0].price.as_ref().unwrap();
-        assert_eq!((price.input, price.output, price.cached_input), (0.8, 2.0, Some(0.16)));
-        assert_eq!(c.money.currency.as_deref(), Some("CNY"), "the one currency both share");
+        assert_eq!(
+            (price.input, price.output, price.cached_input),
+            (0.8, 2.0, Some(0.16))
+        );
+        assert_eq!(
+            c.money.currency.as_deref(),
+            Some("CNY"),
+            "the one currency both share"
+        );
         assert!(c.prices().knows("ernie-4.5"));
         // No price at all: no currency, every cost unknown.
         assert_eq!(ok(TWO).money.currency, None);
@@ -873,12 +884,24 @@ provider = "dashscope"
         // A report currency, but no rate for USD.
         let e = err(&priced(cny, usd, "[report]\ncurrency = \"CNY\"\n"));
         assert_err(&e, 12, 50, &["needs a rate into CNY", "rates = { USD"]);
-        let c = ok(&priced(cny, usd, "[report]\ncurrency = \"CNY\"\nrates = { USD = 7.12 }\n"));
+        let c = ok(&priced(
+            cny,
+            usd,
+            "[report]\ncurrency = \"CNY\"\nrates = { USD = 7.12 }\n",
+        ));
         assert_eq!(c.money.rate("USD"), Some(7.12));
         // A negative price, a currency that is no code, a price without output.
-        let e = err(&priced(r#"{ input = -1, output = 2, currency = "CNY" }"#, cny, ""));
+        let e = err(&priced(
+            r#"{ input = -1, output = 2, currency = "CNY" }"#,
+            cny,
+            "",
+        ));
         assert_err(&e, 5, 19, &["models[1].price.input", "0 or more", "-1"]);
-        let e = err(&priced(r#"{ input = 1, output = 2, currency = "yuan" }"#, cny, ""));
+        let e = err(&priced(
+            r#"{ input = 1, output = 2, currency = "yuan" }"#,
+            cny,
+            "",
+        ));
         assert_err(&e, 5, 45, &["\"yuan\" is no currency code"]);
         let e = err(&priced(r#"{ input = 1, currency = "CNY" }"#, cny, ""));
         assert_err(&e, 5, 9, &["needs input and output"]);

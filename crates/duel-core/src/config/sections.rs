@@ -636,10 +636,7 @@ impl Ctx<'_> {
         };
         let (cached_input, reasoning) = (amount("cached_input")?, amount("reasoning")?);
         let Some((currency, span)) = self.string(p, "currency", &full, r#""CNY""#)? else {
-            return Err(self.err(
-                item.span(),
-                format!("{full} needs a currency, like {like}"),
-            ));
+            return Err(self.err(item.span(), format!("{full} needs a currency, like {like}")));
         };
         if !is_currency_code(currency) {
             return Err(self.err(

@@ -128,6 +128,8 @@ impl Battle {
 }
 
 pub struct State {
+    /// Every priced model's price, for the costs the panes show.
+    pub prices: duel_core::cost::Prices,
     pub conversation: Uuid,
     pub created: jiff::Timestamp,
     pub turns: Vec<Turn>,
@@ -199,6 +201,7 @@ impl State {
         let blind = setup.blind || setup.battle.is_some() || config.ui.blind;
         let demo = pair.iter().any(|m| m.endpoint.kind == WireKind::Demo);
         let mut state = Self {
+            prices: config.prices(),
             conversation: Uuid::nil(),
             created: clock.wall(now),
             turns: Vec::new(),

@@ -23,6 +23,7 @@ use crate::app::state::{Scroll, SideState, State, Viewport};
 use crate::theme::Theme;
 use crate::ui::wrap::wrap_text;
 use duel_core::config::{KeyStatus, WireKind};
+use duel_core::cost::{Cost, Tokens};
 use duel_core::domain::{Answer, AnswerState, ErrorKind, Message, Side};
 use duel_core::text::{sanitize, truncate};
 
@@ -256,7 +257,12 @@ fn edges_of<'a>(state: &State, side: Side, theme: &Theme, area: Rect) -> Edges<'
             Line::styled(
                 format!(
                     " {} ",
-                    footer(answer, state.now, usize::from(area.width).saturating_sub(4))
+                    footer(
+                        answer,
+                        state.now,
+                        usize::from(area.width).saturating_sub(4),
+                        costs(state, side).as_ref()
+                    )
                 ),
                 Style::default().fg(theme.dim),
             )
@@ -342,7 +348,30 @@ fn welcome(side: &SideState, width: usize, theme: &Theme) -> Vec<Line<'static>> 
 }
 
 /// The latest answer's figures, in the longest form that fits `room` cells.
-fn footer(answer: &Answer, now: std::time::Instant, room: usize) -> String {
+/// What the latest answer of `side` cost and what the side's answers in this
+/// conversation cost so far, as shown; `None` where no model has a price, and while
+/// the names are hidden (a price tells models apart).
+fn costs(state: &State, side: Side) -> Option<(String, String)> {
+    let prices = &state.prices;
+    if prices.currency.is_none() || state.names_hidden() {
+        return None;
+    }
+    let cost_of = |turn: &duel_core::domain::Turn| {
+        let answer = turn.answer(side);
+        let tokens = Tokens::of_answer(answer, turn.prompt.chars().count());
+        prices.cost(&answer.model.name, &tokens)
+    };
+    let latest = cost_of(state.turns.last()?);
+    let so_far = Cost::sum(state.turns.iter().map(cost_of));
+    Some((prices.show(latest), prices.show(so_far)))
+}
+
+fn footer(
+    answer: &Answer,
+    now: std::time::Instant,
+    room: usize,
+    costs: Option<&(String, String)>,
+) -> String {
     let ttft = answer.ttft().map(|d| d.as_millis());
     let (tokens, exact) = answer.output_tokens();
     let approx = if exact { "" } else { "≈" };
@@ -350,8 +379,11 @@ fn footer(answer: &Answer, now: std::time::Instant, room: usize) -> String {
     let total = answer.elapsed(now).as_secs_f64();
     let ttft_long = ttft.map_or_else(|| "—".into(), |ms| format!("{ms} ms"));
     let rate_long = rate.map_or_else(|| "—".into(), |r| format!("{r:.1}"));
-    let long =
+    let mut long =
         format!("TTFT {ttft_long} · {approx}{tokens} tok · {rate_long} tok/s · {total:.1} s");
+    if let Some((latest, so_far)) = costs {
+        long += &format!(" · {latest} (conversation {so_far})");
+    }
     if duel_core::text::width(&long) <= room {
         return long;
     }
@@ -360,6 +392,12 @@ fn footer(answer: &Answer, now: std::time::Instant, room: usize) -> String {
         "{} · {approx}{tokens}t · {rate_short}/s · {total:.1}s",
         ttft.map_or_else(|| "—".into(), |ms| format!("{ms}ms"))
     );
+    if let Some((latest, _)) = costs {
+        let with_cost = format!("{short} · {latest}");
+        if duel_core::text::width(&with_cost) <= room {
+            return with_cost;
+        }
+    }
     if duel_core::text::width(&short) <= room {
         return short;
     }
