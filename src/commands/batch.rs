@@ -15,6 +15,7 @@ use super::progress::{Finished, Lane, Progress};
 use super::summary::{ModelSummary, Outcomes};
 use crate::cli::BatchArgs;
 use crate::config::{Config, ModelSpec};
+use crate::cost::Prices;
 use crate::eval::batch::{self, Request, Retries};
 use crate::eval::check::Kind;
 use crate::eval::check::record::{ChecksReport, to_grade};
@@ -69,11 +70,12 @@ pub async fn batch(
         args.concurrency as usize,
         Retries::default(),
     );
-    let (asked, mut stopped) = plan.collect(running, &mut progress).await?;
+    let prices = config.prices();
+    let (asked, mut stopped) = plan.collect(running, &mut progress, &prices).await?;
     progress.finish();
     if let (Some(grader), false) = (&grader, stopped) {
         tokio::select! {
-            graded = plan.grade_rubrics(grader) => plan.checked += graded?,
+            graded = plan.grade_rubrics(grader, &prices) => plan.checked += graded?,
             () = super::interrupted() => stopped = true,
         }
     }
@@ -135,7 +137,7 @@ impl Plan {
     /// Grades the run's `llm-rubric` checks not graded yet by `grader`, once every
     /// answer is in: through the batch runner, paced by the grader's provider like any
     /// request. Returns how many were graded.
-    async fn grade_rubrics(&self, grader: &ModelSpec) -> anyhow::Result<usize> {
+    async fn grade_rubrics(&self, grader: &ModelSpec, prices: &Prices) -> anyhow::Result<usize> {
         let id = &self.run.info.id;
         let (answers, _) = self
             .run
@@ -161,7 +163,7 @@ impl Plan {
             crate::text::count(todo.len(), "llm-rubric check", "llm-rubric checks"),
             grader.name
         );
-        super::check::grade_and_keep(&self.run, &todo, Some(grader), false).await
+        super::check::grade_and_keep(&self.run, &todo, Some(grader), false, prices).await
     }
 
     /// What is about to be asked, on stderr.
@@ -217,6 +219,7 @@ impl Plan {
         &mut self,
         mut running: batch::Running<usize>,
         progress: &mut Progress,
+        prices: &Prices,
     ) -> anyhow::Result<(usize, bool)> {
         let mut asked = 0usize;
         // Made once: a signal that comes while an answer is being written still counts.
@@ -252,7 +255,8 @@ impl Plan {
                 side: side.clone(),
             };
             let tasks = crate::eval::check::record::tasks_of(item, &answer);
-            self.checked += super::check::grade_and_keep(&self.run, &tasks, None, true).await?;
+            self.checked +=
+                super::check::grade_and_keep(&self.run, &tasks, None, true, prices).await?;
             progress.finished(Finished {
                 lane: done.model,
                 group: done.key,

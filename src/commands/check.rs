@@ -16,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 use super::{UsageError, print_json, print_rows};
 use crate::cli::CheckArgs;
 use crate::config::{Config, ModelSpec};
+use crate::cost::Prices;
 use crate::domain::{Message, Role};
 use crate::eval::batch::{self, Request, Retries};
 use crate::eval::check::rates::PairTest;
@@ -43,6 +44,7 @@ pub async fn grade_and_keep(
     tasks: &[Task<'_>],
     grader: Option<&ModelSpec>,
     leave_rubrics: bool,
+    prices: &Prices,
 ) -> anyhow::Result<usize> {
     let write = |records: &mut Vec<CheckRecord>| {
         let written = run
@@ -77,7 +79,7 @@ pub async fn grade_and_keep(
         if slow || pending.len() >= WRITE_EVERY {
             write(&mut pending)?;
         }
-        pending.push(record(task, outcome(task).await));
+        pending.push(record(task, outcome(task, prices).await));
         if slow {
             write(&mut pending)?;
         }
@@ -278,7 +280,7 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
             " (the rest graded before)".to_owned()
         }
     );
-    let graded_now = grade_and_keep(&run, &todo, grader.as_ref(), false).await?;
+    let graded_now = grade_and_keep(&run, &todo, grader.as_ref(), false, &config.prices()).await?;
     let report = ChecksReport::of(&run, &items, graded_now, args.fail_under)?;
     if args.json {
         print_json(&report)?;
@@ -290,9 +292,16 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
 
 /// One check's outcome, graded here or by a program; a rubric without a grader is an
 /// error.
-async fn outcome(task: &Task<'_>) -> Outcome {
+async fn outcome(task: &Task<'_>, prices: &Prices) -> Outcome {
     let side = &task.answer.side;
-    let graded = grade(task.check, side, task.item.reference.as_deref(), None);
+    let sent: usize = task
+        .item
+        .messages
+        .iter()
+        .map(|m| m.content.chars().count())
+        .sum();
+    let cost = prices.of_side(side, sent).map(|c| c.amount);
+    let graded = grade(task.check, side, task.item.reference.as_deref(), cost);
     let outcome = match graded {
         Graded::Done(outcome) => return outcome,
         Graded::Command(argv) => command(&argv, task).await,

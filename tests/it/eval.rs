@@ -1052,6 +1052,60 @@ fn batch_grades_rubrics_with_the_configured_grader_and_check_agrees() {
     assert_eq!(grader.requests().len(), 4);
 }
 
+/// A `cost` check grades the answer's cost at today's prices: under the threshold it
+/// passes, over it fails, and for a model without a price it cannot run (an error,
+/// never a pass). A corrected price grades it again.
+#[test]
+fn a_cost_check_uses_the_configured_price_and_an_unpriced_model_is_an_error() {
+    let home = Home::new();
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let grader = grader_server();
+    let config = judge_config(&home, &answers, &grader);
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "name = \"alpha\"\nprovider = \"left\"\n",
+        "name = \"alpha\"\nprovider = \"left\"\nprice = { input = 1000, output = 1000, currency = \"CNY\" }\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    // The echo server counts 7 in and 2 out: 7 × 1,000 + 2 × 1,000 per million = 0.009.
+    let suite = home.suite(
+        "suite.jsonl",
+        concat!(
+            "{\"id\": \"cheap\", \"prompt\": \"question 1\", \"assert\": [{\"type\": \"cost\", \"threshold\": 0.01}]}\n",
+            "{\"id\": \"dear\", \"prompt\": \"question 2\", \"assert\": [{\"type\": \"cost\", \"threshold\": 0.005}]}\n",
+        ),
+    );
+    let (code, out, err) = run(&mut home.duel(&config, &["batch", &suite, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let batch: Value = serde_json::from_str(&out).unwrap();
+    let alpha = &batch["checks"]["models"][0];
+    assert_eq!(
+        (alpha["passed"].as_u64(), alpha["graded"].as_u64()),
+        (Some(1), Some(2)),
+        "{out}"
+    );
+    assert_eq!(alpha["failures"]["cost"], 1, "{out}");
+    let beta = &batch["checks"]["models"][1];
+    assert_eq!(
+        (beta["graded"].as_u64(), beta["errors"].as_u64()),
+        (Some(0), Some(2)),
+        "{out}"
+    );
+
+    // A tenth of the input price: 7 × 100 + 2 × 1,000 = 0.0027, under 0.005. `duel
+    // check` grades the cost again at the new price.
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("input = 1000,", "input = 100,"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&mut home.duel(&config, &["check", "last", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["models"][0]["passed"], 2, "{out}");
+}
+
 #[test]
 fn the_example_checks_suite_runs_offline_through_the_demo_models() {
     let home = Home::new();

@@ -228,9 +228,11 @@ pub fn to_grade<'a>(
         .filter(|t| only.is_none_or(|only| t.check.type_name() == only))
         .filter(|t| {
             let key = (t.item.id.as_str(), t.answer.side.model.as_str(), t.index);
-            // A rubric stands only for the grader that graded it.
+            // A rubric stands only for the grader that graded it; a cost is graded
+            // again every time, at today's prices (a corrected price corrects it).
             let rubric = matches!(t.check.kind, Kind::Rubric(_));
-            current
+            let cost = matches!(t.check.kind, Kind::Cost(_));
+            cost || current
                 .get(&key)
                 .is_none_or(|r| !stands(r, t) || rubric && r.grader.as_deref() != grader)
         })
