@@ -27,7 +27,18 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
         Some(Command::Export(args)) => commands::export(args, &data_dir, cli.demo),
         Some(Command::History(args)) => commands::history(&data_dir, args, cli.demo),
         Some(Command::Themes) => commands::themes(),
-        Some(Command::Runs(args)) => commands::runs(args, &data_dir, cli.demo),
+        Some(Command::Runs(args)) => {
+            // The runs need no config; with one, they show what their answers cost
+            // (the demo models have no price).
+            let prices = config::load(&LoadOptions {
+                explicit: cli.global.config.clone(),
+            })
+            .ok()
+            .filter(|_| !cli.demo)
+            .map(|c| c.prices())
+            .unwrap_or_default();
+            commands::runs(args, &data_dir, cli.demo, &prices)
+        }
         Some(Command::Ask(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             let [a, b] = commands::pair(&config, cli.a.as_deref(), cli.b.as_deref())?;

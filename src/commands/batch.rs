@@ -111,9 +111,11 @@ pub async fn batch(
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         stopped,
         demo: run.is_demo(),
-        models: tally.summaries(&models),
+        models: tally.summaries(models.iter().map(|m| m.name.as_str()), &prices),
         checks,
         rubrics_left,
+        currency: prices.currency.as_deref(),
+        prices: &prices,
     };
     print_summary(&summary, args.json)?;
     let missing = summary
@@ -265,7 +267,7 @@ impl Plan {
                 failed: side.error.is_some(),
                 tokens: side.output_tokens.unwrap_or_default(),
             });
-            self.tally.add(&item.id, side);
+            self.tally.add(item, side);
         }
     }
 }
@@ -411,8 +413,12 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
         );
     }
     let mut tally = Outcomes::default();
+    let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
     for answer in answers {
-        tally.add(&answer.item, answer.side);
+        // An answer to an item the suite no longer has is not the run's any more.
+        if let Some(item) = by_id.get(answer.item.as_str()) {
+            tally.add(item, answer.side);
+        }
     }
     let index: HashMap<&str, usize> = models
         .iter()
@@ -497,6 +503,11 @@ struct Summary<'a> {
     /// The suite has `llm-rubric` checks and no grader was given to grade them.
     #[serde(skip)]
     rubrics_left: bool,
+    /// The currency the models' `cost` is in, where any has a price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<&'a str>,
+    #[serde(skip)]
+    prices: &'a Prices,
 }
 
 fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
@@ -514,7 +525,7 @@ fn print_summary(summary: &Summary<'_>, json: bool) -> io::Result<()> {
         crate::text::count(summary.asked, "answer", "answers"),
         summary.elapsed_ms as f64 / 1000.0
     )?;
-    super::summary::print_table(&mut out, &summary.models, summary.items)?;
+    super::summary::print_table(&mut out, &summary.models, summary.items, summary.prices)?;
     if let Some(checks) = &summary.checks {
         if summary.rubrics_left {
             writeln!(

@@ -7,12 +7,15 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::summary::Outcomes;
 use super::{load, print_json, print_rows};
 use crate::cli::RunsArgs;
+use crate::cost::{Cost, Prices};
 use crate::domain::Finish;
 use crate::eval::check::rates::PassRate;
 use crate::eval::check::record::ChecksReport;
 use crate::eval::run::Run;
+use crate::eval::suite::Item;
 use crate::say;
 use crate::votes::log::{DEMO_FILE_NAME, FILE_NAME};
 
@@ -35,10 +38,17 @@ struct RunRow {
     /// Per model, items passed of those graded on the suite's checks; empty for a
     /// suite without checks.
     checks: Vec<PassRate>,
+    /// Per model, in `models`' order, what its answers cost in `currency`; `null`
+    /// for a model without a price. Absent when no model has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<Vec<Option<Cost>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
 }
 
-/// `duel runs`; under `demo` only the runs of the demo models.
-pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> {
+/// `duel runs`; under `demo` only the runs of the demo models. `prices`: the config's,
+/// where one could be read (the runs need none).
+pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool, prices: &Prices) -> anyhow::Result<u8> {
     if demo {
         say!("offline demo: the runs of the demo models (without --demo, all of them)");
     }
@@ -64,7 +74,10 @@ pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> 
     }
     let rows: Vec<RunRow> = runs
         .iter()
-        .map(|run| row(run, by_run.remove(run.info.id.as_str()).unwrap_or_default()))
+        .map(|run| {
+            let votes = by_run.remove(run.info.id.as_str()).unwrap_or_default();
+            row(run, votes, prices)
+        })
         .collect();
 
     if args.json {
@@ -81,12 +94,12 @@ pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> 
         )?;
         return Ok(0);
     }
-    print_rows(&mut out, &table(&rows))?;
+    print_rows(&mut out, &table(&rows, prices))?;
     Ok(0)
 }
 
 /// How far `run` got: its answers back and failed, and its votes by judge.
-fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>) -> RunRow {
+fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>, prices: &Prices) -> RunRow {
     let (answers, _) = run.answers().unwrap_or_default();
     let mut answered = HashSet::new();
     let mut tried = HashSet::new();
@@ -104,8 +117,26 @@ fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>) -> RunRow {
         .and_then(|items| ChecksReport::of(run, items, 0, None).ok())
         .map(|report| report.models)
         .unwrap_or_default();
+    let cost = prices.currency.as_ref().map(|_| {
+        let mut tally = Outcomes::default();
+        let items = items.as_deref().unwrap_or_default();
+        let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
+        for a in &answers {
+            if let Some(item) = by_id.get(a.item.as_str()) {
+                tally.add(item, a.side.clone());
+            }
+        }
+        let names = run.info.models.iter().map(String::as_str);
+        tally
+            .summaries(names, prices)
+            .into_iter()
+            .map(|m| m.cost)
+            .collect()
+    });
     RunRow {
         checks,
+        cost,
+        currency: prices.currency.clone(),
         id: run.info.id.clone(),
         name: run.info.name.clone(),
         suite: run.info.suite.display().to_string(),
@@ -131,8 +162,9 @@ fn passed(rates: &[PassRate]) -> String {
         .join(", ")
 }
 
-/// The rows as the table shows them, a header first.
-fn table(rows: &[RunRow]) -> Vec<Vec<String>> {
+/// The rows as the table shows them, a header first; a COST column where models have
+/// prices.
+fn table(rows: &[RunRow], prices: &Prices) -> Vec<Vec<String>> {
     let mut table = vec![
         [
             "ID", "NAME", "SUITE", "MODELS", "ITEMS", "ANSWERED", "FAILED", "VOTES", "PASSED",
@@ -142,7 +174,7 @@ fn table(rows: &[RunRow]) -> Vec<Vec<String>> {
     ];
     for r in rows {
         let wanted = r.items.map(|n| n * r.models.len());
-        table.push(vec![
+        let mut row = vec![
             r.id.clone(),
             r.name.clone().unwrap_or_else(|| "—".into()),
             r.suite.clone(),
@@ -155,7 +187,15 @@ fn table(rows: &[RunRow]) -> Vec<Vec<String>> {
             r.failed.to_string(),
             r.votes.to_string(),
             passed(&r.checks),
-        ]);
+        ];
+        if let Some(costs) = &r.cost {
+            let shown: Vec<String> = costs.iter().map(|c| prices.show(*c)).collect();
+            row.push(shown.join(", "));
+        }
+        table.push(row);
+    }
+    if prices.currency.is_some() {
+        table[0].push("COST".into());
     }
     table
 }

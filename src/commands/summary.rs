@@ -1,6 +1,7 @@
 //! The figures per model at the end of `duel batch` (answered, failed by kind,
-//! median time to first token and speed, tokens in and out), from every answer of the
-//! run: those from before a resume as well as this command's.
+//! median time to first token and speed, tokens in and out, cost where models have
+//! prices), from every answer of the run: those from before a resume as well as this
+//! command's.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -8,8 +9,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::print_rows;
-use crate::config::ModelSpec;
+use crate::cost::{Cost, Prices, Tokens};
 use crate::domain::Finish;
+use crate::eval::suite::Item;
 use crate::votes::SideRecord;
 
 /// The latest outcome of each (item, model), reduced to what the summary needs.
@@ -25,6 +27,8 @@ struct Outcome {
     tokens_per_sec: Option<f64>,
     input_tokens: u64,
     output_tokens: u64,
+    /// What the answer was billed for, for its cost.
+    tokens: Tokens,
 }
 
 /// One model's figures.
@@ -42,11 +46,20 @@ pub(crate) struct ModelSummary {
     pub tokens_per_sec_median: Option<f64>,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// What the answers cost, in the report currency; `None` without a price.
+    pub cost: Option<Cost>,
 }
 
 impl Outcomes {
     /// Takes in an answer to `item`; a finished answer is never replaced by a failure.
-    pub fn add(&mut self, item: &str, side: SideRecord) {
+    pub fn add(&mut self, item: &Item, side: SideRecord) {
+        let sent = item
+            .messages
+            .iter()
+            .map(|m| m.content.chars().count())
+            .sum();
+        let tokens = Tokens::of(&side, sent);
+        let item = item.id.as_str();
         let failed = matches!(side.finish, Finish::Error | Finish::Cancelled).then(|| {
             let error = side.error.as_deref().unwrap_or("stopped");
             kind_of(error).to_owned()
@@ -55,6 +68,7 @@ impl Outcomes {
         if failed.is_some() && self.latest.get(&key).is_some_and(|o| o.failed.is_none()) {
             return;
         }
+        let answer_tokens = tokens;
         let tokens = side
             .output_tokens
             .or(side.output_tokens_estimate.as_ref().map(|e| e.tokens))
@@ -73,19 +87,24 @@ impl Outcomes {
                 tokens_per_sec,
                 input_tokens: side.input_tokens.unwrap_or(0),
                 output_tokens: tokens,
+                tokens: answer_tokens,
             },
         );
     }
 
-    /// The figures of each of `models`, in that order.
-    pub fn summaries(&self, models: &[ModelSpec]) -> Vec<ModelSummary> {
+    /// The figures of each of `models`, in that order, with costs at `prices`.
+    pub fn summaries<'m>(
+        &self,
+        models: impl IntoIterator<Item = &'m str>,
+        prices: &Prices,
+    ) -> Vec<ModelSummary> {
         models
-            .iter()
-            .map(|m| {
+            .into_iter()
+            .map(|name| {
                 let outcomes: Vec<&Outcome> = self
                     .latest
                     .iter()
-                    .filter(|((_, model), _)| *model == m.name)
+                    .filter(|((_, model), _)| model == name)
                     .map(|(_, o)| o)
                     .collect();
                 let mut failures = BTreeMap::new();
@@ -95,7 +114,7 @@ impl Outcomes {
                 let answered: Vec<&&Outcome> =
                     outcomes.iter().filter(|o| o.failed.is_none()).collect();
                 ModelSummary {
-                    model: m.name.clone(),
+                    model: name.to_owned(),
                     answered: answered.len(),
                     failed: outcomes.len() - answered.len(),
                     failures,
@@ -105,6 +124,7 @@ impl Outcomes {
                     ),
                     input_tokens: answered.iter().map(|o| o.input_tokens).sum(),
                     output_tokens: answered.iter().map(|o| o.output_tokens).sum(),
+                    cost: Cost::sum(answered.iter().map(|o| prices.cost(name, &o.tokens))),
                 }
             })
             .collect()
@@ -165,12 +185,15 @@ pub(crate) fn one_line(side: &SideRecord) -> String {
     format!("{} {finish} {tokens} {total}", side.model)
 }
 
-/// The summary as a table, a row per model.
+/// The summary as a table, a row per model; where models have prices, what their
+/// answers cost and what 1,000 items would.
 pub(crate) fn print_table(
     out: &mut impl Write,
     models: &[ModelSummary],
     items: usize,
+    prices: &Prices,
 ) -> io::Result<()> {
+    let priced = prices.currency.is_some();
     let mut rows = vec![
         [
             "MODEL",
@@ -191,7 +214,7 @@ pub(crate) fn print_table(
             let kinds: Vec<String> = m.failures.iter().map(|(k, n)| format!("{n} {k}")).collect();
             format!("{} ({})", m.failed, kinds.join(", "))
         };
-        rows.push(vec![
+        let mut row = vec![
             m.model.clone(),
             format!("{}/{items}", m.answered),
             failed,
@@ -201,7 +224,19 @@ pub(crate) fn print_table(
                 .map_or_else(|| "—".into(), |t| format!("{t:.1}")),
             m.input_tokens.to_string(),
             m.output_tokens.to_string(),
-        ]);
+        ];
+        if priced {
+            let per_1000 = m.cost.filter(|_| m.answered > 0).map(|c| Cost {
+                amount: c.amount * 1000.0 / m.answered as f64,
+                ..c
+            });
+            row.push(prices.show(m.cost));
+            row.push(prices.show(per_1000));
+        }
+        rows.push(row);
+    }
+    if priced {
+        rows[0].extend(["COST", "PER 1,000 ITEMS"].map(String::from));
     }
     print_rows(out, &rows)
 }
@@ -209,6 +244,7 @@ pub(crate) fn print_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ModelSpec;
 
     fn side(
         model: &str,
@@ -231,7 +267,7 @@ mod tests {
     fn the_latest_outcome_of_each_item_counts_and_an_answer_is_never_undone() {
         let mut tally = Outcomes::default();
         tally.add(
-            "1",
+            &Item::sample("1"),
             side(
                 "m",
                 Finish::Error,
@@ -240,19 +276,22 @@ mod tests {
                 0,
             ),
         );
-        tally.add("1", side("m", Finish::Stop, None, 100, 50));
+        tally.add(&Item::sample("1"), side("m", Finish::Stop, None, 100, 50));
         tally.add(
-            "1",
+            &Item::sample("1"),
             side("m", Finish::Error, Some("server error (HTTP 500)"), 0, 0),
         );
-        tally.add("2", side("m", Finish::Stop, None, 300, 100));
-        tally.add("3", side("m", Finish::Length, None, 200, 200));
+        tally.add(&Item::sample("2"), side("m", Finish::Stop, None, 300, 100));
         tally.add(
-            "4",
+            &Item::sample("3"),
+            side("m", Finish::Length, None, 200, 200),
+        );
+        tally.add(
+            &Item::sample("4"),
             side("m", Finish::Error, Some("rate limited (HTTP 429)"), 0, 0),
         );
         tally.add(
-            "5",
+            &Item::sample("5"),
             side(
                 "m",
                 Finish::Error,
@@ -267,7 +306,9 @@ mod tests {
             "m",
             crate::config::Endpoint::new(crate::config::WireKind::OpenAi, "http://x"),
         );
-        let [s] = <[ModelSummary; 1]>::try_from(tally.summaries(&[m])).unwrap();
+        let [s] =
+            <[ModelSummary; 1]>::try_from(tally.summaries([m.name.as_str()], &Prices::default()))
+                .unwrap();
         assert_eq!((s.answered, s.failed), (3, 2));
         assert_eq!(
             s.failures,

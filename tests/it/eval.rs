@@ -1106,6 +1106,54 @@ fn a_cost_check_uses_the_configured_price_and_an_unpriced_model_is_an_error() {
     assert_eq!(report["models"][0]["passed"], 2, "{out}");
 }
 
+/// What a run's answers cost shows in the batch summary (the run, and per 1,000
+/// items) and in `duel runs`; a model without a price shows `—`.
+#[test]
+fn the_batch_summary_and_runs_show_what_the_answers_cost() {
+    let home = Home::new();
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let grader = grader_server();
+    let config = judge_config(&home, &answers, &grader);
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "name = \"alpha\"\nprovider = \"left\"\n",
+        "name = \"alpha\"\nprovider = \"left\"\nprice = { input = 1000, output = 1000, currency = \"USD\" }\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let suite = home.suite("suite.txt", "question 1\nquestion 2\n");
+    // 7 in and 2 out an answer at 1,000 per million: $0.009 each, $0.018 for two.
+    let (code, out, err) = run(&mut home.duel(&config, &["batch", &suite, "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["currency"], "USD");
+    let cost = summary["models"][0]["cost"]["amount"].as_f64().unwrap();
+    assert!((cost - 0.018).abs() < 1e-12, "{out}");
+    assert_eq!(summary["models"][1]["cost"], Value::Null, "{out}");
+    let (code, out, _) = run(&mut home.duel(&config, &["batch", &suite, "--name", "again"]));
+    assert_eq!(code, 0);
+    let header = out.lines().find(|l| l.starts_with("MODEL")).unwrap();
+    let words: Vec<&str> = header.split_whitespace().collect();
+    assert!(words.ends_with(&["COST", "PER", "1,000", "ITEMS"]), "{out}");
+    let alpha = out.lines().find(|l| l.starts_with("alpha")).unwrap();
+    assert!(
+        alpha.contains("$0.018") && alpha.ends_with("$9.00"),
+        "{out}"
+    );
+    let beta = out.lines().find(|l| l.starts_with("beta")).unwrap();
+    assert!(
+        beta.split_whitespace().rev().take(2).all(|w| w == "—"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(&mut home.duel(&config, &["runs"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().next().unwrap().ends_with("COST"), "{out}");
+    assert!(out.contains("$0.018, —"), "{out}");
+    let (_, out, _) = run(&mut home.duel(&config, &["runs", "--json"]));
+    let runs: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(runs[0]["currency"], "USD");
+    assert_eq!(runs[0]["cost"][1], Value::Null);
+}
+
 #[test]
 fn the_example_checks_suite_runs_offline_through_the_demo_models() {
     let home = Home::new();
