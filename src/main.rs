@@ -23,22 +23,13 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
     let runtime = || tokio::runtime::Runtime::new();
     match &cli.command {
         Some(Command::Init(_)) => commands::init(cli.global.config.clone()),
-        Some(Command::Stats(args)) => commands::stats(args, &data_dir, &cli.global, cli.demo),
+        Some(Command::Stats(args)) => {
+            commands::stats(args, &data_dir, &cli.global, cli.demo, &prices(cli))
+        }
         Some(Command::Export(args)) => commands::export(args, &data_dir, cli.demo),
         Some(Command::History(args)) => commands::history(&data_dir, args, cli.demo),
         Some(Command::Themes) => commands::themes(),
-        Some(Command::Runs(args)) => {
-            // The runs need no config; with one, they show what their answers cost
-            // (the demo models have no price).
-            let prices = config::load(&LoadOptions {
-                explicit: cli.global.config.clone(),
-            })
-            .ok()
-            .filter(|_| !cli.demo)
-            .map(|c| c.prices())
-            .unwrap_or_default();
-            commands::runs(args, &data_dir, cli.demo, &prices)
-        }
+        Some(Command::Runs(args)) => commands::runs(args, &data_dir, cli.demo, &prices(cli)),
         Some(Command::Ask(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             let [a, b] = commands::pair(&config, cli.a.as_deref(), cli.b.as_deref())?;
@@ -75,6 +66,19 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
 
 /// The config (the demo's under `--demo`), its warnings said, and logging started
 /// when asked; the guard keeps the log writing until the command ends.
+/// The configured prices, for the commands that need no config but show costs with
+/// one (`stats`, `runs`); none under `--demo` (its models have no price) or when the
+/// config cannot be read (the command that needs it says why).
+fn prices(cli: &Cli) -> duel::cost::Prices {
+    config::load(&LoadOptions {
+        explicit: cli.global.config.clone(),
+    })
+    .ok()
+    .filter(|_| !cli.demo)
+    .map(|c| c.prices())
+    .unwrap_or_default()
+}
+
 fn setup(
     cli: &Cli,
     data_dir: &Path,

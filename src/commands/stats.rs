@@ -17,6 +17,7 @@ use anyhow::Context as _;
 
 use super::{demo_left_out, layout, reading_demo, warn_skipped};
 use crate::cli::{Global, StatsArgs};
+use crate::cost::Prices;
 use crate::eval::run::Run;
 use crate::say;
 use crate::text::sanitize;
@@ -29,8 +30,18 @@ use crate::votes::rating::{
 use crate::votes::report::{Filters, JudgeCount, Query, Report, ReportError};
 
 /// `duel stats`; `global` gives `--plot` the theme; `demo`: the demo's own log.
-pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> anyhow::Result<u8> {
-    let report = Report::build(&query(args, data_dir, demo), data_dir).map_err(|e| match e {
+pub fn stats(
+    args: &StatsArgs,
+    data_dir: &Path,
+    global: &Global,
+    demo: bool,
+    prices: &Prices,
+) -> anyhow::Result<u8> {
+    let query = Query {
+        prices: prices.clone(),
+        ..query(args, data_dir, demo)
+    };
+    let report = Report::build(&query, data_dir).map_err(|e| match e {
         ReportError::Usage(why) => anyhow::Error::new(super::UsageError(why)),
         other => other.into(),
     })?;
@@ -62,6 +73,7 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
             text.push_str(&plots(&report, global, columns));
         }
         text.push_str(&sections(&report, args.judge.as_deref()));
+        text.push_str(&spend(&report, prices));
         text
     };
     write!(out, "{}", wrap_prose(&text, columns))?;
@@ -70,6 +82,32 @@ pub fn stats(args: &StatsArgs, data_dir: &Path, global: &Global, demo: bool) -> 
         super::check::print_report(&mut out, checks)?;
     }
     Ok(0)
+}
+
+/// Where models have prices: what each one's answers in these battles cost, per
+/// battle won.
+fn spend(report: &Report, prices: &Prices) -> String {
+    let Some(spend) = &report.spend else {
+        return String::new();
+    };
+    let each: Vec<String> = spend
+        .iter()
+        .map(|s| match s.cost {
+            Some(cost) => format!(
+                "{} {} a battle won ({} over {}, {} won)",
+                sanitize(&s.model),
+                prices.show(s.per_win),
+                prices.show(Some(cost)),
+                count(s.battles, "battle", "battles"),
+                s.won
+            ),
+            None => format!("{} — (no price)", sanitize(&s.model)),
+        })
+        .collect();
+    format!(
+        "\nCost per battle won (a tie counts half): {}.\n",
+        each.join(" · ")
+    )
 }
 
 /// `--html FILE`: the report as one page.
@@ -134,6 +172,7 @@ fn query(args: &StatsArgs, data_dir: &Path, demo: bool) -> Query {
         by_category: args.by_category,
         pair: args.pair.clone(),
         checks: args.checks,
+        prices: Prices::default(),
     }
 }
 

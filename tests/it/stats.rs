@@ -1480,3 +1480,47 @@ fn stats_words_are_right_pair_names_are_trimmed_and_an_unknown_judge_lists_the_j
         assert_eq!(line, line.to_uppercase(), "{line}");
     }
 }
+
+/// With a config that prices a model, stats says what its answers cost per battle won
+/// (ties and both-bad half a win); an unpriced model says so. Without prices, nothing
+/// about cost.
+#[test]
+fn stats_shows_the_cost_per_battle_won_where_a_model_has_a_price() {
+    let home = tempfile::tempdir().expect("tempdir");
+    write_log(&data_log(home.path()), &standard_votes(), "");
+    let config = home.path().join("priced.toml");
+    std::fs::write(
+        &config,
+        concat!(
+            "[[models]]\nname = \"qwen-plus\"\nprovider = \"dashscope\"\n",
+            "price = { input = 1.0, output = 1.0, currency = \"USD\" }\n\n",
+            "[[models]]\nname = \"ernie-4.5\"\nprovider = \"qianfan\"\n",
+        ),
+    )
+    .expect("config");
+    let config = config.to_string_lossy();
+    // 30 answers of 20 in and 512 out at $1 per million: $0.01596; qwen-plus won 3,
+    // tied 1 and shared 1 both-bad of every 6: 20 of 30.
+    let (code, out, err) = run(&mut duel(home.path(), &["--config", &config, "stats"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Cost per battle won (a tie counts half): qwen-plus $0.0008 a battle won ($0.016 over 30 battles, 20 won) · ernie-4.5 — (no price)."),
+        "{out}"
+    );
+    let (_, out, _) = run(&mut duel(
+        home.path(),
+        &["--config", &config, "stats", "--json"],
+    ));
+    let json: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["currency"], "USD");
+    let qwen = json["spend"]
+        .as_array()
+        .expect("spend")
+        .iter()
+        .find(|s| s["model"] == "qwen-plus")
+        .expect("qwen-plus");
+    assert!((qwen["cost"]["amount"].as_f64().unwrap() - 0.015_96).abs() < 1e-12);
+    assert_eq!(qwen["won"], 20.0);
+    let (_, out, _) = run(&mut duel(home.path(), &["stats"]));
+    assert!(!out.contains("Cost per battle"), "{out}");
+}

@@ -909,6 +909,30 @@ provider = "dashscope"
         assert_err(&e, 2, 17, &["report.rates.USD", "above 0"]);
     }
 
+    /// The example prices in the starter config, uncommented with its `[report]`,
+    /// are a valid config: three models priced, USD converted into CNY.
+    #[test]
+    fn the_example_prices_read_once_uncommented() {
+        let text: String = EXAMPLE
+            .lines()
+            .map(|line| {
+                let open = ["# price = ", "# [report]", "# currency = ", "# rates = "];
+                match open.iter().find(|p| line.starts_with(*p)) {
+                    Some(_) => &line[2..],
+                    None => line,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse_str(&text, None).unwrap_or_else(|e| panic!("{e}"));
+        let prices = c.prices();
+        assert_eq!(prices.currency.as_deref(), Some("CNY"));
+        for model in ["qwen-plus", "gpt-4o-mini", "claude-sonnet-4-5"] {
+            assert!(prices.knows(model), "{model}");
+        }
+        assert!(!prices.knows("ernie-4.5"));
+    }
+
     #[test]
     fn a_check_grader_names_a_configured_model() {
         let c = ok(&format!("[check]\ngrader = \"ernie-4.5\"\n{TWO}"));

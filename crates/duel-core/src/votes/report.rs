@@ -21,6 +21,8 @@ use super::decide::{self, Decision};
 use super::log::{self, MergeError, Skipped};
 use super::rating::{Leaderboard, Matrix, ModelStats, PositionBias, Tally};
 use super::style_control::{StyleControl, StyleVotes};
+use crate::cost::{Cost, Prices};
+use crate::domain::Vote;
 use crate::eval::check::record::ChecksReport;
 use crate::eval::run::Run;
 use crate::eval::trust::{self, Consistency, JudgeAgreement, JudgeDoubt, Trust};
@@ -51,6 +53,8 @@ pub struct Query {
     pub pair: Vec<String>,
     /// `--checks`: the run's pass rates beside its votes (needs `run`).
     pub checks: bool,
+    /// The models' prices, for what their answers cost per battle won; none: no cost.
+    pub prices: Prices,
 }
 
 /// Why a report could not be built.
@@ -165,6 +169,67 @@ pub struct Report {
     pub by_category: Option<Vec<CategoryBoard>>,
     /// `--checks`: the run's checks summed up (SPEC §9).
     pub checks: Option<ChecksReport>,
+    /// Where models have prices: what each one's answers in these battles cost, and
+    /// per battle won, in the board's order.
+    pub spend: Option<Vec<Spend>>,
+    /// The currency `spend` is in.
+    pub currency: Option<String>,
+}
+
+/// What a model's answers in the battles counted cost, and per battle won (a tie or
+/// both-bad counts half a win, as in the ratings).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Spend {
+    pub model: String,
+    pub battles: usize,
+    pub won: f64,
+    /// `None` for a model without a price.
+    pub cost: Option<Cost>,
+    pub per_win: Option<Cost>,
+}
+
+/// What each of `models` spent in `records`, at `prices`.
+fn spend(records: &[VoteRecord], models: &[String], prices: &Prices) -> Vec<Spend> {
+    models
+        .iter()
+        .map(|model| {
+            let mut battles = 0;
+            let mut won = 0.0;
+            let mut costs = Vec::new();
+            for r in records {
+                for (side, record) in [(Vote::A, &r.a), (Vote::B, &r.b)] {
+                    if record.model != *model {
+                        continue;
+                    }
+                    battles += 1;
+                    won += match r.vote {
+                        v if v == side => 1.0,
+                        Vote::Tie | Vote::BothBad => 0.5,
+                        _ => 0.0,
+                    };
+                    let sent = r.prompt.chars().count()
+                        + record
+                            .history
+                            .iter()
+                            .flatten()
+                            .map(|m| m.content.chars().count())
+                            .sum::<usize>();
+                    costs.push(prices.of_side(record, sent));
+                }
+            }
+            let cost = Cost::sum(costs);
+            Spend {
+                model: model.clone(),
+                battles,
+                won,
+                cost,
+                per_win: cost.filter(|_| won > 0.0).map(|c| Cost {
+                    amount: c.amount / won,
+                    ..c
+                }),
+            }
+        })
+        .collect()
 }
 
 impl Report {
@@ -215,8 +280,16 @@ impl Report {
             }
             _ => None,
         };
+        let models: Vec<String> = board.models.iter().map(|m| m.model.clone()).collect();
+        let spend = query
+            .prices
+            .currency
+            .is_some()
+            .then(|| spend(&records, &models, &query.prices));
         Ok(Self {
             checks,
+            spend,
+            currency: query.prices.currency.clone(),
             read: Read {
                 logs: query.logs.clone(),
                 skipped: merged.skipped,
@@ -341,6 +414,10 @@ struct Json<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     checks: Option<&'a ChecksReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    spend: Option<&'a [Spend]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     filters: Option<FiltersJson<'a>>,
     #[serde(skip_serializing_if = "is_zero")]
     duplicates: usize,
@@ -400,6 +477,8 @@ impl Serialize for Report {
             by_category: self.by_category.as_deref(),
             style_control: self.style_control.as_ref(),
             checks: self.checks.as_ref(),
+            spend: self.spend.as_deref(),
+            currency: self.spend.as_ref().and(self.currency.as_deref()),
             filters: self.filters.any().then(|| FiltersJson {
                 filters: &self.filters,
                 votes_read: self.read.votes,
