@@ -100,6 +100,18 @@ impl Screen {
         update(&mut self.state, msg, Instant::now());
     }
 
+    /// The `n`th token of prose in each pane: paragraphs of 60 tokens.
+    fn prose_token(&mut self, n: usize) {
+        let token = if n.is_multiple_of(60) {
+            "\n\ntoken"
+        } else {
+            " token"
+        };
+        for side in Side::BOTH {
+            self.stream(side, StreamEvent::Text(token.into()));
+        }
+    }
+
     /// The frame as the chat's loop makes it: painted over the last, the rows it
     /// painted compared and sent as escape codes.
     fn paint_over(&mut self, canvas: &mut Canvas, out: &mut CrosstermBackend<std::io::Sink>) {
@@ -178,14 +190,7 @@ fn token_then_whole_frame_sent(bencher: divan::Bencher, len: usize) {
     let mut tokens = 0;
     bencher.bench_local(|| {
         tokens += 1;
-        let token = if tokens % 60 == 0 {
-            "\n\ntoken"
-        } else {
-            " token"
-        };
-        for side in Side::BOTH {
-            screen.stream(side, StreamEvent::Text(token.into()));
-        }
+        screen.prose_token(tokens);
         let Screen {
             state,
             cache,
@@ -206,18 +211,10 @@ fn token_then_frame_painted_over(bencher: divan::Bencher, len: usize) {
     let mut canvas = Canvas::new(Rect::new(0, 0, 160, 48));
     let mut out = escape_codes();
     screen.paint_over(&mut canvas, &mut out);
-    // Prose: a paragraph of 60 tokens, then the next.
     let mut tokens = 0;
     bencher.bench_local(|| {
         tokens += 1;
-        let token = if tokens % 60 == 0 {
-            "\n\ntoken"
-        } else {
-            " token"
-        };
-        for side in Side::BOTH {
-            screen.stream(side, StreamEvent::Text(token.into()));
-        }
+        screen.prose_token(tokens);
         screen.paint_over(&mut canvas, &mut out);
     });
 }

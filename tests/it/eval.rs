@@ -1052,6 +1052,16 @@ fn batch_grades_rubrics_with_the_configured_grader_and_check_agrees() {
     assert_eq!(grader.requests().len(), 4);
 }
 
+/// Gives alpha a price of 1,000 per million tokens in and out, in `currency`; beta
+/// stays without one.
+fn price_alpha(config: &str, currency: &str) {
+    let text = std::fs::read_to_string(config).unwrap().replace(
+        "name = \"alpha\"\nprovider = \"left\"\n",
+        &format!("name = \"alpha\"\nprovider = \"left\"\nprice = {{ input = 1000, output = 1000, currency = \"{currency}\" }}\n"),
+    );
+    std::fs::write(config, text).unwrap();
+}
+
 /// A `cost` check grades the answer's cost at today's prices: under the threshold it
 /// passes, over it fails, and for a model without a price it cannot run (an error,
 /// never a pass). A corrected price grades it again.
@@ -1061,11 +1071,7 @@ fn a_cost_check_uses_the_configured_price_and_an_unpriced_model_is_an_error() {
     let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
     let grader = grader_server();
     let config = judge_config(&home, &answers, &grader);
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "name = \"alpha\"\nprovider = \"left\"\n",
-        "name = \"alpha\"\nprovider = \"left\"\nprice = { input = 1000, output = 1000, currency = \"CNY\" }\n",
-    );
-    std::fs::write(&config, text).unwrap();
+    price_alpha(&config, "CNY");
     // The echo server counts 7 in and 2 out: 7 × 1,000 + 2 × 1,000 per million = 0.009.
     let suite = home.suite(
         "suite.jsonl",
@@ -1114,11 +1120,7 @@ fn the_batch_summary_and_runs_show_what_the_answers_cost() {
     let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
     let grader = grader_server();
     let config = judge_config(&home, &answers, &grader);
-    let text = std::fs::read_to_string(&config).unwrap().replace(
-        "name = \"alpha\"\nprovider = \"left\"\n",
-        "name = \"alpha\"\nprovider = \"left\"\nprice = { input = 1000, output = 1000, currency = \"USD\" }\n",
-    );
-    std::fs::write(&config, text).unwrap();
+    price_alpha(&config, "USD");
     let suite = home.suite("suite.txt", "question 1\nquestion 2\n");
     // 7 in and 2 out an answer at 1,000 per million: $0.009 each, $0.018 for two.
     let (code, out, err) = run(&mut home.duel(&config, &["batch", &suite, "--json"]));

@@ -505,24 +505,22 @@ fn checks_section(report: &ChecksReport) -> String {
     );
     let rows = crate::commands::check::rows(report);
     html.push_str("<table class=\"checks\">\n<thead><tr>");
-    for (i, head) in rows[0].iter().enumerate() {
-        let class = if (1..6).contains(&i) {
+    // The figures (PASSED to ERRORS) align right.
+    let class = |i: usize| {
+        if (1..6).contains(&i) {
             " class=\"num\""
         } else {
             ""
-        };
-        let _ = write!(html, "<th{class}>{}</th>", escape(head));
+        }
+    };
+    for (i, head) in rows[0].iter().enumerate() {
+        let _ = write!(html, "<th{}>{}</th>", class(i), escape(head));
     }
     html.push_str("</tr></thead>\n<tbody>\n");
     for row in &rows[1..] {
         html.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
-            let class = if (1..6).contains(&i) {
-                " class=\"num\""
-            } else {
-                ""
-            };
-            let _ = write!(html, "<td{class}>{}</td>", escape(cell));
+            let _ = write!(html, "<td{}>{}</td>", class(i), escape(cell));
         }
         html.push_str("</tr>\n");
     }
