@@ -117,6 +117,13 @@ impl Cli {
                 Some(&x.demo),
                 None,
             ),
+            Command::Report(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                None,
+                Some(&x.demo),
+                None,
+            ),
         };
         let take = |top: &mut Option<PathBuf>, sub: Option<&Option<PathBuf>>| {
             if let Some(Some(path)) = sub {
@@ -230,6 +237,38 @@ pub enum Command {
     /// asking the models again: pass rates with 95% intervals, and per pair whether the
     /// difference is real.
     Check(CheckArgs),
+    /// Which one? A run on one screen: preference (people and each model judge),
+    /// checks, cost, speed and failures per model; per pair how sure and the cost
+    /// ratio; and what the evidence supports, in plain words.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run: `last`, an id, a prefix of one, or a run's name.
+    #[arg(value_name = "RUN", default_value = "last")]
+    pub run: String,
+
+    /// Only the items (and votes) of this category.
+    #[arg(long, value_name = "C")]
+    pub category: Option<String>,
+
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write the report as a self-contained web page (no network needed).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+
+    #[command(flatten)]
+    pub demo: DemoArg,
 }
 
 #[derive(Debug, Args)]

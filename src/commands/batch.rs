@@ -12,13 +12,13 @@ use serde::Serialize;
 
 use super::UsageError;
 use super::progress::{Finished, Lane, Progress};
-use super::summary::{ModelSummary, Outcomes};
 use crate::cli::BatchArgs;
 use crate::config::{Config, ModelSpec};
 use crate::cost::Prices;
 use crate::eval::batch::{self, Request, Retries};
 use crate::eval::check::Kind;
 use crate::eval::check::record::{ChecksReport, to_grade};
+use crate::eval::outcomes::{ModelSummary, Outcomes};
 use crate::eval::run::{AnswerRecord, Run, RunInfo, sha256_hex};
 use crate::eval::suite::{self, Item};
 use crate::votes::SideRecord;

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::summary::Outcomes;
 use super::{load, print_json, print_rows};
 use crate::cli::RunsArgs;
 use crate::cost::{Cost, Prices};
 use crate::domain::Finish;
 use crate::eval::check::rates::PassRate;
 use crate::eval::check::record::ChecksReport;
+use crate::eval::outcomes::Outcomes;
 use crate::eval::run::Run;
 use crate::eval::suite::Item;
 use crate::say;

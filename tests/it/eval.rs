@@ -1252,3 +1252,102 @@ fn a_check_killed_with_sigkill_asks_the_grader_only_for_what_is_missing() {
     );
     assert_eq!(graded(), 12);
 }
+
+/// `duel report` on the shipped example run, judged by a demo model: every part is
+/// there, within 80 columns, the same figures in `--json`, a page that escapes what it
+/// shows, and a category of its own with `--category`.
+#[test]
+fn the_report_on_the_example_run_answers_which_one_in_80_columns() {
+    let home = Home::new();
+    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/checks.jsonl");
+    assert_eq!(demo(&home, &["batch", suite]).0, 0);
+    assert_eq!(demo(&home, &["check", "last"]).0, 0);
+    let (code, _, err) = demo(&home, &["judge", "last", "--with", "demo-thoughtful"]);
+    assert_eq!(code, 0, "{err}");
+
+    let mut cmd = duel(home.path(), &["--demo", "report", "last"]);
+    cmd.env("COLUMNS", "80").env("NO_COLOR", "1");
+    let (code, out, err) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    for heading in [
+        "Preference: rating (95% interval), from people and each model judge",
+        "Checks: items passed of those graded",
+        "Speed and failures",
+        "Pairs",
+        "By category",
+        "What the evidence supports",
+    ] {
+        assert!(out.lines().any(|l| l == heading), "{heading}:\n{out}");
+    }
+    assert!(
+        out.contains("0 votes by people, 5 votes by model judges"),
+        "{out}"
+    );
+    assert!(out.contains("LLM:DEMO-THOUGHTFUL"), "{out}");
+    // Five votes settle nothing: the words claim no winner.
+    assert!(
+        out.contains("demo-brisk and demo-thoughtful are not decided by preference yet"),
+        "{out}"
+    );
+    assert!(!out.contains("is preferred"), "{out}");
+    assert!(out.lines().all(|l| l.chars().count() <= 80), "{out}");
+    assert!(!out.contains('\u{1b}'), "plain text: {out:?}");
+
+    let (code, out, _) = demo(&home, &["report", "last", "--json"]);
+    assert_eq!(code, 0);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["items"], 5);
+    assert_eq!(report["judge_votes"], 5);
+    assert_eq!(report["models"][0]["checks"]["graded"], 4, "{out}");
+    assert_eq!(report["pairs"][0]["by"], "model judges");
+    assert!(report["verdict"].as_array().unwrap().len() >= 2, "{out}");
+
+    let page = home.path().join("report.html");
+    let page_arg = page.to_string_lossy();
+    let (code, _, err) = demo(&home, &["report", "last", "--html", &page_arg]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        page.contains("<h2>What the evidence supports</h2>"),
+        "{page}"
+    );
+    assert!(page.contains("<th>LLM:DEMO-THOUGHTFUL</th>"), "{page}");
+    assert!(
+        !page.contains("<script") && !page.contains("http"),
+        "self-contained"
+    );
+
+    let (code, out, _) = demo(&home, &["report", "last", "--category", "FACTS", "--json"]);
+    assert_eq!(code, 0);
+    let facts: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(facts["items"], 3);
+    let (code, _, err) = demo(&home, &["report", "last", "--category", "poetry"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no item of category \"poetry\""), "{err}");
+}
+
+/// A model named like markup shows as text on the report's page, never as markup.
+#[test]
+fn the_report_page_escapes_a_hostile_model_name() {
+    let home = Home::new();
+    let answers = MockServer::respond(|r, _| echo(r, Duration::ZERO));
+    let hostile = "<img src=x onerror=alert(1)>&";
+    let config = home.config_on(
+        &[("left", &answers.url()), ("right", &answers.url())],
+        &[(hostile, "left"), ("beta", "right")],
+        "",
+    );
+    let suite = home.suite("suite.txt", "question 1\n");
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite]));
+    assert_eq!(code, 0, "{err}");
+    let page = home.path().join("report.html");
+    let page_arg = page.to_string_lossy();
+    let (code, _, err) = run(&mut home.duel(&config, &["report", "last", "--html", &page_arg]));
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&page).unwrap();
+    assert!(!page.contains("<img"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;&amp;"),
+        "{page}"
+    );
+}

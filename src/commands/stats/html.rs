@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use super::plot::{Axis, READING, label};
 use super::style::signed;
 use super::{TOO_FEW, decide, fixed, headline, position_line, thousands};
+use crate::cost::Prices;
 use crate::eval::check::record::ChecksReport;
+use crate::eval::verdict::RunReport;
 use crate::text::sanitize;
 use crate::votes::decide::Decision;
 use crate::votes::rating::{FEW_BATTLES, Leaderboard, Matrix, PositionBias};
@@ -240,6 +242,84 @@ pub fn page(p: &Page<'_>) -> String {
         board.rounds
     );
     html
+}
+
+/// `duel report --html`: the run's report as one page, with the same figures and
+/// sentences as the text (a table per part, the verdict last). Everything that comes
+/// from the run or the log is escaped.
+pub fn report_page(report: &RunReport, prices: &Prices) -> String {
+    let title = escape(report.name.as_deref().unwrap_or(&report.run));
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>duel report: {title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>Which one? Run {title}</h1>\n"
+    );
+    let _ = writeln!(
+        html,
+        "<p class=\"dim\">{} · {} items{} · {} votes by people, {} by model judges</p>",
+        escape(&report.suite),
+        report.items,
+        report
+            .category
+            .as_ref()
+            .map(|c| format!(" of category {}", escape(c)))
+            .unwrap_or_default(),
+        report.people_votes,
+        report.judge_votes
+    );
+    html.push_str("<h2>What the evidence supports</h2>\n<div class=\"decision\">\n");
+    for sentence in &report.verdict {
+        let _ = writeln!(html, "<p>{}</p>", escape(sentence));
+    }
+    html.push_str("</div>\n");
+    // The text's own tables, each as a table of the page.
+    let text = crate::commands::report::render(report, prices);
+    for block in text.split("\n\n").skip(1) {
+        let mut lines = block.lines();
+        let Some(heading) = lines.next() else {
+            continue;
+        };
+        if heading == "What the evidence supports" {
+            continue;
+        }
+        let _ = writeln!(html, "<h2>{}</h2>", escape(heading));
+        let rest: Vec<&str> = lines.collect();
+        let tabular = rest.first().is_some_and(|l| l.starts_with("MODEL"));
+        if tabular {
+            html.push_str("<table class=\"board\">\n");
+            for (i, line) in rest.iter().enumerate() {
+                let cell = if i == 0 { "th" } else { "td" };
+                html.push_str("<tr>");
+                for value in split_columns(line) {
+                    let _ = write!(html, "<{cell}>{}</{cell}>", escape(value));
+                }
+                html.push_str("</tr>\n");
+            }
+            html.push_str("</table>\n");
+        } else {
+            for line in rest {
+                let _ = writeln!(html, "<p>{}</p>", escape(line));
+            }
+        }
+    }
+    let _ = writeln!(
+        html,
+        "<footer>Made by <code>duel report</code> on {}. Ratings are a Bradley–Terry fit \
+         with 95% bootstrap intervals; pass rates have 95% Wilson intervals; the paired \
+         test on checks is the exact McNemar test; costs are the recorded tokens at the \
+         configured prices.</footer>\n</body>\n</html>",
+        escape(&now())
+    );
+    html
+}
+
+/// A table row of the text, its cells apart: columns are two or more spaces apart.
+fn split_columns(line: &str) -> Vec<&str> {
+    line.split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect()
 }
 
 /// The votes, where they come from, and the filters in force.

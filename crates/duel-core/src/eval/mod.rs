@@ -4,8 +4,10 @@
 pub mod agreement;
 pub mod check;
 pub mod judge;
+pub mod outcomes;
 pub mod pairs;
 pub mod queue;
 pub mod run;
 pub mod suite;
 pub mod trust;
+pub mod verdict;

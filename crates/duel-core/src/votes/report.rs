@@ -236,6 +236,14 @@ impl Report {
     /// Reads `query`'s logs and computes what it asks for; `data_dir` resolves `--run`
     /// against the runs there.
     pub fn build(query: &Query, data_dir: &Path) -> Result<Self, ReportError> {
+        Self::build_keeping(query, data_dir).map(|(report, _)| report)
+    }
+
+    /// `build`, and the votes every figure was made of (after the filters).
+    pub fn build_keeping(
+        query: &Query,
+        data_dir: &Path,
+    ) -> Result<(Self, Vec<VoteRecord>), ReportError> {
         let mut merged = log::merge(&query.logs, query.named)?;
         let demo_left_out = if query.without_demo {
             merged.without_demo()
@@ -286,7 +294,7 @@ impl Report {
             .currency
             .is_some()
             .then(|| spend(&records, &models, &query.prices));
-        Ok(Self {
+        let report = Self {
             checks,
             spend,
             currency: query.prices.currency.clone(),
@@ -314,7 +322,8 @@ impl Report {
                 .by_category
                 .then(|| category::boards(&records, query.rounds)),
             board,
-        })
+        };
+        Ok((report, records))
     }
 }
 

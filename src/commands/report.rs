@@ -1,0 +1,262 @@
+//! `duel report RUN`: the run's [`RunReport`] as text that fits 80 columns, as one
+//! JSON object, or as a page.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::{UsageError, print_json, print_rows};
+use crate::cli::ReportArgs;
+use crate::cost::{Cost, Prices};
+use crate::eval::verdict::{self, Rating, RunReport};
+use crate::text::{count, sanitize};
+use crate::votes::report::ReportError;
+
+/// `duel report`; `prices`: the config's, where one could be read.
+pub fn report(args: &ReportArgs, data_dir: &Path, prices: &Prices) -> anyhow::Result<u8> {
+    let query = verdict::Query {
+        run: args.run.clone(),
+        category: args.category.clone(),
+        prices: prices.clone(),
+        rounds: 1000,
+    };
+    let report = verdict::build(data_dir, &query).map_err(|e| match e {
+        ReportError::Usage(why) => anyhow::Error::new(UsageError(why)),
+        other => other.into(),
+    })?;
+    if let Some(path) = &args.html {
+        let page = super::stats::html::report_page(&report, prices);
+        super::stats::html::write(path, &page)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        crate::say!("wrote the page to {}", path.display());
+    }
+    if args.json {
+        return print_json(&report);
+    }
+    let text = render(&report, prices);
+    let mut out = io::stdout().lock();
+    write!(
+        out,
+        "{}",
+        super::stats::wrap_prose(&text, super::stats::columns())
+    )?;
+    Ok(0)
+}
+
+/// A rating as the tables show it: `1040 (1010–1071)`, or `1040 (few votes)`.
+fn rating(r: Option<&Rating>) -> String {
+    match r {
+        None => "—".into(),
+        Some(r) => match r.interval {
+            Some((low, high)) => format!("{:.0} ({:.0}–{:.0})", r.rating, low, high),
+            None => format!("{:.0} (few votes)", r.rating),
+        },
+    }
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.0}%", 100.0 * x)
+}
+
+/// The report as text: a heading, four small tables, the pairs, the categories, and
+/// what the evidence supports. Every table stays within 80 columns for the names a
+/// team uses; prose is wrapped to the terminal by the caller.
+pub fn render(report: &RunReport, prices: &Prices) -> String {
+    let mut text = format!(
+        "Run {} · {} · {}{}\n{} by people, {} by model judges\n",
+        sanitize(report.name.as_deref().unwrap_or(&report.run)),
+        sanitize(&report.suite),
+        count(report.items, "item", "items"),
+        report
+            .category
+            .as_ref()
+            .map(|c| format!(" of category {}", sanitize(c)))
+            .unwrap_or_default(),
+        count(report.people_votes, "vote", "votes"),
+        count(report.judge_votes, "vote", "votes"),
+    );
+    let table = |rows: Vec<Vec<String>>| {
+        let mut out = Vec::new();
+        let _ = print_rows(&mut out, &rows);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+
+    // Preference: people, then each model judge apart.
+    let judges: Vec<&str> = report
+        .models
+        .iter()
+        .flat_map(|m| m.judges.iter().map(|j| j.judge.as_str()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut rows = vec![
+        ["MODEL", "PEOPLE"]
+            .into_iter()
+            .chain(judges.iter().copied())
+            .map(|h| sanitize(&h.to_uppercase()))
+            .collect::<Vec<_>>(),
+    ];
+    for m in &report.models {
+        let mut row = vec![sanitize(&m.model), rating(m.people.as_ref())];
+        for judge in &judges {
+            let own = m
+                .judges
+                .iter()
+                .find(|j| j.judge == *judge)
+                .map(|j| &j.rating);
+            row.push(rating(own));
+        }
+        rows.push(row);
+    }
+    text.push_str("\nPreference: rating (95% interval), from people and each model judge\n");
+    text.push_str(&table(rows));
+
+    if report.models.iter().any(|m| m.checks.is_some()) {
+        let mut rows = vec![
+            ["MODEL", "PASSED", "RATE", "95% CI", "ERRORS"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for m in &report.models {
+            let c = m.checks.as_ref();
+            rows.push(vec![
+                sanitize(&m.model),
+                c.map_or("—".into(), |c| format!("{}/{}", c.passed, c.graded)),
+                c.and_then(|c| c.rate).map_or("—".into(), percent),
+                c.and_then(|c| c.interval).map_or("—".into(), |(l, h)| {
+                    format!("{}–{}", percent(l), percent(h))
+                }),
+                c.map_or("—".into(), |c| c.errors.to_string()),
+            ]);
+        }
+        text.push_str("\nChecks: items passed of those graded\n");
+        text.push_str(&table(rows));
+    }
+
+    if let Some(currency) = &report.currency {
+        let show = |c: Option<Cost>| prices.show(c);
+        let mut rows = vec![
+            ["MODEL", "PER ITEM", "THE RUN", "PER 1,000 ITEMS"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for m in &report.models {
+            rows.push(vec![
+                sanitize(&m.model),
+                show(m.cost_per_item),
+                show(m.cost_run),
+                show(m.cost_per_1000),
+            ]);
+        }
+        text.push_str(&format!("\nCost, in {currency} (— : no price)\n"));
+        text.push_str(&table(rows));
+    }
+
+    let mut rows = vec![
+        [
+            "MODEL",
+            "ANSWERED",
+            "MEDIAN TTFT",
+            "TOK/S",
+            "P90 TOTAL",
+            "FAILED",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for m in &report.models {
+        let s = &m.speed;
+        let failed = if s.failures.is_empty() {
+            "0".to_owned()
+        } else {
+            let kinds: Vec<String> = s.failures.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            format!("{} ({})", s.failed, kinds.join(", "))
+        };
+        rows.push(vec![
+            sanitize(&m.model),
+            format!("{}/{}", s.answered, report.items),
+            s.ttft_ms_median.map_or("—".into(), |ms| format!("{ms} ms")),
+            s.tokens_per_sec_median
+                .map_or("—".into(), |t| format!("{t:.1}")),
+            s.total_ms_p90
+                .map_or("—".into(), |ms| format!("{:.1} s", ms as f64 / 1000.0)),
+            failed,
+        ]);
+    }
+    text.push_str("\nSpeed and failures\n");
+    text.push_str(&table(rows));
+
+    text.push_str("\nPairs\n");
+    for p in &report.pairs {
+        let mut parts = Vec::new();
+        match &p.decision {
+            Some(d) if d.battles > 0 => parts.push(format!(
+                "P({} better) = {}, {} by {}{}",
+                sanitize(&d.a),
+                d.prob_a_better.map_or("—".into(), |x| format!("{x:.2}")),
+                count(d.battles as usize, "vote", "votes"),
+                p.by,
+                if d.settled {
+                    " (settled)".to_owned()
+                } else {
+                    d.more_votes
+                        .map(|n| format!(", about {n} more needed"))
+                        .unwrap_or_default()
+                }
+            )),
+            _ => parts.push("no votes yet".into()),
+        }
+        if let Some(t) = &p.checks {
+            parts.push(format!(
+                "checks: only {} passed {}, only {} {}, McNemar p = {:.3}",
+                sanitize(&t.a),
+                t.only_a,
+                sanitize(&t.b),
+                t.only_b,
+                t.p_value
+            ));
+        }
+        if let Some(r) = p.cost_ratio {
+            parts.push(format!("cost {r:.2}×"));
+        }
+        text.push_str(&format!(
+            "{} vs {}: {}.\n",
+            sanitize(&p.a),
+            sanitize(&p.b),
+            parts.join("; ")
+        ));
+    }
+
+    if !report.categories.is_empty() {
+        text.push_str("\nBy category\n");
+        for c in &report.categories {
+            let lead = match &c.decision {
+                Some(d) if d.settled => format!("{} ahead (settled)", sanitize(&d.ahead)),
+                Some(d) if d.battles > 0 => format!("{} ahead, not settled", sanitize(&d.ahead)),
+                _ => "no votes".into(),
+            };
+            let checks: Vec<String> = c
+                .checks
+                .iter()
+                .map(|m| format!("{} {}/{}", sanitize(&m.model), m.passed, m.graded))
+                .collect();
+            text.push_str(&format!(
+                "{} ({}): {}{}.\n",
+                sanitize(&c.category),
+                count(c.items, "item", "items"),
+                lead,
+                if checks.is_empty() {
+                    String::new()
+                } else {
+                    format!("; checks {}", checks.join(", "))
+                }
+            ));
+        }
+    }
+
+    text.push_str("\nWhat the evidence supports\n");
+    for sentence in &report.verdict {
+        text.push_str(&sanitize(sentence));
+        text.push('\n');
+    }
+    text
+}
