@@ -20,9 +20,12 @@ use crate::ui::status::{draw_input, draw_status, status_height};
 use duel_core::domain::Side;
 
 /// Draws the whole screen into a frame of its own. Returns the layout it drew, for
-/// `update` to read.
+/// `update` to read. The cache is left knowing of no frame to paint over: the frame
+/// is ratatui's, not a canvas's.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, cache: &mut ViewCache) -> Screen {
-    paint(frame.buffer_mut(), state, theme, cache, false).screen
+    let screen = paint(frame.buffer_mut(), state, theme, cache, false).screen;
+    cache.laid_out = None;
+    screen
 }
 
 /// What a frame painted: the layout, for `update` to read, and the rows the terminal
