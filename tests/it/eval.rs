@@ -1351,3 +1351,105 @@ fn the_report_page_escapes_a_hostile_model_name() {
         "{page}"
     );
 }
+
+/// `duel report` fed whole runs and vote logs, and its words read: where nothing is
+/// decided it says so, where people prefer one model and the checks the other it says
+/// both, and where one model is preferred, passes more checks and costs less it says
+/// that. The suite's check (`icontains "short"`) passes every answer of `aa` and no
+/// answer of `bbb` (see `common::runs::answer_text`) unless the scenario checks
+/// nothing that tells them apart.
+#[test]
+fn the_report_s_words_follow_the_evidence_in_three_runs() {
+    use common::runs::make_run_of;
+    // (scenario, votes for aa, votes for bbb, the check, the words expected)
+    let cases = [
+        (
+            "undecided",
+            2,
+            2,
+            r#"{"type": "icontains", "value": "answer"}"#,
+            "aa and bbb are not decided by preference yet",
+        ),
+        (
+            "disagree",
+            20,
+            70,
+            r#"{"type": "icontains", "value": "short"}"#,
+            "bbb is preferred by people (p = 1.00) but aa passes more checks (p = 0.00)",
+        ),
+        (
+            "better-and-cheaper",
+            70,
+            20,
+            r#"{"type": "icontains", "value": "short"}"#,
+            "aa is preferred by people (p = 1.00) and passes more checks (p = 0.00), at 0.5× the cost of bbb: the better and the cheaper.",
+        ),
+    ];
+    for (scenario, for_aa, for_bbb, check, expected) in cases {
+        let home = Home::new();
+        let data = home.path().join("data");
+        let ids: Vec<String> = (0..12).map(|i| format!("q{i}")).collect();
+        let suite: String = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    "{{\"id\": \"{id}\", \"prompt\": \"question {id}\", \"assert\": [{check}]}}\n"
+                )
+            })
+            .collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        make_run_of(&data, "run-1", &suite, &id_refs, &["aa", "bbb"], &[]);
+        let votes: String = (0..for_aa + for_bbb)
+            .map(|n| {
+                let item = &ids[n % ids.len()];
+                let side = |model: &str| {
+                    serde_json::json!({
+                        "model": model, "provider": "mylab", "model_id": format!("{model}-1"),
+                        "answer": common::runs::answer_text(model, item), "reasoning": null,
+                        "finish": "stop", "error": null, "ttft_ms": 300, "total_ms": 1200,
+                        "input_tokens": 12, "output_tokens": 40
+                    })
+                };
+                let record = serde_json::json!({
+                    "schema": 1, "id": format!("00000000-0000-4000-8000-{n:012}"),
+                    "time": "2026-11-29T10:00:00.000Z",
+                    "conversation": "11111111-1111-4111-8111-111111111111", "turn": 1,
+                    "vote": if n < for_aa { "a" } else { "b" }, "blind": true,
+                    "judge": "alice", "prompt": format!("question {item}"),
+                    "a": side("aa"), "b": side("bbb"), "run": "run-1", "item": item
+                });
+                format!("{record}\n")
+            })
+            .collect();
+        std::fs::write(data.join("votes.jsonl"), votes).unwrap();
+        // aa costs half what bbb does.
+        let config = home.path().join("priced.toml");
+        std::fs::write(
+            &config,
+            concat!(
+                "[[models]]\nname = \"aa\"\nprovider = \"ollama\"\n",
+                "price = { input = 1, output = 1, currency = \"CNY\" }\n\n",
+                "[[models]]\nname = \"bbb\"\nprovider = \"ollama\"\n",
+                "price = { input = 2, output = 2, currency = \"CNY\" }\n",
+            ),
+        )
+        .unwrap();
+        let config = config.to_string_lossy();
+        let (code, _, err) = run(&mut home.duel(&config, &["check", "run-1"]));
+        assert_eq!(code, 0, "{scenario}: {err}");
+        let (code, out, err) = run(&mut home.duel(&config, &["report", "run-1", "--json"]));
+        assert_eq!(code, 0, "{scenario}: {err}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        let words = report["verdict"][0].as_str().unwrap();
+        assert!(
+            words.starts_with(expected) || words == expected,
+            "{scenario}: {words}"
+        );
+        if scenario == "undecided" {
+            assert!(
+                !words.contains("is preferred") && !words.contains("passes more"),
+                "{words}"
+            );
+        }
+    }
+}
