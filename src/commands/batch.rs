@@ -263,7 +263,19 @@ impl Plan {
                 lane: done.model,
                 group: done.key,
                 label: &format!("item {}", item.id),
-                summary: super::summary::one_line(&side),
+                summary: match &prices.currency {
+                    // What the answer cost, where its model has a price.
+                    Some(_) => {
+                        let sent = item
+                            .messages
+                            .iter()
+                            .map(|m| m.content.chars().count())
+                            .sum();
+                        let cost = prices.show(prices.of_side(&side, sent));
+                        format!("{} {cost}", super::summary::one_line(&side))
+                    }
+                    None => super::summary::one_line(&side),
+                },
                 failed: side.error.is_some(),
                 tokens: side.output_tokens.unwrap_or_default(),
             });

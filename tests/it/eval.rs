@@ -1130,8 +1130,17 @@ fn the_batch_summary_and_runs_show_what_the_answers_cost() {
     let cost = summary["models"][0]["cost"]["amount"].as_f64().unwrap();
     assert!((cost - 0.018).abs() < 1e-12, "{out}");
     assert_eq!(summary["models"][1]["cost"], Value::Null, "{out}");
-    let (code, out, _) = run(&mut home.duel(&config, &["batch", &suite, "--name", "again"]));
+    let (code, out, err) = run(&mut home.duel(&config, &["batch", &suite, "--name", "again"]));
     assert_eq!(code, 0);
+    // The progress line of each item says what each answer cost.
+    let line = err.lines().find(|l| l.starts_with("[1/2]")).unwrap();
+    assert!(
+        line.contains("alpha ok 2 tok") && line.contains(" $0.0090"),
+        "{line}"
+    );
+    // beta's answer has no price: `—` after its figures, wherever it comes in the line.
+    assert!(line.contains("beta ok 2 tok"), "{line}");
+    assert!(line.ends_with(" —") || line.contains(" — · "), "{line}");
     let header = out.lines().find(|l| l.starts_with("MODEL")).unwrap();
     let words: Vec<&str> = header.split_whitespace().collect();
     assert!(words.ends_with(&["COST", "PER", "1,000", "ITEMS"]), "{out}");
