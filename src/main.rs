@@ -49,7 +49,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             let (config, _log) = setup(cli, &data_dir)?;
             runtime()?.block_on(commands::judge(&config, args, &data_dir))
         }
-        Some(Command::Report(args)) => commands::report(args, &data_dir, &prices(cli)),
+        Some(Command::Report(args)) => commands::report(args, &data_dir, &cli.global, &prices(cli)),
         Some(Command::Check(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             runtime()?.block_on(commands::check(&config, args, &data_dir))

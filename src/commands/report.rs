@@ -1,18 +1,37 @@
 //! `duel report RUN`: the run's [`RunReport`] as text that fits 80 columns, as one
 //! JSON object, or as a page.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use super::{UsageError, print_json, print_rows};
-use crate::cli::ReportArgs;
+use crate::cli::{Global, ReportArgs};
 use crate::cost::{Cost, Prices};
 use crate::eval::verdict::{self, Rating, RunReport};
 use crate::text::{count, sanitize};
+use crate::theme::Theme;
 use crate::votes::report::ReportError;
 
-/// `duel report`; `prices`: the config's, where one could be read.
-pub fn report(args: &ReportArgs, data_dir: &Path, prices: &Prices) -> anyhow::Result<u8> {
+/// The headings of the text's parts, which a terminal shows in the theme's colour
+/// (the cost's names its currency after `in `).
+const HEADINGS: [&str; 7] = [
+    "Preference: rating (95% interval), from people and each model judge",
+    "Checks: items passed of those graded",
+    "Cost, in ",
+    "Speed and failures",
+    "Pairs",
+    "By category",
+    "What the evidence supports",
+];
+
+/// `duel report`; `prices`: the config's, where one could be read; `global` gives a
+/// terminal the theme's colours (none under `NO_COLOR` or in a pipe).
+pub fn report(
+    args: &ReportArgs,
+    data_dir: &Path,
+    global: &Global,
+    prices: &Prices,
+) -> anyhow::Result<u8> {
     let query = verdict::Query {
         run: args.run.clone(),
         category: args.category.clone(),
@@ -32,14 +51,36 @@ pub fn report(args: &ReportArgs, data_dir: &Path, prices: &Prices) -> anyhow::Re
     if args.json {
         return print_json(&report);
     }
-    let text = render(&report, prices);
-    let mut out = io::stdout().lock();
-    write!(
-        out,
-        "{}",
-        super::stats::wrap_prose(&text, super::stats::columns())
-    )?;
+    let text = super::stats::wrap_prose(&render(&report, prices), super::stats::columns());
+    let theme = io::stdout()
+        .is_terminal()
+        .then(|| super::stats::plot::terminal_theme(global))
+        .flatten();
+    let text = match &theme {
+        Some(theme) => paint_headings(&text, theme),
+        None => text,
+    };
+    write!(io::stdout().lock(), "{text}")?;
     Ok(0)
+}
+
+/// `text` with its headings bold, in the theme's heading colour.
+fn paint_headings(text: &str, theme: &Theme) -> String {
+    let colour = super::stats::plot::sgr(theme.heading)
+        .map(|code| format!(";{code}"))
+        .unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let heading = HEADINGS
+                .iter()
+                .any(|h| line == *h || h.ends_with(' ') && line.starts_with(h));
+            if heading {
+                format!("\x1b[1{colour}m{line}\x1b[0m\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect()
 }
 
 /// A rating as the tables show it: `1040 (1010–1071)`, or `1040 (few votes)`.
@@ -259,4 +300,25 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a terminal the headings take the theme's heading colour, bold; nothing else
+    /// is painted, and the words stay as they are.
+    #[test]
+    fn only_the_headings_are_painted() {
+        let text = "Run x\n\nPairs\na vs b: no votes yet.\n\nCost, in CNY (— : no price)\n";
+        let painted = paint_headings(text, &Theme::default());
+        let code = super::super::stats::plot::sgr(Theme::default().heading).unwrap();
+        assert!(
+            painted.contains(&format!("\x1b[1;{code}mPairs\x1b[0m\n")),
+            "{painted:?}"
+        );
+        assert!(painted.contains(&format!("\x1b[1;{code}mCost, in CNY (— : no price)\x1b[0m")));
+        assert!(painted.starts_with("Run x\n"), "{painted:?}");
+        assert!(painted.contains("\na vs b: no votes yet.\n"), "{painted:?}");
+    }
 }

@@ -103,7 +103,7 @@ impl Chart {
 }
 
 /// The foreground SGR parameters of a colour; `None` for the terminal's own.
-fn sgr(color: Color) -> Option<String> {
+pub(crate) fn sgr(color: Color) -> Option<String> {
     let basic = |n: u8| Some(n.to_string());
     match color {
         Color::Reset => None,
@@ -386,7 +386,7 @@ pub(super) fn for_stdout(board: &Leaderboard, global: &Global, columns: usize) -
 /// `--theme`, else the config's `ui.theme`, else the default; `None` under
 /// `NO_COLOR`. Stats needs no config, so a broken config or theme only costs the
 /// chart its colours, with a warning.
-fn terminal_theme(global: &Global) -> Option<Theme> {
+pub(crate) fn terminal_theme(global: &Global) -> Option<Theme> {
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         return None;
     }
