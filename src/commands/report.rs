@@ -235,7 +235,7 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
                 sanitize(&d.a),
                 d.prob_a_better.map_or("—".into(), |x| format!("{x:.2}")),
                 count(d.battles as usize, "vote", "votes"),
-                p.by,
+                p.by.as_str(),
                 if d.settled {
                     " (settled)".to_owned()
                 } else {

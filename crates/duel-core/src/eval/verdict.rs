@@ -84,13 +84,32 @@ pub struct JudgeRating {
     pub rating: Rating,
 }
 
+/// Whose votes a pair's decision rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Voters {
+    #[serde(rename = "people")]
+    People,
+    #[serde(rename = "model judges")]
+    ModelJudges,
+}
+
+impl Voters {
+    /// As a sentence names them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Voters::People => "people",
+            Voters::ModelJudges => "the model judges",
+        }
+    }
+}
+
 /// Two models of the run side by side.
 #[derive(Clone, Debug, Serialize)]
 pub struct PairLine {
     pub a: String,
     pub b: String,
-    /// Whose votes decide: `people`, or the model judges where no person voted.
-    pub by: String,
+    /// Whose votes decide: people's, or the model judges' where no person voted.
+    pub by: Voters,
     pub decision: Option<Decision>,
     pub checks: Option<PairTest>,
     /// a's cost per item over b's.
@@ -227,9 +246,12 @@ pub fn build(data_dir: &Path, query: &Query) -> Result<RunReport, ReportError> {
 
     // Whose votes decide: people's where there are any, else the model judges'.
     let (deciding, by) = if people.is_empty() {
-        (report::leaderboard(&judges, query.rounds), "model judges")
+        (
+            report::leaderboard(&judges, query.rounds),
+            Voters::ModelJudges,
+        )
     } else {
-        (people_board, "people")
+        (people_board, Voters::People)
     };
     let mut pairs = Vec::new();
     for (i, a) in models.iter().enumerate() {
@@ -243,7 +265,7 @@ pub fn build(data_dir: &Path, query: &Query) -> Result<RunReport, ReportError> {
             pairs.push(PairLine {
                 a: a.clone(),
                 b: b.clone(),
-                by: by.to_owned(),
+                by,
                 decision: decide::pair(&deciding, &[a.clone(), b.clone()])
                     .ok()
                     .flatten(),
@@ -378,11 +400,7 @@ fn more_votes(d: &Decision) -> String {
 
 /// One pair in a sentence.
 fn pair_sentence(pair: &PairLine) -> String {
-    let voters = if pair.by == "people" {
-        "people"
-    } else {
-        "the model judges"
-    };
+    let voters = pair.by.as_str();
     // Preference: who, when the intervals settle it.
     let preferred = pair.decision.as_ref().filter(|d| d.settled).map(|d| {
         let p_a = d.prob_a_better.unwrap_or(0.5);
@@ -494,7 +512,7 @@ mod tests {
         PairLine {
             a: "qwen-plus".into(),
             b: "ernie-4.5".into(),
-            by: "people".into(),
+            by: Voters::People,
             decision,
             checks,
             cost_ratio: ratio,
