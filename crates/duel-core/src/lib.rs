@@ -2,6 +2,7 @@
 //! request a side sends, config, the vote log and its ratings, suites, runs and the
 //! judge's pure parts. Files are its only IO.
 
+pub mod attachment;
 pub mod config;
 pub mod conversation;
 pub mod cost;
