@@ -238,6 +238,10 @@ async fn the_second_turn_goes_over_the_connection_of_the_first() {
     let (state, _, _dir) = run_app(&a, &b, |keys, data_dir| async move {
         send_prompt(&keys, "first");
         wait_for_turns(&data_dir, 1).await;
+        // As a user reads the answer before typing the next prompt: the body's end
+        // (read after the answer shows done) is in by then even on a loaded machine,
+        // where the 250 ms the next prompt would wait for it may not be enough.
+        tokio::time::sleep(Duration::from_millis(500)).await;
         send_prompt(&keys, "second");
         wait_for_turns(&data_dir, 2).await;
         keys.send(key(KeyCode::Char('q'), KeyModifiers::CONTROL))
