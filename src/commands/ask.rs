@@ -59,9 +59,12 @@ pub async fn ask(
         .iter()
         .any(|ans| matches!(ans.state, AnswerState::Failed(_)));
 
-    let chars = prompt.chars().count();
-    let cost_of =
-        |answer: &Answer| prices.cost(&answer.model.name, &Tokens::of_answer(answer, chars));
+    let cost_of = |answer: &Answer| {
+        prices.cost(
+            &answer.model.name,
+            &Tokens::of_answer(answer, || prompt.chars().count()),
+        )
+    };
     let mut out = io::stdout().lock();
     if args.json {
         let output = AskOutput {

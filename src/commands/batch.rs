@@ -266,12 +266,7 @@ impl Plan {
                 summary: match &prices.currency {
                     // What the answer cost, where its model has a price.
                     Some(_) => {
-                        let sent = item
-                            .messages
-                            .iter()
-                            .map(|m| m.content.chars().count())
-                            .sum();
-                        let cost = prices.show(prices.of_side(&side, sent));
+                        let cost = prices.show(prices.of_side(&side, || item.sent_chars()));
                         format!("{} {cost}", super::summary::one_line(&side))
                     }
                     None => super::summary::one_line(&side),

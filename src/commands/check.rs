@@ -294,13 +294,9 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
 /// error.
 async fn outcome(task: &Task<'_>, prices: &Prices) -> Outcome {
     let side = &task.answer.side;
-    let sent: usize = task
-        .item
-        .messages
-        .iter()
-        .map(|m| m.content.chars().count())
-        .sum();
-    let cost = prices.of_side(side, sent).map(|c| c.amount);
+    let cost = prices
+        .of_side(side, || task.item.sent_chars())
+        .map(|c| c.amount);
     let graded = grade(task.check, side, task.item.reference.as_deref(), cost);
     let outcome = match graded {
         Graded::Done(outcome) => return outcome,

@@ -55,12 +55,14 @@ pub struct Tokens {
 
 impl Tokens {
     /// An answer's tokens: the provider's counts, else duel's output estimate; a
-    /// prompt whose input count never came is estimated from `prompt_chars` (the
-    /// characters sent).
-    pub fn of(side: &SideRecord, prompt_chars: usize) -> Self {
+    /// prompt whose input count never came is estimated from `sent_chars` (the
+    /// characters sent), counted only then.
+    pub fn of(side: &SideRecord, sent_chars: impl FnOnce() -> usize) -> Self {
         let estimate = side.output_tokens_estimate.as_ref().map(|e| e.tokens);
         Tokens {
-            input: side.input_tokens.or(Some(estimate_tokens(prompt_chars))),
+            input: side
+                .input_tokens
+                .or_else(|| Some(estimate_tokens(sent_chars()))),
             output: side.output_tokens.or(estimate),
             cached_input: side.cached_input_tokens,
             reasoning: side.reasoning_tokens,
@@ -71,11 +73,13 @@ impl Tokens {
 
 impl Tokens {
     /// A live answer's tokens, as `of` reads its record.
-    pub fn of_answer(answer: &Answer, prompt_chars: usize) -> Self {
+    pub fn of_answer(answer: &Answer, sent_chars: impl FnOnce() -> usize) -> Self {
         let (output, exact) = answer.output_tokens();
         let usage = answer.usage;
         Tokens {
-            input: usage.input_tokens.or(Some(estimate_tokens(prompt_chars))),
+            input: usage
+                .input_tokens
+                .or_else(|| Some(estimate_tokens(sent_chars()))),
             output: Some(output),
             cached_input: usage.cached_input_tokens,
             reasoning: usage.reasoning_tokens,
@@ -177,9 +181,10 @@ impl Prices {
         cost(tokens, price, *rate)
     }
 
-    /// What the answer in `side` cost, `prompt_chars` being what was sent.
-    pub fn of_side(&self, side: &SideRecord, prompt_chars: usize) -> Option<Cost> {
-        self.cost(&side.model, &Tokens::of(side, prompt_chars))
+    /// What the answer in `side` cost; `sent_chars` counts what was sent, where the
+    /// input count is missing.
+    pub fn of_side(&self, side: &SideRecord, sent_chars: impl FnOnce() -> usize) -> Option<Cost> {
+        self.cost(&side.model, &Tokens::of(side, sent_chars))
     }
 
     /// `cost` as shown: `¥0.0123`, `≈$1.20`, `0.50 GBP`; `—` when unknown.

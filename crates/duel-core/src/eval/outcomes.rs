@@ -54,12 +54,7 @@ pub struct ModelSummary {
 impl Outcomes {
     /// Takes in an answer to `item`; a finished answer is never replaced by a failure.
     pub fn add(&mut self, item: &Item, side: SideRecord) {
-        let sent = item
-            .messages
-            .iter()
-            .map(|m| m.content.chars().count())
-            .sum();
-        let tokens = Tokens::of(&side, sent);
+        let tokens = Tokens::of(&side, || item.sent_chars());
         let item = item.id.as_str();
         let failed = matches!(side.finish, Finish::Error | Finish::Cancelled).then(|| {
             let error = side.error.as_deref().unwrap_or("stopped");

@@ -32,6 +32,14 @@ pub struct Item {
 }
 
 impl Item {
+    /// The characters its messages send, for an input count a server did not give.
+    pub fn sent_chars(&self) -> usize {
+        self.messages
+            .iter()
+            .map(|m| m.content.chars().count())
+            .sum()
+    }
+
     /// An item for tests: `id` asking "prompt {id}", nothing else.
     #[cfg(any(test, feature = "test-support"))]
     pub fn sample(id: &str) -> Self {

@@ -207,13 +207,11 @@ fn spend(records: &[VoteRecord], models: &[String], prices: &Prices) -> Vec<Spen
                         Vote::Tie | Vote::BothBad => 0.5,
                         _ => 0.0,
                     };
-                    let sent = r.prompt.chars().count()
-                        + record
-                            .history
-                            .iter()
-                            .flatten()
-                            .map(|m| m.content.chars().count())
-                            .sum::<usize>();
+                    let sent = || {
+                        let history = record.history.iter().flatten();
+                        r.prompt.chars().count()
+                            + history.map(|m| m.content.chars().count()).sum::<usize>()
+                    };
                     costs.push(prices.of_side(record, sent));
                 }
             }

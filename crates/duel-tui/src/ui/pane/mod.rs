@@ -358,7 +358,8 @@ fn costs(state: &State, side: Side) -> Option<(String, String)> {
     }
     let cost_of = |turn: &duel_core::domain::Turn| {
         let answer = turn.answer(side);
-        let tokens = Tokens::of_answer(answer, turn.prompt.chars().count());
+        // The prompt is counted only for a server that sent no input count.
+        let tokens = Tokens::of_answer(answer, || turn.prompt.chars().count());
         prices.cost(&answer.model.name, &tokens)
     };
     let latest = cost_of(state.turns.last()?);
