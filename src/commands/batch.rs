@@ -274,7 +274,7 @@ impl Plan {
                 failed: side.error.is_some(),
                 tokens: side.output_tokens.unwrap_or_default(),
             });
-            self.tally.add(item, side);
+            self.tally.add(item, &side);
         }
     }
 }
@@ -419,14 +419,7 @@ fn plan(run: Run, items: Vec<Item>, models: Vec<ModelSpec>, resumed: bool) -> an
             run.info.id
         );
     }
-    let mut tally = Outcomes::default();
-    let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
-    for answer in answers {
-        // An answer to an item the suite no longer has is not the run's any more.
-        if let Some(item) = by_id.get(answer.item.as_str()) {
-            tally.add(item, answer.side);
-        }
-    }
+    let tally = Outcomes::of(&items, &answers);
     let index: HashMap<&str, usize> = models
         .iter()
         .enumerate()

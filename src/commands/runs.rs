@@ -15,7 +15,6 @@ use crate::eval::check::rates::PassRate;
 use crate::eval::check::record::ChecksReport;
 use crate::eval::outcomes::Outcomes;
 use crate::eval::run::Run;
-use crate::eval::suite::Item;
 use crate::say;
 use crate::votes::log::{DEMO_FILE_NAME, FILE_NAME};
 
@@ -118,14 +117,7 @@ fn row(run: &Run, votes_by_judge: BTreeMap<String, usize>, prices: &Prices) -> R
         .map(|report| report.models)
         .unwrap_or_default();
     let cost = prices.currency.as_ref().map(|_| {
-        let mut tally = Outcomes::default();
-        let items = items.as_deref().unwrap_or_default();
-        let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
-        for a in &answers {
-            if let Some(item) = by_id.get(a.item.as_str()) {
-                tally.add(item, a.side.clone());
-            }
-        }
+        let tally = Outcomes::of(items.as_deref().unwrap_or_default(), &answers);
         let names = run.info.models.iter().map(String::as_str);
         tally
             .summaries(names, prices)

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cost::{Cost, Prices, Tokens};
 use crate::domain::Finish;
+use crate::eval::run::AnswerRecord;
 use crate::eval::suite::Item;
 use crate::votes::SideRecord;
 
@@ -52,9 +53,22 @@ pub struct ModelSummary {
 }
 
 impl Outcomes {
+    /// Every answer of a run to an item of `items` (an answer to an item the suite no
+    /// longer has is not the run's any more).
+    pub fn of(items: &[Item], answers: &[AnswerRecord]) -> Self {
+        let by_id: HashMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
+        let mut outcomes = Outcomes::default();
+        for answer in answers {
+            if let Some(item) = by_id.get(answer.item.as_str()) {
+                outcomes.add(item, &answer.side);
+            }
+        }
+        outcomes
+    }
+
     /// Takes in an answer to `item`; a finished answer is never replaced by a failure.
-    pub fn add(&mut self, item: &Item, side: SideRecord) {
-        let tokens = Tokens::of(&side, || item.sent_chars());
+    pub fn add(&mut self, item: &Item, side: &SideRecord) {
+        let tokens = Tokens::of(side, || item.sent_chars());
         let item = item.id.as_str();
         let failed = matches!(side.finish, Finish::Error | Finish::Cancelled).then(|| {
             let error = side.error.as_deref().unwrap_or("stopped");
@@ -194,7 +208,7 @@ mod tests {
         let mut tally = Outcomes::default();
         tally.add(
             &Item::sample("1"),
-            side(
+            &side(
                 "m",
                 Finish::Error,
                 Some("rate limited (HTTP 429): slow down"),
@@ -202,23 +216,23 @@ mod tests {
                 0,
             ),
         );
-        tally.add(&Item::sample("1"), side("m", Finish::Stop, None, 100, 50));
+        tally.add(&Item::sample("1"), &side("m", Finish::Stop, None, 100, 50));
         tally.add(
             &Item::sample("1"),
-            side("m", Finish::Error, Some("server error (HTTP 500)"), 0, 0),
+            &side("m", Finish::Error, Some("server error (HTTP 500)"), 0, 0),
         );
-        tally.add(&Item::sample("2"), side("m", Finish::Stop, None, 300, 100));
+        tally.add(&Item::sample("2"), &side("m", Finish::Stop, None, 300, 100));
         tally.add(
             &Item::sample("3"),
-            side("m", Finish::Length, None, 200, 200),
+            &side("m", Finish::Length, None, 200, 200),
         );
         tally.add(
             &Item::sample("4"),
-            side("m", Finish::Error, Some("rate limited (HTTP 429)"), 0, 0),
+            &side("m", Finish::Error, Some("rate limited (HTTP 429)"), 0, 0),
         );
         tally.add(
             &Item::sample("5"),
-            side(
+            &side(
                 "m",
                 Finish::Error,
                 Some("timed out: no byte for 120 s"),

@@ -193,13 +193,8 @@ pub fn build(data_dir: &Path, query: &Query) -> Result<RunReport, ReportError> {
             source,
         })?;
 
-    let mut outcomes = Outcomes::default();
-    for answer in &answers {
-        if let Some(item) = items.iter().find(|i| i.id == answer.item) {
-            outcomes.add(item, answer.side.clone());
-        }
-    }
-    let speeds = outcomes.summaries(models.iter().map(String::as_str), &query.prices);
+    let speeds =
+        Outcomes::of(&items, &answers).summaries(models.iter().map(String::as_str), &query.prices);
     let lines: Vec<ModelLine> = speeds
         .into_iter()
         .map(|speed| {
