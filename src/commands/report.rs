@@ -98,11 +98,45 @@ fn percent(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
 }
 
-/// The report as text: a heading, four small tables, the pairs, the categories, and
-/// what the evidence supports. Every table stays within 80 columns for the names a
-/// team uses; prose is wrapped to the terminal by the caller.
+/// One part of the report: a heading, then a table (a header row first) or lines.
+pub struct Section {
+    pub heading: String,
+    pub part: Part,
+}
+
+pub enum Part {
+    Table(Vec<Vec<String>>),
+    Lines(Vec<String>),
+}
+
+/// The report as text: its head, then each section. Every table stays within 80
+/// columns for the names a team uses; prose is wrapped to the terminal by the caller.
 pub fn render(report: &RunReport, prices: &Prices) -> String {
-    let mut text = format!(
+    let mut text = head(report);
+    for section in sections(report, prices) {
+        text.push('\n');
+        text.push_str(&section.heading);
+        text.push('\n');
+        match section.part {
+            Part::Table(rows) => {
+                let mut out = Vec::new();
+                let _ = print_rows(&mut out, &rows);
+                text.push_str(&String::from_utf8_lossy(&out));
+            }
+            Part::Lines(lines) => {
+                for line in lines {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text
+}
+
+/// The run, its suite and items, and the votes on it, in two lines.
+pub fn head(report: &RunReport) -> String {
+    format!(
         "Run {} · {} · {}{}\n{} by people, {} by model judges\n",
         sanitize(report.name.as_deref().unwrap_or(&report.run)),
         sanitize(&report.suite),
@@ -114,12 +148,14 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
             .unwrap_or_default(),
         count(report.people_votes, "vote", "votes"),
         count(report.judge_votes, "vote", "votes"),
-    );
-    let table = |rows: Vec<Vec<String>>| {
-        let mut out = Vec::new();
-        let _ = print_rows(&mut out, &rows);
-        String::from_utf8_lossy(&out).into_owned()
-    };
+    )
+}
+
+/// The report's parts: four small tables, the pairs, the categories, and what the
+/// evidence supports; model names shown inert.
+pub fn sections(report: &RunReport, prices: &Prices) -> Vec<Section> {
+    let mut sections = Vec::new();
+    let mut section = |heading: String, part: Part| sections.push(Section { heading, part });
 
     // Preference: people, then each model judge apart.
     let judges: Vec<&str> = report
@@ -148,8 +184,7 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
         }
         rows.push(row);
     }
-    text.push_str("\nPreference: rating (95% interval), from people and each model judge\n");
-    text.push_str(&table(rows));
+    section(HEADINGS[0].into(), Part::Table(rows));
 
     if report.models.iter().any(|m| m.checks.is_some()) {
         let mut rows = vec![
@@ -169,8 +204,7 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
                 c.map_or("—".into(), |c| c.errors.to_string()),
             ]);
         }
-        text.push_str("\nChecks: items passed of those graded\n");
-        text.push_str(&table(rows));
+        section(HEADINGS[1].into(), Part::Table(rows));
     }
 
     if let Some(currency) = &report.currency {
@@ -188,8 +222,10 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
                 show(m.cost_per_1000),
             ]);
         }
-        text.push_str(&format!("\nCost, in {currency} (— : no price)\n"));
-        text.push_str(&table(rows));
+        section(
+            format!("{}{currency} (— : no price)", HEADINGS[2]),
+            Part::Table(rows),
+        );
     }
 
     let mut rows = vec![
@@ -223,10 +259,9 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
             failed,
         ]);
     }
-    text.push_str("\nSpeed and failures\n");
-    text.push_str(&table(rows));
+    section(HEADINGS[3].into(), Part::Table(rows));
 
-    text.push_str("\nPairs\n");
+    let mut pairs = Vec::new();
     for p in &report.pairs {
         let mut parts = Vec::new();
         match &p.decision {
@@ -259,16 +294,17 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
         if let Some(r) = p.cost_ratio {
             parts.push(format!("cost {r:.2}×"));
         }
-        text.push_str(&format!(
-            "{} vs {}: {}.\n",
+        pairs.push(format!(
+            "{} vs {}: {}.",
             sanitize(&p.a),
             sanitize(&p.b),
             parts.join("; ")
         ));
     }
+    section(HEADINGS[4].into(), Part::Lines(pairs));
 
     if !report.categories.is_empty() {
-        text.push_str("\nBy category\n");
+        let mut lines = Vec::new();
         for c in &report.categories {
             let lead = match &c.decision {
                 Some(d) if d.settled => format!("{} ahead (settled)", sanitize(&d.ahead)),
@@ -280,8 +316,8 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
                 .iter()
                 .map(|m| format!("{} {}/{}", sanitize(&m.model), m.passed, m.graded))
                 .collect();
-            text.push_str(&format!(
-                "{} ({}): {}{}.\n",
+            lines.push(format!(
+                "{} ({}): {}{}.",
                 sanitize(&c.category),
                 count(c.items, "item", "items"),
                 lead,
@@ -292,14 +328,12 @@ pub fn render(report: &RunReport, prices: &Prices) -> String {
                 }
             ));
         }
+        section(HEADINGS[5].into(), Part::Lines(lines));
     }
 
-    text.push_str("\nWhat the evidence supports\n");
-    for sentence in &report.verdict {
-        text.push_str(&sanitize(sentence));
-        text.push('\n');
-    }
-    text
+    let verdict = report.verdict.iter().map(|s| sanitize(s)).collect();
+    section(HEADINGS[6].into(), Part::Lines(verdict));
+    sections
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::plot::{Axis, READING, label};
 use super::style::signed;
 use super::{TOO_FEW, decide, fixed, headline, position_line, thousands};
+use crate::commands::report::Part;
 use crate::cost::Prices;
 use crate::eval::check::record::ChecksReport;
 use crate::eval::verdict::RunReport;
@@ -244,8 +245,8 @@ pub fn page(p: &Page<'_>) -> String {
     html
 }
 
-/// `duel report --html`: the run's report as one page, with the same figures and
-/// sentences as the text (a table per part, the verdict last). Everything that comes
+/// `duel report --html`: the run's report as one page, with the same sections as the
+/// text (a table or paragraphs each, the verdict first). Everything that comes
 /// from the run or the log is escaped.
 pub fn report_page(report: &RunReport, prices: &Prices) -> String {
     let title = escape(report.name.as_deref().unwrap_or(&report.run));
@@ -268,38 +269,30 @@ pub fn report_page(report: &RunReport, prices: &Prices) -> String {
         report.people_votes,
         report.judge_votes
     );
-    html.push_str("<h2>What the evidence supports</h2>\n<div class=\"decision\">\n");
-    for sentence in &report.verdict {
-        let _ = writeln!(html, "<p>{}</p>", escape(sentence));
+    // The text's own sections, the verdict first.
+    let mut sections = crate::commands::report::sections(report, prices);
+    if let Some(last) = sections.pop() {
+        sections.insert(0, last);
     }
-    html.push_str("</div>\n");
-    // The text's own tables, each as a table of the page.
-    let text = crate::commands::report::render(report, prices);
-    for block in text.split("\n\n").skip(1) {
-        let mut lines = block.lines();
-        let Some(heading) = lines.next() else {
-            continue;
-        };
-        if heading == "What the evidence supports" {
-            continue;
-        }
-        let _ = writeln!(html, "<h2>{}</h2>", escape(heading));
-        let rest: Vec<&str> = lines.collect();
-        let tabular = rest.first().is_some_and(|l| l.starts_with("MODEL"));
-        if tabular {
-            html.push_str("<table class=\"board\">\n");
-            for (i, line) in rest.iter().enumerate() {
-                let cell = if i == 0 { "th" } else { "td" };
-                html.push_str("<tr>");
-                for value in split_columns(line) {
-                    let _ = write!(html, "<{cell}>{}</{cell}>", escape(value));
+    for section in sections {
+        let _ = writeln!(html, "<h2>{}</h2>", escape(&section.heading));
+        match section.part {
+            Part::Table(rows) => {
+                html.push_str("<table class=\"board\">\n");
+                for (i, row) in rows.iter().enumerate() {
+                    let cell = if i == 0 { "th" } else { "td" };
+                    html.push_str("<tr>");
+                    for value in row {
+                        let _ = write!(html, "<{cell}>{}</{cell}>", escape(value));
+                    }
+                    html.push_str("</tr>\n");
                 }
-                html.push_str("</tr>\n");
+                html.push_str("</table>\n");
             }
-            html.push_str("</table>\n");
-        } else {
-            for line in rest {
-                let _ = writeln!(html, "<p>{}</p>", escape(line));
+            Part::Lines(lines) => {
+                for line in lines {
+                    let _ = writeln!(html, "<p>{}</p>", escape(&line));
+                }
             }
         }
     }
@@ -312,14 +305,6 @@ pub fn report_page(report: &RunReport, prices: &Prices) -> String {
         escape(&now())
     );
     html
-}
-
-/// A table row of the text, its cells apart: columns are two or more spaces apart.
-fn split_columns(line: &str) -> Vec<&str> {
-    line.split("  ")
-        .map(str::trim)
-        .filter(|cell| !cell.is_empty())
-        .collect()
 }
 
 /// The votes, where they come from, and the filters in force.
