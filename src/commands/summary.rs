@@ -94,37 +94,22 @@ pub(crate) fn print_table(
 mod tests {
     use super::*;
 
-    fn side(
-        model: &str,
-        finish: Finish,
-        error: Option<&str>,
-        ttft: u64,
-        tokens: u64,
-    ) -> SideRecord {
-        SideRecord {
-            error: error.map(Into::into),
-            ttft_ms: Some(ttft),
-            total_ms: Some(ttft + 1000),
-            input_tokens: Some(10),
-            output_tokens: Some(tokens),
-            ..SideRecord::sample(model, "x", finish)
-        }
-    }
-
     #[test]
     fn a_line_says_how_each_answer_went() {
         assert_eq!(
-            one_line(&side("qwen", Finish::Stop, None, 100, 512)),
+            one_line(&SideRecord {
+                ttft_ms: Some(100),
+                total_ms: Some(1100),
+                output_tokens: Some(512),
+                ..SideRecord::sample("qwen", "x", Finish::Stop)
+            }),
             "qwen ok 512 tok 1.1 s"
         );
         assert_eq!(
-            one_line(&side(
-                "ernie",
-                Finish::Error,
-                Some("rate limited (HTTP 429)"),
-                0,
-                0
-            )),
+            one_line(&SideRecord {
+                error: Some("rate limited (HTTP 429)".into()),
+                ..SideRecord::sample("ernie", "x", Finish::Error)
+            }),
             "ernie failed: rate limited (HTTP 429)"
         );
     }

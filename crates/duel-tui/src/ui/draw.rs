@@ -58,13 +58,12 @@ pub fn paint(
 ) -> Painted {
     let area = buf.area;
     let laid_out = cache.laid_out.take();
-    let all = Damage::all(area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         buf.content.fill(ground(theme));
         draw_too_small(buf, area, theme);
         return Painted {
             screen: Screen::default(),
-            damage: all,
+            damage: Damage::all(area),
         };
     }
     if let Some(review) = &state.review {
@@ -72,7 +71,7 @@ pub fn paint(
         let screen = crate::ui::review_screen::draw_review(buf, area, state, review, theme, cache);
         return Painted {
             screen,
-            damage: all,
+            damage: Damage::all(area),
         };
     }
     let areas = areas(
@@ -94,7 +93,7 @@ pub fn paint(
         Damage::none(area)
     } else {
         buf.content.fill(ground(theme));
-        all
+        Damage::all(area)
     };
     let panes = Side::BOTH.map(|side| {
         draw_pane(
