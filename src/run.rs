@@ -26,10 +26,11 @@ use crate::{conversation, votes};
 
 /// ~60 frames a second at most: what the user does shows within a frame.
 const FRAME: Duration = Duration::from_millis(16);
-/// 20 frames a second at most while only streaming text changes the screen: as
-/// smooth to read (a word a frame at a typical 20 tokens a second), and a stream of
-/// tokens never costs a frame each.
-const STREAM_FRAME: Duration = Duration::from_millis(50);
+/// 10 frames a second at most while only streaming text changes the screen: a
+/// couple of words a frame at a typical 20 tokens a second (the refresh rate of most
+/// terminal tools), and two panes that stream cost under 1 % of a core; what the user
+/// does is still drawn within `FRAME`.
+const STREAM_FRAME: Duration = Duration::from_millis(100);
 /// How often live timers refresh while an answer streams.
 const TICK: Duration = Duration::from_millis(200);
 /// Messages taken in one go before keys and the frame get their turn again.
@@ -89,7 +90,9 @@ where
     let mut urgent = false;
     let mut last_draw: Option<Instant> = None;
     let mut pace = Pace::default();
-    let mut tick = tokio::time::interval(TICK);
+    // On the frame clock too, so a timer's refresh wakes the loop with a frame's text.
+    let mut tick = tokio::time::interval_at(tick_after(Instant::now()).into(), TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     while !state.quit {
         let due = last_draw.map_or(Instant::now(), |t| {
@@ -370,12 +373,9 @@ async fn stream_side(
     tx: UnboundedSender<Msg>,
 ) {
     let (events_tx, events) = mpsc::unbounded_channel();
-    // The text is drawn once a frame at most: a body read as often costs one wake-up
-    // a frame, not one a token.
-    let drive = provider::reading_at_most_every(
-        STREAM_FRAME,
-        provider::stream(&*provider, &request, events_tx),
-    );
+    // The text is drawn on the frame clock's ticks: a body read on them costs one
+    // wake-up a frame, not one a token.
+    let drive = provider::reading_on(*CLOCK, provider::stream(&*provider, &request, events_tx));
     let forward = forward(events, |event, pieces| {
         let _ = tx.send(Msg::Stream {
             side,
@@ -387,11 +387,12 @@ async fn stream_side(
     tokio::join!(drive, forward);
 }
 
-/// Hands a side's events on to the UI, waking it at most once a frame: what arrives
-/// within a frame of the last hand-over waits for the frame's end and goes on with it,
-/// one message per kind of text (a thousand tiny deltas would cost `update` and the
-/// channel one each). After a quiet spell the next event goes on at once, so the
-/// first token is never held back.
+/// Hands a side's events on to the UI, waking it at most once between two ticks of
+/// the frame clock, where the loop draws and the sides read: the first events of a
+/// frame go on at once (so the first token is never held back), what arrives after
+/// them in the same frame waits for the next tick and goes on with it, one message per
+/// kind of text (a thousand tiny deltas would cost `update` and the channel one
+/// each). An answer's end never waits.
 async fn forward(
     mut events: mpsc::UnboundedReceiver<StreamEvent>,
     mut send: impl FnMut(StreamEvent, u64),
@@ -400,11 +401,11 @@ async fn forward(
     let mut arrived = Vec::new();
     let mut last: Option<Instant> = None;
     while events.recv_many(&mut arrived, 4096).await > 0 {
-        if let Some(due) = last.map(|at| Instant::from_std(tick_after(at.into_std())))
-            && Instant::now() < due
+        if let Some(next) = last.map(|at| Instant::from_std(tick_after(at.into_std())))
+            && Instant::now() < next
             && !arrived.iter().any(ends)
         {
-            tokio::time::sleep_until(due).await;
+            tokio::time::sleep_until(next).await;
             while let Ok(event) = events.try_recv() {
                 arrived.push(event);
             }
@@ -416,20 +417,15 @@ async fn forward(
     }
 }
 
-/// Where the frame clock ticks: every `STREAM_FRAME` from the first time it is asked.
-static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+/// The frame clock: it ticks every `STREAM_FRAME`. Both sides read and hand their
+/// text over on its ticks and the loop draws on them, so a frame wakes the loop once,
+/// not once a side and again for the frame.
+static CLOCK: std::sync::LazyLock<provider::Ticks> =
+    std::sync::LazyLock::new(|| provider::Ticks::new(STREAM_FRAME));
 
-/// The frame clock's first tick after `t`. Both sides hand their text over on its
-/// ticks and the loop draws on them, so a frame wakes the loop once, not once a side
-/// and again for the frame.
+/// The frame clock's first tick after `t`.
 fn tick_after(t: Instant) -> Instant {
-    let frame = STREAM_FRAME.as_nanos();
-    let phase = if t >= *EPOCH {
-        (t - *EPOCH).as_nanos() % frame
-    } else {
-        (frame - (*EPOCH - t).as_nanos() % frame) % frame
-    };
-    t + Duration::from_nanos(u64::try_from(frame - phase).unwrap_or(u64::MAX))
+    CLOCK.after(t)
 }
 
 /// The answer's end goes on at once.
@@ -507,7 +503,7 @@ mod tests {
         assert!(matches!(sent.last(), Some((_, StreamEvent::Finish(_), _))));
     }
 
-    /// Streaming text is drawn at most ~30 times a second, slower after a costly
+    /// Streaming text is drawn at most once a `STREAM_FRAME`, slower after a costly
     /// frame; a key's frame holds costly streaming answers back only for a few times
     /// what bringing them up to date cost.
     #[test]
@@ -526,12 +522,12 @@ mod tests {
         );
         assert!(!pace.hold(t0 + Duration::from_millis(3)));
 
-        let ended = t0 + Duration::from_millis(20);
+        let ended = t0 + Duration::from_millis(40);
         pace.drawn(t0, ended);
-        assert_eq!(pace.gap(true), Duration::from_millis(60));
+        assert_eq!(pace.gap(true), Duration::from_millis(120));
         assert_eq!(pace.gap(false), FRAME, "what the user does is not slowed");
         assert!(pace.hold(ended + Duration::from_millis(10)));
-        assert!(!pace.hold(ended + Duration::from_millis(80)));
+        assert!(!pace.hold(ended + Duration::from_millis(170)));
     }
 
     #[test]
@@ -579,7 +575,7 @@ mod tests {
             );
         }
         // Before the clock's start as well.
-        let before = *EPOCH - Duration::from_millis(70);
-        assert_eq!(tick_after(before), *EPOCH - STREAM_FRAME);
+        let before = first - STREAM_FRAME * 2 - STREAM_FRAME / 5;
+        assert_eq!(tick_after(before), first - STREAM_FRAME * 2);
     }
 }

@@ -23,21 +23,57 @@ pub(crate) enum Read {
     End,
 }
 
-tokio::task_local! {
-    /// The least time between two reads of a body whose text has started, where the
-    /// reader asked for one (see [`reading_at_most_every`]).
-    static READ_GAP: Duration;
+/// A clock that ticks every `every` from a fixed instant: where a paced body's reads
+/// fall, so that the reads of both sides and the frame that shows them share one
+/// wake-up.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticks {
+    epoch: std::time::Instant,
+    every: Duration,
 }
 
-/// Runs `fut` with its bodies read at most once every `gap` while they trickle: what
-/// the server sends meanwhile waits in the socket and comes in with the next read, so
-/// a server that flushes every token wakes the reader about twice a `gap`, not once a
-/// token. The first text and everything before it are read at once, and so is a body
-/// that arrives faster than it is read (a flood, one long event): its next piece is
-/// always there already. For a reader that shows the text no more often than that
-/// (the TUI's frames); the time an answer ends is then known to within `gap`.
-pub async fn reading_at_most_every<F: std::future::Future>(gap: Duration, fut: F) -> F::Output {
-    READ_GAP.scope(gap, fut).await
+impl Ticks {
+    /// A clock ticking every `every` (at least a microsecond) from now.
+    pub fn new(every: Duration) -> Self {
+        Self {
+            epoch: std::time::Instant::now(),
+            every: every.max(Duration::from_micros(1)),
+        }
+    }
+
+    pub fn every(&self) -> Duration {
+        self.every
+    }
+
+    /// The clock's first tick after `t` (never `t` itself).
+    pub fn after(&self, t: std::time::Instant) -> std::time::Instant {
+        let every = self.every.as_nanos();
+        let phase = if t >= self.epoch {
+            (t - self.epoch).as_nanos() % every
+        } else {
+            (every - (self.epoch - t).as_nanos() % every) % every
+        };
+        t + Duration::from_nanos(u64::try_from(every - phase).unwrap_or(u64::MAX))
+    }
+}
+
+tokio::task_local! {
+    /// The clock a body whose text has started is read on while it trickles, where
+    /// the reader asked for one (see [`reading_on`]).
+    static READ_TICKS: Ticks;
+}
+
+/// Runs `fut` with its bodies read on the ticks of `ticks` while they trickle: a body
+/// that has nothing new is looked at again on the next tick, not woken for each
+/// piece, and what the server sends meanwhile waits in the socket and comes in then;
+/// a server that flushes every token costs a read a tick, not one a token. The first
+/// text and everything before it are read at once, and so is a body that arrives
+/// faster than it is read (a flood: its next piece is always there already), and a
+/// body quiet for two ticks is waited for again (its next piece read at once). For a
+/// reader that shows the text on those ticks (the TUI's frames); the time an answer
+/// ends is then known to within a tick.
+pub async fn reading_on<F: std::future::Future>(ticks: Ticks, fut: F) -> F::Output {
+    READ_TICKS.scope(ticks, fut).await
 }
 
 pub(crate) struct Body<S> {
@@ -46,9 +82,8 @@ pub(crate) struct Body<S> {
     /// Whether any text was handed on (a BOM is only stripped before that).
     started: bool,
     ended: bool,
-    /// When the last chunk came, if the read had to wait for it (the body trickles,
-    /// and the read gap applies).
-    trickled: Option<tokio::time::Instant>,
+    /// When the last piece came in.
+    last: Option<tokio::time::Instant>,
 }
 
 impl<S, E> Body<S>
@@ -62,7 +97,7 @@ where
             idle_timeout,
             started: false,
             ended: false,
-            trickled: None,
+            last: None,
         }
     }
 
@@ -72,16 +107,23 @@ where
         if self.ended {
             return None;
         }
-        let gap = READ_GAP.try_with(|g| *g).ok();
-        if let (true, Some(last), Some(gap)) = (self.started, self.trickled, gap) {
-            tokio::time::sleep_until(last + gap).await;
-        }
-        // A piece already there is taken at once; else the read waits for one.
-        let (waited, next) = if let Some(next) = self.ready(gap.is_some()).await {
-            (false, Ok(next))
-        } else {
-            let next = tokio::time::timeout(self.idle_timeout, self.bytes.next()).await;
-            (true, next)
+        let ticks = READ_TICKS.try_with(|t| *t).ok();
+        let next = loop {
+            // A piece already there is taken at once.
+            if let Some(next) = self.ready(ticks.is_some()).await {
+                break Ok(next);
+            }
+            let now = tokio::time::Instant::now();
+            // Trickling: the next look is on the clock's next tick.
+            if let (Some(ticks), true, Some(last)) = (ticks, self.started, self.last)
+                && now - last < ticks.every() * 2
+            {
+                let tick = ticks.after(now.into_std());
+                tokio::time::sleep_until(tick.into()).await;
+                continue;
+            }
+            // Else the read waits for the next piece.
+            break tokio::time::timeout(self.idle_timeout, self.bytes.next()).await;
         };
         let read = match next {
             Err(_elapsed) => Err(idle_timeout_error(self.idle_timeout)),
@@ -93,7 +135,7 @@ where
             Ok(None) => Ok(Read::End),
         };
         self.ended = !matches!(read, Ok(Read::Chunk(_)));
-        self.trickled = (waited && !self.ended).then(tokio::time::Instant::now);
+        self.last = Some(tokio::time::Instant::now());
         Some(read)
     }
 
@@ -250,7 +292,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_paced_body_is_read_a_few_times_a_gap_and_loses_nothing() {
+    async fn a_paced_body_is_read_on_the_ticks_and_loses_nothing() {
         let whole: String = (0..300).map(|i| format!("{i} ")).collect();
         let gap = Duration::from_millis(33);
 
@@ -267,7 +309,7 @@ mod tests {
 
         let waits = Arc::new(AtomicUsize::new(0));
         let body = Body::new(trickle(300, waits.clone()), Duration::from_secs(5));
-        let (text, first, took) = reading_at_most_every(gap, read_all(body)).await;
+        let (text, first, took) = reading_on(Ticks::new(gap), read_all(body)).await;
         assert_eq!(text, whole, "every piece, in order");
         assert_eq!(first, Duration::ZERO, "the first piece at once");
         assert!(took <= Duration::from_millis(300) + gap * 2, "{took:?}");

@@ -25,7 +25,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use body::reading_at_most_every;
+pub use body::{Ticks, reading_on};
 pub use duel_core::domain::{
     ErrorKind, Finish, Message, ProviderError, Retry, Role, StreamEvent, Usage,
 };

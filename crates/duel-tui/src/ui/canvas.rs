@@ -95,8 +95,9 @@ impl Canvas {
         self.retained
     }
 
-    /// Sends the terminal what differs in the rows `damage` names, in one go, and
-    /// remembers it as shown.
+    /// Sends the terminal what differs in the rows `damage` names, and remembers it as
+    /// shown. The caller flushes, once a frame (with the frame's end marker, so a
+    /// frame is one write).
     pub fn show<B: Backend>(&mut self, backend: &mut B, damage: &Damage) -> Result<(), B::Error> {
         let area = self.scene.area;
         let width = usize::from(area.width);
@@ -121,7 +122,7 @@ impl Canvas {
             self.shown.content[i].clone_from(&self.scene.content[i]);
         }
         self.retained = true;
-        backend.flush()
+        Ok(())
     }
 }
 
