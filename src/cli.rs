@@ -453,6 +453,11 @@ pub struct AskArgs {
     #[arg(value_name = "PROMPT")]
     pub prompt: String,
 
+    /// A file to send with the prompt to both models (repeatable): an image (PNG,
+    /// JPEG, WebP, GIF), a PDF or a text file, at most 20 MB.
+    #[arg(long, value_name = "PATH")]
+    pub attach: Vec<PathBuf>,
+
     #[command(flatten)]
     pub config: ConfigArg,
 

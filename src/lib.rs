@@ -6,7 +6,7 @@ pub mod commands;
 pub mod run;
 pub mod terminal;
 
-pub use duel_core::{config, conversation, cost, domain, request, text, votes};
+pub use duel_core::{attachment, config, conversation, cost, domain, request, text, votes};
 pub use duel_providers as provider;
 pub use duel_tui::{app, theme, ui};
 

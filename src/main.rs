@@ -33,7 +33,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
         Some(Command::Ask(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             let [a, b] = commands::pair(&config, cli.a.as_deref(), cli.b.as_deref())?;
-            runtime()?.block_on(commands::ask(&a, &b, args, &config.prices()))
+            runtime()?.block_on(commands::ask(&a, &b, args, &config.prices(), &data_dir))
         }
         Some(Command::Models(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;

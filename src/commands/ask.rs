@@ -1,21 +1,27 @@
 //! `duel ask`: one prompt to both models, both answers printed.
 
 use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
 
 use super::{UsageError, answer};
+use crate::attachment::{self, Attachment, Store};
 use crate::cli::AskArgs;
 use crate::config::ModelSpec;
 use crate::cost::{Cost, Prices, Tokens};
 use crate::domain::{Answer, AnswerState, Message, Role};
+use crate::provider::ChatRequest;
 use crate::text::sanitize;
 use crate::votes::SideRecord;
 
 #[derive(Serialize)]
 struct AskOutput<'a> {
     prompt: &'a str,
+    /// The files sent with the prompt, by reference.
+    #[serde(skip_serializing_if = "<[Attachment]>::is_empty")]
+    attachments: &'a [Attachment],
     a: SideRecord,
     b: SideRecord,
     /// Present where a model has a price.
@@ -31,12 +37,29 @@ struct Costs<'a> {
     b: Option<Cost>,
 }
 
+/// The files of `--attach`, read and kept in the data dir, before anything is sent;
+/// one that cannot be attached is a usage error that says why.
+pub fn attachments(paths: &[PathBuf], data_dir: &Path) -> anyhow::Result<Vec<Attachment>> {
+    let store = Store::new(data_dir);
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let (attachment, content) =
+            attachment::read(path).map_err(|e| UsageError(format!("--attach {e}")))?;
+        store
+            .keep(&attachment, &content)
+            .with_context(|| format!("keeping {} in the data dir", sanitize(&attachment.name)))?;
+        out.push(attachment);
+    }
+    Ok(out)
+}
+
 /// `duel ask`: both answers at once; exit 0 when both succeeded, 1 when either failed.
 pub async fn ask(
     a: &ModelSpec,
     b: &ModelSpec,
     args: &AskArgs,
     prices: &Prices,
+    data_dir: &Path,
 ) -> anyhow::Result<u8> {
     let prompt = if args.prompt == "-" {
         let mut text = String::new();
@@ -53,8 +76,12 @@ pub async fn ask(
         )
         .into());
     }
-    let messages = || vec![Message::new(Role::User, prompt.clone())];
-    let (answer_a, answer_b) = tokio::join!(answer(a, messages()), answer(b, messages()));
+    let attached = attachments(&args.attach, data_dir)?;
+    let request = |model: &ModelSpec| {
+        let message = Message::new(Role::User, prompt.clone()).with_attachments(attached.clone());
+        ChatRequest::for_model(model, vec![message]).with_files(Store::new(data_dir))
+    };
+    let (answer_a, answer_b) = tokio::join!(answer(a, request(a)), answer(b, request(b)));
     let failed = [&answer_a, &answer_b]
         .iter()
         .any(|ans| matches!(ans.state, AnswerState::Failed(_)));
@@ -69,6 +96,7 @@ pub async fn ask(
     if args.json {
         let output = AskOutput {
             prompt: &prompt,
+            attachments: &attached,
             a: SideRecord::of(&answer_a, None),
             b: SideRecord::of(&answer_b, None),
             cost: prices.currency.as_deref().map(|currency| Costs {

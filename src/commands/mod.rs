@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use crate::app::State;
 use crate::cli::Cli;
 use crate::config::{Config, ModelSpec};
-use crate::domain::{Answer, Message, StreamEvent};
+use crate::domain::{Answer, StreamEvent};
 use crate::provider::{self, ChatRequest};
 use crate::say;
 use crate::text::{sanitize, width};
@@ -56,8 +56,7 @@ pub struct UsageError(pub String);
 
 /// Streams one prompt to one model to the end, outside the TUI; a wait before a retry
 /// is said on stderr, so no command sits silent through a long Retry-After.
-pub async fn answer(model: &ModelSpec, messages: Vec<Message>) -> Answer {
-    let request = ChatRequest::for_model(model, messages);
+pub async fn answer(model: &ModelSpec, request: ChatRequest) -> Answer {
     let mut answer = Answer::new(model.model_ref(), 0, Instant::now());
     let provider = provider::build(model);
     let (tx, mut rx) = mpsc::unbounded_channel();

@@ -9,6 +9,7 @@ use super::{answer, print_json, print_rows};
 use crate::cli::ModelsArgs;
 use crate::config::{Config, ModelSpec};
 use crate::domain::{AnswerState, Message, Role};
+use crate::provider::ChatRequest;
 
 #[derive(Serialize)]
 struct ModelRow<'a> {
@@ -104,11 +105,11 @@ async fn check(model: &ModelSpec) -> CheckResult {
     let started = Instant::now();
     let mut tiny = model.clone();
     tiny.max_tokens = Some(16);
-    let answer = answer(
+    let request = ChatRequest::for_model(
         &tiny,
         vec![Message::new(Role::User, "Reply with the word: ok")],
-    )
-    .await;
+    );
+    let answer = answer(&tiny, request).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match answer.state {
         AnswerState::Failed(e) => CheckResult {

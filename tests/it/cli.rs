@@ -84,6 +84,99 @@ fn ask_json_has_both_sides_and_reads_the_prompt_from_stdin() {
     );
 }
 
+/// `--attach` twice: the image and the text file go to a vision model as its parts; a
+/// model that takes no images is refused before anything is sent to it, naming it; the
+/// JSON names the files by reference, and each is kept once in the data dir.
+#[test]
+fn ask_attach_sends_each_file_and_names_it_by_reference() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["a chart"], 9, 2))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(&["never"], 9, 1))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("config.toml");
+    let toml = two_models(&a.url(), &b.url())
+        .both(r#"api_key_env = "DUEL_CLI_KEY""#)
+        .toml();
+    std::fs::write(&config, format!("{toml}input = [\"text\"]\n")).expect("write config");
+    let chart = home.path().join("chart.png");
+    std::fs::write(&chart, common::files::PNG).expect("write png");
+    let notes = home.path().join("notes.md");
+    std::fs::write(&notes, "ship it\n").expect("write notes");
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "ask",
+        "--json",
+        "--attach",
+        chart.to_str().expect("utf-8"),
+        "--attach",
+        notes.to_str().expect("utf-8"),
+        "what is this?",
+    ];
+    let (code, out, err) = run(duel(home.path(), &args).env("DUEL_CLI_KEY", KEY));
+    assert_eq!(code, 1, "one side refused: {err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let sha = json["attachments"][0]["sha256"].as_str().expect("sha256");
+    assert_eq!(
+        json["attachments"][0],
+        serde_json::json!({"name": "chart.png", "media_type": "image/png", "bytes": common::files::PNG.len(), "sha256": sha})
+    );
+    assert_eq!(json["attachments"][1]["name"], "notes.md");
+    assert_eq!(json["attachments"][1]["media_type"], "text/markdown");
+    let kept = std::fs::read(home.path().join("data/attachments").join(sha)).expect("kept");
+    assert_eq!(kept, common::files::PNG, "the same bytes, kept by SHA-256");
+
+    assert_eq!(json["a"]["answer"], "a chart");
+    let content = &a.requests()[0].json()["messages"][0]["content"];
+    assert_eq!(content[0]["type"], "text");
+    assert_eq!(
+        content[0]["text"],
+        "--- file: notes.md ---\nship it\n--- end of notes.md ---\n\nwhat is this?"
+    );
+    let url = content[1]["image_url"]["url"].as_str().expect("a data URL");
+    assert!(
+        url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+        "{url}"
+    );
+
+    assert_eq!(json["b"]["finish"], "error");
+    let refused = json["b"]["error"].as_str().expect("an error");
+    assert!(
+        refused.contains("beta takes no images: chart.png was not sent"),
+        "{refused}"
+    );
+    assert!(b.requests().is_empty(), "nothing was sent to beta");
+}
+
+/// What cannot be attached stops `duel ask` before anything is sent, with the path
+/// and the reason, exit 2.
+#[test]
+fn ask_attach_refuses_what_cannot_be_attached_before_sending() {
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["x"], 1, 1))]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = two_server_config(home.path(), &a.url(), &a.url());
+    let empty = home.path().join("empty.txt");
+    std::fs::write(&empty, "").expect("write");
+    let cut = home.path().join("cut.png");
+    std::fs::write(&cut, &common::files::PNG[..40]).expect("write");
+    let cases = [
+        (home.path().join("nowhere.png"), "nowhere.png: no such file"),
+        (empty, "empty.txt: empty (0 bytes)"),
+        (home.path().to_path_buf(), "a directory, not a file"),
+        (cut, "looks like a PNG image but is not a whole one"),
+    ];
+    for (path, says) in cases {
+        let path = path.to_str().expect("utf-8");
+        let (code, _, err) = run(duel(
+            home.path(),
+            &["--config", &config, "ask", "--attach", path, "hi"],
+        )
+        .env("DUEL_CLI_KEY", KEY));
+        assert_eq!(code, 2, "{path}: {err}");
+        assert!(err.contains(says), "{path}: {err}");
+    }
+    assert!(a.requests().is_empty(), "nothing was sent");
+}
+
 #[test]
 fn ask_exits_1_when_one_side_fails_and_says_why() {
     let a = MockServer::start(vec![Reply::sse(&openai_stream(&["fine"], 1, 1))]);
@@ -775,4 +868,48 @@ fn text_from_files_and_servers_never_drives_the_terminal() {
     assert_eq!(code, 2);
     assert!(err.contains("evil␛]0;pwned␇"), "{err}");
     assert!(inert(&err), "stderr: {err:?}");
+}
+
+/// The README's vision pair parses, and each model takes what the README says it does.
+#[test]
+fn the_readme_vision_config_means_what_it_says() {
+    use duel::attachment::Input;
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Images and files in the prompt")
+        .nth(1)
+        .expect("the README's attachments section");
+    let toml = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("its config block");
+    let config = duel::config::parse_str(toml, None).expect("the README's config parses");
+    let takes = |name: &str| {
+        let model = config.model(name).expect("a model of the README");
+        [Input::Image, Input::Pdf].map(|i| model.takes(i))
+    };
+    assert_eq!(takes("qwen-vl-max"), [true, false]);
+    assert_eq!(takes("ernie-4.5-vl"), [true, false]);
+    assert_eq!(takes("ernie-legacy"), [false, false]);
+    assert_eq!(takes("qwen-max"), [false, false]);
+}
+
+/// The offline demo names what was attached (it reads none of it).
+#[test]
+fn ask_on_the_demo_models_names_the_attached_files() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let chart = home.path().join("chart.png");
+    std::fs::write(&chart, common::files::PNG).expect("write png");
+    let args = [
+        "--demo",
+        "ask",
+        "--attach",
+        chart.to_str().expect("utf-8"),
+        "hi",
+    ];
+    let (code, out, err) = run(duel(home.path(), &args).env("DUEL_DEMO_DELAY_MS", "0"));
+    assert_eq!(code, 0, "{err}");
+    let named = "You attached **chart.png** (image/png, 67 B): the demo only names them";
+    assert_eq!(out.matches(named).count(), 2, "both demo models: {out}");
 }

@@ -12,14 +12,19 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 
 use crate::common;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use common::events::{FAST_RETRY, assert_one_end, error, finish, reasoning, text, usage};
+use common::files;
 use common::models::KINDS;
 use common::server::{MockServer, Reply, Step};
 use common::wire::{Failure, KEY, Wire};
+use duel::attachment::{Attachment, Input, Store};
 use duel::config::{ModelSpec, WireKind};
 use duel::provider::{
     self, ChatRequest, ErrorKind, Finish, Message, Retry, RetryPolicy, Role, StreamEvent, Usage,
 };
+use serde_json::json;
 
 /// What a row did for one kind.
 enum Cell {
@@ -68,6 +73,9 @@ const ROWS: &[Row] = rows![
     a_page_that_is_not_a_stream_is_malformed,
     a_whole_json_answer_is_accepted,
     turns_reuse_the_connection_of_the_first,
+    sends_an_image_and_a_text_file_as_the_kind_spells_them,
+    sends_a_pdf_as_a_document_or_as_its_text,
+    an_image_to_a_model_that_takes_none_is_refused_before_sending,
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,13 +95,13 @@ async fn every_kind_passes_every_row() {
         .collect()
         .await;
 
-    let mut table = format!("\n{:<58}", "row");
+    let mut table = format!("\n{:<64}", "row");
     for kind in KINDS {
         table.push_str(&format!("{:<10}", kind.as_str()));
     }
     let mut failures = Vec::new();
     for row in outcomes.chunks(KINDS.len()) {
-        table.push_str(&format!("\n{:<58}", row[0].0));
+        table.push_str(&format!("\n{:<64}", row[0].0));
         for (name, kind, outcome) in row {
             let cell = match outcome {
                 Ok(Cell::Ran) => "ok",
@@ -134,7 +142,15 @@ async fn run_policy(
     messages: Vec<Message>,
     policy: RetryPolicy,
 ) -> Vec<StreamEvent> {
-    let req = ChatRequest::for_model(model, messages);
+    run_request(wire, model, ChatRequest::for_model(model, messages), policy).await
+}
+
+async fn run_request(
+    wire: Wire,
+    model: &ModelSpec,
+    req: ChatRequest,
+    policy: RetryPolicy,
+) -> Vec<StreamEvent> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     provider::stream_with(provider::build(model).as_ref(), &req, tx, policy).await;
     let mut events = Vec::new();
@@ -772,5 +788,148 @@ async fn turns_reuse_the_connection_of_the_first(wire: Wire) -> Cell {
     // What duel did before: a new client each turn, so a new connection each turn.
     let ports = ports_of_three_turns(wire, false).await;
     assert!(ports[0] != ports[1] && ports[1] != ports[2], "{ports:?}");
+    Cell::Ran
+}
+
+// ---- Attachments (SPEC §11) ------------------------------------------------------
+
+/// `prompt` with `attachments` to `model`, the files kept in `data_dir`.
+async fn run_attached(
+    wire: Wire,
+    model: &ModelSpec,
+    prompt: &str,
+    attachments: Vec<Attachment>,
+    data_dir: &std::path::Path,
+) -> Vec<StreamEvent> {
+    let message = Message::new(Role::User, prompt).with_attachments(attachments);
+    let req = ChatRequest::for_model(model, vec![message]).with_files(Store::new(data_dir));
+    run_request(wire, model, req, FAST_RETRY).await
+}
+
+/// The messages (Gemini: contents) of the one chat request `server` got; its
+/// `Content-Length` is the body's length (the files' base64 is streamed into it).
+fn sent_messages(wire: Wire, server: &MockServer) -> serde_json::Value {
+    let requests = wire.chat_requests(server);
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(
+        request.header("content-length"),
+        Some(request.body.len().to_string().as_str())
+    );
+    let key = if wire.0 == WireKind::Gemini {
+        "contents"
+    } else {
+        "messages"
+    };
+    request.json()[key].clone()
+}
+
+fn refused_before_sending(wire: Wire, server: &MockServer, events: &[StreamEvent], model: &str) {
+    let err = error(events);
+    assert_eq!(err.kind, ErrorKind::BadRequest, "{err}");
+    assert!(
+        err.message
+            .contains(&format!("{model} takes no images: chart.png was not sent")),
+        "{err}"
+    );
+    assert!(wire.chat_requests(server).is_empty(), "nothing was sent");
+}
+
+async fn sends_an_image_and_a_text_file_as_the_kind_spells_them(wire: Wire) -> Cell {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let notes = files::kept(dir.path(), dir.path(), "notes.md", b"# Notes\nship it\n");
+    let chart = files::kept(dir.path(), dir.path(), "chart.png", files::PNG);
+    let server = wire.serve(vec![wire.success(&["ok"])]);
+    let model = wire.model(&server.url());
+    let events = run_attached(
+        wire,
+        &model,
+        "what is this?",
+        vec![notes, chart],
+        dir.path(),
+    )
+    .await;
+    if wire.0 == WireKind::Ernie {
+        // The legacy API takes text only.
+        refused_before_sending(wire, &server, &events, &model.name);
+        return Cell::Ran;
+    }
+    assert_eq!(finish(&events), Finish::Stop);
+    let b64 = STANDARD.encode(files::PNG);
+    let text = "--- file: notes.md ---\n# Notes\nship it\n--- end of notes.md ---\n\nwhat is this?";
+    // Each as the vendor documents it.
+    let expected = match wire.0 {
+        WireKind::OpenAi | WireKind::Demo => json!([{"role": "user", "content": [
+            {"type": "text", "text": text},
+            {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{b64}")}},
+        ]}]),
+        WireKind::Anthropic => json!([{"role": "user", "content": [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": b64}},
+            {"type": "text", "text": text},
+        ]}]),
+        WireKind::Gemini => json!([{"role": "user", "parts": [
+            {"inline_data": {"mime_type": "image/png", "data": b64}},
+            {"text": text},
+        ]}]),
+        WireKind::Ollama => json!([{"role": "user", "content": text, "images": [b64]}]),
+        WireKind::Ernie => unreachable!("refused above"),
+    };
+    assert_eq!(sent_messages(wire, &server), expected);
+    Cell::Ran
+}
+
+async fn sends_a_pdf_as_a_document_or_as_its_text(wire: Wire) -> Cell {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pdf = files::pdf("Quarterly revenue grew 12 percent");
+    let spec = files::kept(dir.path(), dir.path(), "report.pdf", &pdf);
+    let server = wire.serve(vec![wire.success(&["ok"])]);
+    let model = wire.model(&server.url());
+    let events = run_attached(wire, &model, "summarise", vec![spec], dir.path()).await;
+    assert_eq!(finish(&events), Finish::Stop);
+    let b64 = STANDARD.encode(&pdf);
+    let sent = sent_messages(wire, &server);
+    match wire.0 {
+        WireKind::Anthropic => assert_eq!(
+            sent,
+            json!([{"role": "user", "content": [
+                {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": b64}},
+                {"type": "text", "text": "summarise"},
+            ]}])
+        ),
+        WireKind::Gemini => assert_eq!(
+            sent,
+            json!([{"role": "user", "parts": [
+                {"inline_data": {"mime_type": "application/pdf", "data": b64}},
+                {"text": "summarise"},
+            ]}])
+        ),
+        // Elsewhere the PDF's text, under a line naming it, in a plain message.
+        _ => {
+            let content = sent[0]["content"].as_str().expect("plain text content");
+            assert!(
+                content.starts_with("--- file: report.pdf ---\n"),
+                "{content}"
+            );
+            assert!(
+                content.contains("Quarterly revenue grew 12 percent"),
+                "{content}"
+            );
+            assert!(
+                content.ends_with("--- end of report.pdf ---\n\nsummarise"),
+                "{content}"
+            );
+        }
+    }
+    Cell::Ran
+}
+
+async fn an_image_to_a_model_that_takes_none_is_refused_before_sending(wire: Wire) -> Cell {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = files::kept(dir.path(), dir.path(), "chart.png", files::PNG);
+    let server = wire.serve(vec![wire.success(&["ok"])]);
+    let mut model = wire.model(&server.url());
+    model.input = Some(vec![Input::Text]);
+    let events = run_attached(wire, &model, "what is this?", vec![chart], dir.path()).await;
+    refused_before_sending(wire, &server, &events, &model.name);
     Cell::Ran
 }

@@ -30,6 +30,47 @@ pub enum Kind {
     Pdf,
 }
 
+/// What a model takes in a prompt besides text: `[[models]] input` (SPEC §11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    Text,
+    Image,
+    /// PDF as a document of its own; a model without it gets the PDF's text.
+    Pdf,
+}
+
+impl Input {
+    pub const NAMES: &'static str = r#""text", "image", "pdf""#;
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "text" => Some(Input::Text),
+            "image" => Some(Input::Image),
+            "pdf" => Some(Input::Pdf),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Input::Text => "text",
+            Input::Image => "image",
+            Input::Pdf => "pdf",
+        }
+    }
+
+    /// What a wire kind takes unless the model says otherwise: every kind takes
+    /// images but the legacy ERNIE API; Anthropic and Gemini take PDF documents.
+    pub fn defaults(kind: crate::config::WireKind) -> &'static [Input] {
+        use crate::config::WireKind;
+        match kind {
+            WireKind::Anthropic | WireKind::Gemini => &[Input::Text, Input::Image, Input::Pdf],
+            WireKind::OpenAi | WireKind::Ollama | WireKind::Demo => &[Input::Text, Input::Image],
+            WireKind::Ernie => &[Input::Text],
+        }
+    }
+}
+
 impl Attachment {
     pub fn kind(&self) -> Kind {
         match self.media_type.as_str() {
@@ -172,6 +213,7 @@ fn hex(digest: &[u8]) -> String {
 
 /// `<data dir>/attachments`: each attached file once, named by its SHA-256, so a
 /// conversation resumed or exported sends the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Store {
     dir: PathBuf,
 }

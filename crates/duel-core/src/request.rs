@@ -1,5 +1,6 @@
 //! The request one side sends for one turn, as every wire kind reads it.
 
+use crate::attachment::{Input, Store};
 use crate::config::{DEFAULT_MAX_ANSWER_BYTES, ModelSpec};
 use crate::domain::{Message, Role};
 
@@ -18,6 +19,12 @@ pub struct ChatRequest {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// The most answer and reasoning text taken in; past it the stream is cut.
     pub max_answer_bytes: usize,
+    /// The model's name, for a refusal that names it.
+    pub model_name: String,
+    /// What the model takes in a prompt besides text (`[[models]] input`).
+    pub takes: Vec<Input>,
+    /// Where the attachments' bytes are kept; `None` when no message has any.
+    pub files: Option<Store>,
 }
 
 impl ChatRequest {
@@ -40,7 +47,24 @@ impl ChatRequest {
             max_tokens: model.max_tokens,
             extra: model.extra.clone(),
             max_answer_bytes: model.max_answer_bytes.unwrap_or(DEFAULT_MAX_ANSWER_BYTES) as usize,
+            model_name: model.name.clone(),
+            takes: [Input::Text, Input::Image, Input::Pdf]
+                .into_iter()
+                .filter(|i| model.takes(*i))
+                .collect(),
+            files: None,
         }
+    }
+
+    /// The request with its attachments' bytes read from `files`.
+    pub fn with_files(mut self, files: Store) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// Whether any message carries an attachment.
+    pub fn has_attachments(&self) -> bool {
+        self.messages.iter().any(|m| !m.attachments.is_empty())
     }
 
     /// The history as a vote record stores it: the system prompt first, then the turns.

@@ -12,6 +12,8 @@ use reqwest::Response;
 
 use super::wire::{Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, sse};
+use crate::attach;
+use duel_core::attachment::Kind;
 use duel_core::config::Endpoint;
 
 /// The API version every request names; the event shapes below are this version's.
@@ -35,6 +37,10 @@ impl Anthropic {
 
 impl Wire for Anthropic {
     const PATH: &'static str = "/v1/messages";
+    const CARRIES: attach::Carries = attach::Carries {
+        images: true,
+        documents: true,
+    };
 
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
@@ -169,7 +175,31 @@ pub(crate) fn request_body(req: &ChatRequest) -> Value {
                 // The API has no system role inside `messages`; it is top-level above.
                 Role::System => return None,
             };
-            Some(json!({ "role": role, "content": m.content }))
+            if m.attachments.is_empty() {
+                return Some(json!({ "role": role, "content": m.content }));
+            }
+            // Images and documents first, then the text (as Anthropic advises).
+            let mut content: Vec<Value> = m
+                .attachments
+                .iter()
+                .map(|a| {
+                    let block = if a.kind() == Kind::Pdf {
+                        "document"
+                    } else {
+                        "image"
+                    };
+                    json!({
+                        "type": block,
+                        "source": {
+                            "type": "base64",
+                            "media_type": a.media_type,
+                            "data": attach::placeholder(a),
+                        },
+                    })
+                })
+                .collect();
+            content.push(json!({ "type": "text", "text": m.content }));
+            Some(json!({ "role": role, "content": content }))
         })
         .collect();
     body.insert("messages".into(), Value::Array(messages));
@@ -386,6 +416,9 @@ mod tests {
             max_tokens: None,
             extra,
             max_answer_bytes: usize::MAX,
+            model_name: "test".into(),
+            takes: vec![duel_core::attachment::Input::Text],
+            files: None,
         };
         assert_eq!(
             request_body(&req),

@@ -56,13 +56,12 @@ impl Demo {
 
     /// Streams the answer with `base` as the mean pause between tokens.
     async fn run(&self, req: &ChatRequest, sink: &mut Sink, base: Duration) -> Finish {
-        let prompt = req
-            .messages
-            .iter()
-            .rev()
-            .find(|m| m.role == Role::User)
-            .map_or("", |m| m.content.as_str());
-        let script = Script::new(self.manner, prompt);
+        let last = req.messages.iter().rev().find(|m| m.role == Role::User);
+        let prompt = last.map_or("", |m| m.content.as_str());
+        let mut script = Script::new(self.manner, prompt);
+        if let Some(named) = last.and_then(|m| attached(&m.attachments)) {
+            script.answer = format!("{named}\n\n{}", script.answer);
+        }
         let mut pace = Pace::new(base, prompt);
         let mut output_tokens = 0u64;
 
@@ -94,6 +93,28 @@ impl Provider for Demo {
     ) -> BoxFuture<'a, Result<Finish, ProviderError>> {
         Box::pin(async move { Ok(self.run(req, sink, self.base_delay()).await) })
     }
+}
+
+/// The files a prompt came with, named: the demo reads none of them.
+fn attached(attachments: &[duel_core::attachment::Attachment]) -> Option<String> {
+    if attachments.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = attachments
+        .iter()
+        .map(|a| {
+            format!(
+                "**{}** ({}, {})",
+                duel_core::text::sanitize(&a.name),
+                a.media_type,
+                duel_core::attachment::size(a.bytes)
+            )
+        })
+        .collect();
+    Some(format!(
+        "You attached {}: the demo only names them; a real model reads them.",
+        names.join(", ")
+    ))
 }
 
 /// What a demo model says: its reasoning (possibly empty) and its answer.
@@ -361,6 +382,9 @@ mod tests {
             max_tokens: None,
             extra: serde_json::Map::new(),
             max_answer_bytes: usize::MAX,
+            model_name: "test".into(),
+            takes: vec![duel_core::attachment::Input::Text],
+            files: None,
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut sink = Sink::new(tx);

@@ -17,6 +17,7 @@ use reqwest::Response;
 
 use super::wire::{Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Role, Sink, Usage, sse};
+use crate::attach;
 use duel_core::config::Endpoint;
 
 /// How many of the stream's last bytes are kept to find a raw error object in.
@@ -36,6 +37,10 @@ impl Gemini {
 }
 
 impl Wire for Gemini {
+    const CARRIES: attach::Carries = attach::Carries {
+        images: true,
+        documents: true,
+    };
     fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
@@ -220,7 +225,18 @@ pub(crate) fn request_body(req: &ChatRequest) -> Value {
                 // The system prompt travels in `systemInstruction`.
                 Role::System => return None,
             };
-            Some(json!({ "role": role, "parts": [{ "text": m.content }] }))
+            let mut parts: Vec<Value> = m
+                .attachments
+                .iter()
+                .map(|a| {
+                    json!({ "inline_data": {
+                        "mime_type": a.media_type,
+                        "data": attach::placeholder(a),
+                    }})
+                })
+                .collect();
+            parts.push(json!({ "text": m.content }));
+            Some(json!({ "role": role, "parts": parts }))
         })
         .collect();
     body.insert("contents".into(), Value::Array(contents));
@@ -465,6 +481,9 @@ mod tests {
             max_tokens: None,
             extra: Map::new(),
             max_answer_bytes: usize::MAX,
+            model_name: "test".into(),
+            takes: vec![duel_core::attachment::Input::Text],
+            files: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! `batch` runs many requests over providers, paced by `limit`.
 
 pub mod anthropic;
+mod attach;
 pub mod batch;
 mod body;
 pub mod demo;

@@ -10,6 +10,7 @@ use reqwest::Response;
 
 use super::wire::{self, Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Sink, Usage, ndjson};
+use crate::attach;
 use duel_core::config::Endpoint;
 
 /// The API's name in messages that ask whether `base_url` is right.
@@ -136,7 +137,19 @@ impl Ollama {
 pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let mut body: Map<String, Value> = req.extra.clone();
     body.insert("model".into(), json!(req.model_id));
-    body.insert("messages".into(), json!(req.history_with_system()));
+    let messages: Vec<Value> = req
+        .history_with_system()
+        .iter()
+        .map(|m| {
+            let mut message = json!({ "role": m.role, "content": m.content });
+            if !m.attachments.is_empty() {
+                let images: Vec<String> = m.attachments.iter().map(attach::placeholder).collect();
+                message["images"] = json!(images);
+            }
+            message
+        })
+        .collect();
+    body.insert("messages".into(), Value::Array(messages));
     body.insert("stream".into(), json!(true));
     let mut options = match body.remove("options") {
         Some(Value::Object(options)) => options,
@@ -222,6 +235,9 @@ mod tests {
             max_tokens: None,
             extra: Map::new(),
             max_answer_bytes: usize::MAX,
+            model_name: "test".into(),
+            takes: vec![duel_core::attachment::Input::Text],
+            files: None,
         }
     }
 

@@ -13,6 +13,7 @@ use reqwest::Response;
 
 use super::wire::{self, Failure, Outcome, Request, Wire};
 use super::{ChatRequest, ErrorKind, Finish, ProviderError, Sink, Usage, sse};
+use crate::attach;
 use duel_core::config::Endpoint;
 
 /// The API's name in messages that ask whether `base_url` is right.
@@ -155,7 +156,22 @@ where
 pub(crate) fn request_body(req: &ChatRequest) -> Value {
     let mut body: Map<String, Value> = req.extra.clone();
     body.insert("model".into(), json!(req.model_id));
-    body.insert("messages".into(), json!(req.history_with_system()));
+    let messages: Vec<Value> = req
+        .history_with_system()
+        .iter()
+        .map(|m| {
+            if m.attachments.is_empty() {
+                return json!({ "role": m.role, "content": m.content });
+            }
+            // The text, then each image as a `data:` URL.
+            let mut content = vec![json!({ "type": "text", "text": m.content })];
+            content.extend(m.attachments.iter().map(
+                |a| json!({ "type": "image_url", "image_url": { "url": attach::data_url(a) } }),
+            ));
+            json!({ "role": m.role, "content": content })
+        })
+        .collect();
+    body.insert("messages".into(), Value::Array(messages));
     body.insert("stream".into(), json!(true));
     body.insert("stream_options".into(), json!({ "include_usage": true }));
     if let Some(t) = req.temperature {
@@ -415,6 +431,9 @@ mod tests {
             max_tokens: Some(64),
             extra,
             max_answer_bytes: usize::MAX,
+            model_name: "test".into(),
+            takes: vec![duel_core::attachment::Input::Text],
+            files: None,
         };
         assert_eq!(
             request_body(&req),

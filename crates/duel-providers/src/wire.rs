@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::http;
 use super::{ChatRequest, ErrorKind, Finish, Provider, ProviderError, Sink};
+use crate::attach::{self, Carries};
 use duel_core::config::Endpoint;
 
 /// A request being built.
@@ -50,6 +51,13 @@ pub trait Wire: Send + Sync {
     const WHOLE_JSON: bool = true;
     /// Whether the URL carries a secret (ERNIE's token): errors then leave it out.
     const SECRET_URL: bool = false;
+
+    /// What the kind can send besides text: images, and PDFs as documents of their own
+    /// (a PDF otherwise goes as its text).
+    const CARRIES: Carries = Carries {
+        images: true,
+        documents: false,
+    };
 
     /// Where the request goes, after the endpoint's `base_url`.
     const PATH: &'static str = "";
@@ -94,10 +102,15 @@ pub async fn attempt<W: Wire>(
     sink: &mut Sink,
 ) -> Result<Finish, ProviderError> {
     let endpoint = wire.endpoint();
+    // Refused here, before anything is sent, when it has an image the model takes none of.
+    let req = &*attach::prepare(req, W::CARRIES)?;
+    let (body, length) = attach::body(&wire.body(req), req)?;
     let request = client
         .post(wire.url(req))
         .header(reqwest::header::ACCEPT, W::ACCEPT)
-        .json(&wire.body(req));
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::CONTENT_LENGTH, length)
+        .body(body);
     let request = wire.headers(http::with_endpoint_headers(request, endpoint))?;
     let response = http::send(endpoint, request, W::SECRET_URL)
         .await

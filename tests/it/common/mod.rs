@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod events;
+pub mod files;
 pub mod models;
 pub mod props;
 pub mod runs;

@@ -192,6 +192,35 @@ model = "ernie-4.5-turbo-128k"
         }
     }
 
+    /// What a model takes in a prompt: its wire kind's set unless `input` says; a name
+    /// that is no input points at itself.
+    #[test]
+    fn input_overrides_what_a_kind_takes_and_a_wrong_one_is_pointed_at() {
+        use crate::attachment::Input;
+        let c = ok(TWO);
+        // dashscope speaks OpenAI's wire, which takes images but no PDF documents.
+        assert!(c.models[0].takes(Input::Image));
+        assert!(!c.models[0].takes(Input::Pdf));
+        let c = ok(&format!("{TWO}input = [\"text\"]\n"));
+        assert!(!c.models[1].takes(Input::Image));
+        assert!(
+            c.models[0].takes(Input::Image),
+            "only the model that says so"
+        );
+        let c = ok(&format!("{TWO}input = [\"text\", \"image\", \"pdf\"]\n"));
+        assert!(c.models[1].takes(Input::Pdf));
+
+        let e = err(&format!("{TWO}input = [\"text\", \"video\"]\n"));
+        assert_err(
+            &e,
+            10,
+            18,
+            &["models[2].input", r#""text", "image", "pdf""#],
+        );
+        let e = err(&format!("{TWO}input = \"image\"\n"));
+        assert_err(&e, 10, 9, &["models[2].input", "an array of strings"]);
+    }
+
     #[test]
     fn the_example_parses_with_no_warnings() {
         let c = parse_str(EXAMPLE, None).unwrap();

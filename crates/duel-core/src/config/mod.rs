@@ -155,6 +155,8 @@ pub struct ModelSpec {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// The user's price per million tokens; `None`: the cost is unknown.
     pub price: Option<crate::cost::Price>,
+    /// What it takes in a prompt (`input`); `None`: its wire kind's own set.
+    pub input: Option<Vec<crate::attachment::Input>>,
 }
 
 impl ModelSpec {
@@ -172,6 +174,15 @@ impl ModelSpec {
             max_answer_bytes: None,
             extra: serde_json::Map::new(),
             price: None,
+            input: None,
+        }
+    }
+
+    /// Whether it takes `input` in a prompt.
+    pub fn takes(&self, input: crate::attachment::Input) -> bool {
+        match &self.input {
+            Some(own) => own.contains(&input),
+            None => crate::attachment::Input::defaults(self.endpoint.kind).contains(&input),
         }
     }
 

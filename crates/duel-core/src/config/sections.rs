@@ -11,6 +11,7 @@ use super::error::{ConfigError, line_col};
 use super::fields::{Ctx, as_f64, join_path};
 use super::presets::{PRESET_NAMES, preset};
 use super::suggest::did_you_mean_quoted;
+use crate::attachment::Input;
 use crate::cost::{Money, Price, is_currency_code};
 
 use super::{
@@ -61,6 +62,7 @@ const MODEL_KEYS: &[&str] = &[
     "max_answer_bytes",
     "extra",
     "price",
+    "input",
     "enable_thinking",
     "thinking_budget",
     "thinking",
@@ -380,6 +382,7 @@ impl Ctx<'_> {
             let own = self.sampling_of(t, &path)?;
             let extra = self.extra(t, &path)?;
             let price = self.price(t, &path)?;
+            let input = self.input(t, &path)?;
             out.push(ModelSpec {
                 name: name.to_owned(),
                 provider: provider.to_owned(),
@@ -396,9 +399,37 @@ impl Ctx<'_> {
                 max_answer_bytes: own.max_answer_bytes.or(defaults.max_answer_bytes),
                 extra,
                 price,
+                input,
             });
         }
         Ok(out)
+    }
+
+    /// A model's `input = ["text", "image"]`: what it takes in a prompt, overriding
+    /// its wire kind's own set.
+    fn input(&self, t: &DeTable<'_>, path: &str) -> Result<Option<Vec<Input>>, ConfigError> {
+        let Some(item) = t.get("input") else {
+            return Ok(None);
+        };
+        let full = join_path(path, "input");
+        let like = r#"["text", "image"]"#;
+        let DeValue::Array(names) = item.get_ref() else {
+            return Err(self.expected(item, "an array of strings", &full, like));
+        };
+        let mut input = Vec::with_capacity(names.len());
+        for name in names {
+            let known = name.get_ref().as_str().and_then(Input::parse);
+            let Some(one) = known else {
+                return Err(self.err(
+                    name.span(),
+                    format!("{full}: expected one of {}, like {like}", Input::NAMES),
+                ));
+            };
+            if !input.contains(&one) {
+                input.push(one);
+            }
+        }
+        Ok(Some(input))
     }
 
     fn unknown_provider(

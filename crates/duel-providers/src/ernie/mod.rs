@@ -257,6 +257,11 @@ impl Provider for Ernie {
 impl Wire for Chat<'_> {
     // The token is in the URL.
     const SECRET_URL: bool = true;
+    // The legacy API takes text only.
+    const CARRIES: crate::attach::Carries = crate::attach::Carries {
+        images: false,
+        documents: false,
+    };
 
     fn endpoint(&self) -> &Endpoint {
         &self.ernie.endpoint
@@ -498,6 +503,9 @@ mod tests {
             max_tokens: None,
             extra: Map::new(),
             max_answer_bytes: usize::MAX,
+            model_name: "test".into(),
+            takes: vec![duel_core::attachment::Input::Text],
+            files: None,
         }
     }
 
