@@ -300,6 +300,22 @@ impl World {
                     }
                 }
             }
+            Effect::Attach(path) => {
+                let dir = self.data_dir.clone();
+                let tx = self.tx.clone();
+                // Off the loop: a 20 MB file is read, hashed and copied meanwhile.
+                drop(tokio::task::spawn_blocking(move || {
+                    let result = attach_file(&path, &dir);
+                    let _ = tx.send(Msg::Attached { path, result });
+                }));
+            }
+            Effect::ListDir(dir) => {
+                let tx = self.tx.clone();
+                drop(tokio::task::spawn_blocking(move || {
+                    let entries = list_dir(&dir);
+                    let _ = tx.send(Msg::Listed { dir, entries });
+                }));
+            }
             Effect::SaveConversation(file) => {
                 let dir = self.data_dir.clone();
                 let tx = self.tx.clone();
@@ -363,6 +379,67 @@ impl World {
             self.stop(side);
         }
     }
+}
+
+/// `path` as typed, with a leading `~` the home folder.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(path),
+    }
+}
+
+/// Reads the file at `path` (as typed) and keeps it in the data dir's attachments.
+fn attach_file(
+    path: &str,
+    data_dir: &std::path::Path,
+) -> Result<crate::attachment::Attachment, String> {
+    let (attachment, content) =
+        crate::attachment::read(&expand_home(path)).map_err(|e| e.to_string())?;
+    crate::attachment::Store::new(data_dir)
+        .keep(&attachment, &content)
+        .map_err(|e| format!("{}: not kept in the data dir: {e}", attachment.name))?;
+    Ok(attachment)
+}
+
+/// The most entries a folder offers the path line.
+const MOST_ENTRIES: usize = 500;
+
+/// The entries of the folder `dir` (as typed; `""` is the current folder), folders
+/// first, then by name; hidden ones only when asked for (`dir` itself hidden is
+/// fine). Each as it would be typed: `dir` then the name, a folder ending in `/`.
+fn list_dir(dir: &str) -> Vec<crate::app::msg::Entry> {
+    let folder = if dir.is_empty() {
+        PathBuf::from(".")
+    } else {
+        expand_home(dir)
+    };
+    let Ok(read) = std::fs::read_dir(&folder) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(bool, String, Option<u64>)> = read
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            if name.starts_with('.') {
+                return None;
+            }
+            // Follows links: a link to a folder is a folder.
+            let meta = std::fs::metadata(entry.path()).ok()?;
+            Some((!meta.is_dir(), name, meta.is_file().then_some(meta.len())))
+        })
+        .collect();
+    entries.sort();
+    entries
+        .into_iter()
+        .take(MOST_ENTRIES)
+        .map(|(file, name, bytes)| crate::app::msg::Entry {
+            path: format!("{dir}{name}{}", if file { "" } else { "/" }),
+            bytes,
+        })
+        .collect()
 }
 
 async fn stream_side(

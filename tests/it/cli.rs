@@ -640,6 +640,7 @@ fn saved_conversation(home: &Path, a: (&str, &str), b: (&str, &str)) -> String {
             attempt: 1,
             time: "2026-11-23T10:00:00.000Z".into(),
             prompt: "hello".into(),
+            attachments: Vec::new(),
             vote: None,
             a: side(a),
             b: side(b),

@@ -878,3 +878,64 @@ fn a_rate_limited_pane_says_what_it_waits_for_and_then_answers() {
         assert_eq!(tui.wait_exit(WAIT), 0);
     }
 }
+
+/// Ctrl+O, a path, Enter: the PNG shows as a chip above the prompt, goes to both
+/// models as an image with the next prompt, is named in both transcripts, and the
+/// vote record keeps it by reference (its bytes kept once in the data dir).
+#[test]
+fn ctrl_o_attaches_a_png_that_goes_to_both_models() {
+    use base64::Engine;
+    let a = MockServer::start(vec![Reply::sse(&openai_stream(&["A sees a dot"], 9, 3))]);
+    let b = MockServer::start(vec![Reply::sse(&openai_stream(
+        &["B sees one pixel"],
+        9,
+        3,
+    ))]);
+    let sandbox = Sandbox::new();
+    let png = sandbox.path().join("chart.png");
+    std::fs::write(&png, common::files::PNG).expect("write the png");
+    let mut tui = spawn_pair(&sandbox, &config(&a.url(), &b.url()), &[]);
+    tui.wait_for("A · alpha", WAIT);
+
+    tui.send(b"\x0f"); // Ctrl+O
+    tui.wait_for("Attach a file to the next prompt", WAIT);
+    tui.type_text(png.to_str().expect("utf-8 path"));
+    tui.send(b"\r");
+    tui.wait_for("📎 chart.png 67 B", WAIT);
+    ask_and_wait(&mut tui, "what is in it?");
+    tui.wait_until("the file named in both transcripts", WAIT, |s| {
+        s.matches("📎 chart.png · image/png · 67 B").count() == 2
+    });
+    assert!(
+        !tui.screen().contains("📎 chart.png 67 B"),
+        "the chip went with the prompt"
+    );
+
+    let b64 = base64::engine::general_purpose::STANDARD.encode(common::files::PNG);
+    for server in [&a, &b] {
+        let sent = server.requests()[0].json();
+        let content = &sent["messages"]
+            .as_array()
+            .expect("messages")
+            .last()
+            .expect("prompt")["content"];
+        assert_eq!(content[0]["text"], "what is in it?");
+        assert_eq!(
+            content[1]["image_url"]["url"],
+            format!("data:image/png;base64,{b64}")
+        );
+    }
+
+    tui.send(b"\x1b1");
+    tui.wait_for("vote saved: A is better", WAIT);
+    let (records, _) =
+        votes::log::read(&sandbox.data_dir().join("votes.jsonl")).expect("read the vote log");
+    let kept = &records[0].attachments[0];
+    assert_eq!(
+        (kept.name.as_str(), kept.media_type.as_str(), kept.bytes),
+        ("chart.png", "image/png", 67)
+    );
+    let copy = std::fs::read(sandbox.data_dir().join("attachments").join(&kept.sha256))
+        .expect("kept in the data dir");
+    assert_eq!(copy, common::files::PNG);
+}

@@ -1484,3 +1484,189 @@ fn a_picked_theme_says_it_is_for_this_session_only() {
         "{text}"
     );
 }
+
+// ---- Attachments: Ctrl+O, the chips, taking one back ----------------------------
+
+fn attachment(name: &str, media_type: &str, bytes: u64) -> duel::attachment::Attachment {
+    duel::attachment::Attachment {
+        name: name.into(),
+        media_type: media_type.into(),
+        bytes,
+        sha256: format!("{:064x}", bytes),
+    }
+}
+
+fn entry(path: &str, bytes: Option<u64>) -> duel::app::msg::Entry {
+    duel::app::msg::Entry {
+        path: path.into(),
+        bytes,
+    }
+}
+
+/// Ctrl+O opens the path line and asks for the current folder; typing a folder asks
+/// for it; Tab completes to the entry selected; Enter on a folder opens it, on a file
+/// asks the world to read it. Nothing here touches the disk.
+#[test]
+fn ctrl_o_opens_a_path_line_that_completes_and_attaches_through_effects() {
+    let mut s = state();
+    let effects = update(&mut s, ctrl('o'), Instant::now());
+    assert!(
+        matches!(&effects[..], [Effect::ListDir(dir)] if dir.is_empty()),
+        "{effects:?}"
+    );
+    update(
+        &mut s,
+        Msg::Listed {
+            dir: String::new(),
+            entries: vec![entry("docs/", None), entry("chart.png", Some(412 * 1024))],
+        },
+        Instant::now(),
+    );
+    let picker = s.picker.as_ref().expect("the path line is open");
+    assert_eq!(picker.items.len(), 2);
+    assert_eq!(picker.items[1].detail, "412 KB");
+
+    // Typing filters the folder's entries by name.
+    type_text(&mut s, "cha");
+    let picker = s.picker.as_ref().expect("open");
+    assert_eq!(picker.current().map(|i| i.name.as_str()), Some("chart.png"));
+    // Erase back, pick the folder: Enter opens it and asks for its entries.
+    for _ in 0..3 {
+        update(&mut s, key(KeyCode::Backspace), Instant::now());
+    }
+    let effects = update(&mut s, key(KeyCode::Enter), Instant::now());
+    assert!(
+        matches!(&effects[..], [Effect::ListDir(dir)] if dir == "docs/"),
+        "{effects:?}"
+    );
+    assert_eq!(s.picker.as_ref().expect("open").query, "docs/");
+    // A listing of a folder no longer shown is dropped.
+    update(
+        &mut s,
+        Msg::Listed {
+            dir: String::new(),
+            entries: vec![entry("stale.png", Some(1))],
+        },
+        Instant::now(),
+    );
+    assert!(s.picker.as_ref().expect("open").items.is_empty());
+    update(
+        &mut s,
+        Msg::Listed {
+            dir: "docs/".into(),
+            entries: vec![entry("docs/spec.pdf", Some(2048))],
+        },
+        Instant::now(),
+    );
+    type_text(&mut s, "sp");
+    let effects = update(&mut s, key(KeyCode::Tab), Instant::now());
+    assert!(effects.is_empty());
+    assert_eq!(s.picker.as_ref().expect("open").query, "docs/spec.pdf");
+    let effects = update(&mut s, key(KeyCode::Enter), Instant::now());
+    assert!(
+        matches!(&effects[..], [Effect::Attach(path)] if path == "docs/spec.pdf"),
+        "{effects:?}"
+    );
+    assert!(s.picker.is_none(), "the path line closes");
+
+    // A path no entry matches is attached as typed; Esc closes without a word.
+    update(&mut s, ctrl('o'), Instant::now());
+    type_text(&mut s, "~/x.md");
+    let effects = update(&mut s, key(KeyCode::Enter), Instant::now());
+    assert!(
+        matches!(&effects[..], [Effect::Attach(path)] if path == "~/x.md"),
+        "{effects:?}"
+    );
+    update(&mut s, ctrl('o'), Instant::now());
+    assert!(update(&mut s, key(KeyCode::Esc), Instant::now()).is_empty());
+    assert!(s.picker.is_none());
+}
+
+/// A file read goes on a chip; the next prompt takes it to both sides (with where its
+/// bytes are), the turn and its vote record keep it by reference, and the chips are
+/// gone. Alt+Backspace on an empty prompt takes the last one back; on a prompt it
+/// edits the prompt.
+#[test]
+fn an_attached_file_goes_with_the_next_prompt_to_both_sides_and_into_the_vote() {
+    let mut s = state();
+    let chart = attachment("chart.png", "image/png", 412 * 1024);
+    let notes = attachment("notes.md", "text/markdown", 10);
+    for (path, a) in [("chart.png", &chart), ("notes.md", &notes)] {
+        update(
+            &mut s,
+            Msg::Attached {
+                path: path.into(),
+                result: Ok(a.clone()),
+            },
+            Instant::now(),
+        );
+    }
+    assert_eq!(s.attached, [chart.clone(), notes.clone()]);
+    assert_eq!(
+        duel::app::update::attach::chips(&s.attached),
+        ["📎 chart.png 412 KB", "📎 notes.md 10 B"]
+    );
+    // Taken back on an empty prompt, the newest first.
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::ALT)),
+        Instant::now(),
+    );
+    assert_eq!(s.attached, std::slice::from_ref(&chart));
+    // Alt+Backspace in a prompt edits it (a word back) and keeps the files.
+    type_text(&mut s, "what is this");
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::ALT)),
+        Instant::now(),
+    );
+    assert_eq!(s.input_text(), "what is ");
+    assert_eq!(s.attached, std::slice::from_ref(&chart));
+
+    // A file that could not be read says why and adds nothing.
+    update(
+        &mut s,
+        Msg::Attached {
+            path: "gone.png".into(),
+            result: Err("gone.png: no such file".into()),
+        },
+        Instant::now(),
+    );
+    assert_eq!(s.attached, std::slice::from_ref(&chart));
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|st| st.text.contains("gone.png: no such file"))
+    );
+
+    type_text(&mut s, "that");
+    let effects = update(&mut s, key(KeyCode::Enter), Instant::now());
+    let started: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start {
+                request,
+                generation,
+                ..
+            } => Some((request, *generation)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started.len(), 2);
+    let gens = [started[0].1, started[1].1];
+    for (request, _) in started {
+        let prompt = request.messages.last().expect("the prompt");
+        assert_eq!(prompt.content, "what is that");
+        assert_eq!(prompt.attachments, std::slice::from_ref(&chart));
+        assert!(
+            request.files.is_some(),
+            "the request knows where the bytes are"
+        );
+    }
+    assert!(s.attached.is_empty(), "the chips go with the prompt");
+    assert_eq!(s.turns[0].attachments, std::slice::from_ref(&chart));
+
+    finish_both(&mut s, gens);
+    let effects = update(&mut s, alt('1'), Instant::now());
+    assert_eq!(voted(&effects).attachments, [chart]);
+}

@@ -34,6 +34,10 @@ pub struct TurnRecord {
     pub attempt: u32,
     pub time: String,
     pub prompt: String,
+    /// The files sent with the prompt, by reference (their bytes are in the data
+    /// dir's attachments, so a resumed conversation sends the same ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
     pub vote: Option<Vote>,
     pub a: SideRecord,
     pub b: SideRecord,

@@ -213,6 +213,8 @@ impl Answer {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Turn {
     pub prompt: String,
+    /// The files sent with the prompt, by reference.
+    pub attachments: Vec<crate::attachment::Attachment>,
     /// Which pair of answers this is: 1 for the first, one more per regenerate.
     pub attempt: u32,
     pub time: jiff::Timestamp,
@@ -236,12 +238,19 @@ impl Turn {
     pub fn new(prompt: String, time: jiff::Timestamp, answers: [Answer; 2]) -> Self {
         Self {
             prompt,
+            attachments: Vec::new(),
             attempt: 1,
             time,
             answers,
             vote: None,
             earlier: Vec::new(),
         }
+    }
+
+    /// The turn with `attachments` sent with its prompt.
+    pub fn with_attachments(mut self, attachments: Vec<crate::attachment::Attachment>) -> Self {
+        self.attachments = attachments;
+        self
     }
 
     pub fn answer(&self, side: Side) -> &Answer {

@@ -588,6 +588,7 @@ mod tests {
             blind: true,
             judge: "llm:j".into(),
             prompt: pair.item.prompt().to_owned(),
+            attachments: Vec::new(),
             a: pair.answers[0].clone(),
             b: pair.answers[1].clone(),
             run: Some("r".into()),

@@ -269,6 +269,7 @@ mod tests {
             blind: true,
             judge: judge.into(),
             prompt: String::new(),
+            attachments: Vec::new(),
             a: side(a, item),
             b: side(b, item),
             run: Some("r1".into()),

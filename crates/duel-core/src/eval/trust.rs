@@ -366,6 +366,7 @@ mod tests {
             blind: true,
             judge: judge.into(),
             prompt: "p".into(),
+            attachments: Vec::new(),
             a: side(a, answer(a)),
             b: side(b, answer(b)),
             run: Some("r".into()),

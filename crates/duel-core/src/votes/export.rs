@@ -354,6 +354,7 @@ mod tests {
             blind: true,
             judge: "alice".into(),
             prompt: "second, with \"quotes\"\nand a line".into(),
+            attachments: Vec::new(),
             a: side("qwen-plus", "answer A", history("first A")),
             b: side("ernie-4.5", "answer B", history("first B")),
             run: None,

@@ -218,6 +218,7 @@ mod tests {
             blind: false,
             judge: "alice".into(),
             prompt: "p".into(),
+            attachments: Vec::new(),
             a: side("qwen-plus"),
             b: side("ernie-4.5"),
             run: None,

@@ -167,6 +167,7 @@ impl VoteRecord {
             blind: false,
             judge: judge.into(),
             prompt: "p".into(),
+            attachments: Vec::new(),
             a: side(a),
             b: side(b),
             run: None,
@@ -220,6 +221,9 @@ pub struct VoteRecord {
     pub blind: bool,
     pub judge: String,
     pub prompt: String,
+    /// The files sent with the prompt, by reference: never their content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
     pub a: SideRecord,
     pub b: SideRecord,
     /// The batch run (SPEC §8) whose pair this vote judged; absent for a chat turn.
@@ -282,6 +286,7 @@ pub struct Ballot {
     attempt: u32,
     blind: bool,
     prompt: String,
+    attachments: Vec<crate::attachment::Attachment>,
     sides: [SideRecord; 2],
     run: Option<String>,
     item: Option<String>,
@@ -306,6 +311,7 @@ impl Ballot {
             attempt,
             blind: false,
             prompt: prompt.to_owned(),
+            attachments: Vec::new(),
             sides,
             run: None,
             item: None,
@@ -330,6 +336,14 @@ impl Ballot {
             item: Some(item.id.to_owned()),
             category: item.category.map(str::to_owned),
             ..Self::turn(conversation, 1, 1, item.prompt, sides)
+        }
+    }
+
+    /// The files sent with the prompt.
+    pub fn attachments(self, attachments: Vec<crate::attachment::Attachment>) -> Self {
+        Self {
+            attachments,
+            ..self
         }
     }
 
@@ -361,6 +375,7 @@ impl Ballot {
             blind: self.blind,
             judge: judge.to_owned(),
             prompt: self.prompt,
+            attachments: self.attachments,
             a,
             b,
             run: self.run,
@@ -426,6 +441,7 @@ mod tests {
             blind: true,
             judge: "alice".into(),
             prompt: "why?".into(),
+            attachments: Vec::new(),
             a,
             b,
             run: None,
@@ -459,6 +475,7 @@ mod tests {
             blind: true,
             judge: "bob".into(),
             prompt: item().prompt.to_owned(),
+            attachments: Vec::new(),
             a,
             b,
             run: Some("r1".into()),

@@ -3,6 +3,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 use uuid::Uuid;
 
+use duel_core::attachment::Attachment;
 use duel_core::config::ModelSpec;
 use duel_core::conversation::ConversationFile;
 use duel_core::domain::Side;
@@ -38,6 +39,27 @@ pub enum Msg {
     /// Something the user should know that went wrong outside `update` (e.g. a theme
     /// that would not load).
     Problem(String),
+    /// A file of Ctrl+O was read and kept in the data dir, or could not be (why, with
+    /// its path); `path` as the user typed it.
+    Attached {
+        path: String,
+        result: Result<Attachment, String>,
+    },
+    /// The entries of the folder `dir` (as typed, `""` for the current one), for the
+    /// path line: each as it would be typed, folders ending in `/`.
+    Listed {
+        dir: String,
+        entries: Vec<Entry>,
+    },
+}
+
+/// A folder's entry, for the path line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// As typed: the folder typed, then the name; a folder ends in `/`.
+    pub path: String,
+    /// Its size; `None` for a folder.
+    pub bytes: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -60,4 +82,10 @@ pub enum Effect {
     Copy(String),
     /// Draw with this theme from now on (the theme picker previews each one it passes).
     SetTheme(String),
+    /// Read the file at `path` (as typed: `~` is the home folder), keep it in the
+    /// data dir and report back with `Msg::Attached`; off the loop, so a large file
+    /// never holds the screen up.
+    Attach(String),
+    /// List the folder `dir` (as typed) and report back with `Msg::Listed`.
+    ListDir(String),
 }

@@ -10,6 +10,9 @@ pub enum PickerKind {
     Model,
     /// A colour theme, previewed live.
     Theme,
+    /// A file to attach (Ctrl+O): the query is the path typed, the items the entries
+    /// of its folder and the files attached before.
+    File,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +56,18 @@ impl Picker {
         self.shown.get(self.selected).map(|&i| &self.items[i])
     }
 
+    /// The query becomes `query`, the filter follows.
+    pub(crate) fn set_query(&mut self, query: String) {
+        self.query = query;
+        self.filter();
+    }
+
+    /// New items (a folder listed), filtered by the query as it stands.
+    pub(crate) fn set_items(&mut self, items: Vec<PickerItem>) {
+        self.items = items;
+        self.filter();
+    }
+
     pub(crate) fn type_char(&mut self, c: char) {
         self.query.push(c);
         self.filter();
@@ -73,7 +88,12 @@ impl Picker {
 
     /// Keeps the items that fuzzy-match the query, best match first.
     fn filter(&mut self) {
-        let pattern = Pattern::parse(&self.query, CaseMatching::Ignore, Normalization::Smart);
+        // A path is matched by what follows its last `/`: the folder is what was listed.
+        let query = match self.kind {
+            PickerKind::File => self.query.rsplit('/').next().unwrap_or_default(),
+            _ => self.query.as_str(),
+        };
+        let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
         let mut scored: Vec<(usize, u32)> = self
@@ -81,7 +101,13 @@ impl Picker {
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                let haystack = format!("{} {}", item.name, item.detail);
+                let haystack = match self.kind {
+                    PickerKind::File => {
+                        let name = item.name.trim_end_matches('/');
+                        name.rsplit('/').next().unwrap_or(name).to_owned()
+                    }
+                    _ => format!("{} {}", item.name, item.detail),
+                };
                 let score = pattern.score(Utf32Str::new(&haystack, &mut buf), &mut matcher)?;
                 Some((i, score))
             })

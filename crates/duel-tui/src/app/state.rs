@@ -10,6 +10,7 @@ use ratatui_textarea::{TextArea, WrapMode};
 use uuid::Uuid;
 
 use super::picker::Picker;
+use duel_core::attachment::Attachment;
 use duel_core::config::{Config, KeyStatus, Layout, ModelSpec, WireKind};
 use duel_core::conversation::ConversationFile;
 use duel_core::domain::{Attempt, Message, Role, Side, Turn};
@@ -161,6 +162,10 @@ pub struct State {
     /// The vote log in the data dir: the demo's own for the offline demo models.
     pub votes_file: &'static str,
     pub input: TextArea<'static>,
+    /// Files attached to the next prompt (Ctrl+O), shown as chips above it.
+    pub attached: Vec<Attachment>,
+    /// Paths attached in this session, newest last: the path line offers them.
+    pub recent_paths: Vec<String>,
     /// Prompts sent, oldest first, for Up/Down recall.
     pub prompt_history: Vec<String>,
     /// Where Up/Down recall stands, and the draft it replaced.
@@ -226,6 +231,8 @@ impl State {
                 duel_core::votes::log::FILE_NAME
             },
             input: new_input(),
+            attached: Vec::new(),
+            recent_paths: Vec::new(),
             prompt_history: Vec::new(),
             recall: None,
             status: None,
@@ -319,6 +326,7 @@ impl State {
         for record in &file.turns {
             turns.push(Turn {
                 prompt: record.prompt.clone(),
+                attachments: record.attachments.clone(),
                 attempt: record.attempt,
                 time: record.time.parse().unwrap_or_else(|_| self.wall_time()),
                 answers: answers(&record.a, &record.b),
@@ -395,7 +403,10 @@ impl State {
             if answer.text.is_empty() {
                 continue;
             }
-            out.push(Message::new(Role::User, turn.prompt.clone()));
+            out.push(
+                Message::new(Role::User, turn.prompt.clone())
+                    .with_attachments(turn.attachments.clone()),
+            );
             out.push(Message::new(Role::Assistant, answer.text.clone()));
         }
         out

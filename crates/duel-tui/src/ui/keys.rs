@@ -70,6 +70,13 @@ pub(crate) fn picker_hints() -> String {
     format!(" type to filter · {hints} ")
 }
 
+/// The path line's own hints, for its bottom border.
+pub(crate) fn files_hints() -> String {
+    let (cut, pinned) = keymap::hints(KeyMode::Files, false);
+    let hints = join(&[cut, pinned].concat());
+    format!(" type a path · {hints} ")
+}
+
 fn join(hints: &[Hint]) -> String {
     hints
         .iter()
@@ -136,7 +143,7 @@ fn section(mode: KeyMode, theme: &Theme, room: usize) -> Vec<Line<'static>> {
         KeyMode::Compose => "compose: typing",
         KeyMode::Browse => "browse: keys act on the panes",
         KeyMode::Review => "review: one blind pair at a time",
-        KeyMode::Picker | KeyMode::Help => "",
+        KeyMode::Picker | KeyMode::Help | KeyMode::Files => "",
     };
     let key_style = Style::default()
         .fg(theme.heading)

@@ -35,13 +35,18 @@ pub(super) fn draw_picker(
     let title = match picker.kind {
         PickerKind::Model => format!(" Model for pane {} ", state.focus.label()),
         PickerKind::Theme => " Theme (previewed as you move) ".to_owned(),
+        PickerKind::File => " Attach a file to the next prompt ".to_owned(),
     };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::default().fg(theme.border_focused))
         .title(title)
         .title_bottom(Line::styled(
-            keys::picker_hints(),
+            if picker.kind == PickerKind::File {
+                keys::files_hints()
+            } else {
+                keys::picker_hints()
+            },
             Style::default().fg(theme.dim),
         ))
         .style(Style::default().bg(theme.bg).fg(theme.fg));
@@ -69,7 +74,12 @@ pub(super) fn draw_picker(
         ));
     }
     if picker.shown.is_empty() {
-        lines.push(Line::styled("  no match", Style::default().fg(theme.dim)));
+        let none = if picker.kind == PickerKind::File {
+            "  no match here: Enter attaches the path as typed"
+        } else {
+            "  no match"
+        };
+        lines.push(Line::styled(none, Style::default().fg(theme.dim)));
     }
     buf.render_widget(Paragraph::new(lines), inner);
 }

@@ -30,6 +30,15 @@ pub(super) fn draw_input(buf: &mut Buffer, area: Rect, state: &State, theme: &Th
             },
             Style::default().fg(theme.dim),
         ));
+    // The files that go with the next prompt, as chips on its top edge.
+    let block = crate::app::update::attach::chips(&state.attached)
+        .into_iter()
+        .fold(block, |block, chip| {
+            block.title(Line::styled(
+                format!(" {chip} "),
+                Style::default().fg(theme.fg).add_modifier(Modifier::BOLD),
+            ))
+        });
     if compose {
         let inner = block.inner(area);
         buf.render_widget(block, area);

@@ -62,7 +62,7 @@ impl Binding {
 
 use Action as A;
 use KeyCode as C;
-use KeyMode::{Browse, Compose, Help, Picker, Review};
+use KeyMode::{Browse, Compose, Files, Help, Picker, Review};
 
 const fn plain(c: char) -> Key {
     Key::Plain(C::Char(c))
@@ -132,6 +132,19 @@ pub(super) const BINDINGS: &[Binding] = &[
         "pick this pane's model",
     )
     .hint("Ctrl+P", "model", When::Idle),
+    bind(
+        Compose,
+        &[Key::Ctrl('o')],
+        A::AttachFile,
+        "attach a file to the next prompt",
+    )
+    .hint("Ctrl+O", "attach", When::Idle),
+    bind(
+        Compose,
+        &[Key::Alt(C::Backspace), Key::Ctrl('h')],
+        A::Detach,
+        "drop the last file attached (empty prompt)",
+    ),
     bind(
         Compose,
         &[Key::Plain(C::Esc)],
@@ -311,6 +324,46 @@ pub(super) const BINDINGS: &[Binding] = &[
         When::Always,
     ),
     bind(Picker, &[Key::Ctrl('c'), Key::Ctrl('q')], A::Quit, "quit"),
+    // The path line of Ctrl+O. Other characters type the path.
+    bind(
+        Files,
+        &[Key::Plain(C::Up), Key::Ctrl('p')],
+        A::PickerMoveUp,
+        "move up",
+    ),
+    bind(
+        Files,
+        &[Key::Plain(C::Down), Key::Ctrl('n')],
+        A::PickerMoveDown,
+        "",
+    )
+    .hint("↑/↓", "move", When::Always),
+    bind(
+        Files,
+        &[Key::Plain(C::Tab)],
+        A::FilesComplete,
+        "complete the path",
+    )
+    .hint("Tab", "complete", When::Always),
+    bind(
+        Files,
+        &[Key::Plain(C::Enter)],
+        A::FilesAttach,
+        "attach the file (or open the folder)",
+    )
+    .hint("Enter", "attach", When::Always),
+    bind(
+        Files,
+        &[Key::Plain(C::Backspace)],
+        A::PickerErase,
+        "erase a character",
+    ),
+    bind(Files, &[Key::Plain(C::Esc)], A::PickerCancel, "cancel").hint(
+        "Esc",
+        "cancel",
+        When::Always,
+    ),
+    bind(Files, &[Key::Ctrl('c'), Key::Ctrl('q')], A::Quit, "quit"),
     bind(Help, &[Key::Ctrl('q')], A::Quit, "quit"),
     bind(Help, &[Key::Ctrl('c')], A::Stop, "stop the answers").only(When::Streaming),
     bind(

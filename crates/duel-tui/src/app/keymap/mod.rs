@@ -19,6 +19,8 @@ pub enum KeyMode {
     Help,
     /// `duel review`: one blind pair of a run at a time.
     Review,
+    /// The path line of Ctrl+O: a file to attach to the next prompt.
+    Files,
 }
 
 impl From<Mode> for KeyMode {
@@ -82,6 +84,14 @@ pub enum Action {
     PreviousPair,
     /// Review: pass this pair for now; it comes back.
     SkipPair,
+    /// Open the path line to attach a file to the next prompt.
+    AttachFile,
+    /// On an empty prompt: take back the last file attached.
+    Detach,
+    /// The path line: complete the path to the entry selected.
+    FilesComplete,
+    /// The path line: attach the file (or open the folder) selected or typed.
+    FilesAttach,
 }
 
 /// One key, as a binding names it. A character matches whatever Shift it took to
@@ -283,9 +293,9 @@ pub fn help(mode: KeyMode) -> Vec<HelpRow> {
 mod tests {
     use super::*;
     use KeyCode as C;
-    use KeyMode::{Browse, Compose, Help, Picker, Review};
+    use KeyMode::{Browse, Compose, Files, Help, Picker, Review};
 
-    const MODES: [KeyMode; 5] = [Compose, Browse, Picker, Help, Review];
+    const MODES: [KeyMode; 6] = [Compose, Browse, Picker, Help, Review, Files];
 
     /// Every key event a binding could name, in a few spellings.
     fn events() -> Vec<KeyEvent> {
@@ -428,7 +438,7 @@ mod tests {
         };
         assert_eq!(
             line(&cut),
-            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Ctrl+P model · Esc browse"
+            "Enter send · Alt+Enter newline · Alt+1-4 vote · Tab focus · Ctrl+P model · Ctrl+O attach · Esc browse"
         );
         assert_eq!(line(&pinned), "F1 help · Ctrl+Q quit");
         let (cut, pinned) = hints(Browse, true);

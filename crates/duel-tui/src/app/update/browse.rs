@@ -25,7 +25,7 @@ pub(super) fn regenerate(state: &mut State, now: Instant) -> Vec<Effect> {
     // A new pair of answers to the same prompt, with a vote of its own; the pair it
     // replaces stays in the turn with its vote.
     let before = state.turns.len();
-    let effects = send_prompt(state, turn.prompt.clone(), now);
+    let effects = send_prompt(state, turn.prompt.clone(), turn.attachments.clone(), now);
     let new = if state.turns.len() > before {
         state.turns.pop()
     } else {

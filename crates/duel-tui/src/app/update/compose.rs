@@ -6,6 +6,7 @@ use ratatui_textarea::CursorMove;
 
 use crate::app::msg::Effect;
 use crate::app::state::{Mode, Scroll, State, StatusKind, new_input};
+use duel_core::attachment::{Attachment, Store};
 use duel_core::domain::{Answer, Message, Role, Side, Turn};
 use duel_core::request::ChatRequest;
 
@@ -25,16 +26,24 @@ pub(super) fn send(state: &mut State, now: Instant) -> Vec<Effect> {
     if prompt.trim().is_empty() {
         return Vec::new();
     }
-    let effects = send_prompt(state, prompt, now);
+    let attached = state.attached.clone();
+    let effects = send_prompt(state, prompt, attached, now);
     if !effects.is_empty() {
         state.recall = None;
         state.input = new_input();
+        state.attached.clear();
     }
     effects
 }
 
-/// Starts a turn: `prompt` goes to both sides at the same moment.
-pub(super) fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Vec<Effect> {
+/// Starts a turn: `prompt`, with the files `attached`, goes to both sides at the same
+/// moment.
+pub(super) fn send_prompt(
+    state: &mut State,
+    prompt: String,
+    attached: Vec<Attachment>,
+    now: Instant,
+) -> Vec<Effect> {
     if state.streaming() {
         state.set_status(
             StatusKind::Warning,
@@ -46,8 +55,9 @@ pub(super) fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Ve
     let answers = Side::BOTH.map(|side| {
         let spec = state.side(side).model.clone();
         let mut messages = state.history(side);
-        messages.push(Message::new(Role::User, prompt.clone()));
-        let request = ChatRequest::for_model(&spec, messages);
+        messages.push(Message::new(Role::User, prompt.clone()).with_attachments(attached.clone()));
+        let request =
+            ChatRequest::for_model(&spec, messages).with_files(Store::new(&state.data_dir));
         let generation = state.next_generation;
         state.next_generation += 1;
         let answer = Answer::new(spec.model_ref(), generation, now);
@@ -61,7 +71,7 @@ pub(super) fn send_prompt(state: &mut State, prompt: String, now: Instant) -> Ve
     });
     state
         .turns
-        .push(Turn::new(prompt.clone(), state.wall_time(), answers));
+        .push(Turn::new(prompt.clone(), state.wall_time(), answers).with_attachments(attached));
     if state.prompt_history.last() != Some(&prompt) {
         state.prompt_history.push(prompt);
     }

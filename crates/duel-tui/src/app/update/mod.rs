@@ -3,6 +3,7 @@
 //! results back as `Msg`s. Keys become actions through the one keymap
 //! (`super::keymap`); each domain's actions live in a module of their own.
 
+pub mod attach;
 mod browse;
 mod compose;
 mod pickers;
@@ -58,11 +59,25 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             state.set_status(StatusKind::Error, text);
             Vec::new()
         }
+        Msg::Attached { path, result } => {
+            attach::on_attached(state, path, result);
+            Vec::new()
+        }
+        Msg::Listed { dir, entries } => {
+            attach::on_listed(state, &dir, entries);
+            Vec::new()
+        }
     }
 }
 
 fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
-    let mode = if state.picker.is_some() {
+    let files = state
+        .picker
+        .as_ref()
+        .is_some_and(|p| p.kind == super::picker::PickerKind::File);
+    let mode = if files {
+        KeyMode::Files
+    } else if state.picker.is_some() {
         KeyMode::Picker
     } else if state.show_help {
         KeyMode::Help
@@ -86,6 +101,7 @@ fn on_key(state: &mut State, key: KeyEvent, now: Instant) -> Vec<Effect> {
     }
     match mode {
         KeyMode::Picker => pickers::picker_key(state, key, action, now),
+        KeyMode::Files => attach::files_key(state, key, action),
         KeyMode::Help => {
             // Any key closes the help; Ctrl+C goes on to do what it does.
             state.show_help = false;
@@ -167,14 +183,18 @@ fn act(state: &mut State, action: Action, key: KeyEvent, now: Instant) -> Vec<Ef
             state.set_status(StatusKind::Info, format!("sync scroll {on}"));
         }
         Action::Help => state.show_help = true,
-        // The picker's own keys act only while it is open.
+        Action::AttachFile => return attach::open(state),
+        Action::Detach => attach::detach(state, key),
+        // The picker's and the path line's own keys act only while they are open.
         Action::PickerMoveUp
         | Action::PickerMoveDown
         | Action::PickerPageUp
         | Action::PickerPageDown
         | Action::PickerErase
         | Action::PickerPick
-        | Action::PickerCancel => {}
+        | Action::PickerCancel
+        | Action::FilesComplete
+        | Action::FilesAttach => {}
     }
     Vec::new()
 }

@@ -84,6 +84,8 @@ pub(super) fn picker_key(
                     );
                     Vec::new()
                 }
+                // The path line has keys of its own (`attach::files_key`).
+                PickerKind::File => Vec::new(),
             };
         }
         Some(Action::PickerMoveUp) => picker.move_by(-1),

@@ -43,6 +43,7 @@ pub(super) fn vote(state: &mut State, vote: Vote) -> Vec<Effect> {
         &turn.prompt,
         [a, b],
     )
+    .attachments(turn.attachments.clone())
     .blind(state.names_hidden())
     .cast(vote, &state.judge, stamp);
     state.turns[index].vote = Some(vote);
@@ -161,6 +162,7 @@ pub(super) fn save_conversation(state: &State) -> Effect {
             attempt: turn.attempt,
             time: timestamp(turn.time),
             prompt: turn.prompt.clone(),
+            attachments: turn.attachments.clone(),
             vote: turn.vote,
             a: SideRecord::of(turn.answer(Side::A), None),
             b: SideRecord::of(turn.answer(Side::B), None),

@@ -198,7 +198,7 @@ impl CachedTurn {
             if !before.is_empty() {
                 prompt.push(Line::default());
             }
-            prompt.extend(prompt_lines(&turn.prompt, width, theme));
+            prompt.extend(prompt_lines(&turn.prompt, &turn.attachments, width, theme));
         }
         let mut cached = Self {
             key,

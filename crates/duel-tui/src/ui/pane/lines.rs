@@ -11,6 +11,7 @@ use super::cache::TurnKey;
 use crate::theme::Theme;
 use crate::ui::markdown::{Highlights, Streamed};
 use crate::ui::wrap::{wrap_note, wrap_spans, wrap_text};
+use duel_core::attachment::{Attachment, size};
 use duel_core::domain::{Answer, AnswerState, Finish, Message, Retry, Role, Side, Turn, Vote};
 use duel_core::text::sanitize;
 
@@ -153,7 +154,13 @@ pub(crate) fn message_lines(
     lines
 }
 
-pub(super) fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+/// A turn's prompt, then the files that went with it, named (images are not drawn).
+pub(super) fn prompt_lines(
+    prompt: &str,
+    attachments: &[Attachment],
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let user = Style::default().fg(theme.user).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
     for (i, line) in sanitize(prompt).split('\n').enumerate() {
@@ -162,6 +169,20 @@ pub(super) fn prompt_lines(prompt: &str, width: usize, theme: &Theme) -> Vec<Lin
             &[
                 Span::styled(marker, user),
                 Span::styled(line.to_owned(), user),
+            ],
+            width,
+        ));
+    }
+    let dim = Style::default().fg(theme.dim);
+    for attachment in attachments {
+        lines.extend(wrap_spans(
+            &[
+                Span::styled("  📎 ", dim),
+                Span::styled(sanitize(&attachment.name), user),
+                Span::styled(
+                    format!(" · {} · {}", attachment.media_type, size(attachment.bytes)),
+                    dim,
+                ),
             ],
             width,
         ));
