@@ -306,7 +306,7 @@ fn export_writes_each_format() {
         "{out}"
     );
     assert!(
-        out.contains(",\"question 0, with \"\"quotes\"\"\nand a line\",,,,,\n"),
+        out.contains(",\"question 0, with \"\"quotes\"\"\nand a line\",,,,,,\n"),
         "{out}"
     );
 }

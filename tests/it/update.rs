@@ -1670,3 +1670,69 @@ fn an_attached_file_goes_with_the_next_prompt_to_both_sides_and_into_the_vote() 
     let effects = update(&mut s, alt('1'), Instant::now());
     assert_eq!(voted(&effects).attachments, [chart]);
 }
+
+/// The saved conversation keeps a turn's files by reference; resumed, the next
+/// prompt sends them again with the history (the same SHA-256, so the same bytes from
+/// the data dir), and a regenerate sends them again with the prompt.
+#[test]
+fn a_resumed_conversation_sends_its_files_again_with_the_history() {
+    let mut s = state();
+    let chart = attachment("chart.png", "image/png", 2048);
+    update(
+        &mut s,
+        Msg::Attached {
+            path: "chart.png".into(),
+            result: Ok(chart.clone()),
+        },
+        Instant::now(),
+    );
+    let gens = send(&mut s, "what is this?");
+    let effects = finish_after_text(&mut s, gens);
+    let json = saved_json(&effects);
+    assert_eq!(json["turns"][0]["attachments"][0]["sha256"], chart.sha256);
+    assert!(
+        !json.to_string().contains("base64"),
+        "references only, never content"
+    );
+
+    let file: duel::conversation::ConversationFile = serde_json::from_value(json).unwrap();
+    let mut resumed = state_resumed(file);
+    type_text(&mut resumed, "and now?");
+    let effects = update(&mut resumed, key(KeyCode::Enter), Instant::now());
+    for effect in &effects {
+        if let Effect::Start { request, .. } = effect {
+            let first = &request.messages[0];
+            assert_eq!(first.content, "what is this?");
+            assert_eq!(first.attachments, std::slice::from_ref(&chart));
+            assert!(request.messages.last().unwrap().attachments.is_empty());
+        }
+    }
+
+    // A regenerate of a turn with files sends them again.
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Attached {
+            path: "chart.png".into(),
+            result: Ok(chart.clone()),
+        },
+        Instant::now(),
+    );
+    let gens = send(&mut s, "what is this?");
+    finish_both(&mut s, gens);
+    browse(&mut s);
+    let effects = update(&mut s, key(KeyCode::Char('r')), Instant::now());
+    let again = effects.iter().find_map(|e| match e {
+        Effect::Start { request, .. } => Some(request),
+        _ => None,
+    });
+    let prompt = again.expect("regenerated").messages.last().unwrap();
+    assert_eq!(prompt.attachments, std::slice::from_ref(&chart));
+}
+
+/// Both answers get text and end; the effects of the last event (the save).
+fn finish_after_text(state: &mut State, gens: [u64; 2]) -> Vec<Effect> {
+    event(state, Side::A, gens[0], StreamEvent::Text("a dot".into()));
+    event(state, Side::B, gens[1], StreamEvent::Text("a pixel".into()));
+    finish_after(state, gens)
+}

@@ -66,7 +66,11 @@ fn dpo_line(record: &VoteRecord) -> Option<DpoLine> {
     };
     // The chosen side's history (system included): what produced the chosen answer.
     let mut prompt = chosen.history.clone().unwrap_or_default();
-    prompt.push(Message::new(Role::User, record.prompt.clone()));
+    // The files of the prompt by reference, as everywhere (never their bytes).
+    prompt.push(
+        Message::new(Role::User, record.prompt.clone())
+            .with_attachments(record.attachments.clone()),
+    );
     let assistant = |side: &SideRecord| [Message::new(Role::Assistant, side.answer.clone())];
     Some(DpoLine {
         prompt,
@@ -164,7 +168,7 @@ fn unix_seconds(time: &str) -> Option<f64> {
 
 /// The side's whole conversation up to this answer, without the system prompt:
 /// FastChat's battle conversations hold only user and assistant turns.
-fn conversation(side: &SideRecord, prompt: &str) -> Vec<Message> {
+fn conversation(side: &SideRecord, record: &VoteRecord) -> Vec<Message> {
     let mut messages: Vec<Message> = side
         .history
         .iter()
@@ -172,7 +176,10 @@ fn conversation(side: &SideRecord, prompt: &str) -> Vec<Message> {
         .filter(|m| m.role != Role::System)
         .cloned()
         .collect();
-    messages.push(Message::new(Role::User, prompt));
+    messages.push(
+        Message::new(Role::User, record.prompt.clone())
+            .with_attachments(record.attachments.clone()),
+    );
     messages.push(Message::new(Role::Assistant, side.answer.clone()));
     messages
 }
@@ -188,8 +195,8 @@ fn arena_battle(record: &VoteRecord) -> ArenaBattle<'_> {
         model_b: &record.b.model,
         winner: winner(record.vote),
         judge: &record.judge,
-        conversation_a: conversation(&record.a, &record.prompt),
-        conversation_b: conversation(&record.b, &record.prompt),
+        conversation_a: conversation(&record.a, record),
+        conversation_b: conversation(&record.b, record),
         turn: record.turn,
         anony: record.blind,
         language: language::detect(&record.prompt),
@@ -248,8 +255,16 @@ fn csv_header() -> Vec<String> {
 }
 
 /// A batch run's fields, last (after the prompt) so that older columns keep their
-/// places; empty for a chat vote.
-const EVAL_COLUMNS: [&str; 5] = ["run", "item", "category", "reason", "verdicts"];
+/// places; empty for a chat vote. Then the names of the files sent with the prompt
+/// (`; ` between them).
+const EVAL_COLUMNS: [&str; 6] = [
+    "run",
+    "item",
+    "category",
+    "reason",
+    "verdicts",
+    "attachments",
+];
 
 fn side_cells(side: &SideRecord) -> [String; 8] {
     let number = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
@@ -302,6 +317,13 @@ fn write_csv(records: &[VoteRecord], out: &mut impl Write) -> io::Result<usize> 
                 .as_ref()
                 .map(|v| v.iter().map(|v| v.letter()).collect::<Vec<_>>().join(" "))
                 .unwrap_or_default(),
+        );
+        cells.push(
+            r.attachments
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
         );
         csv.write_record(&cells)?;
     }
@@ -571,7 +593,7 @@ mod tests {
         let tail: Vec<&str> = rows[1]
             .iter()
             .rev()
-            .take(5)
+            .take(6)
             .rev()
             .map(String::as_str)
             .collect();
@@ -582,9 +604,51 @@ mod tests {
                 "math-2",
                 "reasoning",
                 "A shows its steps.",
-                "A B"
+                "A B",
+                ""
             ]
         );
+    }
+
+    /// The files of a prompt: named in the CSV, by reference in the user message of
+    /// arena battles and of dpo prompts, never their content.
+    #[test]
+    fn exports_name_a_prompt_s_files_by_reference() {
+        let mut r = record(Vote::A);
+        let file = |name: &str, media_type: &str| crate::attachment::Attachment {
+            name: name.into(),
+            media_type: media_type.into(),
+            bytes: 10,
+            sha256: "ab".repeat(32),
+        };
+        r.attachments = vec![
+            file("chart.png", "image/png"),
+            file("spec.md", "text/markdown"),
+        ];
+        let (_, text) = export(std::slice::from_ref(&r), Format::Csv);
+        let rows = parse_csv(&text);
+        assert_eq!(
+            rows[1].last().map(String::as_str),
+            Some("chart.png; spec.md")
+        );
+        let reference = serde_json::json!({
+            "name": "chart.png", "media_type": "image/png", "bytes": 10, "sha256": "ab".repeat(32)
+        });
+        let (_, text) = export(std::slice::from_ref(&r), Format::Arena);
+        let battles: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let user = &battles[0]["conversation_a"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .nth(1)
+            .unwrap();
+        assert_eq!(user["attachments"][0], reference);
+        let (_, text) = export(&[r], Format::Dpo);
+        let line: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let prompt = line["prompt"].as_array().unwrap().last().unwrap();
+        assert_eq!(prompt["attachments"][0], reference);
+        assert_eq!(prompt["attachments"][1]["name"], "spec.md");
     }
 
     #[test]
@@ -603,7 +667,7 @@ mod tests {
             "id,time,conversation,turn,attempt,vote,blind,judge,\
              model_a,provider_a,model_id_a,finish_a,ttft_ms_a,total_ms_a,input_tokens_a,output_tokens_a,\
              model_b,provider_b,model_id_b,finish_b,ttft_ms_b,total_ms_b,input_tokens_b,output_tokens_b,\
-             error_a,error_b,prompt,run,item,category,reason,verdicts"
+             error_a,error_b,prompt,run,item,category,reason,verdicts,attachments"
         );
         let row: std::collections::HashMap<&str, &str> = rows[0]
             .iter()
