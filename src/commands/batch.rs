@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::UsageError;
 use super::progress::{Finished, Lane, Progress};
+use crate::attachment::Store;
 use crate::cli::BatchArgs;
 use crate::config::{Config, ModelSpec};
 use crate::cost::Prices;
@@ -56,6 +57,13 @@ pub async fn batch(
         Some(wanted) => resume(config, wanted, data_dir)?,
         None => new_or_same(config, args, pair, data_dir)?,
     };
+    // The files the items attach are kept in the data dir before anything is asked:
+    // the requests send them from there, and the run's records name them by SHA-256.
+    let store = Store::new(data_dir);
+    for item in &plan.items {
+        item.keep_files(&store)
+            .map_err(|e| anyhow::anyhow!("item {}: {e}", item.id))?;
+    }
     plan.announce();
     let started = Instant::now();
     let mut progress = plan.progress();
@@ -63,6 +71,7 @@ pub async fn batch(
         key: item,
         model,
         messages: plan.items[item].messages.clone(),
+        files: Some(store.clone()),
     });
     let running = batch::start(
         &plan.models,

@@ -203,6 +203,7 @@ async fn ask_grader(
                 key: i,
                 model: 0,
                 messages: vec![Message::new(Role::User, rubric_prompt(task, rubric))],
+                files: None,
             }
         });
         let mut running = batch::start(

@@ -138,6 +138,7 @@ async fn ask(
                     Role::User,
                     judge::prompt(template, &judging.open[i].pair, order),
                 )],
+                files: None,
             })
             .collect();
         let mut again = Vec::new();

@@ -1462,3 +1462,51 @@ fn the_report_s_words_follow_the_evidence_in_three_runs() {
         }
     }
 }
+
+/// A suite item's `attach` list (paths relative to the suite) goes to both models with
+/// its prompt, kept once in the data dir; a file that cannot be attached is named
+/// with the suite's file and line before anything is sent.
+#[test]
+fn a_suite_item_s_files_go_to_both_models_and_a_missing_one_is_named_by_line() {
+    let server = MockServer::respond(|_, _| Reply::sse(&openai_stream(&["seen"], 7, 1)));
+    let home = Home::new();
+    let config = home.config(&server.url(), &PAIR, "");
+    std::fs::create_dir(home.path().join("img")).unwrap();
+    let chart = home.path().join("img").join("chart.png");
+    std::fs::write(&chart, common::files::PNG).unwrap();
+    std::fs::write(home.path().join("spec.md"), "ship it\n").unwrap();
+
+    let bad = home.suite(
+        "bad.jsonl",
+        "{\"prompt\": \"fine\"}\n{\"prompt\": \"look\", \"attach\": [\"img/gone.png\"]}\n",
+    );
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &bad]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.jsonl:2: attach: "), "{err}");
+    assert!(err.contains("gone.png: no such file"), "{err}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+
+    let suite = home.suite(
+        "suite.jsonl",
+        "{\"id\": \"chart\", \"prompt\": \"what is it?\", \"attach\": [\"img/chart.png\", \"spec.md\"]}\n",
+    );
+    let (code, _, err) = run(&mut home.duel(&config, &["batch", &suite]));
+    assert_eq!(code, 0, "{err}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "both models");
+    for request in &requests {
+        let content = &request.json()["messages"][0]["content"];
+        assert_eq!(
+            content[0]["text"],
+            "--- file: spec.md ---\nship it\n--- end of spec.md ---\n\nwhat is it?"
+        );
+        let url = content[1]["image_url"]["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("data:image/png;base64,iVBORw0KGgo"),
+            "{url}"
+        );
+    }
+    let (kept, _) = duel::attachment::read(&chart).unwrap();
+    let copy = std::fs::read(home.path().join("data/attachments").join(&kept.sha256)).unwrap();
+    assert_eq!(copy, common::files::PNG, "kept once in the data dir");
+}

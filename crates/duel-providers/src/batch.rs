@@ -52,6 +52,8 @@ pub struct Request<K> {
     pub key: K,
     pub model: usize,
     pub messages: Vec<Message>,
+    /// Where the messages' attachments are kept; `None` when they have none.
+    pub files: Option<duel_core::attachment::Store>,
 }
 
 /// A request's final answer, and how many times it was sent.
@@ -145,7 +147,8 @@ async fn send<K>(
     global: &Semaphore,
     retries: Retries,
 ) -> Done<K> {
-    let chat = ChatRequest::for_model(model, request.messages);
+    let mut chat = ChatRequest::for_model(model, request.messages);
+    chat.files = request.files;
     let mut history = chat.history_with_system();
     history.pop();
     let (mut rate_limited, mut other, mut sent) = (0, 0, 0);

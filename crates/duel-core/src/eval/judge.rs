@@ -458,6 +458,7 @@ mod tests {
                 reference: reference.map(Into::into),
                 fields: Default::default(),
                 checks: Default::default(),
+                sources: Vec::new(),
             },
             models: ["x".into(), "y".into()],
             answers: [

@@ -146,9 +146,14 @@ impl Run {
         std::fs::rename(&temp, self.dir.join(name))
     }
 
-    /// The items of the run, from its copy of the suite.
+    /// The items of the run, from its copy of the suite; the files the suite names
+    /// (checks' files, `attach` lists) are where the suite was.
     pub fn items(&self) -> Result<Vec<Item>, super::suite::SuiteError> {
-        super::suite::load(&self.dir.join(self.suite_copy_name()))
+        let copy = self.dir.join(self.suite_copy_name());
+        match self.info.suite.parent() {
+            Some(dir) if dir.is_dir() => super::suite::load_in(&copy, dir),
+            _ => super::suite::load(&copy),
+        }
     }
 
     fn suite_copy_name(&self) -> String {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::check::{Check, Checks};
+use crate::attachment::{self, Store};
 use crate::domain::{Message, Role};
 
 /// One prompt of a suite.
@@ -29,9 +30,35 @@ pub struct Item {
     pub fields: BTreeMap<String, String>,
     /// The checks on each model's answer: the suite's defaults, then the item's own.
     pub checks: Checks,
+    /// Where the files of its `attach` list were read from, in the order of its
+    /// prompt's attachments: they are kept in the data dir before the item is asked.
+    pub sources: Vec<PathBuf>,
 }
 
 impl Item {
+    /// Keeps the files its prompt attaches in `store` (once each), read again from
+    /// where the suite names them; a file changed since the suite was read is an
+    /// error, not a different file sent under the same name.
+    pub fn keep_files(&self, store: &Store) -> Result<(), String> {
+        let attached = self.messages.last().map_or(&[][..], |m| &m.attachments[..]);
+        for (attachment, source) in attached.iter().zip(&self.sources) {
+            if store.path(&attachment.sha256).exists() {
+                continue;
+            }
+            let (now, content) = attachment::read(source).map_err(|e| e.to_string())?;
+            if now.sha256 != attachment.sha256 {
+                return Err(format!(
+                    "{}: changed since the suite was read",
+                    source.display()
+                ));
+            }
+            store
+                .keep(attachment, &content)
+                .map_err(|e| format!("{}: not kept in the data dir: {e}", attachment.name))?;
+        }
+        Ok(())
+    }
+
     /// The characters its messages send, for an input count a server did not give.
     pub fn sent_chars(&self) -> usize {
         self.messages
@@ -50,6 +77,7 @@ impl Item {
             reference: None,
             fields: BTreeMap::new(),
             checks: Checks::default(),
+            sources: Vec::new(),
         }
     }
 
@@ -68,6 +96,11 @@ impl Item {
             id: &self.id,
             category: self.category.as_deref(),
             prompt: self.prompt(),
+            attachments: self
+                .messages
+                .iter()
+                .rfind(|m| m.role == Role::User)
+                .map_or(&[][..], |m| &m.attachments[..]),
         }
     }
 
@@ -115,8 +148,15 @@ impl fmt::Display for SuiteError {
 
 impl std::error::Error for SuiteError {}
 
-/// Reads the suite at `path`, its format told by its extension.
+/// Reads the suite at `path`, its format told by its extension; the paths of its
+/// checks and its `attach` lists are relative to its folder.
 pub fn load(path: &Path) -> Result<Vec<Item>, SuiteError> {
+    load_in(path, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Reads the suite at `path` with its relative paths taken from `dir` (a run's copy
+/// of a suite reads its files where the suite itself was).
+pub fn load_in(path: &Path, dir: &Path) -> Result<Vec<Item>, SuiteError> {
     let fail = |message: String| SuiteError {
         path: path.to_owned(),
         problems: vec![Problem { line: 0, message }],
@@ -139,7 +179,6 @@ pub fn load(path: &Path) -> Result<Vec<Item>, SuiteError> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let dir = path.parent().unwrap_or(Path::new("."));
     let (items, mut problems) = match extension.as_deref() {
         Some("jsonl") => parse_jsonl(&text, dir),
         Some("csv") => parse_csv(&text, dir),
@@ -191,6 +230,7 @@ fn parse_txt(text: &str) -> Vec<(usize, Item)> {
                 reference: None,
                 fields: BTreeMap::new(),
                 checks: Checks::default(),
+                sources: Vec::new(),
             };
             (i + 1, item)
         })
@@ -320,6 +360,16 @@ fn jsonl_item(
     };
     let category = text_field("category")?;
     let reference = text_field("reference")?;
+    let attach = match object.remove("attach") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(paths)) => paths
+            .iter()
+            .map(|p| p.as_str().map(str::to_owned))
+            .collect::<Option<Vec<String>>>()
+            .ok_or("\"attach\" must be a list of paths (relative to the suite)")?,
+        Some(_) => return Err("\"attach\" must be a list of paths (relative to the suite)".into()),
+    };
+    let (messages, sources) = attached(messages, &attach, dir)?;
     let fields = object
         .into_iter()
         .map(|(key, value)| match value {
@@ -334,7 +384,29 @@ fn jsonl_item(
         reference,
         fields,
         checks,
+        sources,
     })
+}
+
+/// `messages` with the files of `attach` (paths relative to the suite's folder `dir`)
+/// on the last user message, read and checked now; and where each was read from.
+fn attached(
+    mut messages: Vec<Message>,
+    attach: &[String],
+    dir: &Path,
+) -> Result<(Vec<Message>, Vec<PathBuf>), String> {
+    let mut sources = Vec::with_capacity(attach.len());
+    let mut attachments = Vec::with_capacity(attach.len());
+    for path in attach.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let source = dir.join(path);
+        let (attachment, _) = attachment::read(&source).map_err(|e| format!("attach: {e}"))?;
+        attachments.push(attachment);
+        sources.push(source);
+    }
+    if let Some(last) = messages.last_mut() {
+        last.attachments.extend(attachments);
+    }
+    Ok((messages, sources))
 }
 
 /// A `messages` list: user and assistant turns (a system message first at most),
@@ -382,6 +454,7 @@ fn parse_csv(text: &str, dir: &Path) -> Parsed {
     let (id_column, category_column, reference_column) =
         (column("id"), column("category"), column("reference"));
     let (assert_column, expected_column) = (column("assert"), column("expected"));
+    let attach_column = column("attach");
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
@@ -419,6 +492,7 @@ fn parse_csv(text: &str, dir: &Path) -> Parsed {
                     reference_column,
                     assert_column,
                     expected_column,
+                    attach_column,
                 ]
                 .contains(&Some(*i))
             })
@@ -431,13 +505,26 @@ fn parse_csv(text: &str, dir: &Path) -> Parsed {
                 continue;
             }
         };
+        // `;` between the paths of a row's files.
+        let attach: Vec<String> = cell(attach_column)
+            .map(|c| c.split(';').map(str::to_owned).collect())
+            .unwrap_or_default();
+        let (messages, sources) =
+            match attached(vec![Message::new(Role::User, prompt)], &attach, dir) {
+                Ok(attached) => attached,
+                Err(message) => {
+                    problems.push(Problem { line, message });
+                    continue;
+                }
+            };
         let item = Item {
             id: cell(id_column).unwrap_or_else(|| line.to_string()),
-            messages: vec![Message::new(Role::User, prompt)],
+            messages,
             category: cell(category_column),
             reference: cell(reference_column),
             fields,
             checks,
+            sources,
         };
         items.push((line, item));
     }

@@ -274,6 +274,8 @@ pub struct RunItem<'a> {
     pub category: Option<&'a str>,
     /// The item's last user message, which the pair answered.
     pub prompt: &'a str,
+    /// The files that message attaches.
+    pub attachments: &'a [crate::attachment::Attachment],
 }
 
 /// A vote before it is cast: the pair of answers it is about, in whatever setting
@@ -335,6 +337,7 @@ impl Ballot {
             run: Some(run.to_owned()),
             item: Some(item.id.to_owned()),
             category: item.category.map(str::to_owned),
+            attachments: item.attachments.to_vec(),
             ..Self::turn(conversation, 1, 1, item.prompt, sides)
         }
     }
@@ -422,6 +425,7 @@ mod tests {
             id: "math-2",
             category: Some("reasoning"),
             prompt: "the question",
+            attachments: &[],
         }
     }
 
