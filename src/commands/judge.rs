@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use super::UsageError;
 use super::progress::{Finished, Lane, Progress};
+use crate::attachment::{Attachment, Input, Kind, Store};
 use crate::cli::JudgeArgs;
 use crate::config::{Config, ModelSpec, TEMPLATE_NEEDS, duel_command};
 use crate::domain::{Message, Role};
@@ -47,6 +48,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
     let files = Files {
         votes: data_dir.join(pairs::votes_file(&found.ready)),
         judgments: judge::judgments_path(run.dir()),
+        attachments: Store::new(data_dir),
     };
     let (votes, _) =
         log::read(&files.votes).with_context(|| format!("reading {}", files.votes.display()))?;
@@ -98,6 +100,33 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
     Ok(u8::from(summary.failed > 0 || summary.given_up > 0))
 }
 
+/// The judge's request for a pair: the item's files go with it where the judge takes
+/// them (images to a judge that sees them; text files and PDFs as for any model); an
+/// image it cannot see is named before the judging prompt instead, so it knows the
+/// answers may speak of something it was not shown.
+fn judge_message(judge: &ModelSpec, pair: &pairs::Pair, text: String) -> Message {
+    let files = pair.item.run_item().attachments;
+    let (seen, unseen): (Vec<Attachment>, Vec<Attachment>) = files
+        .iter()
+        .cloned()
+        .partition(|a| a.kind() != Kind::Image || judge.takes(Input::Image));
+    let text = if unseen.is_empty() {
+        text
+    } else {
+        let names: Vec<&str> = unseen.iter().map(|a| a.name.as_str()).collect();
+        format!(
+            "[The user's prompt came with {} you cannot see: {}. Judge the answers on what you can check.]\n\n{text}",
+            if unseen.len() == 1 {
+                "an image"
+            } else {
+                "images"
+            },
+            names.join(", ")
+        )
+    };
+    Message::new(Role::User, text).with_attachments(seen)
+}
+
 /// One lane for the judge, each pair's group waiting for the orders still to ask.
 fn progress(judge_name: &str, round: &[(usize, Order)]) -> Progress {
     let mut sizes = std::collections::HashMap::new();
@@ -131,14 +160,15 @@ async fn ask(
     while !round.is_empty() && !judging.summary.stopped {
         let requests: Vec<Request<(usize, Order)>> = round
             .iter()
-            .map(|&(i, order)| Request {
-                key: (i, order),
-                model: 0,
-                messages: vec![Message::new(
-                    Role::User,
-                    judge::prompt(template, &judging.open[i].pair, order),
-                )],
-                files: None,
+            .map(|&(i, order)| {
+                let pair = &judging.open[i].pair;
+                let text = judge::prompt(template, pair, order);
+                Request {
+                    key: (i, order),
+                    model: 0,
+                    messages: vec![judge_message(model, pair, text)],
+                    files: Some(files.attachments.clone()),
+                }
             })
             .collect();
         let mut again = Vec::new();
@@ -165,6 +195,8 @@ async fn ask(
 struct Files {
     votes: PathBuf,
     judgments: PathBuf,
+    /// Where the files of the items' prompts are kept.
+    attachments: Store,
 }
 
 impl Files {

@@ -1510,3 +1510,59 @@ fn a_suite_item_s_files_go_to_both_models_and_a_missing_one_is_named_by_line() {
     let copy = std::fs::read(home.path().join("data/attachments").join(&kept.sha256)).unwrap();
     assert_eq!(copy, common::files::PNG, "kept once in the data dir");
 }
+
+/// A judge of an item with an image: a judge that takes images is sent it with the
+/// judging prompt; one that takes none is told the prompt had it. The judge's votes
+/// name the file.
+#[test]
+fn a_judge_is_sent_the_item_s_image_or_told_of_it() {
+    let home = Home::new();
+    let answers = MockServer::respond(|_, _| Reply::sse(&openai_stream(&["a dot"], 7, 1)));
+    let judge = MockServer::respond(|_, _| Reply::sse(&openai_stream(&["Same.\n\n[[C]]"], 9, 3)));
+    std::fs::write(home.path().join("chart.png"), common::files::PNG).unwrap();
+    let config = judge_config(&home, &answers, &judge);
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config).unwrap()
+            + "\n[[models]]\nname = \"text-judge\"\nprovider = \"bench\"\ninput = [\"text\"]\n",
+    )
+    .unwrap();
+    let suite = home.suite(
+        "suite.jsonl",
+        "{\"id\": \"c\", \"prompt\": \"what is it?\", \"attach\": [\"chart.png\"]}\n",
+    );
+    let batch = ["batch", &suite, "--name", "pics", "--models", "alpha,beta"];
+    let (code, _, err) = run(&mut home.duel(&config, &batch));
+    assert_eq!(code, 0, "{err}");
+
+    let (code, _, err) = run(&mut home.duel(&config, &["judge", "pics", "--with", "judge"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&mut home.duel(&config, &["judge", "pics", "--with", "text-judge"]));
+    assert_eq!(code, 0, "{err}");
+    let requests = judge.requests();
+    assert_eq!(requests.len(), 4, "each judge, both orders");
+    let content = |i: usize| requests[i].json()["messages"][0]["content"].clone();
+    // The vision judge: the judging prompt, then the image.
+    let seen = content(0);
+    assert!(seen[0]["text"].as_str().unwrap().contains("what is it?"));
+    assert!(
+        seen[1]["image_url"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    // The text-only judge: told, in plain text.
+    let told = content(2);
+    let told = told.as_str().expect("plain text");
+    assert!(
+        told.starts_with(
+            "[The user's prompt came with an image you cannot see: chart.png. Judge the answers on what you can check.]"
+        ),
+        "{told}"
+    );
+    let votes = votes(&home);
+    assert_eq!(votes.len(), 2);
+    for vote in votes {
+        assert_eq!(vote["attachments"][0]["name"], "chart.png");
+    }
+}

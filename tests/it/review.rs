@@ -680,3 +680,36 @@ fn a_long_conversation_is_folded_above_and_whole_in_the_panes() {
         );
     }
 }
+
+/// An item with a file: the review screen names it under the prompt, and the vote
+/// record keeps it by reference.
+#[test]
+fn a_reviewed_item_names_its_files_and_its_vote_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart.png");
+    std::fs::write(&chart, common::files::PNG).unwrap();
+    let line = serde_json::json!({
+        "id": "q1",
+        "prompt": "What is in the picture?",
+        "attach": [chart.to_str().unwrap()],
+    });
+    make_run_of(
+        dir.path(),
+        RUN,
+        &format!("{line}\n"),
+        &["q1"],
+        &["alpha", "beta"],
+        &[],
+    );
+    let mut state = review(dir.path(), JUDGE);
+    let mut cache = ViewCache::default();
+    let screen = render(&mut state, &mut cache, 100, 30);
+    assert!(
+        screen.contains("📎 chart.png · image/png · 67 B"),
+        "{screen}"
+    );
+    let effects = press(&mut state, '1');
+    let written = write(&mut state, dir.path(), &effects);
+    assert_eq!(written[0].attachments[0].name, "chart.png");
+    assert_eq!(written[0].attachments[0].bytes, 67);
+}

@@ -105,6 +105,20 @@ fn prompt_lines(
         format!("user: {}", prompt.trim_end())
     };
     let mut prompt = wrap_text(&sanitize(&prompt), style, room);
+    // The files that went with the prompt, named.
+    let files = entry.map_or(&[][..], |e| e.item.run_item().attachments);
+    for file in files {
+        prompt.extend(wrap_text(
+            &format!(
+                "📎 {} · {} · {}",
+                sanitize(&file.name),
+                file.media_type,
+                duel_core::attachment::size(file.bytes)
+            ),
+            Style::default().fg(theme.dim),
+            room,
+        ));
+    }
     let mut lines = message_lines(before, room, theme);
     let share = if before.is_empty() { 4 } else { 3 };
     let most = (height.saturating_sub(1) / share).max(1);
