@@ -396,11 +396,16 @@ fn attach_file(
     path: &str,
     data_dir: &std::path::Path,
 ) -> Result<crate::attachment::Attachment, String> {
-    let (attachment, content) =
-        crate::attachment::read(&expand_home(path)).map_err(|e| e.to_string())?;
-    crate::attachment::Store::new(data_dir)
+    let path = expand_home(path);
+    let (attachment, content) = crate::attachment::read(&path).map_err(|e| e.to_string())?;
+    let store = crate::attachment::Store::new(data_dir);
+    store
         .keep(&attachment, &content)
         .map_err(|e| format!("{}: not kept in the data dir: {e}", attachment.name))?;
+    // Offered again by the path line of later sessions, wherever they start.
+    if let Ok(absolute) = std::path::absolute(&path) {
+        let _ = store.remember(&absolute);
+    }
     Ok(attachment)
 }
 

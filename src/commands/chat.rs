@@ -13,6 +13,9 @@ use crate::config::{self, Config, ModelSpec};
 use crate::text::count;
 use crate::{conversation, say, terminal, theme};
 
+/// How many files attached in earlier sessions the path line offers.
+const RECENT_PATHS: usize = 20;
+
 /// The chat: the pair from `--a`/`--b`, else the models that wrote a resumed
 /// conversation, else `[pair]`; blind mode, a battle, or a conversation reopened.
 pub fn chat(cli: &Cli, config: &Config, data_dir: PathBuf) -> anyhow::Result<u8> {
@@ -43,6 +46,8 @@ pub fn chat(cli: &Cli, config: &Config, data_dir: PathBuf) -> anyhow::Result<u8>
         seed: None,
     };
     let mut state = State::new(config, pair.clone(), data_dir, setup);
+    // The path line (Ctrl+O) offers the files attached in earlier sessions.
+    state.recent_paths = crate::attachment::Store::new(&state.data_dir).recent(RECENT_PATHS);
     state.theme = theme_name;
     if let Some(file) = resumed {
         state.resume(file, pair);

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The paths attached before, one a line, in the attachments folder.
+const RECENT_FILE: &str = "recent.txt";
+
 /// The largest file duel attaches: 20 MB, what the vendors take for an image.
 pub const MAX_BYTES: u64 = 20 * 1024 * 1024;
 
@@ -251,6 +254,38 @@ impl Store {
         Ok(path)
     }
 
+    /// Notes that `path` was attached, for the path line of later sessions: a line of
+    /// `recent.txt` in the attachments folder (a convenience, not a record: a line
+    /// lost to a crash costs a suggestion).
+    pub fn remember(&self, path: &Path) -> io::Result<()> {
+        let Some(line) = path.to_str().filter(|p| !p.contains('\n')) else {
+            return Ok(());
+        };
+        fs::create_dir_all(&self.dir)?;
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(RECENT_FILE))?;
+        writeln!(file, "{line}")
+    }
+
+    /// The paths attached in earlier sessions that are still files, oldest first, at
+    /// most `most` of them, each once.
+    pub fn recent(&self, most: usize) -> Vec<String> {
+        let text = fs::read_to_string(self.dir.join(RECENT_FILE)).unwrap_or_default();
+        let mut out: Vec<String> = Vec::new();
+        for line in text.lines().rev() {
+            if out.len() == most {
+                break;
+            }
+            if !out.iter().any(|p| p == line) && Path::new(line).is_file() {
+                out.push(line.to_owned());
+            }
+        }
+        out.reverse();
+        out
+    }
+
     /// The kept file's content, checked against its SHA-256.
     pub fn load(&self, attachment: &Attachment) -> io::Result<Vec<u8>> {
         let content = fs::read(self.path(&attachment.sha256))?;
@@ -352,6 +387,24 @@ mod tests {
         assert_eq!(store.load(&png).unwrap(), PNG);
         fs::write(&kept, b"tampered").unwrap();
         assert!(store.load(&png).is_err());
+    }
+
+    /// The path line of a later session offers what was attached before: newest last,
+    /// each once, only what is still a file.
+    #[test]
+    fn attached_paths_are_remembered_for_later_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        assert!(store.recent(5).is_empty());
+        let a = file(dir.path(), "a.txt", b"a");
+        let b = file(dir.path(), "b.txt", b"b");
+        let gone = dir.path().join("gone.txt");
+        for path in [&a, &gone, &b, &a] {
+            store.remember(path).unwrap();
+        }
+        let shown = |p: &PathBuf| p.to_str().unwrap().to_owned();
+        assert_eq!(store.recent(5), [shown(&b), shown(&a)]);
+        assert_eq!(store.recent(1), [shown(&a)]);
     }
 
     #[test]

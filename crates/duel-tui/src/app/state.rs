@@ -164,7 +164,8 @@ pub struct State {
     pub input: TextArea<'static>,
     /// Files attached to the next prompt (Ctrl+O), shown as chips above it.
     pub attached: Vec<Attachment>,
-    /// Paths attached in this session, newest last: the path line offers them.
+    /// Paths attached before (in earlier sessions, then this one), newest last: the
+    /// path line offers them.
     pub recent_paths: Vec<String>,
     /// Prompts sent, oldest first, for Up/Down recall.
     pub prompt_history: Vec<String>,
