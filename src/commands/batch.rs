@@ -249,6 +249,7 @@ impl Plan {
             self.run
                 .append(&AnswerRecord {
                     item: item.id.clone(),
+                    attachments: item.run_item().attachments.to_vec(),
                     side: side.clone(),
                 })
                 .with_context(|| {
@@ -263,6 +264,7 @@ impl Plan {
             // Its checks, as it is saved (rubrics wait for every answer, below).
             let answer = AnswerRecord {
                 item: item.id.clone(),
+                attachments: Vec::new(),
                 side: side.clone(),
             };
             let tasks = crate::eval::check::record::tasks_of(item, &answer);

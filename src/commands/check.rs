@@ -472,6 +472,7 @@ mod tests {
         };
         let answer = AnswerRecord {
             item: "q1".into(),
+            attachments: Vec::new(),
             side: SideRecord::sample("qwen", text, crate::domain::Finish::Stop),
         };
         (item, answer)

@@ -1509,6 +1509,11 @@ fn a_suite_item_s_files_go_to_both_models_and_a_missing_one_is_named_by_line() {
     let (kept, _) = duel::attachment::read(&chart).unwrap();
     let copy = std::fs::read(home.path().join("data/attachments").join(&kept.sha256)).unwrap();
     assert_eq!(copy, common::files::PNG, "kept once in the data dir");
+    // The run's answers name the files by reference.
+    for answer in home.answers() {
+        assert_eq!(answer["attachments"][0]["sha256"], kept.sha256.as_str());
+        assert_eq!(answer["attachments"][1]["name"], "spec.md");
+    }
 }
 
 /// A judge of an item with an image: a judge that takes images is sent it with the

@@ -97,6 +97,7 @@ pub fn make_run_of(
             }
             run.append(&AnswerRecord {
                 item: (*item).into(),
+                attachments: Vec::new(),
                 side: side(model, item),
             })
             .expect("append an answer");

@@ -140,6 +140,7 @@ mod tests {
     fn answer(item: &str, model: &str, text: &str, finish: Finish) -> AnswerRecord {
         AnswerRecord {
             item: item.into(),
+            attachments: Vec::new(),
             side: SideRecord::sample(model, text, finish),
         }
     }

@@ -250,6 +250,7 @@ mod tests {
                 run.append(&AnswerRecord {
                     side: side(model, &item),
                     item,
+                    attachments: Vec::new(),
                 })
                 .unwrap();
             }

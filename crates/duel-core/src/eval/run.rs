@@ -45,6 +45,9 @@ pub struct RunInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnswerRecord {
     pub item: String,
+    /// The files the item's prompt attaches, by reference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
     #[serde(flatten)]
     pub side: SideRecord,
 }
@@ -241,6 +244,7 @@ mod tests {
     fn answer(item: &str, model: &str, finish: Finish) -> AnswerRecord {
         AnswerRecord {
             item: item.into(),
+            attachments: Vec::new(),
             side: SideRecord {
                 ttft_ms: Some(10),
                 total_ms: Some(20),

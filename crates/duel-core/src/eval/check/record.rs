@@ -315,6 +315,7 @@ mod tests {
     fn answer(item: &str, model: &str, text: &str) -> AnswerRecord {
         AnswerRecord {
             item: item.into(),
+            attachments: Vec::new(),
             side: SideRecord::sample(model, text, Finish::Stop),
         }
     }
