@@ -1591,16 +1591,8 @@ fn an_attached_file_goes_with_the_next_prompt_to_both_sides_and_into_the_vote() 
     let mut s = state();
     let chart = attachment("chart.png", "image/png", 412 * 1024);
     let notes = attachment("notes.md", "text/markdown", 10);
-    for (path, a) in [("chart.png", &chart), ("notes.md", &notes)] {
-        update(
-            &mut s,
-            Msg::Attached {
-                path: path.into(),
-                result: Ok(a.clone()),
-            },
-            Instant::now(),
-        );
-    }
+    attached(&mut s, &chart);
+    attached(&mut s, &notes);
     assert_eq!(s.attached, [chart.clone(), notes.clone()]);
     assert_eq!(
         duel::app::update::attach::chips(&s.attached),
@@ -1678,14 +1670,7 @@ fn an_attached_file_goes_with_the_next_prompt_to_both_sides_and_into_the_vote() 
 fn a_resumed_conversation_sends_its_files_again_with_the_history() {
     let mut s = state();
     let chart = attachment("chart.png", "image/png", 2048);
-    update(
-        &mut s,
-        Msg::Attached {
-            path: "chart.png".into(),
-            result: Ok(chart.clone()),
-        },
-        Instant::now(),
-    );
+    attached(&mut s, &chart);
     let gens = send(&mut s, "what is this?");
     let effects = finish_after_text(&mut s, gens);
     let json = saved_json(&effects);
@@ -1710,14 +1695,7 @@ fn a_resumed_conversation_sends_its_files_again_with_the_history() {
 
     // A regenerate of a turn with files sends them again.
     let mut s = state();
-    update(
-        &mut s,
-        Msg::Attached {
-            path: "chart.png".into(),
-            result: Ok(chart.clone()),
-        },
-        Instant::now(),
-    );
+    attached(&mut s, &chart);
     let gens = send(&mut s, "what is this?");
     finish_both(&mut s, gens);
     browse(&mut s);
@@ -1728,6 +1706,18 @@ fn a_resumed_conversation_sends_its_files_again_with_the_history() {
     });
     let prompt = again.expect("regenerated").messages.last().unwrap();
     assert_eq!(prompt.attachments, std::slice::from_ref(&chart));
+}
+
+/// The world's report that `file` was read and kept, typed as its name.
+fn attached(state: &mut State, file: &duel::attachment::Attachment) {
+    update(
+        state,
+        Msg::Attached {
+            path: file.name.clone(),
+            result: Ok(file.clone()),
+        },
+        Instant::now(),
+    );
 }
 
 /// Both answers get text and end; the effects of the last event (the save).

@@ -1,7 +1,10 @@
 //! A fuzzy-filtered list to pick a model or a theme from, typed into and moved
 //! through with the keyboard.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+
+use super::keymap::Action;
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +69,25 @@ impl Picker {
     pub(crate) fn set_items(&mut self, items: Vec<PickerItem>) {
         self.items = items;
         self.filter();
+    }
+
+    /// What every picker's keys share: moving, a page at a time, erasing, and any
+    /// other character typed into the query.
+    pub(crate) fn edit(&mut self, action: Option<Action>, key: &KeyEvent) {
+        match action {
+            Some(Action::PickerMoveUp) => self.move_by(-1),
+            Some(Action::PickerMoveDown) => self.move_by(1),
+            Some(Action::PickerPageUp) => self.move_by(-10),
+            Some(Action::PickerPageDown) => self.move_by(10),
+            Some(Action::PickerErase) => self.backspace(),
+            Some(_) => {}
+            None => match key.code {
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.type_char(c);
+                }
+                _ => {}
+            },
+        }
     }
 
     pub(crate) fn type_char(&mut self, c: char) {

@@ -2,7 +2,7 @@
 //! world, `Msg::Listed`), the file read off the loop (`Msg::Attached`), the chips,
 //! and taking the last one back.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use crate::app::keymap::Action;
 use crate::app::msg::{Effect, Entry};
@@ -68,16 +68,7 @@ pub(super) fn files_key(state: &mut State, key: KeyEvent, action: Option<Action>
                 return vec![Effect::Attach(path)];
             }
         },
-        Some(Action::PickerMoveUp) => picker.move_by(-1),
-        Some(Action::PickerMoveDown) => picker.move_by(1),
-        Some(Action::PickerErase) => picker.backspace(),
-        Some(_) => {}
-        None => match key.code {
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                picker.type_char(c);
-            }
-            _ => {}
-        },
+        other => picker.edit(other, &key),
     }
     let dir = dir_of(&picker.query).to_owned();
     if dir == before {

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use super::browse::assign;
 use crate::app::keymap::Action;
@@ -88,19 +88,8 @@ pub(super) fn picker_key(
                 PickerKind::File => Vec::new(),
             };
         }
-        Some(Action::PickerMoveUp) => picker.move_by(-1),
-        Some(Action::PickerMoveDown) => picker.move_by(1),
-        Some(Action::PickerPageUp) => picker.move_by(-10),
-        Some(Action::PickerPageDown) => picker.move_by(10),
-        Some(Action::PickerErase) => picker.backspace(),
-        Some(_) => {}
-        // Every other character types into the filter.
-        None => match key.code {
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                picker.type_char(c)
-            }
-            _ => {}
-        },
+        // Every other key moves, erases or types into the filter.
+        other => picker.edit(other, &key),
     }
     // Moving through themes previews each one.
     match (
