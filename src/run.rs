@@ -413,8 +413,9 @@ fn attach_file(
 const MOST_ENTRIES: usize = 500;
 
 /// The entries of the folder `dir` (as typed; `""` is the current folder), folders
-/// first, then by name; hidden ones only when asked for (`dir` itself hidden is
-/// fine). Each as it would be typed: `dir` then the name, a folder ending in `/`.
+/// first, then by name; hidden ones (a name beginning with `.`) are left out, and are
+/// attached by typing their path whole. Each as it would be typed: `dir` then the
+/// name, a folder ending in `/`.
 fn list_dir(dir: &str) -> Vec<crate::app::msg::Entry> {
     let folder = if dir.is_empty() {
         PathBuf::from(".")
