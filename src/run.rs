@@ -305,7 +305,9 @@ impl World {
                 let tx = self.tx.clone();
                 // Off the loop: a 20 MB file is read, hashed and copied meanwhile.
                 drop(tokio::task::spawn_blocking(move || {
-                    let result = attach_file(&path, &dir);
+                    let result = crate::attachment::Store::new(&dir)
+                        .attach(&expand_home(&path))
+                        .map_err(|e| e.to_string());
                     let _ = tx.send(Msg::Attached { path, result });
                 }));
             }
@@ -389,24 +391,6 @@ fn expand_home(path: &str) -> PathBuf {
         }
         _ => PathBuf::from(path),
     }
-}
-
-/// Reads the file at `path` (as typed) and keeps it in the data dir's attachments.
-fn attach_file(
-    path: &str,
-    data_dir: &std::path::Path,
-) -> Result<crate::attachment::Attachment, String> {
-    let path = expand_home(path);
-    let (attachment, content) = crate::attachment::read(&path).map_err(|e| e.to_string())?;
-    let store = crate::attachment::Store::new(data_dir);
-    store
-        .keep(&attachment, &content)
-        .map_err(|e| format!("{}: not kept in the data dir: {e}", attachment.name))?;
-    // Offered again by the path line of later sessions, wherever they start.
-    if let Ok(absolute) = std::path::absolute(&path) {
-        let _ = store.remember(&absolute);
-    }
-    Ok(attachment)
 }
 
 /// The most entries a folder offers the path line.

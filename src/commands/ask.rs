@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::{UsageError, answer};
-use crate::attachment::{self, Attachment, Store};
+use crate::attachment::{Attachment, Store};
 use crate::cli::AskArgs;
 use crate::config::ModelSpec;
 use crate::cost::{Cost, Prices, Tokens};
@@ -38,19 +38,21 @@ struct Costs<'a> {
 }
 
 /// The files of `--attach`, read and kept in the data dir, before anything is sent;
-/// one that cannot be attached is a usage error that says why.
-pub fn attachments(paths: &[PathBuf], data_dir: &Path) -> anyhow::Result<Vec<Attachment>> {
+/// a file that cannot be attached is a usage error that says why.
+fn attachments(paths: &[PathBuf], data_dir: &Path) -> anyhow::Result<Vec<Attachment>> {
     let store = Store::new(data_dir);
-    let mut out = Vec::with_capacity(paths.len());
-    for path in paths {
-        let (attachment, content) =
-            attachment::read(path).map_err(|e| UsageError(format!("--attach {e}")))?;
-        store
-            .keep(&attachment, &content)
-            .with_context(|| format!("keeping {} in the data dir", sanitize(&attachment.name)))?;
-        out.push(attachment);
-    }
-    Ok(out)
+    paths
+        .iter()
+        .map(|path| {
+            store.attach(path).map_err(|e| {
+                if e.of_the_file() {
+                    UsageError(format!("--attach {e}")).into()
+                } else {
+                    anyhow::Error::new(e)
+                }
+            })
+        })
+        .collect()
 }
 
 /// `duel ask`: both answers at once; exit 0 when both succeeded, 1 when either failed.

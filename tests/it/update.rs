@@ -1684,13 +1684,19 @@ fn a_resumed_conversation_sends_its_files_again_with_the_history() {
     let mut resumed = state_resumed(file);
     type_text(&mut resumed, "and now?");
     let effects = update(&mut resumed, key(KeyCode::Enter), Instant::now());
-    for effect in &effects {
-        if let Effect::Start { request, .. } = effect {
-            let first = &request.messages[0];
-            assert_eq!(first.content, "what is this?");
-            assert_eq!(first.attachments, std::slice::from_ref(&chart));
-            assert!(request.messages.last().unwrap().attachments.is_empty());
-        }
+    let requests: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Start { request, .. } => Some(request),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(requests.len(), 2, "both sides: {effects:?}");
+    for request in requests {
+        let first = &request.messages[0];
+        assert_eq!(first.content, "what is this?");
+        assert_eq!(first.attachments, std::slice::from_ref(&chart));
+        assert!(request.messages.last().unwrap().attachments.is_empty());
     }
 
     // A regenerate of a turn with files sends them again.

@@ -837,8 +837,8 @@ fn refused_before_sending(wire: Wire, server: &MockServer, events: &[StreamEvent
 
 async fn sends_an_image_and_a_text_file_as_the_kind_spells_them(wire: Wire) -> Cell {
     let dir = tempfile::tempdir().expect("temp dir");
-    let notes = files::kept(dir.path(), dir.path(), "notes.md", b"# Notes\nship it\n");
-    let chart = files::kept(dir.path(), dir.path(), "chart.png", files::PNG);
+    let notes = files::kept(dir.path(), "notes.md", b"# Notes\nship it\n");
+    let chart = files::kept(dir.path(), "chart.png", files::PNG);
     let server = wire.serve(vec![wire.success(&["ok"])]);
     let model = wire.model(&server.url());
     let events = run_attached(
@@ -881,7 +881,7 @@ async fn sends_an_image_and_a_text_file_as_the_kind_spells_them(wire: Wire) -> C
 async fn sends_a_pdf_as_a_document_or_as_its_text(wire: Wire) -> Cell {
     let dir = tempfile::tempdir().expect("temp dir");
     let pdf = files::pdf("Quarterly revenue grew 12 percent");
-    let spec = files::kept(dir.path(), dir.path(), "report.pdf", &pdf);
+    let spec = files::kept(dir.path(), "report.pdf", &pdf);
     let server = wire.serve(vec![wire.success(&["ok"])]);
     let model = wire.model(&server.url());
     let events = run_attached(wire, &model, "summarise", vec![spec], dir.path()).await;
@@ -925,7 +925,7 @@ async fn sends_a_pdf_as_a_document_or_as_its_text(wire: Wire) -> Cell {
 
 async fn an_image_to_a_model_that_takes_none_is_refused_before_sending(wire: Wire) -> Cell {
     let dir = tempfile::tempdir().expect("temp dir");
-    let chart = files::kept(dir.path(), dir.path(), "chart.png", files::PNG);
+    let chart = files::kept(dir.path(), "chart.png", files::PNG);
     let server = wire.serve(vec![wire.success(&["ok"])]);
     let mut model = wire.model(&server.url());
     model.input = Some(vec![Input::Text]);

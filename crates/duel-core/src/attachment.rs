@@ -12,6 +12,16 @@ use sha2::{Digest, Sha256};
 /// The paths attached before, one a line, in the attachments folder.
 const RECENT_FILE: &str = "recent.txt";
 
+/// The smallest whole PNG, a 1×1 image: for the tests of what takes an image.
+#[cfg(any(test, feature = "test-support"))]
+pub const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
 /// The largest file duel attaches: 20 MB, what the vendors take for an image.
 pub const MAX_BYTES: u64 = 20 * 1024 * 1024;
 
@@ -75,6 +85,17 @@ impl Input {
 }
 
 impl Attachment {
+    /// `chart.png · image/png · 412 KB`, the name shown inert: how a transcript or the
+    /// review screen names it.
+    pub fn described(&self) -> String {
+        format!(
+            "{} · {} · {}",
+            crate::text::sanitize(&self.name),
+            self.media_type,
+            size(self.bytes)
+        )
+    }
+
     pub fn kind(&self) -> Kind {
         match self.media_type.as_str() {
             "application/pdf" => Kind::Pdf,
@@ -101,6 +122,16 @@ pub enum AttachError {
     Unsupported { path: String },
     #[error("{path}: looks like {what} but is not a whole one (cut short or damaged)")]
     Damaged { path: String, what: &'static str },
+    /// Read, but its copy in the data dir could not be written.
+    #[error("{path}: not kept in the data dir: {source}")]
+    NotKept { path: String, source: io::Error },
+}
+
+impl AttachError {
+    /// Whether the file itself is at fault (not the data dir): the user's to fix.
+    pub fn of_the_file(&self) -> bool {
+        !matches!(self, AttachError::NotKept { .. })
+    }
 }
 
 /// Reads `path` and identifies it: an image, a PDF or UTF-8 text, by its content.
@@ -254,6 +285,22 @@ impl Store {
         Ok(path)
     }
 
+    /// Attaches the file at `path`: read and identified ([`read`]), kept here, and
+    /// remembered for the path line of later sessions.
+    pub fn attach(&self, path: &Path) -> Result<Attachment, AttachError> {
+        let (attachment, content) = read(path)?;
+        self.keep(&attachment, &content)
+            .map_err(|source| AttachError::NotKept {
+                path: crate::text::sanitize(&path.display().to_string()),
+                source,
+            })?;
+        if let Ok(absolute) = std::path::absolute(path) {
+            // A suggestion, not a record: a line that cannot be written costs nothing.
+            let _ = self.remember(&absolute);
+        }
+        Ok(attachment)
+    }
+
     /// Notes that `path` was attached, for the path line of later sessions: a line of
     /// `recent.txt` in the attachments folder (a convenience, not a record: a line
     /// lost to a crash costs a suggestion).
@@ -306,14 +353,7 @@ impl Store {
 mod tests {
     use super::*;
 
-    /// The smallest whole PNG: a 1×1 image.
-    const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00,
-        0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49,
-        0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-    ];
+    use super::TINY_PNG as PNG;
 
     fn file(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
         let path = dir.join(name);

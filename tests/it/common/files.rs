@@ -3,16 +3,10 @@
 
 use std::path::Path;
 
-use duel::attachment::{self, Attachment, Store};
+use duel::attachment::{Attachment, Store};
 
 /// The smallest whole PNG: a 1×1 image.
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
-    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
-    0x42, 0x60, 0x82,
-];
+pub use duel::attachment::TINY_PNG as PNG;
 
 /// A one-page PDF whose page says `line` (Helvetica, ASCII only), with a correct
 /// cross-reference table.
@@ -54,13 +48,9 @@ pub fn pdf(line: &str) -> Vec<u8> {
     out
 }
 
-/// `content` written as `dir/name`, read and kept in `data_dir`'s attachments.
-pub fn kept(dir: &Path, data_dir: &Path, name: &str, content: &[u8]) -> Attachment {
+/// `content` written as `dir/name`, then attached: kept in `dir` as a data dir.
+pub fn kept(dir: &Path, name: &str, content: &[u8]) -> Attachment {
     let path = dir.join(name);
     std::fs::write(&path, content).expect("write the file");
-    let (attachment, content) = attachment::read(&path).expect("a file duel attaches");
-    Store::new(data_dir)
-        .keep(&attachment, &content)
-        .expect("kept");
-    attachment
+    Store::new(dir).attach(&path).expect("a file duel attaches")
 }

@@ -108,16 +108,8 @@ fn prompt_lines(
     // The files that went with the prompt, named.
     let files = entry.map_or(&[][..], |e| e.item.run_item().attachments);
     for file in files {
-        prompt.extend(wrap_text(
-            &format!(
-                "📎 {} · {} · {}",
-                sanitize(&file.name),
-                file.media_type,
-                duel_core::attachment::size(file.bytes)
-            ),
-            Style::default().fg(theme.dim),
-            room,
-        ));
+        let named = format!("📎 {}", file.described());
+        prompt.extend(wrap_text(&named, Style::default().fg(theme.dim), room));
     }
     let mut lines = message_lines(before, room, theme);
     let share = if before.is_empty() { 4 } else { 3 };

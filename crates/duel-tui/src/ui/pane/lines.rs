@@ -11,7 +11,7 @@ use super::cache::TurnKey;
 use crate::theme::Theme;
 use crate::ui::markdown::{Highlights, Streamed};
 use crate::ui::wrap::{wrap_note, wrap_spans, wrap_text};
-use duel_core::attachment::{Attachment, size};
+use duel_core::attachment::Attachment;
 use duel_core::domain::{Answer, AnswerState, Finish, Message, Retry, Role, Side, Turn, Vote};
 use duel_core::text::sanitize;
 
@@ -175,17 +175,8 @@ pub(super) fn prompt_lines(
     }
     let dim = Style::default().fg(theme.dim);
     for attachment in attachments {
-        lines.extend(wrap_spans(
-            &[
-                Span::styled("  📎 ", dim),
-                Span::styled(sanitize(&attachment.name), user),
-                Span::styled(
-                    format!(" · {} · {}", attachment.media_type, size(attachment.bytes)),
-                    dim,
-                ),
-            ],
-            width,
-        ));
+        let named = format!("  📎 {}", attachment.described());
+        lines.extend(wrap_text(&named, dim, width));
     }
     lines.push(Line::default());
     lines
