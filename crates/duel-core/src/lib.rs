@@ -9,5 +9,6 @@ pub mod cost;
 pub mod domain;
 pub mod eval;
 pub mod request;
+pub mod store;
 pub mod text;
 pub mod votes;

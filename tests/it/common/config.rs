@@ -121,6 +121,8 @@ pub fn in_memory(models: Vec<ModelSpec>, judge: &str) -> Config {
         },
         judge: Default::default(),
         check: Default::default(),
+        store: Default::default(),
+        review: Default::default(),
         money: Default::default(),
         models,
         warnings: Vec::new(),

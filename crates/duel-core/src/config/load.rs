@@ -109,6 +109,8 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
     let judge = ctx.judge(root)?;
     let check = ctx.check(root, &models)?;
     let money = ctx.report(root)?;
+    let store = ctx.store(root)?;
+    let review = ctx.review(root)?;
     if let (Some(span), Some(path)) = (ctx.api_key_at.clone(), path)
         && readable_by_others(path)
     {
@@ -129,6 +131,8 @@ pub fn parse_str(text: &str, path: Option<&Path>) -> Result<Config, ConfigError>
         arena,
         judge,
         check,
+        store,
+        review,
         money,
         models,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),

@@ -35,6 +35,10 @@ pub struct Config {
     pub arena: Arena,
     pub judge: JudgeConfig,
     pub check: CheckConfig,
+    /// `[store]`: a PostgreSQL store for the team, else files in the data dir.
+    pub store: StoreConfig,
+    /// `[review]`: how a team shares a run's review on a store.
+    pub review: ReviewConfig,
     /// `[report]`: the currency costs are shown in, and the rates into it.
     pub money: crate::cost::Money,
     /// Every usable model, in config order; names are unique.
@@ -99,6 +103,33 @@ pub struct JudgeConfig {
 pub struct CheckConfig {
     /// The model that grades them when no `--grader` is given; a configured model.
     pub grader: Option<String>,
+}
+
+/// `[store]`: where votes, runs, answers and checks go (SPEC §12).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/db`, never with a password in it (that comes from
+    /// `DUEL_STORE_PASSWORD` or `~/.pgpass`); `None`: files under the data dir.
+    pub url: Option<String>,
+}
+
+/// `[review]`: leases on a store's pairs, so reviewers of one run never get the same
+/// pair at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReviewConfig {
+    /// How long a pair stays with a reviewer who neither votes nor skips it.
+    pub lease_secs: u32,
+    /// How many different reviewers each pair asks for (2: agreement between people).
+    pub per_item: u32,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            lease_secs: 600,
+            per_item: 1,
+        }
+    }
 }
 
 /// The placeholders a judge template must have: without one of them the judge would

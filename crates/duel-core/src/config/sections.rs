@@ -15,8 +15,8 @@ use crate::attachment::Input;
 use crate::cost::{Money, Price, is_currency_code};
 
 use super::{
-    Arena, CheckConfig, Endpoint, JudgeConfig, Layout, ModelSpec, Pair, TEMPLATE_NEEDS, UiConfig,
-    WireKind, login_name,
+    Arena, CheckConfig, Endpoint, JudgeConfig, Layout, ModelSpec, Pair, ReviewConfig, StoreConfig,
+    TEMPLATE_NEEDS, UiConfig, WireKind, login_name,
 };
 
 pub(super) const ROOT_KEYS: &[&str] = &[
@@ -26,6 +26,8 @@ pub(super) const ROOT_KEYS: &[&str] = &[
     "judge",
     "check",
     "report",
+    "store",
+    "review",
     "defaults",
     "models",
     "providers",
@@ -35,6 +37,8 @@ const PAIR_KEYS: &[&str] = &["a", "b"];
 const ARENA_KEYS: &[&str] = &["judge", "weights"];
 const JUDGE_KEYS: &[&str] = &["template"];
 const CHECK_KEYS: &[&str] = &["grader"];
+const STORE_KEYS: &[&str] = &["url"];
+const REVIEW_KEYS: &[&str] = &["lease_secs", "per_item"];
 const REPORT_KEYS: &[&str] = &["currency", "rates"];
 const PRICE_KEYS: &[&str] = &["input", "output", "cached_input", "reasoning", "currency"];
 const SAMPLING_KEYS: &[&str] = &[
@@ -631,6 +635,58 @@ impl Ctx<'_> {
                 ),
             )),
         }
+    }
+
+    /// `[store] url`: a `postgres://` URL without a password in it.
+    pub(super) fn store(&mut self, root: &DeTable<'_>) -> Result<StoreConfig, ConfigError> {
+        let Some(t) = self.section(root, "store")? else {
+            return Ok(StoreConfig::default());
+        };
+        self.unknown_keys(t, "store", STORE_KEYS);
+        let like = r#""postgres://duel@db.internal:5432/duel""#;
+        let Some((url, span)) = self.string(t, "url", "store", like)? else {
+            return Ok(StoreConfig::default());
+        };
+        let Some(rest) = url
+            .strip_prefix("postgres://")
+            .or_else(|| url.strip_prefix("postgresql://"))
+        else {
+            return Err(self.err(
+                span,
+                format!("store.url must be a PostgreSQL URL, like {like}"),
+            ));
+        };
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        if let Some((user_info, _)) = authority.rsplit_once('@')
+            && user_info.contains(':')
+        {
+            // Never echo it: the point is that it should not be written down.
+            return Err(self.err(
+                span,
+                "store.url has a password in it: take it out and set DUEL_STORE_PASSWORD \
+                 (or put it in ~/.pgpass)"
+                    .to_owned(),
+            ));
+        }
+        Ok(StoreConfig {
+            url: Some(url.to_owned()),
+        })
+    }
+
+    /// `[review] lease_secs` and `per_item`.
+    pub(super) fn review(&mut self, root: &DeTable<'_>) -> Result<ReviewConfig, ConfigError> {
+        let mut review = ReviewConfig::default();
+        let Some(t) = self.section(root, "review")? else {
+            return Ok(review);
+        };
+        self.unknown_keys(t, "review", REVIEW_KEYS);
+        if let Some(secs) = self.positive_int(t, "lease_secs", "review", "600")? {
+            review.lease_secs = secs;
+        }
+        if let Some(n) = self.positive_int(t, "per_item", "review", "2")? {
+            review.per_item = n;
+        }
+        Ok(review)
     }
 
     /// A model's `price = { input, output, cached_input?, reasoning?, currency }`, per

@@ -48,6 +48,15 @@ impl PairKey {
         }
     }
 
+    /// The pair within its run as one string (item and the two models), the way a
+    /// store names it.
+    pub fn within_run(&self) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}",
+            self.item, self.models[0], self.models[1]
+        )
+    }
+
     /// The pair a vote judged, when it judged one of a run.
     pub fn of(record: &VoteRecord) -> Option<Self> {
         Some(Self::new(

@@ -159,6 +159,11 @@ impl Run {
         }
     }
 
+    /// The bytes of the run's copy of its suite.
+    pub fn suite_copy(&self) -> io::Result<Vec<u8>> {
+        std::fs::read(self.dir.join(self.suite_copy_name()))
+    }
+
     fn suite_copy_name(&self) -> String {
         match self.info.suite.extension().and_then(|e| e.to_str()) {
             Some(ext) => format!("{SUITE_STEM}.{}", ext.to_ascii_lowercase()),
@@ -174,6 +179,11 @@ impl Run {
     /// Appends one finished answer; returns once it is on disk.
     pub fn append(&self, answer: &AnswerRecord) -> io::Result<()> {
         log::append_jsonl(&self.dir.join(ANSWERS_FILE), std::slice::from_ref(answer))
+    }
+
+    /// Appends finished answers in one write; returns once they are on disk.
+    pub fn append_all(&self, answers: &[AnswerRecord]) -> io::Result<()> {
+        log::append_jsonl(&self.dir.join(ANSWERS_FILE), answers)
     }
 
     /// Every answer recorded so far, and the lines that could not be read (a line

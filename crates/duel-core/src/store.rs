@@ -1,0 +1,154 @@
+//! The seam between duel and where it keeps things (SPEC §12): one trait for what the
+//! commands read and write — votes, conversations, runs, their answers and checks —
+//! with the data dir's files as the default ([`Files`]). The PostgreSQL store a team
+//! shares is the other implementation (the `duel-store` crate).
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::conversation::{self, ConversationFile};
+use crate::eval::check::record::CheckRecord;
+use crate::eval::run::{AnswerRecord, Run, RunInfo};
+use crate::votes::VoteRecord;
+use crate::votes::log::{self, Merged};
+
+/// Why a store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached (a server down, a network away): what was to be
+    /// written is kept locally instead, and `duel store push` sends it later.
+    #[error("the store is unreachable: {0}")]
+    Unreachable(String),
+    /// The store answered, and said no (its schema, a permission, a constraint).
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// What duel reads and writes, wherever it is kept. Every write returns once what it
+/// wrote is durable: synced to disk, or committed.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Where it is, as the user may see it: a folder, or a URL without secrets.
+    fn describe(&self) -> String;
+
+    /// Adds vote records; a record whose id is already there is not added again.
+    fn append_votes(&self, records: &[VoteRecord]) -> Result<(), StoreError>;
+    /// Every vote record: the demo's own with `demo`, else the real ones.
+    fn votes(&self, demo: bool) -> Result<Merged, StoreError>;
+
+    /// Saves a conversation whole (a later save of the same id replaces it).
+    fn save_conversation(&self, conversation: &ConversationFile) -> Result<(), StoreError>;
+    /// Every saved conversation.
+    fn conversations(&self) -> Result<Vec<ConversationFile>, StoreError>;
+
+    /// Keeps a run: what it is and its copy of the suite (again: no change).
+    fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError>;
+    /// Every run, oldest first.
+    fn runs(&self) -> Result<Vec<RunInfo>, StoreError>;
+    /// A run and its copy of the suite.
+    fn run(&self, id: &str) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError>;
+    /// Adds finished answers to a run (an answer already there is not added again).
+    fn append_answers(&self, run: &str, answers: &[AnswerRecord]) -> Result<(), StoreError>;
+    /// A run's answers, in the order they were added.
+    fn answers(&self, run: &str) -> Result<Vec<AnswerRecord>, StoreError>;
+    /// Adds graded checks to a run (one already there is not added again).
+    fn append_checks(&self, run: &str, checks: &[CheckRecord]) -> Result<(), StoreError>;
+    /// A run's checks, in the order they were added.
+    fn checks(&self, run: &str) -> Result<Vec<CheckRecord>, StoreError>;
+}
+
+/// The default store: files in the data dir, as SPEC §2 lays them out.
+#[derive(Clone, Debug)]
+pub struct Files {
+    data_dir: PathBuf,
+}
+
+impl Files {
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    fn open_run(&self, id: &str) -> Result<Run, StoreError> {
+        Ok(Run::open(&self.data_dir, id)?)
+    }
+}
+
+impl Store for Files {
+    fn describe(&self) -> String {
+        self.data_dir.display().to_string()
+    }
+
+    fn append_votes(&self, records: &[VoteRecord]) -> Result<(), StoreError> {
+        // The demo's votes have a log of their own.
+        let (demo, real): (Vec<VoteRecord>, Vec<VoteRecord>) =
+            records.iter().cloned().partition(VoteRecord::is_demo);
+        for (records, demo) in [(real, false), (demo, true)] {
+            if !records.is_empty() {
+                log::append_all(&self.data_dir.join(log::file_name(demo)), &records)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn votes(&self, demo: bool) -> Result<Merged, StoreError> {
+        let path = self.data_dir.join(log::file_name(demo));
+        log::merge(&[path], false).map_err(|e| match e {
+            log::MergeError::Read { source, .. } => StoreError::Io(source),
+            other => StoreError::Io(io::Error::other(other.to_string())),
+        })
+    }
+
+    fn save_conversation(&self, conversation: &ConversationFile) -> Result<(), StoreError> {
+        conversation::save(&self.data_dir, conversation)?;
+        Ok(())
+    }
+
+    fn conversations(&self) -> Result<Vec<ConversationFile>, StoreError> {
+        Ok(conversation::list(&self.data_dir)?.0)
+    }
+
+    fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError> {
+        if Run::open(&self.data_dir, &info.id).is_err() {
+            Run::create(&self.data_dir, info.clone())?.keep_suite(suite)?;
+        }
+        Ok(())
+    }
+
+    fn runs(&self) -> Result<Vec<RunInfo>, StoreError> {
+        Ok(Run::list(&self.data_dir)?
+            .into_iter()
+            .map(|run| run.info)
+            .collect())
+    }
+
+    fn run(&self, id: &str) -> Result<Option<(RunInfo, Vec<u8>)>, StoreError> {
+        match Run::open(&self.data_dir, id) {
+            Ok(run) => {
+                let suite = run.suite_copy()?;
+                Ok(Some((run.info, suite)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn append_answers(&self, run: &str, answers: &[AnswerRecord]) -> Result<(), StoreError> {
+        Ok(self.open_run(run)?.append_all(answers)?)
+    }
+
+    fn answers(&self, run: &str) -> Result<Vec<AnswerRecord>, StoreError> {
+        Ok(self.open_run(run)?.answers()?.0)
+    }
+
+    fn append_checks(&self, run: &str, checks: &[CheckRecord]) -> Result<(), StoreError> {
+        Ok(self.open_run(run)?.append_checks(checks)?)
+    }
+
+    fn checks(&self, run: &str) -> Result<Vec<CheckRecord>, StoreError> {
+        Ok(self.open_run(run)?.checks()?.0)
+    }
+}
