@@ -124,6 +124,14 @@ impl Cli {
                 Some(&x.demo),
                 None,
             ),
+            Command::Store(x) => match &x.action {
+                StoreAction::Init { config } | StoreAction::Status { config, .. } => {
+                    (Some(config), None, None, None, None)
+                }
+                StoreAction::Push { config, data_dir } => {
+                    (Some(config), Some(data_dir), None, None, None)
+                }
+            },
         };
         let take = |top: &mut Option<PathBuf>, sub: Option<&Option<PathBuf>>| {
             if let Some(Some(path)) = sub {
@@ -241,6 +249,40 @@ pub enum Command {
     /// checks, cost, speed and failures per model; per pair how sure and the cost
     /// ratio; and what the evidence supports, in plain words.
     Report(ReportArgs),
+    /// The team's PostgreSQL store (`[store] url`): create or upgrade its schema, copy
+    /// this machine's votes, conversations and runs into it, or see what it holds.
+    Store(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub action: StoreAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Create the schema, or upgrade it to this duel's version; again: no change.
+    Init {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Copy the data dir's votes, conversations and runs (with their answers and
+    /// checks) into the store, by id: pushing twice changes nothing.
+    Push {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        data_dir: DataDirArg,
+    },
+    /// The store's URL (without secrets), its schema version and what it holds.
+    Status {
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
 }
 
 #[derive(Debug, Args)]

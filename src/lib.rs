@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod run;
+pub mod store;
 pub mod terminal;
 
 pub use duel_core::{attachment, config, conversation, cost, domain, request, text, votes};

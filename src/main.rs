@@ -3,6 +3,9 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use duel_core::store::Store;
 
 use duel::cli::{Cli, Command};
 use duel::config::{self, Config, LoadOptions};
@@ -23,10 +26,17 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
     let runtime = || tokio::runtime::Runtime::new();
     match &cli.command {
         Some(Command::Init(_)) => commands::init(cli.global.config.clone()),
-        Some(Command::Stats(args)) => {
-            commands::stats(args, &data_dir, &cli.global, cli.demo, &prices(cli))
+        Some(Command::Stats(args)) => commands::stats(
+            args,
+            &data_dir,
+            &cli.global,
+            cli.demo,
+            &prices(cli),
+            team_store(cli)?,
+        ),
+        Some(Command::Export(args)) => {
+            commands::export(args, &data_dir, cli.demo, team_store(cli)?)
         }
-        Some(Command::Export(args)) => commands::export(args, &data_dir, cli.demo),
         Some(Command::History(args)) => commands::history(&data_dir, args, cli.demo),
         Some(Command::Themes) => commands::themes(),
         Some(Command::Runs(args)) => commands::runs(args, &data_dir, cli.demo, &prices(cli)),
@@ -49,7 +59,9 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
             let (config, _log) = setup(cli, &data_dir)?;
             runtime()?.block_on(commands::judge(&config, args, &data_dir))
         }
-        Some(Command::Report(args)) => commands::report(args, &data_dir, &cli.global, &prices(cli)),
+        Some(Command::Report(args)) => {
+            commands::report(args, &data_dir, &cli.global, &prices(cli), team_store(cli)?)
+        }
         Some(Command::Check(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             runtime()?.block_on(commands::check(&config, args, &data_dir))
@@ -57,6 +69,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
         Some(Command::Review(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             commands::review(cli, &config, &args.run, data_dir)
+        }
+        Some(Command::Store(args)) => {
+            let (config, _log) = setup(cli, &data_dir)?;
+            commands::store(&config, &args.action, &data_dir)
         }
         None => {
             let (config, _log) = setup(cli, &data_dir)?;
@@ -78,6 +94,24 @@ fn prices(cli: &Cli) -> duel::cost::Prices {
     .filter(|_| !cli.demo)
     .map(|c| c.prices())
     .unwrap_or_default()
+}
+
+/// The team's store of the config, for the commands that need no config but read
+/// votes (`stats`, `export`, `report`); none under `--demo`, without `[store]`, or
+/// when the config cannot be read (they read the data dir's files then).
+fn team_store(cli: &Cli) -> anyhow::Result<Option<Arc<dyn Store>>> {
+    if cli.demo {
+        return Ok(None);
+    }
+    let Ok(config) = config::load(&LoadOptions {
+        explicit: cli.global.config.clone(),
+    }) else {
+        return Ok(None);
+    };
+    match &config.store.url {
+        Some(url) => Ok(Some(Arc::new(duel::store::postgres(url)?))),
+        None => Ok(None),
+    }
 }
 
 fn setup(

@@ -17,12 +17,13 @@ use tokio::task::JoinHandle;
 use crate::app::msg::{Effect, Msg};
 use crate::app::state::State;
 use crate::app::update::update;
+use crate::conversation;
 use crate::domain::Side;
 use crate::domain::StreamEvent;
 use crate::provider;
 use crate::theme::Theme;
 use crate::ui::{Canvas, ViewCache, paint};
-use crate::{conversation, votes};
+use duel_core::store::{Files, Store, keep_votes};
 
 /// ~60 frames a second at most: what the user does shows within a frame.
 const FRAME: Duration = Duration::from_millis(16);
@@ -60,12 +61,29 @@ pub fn fixed_terminal<B: Backend>(backend: B) -> Result<Terminal<B>, B::Error> {
     )
 }
 
-/// Runs the app until it quits or `input` ends. Returns the final state.
+/// Runs the app until it quits or `input` ends, its votes and conversations going to
+/// the data dir's files. Returns the final state.
 pub async fn run<B: Backend + Frames>(
+    terminal: &mut Terminal<B>,
+    state: State,
+    theme: Theme,
+    input: impl Stream<Item = Msg> + Unpin,
+) -> anyhow::Result<State>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let store = Arc::new(Files::new(&state.data_dir));
+    run_with(terminal, state, theme, input, store).await
+}
+
+/// [`run`], with votes and conversations going to `store` (votes it cannot take go
+/// to the data dir's log, and the status says so).
+pub async fn run_with<B: Backend + Frames>(
     terminal: &mut Terminal<B>,
     mut state: State,
     theme: Theme,
     input: impl Stream<Item = Msg> + Unpin,
+    store: Arc<dyn Store>,
 ) -> anyhow::Result<State>
 where
     B::Error: Send + Sync + 'static,
@@ -75,7 +93,7 @@ where
     let mut world = World {
         tx,
         data_dir: state.data_dir.clone(),
-        votes_path: state.data_dir.join(state.votes_file),
+        store,
         providers: provider::Providers::default(),
         streams: [None, None],
         writes: Vec::new(),
@@ -232,11 +250,12 @@ fn handle(state: &mut State, msg: Msg, world: &mut World) -> bool {
     redraw
 }
 
-/// What effects touch: the stream tasks and the files.
+/// What effects touch: the stream tasks, the store and the files.
 struct World {
     tx: UnboundedSender<Msg>,
     data_dir: PathBuf,
-    votes_path: PathBuf,
+    /// Where votes and conversations go.
+    store: Arc<dyn Store>,
     /// Every model's provider, built once and kept: turns reuse their connections.
     providers: provider::Providers,
     streams: [Option<JoinHandle<()>>; 2],
@@ -282,11 +301,12 @@ impl World {
             }
             Effect::Stop { side } => self.stop(side),
             Effect::SaveVotes(records) => {
-                let path = self.votes_path.clone();
+                let store = Arc::clone(&self.store);
+                let dir = self.data_dir.clone();
                 let tx = self.tx.clone();
                 self.writes.push(tokio::task::spawn_blocking(move || {
-                    let result = votes::log::append_all(&path, &records)
-                        .map_err(|e| format!("{}: {e}", path.display()));
+                    let result = keep_votes(&*store, &dir, &records)
+                        .map_err(|e| format!("{}: {e}", store.describe()));
                     let ids = records.iter().map(|r| r.id).collect();
                     let _ = tx.send(Msg::VotesSaved { ids, result });
                 }));
@@ -311,6 +331,29 @@ impl World {
                     let _ = tx.send(Msg::Attached { path, result });
                 }));
             }
+            Effect::Lease { run, judge, passed } => {
+                let store = Arc::clone(&self.store);
+                let tx = self.tx.clone();
+                self.writes.push(tokio::task::spawn_blocking(move || {
+                    let result = match store.leases() {
+                        Some(leases) => leases
+                            .lease(&run, &judge, &passed)
+                            .and_then(|pair| Ok((pair, leases.team(&run, &judge)?)))
+                            .map_err(|e| e.to_string()),
+                        None => Err(format!("{} shares no leases", store.describe())),
+                    };
+                    let _ = tx.send(Msg::Leased(result));
+                }));
+            }
+            Effect::Release { run, pair, judge } => {
+                let store = Arc::clone(&self.store);
+                self.writes.push(tokio::task::spawn_blocking(move || {
+                    // Not given back (the store gone): it comes back at the lease's end.
+                    if let Some(leases) = store.leases() {
+                        let _ = leases.release(&run, &pair, &judge);
+                    }
+                }));
+            }
             Effect::ListDir(dir) => {
                 let tx = self.tx.clone();
                 drop(tokio::task::spawn_blocking(move || {
@@ -322,6 +365,8 @@ impl World {
                 let dir = self.data_dir.clone();
                 let tx = self.tx.clone();
                 self.writes.push(tokio::task::spawn_blocking(move || {
+                    // A conversation is this machine's (resuming reads it here);
+                    // `duel store push` copies it to a team's store.
                     let result = conversation::save(&dir, &file)
                         .map(|_| ())
                         .map_err(|e| e.to_string());

@@ -38,7 +38,11 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Runs the app on the real terminal and always gives the terminal back.
-pub async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<State> {
+pub async fn on_terminal(
+    state: State,
+    theme: theme::Theme,
+    store: std::sync::Arc<dyn duel_core::store::Store>,
+) -> anyhow::Result<State> {
     let crash_path = state.data_dir.join(CRASH_FILE);
     // Raw mode and the alternate screen; the terminal that draws is one of a fixed
     // size, resized on the terminal's resize events.
@@ -73,11 +77,12 @@ pub async fn on_terminal(state: State, theme: theme::Theme) -> anyhow::Result<St
         Err(_) => {}
     }
 
-    let result = run::run(
+    let result = run::run_with(
         &mut terminal,
         state,
         theme,
         stream::select(terminal_events(), terminations()).boxed(),
+        store,
     )
     .await;
 

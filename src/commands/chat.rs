@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::{UsageError, pair, terminal_theme, unsaved_votes};
+use super::{UsageError, pair, saved_to, terminal_theme, unsaved_votes};
 use crate::app::State;
 use crate::app::state::{Battle, Setup};
 use crate::cli::Cli;
@@ -62,25 +62,31 @@ pub fn chat(cli: &Cli, config: &Config, data_dir: PathBuf) -> anyhow::Result<u8>
         )
         .into());
     }
-    terminal::runtime()?.block_on(tui(state, theme))
+    let store = crate::store::open(config, &state.data_dir, cli.demo)?;
+    terminal::runtime()?.block_on(tui(state, theme, store))
 }
 
 /// Runs the chat on the real terminal and always gives the terminal back; then says
 /// where the votes went.
-async fn tui(state: State, theme: theme::Theme) -> anyhow::Result<u8> {
+async fn tui(
+    state: State,
+    theme: theme::Theme,
+    store: std::sync::Arc<dyn duel_core::store::Store>,
+) -> anyhow::Result<u8> {
     let votes_path = state.data_dir.join(state.votes_file);
-    let state = terminal::on_terminal(state, theme).await?;
+    let saved_to = saved_to(&*store, &votes_path);
+    let state = terminal::on_terminal(state, theme, store).await?;
     if let Some(code) = unsaved_votes(&state, &votes_path) {
         return code;
     }
     let voted: usize = state.turns.iter().map(crate::domain::Turn::votes).sum();
     if voted > 0 {
         say!(
-            "{} in the last conversation, saved to {}",
+            "{} in the last conversation, saved to {saved_to}",
             count(voted, "vote", "votes"),
-            votes_path.display()
         );
     }
+    super::kept_locally(&state, &votes_path);
     Ok(terminal::exit_code())
 }
 

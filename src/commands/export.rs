@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -13,11 +14,17 @@ use crate::text::sanitize;
 use crate::votes::VoteRecord;
 use crate::votes::export::{self, Format};
 use crate::votes::log;
+use duel_core::store::Store;
 
 /// `duel export`: the logs named (default: the data dir's, the demo's own under
 /// `demo`) in `args.format`, to `--out` or stdout. What is said about the export goes
 /// to stderr, so stdout holds only the data.
-pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<u8> {
+pub fn export(
+    args: &ExportArgs,
+    data_dir: &Path,
+    demo: bool,
+    team: Option<Arc<dyn Store>>,
+) -> anyhow::Result<u8> {
     let format = Format::from(args.format);
     let named = !args.logs.is_empty();
     let paths = if named {
@@ -26,7 +33,10 @@ pub fn export(args: &ExportArgs, data_dir: &Path, demo: bool) -> anyhow::Result<
         reading_demo(demo);
         vec![data_dir.join(log::file_name(demo))]
     };
-    let mut loaded = load(&paths, named)?;
+    let mut loaded = match team.filter(|_| !named) {
+        Some(store) => store.votes(false)?,
+        None => load(&paths, named)?,
+    };
     if !named && !demo {
         demo_left_out(loaded.without_demo());
     }

@@ -15,6 +15,7 @@ mod report;
 mod review;
 mod runs;
 mod stats;
+mod store;
 mod summary;
 mod themes;
 
@@ -47,6 +48,7 @@ pub use report::report;
 pub use review::review;
 pub use runs::runs;
 pub use stats::{html, plot, stats};
+pub use store::store;
 pub use themes::themes;
 
 /// A command used the wrong way (exit 2, as SPEC §1 says for usage errors).
@@ -118,6 +120,29 @@ fn unsaved_votes(state: &State, votes_path: &Path) -> Option<anyhow::Result<u8>>
         }
     }
     Some(Ok(1))
+}
+
+/// Where a TUI's votes go, in words: the store's URL, or the log's path.
+fn saved_to(store: &dyn duel_core::store::Store, votes_path: &Path) -> String {
+    match store.describe() {
+        dir if Path::new(&dir) == votes_path.parent().unwrap_or(votes_path) => {
+            votes_path.display().to_string()
+        }
+        url => url,
+    }
+}
+
+/// Votes the store could not take are in the local log: said once more at the end,
+/// with what sends them on.
+fn kept_locally(state: &State, votes_path: &Path) {
+    if state.kept_locally > 0 {
+        say!(
+            "{} could not reach the store and {} kept in {}: `duel store push` sends them",
+            crate::text::count(state.kept_locally, "vote", "votes"),
+            if state.kept_locally == 1 { "is" } else { "are" },
+            votes_path.display()
+        );
+    }
 }
 
 /// A batch or a judging would only collect "missing API key" failures, item after

@@ -31,12 +31,18 @@ pub fn report(
     data_dir: &Path,
     global: &Global,
     prices: &Prices,
+    team: Option<std::sync::Arc<dyn duel_core::store::Store>>,
 ) -> anyhow::Result<u8> {
+    if let Some(store) = &team {
+        // The run's folder (its suite, answers, checks), copied from the store.
+        crate::store::find_run(Some(&**store), data_dir, &args.run).map_err(UsageError)?;
+    }
     let query = verdict::Query {
         run: args.run.clone(),
         category: args.category.clone(),
         prices: prices.clone(),
         rounds: 1000,
+        store: team,
     };
     let report = verdict::build(data_dir, &query).map_err(|e| match e {
         ReportError::Usage(why) => anyhow::Error::new(UsageError(why)),

@@ -17,6 +17,8 @@ use anyhow::Context as _;
 
 use super::{demo_left_out, layout, reading_demo, warn_skipped};
 use crate::cli::{Global, StatsArgs};
+use std::sync::Arc;
+
 use crate::cost::Prices;
 use crate::eval::run::Run;
 use crate::say;
@@ -28,6 +30,7 @@ use crate::votes::rating::{
     FEW_BATTLES, Leaderboard, MIN_INTERVAL_BATTLES, Matrix, ModelStats, PositionBias,
 };
 use crate::votes::report::{Filters, JudgeCount, Query, Report, ReportError};
+use duel_core::store::Store;
 
 /// `duel stats`; `global` gives `--plot` the theme; `demo`: the demo's own log.
 pub fn stats(
@@ -36,9 +39,17 @@ pub fn stats(
     global: &Global,
     demo: bool,
     prices: &Prices,
+    team: Option<Arc<dyn Store>>,
 ) -> anyhow::Result<u8> {
+    // The logs named on the command line are read as files, store or not.
+    let team = team.filter(|_| args.logs.is_empty());
+    if let (Some(store), Some(wanted)) = (&team, &args.run) {
+        // The run's folder, for its name and `--checks`: copied from the store.
+        let _ = crate::store::find_run(Some(&**store), data_dir, wanted);
+    }
     let query = Query {
         prices: prices.clone(),
+        store: team,
         ..query(args, data_dir, demo)
     };
     let report = Report::build(&query, data_dir).map_err(|e| match e {
@@ -173,6 +184,7 @@ fn query(args: &StatsArgs, data_dir: &Path, demo: bool) -> Query {
         pair: args.pair.clone(),
         checks: args.checks,
         prices: Prices::default(),
+        store: None,
     }
 }
 

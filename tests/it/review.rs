@@ -105,7 +105,7 @@ fn write(state: &mut State, dir: &Path, effects: &[Effect]) -> Vec<VoteRecord> {
         state,
         Msg::VotesSaved {
             ids,
-            result: Ok(()),
+            result: Ok(duel::store::Kept::Stored),
         },
         Instant::now(),
     );

@@ -161,7 +161,7 @@ fn after_a_vote() {
     scene.msg(
         Msg::VotesSaved {
             ids,
-            result: Ok(()),
+            result: Ok(duel::store::Kept::Stored),
         },
         310,
     );

@@ -491,7 +491,7 @@ fn the_status_line_confirms_only_after_the_write() {
         &mut state,
         Msg::VotesSaved {
             ids,
-            result: Ok(()),
+            result: Ok(duel::store::Kept::Stored),
         },
         Instant::now(),
     );
@@ -533,7 +533,7 @@ fn a_vote_that_could_not_be_written_is_kept_and_written_with_the_next() {
         &mut state,
         Msg::VotesSaved {
             ids: both,
-            result: Ok(()),
+            result: Ok(duel::store::Kept::Stored),
         },
         Instant::now(),
     );
@@ -773,7 +773,7 @@ fn a_blind_vote_is_recorded_as_blind_and_reveals_the_names() {
         &mut state,
         Msg::VotesSaved {
             ids,
-            result: Ok(()),
+            result: Ok(duel::store::Kept::Stored),
         },
         Instant::now(),
     );
@@ -1337,7 +1337,7 @@ fn vote_and_save(state: &mut State, msg: Msg) -> Vec<Effect> {
         state,
         Msg::VotesSaved {
             ids,
-            result: Ok(()),
+            result: Ok(duel::store::Kept::Stored),
         },
         Instant::now(),
     )

@@ -57,6 +57,41 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn append_checks(&self, run: &str, checks: &[CheckRecord]) -> Result<(), StoreError>;
     /// A run's checks, in the order they were added.
     fn checks(&self, run: &str) -> Result<Vec<CheckRecord>, StoreError>;
+
+    /// Its leases, where reviewers share it; `None` for one person's files.
+    fn leases(&self) -> Option<&dyn Leases> {
+        None
+    }
+}
+
+/// A run's pairs shared out among the reviewers of a team's store: each reviewer holds
+/// one pair no one else does, until a vote, a skip, a quit or the lease's end.
+pub trait Leases: Send + Sync {
+    /// Offers a run's pairs (named by `PairKey::within_run`) for review, in order.
+    fn offer(&self, run: &str, pairs: &[String]) -> Result<(), StoreError>;
+    /// The next pair for `judge` (its own held one first), leaving out `passed`
+    /// (skipped this session); `None`: nothing is free for this judge now.
+    fn lease(
+        &self,
+        run: &str,
+        judge: &str,
+        passed: &[String],
+    ) -> Result<Option<String>, StoreError>;
+    /// Gives a pair back at once.
+    fn release(&self, run: &str, pair: &str, judge: &str) -> Result<(), StoreError>;
+    /// Who else reviews the run now, and what the team still owes it.
+    fn team(&self, run: &str, judge: &str) -> Result<TeamProgress, StoreError>;
+}
+
+/// How a team stands on a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TeamProgress {
+    /// The other reviewers holding a pair right now, by name.
+    pub others: Vec<String>,
+    /// The votes the run's pairs still need from the team (each pair `per_item`).
+    pub left: i64,
+    /// The pairs offered for review.
+    pub pairs: i64,
 }
 
 /// The default store: files in the data dir, as SPEC §2 lays them out.
@@ -150,5 +185,32 @@ impl Store for Files {
 
     fn checks(&self, run: &str) -> Result<Vec<CheckRecord>, StoreError> {
         Ok(self.open_run(run)?.checks()?.0)
+    }
+}
+
+/// Where votes went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Into the store (the data dir's log, when that is the store).
+    Stored,
+    /// The store could not be reached: into the data dir's log instead, for `duel
+    /// store push` to send later (by id, so never counted twice). Says why.
+    Local(String),
+}
+
+/// Writes votes to `store`, or to the data dir's log when the store cannot be
+/// reached; returns once they are durable in one of the two.
+pub fn keep_votes(
+    store: &dyn Store,
+    data_dir: &Path,
+    records: &[VoteRecord],
+) -> Result<Kept, String> {
+    match store.append_votes(records) {
+        Ok(()) => Ok(Kept::Stored),
+        Err(StoreError::Unreachable(why)) => Files::new(data_dir)
+            .append_votes(records)
+            .map_err(|e| format!("the store is unreachable ({why}), and the local log: {e}"))
+            .map(|()| Kept::Local(why)),
+        Err(e) => Err(e.to_string()),
     }
 }

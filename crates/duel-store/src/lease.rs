@@ -6,8 +6,7 @@
 //! lease ends with its reviewer's vote (in the vote's own commit), a skip, a quit, or
 //! when it runs out (a reviewer who vanished).
 
-use duel_core::store::StoreError;
-use serde::Serialize;
+use duel_core::store::{Leases, StoreError, TeamProgress};
 
 use crate::postgres::Postgres;
 
@@ -18,15 +17,30 @@ pub struct Lease {
     pub pair: String,
 }
 
-/// How the team stands on a run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct TeamProgress {
-    /// The other reviewers holding a pair right now, by name.
-    pub others: Vec<String>,
-    /// The votes the run's pairs still need from the team (each pair `per_item`).
-    pub left: i64,
-    /// The pairs offered for review.
-    pub pairs: i64,
+/// With the config's `[review] per_item` and `lease_secs`.
+impl Leases for Postgres {
+    fn offer(&self, run: &str, pairs: &[String]) -> Result<(), StoreError> {
+        self.offer_pairs(run, pairs)
+    }
+
+    fn lease(
+        &self,
+        run: &str,
+        judge: &str,
+        passed: &[String],
+    ) -> Result<Option<String>, StoreError> {
+        let review = self.review();
+        self.lease_passing(run, judge, review.per_item, review.lease_secs, passed)
+            .map(|lease| lease.map(|l| l.pair))
+    }
+
+    fn release(&self, run: &str, pair: &str, judge: &str) -> Result<(), StoreError> {
+        Postgres::release(self, run, pair, judge)
+    }
+
+    fn team(&self, run: &str, judge: &str) -> Result<TeamProgress, StoreError> {
+        Postgres::team(self, run, judge, self.review().per_item)
+    }
 }
 
 impl Postgres {
@@ -61,6 +75,18 @@ impl Postgres {
         per_item: u32,
         lease_secs: u32,
     ) -> Result<Option<Lease>, StoreError> {
+        self.lease_passing(run, judge, per_item, lease_secs, &[])
+    }
+
+    /// [`Postgres::lease`], leaving out the pairs in `passed`.
+    pub fn lease_passing(
+        &self,
+        run: &str,
+        judge: &str,
+        per_item: u32,
+        lease_secs: u32,
+        passed: &[String],
+    ) -> Result<Option<Lease>, StoreError> {
         let per_item = i64::from(per_item);
         let secs = f64::from(lease_secs);
         self.block(async {
@@ -74,9 +100,9 @@ impl Postgres {
             let held = tx
                 .query_opt(
                     "UPDATE duel_leases SET until = now() + make_interval(secs => $3)
-                     WHERE run = $1 AND judge = $2 AND until > now()
+                     WHERE run = $1 AND judge = $2 AND until > now() AND NOT (pair = ANY($4))
                      RETURNING pair",
-                    &[&run, &judge, &secs],
+                    &[&run, &judge, &secs, &passed],
                 )
                 .await?;
             let pair = match held {
@@ -85,6 +111,7 @@ impl Postgres {
                     .query_opt(
                         "SELECT p.pair FROM duel_pairs p
                          WHERE p.run = $1
+                           AND NOT (p.pair = ANY($4))
                            AND NOT EXISTS (SELECT 1 FROM duel_votes v
                                            WHERE v.run = p.run AND v.pair = p.pair AND v.judge = $2)
                            AND (SELECT count(DISTINCT v.judge) FROM duel_votes v
@@ -93,7 +120,7 @@ impl Postgres {
                                 WHERE l.run = p.run AND l.pair = p.pair AND l.until > now()) < $3
                          ORDER BY p.position
                          LIMIT 1",
-                        &[&run, &judge, &per_item],
+                        &[&run, &judge, &per_item, &passed],
                     )
                     .await?
                     .map(|row| row.get::<_, String>(0)),

@@ -13,8 +13,8 @@ mod schema;
 pub mod testing;
 
 pub use connect::{PASSWORD_VAR, Target};
-pub use lease::{Lease, TeamProgress};
+pub use lease::Lease;
 pub use postgres::{Counts, Postgres, Pushed, pull_run};
 pub use schema::VERSION;
 
-pub use duel_core::store::{Files, Store, StoreError};
+pub use duel_core::store::{Files, Leases, Store, StoreError, TeamProgress};

@@ -7,11 +7,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use duel_core::config::ReviewConfig;
 use duel_core::conversation::ConversationFile;
 use duel_core::eval::check::record::CheckRecord;
 use duel_core::eval::pairs::PairKey;
 use duel_core::eval::run::{AnswerRecord, Run, RunInfo};
-use duel_core::store::{Store, StoreError};
+use duel_core::store::{Leases, Store, StoreError};
 use duel_core::votes::VoteRecord;
 use duel_core::votes::log::{Merged, Skipped};
 use futures_util::{TryStreamExt, pin_mut};
@@ -34,6 +35,8 @@ pub struct Postgres {
     pool: Pool,
     /// The schema was found usable on this server (checked once, at first use).
     checked: OnceLock<()>,
+    /// How its reviewers share a run's pairs.
+    review: ReviewConfig,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -75,12 +78,12 @@ impl Failure {
     fn told(self, shown: &str) -> StoreError {
         let postgres = |e: tokio_postgres::Error| match e.as_db_error() {
             Some(db) => StoreError::Refused(format!("{shown}: {}", db.message())),
-            None => StoreError::Unreachable(format!("{shown}: {e}")),
+            None => StoreError::Unreachable(format!("{shown}: {}", chain(&e))),
         };
         match self {
             Failure::Postgres(e) => postgres(e),
             Failure::Pool(deadpool_postgres::PoolError::Backend(e)) => postgres(e),
-            Failure::Pool(e) => StoreError::Unreachable(format!("{shown}: {e}")),
+            Failure::Pool(e) => StoreError::Unreachable(format!("{shown}: {}", chain(&e))),
             Failure::Store(e) => e,
         }
     }
@@ -89,11 +92,11 @@ impl Failure {
 /// What `duel store push` sent and what of it was new to the store.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Pushed {
-    pub votes: [u64; 2],
-    pub conversations: [u64; 2],
-    pub runs: [u64; 2],
-    pub answers: [u64; 2],
-    pub checks: [u64; 2],
+    pub votes: [usize; 2],
+    pub conversations: [usize; 2],
+    pub runs: [usize; 2],
+    pub answers: [usize; 2],
+    pub checks: [usize; 2],
 }
 
 /// How much a store holds (`duel store status`).
@@ -136,7 +139,17 @@ impl Postgres {
             runtime,
             pool,
             checked: OnceLock::new(),
+            review: ReviewConfig::default(),
         })
+    }
+
+    /// The store, its leases as `[review]` says.
+    pub fn with_review(self, review: ReviewConfig) -> Self {
+        Self { review, ..self }
+    }
+
+    pub(crate) fn review(&self) -> ReviewConfig {
+        self.review
     }
 
     /// The store's URL without secrets.
@@ -160,6 +173,7 @@ impl Postgres {
     }
 
     /// A connection of the pool, whatever its schema.
+    #[cfg(feature = "test-support")]
     pub(crate) async fn pool_client(&self) -> Result<Object, Failure> {
         Ok(self.pool.get().await?)
     }
@@ -234,7 +248,7 @@ impl Postgres {
         for demo in [false, true] {
             let path = data_dir.join(log::file_name(demo));
             let (records, _) = log::read(&path)?;
-            pushed.votes[0] += records.len() as u64;
+            pushed.votes[0] += records.len();
             pushed.votes[1] += self.insert_votes(&records)?;
         }
         let (conversations, _) = duel_core::conversation::list(data_dir)?;
@@ -247,10 +261,10 @@ impl Postgres {
             pushed.runs[0] += 1;
             pushed.runs[1] += self.insert_run(&run.info, &suite)?;
             let (answers, _) = run.answers()?;
-            pushed.answers[0] += answers.len() as u64;
+            pushed.answers[0] += answers.len();
             pushed.answers[1] += self.insert_lines("duel_answers", &run.info.id, &answers)?;
             let (checks, _) = run.checks()?;
-            pushed.checks[0] += checks.len() as u64;
+            pushed.checks[0] += checks.len();
             pushed.checks[1] += self.insert_lines("duel_checks", &run.info.id, &checks)?;
         }
         Ok(pushed)
@@ -258,7 +272,7 @@ impl Postgres {
 
     /// Adds the votes not there yet, in batches of [`CHUNK`] a statement, and ends the
     /// leases they answer; returns how many were new.
-    fn insert_votes(&self, records: &[VoteRecord]) -> Result<u64, StoreError> {
+    fn insert_votes(&self, records: &[VoteRecord]) -> Result<usize, StoreError> {
         let mut added = 0;
         for chunk in records.chunks(CHUNK) {
             let mut ids = Vec::with_capacity(chunk.len());
@@ -300,13 +314,13 @@ impl Postgres {
                 )
                 .await?;
                 tx.commit().await?;
-                Ok(added)
+                Ok(count(added))
             })?;
         }
         Ok(added)
     }
 
-    fn upsert_conversation(&self, conversation: &ConversationFile) -> Result<u64, StoreError> {
+    fn upsert_conversation(&self, conversation: &ConversationFile) -> Result<usize, StoreError> {
         let line = serde_json::to_string(conversation).map_err(std::io::Error::other)?;
         self.block(async {
             let client = self.client().await?;
@@ -318,11 +332,12 @@ impl Postgres {
                        AND duel_conversations.updated <= excluded.updated",
                     &[&conversation.id, &conversation.updated, &line],
                 )
-                .await?)
+                .await
+                .map(count)?)
         })
     }
 
-    fn insert_run(&self, info: &RunInfo, suite: &[u8]) -> Result<u64, StoreError> {
+    fn insert_run(&self, info: &RunInfo, suite: &[u8]) -> Result<usize, StoreError> {
         let line = serde_json::to_string(info).map_err(std::io::Error::other)?;
         self.block(async {
             let client = self.client().await?;
@@ -332,7 +347,8 @@ impl Postgres {
                      ON CONFLICT (id) DO NOTHING",
                     &[&info.id, &info.created, &line, &suite],
                 )
-                .await?)
+                .await
+                .map(count)?)
         })
     }
 
@@ -343,7 +359,7 @@ impl Postgres {
         table: &'static str,
         run: &str,
         records: &[T],
-    ) -> Result<u64, StoreError> {
+    ) -> Result<usize, StoreError> {
         let sql = format!(
             "INSERT INTO {table} (run, digest, record)
              SELECT $1, d, r FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t (d, r, n)
@@ -361,7 +377,8 @@ impl Postgres {
             }
             added += self.block(async {
                 let client = self.client().await?;
-                Ok(client.execute(&sql, &[&run, &digests, &lines]).await?)
+                let added = client.execute(&sql, &[&run, &digests, &lines]).await?;
+                Ok(count(added))
             })?;
         }
         Ok(added)
@@ -489,6 +506,31 @@ impl Store for Postgres {
             )?
             .0)
     }
+
+    fn leases(&self) -> Option<&dyn Leases> {
+        Some(self)
+    }
+}
+
+/// An error and its causes, as one line ("error connecting to server: Connection
+/// refused (os error 111)").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Rows a statement touched, as a count.
+fn count(rows: u64) -> usize {
+    usize::try_from(rows).unwrap_or(usize::MAX)
 }
 
 /// Lower-case hex.

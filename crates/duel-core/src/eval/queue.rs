@@ -165,21 +165,28 @@ impl Queue {
 /// id prefix), with the votes of its vote log.
 pub fn load(data_dir: &Path, wanted: &str, judge: &str) -> Result<Queue, LoadError> {
     let run = Run::find(data_dir, wanted).map_err(LoadError::Usage)?;
+    for_run(&run, judge, |votes_file| {
+        let votes_path = data_dir.join(votes_file);
+        crate::votes::log::read(&votes_path)
+            .map(|(records, _)| records)
+            .map_err(|e| format!("{}: {e}", votes_path.display()))
+    })
+}
+
+/// The queue of `judge` for `run`, with the votes `votes` reads for the run's log
+/// (the data dir's, or a team's store).
+pub fn for_run(
+    run: &Run,
+    judge: &str,
+    votes: impl FnOnce(&'static str) -> Result<Vec<VoteRecord>, String>,
+) -> Result<Queue, LoadError> {
     let items = run.items().map_err(|e| {
         LoadError::Failed(format!("run {}: its copy of the suite: {e}", run.info.id))
     })?;
-    let found = pairs(&run, &items)
+    let found = pairs(run, &items)
         .map_err(|e| LoadError::Failed(format!("run {}: reading its answers: {e}", run.info.id)))?;
-    let votes_path = data_dir.join(super::pairs::votes_file(&found.ready));
-    let (records, _) = crate::votes::log::read(&votes_path)
-        .map_err(|e| LoadError::Failed(format!("{}: {e}", votes_path.display())))?;
-    Ok(Queue::new(
-        &run,
-        found.ready,
-        found.waiting,
-        &records,
-        judge,
-    ))
+    let records = votes(super::pairs::votes_file(&found.ready)).map_err(LoadError::Failed)?;
+    Ok(Queue::new(run, found.ready, found.waiting, &records, judge))
 }
 
 /// Why a queue could not be read.

@@ -117,27 +117,9 @@ impl Run {
                 data_dir.join(RUNS_DIR).display()
             ));
         }
-        if wanted == "last" {
-            return runs.pop().ok_or_else(String::new);
-        }
-        if let Some(i) = runs.iter().position(|r| r.info.id == wanted) {
-            return Ok(runs.swap_remove(i));
-        }
-        let named: Vec<usize> = (0..runs.len())
-            .filter(|&i| runs[i].info.name.as_deref() == Some(wanted))
-            .collect();
-        let prefixed: Vec<usize> = (0..runs.len())
-            .filter(|&i| runs[i].info.id.starts_with(wanted))
-            .collect();
-        match (named.as_slice(), prefixed.as_slice()) {
-            // The newest of that name: a name given twice means the latest run.
-            (&[.., last], _) | (&[], &[last]) => Ok(runs.swap_remove(last)),
-            (&[], &[]) => Err(format!("no run is named {wanted:?}; see `duel runs`")),
-            (&[], many) => Err(format!(
-                "{} runs start with {wanted:?}; give more of the id (see `duel runs`)",
-                many.len()
-            )),
-        }
+        let infos: Vec<&RunInfo> = runs.iter().map(|r| &r.info).collect();
+        let i = pick(&infos, wanted)?;
+        Ok(runs.swap_remove(i))
     }
 
     /// Keeps a copy of the suite the run was started from (written whole or not at all).
@@ -219,6 +201,36 @@ impl Run {
             .filter(|(item, model)| !done.contains(&(item.id.as_str(), model.as_str())))
             .map(|(item, model)| (item, model.clone()))
             .collect())
+    }
+}
+
+/// Which of `runs` (oldest first) `wanted` names: `last` (the newest), a whole id, a
+/// run's `--name` (the newest of that name), or an unambiguous id prefix. The error
+/// says what to type instead.
+pub fn pick(runs: &[&RunInfo], wanted: &str) -> Result<usize, String> {
+    if wanted == "last" {
+        return runs
+            .len()
+            .checked_sub(1)
+            .ok_or_else(|| "there are no runs yet".to_owned());
+    }
+    if let Some(i) = runs.iter().position(|r| r.id == wanted) {
+        return Ok(i);
+    }
+    let named: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].name.as_deref() == Some(wanted))
+        .collect();
+    let prefixed: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].id.starts_with(wanted))
+        .collect();
+    match (named.as_slice(), prefixed.as_slice()) {
+        // The newest of that name: a name given twice means the latest run.
+        (&[.., last], _) | (&[], &[last]) => Ok(last),
+        (&[], &[]) => Err(format!("no run is named {wanted:?}; see `duel runs`")),
+        (&[], many) => Err(format!(
+            "{} runs start with {wanted:?}; give more of the id (see `duel runs`)",
+            many.len()
+        )),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Query {
     pub prices: Prices,
     /// Bootstrap rounds for the ratings' intervals.
     pub rounds: u32,
+    /// A team's store to read the run's votes from.
+    pub store: Option<std::sync::Arc<dyn crate::store::Store>>,
 }
 
 /// The report on one run.
@@ -157,6 +159,7 @@ pub fn build(data_dir: &Path, query: &Query) -> Result<RunReport, ReportError> {
     // The votes on this run's pairs, in the log its models write to.
     let votes_query = VotesQuery {
         logs: vec![data_dir.join(log::file_name(run.is_demo()))],
+        store: query.store.clone().filter(|_| !run.is_demo()),
         named: false,
         without_demo: !run.is_demo(),
         run: Some(id.clone()),

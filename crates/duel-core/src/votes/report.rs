@@ -55,6 +55,8 @@ pub struct Query {
     pub checks: bool,
     /// The models' prices, for what their answers cost per battle won; none: no cost.
     pub prices: Prices,
+    /// A team's store to read the votes from instead of `logs` (never the demo's).
+    pub store: Option<std::sync::Arc<dyn crate::store::Store>>,
 }
 
 /// Why a report could not be built.
@@ -62,6 +64,8 @@ pub struct Query {
 pub enum ReportError {
     #[error(transparent)]
     Logs(#[from] MergeError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The user's mistake, in words: a wrong `--pair`, `--checks` without a run.
     #[error("{0}")]
     Usage(String),
@@ -242,7 +246,10 @@ impl Report {
         query: &Query,
         data_dir: &Path,
     ) -> Result<(Self, Vec<VoteRecord>), ReportError> {
-        let mut merged = log::merge(&query.logs, query.named)?;
+        let (mut merged, logs) = match &query.store {
+            Some(store) => (store.votes(false)?, vec![PathBuf::from(store.describe())]),
+            None => (log::merge(&query.logs, query.named)?, query.logs.clone()),
+        };
         let demo_left_out = if query.without_demo {
             merged.without_demo()
         } else {
@@ -297,7 +304,7 @@ impl Report {
             spend,
             currency: query.prices.currency.clone(),
             read: Read {
-                logs: query.logs.clone(),
+                logs,
                 skipped: merged.skipped,
                 duplicates: merged.duplicates,
                 demo_left_out,

@@ -29,9 +29,13 @@ pub enum Msg {
     /// Vote records (by id) reached the disk, or failed to.
     VotesSaved {
         ids: Vec<Uuid>,
-        result: Result<(), String>,
+        /// Where they went: the store, or the local log when the store was unreachable.
+        result: Result<duel_core::store::Kept, String>,
     },
     ConversationSaved(Result<(), String>),
+    /// The store leased this reviewer the pair named (or none is free now), and how
+    /// the team stands; or could not be asked.
+    Leased(Result<(Option<String>, duel_core::store::TeamProgress), String>),
     /// Time passed (live timers while streaming).
     Tick,
     /// SIGTERM or similar: leave cleanly.
@@ -88,4 +92,17 @@ pub enum Effect {
     Attach(String),
     /// List the folder `dir` (as typed) and report back with `Msg::Listed`.
     ListDir(String),
+    /// A team review: ask the store for the next pair for `judge`, leaving out
+    /// `passed`; report back with `Msg::Leased`.
+    Lease {
+        run: String,
+        judge: String,
+        passed: Vec<String>,
+    },
+    /// A team review: give `pair` back for others to take.
+    Release {
+        run: String,
+        pair: String,
+        judge: String,
+    },
 }

@@ -41,6 +41,21 @@ pub struct Review {
     pub marks: Vec<Mark>,
     /// The entry shown.
     pub cursor: usize,
+    /// Reviewing with a team on a store: the pair shown is leased to this judge, and
+    /// the next one comes from the store.
+    pub team: Option<Team>,
+}
+
+/// A team review's side of the session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Team {
+    /// The pair shown is held for this judge (until a vote, a skip or quit).
+    pub holding: bool,
+    /// Pairs skipped this session, not asked for again.
+    pub passed: Vec<String>,
+    pub progress: duel_core::store::TeamProgress,
+    /// A lease was asked for and has not come back.
+    pub asking: bool,
 }
 
 impl Review {
@@ -51,7 +66,21 @@ impl Review {
             queue,
             marks,
             cursor,
+            team: None,
         }
+    }
+
+    /// The pair shown, named as the store names it.
+    pub fn current_pair(&self) -> Option<String> {
+        self.current().map(|e| e.key.within_run())
+    }
+
+    /// The entry of the pair the store named.
+    pub fn entry_of(&self, pair: &str) -> Option<usize> {
+        self.queue
+            .entries
+            .iter()
+            .position(|e| e.key.within_run() == pair)
     }
 
     /// The pair shown.
@@ -98,6 +127,15 @@ impl Review {
         );
         if queue.waiting > 0 {
             text.push_str(&format!(" · {} waiting for answers", queue.waiting));
+        }
+        if let Some(team) = &self.team {
+            text.push_str(&format!(" · team: {} votes left", team.progress.left));
+            if !team.progress.others.is_empty() {
+                text.push_str(&format!(
+                    " · also reviewing: {}",
+                    team.progress.others.join(", ")
+                ));
+            }
         }
         text
     }

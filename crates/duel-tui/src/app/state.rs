@@ -157,6 +157,8 @@ pub struct State {
     pub unsaved: Vec<VoteRecord>,
     /// The ids among `unsaved` whose write is under way (never written twice).
     pub writing: Vec<Uuid>,
+    /// Votes the store could not take, kept in the data dir's log for `duel store push`.
+    pub kept_locally: usize,
     pub judge: String,
     pub data_dir: PathBuf,
     /// The vote log in the data dir: the demo's own for the offline demo models.
@@ -224,6 +226,7 @@ impl State {
             clock,
             unsaved: Vec::new(),
             writing: Vec::new(),
+            kept_locally: 0,
             judge: config.arena.judge.clone(),
             data_dir,
             votes_file: if demo {

@@ -44,6 +44,7 @@ pub fn update(state: &mut State, msg: Msg, now: Instant) -> Vec<Effect> {
             event,
             pieces,
         } => on_stream(state, side, generation, event, pieces, now),
+        Msg::Leased(result) => review::on_leased(state, result),
         Msg::VotesSaved { ids, result } if state.review.is_some() => {
             review::on_votes_saved(state, &ids, result)
         }
@@ -138,9 +139,9 @@ fn act(state: &mut State, action: Action, key: KeyEvent, now: Instant) -> Vec<Ef
         Action::Quit => return quit(state),
         Action::Vote(vote) if state.review.is_some() => return review::vote(state, vote),
         Action::Vote(vote) => return vote::vote(state, vote),
-        Action::NextPair => review::next(state),
+        Action::NextPair => return review::next(state),
         Action::PreviousPair => review::previous(state),
-        Action::SkipPair => review::skip(state),
+        Action::SkipPair => return review::skip(state),
         Action::FocusOther => state.focus = state.focus.other(),
         Action::FocusA => state.focus = Side::A,
         Action::FocusB => state.focus = Side::B,

@@ -6,6 +6,7 @@ use crate::app::msg::Effect;
 use crate::app::state::{State, StatusKind};
 use duel_core::conversation::{AttemptRecord, ConversationFile, TurnRecord};
 use duel_core::domain::{Side, Vote};
+use duel_core::store::Kept;
 use duel_core::votes::record::{SCHEMA, timestamp};
 use duel_core::votes::{Ballot, SideRecord, Stamp, VoteRecord};
 
@@ -84,11 +85,11 @@ pub(super) fn write_unsaved(state: &mut State) -> Option<Effect> {
 pub(super) fn on_votes_saved(
     state: &mut State,
     ids: &[Uuid],
-    result: Result<(), String>,
+    result: Result<Kept, String>,
 ) -> Vec<Effect> {
     state.writing.retain(|id| !ids.contains(id));
     match result {
-        Ok(()) => {
+        Ok(kept) => {
             // The status tells of the latest vote of this write: its turn, its attempt.
             let latest = state
                 .unsaved
@@ -120,6 +121,7 @@ pub(super) fn on_votes_saved(
                     text.push_str(&format!(" — A was {}, B was {}", names[0], names[1]));
                 }
                 state.set_status(StatusKind::Success, text);
+                kept_locally(state, &kept, ids.len());
             }
             vec![save_conversation(state)]
         }
@@ -127,6 +129,20 @@ pub(super) fn on_votes_saved(
             not_saved(state, &e);
             Vec::new()
         }
+    }
+}
+
+/// A vote the store could not take is safe in the local log: the status says so, and
+/// what sends it on.
+pub(super) fn kept_locally(state: &mut State, kept: &Kept, votes: usize) {
+    if let Kept::Local(why) = kept {
+        state.kept_locally += votes;
+        state.set_status(
+            StatusKind::Warning,
+            format!(
+                "vote saved to the local log, NOT in the store ({why}); `duel store push` sends it later"
+            ),
+        );
     }
 }
 
