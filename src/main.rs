@@ -39,7 +39,9 @@ fn dispatch(cli: &Cli) -> anyhow::Result<u8> {
         }
         Some(Command::History(args)) => commands::history(&data_dir, args, cli.demo),
         Some(Command::Themes) => commands::themes(),
-        Some(Command::Runs(args)) => commands::runs(args, &data_dir, cli.demo, &prices(cli)),
+        Some(Command::Runs(args)) => {
+            commands::runs(args, &data_dir, cli.demo, &prices(cli), team_store(cli)?)
+        }
         Some(Command::Ask(args)) => {
             let (config, _log) = setup(cli, &data_dir)?;
             let [a, b] = commands::pair(&config, cli.a.as_deref(), cli.b.as_deref())?;
@@ -100,17 +102,11 @@ fn prices(cli: &Cli) -> duel::cost::Prices {
 /// votes (`stats`, `export`, `report`); none under `--demo`, without `[store]`, or
 /// when the config cannot be read (they read the data dir's files then).
 fn team_store(cli: &Cli) -> anyhow::Result<Option<Arc<dyn Store>>> {
-    if cli.demo {
-        return Ok(None);
-    }
-    let Ok(config) = config::load(&LoadOptions {
+    match config::load(&LoadOptions {
         explicit: cli.global.config.clone(),
-    }) else {
-        return Ok(None);
-    };
-    match &config.store.url {
-        Some(url) => Ok(Some(Arc::new(duel::store::postgres(url)?))),
-        None => Ok(None),
+    }) {
+        Ok(config) => Ok(duel::store::team(&config, cli.demo)?),
+        Err(_) => Ok(None),
     }
 }
 

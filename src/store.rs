@@ -8,17 +8,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use duel_core::config::Config;
-use duel_core::store::{Files, Store};
+use duel_core::store::{Files, Store, StoreError};
 use duel_store::{Postgres, Target};
 
 use crate::commands::UsageError;
 
 /// The store of `config`, or the data dir's files (always under `--demo`).
 pub fn open(config: &Config, data_dir: &Path, demo: bool) -> Result<Arc<dyn Store>, UsageError> {
-    match (&config.store.url, demo) {
-        (Some(url), false) => Ok(Arc::new(postgres(url)?.with_review(config.review))),
-        _ => Ok(Arc::new(Files::new(data_dir))),
-    }
+    Ok(team(config, demo)?.unwrap_or_else(|| Arc::new(Files::new(data_dir))))
 }
 
 /// The PostgreSQL store at `url`; a URL it cannot read is a usage error.
@@ -59,4 +56,35 @@ pub fn find_run(
     duel_store::pull_run(store, data_dir, &id)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("run {id} left the store while it was read"))
+}
+
+/// The team's store of `config`, where there is one: never under `--demo`.
+pub fn team(config: &Config, demo: bool) -> Result<Option<Arc<dyn Store>>, UsageError> {
+    match (&config.store.url, demo) {
+        (Some(url), false) => Ok(Some(Arc::new(postgres(url)?.with_review(config.review)))),
+        _ => Ok(None),
+    }
+}
+
+/// Copies a run into the team's store — what it is, its suite, its answers and checks,
+/// each by what it holds, so again is no change — in batches (one statement per 5,000
+/// answers, not a round trip each). A demo run stays in the data dir. When the store
+/// cannot take it, says so: the run is kept here, for `duel store push`.
+pub fn share_run(team: Option<&dyn Store>, run: &duel_core::eval::run::Run) {
+    let Some(store) = team.filter(|_| !run.is_demo()) else {
+        return;
+    };
+    let copy = || -> Result<(), StoreError> {
+        store.save_run(&run.info, &run.suite_copy()?)?;
+        store.append_answers(&run.info.id, &run.answers()?.0)?;
+        store.append_checks(&run.info.id, &run.checks()?.0)
+    };
+    // Called from async commands: the store blocks on a runtime of its own.
+    let shared = tokio::task::block_in_place(copy);
+    if let Err(e) = shared {
+        crate::say!(
+            "warning: run {} is in the data dir but not in the store ({e}); `duel store push` copies it",
+            run.info.id
+        );
+    }
 }

@@ -80,6 +80,7 @@ pub async fn batch(
         Retries::default(),
     );
     let prices = config.prices();
+    let team = crate::store::team(config, plan.run.is_demo())?;
     let (asked, mut stopped) = plan.collect(running, &mut progress, &prices).await?;
     progress.finish();
     if let (Some(grader), false) = (&grader, stopped) {
@@ -88,6 +89,8 @@ pub async fn batch(
             () = super::interrupted() => stopped = true,
         }
     }
+    // The team's reviewers find the run in the store, done or stopped.
+    crate::store::share_run(team.as_deref(), &plan.run);
     let rubrics_left = grader.is_none()
         && plan.items.iter().any(|i| {
             i.checks

@@ -251,7 +251,8 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
             .into());
         }
     }
-    let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
+    let team = crate::store::team(config, false)?;
+    let run = crate::store::find_run(team.as_deref(), data_dir, &args.run).map_err(UsageError)?;
     let id = run.info.id.clone();
     let items = run
         .items()
@@ -282,6 +283,7 @@ pub async fn check(config: &Config, args: &CheckArgs, data_dir: &Path) -> anyhow
         }
     );
     let graded_now = grade_and_keep(&run, &todo, grader.as_ref(), false, &config.prices()).await?;
+    crate::store::share_run(team.as_deref(), &run);
     let report = ChecksReport::of(&run, &items, graded_now, args.fail_under)?;
     if args.json {
         print_json(&report)?;

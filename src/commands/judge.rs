@@ -19,7 +19,6 @@ use crate::domain::{Message, Role};
 use crate::eval::batch::{self, Done, Request, Retries};
 use crate::eval::judge::{self, Answered, DEFAULT_TEMPLATE, Judging, Order, Summary};
 use crate::eval::pairs;
-use crate::eval::run::Run;
 use crate::text::count;
 use crate::votes::{SideRecord, Stamp, log};
 
@@ -31,7 +30,10 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         .map_err(UsageError)?;
     super::keys_set([&model])?;
     let template = template(config, args)?;
-    let run = Run::find(data_dir, &args.run).map_err(UsageError)?;
+    let team = crate::store::team(config, false)?;
+    let run = crate::store::find_run(team.as_deref(), data_dir, &args.run).map_err(UsageError)?;
+    // A demo run's votes stay in the data dir.
+    let team = team.filter(|_| !run.is_demo());
     let items = run
         .items()
         .map_err(|e| UsageError(format!("run {}: {e}", run.info.id)))?;
@@ -47,11 +49,19 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
     let id = run.info.id.clone();
     let files = Files {
         votes: data_dir.join(pairs::votes_file(&found.ready)),
+        data_dir: data_dir.to_path_buf(),
+        team: team.clone(),
         judgments: judge::judgments_path(run.dir()),
         attachments: Store::new(data_dir),
     };
-    let (votes, _) =
-        log::read(&files.votes).with_context(|| format!("reading {}", files.votes.display()))?;
+    let votes = match &team {
+        Some(store) => tokio::task::block_in_place(|| store.votes(false))?.records,
+        None => {
+            log::read(&files.votes)
+                .with_context(|| format!("reading {}", files.votes.display()))?
+                .0
+        }
+    };
     let voted = pairs::voted_by(&votes, &judge_name);
     drop(votes);
     let said = judge::record(run.dir(), &id, &judge_name)
@@ -194,6 +204,9 @@ async fn ask(
 /// Where a judging's verdicts and votes go.
 struct Files {
     votes: PathBuf,
+    data_dir: PathBuf,
+    /// The team's store its votes go to, when there is one.
+    team: Option<std::sync::Arc<dyn duel_core::store::Store>>,
     judgments: PathBuf,
     /// Where the files of the items' prompts are kept.
     attachments: Store,
@@ -244,8 +257,21 @@ impl Files {
         let record = judging
             .vote(i, uuid::Uuid::new_v4(), Stamp::now())
             .context("a pair was voted on before both orders had a verdict")?;
-        log::append(&self.votes, &record)
-            .with_context(|| format!("writing a vote to {}", self.votes.display()))?;
+        let Some(store) = &self.team else {
+            log::append(&self.votes, &record)
+                .with_context(|| format!("writing a vote to {}", self.votes.display()))?;
+            return Ok(());
+        };
+        let kept = tokio::task::block_in_place(|| {
+            crate::store::keep_votes(&**store, &self.data_dir, std::slice::from_ref(&record))
+        })
+        .map_err(|e| anyhow::anyhow!("writing a vote: {e}"))?;
+        if let crate::store::Kept::Local(why) = kept {
+            crate::say!(
+                "warning: a vote went to {}, not to the store ({why}); `duel store push` sends it",
+                self.votes.display()
+            );
+        }
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -16,7 +17,9 @@ use crate::eval::check::record::ChecksReport;
 use crate::eval::outcomes::Outcomes;
 use crate::eval::run::Run;
 use crate::say;
+use crate::votes::VoteRecord;
 use crate::votes::log::{DEMO_FILE_NAME, FILE_NAME};
+use duel_core::store::Store;
 
 #[derive(Serialize)]
 struct RunRow {
@@ -47,20 +50,37 @@ struct RunRow {
 
 /// `duel runs`; under `demo` only the runs of the demo models. `prices`: the config's,
 /// where one could be read (the runs need none).
-pub fn runs(args: &RunsArgs, data_dir: &Path, demo: bool, prices: &Prices) -> anyhow::Result<u8> {
+pub fn runs(
+    args: &RunsArgs,
+    data_dir: &Path,
+    demo: bool,
+    prices: &Prices,
+    team: Option<Arc<dyn Store>>,
+) -> anyhow::Result<u8> {
     if demo {
         say!("offline demo: the runs of the demo models (without --demo, all of them)");
+    }
+    if let Some(store) = &team {
+        // The team's runs, copied here (their answers and checks brought up to date).
+        for info in store.runs()? {
+            duel_store::pull_run(&**store, data_dir, &info.id)?;
+        }
     }
     let runs: Vec<Run> = Run::list(data_dir)?
         .into_iter()
         .filter(|run| !demo || run.is_demo())
         .collect();
     // Votes on runs of the offline demo models go to their own log.
-    let votes = load(
+    let mut votes = load(
         &[data_dir.join(FILE_NAME), data_dir.join(DEMO_FILE_NAME)],
         false,
     )?
     .records;
+    if let Some(store) = &team {
+        // The team's votes instead of this machine's (the demo's stay here).
+        votes.retain(VoteRecord::is_demo);
+        votes.extend(store.votes(false)?.records);
+    }
     let mut by_run: HashMap<&str, BTreeMap<String, usize>> = HashMap::new();
     for v in &votes {
         if let Some(run) = &v.run {

@@ -23,5 +23,6 @@ mod review;
 mod screens;
 mod secrets;
 mod stats;
+mod store;
 mod update;
 mod wire_kinds;

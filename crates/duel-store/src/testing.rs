@@ -80,6 +80,57 @@ pub fn server() -> Option<&'static Server> {
     }
 }
 
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/pg-server");
+
+/// A server of one test's own, to stop and start again (a store down mid-vote).
+#[derive(Debug)]
+pub struct Own {
+    pub server: Server,
+    cluster: std::path::PathBuf,
+}
+
+impl Own {
+    /// Stops the server as a crash would.
+    pub fn stop(&self) {
+        self.script("--stop");
+    }
+
+    /// Starts it again, on the same port.
+    pub fn start(&self) {
+        self.script("--start");
+    }
+
+    fn script(&self, what: &str) {
+        let status = Command::new(SCRIPT)
+            .arg(what)
+            .arg(&self.cluster)
+            .status()
+            .unwrap_or_else(|e| panic!(".ci/pg-server {what}: {e}"));
+        assert!(status.success(), ".ci/pg-server {what} failed");
+    }
+}
+
+/// A new server for this test alone; `None` (said) where none can be started outside CI.
+pub fn own() -> Option<Own> {
+    match start_own() {
+        Ok(server) => {
+            let cluster = server
+                ._dir
+                .as_ref()
+                .map(|d| d.path().join("cluster"))
+                .unwrap_or_default();
+            Some(Own { server, cluster })
+        }
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("CI must run the store tests against a real PostgreSQL server: {why}")
+        }
+        Err(why) => {
+            eprintln!("skipping a PostgreSQL store test: {why}");
+            None
+        }
+    }
+}
+
 fn start() -> Result<Server, String> {
     if let (Ok(url), Ok(password)) = (
         std::env::var("DUEL_TEST_STORE_URL"),
@@ -91,7 +142,11 @@ fn start() -> Result<Server, String> {
             _dir: None,
         });
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/pg-server");
+    start_own()
+}
+
+fn start_own() -> Result<Server, String> {
+    let script = SCRIPT;
     let dir = tempfile::Builder::new()
         .prefix("duel-pg-")
         .tempdir()
