@@ -84,7 +84,13 @@ impl Cli {
                 Some(&x.demo),
                 None,
             ),
-            Command::Export(x) => (None, Some(&x.data_dir), None, Some(&x.demo), None),
+            Command::Export(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                None,
+                Some(&x.demo),
+                None,
+            ),
             Command::Init(x) => (Some(&x.config), None, None, None, None),
             Command::History(x) => (None, Some(&x.data_dir), None, Some(&x.demo), None),
             Command::Themes => (None, None, None, None, None),
@@ -95,7 +101,13 @@ impl Cli {
                 Some(&x.demo),
                 Some(&x.pair),
             ),
-            Command::Runs(x) => (None, Some(&x.data_dir), None, Some(&x.demo), None),
+            Command::Runs(x) => (
+                Some(&x.config),
+                Some(&x.data_dir),
+                None,
+                Some(&x.demo),
+                None,
+            ),
             Command::Review(x) => (
                 Some(&x.config),
                 Some(&x.data_dir),
@@ -455,6 +467,9 @@ pub struct RunsArgs {
     pub json: bool,
 
     #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
     pub data_dir: DataDirArg,
 
     #[command(flatten)]
@@ -673,6 +688,9 @@ pub struct ExportArgs {
     /// dpo: keep votes where a side failed or was stopped (left out by default).
     #[arg(long)]
     pub include_failed: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
 
     #[command(flatten)]
     pub data_dir: DataDirArg,

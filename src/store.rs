@@ -79,8 +79,7 @@ pub fn share_run(team: Option<&dyn Store>, run: &duel_core::eval::run::Run) {
         store.append_answers(&run.info.id, &run.answers()?.0)?;
         store.append_checks(&run.info.id, &run.checks()?.0)
     };
-    // Called from async commands: the store blocks on a runtime of its own.
-    let shared = tokio::task::block_in_place(copy);
+    let shared = copy();
     if let Err(e) = shared {
         crate::say!(
             "warning: run {} is in the data dir but not in the store ({e}); `duel store push` copies it",

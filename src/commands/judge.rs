@@ -55,7 +55,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         attachments: Store::new(data_dir),
     };
     let votes = match &team {
-        Some(store) => tokio::task::block_in_place(|| store.votes(false))?.records,
+        Some(store) => store.votes(false)?.records,
         None => {
             log::read(&files.votes)
                 .with_context(|| format!("reading {}", files.votes.display()))?
@@ -262,10 +262,9 @@ impl Files {
                 .with_context(|| format!("writing a vote to {}", self.votes.display()))?;
             return Ok(());
         };
-        let kept = tokio::task::block_in_place(|| {
+        let kept =
             crate::store::keep_votes(&**store, &self.data_dir, std::slice::from_ref(&record))
-        })
-        .map_err(|e| anyhow::anyhow!("writing a vote: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("writing a vote: {e}"))?;
         if let crate::store::Kept::Local(why) = kept {
             crate::say!(
                 "warning: a vote went to {}, not to the store ({why}); `duel store push` sends it",

@@ -457,3 +457,68 @@ fn reviewers_on_three_machines_share_a_run_and_a_killed_one_s_pair_comes_back() 
     );
     assert_eq!(store.counts().unwrap().leases, 0, "no lease left behind");
 }
+
+#[test]
+fn a_chat_vote_goes_to_the_store_and_with_the_store_down_to_the_local_log_said_so() {
+    use common::server::{MockServer, Reply, openai_stream};
+    let Some(own) = own() else { return };
+    let (url, store) = own.server.fresh("chat");
+    store.init().unwrap();
+    let answer = || Reply::sse(&openai_stream(&["An ", "answer"], 5, 2));
+    let a = MockServer::keep_alive(vec![answer(), answer()]);
+    let b = MockServer::keep_alive(vec![answer(), answer()]);
+    let sandbox = common::tui::Sandbox::new();
+    let toml = common::config::two_models(&a.url(), &b.url())
+        .sections(&format!(
+            "[store]\nurl = \"{url}\"\n[arena]\njudge = \"pty-judge\"\n"
+        ))
+        .left("api_key_env = \"DUEL_TEST_LEFT_KEY\"")
+        .right("api_key_env = \"DUEL_TEST_RIGHT_KEY\"")
+        .toml();
+    let config = sandbox.write_config(&toml);
+    let mut cmd = sandbox.command(&["--config", config.to_str().unwrap()]);
+    cmd.env("DUEL_TEST_LEFT_KEY", "sk-test-left");
+    cmd.env("DUEL_TEST_RIGHT_KEY", "sk-test-right");
+    cmd.env("DUEL_STORE_PASSWORD", &own.server.password);
+    let mut tui = common::tui::Tui::spawn_sized(cmd, 30, 140);
+    let ask = |tui: &mut common::tui::Tui, prompt: &str, answers: usize| {
+        tui.type_text(prompt);
+        tui.send(b"\r");
+        tui.wait_until("both answers done", WAIT, |s| {
+            s.matches(" done ").count() == 2 && s.matches("An answer").count() == 2 * answers
+        });
+    };
+    tui.wait_for("A · alpha", WAIT);
+    ask(&mut tui, "first", 1);
+    tui.send(b"\x1b1");
+    tui.wait_for("vote saved: A is better", WAIT);
+    assert_eq!(store.votes(false).unwrap().records.len(), 1, "in the store");
+    assert!(
+        !sandbox.data_dir().join("votes.jsonl").exists(),
+        "and not in the local log"
+    );
+
+    own.stop();
+    ask(&mut tui, "second", 2);
+    tui.send(b"\x1b2");
+    tui.wait_for("NOT in the store", WAIT);
+    let local = Files::new(&sandbox.data_dir())
+        .votes(false)
+        .unwrap()
+        .records;
+    assert_eq!(local.len(), 1, "on disk here");
+    assert_eq!(local[0].prompt, "second");
+
+    tui.send(b"\x11");
+    assert_eq!(tui.wait_exit(WAIT), 0, "{}", tui.screen());
+    let said = String::from_utf8_lossy(&tui.output()).into_owned();
+    assert!(
+        said.contains("could not reach the store"),
+        "said at quit: {said}"
+    );
+    assert!(!said.contains(&own.server.password));
+
+    own.start();
+    assert_eq!(store.push(&sandbox.data_dir()).unwrap().votes, [1, 1]);
+    assert_eq!(store.votes(false).unwrap().records.len(), 2);
+}

@@ -31,7 +31,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A store on a PostgreSQL server.
 pub struct Postgres {
     target: Target,
-    runtime: tokio::runtime::Runtime,
+    /// Where its connections run; `None` only while it is dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     pool: Pool,
     /// The schema was found usable on this server (checked once, at first use).
     checked: OnceLock<()>,
@@ -136,7 +137,7 @@ impl Postgres {
             .build()?;
         Ok(Self {
             target,
-            runtime,
+            runtime: Some(runtime),
             pool,
             checked: OnceLock::new(),
             review: ReviewConfig::default(),
@@ -144,8 +145,9 @@ impl Postgres {
     }
 
     /// The store, its leases as `[review]` says.
-    pub fn with_review(self, review: ReviewConfig) -> Self {
-        Self { review, ..self }
+    pub fn with_review(mut self, review: ReviewConfig) -> Self {
+        self.review = review;
+        self
     }
 
     pub(crate) fn review(&self) -> ReviewConfig {
@@ -162,14 +164,29 @@ impl Postgres {
         self.target.has_password()
     }
 
-    /// Runs `work` on the store's runtime and waits for it.
-    pub(crate) fn block<T>(
+    /// Runs `work` on the store's runtime and waits for it; called from an async
+    /// command too (a batch, a judging), whose thread it takes out of its runtime
+    /// while it waits.
+    pub(crate) fn block<T: Send>(
         &self,
-        work: impl Future<Output = Result<T, Failure>>,
+        work: impl Future<Output = Result<T, Failure>> + Send,
     ) -> Result<T, StoreError> {
-        self.runtime
-            .block_on(work)
-            .map_err(|f| f.told(&self.shown()))
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let Some(runtime) = &self.runtime else {
+            return Err(StoreError::Unreachable(format!("{}: closed", self.shown())));
+        };
+        let wait = || runtime.block_on(work);
+        let done = match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Err(_) => wait(),
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            // A single-threaded runtime's one thread cannot be lent: wait on another.
+            Ok(_) => std::thread::scope(|scope| scope.spawn(wait).join()).unwrap_or_else(|_| {
+                Err(Failure::Store(StoreError::Refused(
+                    "the store's call panicked".into(),
+                )))
+            }),
+        };
+        done.map_err(|f| f.told(&self.shown()))
     }
 
     /// A connection of the pool, whatever its schema.
@@ -386,7 +403,7 @@ impl Postgres {
 
     /// Every line of `sql`'s one text column, read as it streams in; a line that does
     /// not read is skipped (and said) as in a file.
-    fn read_lines<T: DeserializeOwned>(
+    fn read_lines<T: DeserializeOwned + Send>(
         &self,
         sql: &str,
         param: &(dyn tokio_postgres::types::ToSql + Sync),
@@ -411,6 +428,16 @@ impl Postgres {
             }
             Ok((records, skipped))
         })
+    }
+}
+
+impl Drop for Postgres {
+    /// A store may be let go inside an async command, where a runtime must not wait
+    /// for its tasks: its connections are left to end on their own.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

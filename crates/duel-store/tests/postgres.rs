@@ -329,3 +329,30 @@ fn an_unreachable_store_is_said_so_and_a_wrong_password_never_shows_the_password
     assert!(text.contains("password authentication failed"), "{text}");
     assert!(!text.contains("planted-secret-Zq81"), "{text}");
 }
+
+#[test]
+fn a_store_is_used_and_let_go_inside_async_code_of_either_runtime() {
+    let Some(server) = server() else { return };
+    let (url, store) = server.fresh("async");
+    store.init().unwrap();
+    drop(store);
+    let runtimes = [
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    ];
+    for (i, runtime) in runtimes.iter().enumerate() {
+        runtime.block_on(async {
+            // As `duel batch` and `duel judge` do: built, used and dropped in a task.
+            let store = server.store(&url);
+            store.append_votes(&[vote("a", "b", "x")]).unwrap();
+            assert_eq!(store.votes(false).unwrap().records.len(), i + 1);
+        });
+    }
+}

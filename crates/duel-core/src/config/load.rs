@@ -764,6 +764,43 @@ thinking = { type = "enabled", budget_tokens = 2048 }
     }
 
     #[test]
+    fn a_store_url_and_review_leases_and_what_is_refused_of_them() {
+        let c = ok(&format!(
+            "[store]\nurl = \"postgres://duel@db.internal:5432/duel\"\n[review]\nlease_secs = 120\nper_item = 2\n{TWO}"
+        ));
+        assert_eq!(
+            c.store.url.as_deref(),
+            Some("postgres://duel@db.internal:5432/duel")
+        );
+        assert_eq!((c.review.lease_secs, c.review.per_item), (120, 2));
+        let c = ok(TWO);
+        assert_eq!(
+            (
+                c.store.url.as_deref(),
+                c.review.lease_secs,
+                c.review.per_item
+            ),
+            (None, 600, 1)
+        );
+
+        // A password in the URL is refused where it stands, and never echoed.
+        let e = err(&format!(
+            "[store]\nurl = \"postgres://duel:hunter2-planted@db:5432/duel\"\n{TWO}"
+        ));
+        assert_err(
+            &e,
+            2,
+            7,
+            &["store.url has a password in it", "DUEL_STORE_PASSWORD"],
+        );
+        assert!(!e.to_string().contains("hunter2-planted"), "{e}");
+        let e = err(&format!("[store]\nurl = \"mysql://db/duel\"\n{TWO}"));
+        assert_err(&e, 2, 7, &["store.url must be a PostgreSQL URL"]);
+        let e = err(&format!("[review]\nper_item = 0\n{TWO}"));
+        assert_err(&e, 2, 12, &["review.per_item"]);
+    }
+
+    #[test]
     fn an_api_key_never_appears_in_messages_or_debug() {
         let secret = "sk-TOPSECRET123";
         let c = ok(&format!(
