@@ -81,7 +81,10 @@ pub async fn batch(
     );
     let prices = config.prices();
     let team = crate::store::team(config, plan.run.is_demo())?;
-    let (asked, mut stopped) = plan.collect(running, &mut progress, &prices).await?;
+    let mut sharing = team.clone().map(|store| Sharing::start(store, &plan.run));
+    let (asked, mut stopped) = plan
+        .collect(running, &mut progress, &prices, sharing.as_mut())
+        .await?;
     progress.finish();
     if let (Some(grader), false) = (&grader, stopped) {
         tokio::select! {
@@ -234,6 +237,7 @@ impl Plan {
         mut running: batch::Running<usize>,
         progress: &mut Progress,
         prices: &Prices,
+        mut sharing: Option<&mut Sharing>,
     ) -> anyhow::Result<(usize, bool)> {
         let mut asked = 0usize;
         // Made once: a signal that comes while an answer is being written still counts.
@@ -249,12 +253,13 @@ impl Plan {
             };
             let side = SideRecord::of(&done.answer, Some(done.history));
             let item = &self.items[done.key];
+            let record = AnswerRecord {
+                item: item.id.clone(),
+                attachments: item.run_item().attachments.to_vec(),
+                side: side.clone(),
+            };
             self.run
-                .append(&AnswerRecord {
-                    item: item.id.clone(),
-                    attachments: item.run_item().attachments.to_vec(),
-                    side: side.clone(),
-                })
+                .append(&record)
                 .with_context(|| {
                     format!(
                         "writing an answer to {}; every answer written before is kept: `{} batch --resume {}` goes on",
@@ -263,6 +268,9 @@ impl Plan {
                         self.run.info.id
                     )
                 })?;
+            if let Some(sharing) = sharing.as_deref_mut() {
+                sharing.add(&self.run, record);
+            }
             asked += 1;
             // Its checks, as it is saved (rubrics wait for every answer, below).
             let answer = AnswerRecord {
@@ -289,6 +297,68 @@ impl Plan {
                 tokens: side.output_tokens.unwrap_or_default(),
             });
             self.tally.add(item, &side);
+        }
+    }
+}
+
+/// A batch's answers on their way to the team's store as they come, so reviewers can
+/// start before the batch ends: a statement per [`Sharing::EVERY`] answers or
+/// [`Sharing::WAIT`], never a round trip each. The run's folder stays the record a
+/// resume reads; a store that cannot take them is said once and tried again at the
+/// end (`share_run`), and `duel store push` can always copy the run later.
+struct Sharing {
+    store: std::sync::Arc<dyn duel_core::store::Store>,
+    pending: Vec<AnswerRecord>,
+    since: Instant,
+    down: bool,
+}
+
+impl Sharing {
+    const EVERY: usize = 200;
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// Puts the run itself in the store first, so reviewers find it.
+    fn start(store: std::sync::Arc<dyn duel_core::store::Store>, run: &Run) -> Self {
+        let mut sharing = Self {
+            store,
+            pending: Vec::new(),
+            since: Instant::now(),
+            down: false,
+        };
+        let saved = run
+            .suite_copy()
+            .map_err(duel_core::store::StoreError::from)
+            .and_then(|suite| sharing.store.save_run(&run.info, &suite));
+        sharing.said(run, saved);
+        sharing
+    }
+
+    fn add(&mut self, run: &Run, answer: AnswerRecord) {
+        self.pending.push(answer);
+        if self.pending.len() >= Self::EVERY || self.since.elapsed() >= Self::WAIT {
+            self.flush(run);
+        }
+    }
+
+    fn flush(&mut self, run: &Run) {
+        if self.down || self.pending.is_empty() {
+            return;
+        }
+        let sent = self.store.append_answers(&run.info.id, &self.pending);
+        if sent.is_ok() {
+            self.pending.clear();
+        }
+        self.since = Instant::now();
+        self.said(run, sent);
+    }
+
+    fn said(&mut self, run: &Run, result: Result<(), duel_core::store::StoreError>) {
+        if let Err(e) = result {
+            self.down = true;
+            crate::say!(
+                "warning: answers of run {} stay in the data dir for now: {e}",
+                run.info.id
+            );
         }
     }
 }

@@ -522,3 +522,82 @@ fn a_chat_vote_goes_to_the_store_and_with_the_store_down_to_the_local_log_said_s
     assert_eq!(store.push(&sandbox.data_dir()).unwrap().votes, [1, 1]);
     assert_eq!(store.votes(false).unwrap().records.len(), 2);
 }
+
+/// A config with alpha and beta answering on `answers`, a judge on `judge`, and the
+/// store at `url`.
+fn team_config(home: &Path, url: &str, answers: &str, judge: &str) -> String {
+    let mut toml = format!(
+        "[store]\nurl = \"{url}\"\n[pair]\na = \"alpha\"\nb = \"beta\"\n[arena]\njudge = \"lead\"\n"
+    );
+    for (name, base) in [("alpha", answers), ("beta", answers), ("judge", judge)] {
+        toml += &format!(
+            "\n[providers.{name}]\nkind = \"openai\"\nbase_url = \"{base}/v1\"\napi_key_env = \"DUEL_TEAM_KEY\"\n\n[[models]]\nname = \"{name}\"\nprovider = \"{name}\"\n"
+        );
+    }
+    let path = home.join("config.toml");
+    std::fs::write(&path, toml).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_batch_its_checks_and_a_judge_on_another_machine_go_through_the_store() {
+    use common::server::{MockServer, Reply, openai_stream};
+    let Some(server) = server() else { return };
+    let (url, store) = server.fresh("runs");
+    store.init().unwrap();
+    let answers = MockServer::respond(|_, _| Reply::sse(&openai_stream(&["4, ", "I say"], 7, 2)));
+    let judge = MockServer::respond(|_, _| Reply::sse(&openai_stream(&["[[C]]"], 30, 2)));
+    let team = |home: &Path, args: &[&str]| {
+        let config = team_config(home, &url, &answers.url(), &judge.url());
+        let mut cmd = duel(home, &[&["--config", config.as_str()], args].concat());
+        cmd.env("DUEL_TEAM_KEY", "sk-test-team")
+            .env("DUEL_STORE_PASSWORD", &server.password);
+        run(&mut cmd)
+    };
+    let suite: String = (1..=30)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"q{i}\", \"prompt\": \"What is 2+2? ({i})\", \"assert\": [{{\"type\": \"contains\", \"value\": \"4\"}}]}}\n"
+            )
+        })
+        .collect();
+
+    // The lead runs the batch: its run, answers and checks reach the store.
+    let lead = tempfile::tempdir().unwrap();
+    std::fs::write(lead.path().join("suite.jsonl"), &suite).unwrap();
+    let suite_path = lead.path().join("suite.jsonl");
+    let (code, _, err) = team(
+        lead.path(),
+        &["batch", suite_path.to_str().unwrap(), "--name", "pilot"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let counts = store.counts().unwrap();
+    assert_eq!((counts.runs, counts.answers, counts.checks), (1, 60, 60));
+
+    // A reviewer's machine with an empty data dir: the judge finds the run in the
+    // store and its votes go there.
+    let reviewer = tempfile::tempdir().unwrap();
+    let (code, _, err) = team(reviewer.path(), &["judge", "pilot", "--with", "judge"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(store.counts().unwrap().votes, 30);
+    assert!(
+        !reviewer.path().join("data").join("votes.jsonl").exists(),
+        "the votes went to the store"
+    );
+    // `duel runs` and `duel report` there read the team's run and votes.
+    let (code, out, err) = team(reviewer.path(), &["runs", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let runs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(runs[0]["name"], "pilot");
+    assert_eq!(runs[0]["answered"], 60);
+    assert_eq!(runs[0]["votes"], 30);
+    let third = tempfile::tempdir().unwrap();
+    let (code, out, err) = team(third.path(), &["report", "pilot", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["run"].as_str().map(|r| r.starts_with("suite-")),
+        Some(true)
+    );
+    assert!(out.contains("llm:judge"), "the judge's votes are in: {out}");
+}
