@@ -81,8 +81,6 @@ def main():
     if not os.path.exists(BINARY):
         sys.exit("build first: cargo build --release")
     work = tempfile.mkdtemp(prefix="duel-store-bench-")
-    # Run as root, the server runs as nobody, which must reach its folder in here.
-    os.chmod(work, 0o755)
     server = subprocess.run(
         [os.path.join(ROOT, ".ci", "pg-server"), os.path.join(work, "cluster"), str(os.getpid())],
         capture_output=True, text=True,

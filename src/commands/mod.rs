@@ -124,11 +124,10 @@ fn unsaved_votes(state: &State, votes_path: &Path) -> Option<anyhow::Result<u8>>
 
 /// Where a TUI's votes go, in words: the store's URL, or the log's path.
 fn saved_to(store: &dyn duel_core::store::Store, votes_path: &Path) -> String {
-    match store.describe() {
-        dir if Path::new(&dir) == votes_path.parent().unwrap_or(votes_path) => {
-            votes_path.display().to_string()
-        }
-        url => url,
+    if store.is_local() {
+        votes_path.display().to_string()
+    } else {
+        store.describe()
     }
 }
 

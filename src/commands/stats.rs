@@ -47,10 +47,13 @@ pub fn stats(
         // The run's folder, for its name and `--checks`: copied from the store.
         let _ = crate::store::find_run(Some(&**store), data_dir, wanted);
     }
+    let asked = query(args, data_dir, demo);
+    // The demo's votes (`--demo`, or a run of the demo models) are never in a store.
+    let store = team.filter(|_| asked.without_demo);
     let query = Query {
         prices: prices.clone(),
-        store: team,
-        ..query(args, data_dir, demo)
+        store,
+        ..asked
     };
     let report = Report::build(&query, data_dir).map_err(|e| match e {
         ReportError::Usage(why) => anyhow::Error::new(super::UsageError(why)),

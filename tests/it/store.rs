@@ -601,3 +601,20 @@ fn a_batch_its_checks_and_a_judge_on_another_machine_go_through_the_store() {
     );
     assert!(out.contains("llm:judge"), "the judge's votes are in: {out}");
 }
+
+#[test]
+fn a_vote_the_store_refuses_is_kept_in_the_local_log_with_the_reason() {
+    let Some(server) = server() else { return };
+    // A store no one ran `duel store init` on.
+    let (_, store) = server.fresh("refused");
+    let dir = tempfile::tempdir().unwrap();
+    let kept = keep_votes(&store, dir.path(), &votes(1)).unwrap();
+    assert!(
+        matches!(&kept, Kept::Local(why) if why.contains("run `duel store init`")),
+        "{kept:?}"
+    );
+    assert_eq!(
+        Files::new(dir.path()).votes(false).unwrap().records.len(),
+        1
+    );
+}

@@ -1,5 +1,5 @@
 //! The seam between duel and where it keeps things (SPEC §12): one trait for what the
-//! commands read and write — votes, conversations, runs, their answers and checks —
+//! commands read and write — votes, runs, their answers and checks —
 //! with the data dir's files as the default ([`Files`]). The PostgreSQL store a team
 //! shares is the other implementation (the `duel-store` crate).
 
@@ -7,7 +7,6 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::conversation::{self, ConversationFile};
 use crate::eval::check::record::CheckRecord;
 use crate::eval::run::{AnswerRecord, Run, RunInfo};
 use crate::votes::VoteRecord;
@@ -33,15 +32,15 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Where it is, as the user may see it: a folder, or a URL without secrets.
     fn describe(&self) -> String;
 
+    /// It is the data dir's own files (nowhere else to fall back to).
+    fn is_local(&self) -> bool {
+        false
+    }
+
     /// Adds vote records; a record whose id is already there is not added again.
     fn append_votes(&self, records: &[VoteRecord]) -> Result<(), StoreError>;
     /// Every vote record: the demo's own with `demo`, else the real ones.
     fn votes(&self, demo: bool) -> Result<Merged, StoreError>;
-
-    /// Saves a conversation whole (a later save of the same id replaces it).
-    fn save_conversation(&self, conversation: &ConversationFile) -> Result<(), StoreError>;
-    /// Every saved conversation.
-    fn conversations(&self) -> Result<Vec<ConversationFile>, StoreError>;
 
     /// Keeps a run: what it is and its copy of the suite (again: no change).
     fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError>;
@@ -94,7 +93,9 @@ pub struct TeamProgress {
     pub pairs: i64,
 }
 
-/// The default store: files in the data dir, as SPEC §2 lays them out.
+/// The default store: files in the data dir, as SPEC §2 lays them out. (Conversations
+/// are always the data dir's: resuming reads them there; `duel store push` copies them
+/// to a team's store.)
 #[derive(Clone, Debug)]
 pub struct Files {
     data_dir: PathBuf,
@@ -117,6 +118,10 @@ impl Store for Files {
         self.data_dir.display().to_string()
     }
 
+    fn is_local(&self) -> bool {
+        true
+    }
+
     fn append_votes(&self, records: &[VoteRecord]) -> Result<(), StoreError> {
         // The demo's votes have a log of their own.
         let (demo, real): (Vec<VoteRecord>, Vec<VoteRecord>) =
@@ -135,15 +140,6 @@ impl Store for Files {
             log::MergeError::Read { source, .. } => StoreError::Io(source),
             other => StoreError::Io(io::Error::other(other.to_string())),
         })
-    }
-
-    fn save_conversation(&self, conversation: &ConversationFile) -> Result<(), StoreError> {
-        conversation::save(&self.data_dir, conversation)?;
-        Ok(())
-    }
-
-    fn conversations(&self) -> Result<Vec<ConversationFile>, StoreError> {
-        Ok(conversation::list(&self.data_dir)?.0)
     }
 
     fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError> {
@@ -193,13 +189,15 @@ impl Store for Files {
 pub enum Kept {
     /// Into the store (the data dir's log, when that is the store).
     Stored,
-    /// The store could not be reached: into the data dir's log instead, for `duel
+    /// The store could not take them: into the data dir's log instead, for `duel
     /// store push` to send later (by id, so never counted twice). Says why.
     Local(String),
 }
 
-/// Writes votes to `store`, or to the data dir's log when the store cannot be
-/// reached; returns once they are durable in one of the two.
+/// Writes votes to `store`; when the store cannot take them (unreachable, or it said
+/// no: a schema not made yet, a permission), to the data dir's log instead. Returns
+/// once they are durable in one of the two: a vote is never only in memory because of
+/// the store.
 pub fn keep_votes(
     store: &dyn Store,
     data_dir: &Path,
@@ -207,10 +205,10 @@ pub fn keep_votes(
 ) -> Result<Kept, String> {
     match store.append_votes(records) {
         Ok(()) => Ok(Kept::Stored),
-        Err(StoreError::Unreachable(why)) => Files::new(data_dir)
+        Err(e) if store.is_local() => Err(e.to_string()),
+        Err(why) => Files::new(data_dir)
             .append_votes(records)
-            .map_err(|e| format!("the store is unreachable ({why}), and the local log: {e}"))
-            .map(|()| Kept::Local(why)),
-        Err(e) => Err(e.to_string()),
+            .map_err(|e| format!("the store: {why}; and the local log: {e}"))
+            .map(|()| Kept::Local(why.to_string())),
     }
 }

@@ -406,11 +406,11 @@ impl Postgres {
     fn read_lines<T: DeserializeOwned + Send>(
         &self,
         sql: &str,
-        param: &(dyn tokio_postgres::types::ToSql + Sync),
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<(Vec<T>, Vec<Skipped>), StoreError> {
         self.block(async {
             let client = self.client().await?;
-            let rows = client.query_raw(sql, [param]).await?;
+            let rows = client.query_raw(sql, params.iter().copied()).await?;
             pin_mut!(rows);
             let mut records = Vec::new();
             let mut skipped = Vec::new();
@@ -453,7 +453,7 @@ impl Store for Postgres {
     fn votes(&self, demo: bool) -> Result<Merged, StoreError> {
         let (records, skipped) = self.read_lines(
             "SELECT record FROM duel_votes WHERE demo = $1 ORDER BY seq",
-            &demo,
+            &[&demo],
         )?;
         let at = PathBuf::from(self.shown());
         Ok(Merged {
@@ -463,31 +463,13 @@ impl Store for Postgres {
         })
     }
 
-    fn save_conversation(&self, conversation: &ConversationFile) -> Result<(), StoreError> {
-        self.upsert_conversation(conversation).map(|_| ())
-    }
-
-    fn conversations(&self) -> Result<Vec<ConversationFile>, StoreError> {
-        let none: Option<String> = None;
-        Ok(self
-            .read_lines(
-                "SELECT record FROM duel_conversations WHERE $1::text IS NULL ORDER BY updated DESC",
-                &none,
-            )?
-            .0)
-    }
-
     fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError> {
         self.insert_run(info, suite).map(|_| ())
     }
 
     fn runs(&self) -> Result<Vec<RunInfo>, StoreError> {
-        let none: Option<String> = None;
         Ok(self
-            .read_lines(
-                "SELECT info FROM duel_runs WHERE $1::text IS NULL ORDER BY created, id",
-                &none,
-            )?
+            .read_lines("SELECT info FROM duel_runs ORDER BY created, id", &[])?
             .0)
     }
 
@@ -516,7 +498,7 @@ impl Store for Postgres {
         Ok(self
             .read_lines(
                 "SELECT record FROM duel_answers WHERE run = $1 ORDER BY seq",
-                &run,
+                &[&run],
             )?
             .0)
     }
@@ -529,7 +511,7 @@ impl Store for Postgres {
         Ok(self
             .read_lines(
                 "SELECT record FROM duel_checks WHERE run = $1 ORDER BY seq",
-                &run,
+                &[&run],
             )?
             .0)
     }

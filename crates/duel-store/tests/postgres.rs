@@ -47,7 +47,7 @@ fn data_dir(dir: &Path) -> Vec<VoteRecord> {
         blind: true,
         turns: Vec::new(),
     };
-    Files::new(dir).save_conversation(&conversation).unwrap();
+    duel_core::conversation::save(dir, &conversation).unwrap();
     let run = Run::create(
         dir,
         RunInfo {
