@@ -55,7 +55,7 @@ pub async fn judge(config: &Config, args: &JudgeArgs, data_dir: &Path) -> anyhow
         attachments: Store::new(data_dir),
     };
     let votes = match &team {
-        Some(store) => store.votes(false)?.records,
+        Some(store) => store.votes_on_run(&id)?,
         None => {
             log::read(&files.votes)
                 .with_context(|| format!("reading {}", files.votes.display()))?

@@ -122,10 +122,7 @@ fn team_queue(
 ) -> Result<Queue, LoadError> {
     let run = crate::store::find_run(Some(store), data_dir, wanted).map_err(LoadError::Usage)?;
     let queue = queue::for_run(&run, judge, |_| {
-        store
-            .votes(false)
-            .map(|merged| merged.records)
-            .map_err(|e| e.to_string())
+        store.votes_on_run(&run.info.id).map_err(|e| e.to_string())
     })?;
     if let Some(leases) = store.leases() {
         // Every ready pair, voted or not, in the run's order: the store hands them out.

@@ -83,9 +83,16 @@ fn init_push_and_status_as_a_user_runs_them_and_never_show_the_password() {
     assert!(out.contains("already at version 2; nothing to do"), "{out}");
     said += &(out + &err);
 
-    let (code, out, err) = duel_with(&["push"]);
+    // With the most detailed log asked for, as a user chasing a problem would.
+    let mut cmd = duel(home.path(), &["store", "push", "--config", &config]);
+    cmd.env("DUEL_STORE_PASSWORD", &server.password)
+        .env("DUEL_LOG", "trace");
+    let (code, out, err) = run(&mut cmd);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("votes          5 read  5 new"), "{out}");
+    let log = std::fs::read_to_string(data.join("duel.log")).unwrap_or_default();
+    assert!(!log.contains(&server.password), "the log has the password");
+    said += &log;
     said += &(out + &err);
     let (code, out, err) = duel_with(&["push"]);
     assert_eq!(code, 0, "{err}");

@@ -41,6 +41,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn append_votes(&self, records: &[VoteRecord]) -> Result<(), StoreError>;
     /// Every vote record: the demo's own with `demo`, else the real ones.
     fn votes(&self, demo: bool) -> Result<Merged, StoreError>;
+    /// The (real) votes on the pairs of run `run`, in the order they were cast.
+    fn votes_on_run(&self, run: &str) -> Result<Vec<VoteRecord>, StoreError> {
+        let mut votes = self.votes(false)?.records;
+        votes.retain(|v| v.run.as_deref() == Some(run));
+        Ok(votes)
+    }
 
     /// Keeps a run: what it is and its copy of the suite (again: no change).
     fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError>;

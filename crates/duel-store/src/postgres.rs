@@ -463,6 +463,15 @@ impl Store for Postgres {
         })
     }
 
+    fn votes_on_run(&self, run: &str) -> Result<Vec<VoteRecord>, StoreError> {
+        Ok(self
+            .read_lines(
+                "SELECT record FROM duel_votes WHERE run = $1 AND NOT demo ORDER BY seq",
+                &[&run],
+            )?
+            .0)
+    }
+
     fn save_run(&self, info: &RunInfo, suite: &[u8]) -> Result<(), StoreError> {
         self.insert_run(info, suite).map(|_| ())
     }
