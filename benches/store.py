@@ -9,7 +9,9 @@ script ends). The votes are written once as a file, pushed into the store with
 `duel store push` (timed: it writes 5,000 votes a statement), then `duel stats` runs
 RUNS times on each: the file (a config without `[store]`) and the store (an empty
 data dir, a config with `[store] url`). Reported: median wall time and peak RSS of
-each, and the ratio store / file (SPEC §12 asks for at most 2).
+each, and the ratio store / file (SPEC §12 asks for at most 2); then the same for
+`duel export --format arena` (the votes read and written out small: mostly reading).
+`--read-only` runs only the export.
 """
 
 import argparse
@@ -77,6 +79,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--votes", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--read-only", action="store_true",
+                        help="only the export comparison (reading the votes), not stats")
     opts = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit("build first: cargo build --release")
@@ -113,26 +117,34 @@ def main():
                              "--data-dir", os.path.join(files_home, "data")], store_env)
     print(f"duel store push: {wall:.1f} s ({opts.votes / wall:,.0f} votes/s, {cpu:.1f} s CPU in duel)")
 
-    # As a user runs it (1,000 bootstrap rounds), and with one round, where reading
-    # the votes is most of the time.
-    for label, extra in [("default", []), ("--bootstrap 1", ["--bootstrap", "1"])]:
+    # As a user runs it (1,000 bootstrap rounds), with one round, and the votes read
+    # and written out as FastChat battles (reading is most of that).
+    cases = [("stats", ["stats", "--json"]),
+             ("stats --bootstrap 1", ["stats", "--json", "--bootstrap", "1"]),
+             ("export --format arena", ["export", "--format", "arena", "--out",
+                                        os.path.join(work, "battles.json")])]
+    if opts.read_only:
+        cases = cases[2:]
+    for label, command in cases:
         results = {}
         for name, config, run_env in [("file", files_config, files_env),
                                       ("store", store_config, store_env)]:
             walls, cpus, outputs = [], [], []
             for _ in range(opts.runs):
-                w, cpu, _, out = timed([BINARY, "stats", "--json", "--config", config] + extra,
-                                       run_env)
+                w, cpu, _, out = timed([BINARY] + command + ["--config", config], run_env)
                 walls.append(w)
                 cpus.append(cpu)
                 outputs.append(out)
             results[name] = (statistics.median(walls), outputs[0])
-            print(f"duel stats {label}, from the {name:5}: median {statistics.median(walls):.2f} s "
+            print(f"duel {label}, from the {name:5}: median {statistics.median(walls):.2f} s "
                   f"of {opts.runs} ({', '.join(f'{w:.2f}' for w in walls)}), "
                   f"duel's CPU {statistics.median(cpus):.2f} s")
-        same = json.loads(results["file"][1]) == json.loads(results["store"][1])
         ratio = results["store"][0] / results["file"][0]
-        print(f"  store / file: {ratio:.2f}x (target: at most 2x); the same leaderboard: {same}")
+        same = ""
+        if label.startswith("stats"):
+            equal = json.loads(results["file"][1]) == json.loads(results["store"][1])
+            same = f"; the same leaderboard: {equal}"
+        print(f"  store / file: {ratio:.2f}x (target: at most 2x){same}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS of any duel run: {peak:.0f} MB")
 

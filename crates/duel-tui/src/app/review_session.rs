@@ -129,7 +129,11 @@ impl Review {
             text.push_str(&format!(" · {} waiting for answers", queue.waiting));
         }
         if let Some(team) = &self.team {
-            text.push_str(&format!(" · team: {} votes left", team.progress.left));
+            let left = usize::try_from(team.progress.left).unwrap_or(0);
+            text.push_str(&format!(
+                " · team: {} left",
+                duel_core::text::count(left, "vote", "votes")
+            ));
             if !team.progress.others.is_empty() {
                 text.push_str(&format!(
                     " · also reviewing: {}",

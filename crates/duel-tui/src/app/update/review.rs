@@ -177,9 +177,10 @@ pub(super) fn on_leased(
             } else {
                 format!(", held by {}", progress.others.join(", "))
             };
+            let left = usize::try_from(progress.left).unwrap_or(0);
             let text = format!(
-                "no pair is free for you now ({} votes left for the team{others}) · n asks again · q quits",
-                progress.left
+                "no pair is free for you now ({} left for the team{others}) · n asks again · q quits",
+                duel_core::text::count(left, "vote", "votes")
             );
             team.progress = progress;
             state.set_status(StatusKind::Info, text);
