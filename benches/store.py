@@ -47,7 +47,8 @@ def side(model, provider, rng):
     }
 
 
-def write_votes(path, n, seed=7):
+def write_votes(path, n, seed=7, prompts=1):
+    """N votes; `prompts` distinct prompts in turn (n: every prompt its own)."""
     rng = random.Random(seed)
     with open(path, "w") as out:
         for i in range(n):
@@ -57,7 +58,8 @@ def write_votes(path, n, seed=7):
                 "time": "2026-12-07T10:%02d:%02d.000Z" % (i // 60 % 60, i % 60),
                 "conversation": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "turn": 1, "attempt": 1, "vote": rng.choice(VOTES), "blind": True,
-                "judge": rng.choice(JUDGES), "prompt": "Compare these two answers, please.",
+                "judge": rng.choice(JUDGES),
+                "prompt": f"Which of these two answers explains topic {i % prompts} better, and why?",
                 "a": side(*a, rng), "b": side(*b, rng),
             }
             out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -2,6 +2,10 @@
 //! English names: "Chinese", "English", "Japanese", …, or "unknown"), so its
 //! `--category chinese|english` filters work on our exports.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{LazyLock, Mutex};
+
 /// The language category `duel stats --category` knows a prompt by: `chinese`,
 /// `english` or `other`.
 pub fn category(prompt: &str) -> &'static str {
@@ -10,6 +14,39 @@ pub fn category(prompt: &str) -> &'static str {
         "English" => "english",
         _ => "other",
     }
+}
+
+/// Prompts already told, at most this many (by a 64-bit hash of the prompt: 16 bytes
+/// each, so 16 MB at most): a log repeats its prompts (a suite's items voted on by
+/// several people and pairs and judged by models, regenerated turns), and telling a
+/// language is the costliest step of reading a vote (tens of microseconds, most of
+/// `duel stats` on a large log).
+const REMEMBERED: usize = 1 << 20;
+
+/// What `whatlang` is shown of a prompt at most: its scoring takes time in proportion
+/// to the text, and a prompt's language shows in its first thousand characters (a
+/// pasted document of 50,000 would cost fifty times a question).
+const SAMPLE_CHARS: usize = 1_000;
+
+/// The language `prompt` is written in ([`tell`]), each distinct prompt told once.
+pub(crate) fn detect(prompt: &str) -> &'static str {
+    static TOLD: LazyLock<Mutex<HashMap<u64, &'static str>>> = LazyLock::new(Default::default);
+    let key = {
+        let mut hasher = std::hash::DefaultHasher::new();
+        prompt.hash(&mut hasher);
+        hasher.finish()
+    };
+    if let Some(language) = TOLD.lock().ok().and_then(|told| told.get(&key).copied()) {
+        return language;
+    }
+    let language = tell(prompt);
+    if let Ok(mut told) = TOLD.lock() {
+        if told.len() >= REMEMBERED {
+            told.clear();
+        }
+        told.insert(key, language);
+    }
+    language
 }
 
 /// The language `prompt` is written in. Code (fenced blocks and inline spans) is left
@@ -21,7 +58,7 @@ pub fn category(prompt: &str) -> &'static str {
 /// whose letters are all ASCII is English, since short prompts ("hi", "fix this")
 /// are where guessing is hard and English is by far the likeliest. Anything else it
 /// cannot tell is "unknown".
-pub(crate) fn detect(prompt: &str) -> &'static str {
+fn tell(prompt: &str) -> &'static str {
     let text = without_code(prompt);
     let count = Count::of(&text);
     let cjk = count.han + count.kana + count.hangul;
@@ -38,6 +75,7 @@ pub(crate) fn detect(prompt: &str) -> &'static str {
     let rest: String = text
         .chars()
         .filter(|&c| script(c) == Script::Other)
+        .take(SAMPLE_CHARS)
         .collect();
     let plain_ascii = count.other_words > 0
         && rest
@@ -155,6 +193,18 @@ fn name(lang: whatlang::Lang) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_prompt_is_told_by_its_beginning_and_a_prompt_told_again_the_same() {
+        let english = "Please summarise the following report for the board, keeping every figure. "
+            .repeat(20);
+        let french = "Le rapport annuel montre une croissance régulière des ventes dans toutes les régions. "
+            .repeat(600);
+        assert_eq!(detect(&french), "French");
+        let long = english + &french;
+        assert_eq!(detect(&long), "English", "told by its first 1,000 letters");
+        assert_eq!(detect(&long), "English", "and the same when told again");
+    }
 
     #[test]
     fn chinese() {
