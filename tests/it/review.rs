@@ -116,7 +116,7 @@ fn progress(state: &State) -> String {
     state.review.as_ref().unwrap().progress()
 }
 
-fn shown_item(state: &State) -> String {
+pub(crate) fn shown_item(state: &State) -> String {
     state
         .review
         .as_ref()

@@ -250,18 +250,6 @@ fn pair(state: &State, item: &str) -> String {
         .within_run()
 }
 
-fn shown(state: &State) -> String {
-    state
-        .review
-        .as_ref()
-        .unwrap()
-        .current()
-        .unwrap()
-        .item
-        .id
-        .clone()
-}
-
 fn status(state: &State) -> (StatusKind, String) {
     let status = state.status.as_ref().unwrap();
     (status.kind, status.text.clone())
@@ -271,7 +259,7 @@ fn status(state: &State) -> (StatusKind, String) {
 fn a_team_review_shows_leased_pairs_gives_skipped_ones_back_and_says_who_else_reviews() {
     let dir = tempfile::tempdir().unwrap();
     let mut state = team_review(dir.path());
-    assert_eq!(shown(&state), "q1");
+    assert_eq!(crate::review::shown_item(&state), "q1");
 
     // `n` asks the store; the pair it leases is shown, with the team's progress.
     let effects = press(&mut state, 'n');
@@ -291,7 +279,7 @@ fn a_team_review_shows_leased_pairs_gives_skipped_ones_back_and_says_who_else_re
         Msg::Leased(Ok((Some(q3.clone()), team))),
         Instant::now(),
     );
-    assert_eq!(shown(&state), "q3");
+    assert_eq!(crate::review::shown_item(&state), "q3");
     let progress = state.review.as_ref().unwrap().progress();
     assert!(
         progress.contains("team: 5 votes left · also reviewing: alice, bob"),

@@ -556,6 +556,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Of `stored`, the records `here` lacks (the same JSON line is the same record).
+fn lacking<T: Serialize>(here: Vec<T>, stored: Vec<T>) -> Vec<T> {
+    let have: std::collections::HashSet<String> = here
+        .iter()
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .collect();
+    stored
+        .into_iter()
+        .filter(|r| serde_json::to_string(r).is_ok_and(|line| !have.contains(&line)))
+        .collect()
+}
+
 /// A run of the store copied into the data dir (its `run.json`, suite, answers and
 /// checks), so the commands that read a run's folder read it; a run already there
 /// gets the answers and checks it lacks.
@@ -571,31 +583,11 @@ pub fn pull_run(store: &dyn Store, data_dir: &Path, id: &str) -> Result<Option<R
             run
         }
     };
-    let have: std::collections::HashSet<String> = run
-        .answers()?
-        .0
-        .iter()
-        .filter_map(|a| serde_json::to_string(a).ok())
-        .collect();
-    let answers: Vec<AnswerRecord> = store
-        .answers(id)?
-        .into_iter()
-        .filter(|a| serde_json::to_string(a).is_ok_and(|line| !have.contains(&line)))
-        .collect();
+    let answers = lacking(run.answers()?.0, store.answers(id)?);
     if !answers.is_empty() {
         run.append_all(&answers)?;
     }
-    let have: std::collections::HashSet<String> = run
-        .checks()?
-        .0
-        .iter()
-        .filter_map(|c| serde_json::to_string(c).ok())
-        .collect();
-    let checks: Vec<CheckRecord> = store
-        .checks(id)?
-        .into_iter()
-        .filter(|c| serde_json::to_string(c).is_ok_and(|line| !have.contains(&line)))
-        .collect();
+    let checks = lacking(run.checks()?.0, store.checks(id)?);
     if !checks.is_empty() {
         run.append_checks(&checks)?;
     }
