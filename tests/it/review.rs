@@ -425,7 +425,7 @@ fn chat_keys_do_nothing_in_a_review() {
     assert!(state.sync_scroll);
 }
 
-fn render(state: &mut State, cache: &mut ViewCache, width: u16, height: u16) -> String {
+pub(crate) fn render(state: &mut State, cache: &mut ViewCache, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     let theme = Theme::default();
     terminal

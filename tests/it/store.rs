@@ -260,6 +260,18 @@ fn a_team_review_shows_leased_pairs_gives_skipped_ones_back_and_says_who_else_re
     let dir = tempfile::tempdir().unwrap();
     let mut state = team_review(dir.path());
     assert_eq!(crate::review::shown_item(&state), "q1");
+    // The footer offers no way back: the pair before may be someone else's now.
+    let mut cache = duel::ui::ViewCache::default();
+    let screen = crate::review::render(&mut state, &mut cache, 160, 30);
+    assert!(
+        screen.contains("n next") && !screen.contains("p prev"),
+        "{screen}"
+    );
+    let solo = tempfile::tempdir().unwrap();
+    let mut alone = team_review(solo.path());
+    alone.review.as_mut().unwrap().team = None;
+    let screen = crate::review::render(&mut alone, &mut cache, 160, 30);
+    assert!(screen.contains("p prev"), "alone, there is: {screen}");
 
     // `n` asks the store; the pair it leases is shown, with the team's progress.
     let effects = press(&mut state, 'n');

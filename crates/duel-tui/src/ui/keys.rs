@@ -4,7 +4,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::app::keymap::{self, HelpRow, Hint, KeyMode};
+use crate::app::keymap::{self, Action, HelpRow, Hint, KeyMode};
 use crate::app::state::State;
 use crate::theme::Theme;
 use duel_core::text::{truncate, width};
@@ -25,6 +25,11 @@ pub(crate) fn fit_hints(state: &State, room: usize) -> String {
         .votable_turn()
         .is_some_and(|i| state.turns[i].vote.is_none());
     let mut cut = cut;
+    if state.review.as_ref().is_some_and(|r| r.team.is_some()) {
+        // A team review goes forward only: the pair before may be someone else's now.
+        let previous = keymap::hint_of(KeyMode::Review, Action::PreviousPair);
+        cut.retain(|h| Some(*h) != previous);
+    }
     if waiting {
         // A stable sort: the vote first, the others in their order.
         cut.sort_by_key(|h| !h.votes);

@@ -250,6 +250,14 @@ pub fn hints(mode: KeyMode, streaming: bool) -> (Vec<Hint>, Vec<Hint>) {
         .partition(|h| !h.pinned)
 }
 
+/// The footer hint of `action`'s binding in `mode`, if it has one.
+pub fn hint_of(mode: KeyMode, action: Action) -> Option<Hint> {
+    BINDINGS
+        .iter()
+        .find(|b| b.mode == mode && b.action == action)
+        .and_then(|b| b.hint)
+}
+
 /// One row of the help: the keys, and what they do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HelpRow {
