@@ -16,11 +16,11 @@ pub fn category(prompt: &str) -> &'static str {
     }
 }
 
-/// Prompts already told, at most this many (by a 64-bit hash of the prompt: 16 bytes
-/// each, so 16 MB at most): a log repeats its prompts (a suite's items voted on by
-/// several people and pairs and judged by models, regenerated turns), and telling a
-/// language is the costliest step of reading a vote (tens of microseconds, most of
-/// `duel stats` on a large log).
+/// Prompts already told, at most this many (by a 64-bit hash of the prompt: 24 bytes
+/// each, about 30 MB at most with the table's room): a log repeats its prompts (a
+/// suite's items voted on by several people and pairs and judged by models, regenerated
+/// turns), and telling a language is the costliest step of reading a vote (tens of
+/// microseconds, most of `duel stats` on a large log).
 const REMEMBERED: usize = 1 << 20;
 
 /// What `whatlang` is shown of a prompt at most: its scoring takes time in proportion
