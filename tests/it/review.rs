@@ -50,7 +50,7 @@ fn items() -> Vec<Item<'static>> {
     ]
 }
 
-fn model(name: &str) -> ModelSpec {
+pub(crate) fn model(name: &str) -> ModelSpec {
     ModelSpec::new(
         name,
         "mylab",
@@ -77,7 +77,7 @@ fn key(state: &mut State, code: KeyCode) -> Vec<Effect> {
     )
 }
 
-fn press(state: &mut State, c: char) -> Vec<Effect> {
+pub(crate) fn press(state: &mut State, c: char) -> Vec<Effect> {
     key(state, KeyCode::Char(c))
 }
 

@@ -8,14 +8,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::common;
+use crate::review::{model, press};
 use common::cli::{duel, run};
 use common::config::in_memory;
 use common::runs::{Item, make_run};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duel::app::review_session::Team;
 use duel::app::state::{State, StatusKind};
 use duel::app::{Effect, Msg, update};
-use duel::config::{Endpoint, ModelSpec, WireKind};
 use duel::domain::Vote;
 use duel::eval::queue::load;
 use duel::store::{Kept, keep_votes};
@@ -195,15 +194,6 @@ fn a_vote_while_the_store_is_down_stays_in_the_local_log_and_is_pushed_once() {
 
 const RUN: &str = "team-20261207-100000";
 
-fn model(name: &str) -> ModelSpec {
-    ModelSpec::new(
-        name,
-        "mylab",
-        &format!("{name}-1"),
-        Endpoint::new(WireKind::OpenAi, "http://127.0.0.1:9/v1"),
-    )
-}
-
 /// A team review of a 3-item run, its first pair leased, as `duel review` starts it
 /// on a store.
 fn team_review(dir: &Path) -> State {
@@ -228,14 +218,6 @@ fn team_review(dir: &Path) -> State {
         ..Team::default()
     });
     state
-}
-
-fn press(state: &mut State, c: char) -> Vec<Effect> {
-    update(
-        state,
-        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-        Instant::now(),
-    )
 }
 
 fn pair(state: &State, item: &str) -> String {

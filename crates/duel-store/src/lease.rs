@@ -10,43 +10,10 @@ use duel_core::store::{Leases, StoreError, TeamProgress};
 
 use crate::postgres::Postgres;
 
-/// A pair held by one reviewer, for the lease time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lease {
-    /// The pair within its run ([`duel_core::eval::pairs::PairKey::within_run`]).
-    pub pair: String,
-}
-
 /// With the config's `[review] per_item` and `lease_secs`.
 impl Leases for Postgres {
+    /// Pairs already offered keep their place.
     fn offer(&self, run: &str, pairs: &[String]) -> Result<(), StoreError> {
-        self.offer_pairs(run, pairs)
-    }
-
-    fn lease(
-        &self,
-        run: &str,
-        judge: &str,
-        passed: &[String],
-    ) -> Result<Option<String>, StoreError> {
-        let review = self.review();
-        self.lease_passing(run, judge, review.per_item, review.lease_secs, passed)
-            .map(|lease| lease.map(|l| l.pair))
-    }
-
-    fn release(&self, run: &str, pair: &str, judge: &str) -> Result<(), StoreError> {
-        Postgres::release(self, run, pair, judge)
-    }
-
-    fn team(&self, run: &str, judge: &str) -> Result<TeamProgress, StoreError> {
-        Postgres::team(self, run, judge, self.review().per_item)
-    }
-}
-
-impl Postgres {
-    /// Offers a run's pairs for review, in the order given; pairs already offered
-    /// keep their place.
-    pub fn offer_pairs(&self, run: &str, pairs: &[String]) -> Result<(), StoreError> {
         let positions: Vec<i32> = (0..pairs.len())
             .map(|i| i32::try_from(i).unwrap_or(i32::MAX))
             .collect();
@@ -64,29 +31,75 @@ impl Postgres {
         })
     }
 
-    /// The next pair of `run` for `judge`, held for `lease_secs`: the one the judge
-    /// already holds (after a restart), else the first pair the judge has not voted
-    /// on whose votes and other reviewers' leases are under `per_item`. `None`: no
-    /// pair is free for this judge now.
-    pub fn lease(
+    fn lease(
         &self,
         run: &str,
         judge: &str,
-        per_item: u32,
-        lease_secs: u32,
-    ) -> Result<Option<Lease>, StoreError> {
-        self.lease_passing(run, judge, per_item, lease_secs, &[])
+        passed: &[String],
+    ) -> Result<Option<String>, StoreError> {
+        let review = self.review();
+        self.grant(run, judge, review.per_item, review.lease_secs, passed)
     }
 
-    /// [`Postgres::lease`], leaving out the pairs in `passed`.
-    pub fn lease_passing(
+    /// Gives a pair back (a skip, a quit) for others to take at once.
+    fn release(&self, run: &str, pair: &str, judge: &str) -> Result<(), StoreError> {
+        self.block(async {
+            let client = self.client().await?;
+            client
+                .execute(
+                    "DELETE FROM duel_leases WHERE run = $1 AND pair = $2 AND judge = $3",
+                    &[&run, &pair, &judge],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn team(&self, run: &str, judge: &str) -> Result<TeamProgress, StoreError> {
+        let per_item = i64::from(self.review().per_item);
+        self.block(async {
+            let client = self.client().await?;
+            let others = client
+                .query(
+                    "SELECT DISTINCT judge FROM duel_leases
+                     WHERE run = $1 AND judge <> $2 AND until > now() ORDER BY judge",
+                    &[&run, &judge],
+                )
+                .await?
+                .iter()
+                .map(|row| row.get::<_, String>(0))
+                .collect();
+            let row = client
+                .query_one(
+                    "SELECT count(*),
+                            coalesce(sum(greatest(0, $2 - (SELECT count(DISTINCT v.judge) FROM duel_votes v
+                                                           WHERE v.run = p.run AND v.pair = p.pair))), 0)::bigint
+                     FROM duel_pairs p WHERE p.run = $1",
+                    &[&run, &per_item],
+                )
+                .await?;
+            Ok(TeamProgress {
+                others,
+                pairs: row.get(0),
+                left: row.get(1),
+            })
+        })
+    }
+}
+
+impl Postgres {
+    /// The next pair of `run` for `judge`, held for `lease_secs`: the one the judge
+    /// already holds (after a restart), else the first pair the judge has not voted
+    /// on whose votes and other reviewers' leases are under `per_item`, leaving out
+    /// `passed`. `None`: no pair is free for this judge now.
+    pub fn grant(
         &self,
         run: &str,
         judge: &str,
         per_item: u32,
         lease_secs: u32,
         passed: &[String],
-    ) -> Result<Option<Lease>, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let per_item = i64::from(per_item);
         let secs = f64::from(lease_secs);
         self.block(async {
@@ -135,53 +148,7 @@ impl Postgres {
                 .await?;
             }
             tx.commit().await?;
-            Ok(pair.map(|pair| Lease { pair }))
-        })
-    }
-
-    /// Gives a pair back (a skip, a quit) for others to take at once.
-    pub fn release(&self, run: &str, pair: &str, judge: &str) -> Result<(), StoreError> {
-        self.block(async {
-            let client = self.client().await?;
-            client
-                .execute(
-                    "DELETE FROM duel_leases WHERE run = $1 AND pair = $2 AND judge = $3",
-                    &[&run, &pair, &judge],
-                )
-                .await?;
-            Ok(())
-        })
-    }
-
-    /// Who else is reviewing `run` now, and how many votes the team still owes it.
-    pub fn team(&self, run: &str, judge: &str, per_item: u32) -> Result<TeamProgress, StoreError> {
-        let per_item = i64::from(per_item);
-        self.block(async {
-            let client = self.client().await?;
-            let others = client
-                .query(
-                    "SELECT DISTINCT judge FROM duel_leases
-                     WHERE run = $1 AND judge <> $2 AND until > now() ORDER BY judge",
-                    &[&run, &judge],
-                )
-                .await?
-                .iter()
-                .map(|row| row.get::<_, String>(0))
-                .collect();
-            let row = client
-                .query_one(
-                    "SELECT count(*),
-                            coalesce(sum(greatest(0, $2 - (SELECT count(DISTINCT v.judge) FROM duel_votes v
-                                                           WHERE v.run = p.run AND v.pair = p.pair))), 0)::bigint
-                     FROM duel_pairs p WHERE p.run = $1",
-                    &[&run, &per_item],
-                )
-                .await?;
-            Ok(TeamProgress {
-                others,
-                pairs: row.get(0),
-                left: row.get(1),
-            })
+            Ok(pair)
         })
     }
 }

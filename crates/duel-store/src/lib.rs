@@ -13,7 +13,6 @@ mod schema;
 pub mod testing;
 
 pub use connect::{PASSWORD_VAR, Target};
-pub use lease::Lease;
 pub use postgres::{Counts, Postgres, Pushed, pull_run};
 pub use schema::VERSION;
 

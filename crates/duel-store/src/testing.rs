@@ -22,7 +22,7 @@ pub struct Server {
     /// The password of the `duel` superuser: tests plant it and look for it.
     pub password: String,
     /// The folder of a server this process started; removed by its watchdog.
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -115,7 +115,7 @@ pub fn own() -> Option<Own> {
     match start_own() {
         Ok(server) => {
             let cluster = server
-                ._dir
+                .dir
                 .as_ref()
                 .map(|d| d.path().join("cluster"))
                 .unwrap_or_default();
@@ -139,7 +139,7 @@ fn start() -> Result<Server, String> {
         return Ok(Server {
             url,
             password,
-            _dir: None,
+            dir: None,
         });
     }
     start_own()
@@ -172,7 +172,7 @@ fn start_own() -> Result<Server, String> {
     Ok(Server {
         url: value("DUEL_TEST_STORE_URL=")?,
         password: value("DUEL_TEST_STORE_PASSWORD=")?,
-        _dir: Some(dir),
+        dir: Some(dir),
     })
 }
 

@@ -12,7 +12,7 @@ use duel_core::conversation::ConversationFile;
 use duel_core::domain::{Finish, Vote};
 use duel_core::eval::pairs::PairKey;
 use duel_core::eval::run::{AnswerRecord, Run, RunInfo};
-use duel_core::store::{Files, Store, StoreError};
+use duel_core::store::{Files, Leases, Store, StoreError};
 use duel_core::votes::{SideRecord, VoteRecord};
 use duel_store::testing::server;
 use duel_store::{Postgres, Target, VERSION};
@@ -213,11 +213,11 @@ fn review_together(
         threads.push(std::thread::spawn(move || {
             let judge = format!("reviewer-{r}");
             let mut voted = Vec::new();
-            while let Some(lease) = store.lease("r1", &judge, per_item, 600).unwrap() {
+            while let Some(pair) = store.grant("r1", &judge, per_item, 600, &[]).unwrap() {
                 store
-                    .append_votes(&[run_vote("r1", &lease.pair, &judge)])
+                    .append_votes(&[run_vote("r1", &pair, &judge)])
                     .unwrap();
-                voted.push(lease.pair);
+                voted.push(pair);
             }
             (judge, voted)
         }));
@@ -243,7 +243,7 @@ fn four_reviewers_on_500_pairs_vote_each_once_and_lose_none() {
     let Some(server) = server() else { return };
     let (url, store) = server.fresh("team");
     store.init().unwrap();
-    store.offer_pairs("r1", &pairs(500)).unwrap();
+    store.offer("r1", &pairs(500)).unwrap();
     let by_pair = review_together(server, &url, 4, 1);
     assert_eq!(by_pair.len(), 500, "every pair was voted");
     assert!(
@@ -256,7 +256,7 @@ fn four_reviewers_on_500_pairs_vote_each_once_and_lose_none() {
         0,
         "every lease ended with its vote"
     );
-    let team = store.team("r1", "reviewer-0", 1).unwrap();
+    let team = store.team("r1", "reviewer-0").unwrap();
     assert_eq!((team.pairs, team.left), (500, 0));
 }
 
@@ -265,7 +265,7 @@ fn with_per_item_2_each_pair_gets_two_different_reviewers() {
     let Some(server) = server() else { return };
     let (url, store) = server.fresh("overlap");
     store.init().unwrap();
-    store.offer_pairs("r1", &pairs(500)).unwrap();
+    store.offer("r1", &pairs(500)).unwrap();
     let by_pair = review_together(server, &url, 4, 2);
     assert_eq!(by_pair.len(), 500);
     for (pair, judges) in &by_pair {
@@ -280,29 +280,35 @@ fn a_vanished_reviewer_s_pair_returns_after_the_lease_and_a_restart_gets_its_own
     let Some(server) = server() else { return };
     let (url, store) = server.fresh("expiry");
     store.init().unwrap();
-    store.offer_pairs("r1", &pairs(1)).unwrap();
+    store.offer("r1", &pairs(1)).unwrap();
     let alice = server.store(&url);
-    let held = alice.lease("r1", "alice", 1, 1).unwrap().expect("a pair");
+    let held = alice
+        .grant("r1", "alice", 1, 1, &[])
+        .unwrap()
+        .expect("a pair");
     // Alice's process is gone (a kill -9 ends nothing in the store): her pair is hers
     // until the lease runs out.
     drop(alice);
     let bob = server.store(&url);
-    assert_eq!(bob.lease("r1", "bob", 1, 600).unwrap(), None);
-    let team = bob.team("r1", "bob", 1).unwrap();
+    assert_eq!(bob.grant("r1", "bob", 1, 600, &[]).unwrap(), None);
+    let team = bob.team("r1", "bob").unwrap();
     assert_eq!(team.others, ["alice"]);
     assert_eq!(team.left, 1);
     // Alice back before it runs out gets the same pair again.
     let alice = server.store(&url);
     assert_eq!(
-        alice.lease("r1", "alice", 1, 1).unwrap(),
+        alice.grant("r1", "alice", 1, 1, &[]).unwrap(),
         Some(held.clone())
     );
     std::thread::sleep(Duration::from_millis(1_300));
-    assert_eq!(bob.lease("r1", "bob", 1, 600).unwrap(), Some(held.clone()));
+    assert_eq!(
+        bob.grant("r1", "bob", 1, 600, &[]).unwrap(),
+        Some(held.clone())
+    );
     // A skip gives it back at once.
-    bob.release("r1", &held.pair, "bob").unwrap();
+    bob.release("r1", &held, "bob").unwrap();
     let carol = server.store(&url);
-    assert_eq!(carol.lease("r1", "carol", 1, 600).unwrap(), Some(held));
+    assert_eq!(carol.grant("r1", "carol", 1, 600, &[]).unwrap(), Some(held));
 }
 
 #[test]
